@@ -1,0 +1,103 @@
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from icn.core.api import ScopedAPIMixin
+from networks.roles import Role
+from patients.selectors import patients_visible_to
+
+from . import services
+from .models import Action
+from .selectors import actions_for_me, actions_visible_to
+
+User = get_user_model()
+
+
+class VisiblePatientField(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        return patients_visible_to(self.context["request"].user)
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    patient = VisiblePatientField()
+    network = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    assignee = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True), required=False,
+        allow_null=True, help_text="Username of a member of the person's network.",
+    )
+    assignee_role = serializers.ChoiceField(
+        choices=Role.choices, required=False, allow_blank=True,
+        help_text="A role queue in the person's network (instead of a named assignee).",
+    )
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    done_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Action
+        fields = [
+            "id", "patient", "network", "title", "details", "assignee", "assignee_role", "due_on",
+            "status", "source", "created_by", "created_at", "done_at", "done_by",
+        ]
+        read_only_fields = ["status", "source", "created_at", "done_at"]
+
+    def validate_due_on(self, value):
+        if value < timezone.localdate():
+            raise serializers.ValidationError("The due date cannot be in the past.")
+        return value
+
+    def validate(self, attrs):
+        if bool(attrs.get("assignee")) == bool(attrs.get("assignee_role")):
+            raise serializers.ValidationError(
+                {"assignee": ["Give either a member (assignee) or a role (assignee_role)."]}
+            )
+        return attrs
+
+
+class TaskFilter(filters.FilterSet):
+    mine = filters.BooleanFilter(method="filter_mine", help_text="Mine by name or by my role.")
+    status = filters.ChoiceFilter(choices=Action.Status.choices)
+    patient = filters.NumberFilter(field_name="patient_id")
+
+    class Meta:
+        model = Action
+        fields = ["mine", "status", "patient"]
+
+    def filter_mine(self, queryset, name, value):
+        condition = actions_for_me(self.request.user)
+        return queryset.filter(condition) if value else queryset.exclude(condition)
+
+
+class TaskViewSet(
+    ScopedAPIMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = TaskSerializer
+    filterset_class = TaskFilter
+
+    def get_queryset(self):
+        return actions_visible_to(self.request.user).select_related(
+            "network", "assignee", "created_by", "done_by"
+        )
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        patient = data.pop("patient")
+        if not self.request.user.has_perm("actions.add_action", patient):
+            raise exceptions.PermissionDenied("Your role may not add tasks.")
+        serializer.instance = services.action_create(by=self.request.user, patient=patient, **data)
+
+    @extend_schema(request=None, responses=TaskSerializer)
+    @action(detail=True, methods=["post"])
+    def done(self, request, pk=None):
+        task = self.get_object()
+        if not request.user.has_perm("actions.complete_action", task):
+            raise exceptions.PermissionDenied("Only the assignee, the role or the care team may do this.")
+        task = services.action_mark_done(action=task, by=request.user)
+        return Response(self.get_serializer(task).data)

@@ -1,0 +1,64 @@
+import pghistory
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from networks.roles import Role
+
+
+@pghistory.track()
+class Action(models.Model):
+    """Work about a person for a named member or a role queue in a network (API: `tasks`)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Added by hand"
+        VISIT = "visit", "Visit follow-up"
+        MEETING = "meeting", "Agreed at a meeting"
+        REFERRAL = "referral", "Referral"
+
+    network = models.ForeignKey("networks.Network", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="actions")
+    title = models.CharField(max_length=200)
+    details = models.TextField(max_length=4000, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="assigned_actions",
+    )
+    assignee_role = models.CharField(max_length=30, choices=Role.choices, blank=True)
+    due_on = models.DateField()
+    status = models.CharField(max_length=4, choices=Status.choices, default=Status.OPEN)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(assignee__isnull=False) & Q(assignee_role=""))
+                | (Q(assignee__isnull=True) & ~Q(assignee_role="")),
+                name="action_for_a_member_or_a_role",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="open") & Q(done_at__isnull=True))
+                | (Q(status="done") & Q(done_at__isnull=False)),
+                name="action_done_at_iff_done",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["assignee", "status", "due_on"]),
+            models.Index(fields=["network", "assignee_role", "status", "due_on"]),
+            models.Index(fields=["patient", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+

@@ -1,0 +1,6 @@
+from django.urls import path
+
+from . import views
+
+app_name = "audit"
+urlpatterns = [path("", views.network_access_log_view, name="log")]

@@ -1,0 +1,33 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.permissions import AllowAny
+from rest_framework.routers import DefaultRouter
+
+from actions.api import TaskViewSet
+from networks.api import MeView, NetworkViewSet, TokenView
+from notifications.api import NotificationViewSet
+from patients.api import PatientViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("networks", NetworkViewSet, basename="network")
+router.register("patients", PatientViewSet, basename="patient")
+router.register("tasks", TaskViewSet, basename="task")
+router.register("notifications", NotificationViewSet, basename="notification")
+
+app_name = "api"
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="token"),
+    path("me/", MeView.as_view(), name="me"),
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]),
+        name="schema",
+    ),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema", permission_classes=[AllowAny]),
+        name="docs",
+    ),
+    *router.urls,
+]

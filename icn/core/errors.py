@@ -1,0 +1,18 @@
+"""Domain errors raised by services; the API and pages turn them into 403/404/409."""
+
+
+class Conflict(Exception):
+    """The write clashes with what is stored (duplicate, stale version, wrong state)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotAllowed(Exception):
+    """The caller's role may not do this (403)."""
+
+    def __init__(self, message: str = "Your role may not do this."):
+        super().__init__(message)
+        self.message = message

@@ -1,0 +1,45 @@
+import redis
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_GET, require_POST
+
+from .access import member_required, public
+from .network import switch_network
+
+
+@member_required
+def home(request):
+    return redirect("patients:list")
+
+
+@public
+@require_GET
+def healthz(request):
+    """Liveness for load balancers and docker-compose: the database and Redis answer."""
+    status = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        status["database"] = "ok"
+    except Exception:
+        status["database"] = "unavailable"
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+        client.ping()
+        status["redis"] = "ok"
+    except redis.RedisError:
+        status["redis"] = "unavailable"
+    healthy = all(v == "ok" for v in status.values())
+    return JsonResponse(status, status=200 if healthy else 503)
+
+
+@member_required
+@require_POST
+def network_switch(request):
+    switch_network(request, request.POST.get("network", ""))
+    next_url = request.POST.get("next") or "/"
+    if not next_url.startswith("/") or next_url.startswith("//"):
+        next_url = "/"
+    return redirect(next_url)

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from icn.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/", include("icn.core.auth_urls")),
+    path("network/switch/", core_views.network_switch, name="network_switch"),
+    path("patients/", include("patients.urls")),
+    path("audit/", include("audit.urls")),
+    path("api/v1/", include("icn.api_urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,102 @@
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, viewsets
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from icn.core.api import ScopedAPIMixin
+
+from .models import Network
+from .roles import Role
+from .selectors import active_memberships, networks_visible_to
+
+
+class TerminologySerializer(serializers.Serializer):
+    network = serializers.CharField()
+    meeting = serializers.CharField()
+    chair = serializers.CharField()
+
+
+class NetworkSerializer(serializers.ModelSerializer):
+    terminology = TerminologySerializer(read_only=True)
+    gp_practices = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = Network
+        fields = [
+            "slug", "name", "terminology", "cadence", "vocabulary", "meeting_weekdays",
+            "meeting_time", "gp_practices",
+        ]
+
+
+class NetworkViewSet(ScopedAPIMixin, viewsets.ReadOnlyModelViewSet):
+    """The networks the caller is an active member of."""
+
+    serializer_class = NetworkSerializer
+    lookup_field = "slug"
+    pagination_class = None
+
+    def get_queryset(self):
+        return networks_visible_to(self.request.user).prefetch_related("gp_practices")
+
+
+class MeNetworkSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    role = serializers.ChoiceField(choices=Role.choices)
+    role_label = serializers.CharField()
+
+
+class MeSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    name = serializers.CharField()
+    networks = MeNetworkSerializer(many=True)
+
+
+class MeView(ScopedAPIMixin, APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):
+        memberships = sorted(active_memberships(request.user).values(), key=lambda m: m.network.slug)
+        data = {
+            "username": request.user.get_username(),
+            "name": request.user.get_full_name(),
+            "networks": [
+                {"slug": m.network.slug, "name": m.network.name, "role": m.role,
+                 "role_label": m.role_label}
+                for m in memberships
+            ],
+        }
+        return Response(MeSerializer(data).data)
+
+
+class TokenView(ObtainAuthToken):
+    """Exchange a username and password for an API token (django-axes locks out repeated
+    failures). Only a user with an active network membership gets a token."""
+
+    icn_scoped = True  # reads nothing but the caller's own account
+
+    def get_serializer(self, *args, **kwargs):
+        return MemberAuthTokenSerializer(*args, **kwargs)
+
+    @extend_schema(
+        request=inline_serializer("TokenRequest", {"username": serializers.CharField(),
+                                                   "password": serializers.CharField()}),
+        responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class MemberAuthTokenSerializer(AuthTokenSerializer):
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if not active_memberships(attrs["user"]):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["This account has no active network membership."]}
+            )
+        return attrs
+

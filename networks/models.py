@@ -1,0 +1,147 @@
+import pghistory
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from .roles import Role
+from .vocabulary import PRESETS
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        NHS_TRUST = "nhs_trust", "NHS trust"
+        GP_PRACTICE = "gp_practice", "GP practice"
+        COUNCIL = "council", "Council"
+        VOLUNTARY_SECTOR = "voluntary_sector", "Voluntary sector"
+        CARE_HOME = "care_home", "Care home"
+
+    code = models.CharField(
+        max_length=12,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z0-9-]+$", "Use capital letters, digits and hyphens.")],
+        help_text="ODS code where the organisation has one, else a local code.",
+    )
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    address = models.CharField(max_length=300, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["kind", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@pghistory.track()
+class Network(models.Model):
+    class Vocabulary(models.TextChoices):
+        ICN = "icn", "ICN (huddle, network facilitator)"
+        HUB = "hub", "Hub (virtual ward, health and social care coordinator)"
+
+    class Cadence(models.TextChoices):
+        WEEKLY = "weekly", "Weekly"
+        FORTNIGHTLY = "fortnightly", "Fortnightly"
+        TWICE_WEEKLY = "twice_weekly", "Twice a week"
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    vocabulary = models.CharField(max_length=3, choices=Vocabulary.choices, default="icn")
+    term_network = models.CharField(max_length=60, blank=True, help_text="Overrides the preset.")
+    term_meeting = models.CharField(max_length=60, blank=True, help_text="Overrides the preset.")
+    term_chair = models.CharField(max_length=60, blank=True, help_text="Overrides the preset.")
+    cadence = models.CharField(max_length=12, choices=Cadence.choices, default="fortnightly")
+    meeting_weekdays = ArrayField(
+        models.PositiveSmallIntegerField(validators=[MaxValueValidator(6)]),
+        default=list,
+        help_text="0 = Monday ... 6 = Sunday.",
+    )
+    meeting_time = models.TimeField(default="13:00")
+    meeting_minutes = models.PositiveSmallIntegerField(
+        default=90, validators=[MinValueValidator(15), MaxValueValidator(480)]
+    )
+    gp_practices = models.ManyToManyField(
+        Organisation,
+        blank=True,
+        related_name="networks",
+        limit_choices_to={"kind": Organisation.Kind.GP_PRACTICE},
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(vocabulary__in=["icn", "hub"]), name="network_vocabulary_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(cadence__in=["weekly", "fortnightly", "twice_weekly"]),
+                name="network_cadence_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def terms(self) -> dict[str, str]:
+        terms = dict(PRESETS[self.vocabulary])
+        for key in ("network", "meeting", "chair"):
+            override = getattr(self, f"term_{key}")
+            if override:
+                terms[key] = override
+                if key == "meeting":
+                    terms["meetings"] = override + "s"
+        return terms
+
+    @property
+    def terminology(self) -> dict[str, str]:
+        """The API's `terminology` object."""
+        terms = self.terms
+        return {"network": terms["network"], "meeting": terms["meeting"], "chair": terms["chair"]}
+
+    def role_label(self, role: str) -> str:
+        if role == Role.CHAIR:
+            return self.terms["chair"]
+        return Role(role).label
+
+
+@pghistory.track()
+class Membership(models.Model):
+    """A user's place in a network: one role there, employed by an organisation."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships"
+    )
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=30, choices=Role.choices)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
+    )
+    job_title = models.CharField(max_length=120, blank=True)
+    is_active = models.BooleanField(default=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["network", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "network"], name="membership_one_per_network"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_known"),
+            models.CheckConstraint(
+                condition=Q(is_active=True, deactivated_at__isnull=True)
+                | Q(is_active=False, deactivated_at__isnull=False),
+                name="membership_deactivated_at_iff_inactive",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "is_active"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}, {self.network.slug})"
+
+    @property
+    def role_label(self) -> str:
+        return self.network.role_label(self.role)

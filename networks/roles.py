@@ -1,0 +1,51 @@
+"""MDT roles and services: stable codes (API.md) with display labels."""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    CHAIR = "chair", "Chair"
+    GP = "gp", "GP"
+    PHARMACIST = "pharmacist", "Pharmacist"
+    PHARMACY_TECHNICIAN = "pharmacy_technician", "Pharmacy technician"
+    SOCIAL_WORKER = "social_worker", "Social worker"
+    COMMUNITY_NURSE = "community_nurse", "Community nurse"
+    PIC = "pic", "Personal independence coordinator"
+    OCCUPATIONAL_THERAPIST = "occupational_therapist", "Occupational therapist"
+    PHYSIOTHERAPIST = "physiotherapist", "Physiotherapist"
+    INTEGRATED_MANAGER = "integrated_manager", "Integrated manager"
+    MANAGER = "manager", "Manager"
+
+
+class Service(models.TextChoices):
+    MDT = "mdt", "MDT"
+    MEDICINES_OPTIMISATION = "medicines_optimisation", "Medicines optimisation"
+    SOCIAL_SERVICES = "social_services", "Social services"
+    PIC = "pic", "Personal independence coordination"
+    OCCUPATIONAL_THERAPY = "occupational_therapy", "Occupational therapy"
+    PHYSIOTHERAPY = "physiotherapy", "Physiotherapy"
+    COMMUNITY_NURSING = "community_nursing", "Community nursing"
+    GP = "gp", "GP"
+
+
+# What each role may see of a person's record.
+# "clinical": clinical notes, frailty and its history, why on the caseload, (later) observations
+# and medicines. The voluntary-sector PIC supports the person socially and sees contact
+# details, social needs and goals only; managers read reports and audit, not records.
+CLINICAL_ROLES = frozenset(
+    {
+        Role.CHAIR,
+        Role.GP,
+        Role.PHARMACIST,
+        Role.PHARMACY_TECHNICIAN,
+        Role.SOCIAL_WORKER,
+        Role.COMMUNITY_NURSE,
+        Role.OCCUPATIONAL_THERAPIST,
+        Role.PHYSIOTHERAPIST,
+        Role.INTEGRATED_MANAGER,
+    }
+)
+# Roles that work with people's records (read and write).
+CASEWORK_ROLES = CLINICAL_ROLES | {Role.PIC}
+# Roles that may see who looked at a record, and read reports.
+OVERSIGHT_ROLES = frozenset({Role.CHAIR, Role.INTEGRATED_MANAGER, Role.MANAGER})

@@ -1,0 +1,11 @@
+from django.db.models import QuerySet
+
+from .models import Notification
+
+
+def notifications_for(user) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient_id=user.pk).order_by("-created_at", "-id")
+
+
+def unread_count(user) -> int:
+    return notifications_for(user).filter(read_at__isnull=True).count()

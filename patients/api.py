@@ -1,0 +1,239 @@
+from django.db import transaction
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, extend_schema_view, OpenApiParameter
+from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from audit.models import AccessEvent
+from audit.selectors import access_events_for_patient
+from audit.services import access_record, access_refused
+from icn.core.api import ScopedAPIMixin
+from networks.models import Network, Organisation
+from networks.roles import CASEWORK_ROLES
+from networks.selectors import network_by_slug_for, network_ids_where
+
+from . import nhs_number, services
+from .models import Patient
+from .selectors import patient_list, patients_auditable_by, patients_in_user_networks, patients_visible_to
+
+
+class NhsNumberField(serializers.CharField):
+    """10 digits; spaces (or hyphens) allowed on input; modulus-11 checked."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 14)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        from django.core.exceptions import ValidationError
+
+        try:
+            return nhs_number.validate(value)
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    nhs_number = NhsNumberField()
+    nhs_number_display = serializers.CharField(read_only=True)
+    network = serializers.SlugRelatedField(slug_field="slug", queryset=Network.objects.all())
+    gp_practice = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Organisation.objects.filter(kind=Organisation.Kind.GP_PRACTICE),
+        required=False,
+        allow_null=True,
+    )
+    care_home = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Organisation.objects.filter(kind=Organisation.Kind.CARE_HOME),
+        required=False,
+        allow_null=True,
+    )
+    key_worker = serializers.SerializerMethodField()
+    consent_recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id", "nhs_number", "nhs_number_display", "given_name", "family_name",
+            "date_of_birth", "network", "gp_practice", "care_home", "address", "postcode", "phone",
+            "key_worker", "notes_for_visitors", "social_needs", "what_matters",
+            "frailty", "caseload_reason", "clinical_notes",
+            "consent_mdt", "consent_sharing", "consent_recorded_by", "consent_recorded_at",
+            "created_at", "updated_at",
+        ]
+        read_only_fields = ["consent_recorded_at", "created_at", "updated_at"]
+        extra_kwargs = {
+            "frailty": {"help_text": "Clinical: omitted for roles that may not see clinical details."},
+            "caseload_reason": {"help_text": "Clinical: why the person is on the caseload."},
+            "clinical_notes": {"help_text": "Clinical."},
+        }
+
+    def get_key_worker(self, patient) -> str | None:
+        kw = patient.key_worker
+        return kw.user.get_username() if kw else None
+
+    def validate_network(self, network):
+        user = self.context["request"].user
+        if network_by_slug_for(user, network.slug) is None:
+            raise serializers.ValidationError(f"You are not a member of a network '{network.slug}'.")
+        if self.instance is not None and network.pk != self.instance.network_id:
+            raise serializers.ValidationError("A person cannot be moved to another network here.")
+        return network
+
+    def to_internal_value(self, data):
+        # Unknown slugs must read the same as slugs of networks the caller is not in.
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail
+            if isinstance(detail, dict) and "network" in detail and isinstance(data, dict):
+                detail["network"] = [f"You are not a member of a network '{data.get('network')}'."]
+            raise
+
+    def to_representation(self, patient):
+        data = super().to_representation(patient)
+        user = self.context["request"].user
+        if not user.has_perm("patients.view_clinical", patient):
+            for field in services.CLINICAL_FIELDS:
+                data.pop(field, None)
+        return data
+
+
+class PatientFilter(filters.FilterSet):
+    network = filters.CharFilter(field_name="network__slug", help_text="Network slug.")
+    q = filters.CharFilter(method="search", help_text="Name or NHS number (spaces allowed).")
+
+    class Meta:
+        model = Patient
+        fields = ["network", "q"]
+
+    def search(self, queryset, name, value):
+        from .selectors import patient_search
+
+        return patient_search(queryset, value)
+
+
+class AccessEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AccessEvent
+        fields = ["at", "username", "role", "what", "channel", "outcome"]
+
+
+CONSENT_FIELDS = ("consent_mdt", "consent_sharing")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="People in the caller's networks; search by name or NHS number."),
+    retrieve=extend_schema(summary="A person's record (clinical fields only for clinical roles)."),
+)
+class PatientViewSet(
+    ScopedAPIMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = PatientSerializer
+    filterset_class = PatientFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return patient_list(self.request.user).select_related(
+            "key_worker__user", "consent_recorded_by"
+        )
+
+    def get_object(self):
+        pk = self.kwargs["pk"]
+        user = self.request.user
+        what = "detail" if self.request.method == "GET" else "edit"
+        patient = self.get_queryset().filter(pk=pk).first() if str(pk).isdigit() else None
+        if patient is not None:
+            return patient
+        elsewhere = patients_in_user_networks(user).filter(pk=pk).first() if str(pk).isdigit() else None
+        if elsewhere is not None:
+            access_refused(user=user, patient_ref=pk, patient=elsewhere, what=what, channel="api",
+                           outcome=AccessEvent.Outcome.DENIED, path=self.request.path)
+            raise exceptions.PermissionDenied("Your role may not open people's records.")
+        access_refused(user=user, patient_ref=pk, what=what, channel="api",
+                       outcome=AccessEvent.Outcome.NOT_FOUND, path=self.request.path)
+        raise exceptions.NotFound()
+
+    def list(self, request, *args, **kwargs):
+        if not network_ids_where(request.user, CASEWORK_ROLES):
+            raise exceptions.PermissionDenied("Your role may not open people's records.")
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        what = "search" if request.query_params.get("q") else "list"
+        access_record(user=request.user, patients=page, what=what, channel="api",
+                      path=request.get_full_path())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        patient = self.get_object()
+        access_record(user=request.user, patients=[patient], what="detail", channel="api",
+                      path=request.path)
+        return Response(self.get_serializer(patient).data)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        network = data.pop("network")
+        if not request.user.has_perm("patients.add_patient", network):
+            raise exceptions.PermissionDenied("Your role may not add people.")
+        consent = {f: data.pop(f) for f in CONSENT_FIELDS if f in data}
+        with transaction.atomic():
+            patient = services.patient_create(
+                network=network, by=request.user,
+                clinical_allowed=request.user.has_perm("patients.change_clinical", network), **data
+            )
+            if consent:
+                services.patient_record_consent(
+                    patient=patient, by=request.user,
+                    consent_mdt=consent.get("consent_mdt", patient.consent_mdt),
+                    consent_sharing=consent.get("consent_sharing", patient.consent_sharing),
+                )
+        return Response(self.get_serializer(patient).data, status=201)
+
+    def partial_update(self, request, *args, **kwargs):
+        patient = self.get_object()
+        if not request.user.has_perm("patients.change_patient", patient):
+            raise exceptions.PermissionDenied("Your role may not change people's records.")
+        serializer = self.get_serializer(patient, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("network", None)
+        consent = {f: data.pop(f) for f in CONSENT_FIELDS if f in data}
+        with transaction.atomic():
+            patient = services.patient_update(
+                patient=patient, by=request.user,
+                clinical_allowed=request.user.has_perm("patients.change_clinical", patient), **data
+            )
+            if consent:
+                services.patient_record_consent(
+                    patient=patient, by=request.user,
+                    consent_mdt=consent.get("consent_mdt", patient.consent_mdt),
+                    consent_sharing=consent.get("consent_sharing", patient.consent_sharing),
+                )
+        return Response(self.get_serializer(patient).data)
+
+    def update(self, request, *args, **kwargs):
+        return self.partial_update(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Who looked at this record (chair, integrated manager, manager).",
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        responses={200: AccessEventSerializer(many=True)},
+    )
+    @action(detail=True, methods=["get"], url_path="access-log", serializer_class=None)
+    def access_log(self, request, pk=None):
+        patient = patients_auditable_by(request.user).filter(pk=pk).first() if str(pk).isdigit() else None
+        if patient is None:
+            if str(pk).isdigit() and patients_in_user_networks(request.user).filter(pk=pk).exists():
+                raise exceptions.PermissionDenied("Only the chair and managers may see the access log.")
+            raise exceptions.NotFound()
+        page = self.paginate_queryset(access_events_for_patient(patient))
+        return self.get_paginated_response(AccessEventSerializer(page, many=True).data)

@@ -1,0 +1,75 @@
+from django import forms
+from networks.models import Membership, Organisation
+
+from . import nhs_number
+from .models import Consent, Patient
+from .services import CLINICAL_FIELDS
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class PatientForm(forms.ModelForm):
+    nhs_number = forms.CharField(
+        label="NHS number", max_length=14,
+        help_text="10 digits, e.g. 943 476 5919",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    class Meta:
+        model = Patient
+        fields = [
+            "nhs_number", "given_name", "family_name", "date_of_birth", "address", "postcode",
+            "phone", "gp_practice", "care_home", "key_worker", "notes_for_visitors",
+            "social_needs", "what_matters", "frailty", "caseload_reason", "clinical_notes",
+        ]
+        widgets = {
+            "date_of_birth": DateInput(),
+            "social_needs": forms.Textarea(attrs={"rows": 3}),
+            "what_matters": forms.Textarea(attrs={"rows": 3}),
+            "caseload_reason": forms.Textarea(attrs={"rows": 3}),
+            "clinical_notes": forms.Textarea(attrs={"rows": 5}),
+        }
+
+    def __init__(self, *args, network, clinical_allowed: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.network = network
+        self.instance.network = network
+        self.fields["gp_practice"].queryset = Organisation.objects.filter(
+            kind=Organisation.Kind.GP_PRACTICE
+        )
+        self.fields["care_home"].queryset = Organisation.objects.filter(kind=Organisation.Kind.CARE_HOME)
+        self.fields["key_worker"].queryset = Membership.objects.filter(
+            network=network, is_active=True
+        ).select_related("user", "network")
+        self.fields["key_worker"].label_from_instance = (
+            lambda m: f"{m.user.get_full_name() or m.user.username} ({m.role_label})"
+        )
+        if not clinical_allowed:
+            for field in CLINICAL_FIELDS:
+                del self.fields[field]
+        if self.instance.pk:
+            self.initial["nhs_number"] = nhs_number.display(self.instance.nhs_number)
+
+    def clean_nhs_number(self):
+        return nhs_number.validate(self.cleaned_data["nhs_number"])
+
+
+class ConsentForm(forms.Form):
+    consent_mdt = forms.ChoiceField(label="Consent to discussion at the MDT", choices=Consent.choices)
+    consent_sharing = forms.ChoiceField(label="Consent to sharing information", choices=Consent.choices)
+
+
+class CareTeamForm(forms.Form):
+    membership = forms.ModelChoiceField(label="Member", queryset=Membership.objects.none())
+    involvement = forms.CharField(max_length=200, required=False, label="What they do for this person")
+
+    def __init__(self, *args, network, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["membership"].queryset = Membership.objects.filter(
+            network=network, is_active=True
+        ).select_related("user", "network")
+        self.fields["membership"].label_from_instance = (
+            lambda m: f"{m.user.get_full_name() or m.user.username} ({m.role_label})"
+        )

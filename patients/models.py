@@ -1,0 +1,159 @@
+import pghistory
+from django.conf import settings
+from django.db import models
+from django.contrib.postgres.indexes import OpClass
+from django.db.models import Q
+from django.db.models.functions import Upper
+
+from networks.models import Membership, Network, Organisation
+
+from . import nhs_number
+from .validators import validate_nhs_number, validate_not_future
+
+
+class Frailty(models.TextChoices):
+    FIT = "fit", "Fit"
+    MILD = "mild", "Mild frailty"
+    MODERATE = "moderate", "Moderate frailty"
+    SEVERE = "severe", "Severe frailty"
+
+
+class Consent(models.TextChoices):
+    GIVEN = "given", "Given"
+    REFUSED = "refused", "Refused"
+    BEST_INTEREST = "best_interest", "Best-interest decision (lacks capacity)"
+    NOT_ASKED = "not_asked", "Not yet asked"
+
+
+@pghistory.track()
+class Patient(models.Model):
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="patients")
+    nhs_number = models.CharField("NHS number", max_length=10, validators=[validate_nhs_number])
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField(validators=[validate_not_future])
+    # Contact (every role that works with the person)
+    address = models.CharField(max_length=300, blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    gp_practice = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="registered_patients",
+        limit_choices_to={"kind": Organisation.Kind.GP_PRACTICE},
+    )
+    care_home = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="residents",
+        limit_choices_to={"kind": Organisation.Kind.CARE_HOME},
+    )
+    key_worker = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="key_patients"
+    )
+    # Social (PIC sees these)
+    notes_for_visitors = models.CharField(max_length=500, blank=True)
+    social_needs = models.TextField(max_length=4000, blank=True)
+    what_matters = models.TextField(
+        "What matters to me", max_length=4000, blank=True, help_text="The person's own goals."
+    )
+    # Clinical (not for PIC or managers)
+    frailty = models.CharField(max_length=10, choices=Frailty.choices, null=True, blank=True)
+    caseload_reason = models.TextField("Why on the caseload", max_length=2000, blank=True)
+    clinical_notes = models.TextField(max_length=10000, blank=True)
+    # Consent to MDT discussion and information sharing
+    consent_mdt = models.CharField(max_length=15, choices=Consent.choices, default="not_asked")
+    consent_sharing = models.CharField(max_length=15, choices=Consent.choices, default="not_asked")
+    consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    consent_recorded_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network", "nhs_number"], name="patient_nhs_number_unique_in_network"
+            ),
+            models.CheckConstraint(
+                condition=Q(nhs_number__regex=r"^[0-9]{10}$"), name="patient_nhs_number_10_digits"
+            ),
+            models.CheckConstraint(
+                condition=Q(frailty__isnull=True) | Q(frailty__in=Frailty.values),
+                name="patient_frailty_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(date_of_birth__gte="1880-01-01"), name="patient_dob_plausible"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["nhs_number"]),
+            models.Index(
+                OpClass(Upper("family_name"), name="varchar_pattern_ops"), name="patient_family_prefix"
+            ),
+            models.Index(
+                OpClass(Upper("given_name"), name="varchar_pattern_ops"), name="patient_given_prefix"
+            ),
+            models.Index(fields=["network", "family_name", "given_name"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def nhs_number_display(self) -> str:
+        return nhs_number.display(self.nhs_number)
+
+
+@pghistory.track()
+class FrailtyAssessment(models.Model):
+    """Frailty history: one row each time it is assessed or changed."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="frailty_history")
+    frailty = models.CharField(max_length=10, choices=Frailty.choices, null=True, blank=True)
+    efi_score = models.DecimalField(
+        "eFI score", max_digits=4, decimal_places=2, null=True, blank=True
+    )
+    assessed_on = models.DateField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-assessed_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(efi_score__isnull=True) | Q(efi_score__gte=0, efi_score__lte=1),
+                name="frailty_efi_between_0_and_1",
+            )
+        ]
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class CareTeamMember(models.Model):
+    """A member involved with a person, and what they do for them."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="care_team")
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    involvement = models.CharField(max_length=200, blank=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "membership"], name="care_team_once")
+        ]

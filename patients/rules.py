@@ -1,0 +1,46 @@
+"""Who may do what to a person's record (django-rules). Objects are Patients or Networks."""
+
+import rules
+
+from networks.roles import CASEWORK_ROLES, CLINICAL_ROLES, OVERSIGHT_ROLES, Role
+from networks.selectors import role_in
+
+
+def _network_id(obj) -> int | None:
+    if obj is None:
+        return None
+    return getattr(obj, "network_id", None) or getattr(obj, "id", None)
+
+
+def _role(user, obj) -> str | None:
+    return role_in(user, _network_id(obj))
+
+
+@rules.predicate
+def does_casework(user, obj) -> bool:
+    return _role(user, obj) in CASEWORK_ROLES
+
+
+@rules.predicate
+def sees_clinical(user, obj) -> bool:
+    return _role(user, obj) in CLINICAL_ROLES
+
+
+@rules.predicate
+def oversees(user, obj) -> bool:
+    return _role(user, obj) in OVERSIGHT_ROLES
+
+
+@rules.predicate
+def is_chair(user, obj) -> bool:
+    return _role(user, obj) == Role.CHAIR
+
+
+rules.add_perm("patients.view_patient", does_casework)
+rules.add_perm("patients.add_patient", does_casework)  # obj: the network
+rules.add_perm("patients.change_patient", does_casework)
+rules.add_perm("patients.view_clinical", sees_clinical)
+rules.add_perm("patients.change_clinical", sees_clinical)
+rules.add_perm("patients.record_consent", does_casework)
+rules.add_perm("patients.change_care_team", does_casework)
+rules.add_perm("patients.view_access_log", oversees)

@@ -1,0 +1,62 @@
+"""Reads of people's records, scoped to the caller's active network memberships.
+
+One condition per line so that coverage proves each branch.
+"""
+
+from django.db.models import Q, QuerySet
+
+from networks.roles import CASEWORK_ROLES, OVERSIGHT_ROLES
+from networks.selectors import network_ids_where
+
+from . import nhs_number
+from .models import Patient
+
+
+def patients_visible_to(user) -> QuerySet[Patient]:
+    """Everyone the user may open: people in networks where they do casework."""
+    return Patient.objects.filter(network_id__in=network_ids_where(user, CASEWORK_ROLES))
+
+
+def patients_in_user_networks(user) -> QuerySet[Patient]:
+    """People in any of the user's networks, whatever the role: to tell 403 from 404."""
+    from networks.selectors import active_memberships
+
+    return Patient.objects.filter(network_id__in=list(active_memberships(user)))
+
+
+def patients_auditable_by(user) -> QuerySet[Patient]:
+    """People whose access log the user may read."""
+    return Patient.objects.filter(network_id__in=network_ids_where(user, OVERSIGHT_ROLES))
+
+
+def patient_search(queryset: QuerySet[Patient], q: str) -> QuerySet[Patient]:
+    """Name (any word, prefix, case-insensitive) or NHS number (spaces allowed, prefix)."""
+    q = (q or "").strip()
+    if not q:
+        return queryset
+    digits = nhs_number.normalise(q)
+    if digits.isdigit():
+        return queryset.filter(nhs_number__startswith=digits)
+    for word in q.split()[:4]:
+        queryset = queryset.filter(
+            Q(family_name__istartswith=word) | Q(given_name__istartswith=word)
+        )
+    return queryset
+
+
+def patient_list(user, *, network_slug: str | None = None, q: str = "") -> QuerySet[Patient]:
+    queryset = patients_visible_to(user).select_related("network", "gp_practice", "care_home")
+    if network_slug:
+        queryset = queryset.filter(network__slug=network_slug)
+    return patient_search(queryset, q)
+
+
+def patient_detail(user, patient_id) -> Patient | None:
+    return (
+        patients_visible_to(user)
+        .select_related(
+            "network", "gp_practice", "care_home", "key_worker__user", "consent_recorded_by"
+        )
+        .filter(pk=patient_id)
+        .first()
+    )

@@ -1,0 +1,130 @@
+"""Every write to a person's record. Callers have already checked the caller may act
+(rules); services enforce the invariants and keep history."""
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from icn.core.errors import Conflict, NotAllowed
+from networks.models import Membership, Network
+
+from .models import CareTeamMember, FrailtyAssessment, Patient
+
+CONTACT_FIELDS = (
+    "nhs_number", "given_name", "family_name", "date_of_birth", "address", "postcode", "phone",
+    "gp_practice", "care_home", "key_worker",
+)
+SOCIAL_FIELDS = ("notes_for_visitors", "social_needs", "what_matters")
+CLINICAL_FIELDS = ("frailty", "caseload_reason", "clinical_notes")
+EDITABLE_FIELDS = CONTACT_FIELDS + SOCIAL_FIELDS + CLINICAL_FIELDS
+
+DUPLICATE_NHS = "A person with this NHS number is already recorded in this network."
+
+
+def _check_fields(*, data: dict[str, Any], clinical_allowed: bool) -> None:
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({f: ["This field cannot be set here."] for f in sorted(unknown)})
+    touched = [f for f in CLINICAL_FIELDS if f in data]
+    if touched and not clinical_allowed:
+        raise NotAllowed(f"Your role may not record clinical details ({', '.join(touched)}).")
+
+
+def _check_key_worker(*, key_worker: Membership | None, network: Network) -> None:
+    if key_worker is not None and (key_worker.network_id != network.id or not key_worker.is_active):
+        raise ValidationError({"key_worker": ["The key worker must be an active member of this network."]})
+
+
+def _save(patient: Patient) -> None:
+    patient.full_clean(exclude=["network", "created_by", "consent_recorded_by", "key_worker"])
+    try:
+        with transaction.atomic():
+            patient.save()
+    except IntegrityError as exc:
+        if "patient_nhs_number_unique_in_network" in str(exc):
+            raise Conflict(DUPLICATE_NHS, field="nhs_number") from exc
+        raise
+
+
+@transaction.atomic
+def patient_create(*, network: Network, by, clinical_allowed: bool, **data: Any) -> Patient:
+    _check_fields(data=data, clinical_allowed=clinical_allowed)
+    _check_key_worker(key_worker=data.get("key_worker"), network=network)
+    patient = Patient(network=network, created_by=by, **data)
+    _save(patient)
+    if patient.frailty:
+        FrailtyAssessment.objects.create(
+            patient=patient, frailty=patient.frailty, assessed_on=timezone.localdate(), recorded_by=by
+        )
+    return patient
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, by, clinical_allowed: bool, **data: Any) -> Patient:
+    _check_fields(data=data, clinical_allowed=clinical_allowed)
+    if "key_worker" in data:
+        _check_key_worker(key_worker=data["key_worker"], network=patient.network)
+    old_frailty = patient.frailty
+    for field, value in data.items():
+        setattr(patient, field, value)
+    _save(patient)
+    if "frailty" in data and data["frailty"] != old_frailty:
+        FrailtyAssessment.objects.create(
+            patient=patient, frailty=patient.frailty, assessed_on=timezone.localdate(), recorded_by=by
+        )
+    return patient
+
+
+@transaction.atomic
+def frailty_record(
+    *, patient: Patient, by, frailty: str | None, assessed_on: date, efi_score=None
+) -> FrailtyAssessment:
+    if assessed_on > timezone.localdate():
+        raise ValidationError({"assessed_on": ["An assessment cannot be dated in the future."]})
+    assessment = FrailtyAssessment(
+        patient=patient, frailty=frailty, efi_score=efi_score, assessed_on=assessed_on, recorded_by=by
+    )
+    assessment.full_clean(exclude=["patient", "recorded_by"])
+    assessment.save()
+    latest = patient.frailty_history.order_by("-assessed_on", "-id").first()
+    if latest is not None and latest.pk == assessment.pk and patient.frailty != frailty:
+        patient.frailty = frailty
+        patient.save(update_fields=["frailty", "updated_at"])
+    return assessment
+
+
+@transaction.atomic
+def patient_record_consent(*, patient: Patient, by, consent_mdt: str, consent_sharing: str) -> Patient:
+    patient.consent_mdt = consent_mdt
+    patient.consent_sharing = consent_sharing
+    patient.consent_recorded_by = by
+    patient.consent_recorded_at = timezone.now()
+    patient.full_clean(exclude=["network", "created_by", "consent_recorded_by", "key_worker"])
+    patient.save(
+        update_fields=[
+            "consent_mdt", "consent_sharing", "consent_recorded_by", "consent_recorded_at", "updated_at"
+        ]
+    )
+    return patient
+
+
+@transaction.atomic
+def care_team_add(*, patient: Patient, membership: Membership, by, involvement: str = "") -> CareTeamMember:
+    if membership.network_id != patient.network_id or not membership.is_active:
+        raise ValidationError({"membership": ["Choose an active member of this person's network."]})
+    member = CareTeamMember(patient=patient, membership=membership, involvement=involvement, added_by=by)
+    member.full_clean(exclude=["patient", "membership", "added_by"])
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError as exc:
+        raise Conflict("This member is already in the care team.", field="membership") from exc
+    return member
+
+
+@transaction.atomic
+def care_team_remove(*, member: CareTeamMember, by) -> None:
+    member.delete()

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "patients"
+urlpatterns = [
+    path("", views.patient_list_view, name="list"),
+    path("new/", views.patient_create_view, name="create"),
+    path("<int:pk>/", views.patient_detail_view, name="detail"),
+    path("<int:pk>/edit/", views.patient_edit_view, name="edit"),
+    path("<int:pk>/consent/", views.patient_consent_view, name="consent"),
+    path("<int:pk>/care-team/", views.care_team_add_view, name="care_team_add"),
+    path("<int:pk>/care-team/<int:member_id>/remove/", views.care_team_remove_view,
+         name="care_team_remove"),
+    path("<int:pk>/access-log/", views.patient_access_log_view, name="access_log"),
+]

@@ -1,0 +1,216 @@
+"""Pages for people's records (htmx). Every read goes through patients.selectors and is
+written to the access trail; every write through patients.services."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from audit.models import AccessEvent
+from audit.selectors import access_events_for_patient
+from audit.services import access_record, access_refused
+from icn.core.access import member_required
+from icn.core.errors import Conflict
+from icn.core.network import current_membership
+
+from . import services
+from .forms import CareTeamForm, ConsentForm, PatientForm
+from .models import CareTeamMember
+from .selectors import patient_detail, patient_list, patients_auditable_by, patients_in_user_networks
+
+PAGE_SIZE = 25
+
+
+def _forbidden(request, message: str):
+    return render(request, "403.html", {"message": message}, status=403)
+
+
+def _load(request, pk: int, what: str):
+    """The patient if the user may open it; else log the refusal and raise/return."""
+    patient = patient_detail(request.user, pk)
+    if patient is not None:
+        return patient, None
+    elsewhere = patients_in_user_networks(request.user).filter(pk=pk).first()
+    if elsewhere is not None:
+        access_refused(user=request.user, patient_ref=pk, patient=elsewhere, what=what,
+                       channel="page", outcome=AccessEvent.Outcome.DENIED, path=request.path)
+        return None, _forbidden(request, "Your role may not open people's records.")
+    access_refused(user=request.user, patient_ref=pk, what=what, channel="page",
+                   outcome=AccessEvent.Outcome.NOT_FOUND, path=request.path)
+    raise Http404("No such person in your networks.")
+
+
+@member_required
+def patient_list_view(request):
+    membership = current_membership(request)
+    if not request.user.has_perm("patients.view_patient", membership.network):
+        return _forbidden(request, "Your role may not open people's records.")
+    q = request.GET.get("q", "").strip()[:100]
+    queryset = patient_list(request.user, network_slug=membership.network.slug, q=q)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    access_record(user=request.user, patients=rows, what="search" if q else "list",
+                  channel="page", path=request.get_full_path())
+    context = {"page": page, "patients": rows, "q": q,
+               "can_add": request.user.has_perm("patients.add_patient", membership.network)}
+    template = "patients/list.html#results" if request.htmx else "patients/list.html"
+    response = render(request, template, context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def patient_create_view(request):
+    membership = current_membership(request)
+    network = membership.network
+    if not request.user.has_perm("patients.add_patient", network):
+        return _forbidden(request, "Your role may not add people.")
+    clinical = request.user.has_perm("patients.change_clinical", network)
+    form = PatientForm(request.POST or None, network=network, clinical_allowed=clinical)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = services.patient_create(
+                network=network, by=request.user, clinical_allowed=clinical, **form.cleaned_data
+            )
+        except Conflict as exc:
+            form.add_error(exc.field, exc.message)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{patient.full_name} added.")
+            return redirect("patients:detail", pk=patient.pk)
+    return render(request, "patients/form.html", {"form": form, "creating": True},
+                  status=400 if form.errors else 200)
+
+
+@member_required
+def patient_detail_view(request, pk: int):
+    patient, refusal = _load(request, pk, "detail")
+    if refusal:
+        return refusal
+    access_record(user=request.user, patients=[patient], what="detail", channel="page",
+                  path=request.path)
+    user = request.user
+    can_audit = user.has_perm("patients.view_access_log", patient)
+    context = {
+        "patient": patient,
+        "clinical": user.has_perm("patients.view_clinical", patient),
+        "can_edit": user.has_perm("patients.change_patient", patient),
+        "can_audit": can_audit,
+        "care_team": CareTeamMember.objects.filter(patient=patient).select_related(
+            "membership__user", "membership__network", "membership__organisation"
+        ),
+        "frailty_history": patient.frailty_history.select_related("recorded_by")[:10],
+        "access_events": access_events_for_patient(patient)[:10] if can_audit else [],
+        "consent_form": ConsentForm(
+            initial={"consent_mdt": patient.consent_mdt, "consent_sharing": patient.consent_sharing}
+        ),
+        "care_team_form": CareTeamForm(network=patient.network),
+        "open_actions": patient.actions.filter(status="open").select_related("assignee")[:20],
+    }
+    return render(request, "patients/detail.html", context)
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def patient_edit_view(request, pk: int):
+    patient, refusal = _load(request, pk, "edit")
+    if refusal:
+        return refusal
+    if not request.user.has_perm("patients.change_patient", patient):
+        return _forbidden(request, "Your role may not change people's records.")
+    clinical = request.user.has_perm("patients.change_clinical", patient)
+    form = PatientForm(request.POST or None, instance=patient, network=patient.network,
+                       clinical_allowed=clinical)
+    if request.method == "GET":
+        access_record(user=request.user, patients=[patient], what="edit", channel="page",
+                      path=request.path)
+    if request.method == "POST" and form.is_valid():
+        changed = {f: form.cleaned_data[f] for f in form.changed_data}
+        try:
+            fresh = patient_detail(request.user, pk)
+            services.patient_update(patient=fresh, by=request.user, clinical_allowed=clinical, **changed)
+        except Conflict as exc:
+            form.add_error(exc.field, exc.message)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Changes saved.")
+            return redirect("patients:detail", pk=pk)
+    return render(request, "patients/form.html", {"form": form, "patient": patient},
+                  status=400 if form.errors else 200)
+
+
+@member_required
+@require_POST
+def patient_consent_view(request, pk: int):
+    patient, refusal = _load(request, pk, "consent")
+    if refusal:
+        return refusal
+    if not request.user.has_perm("patients.record_consent", patient):
+        return _forbidden(request, "Your role may not record consent.")
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        services.patient_record_consent(patient=patient, by=request.user, **form.cleaned_data)
+        patient.refresh_from_db()
+        status = 200
+    else:
+        status = 400
+    context = {"patient": patient, "consent_form": form, "can_edit": True}
+    if request.htmx:
+        return render(request, "patients/detail.html#consent", context, status=status)
+    if status == 200:
+        messages.success(request, "Consent recorded.")
+    return redirect("patients:detail", pk=pk)
+
+
+@member_required
+@require_POST
+def care_team_add_view(request, pk: int):
+    patient, refusal = _load(request, pk, "care_team")
+    if refusal:
+        return refusal
+    if not request.user.has_perm("patients.change_care_team", patient):
+        return _forbidden(request, "Your role may not change the care team.")
+    form = CareTeamForm(request.POST, network=patient.network)
+    if form.is_valid():
+        try:
+            services.care_team_add(patient=patient, by=request.user, **form.cleaned_data)
+        except Conflict as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Added to the care team.")
+    else:
+        messages.error(request, "Choose a member of this network.")
+    return redirect(reverse("patients:detail", args=[pk]) + "#care-team")
+
+
+@member_required
+@require_POST
+def care_team_remove_view(request, pk: int, member_id: int):
+    patient, refusal = _load(request, pk, "care_team")
+    if refusal:
+        return refusal
+    if not request.user.has_perm("patients.change_care_team", patient):
+        return _forbidden(request, "Your role may not change the care team.")
+    member = CareTeamMember.objects.filter(patient=patient, pk=member_id).first()
+    if member is None:
+        raise Http404
+    services.care_team_remove(member=member, by=request.user)
+    messages.success(request, "Removed from the care team.")
+    return redirect(reverse("patients:detail", args=[pk]) + "#care-team")
+
+
+@member_required
+def patient_access_log_view(request, pk: int):
+    patient = patients_auditable_by(request.user).filter(pk=pk).first()
+    if patient is None:
+        if patients_in_user_networks(request.user).filter(pk=pk).exists():
+            return _forbidden(request, "Only the chair and managers may see who looked at a record.")
+        raise Http404
+    page = Paginator(access_events_for_patient(patient), 50).get_page(request.GET.get("page"))
+    return render(request, "patients/access_log.html", {"patient": patient, "page": page})
