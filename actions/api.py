@@ -26,11 +26,16 @@ class TaskSerializer(serializers.ModelSerializer):
     patient = VisiblePatientField()
     network = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     assignee = serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.filter(is_active=True), required=False,
-        allow_null=True, help_text="Username of a member of the person's network.",
+        slug_field="username",
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        help_text="Username of a member of the person's network.",
     )
     assignee_role = serializers.ChoiceField(
-        choices=Role.choices, required=False, allow_blank=True,
+        choices=Role.choices,
+        required=False,
+        allow_blank=True,
         help_text="A role queue in the person's network (instead of a named assignee).",
     )
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -39,8 +44,20 @@ class TaskSerializer(serializers.ModelSerializer):
     class Meta:
         model = Action
         fields = [
-            "id", "patient", "network", "title", "details", "assignee", "assignee_role", "due_on",
-            "status", "source", "created_by", "created_at", "done_at", "done_by",
+            "id",
+            "patient",
+            "network",
+            "title",
+            "details",
+            "assignee",
+            "assignee_role",
+            "due_on",
+            "status",
+            "source",
+            "created_by",
+            "created_at",
+            "done_at",
+            "done_by",
         ]
         read_only_fields = ["status", "source", "created_at", "done_at"]
 
@@ -98,6 +115,8 @@ class TaskViewSet(
     def done(self, request, pk=None):
         task = self.get_object()
         if not request.user.has_perm("actions.complete_action", task):
-            raise exceptions.PermissionDenied("Only the assignee, the role or the care team may do this.")
+            raise exceptions.PermissionDenied(
+                "Only the assignee, the role or the care team may do this."
+            )
         task = services.action_mark_done(action=task, by=request.user)
         return Response(self.get_serializer(task).data)

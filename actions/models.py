@@ -21,18 +21,25 @@ class Action(models.Model):
         REFERRAL = "referral", "Referral"
 
     network = models.ForeignKey("networks.Network", on_delete=models.PROTECT, related_name="+")
-    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="actions")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="actions"
+    )
     title = models.CharField(max_length=200)
     details = models.TextField(max_length=4000, blank=True)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="assigned_actions",
     )
     assignee_role = models.CharField(max_length=30, choices=Role.choices, blank=True)
     due_on = models.DateField()
     status = models.CharField(max_length=4, choices=Status.choices, default=Status.OPEN)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(
@@ -61,4 +68,3 @@ class Action(models.Model):
 
     def __str__(self) -> str:
         return self.title
-

@@ -27,7 +27,9 @@ def action_create(
 ) -> Action:
     errors: dict[str, list[str]] = {}
     if bool(assignee) == bool(assignee_role):
-        errors["assignee"] = ["Give either a member (assignee) or a role (assignee_role), not both."]
+        errors["assignee"] = [
+            "Give either a member (assignee) or a role (assignee_role), not both."
+        ]
     if assignee is not None and membership_in(assignee, patient.network_id) is None:
         errors["assignee"] = ["The assignee must be an active member of this person's network."]
     if assignee_role and assignee_role not in Role.values:

@@ -14,17 +14,26 @@ class AccessEvent(models.Model):
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, null=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
         related_name="+",
     )
     username = models.CharField(max_length=150)
     role = models.CharField(max_length=30, blank=True)
     network = models.ForeignKey(
-        "networks.Network", on_delete=models.DO_NOTHING, db_constraint=False, null=True,
+        "networks.Network",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
         related_name="+",
     )
     patient = models.ForeignKey(
-        "patients.Patient", on_delete=models.DO_NOTHING, db_constraint=False, null=True,
+        "patients.Patient",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
         related_name="access_events",
     )
     patient_ref = models.CharField(
@@ -39,7 +48,9 @@ class AccessEvent(models.Model):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["patient", "-at"]), models.Index(fields=["user", "-at"])]
         triggers = [
-            pgtrigger.Protect(name="access_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            pgtrigger.Protect(
+                name="access_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            ),
         ]
 
     def __str__(self) -> str:

@@ -35,8 +35,9 @@ def access_record(
         AccessEvent.objects.bulk_create(events)
 
 
-def access_refused(*, user, patient_ref, what: str, channel: str, outcome: str, path: str = "",
-                   patient=None) -> None:
+def access_refused(
+    *, user, patient_ref, what: str, channel: str, outcome: str, path: str = "", patient=None
+) -> None:
     """A refused look: `denied` (role may not) or `not_found` (not in the user's networks)."""
     AccessEvent.objects.create(
         user_id=user.pk if user.is_authenticated else None,

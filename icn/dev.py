@@ -143,19 +143,39 @@ def run() -> int:
             manage("seed_demo")
             commands = {
                 "web": [PY, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
-                "worker": [str(BIN / "celery"), "-A", "icn", "worker", "-l", "info",
-                           "--concurrency", "2"],
-                "beat": [str(BIN / "celery"), "-A", "icn", "beat", "-l", "info",
-                         "--pidfile=", "--scheduler",
-                         "django_celery_beat.schedulers:DatabaseScheduler"],
+                "worker": [
+                    str(BIN / "celery"),
+                    "-A",
+                    "icn",
+                    "worker",
+                    "-l",
+                    "info",
+                    "--concurrency",
+                    "2",
+                ],
+                "beat": [
+                    str(BIN / "celery"),
+                    "-A",
+                    "icn",
+                    "beat",
+                    "-l",
+                    "info",
+                    "--pidfile=",
+                    "--scheduler",
+                    "django_celery_beat.schedulers:DatabaseScheduler",
+                ],
             }
             for name, cmd in commands.items():
                 procs[name] = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
             password = os.environ.get("DEMO_PASSWORD", "demo-password-change-me")
             say(f"ICN is running at http://{host}:{port}/  (Ctrl-C stops everything)")
             say(f"demo logins: <role>.<network>, password {password!r}, e.g.")
-            for user in ("pharmacist.thornton-heath", "chair.thornton-heath",
-                         "pic.purbeck", "manager.purbeck"):
+            for user in (
+                "pharmacist.thornton-heath",
+                "chair.thornton-heath",
+                "pic.purbeck",
+                "manager.purbeck",
+            ):
                 say(f"    {user}")
             while True:
                 for name, proc in procs.items():
@@ -176,8 +196,10 @@ def test(args: list[str]) -> int:
         ("ruff check", [str(BIN / "ruff"), "check", "."]),
         ("ruff format", [str(BIN / "ruff"), "format", "--check", "."]),
         ("migrations", [PY, "manage.py", "makemigrations", "--check", "--dry-run"]),
-        ("openapi", [PY, "manage.py", "spectacular", "--validate", "--fail-on-warn",
-                     "--file", os.devnull]),
+        (
+            "openapi",
+            [PY, "manage.py", "spectacular", "--validate", "--fail-on-warn", "--file", os.devnull],
+        ),
         ("pytest", [PY, "-m", "pytest", *args]),
     ]
     with engines(ROOT / ".data" / "test", "icn"):

@@ -26,8 +26,14 @@ class NetworkSerializer(serializers.ModelSerializer):
     class Meta:
         model = Network
         fields = [
-            "slug", "name", "terminology", "cadence", "vocabulary", "meeting_weekdays",
-            "meeting_time", "gp_practices",
+            "slug",
+            "name",
+            "terminology",
+            "cadence",
+            "vocabulary",
+            "meeting_weekdays",
+            "meeting_time",
+            "gp_practices",
         ]
 
 
@@ -60,35 +66,23 @@ class MeView(ScopedAPIMixin, APIView):
 
     @extend_schema(responses=MeSerializer)
     def get(self, request):
-        memberships = sorted(active_memberships(request.user).values(), key=lambda m: m.network.slug)
+        memberships = sorted(
+            active_memberships(request.user).values(), key=lambda m: m.network.slug
+        )
         data = {
             "username": request.user.get_username(),
             "name": request.user.get_full_name(),
             "networks": [
-                {"slug": m.network.slug, "name": m.network.name, "role": m.role,
-                 "role_label": m.role_label}
+                {
+                    "slug": m.network.slug,
+                    "name": m.network.name,
+                    "role": m.role,
+                    "role_label": m.role_label,
+                }
                 for m in memberships
             ],
         }
         return Response(MeSerializer(data).data)
-
-
-class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token (django-axes locks out repeated
-    failures). Only a user with an active network membership gets a token."""
-
-    icn_scoped = True  # reads nothing but the caller's own account
-
-    def get_serializer(self, *args, **kwargs):
-        return MemberAuthTokenSerializer(*args, **kwargs)
-
-    @extend_schema(
-        request=inline_serializer("TokenRequest", {"username": serializers.CharField(),
-                                                   "password": serializers.CharField()}),
-        responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
-    )
-    def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
 
 
 class MemberAuthTokenSerializer(AuthTokenSerializer):
@@ -100,3 +94,20 @@ class MemberAuthTokenSerializer(AuthTokenSerializer):
             )
         return attrs
 
+
+class TokenView(ObtainAuthToken):
+    """Exchange a username and password for an API token (django-axes locks out repeated
+    failures). Only a user with an active network membership gets a token."""
+
+    icn_scoped = True  # reads nothing but the caller's own account
+    serializer_class = MemberAuthTokenSerializer
+
+    @extend_schema(
+        request=inline_serializer(
+            "TokenRequest",
+            {"username": serializers.CharField(), "password": serializers.CharField()},
+        ),
+        responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)

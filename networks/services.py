@@ -13,7 +13,12 @@ User = get_user_model()
 
 @transaction.atomic
 def membership_add(
-    *, user, network: Network, role: str, organisation: Organisation | None = None, job_title: str = ""
+    *,
+    user,
+    network: Network,
+    role: str,
+    organisation: Organisation | None = None,
+    job_title: str = "",
 ) -> Membership:
     membership = Membership(
         user=user, network=network, role=role, organisation=organisation, job_title=job_title

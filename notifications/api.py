@@ -15,7 +15,17 @@ class NotificationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Notification
-        fields = ["id", "kind", "title", "body", "url", "network", "patient", "created_at", "read_at"]
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "body",
+            "url",
+            "network",
+            "patient",
+            "created_at",
+            "read_at",
+        ]
         read_only_fields = fields
 
 

@@ -7,16 +7,29 @@ from .models import Notification
 
 
 def notification_send(
-    *, recipient, key: str, kind: str, title: str, body: str = "", url: str = "",
-    network=None, patient=None,
+    *,
+    recipient,
+    key: str,
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    network=None,
+    patient=None,
 ) -> Notification | None:
     """Create the notification unless one with this key exists. Returns it, or None if it
     had already been sent."""
     try:
         with transaction.atomic():
             return Notification.objects.create(
-                recipient=recipient, key=key, kind=kind, title=title[:200], body=body, url=url,
-                network=network, patient=patient,
+                recipient=recipient,
+                key=key,
+                kind=kind,
+                title=title[:200],
+                body=body,
+                url=url,
+                network=network,
+                patient=patient,
             )
     except IntegrityError:  # the unique key: already delivered
         return None

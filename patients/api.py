@@ -1,6 +1,6 @@
 from django.db import transaction
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_view, OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -15,7 +15,11 @@ from networks.selectors import network_by_slug_for, network_ids_where
 
 from . import nhs_number, services
 from .models import Patient
-from .selectors import patient_list, patients_auditable_by, patients_in_user_networks, patients_visible_to
+from .selectors import (
+    patient_list,
+    patients_auditable_by,
+    patients_in_user_networks,
+)
 
 
 class NhsNumberField(serializers.CharField):
@@ -57,16 +61,39 @@ class PatientSerializer(serializers.ModelSerializer):
     class Meta:
         model = Patient
         fields = [
-            "id", "nhs_number", "nhs_number_display", "given_name", "family_name",
-            "date_of_birth", "network", "gp_practice", "care_home", "address", "postcode", "phone",
-            "key_worker", "notes_for_visitors", "social_needs", "what_matters",
-            "frailty", "caseload_reason", "clinical_notes",
-            "consent_mdt", "consent_sharing", "consent_recorded_by", "consent_recorded_at",
-            "created_at", "updated_at",
+            "id",
+            "nhs_number",
+            "nhs_number_display",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "network",
+            "gp_practice",
+            "care_home",
+            "address",
+            "postcode",
+            "phone",
+            "key_worker",
+            "notes_for_visitors",
+            "social_needs",
+            "what_matters",
+            "frailty",
+            "caseload_reason",
+            "clinical_notes",
+            "consent_mdt",
+            "consent_sharing",
+            "consent_recorded_by",
+            "consent_recorded_at",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["consent_recorded_at", "created_at", "updated_at"]
+        # Uniqueness is the database's job; the service turns a duplicate into 409.
+        validators = []
         extra_kwargs = {
-            "frailty": {"help_text": "Clinical: omitted for roles that may not see clinical details."},
+            "frailty": {
+                "help_text": "Clinical: omitted for roles that may not see clinical details."
+            },
             "caseload_reason": {"help_text": "Clinical: why the person is on the caseload."},
             "clinical_notes": {"help_text": "Clinical."},
         }
@@ -78,7 +105,9 @@ class PatientSerializer(serializers.ModelSerializer):
     def validate_network(self, network):
         user = self.context["request"].user
         if network_by_slug_for(user, network.slug) is None:
-            raise serializers.ValidationError(f"You are not a member of a network '{network.slug}'.")
+            raise serializers.ValidationError(
+                f"You are not a member of a network '{network.slug}'."
+            )
         if self.instance is not None and network.pk != self.instance.network_id:
             raise serializers.ValidationError("A person cannot be moved to another network here.")
         return network
@@ -153,13 +182,28 @@ class PatientViewSet(
         patient = self.get_queryset().filter(pk=pk).first() if str(pk).isdigit() else None
         if patient is not None:
             return patient
-        elsewhere = patients_in_user_networks(user).filter(pk=pk).first() if str(pk).isdigit() else None
+        elsewhere = (
+            patients_in_user_networks(user).filter(pk=pk).first() if str(pk).isdigit() else None
+        )
         if elsewhere is not None:
-            access_refused(user=user, patient_ref=pk, patient=elsewhere, what=what, channel="api",
-                           outcome=AccessEvent.Outcome.DENIED, path=self.request.path)
+            access_refused(
+                user=user,
+                patient_ref=pk,
+                patient=elsewhere,
+                what=what,
+                channel="api",
+                outcome=AccessEvent.Outcome.DENIED,
+                path=self.request.path,
+            )
             raise exceptions.PermissionDenied("Your role may not open people's records.")
-        access_refused(user=user, patient_ref=pk, what=what, channel="api",
-                       outcome=AccessEvent.Outcome.NOT_FOUND, path=self.request.path)
+        access_refused(
+            user=user,
+            patient_ref=pk,
+            what=what,
+            channel="api",
+            outcome=AccessEvent.Outcome.NOT_FOUND,
+            path=self.request.path,
+        )
         raise exceptions.NotFound()
 
     def list(self, request, *args, **kwargs):
@@ -167,14 +211,16 @@ class PatientViewSet(
             raise exceptions.PermissionDenied("Your role may not open people's records.")
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         what = "search" if request.query_params.get("q") else "list"
-        access_record(user=request.user, patients=page, what=what, channel="api",
-                      path=request.get_full_path())
+        access_record(
+            user=request.user, patients=page, what=what, channel="api", path=request.get_full_path()
+        )
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
         patient = self.get_object()
-        access_record(user=request.user, patients=[patient], what="detail", channel="api",
-                      path=request.path)
+        access_record(
+            user=request.user, patients=[patient], what="detail", channel="api", path=request.path
+        )
         return Response(self.get_serializer(patient).data)
 
     def create(self, request, *args, **kwargs):
@@ -187,12 +233,15 @@ class PatientViewSet(
         consent = {f: data.pop(f) for f in CONSENT_FIELDS if f in data}
         with transaction.atomic():
             patient = services.patient_create(
-                network=network, by=request.user,
-                clinical_allowed=request.user.has_perm("patients.change_clinical", network), **data
+                network=network,
+                by=request.user,
+                clinical_allowed=request.user.has_perm("patients.change_clinical", network),
+                **data,
             )
             if consent:
                 services.patient_record_consent(
-                    patient=patient, by=request.user,
+                    patient=patient,
+                    by=request.user,
                     consent_mdt=consent.get("consent_mdt", patient.consent_mdt),
                     consent_sharing=consent.get("consent_sharing", patient.consent_sharing),
                 )
@@ -209,12 +258,15 @@ class PatientViewSet(
         consent = {f: data.pop(f) for f in CONSENT_FIELDS if f in data}
         with transaction.atomic():
             patient = services.patient_update(
-                patient=patient, by=request.user,
-                clinical_allowed=request.user.has_perm("patients.change_clinical", patient), **data
+                patient=patient,
+                by=request.user,
+                clinical_allowed=request.user.has_perm("patients.change_clinical", patient),
+                **data,
             )
             if consent:
                 services.patient_record_consent(
-                    patient=patient, by=request.user,
+                    patient=patient,
+                    by=request.user,
                     consent_mdt=consent.get("consent_mdt", patient.consent_mdt),
                     consent_sharing=consent.get("consent_sharing", patient.consent_sharing),
                 )
@@ -230,10 +282,14 @@ class PatientViewSet(
     )
     @action(detail=True, methods=["get"], url_path="access-log", serializer_class=None)
     def access_log(self, request, pk=None):
-        patient = patients_auditable_by(request.user).filter(pk=pk).first() if str(pk).isdigit() else None
+        patient = (
+            patients_auditable_by(request.user).filter(pk=pk).first() if str(pk).isdigit() else None
+        )
         if patient is None:
             if str(pk).isdigit() and patients_in_user_networks(request.user).filter(pk=pk).exists():
-                raise exceptions.PermissionDenied("Only the chair and managers may see the access log.")
+                raise exceptions.PermissionDenied(
+                    "Only the chair and managers may see the access log."
+                )
             raise exceptions.NotFound()
         page = self.paginate_queryset(access_events_for_patient(patient))
         return self.get_paginated_response(AccessEventSerializer(page, many=True).data)

@@ -1,4 +1,5 @@
 from django import forms
+
 from networks.models import Membership, Organisation
 
 from . import nhs_number
@@ -12,7 +13,8 @@ class DateInput(forms.DateInput):
 
 class PatientForm(forms.ModelForm):
     nhs_number = forms.CharField(
-        label="NHS number", max_length=14,
+        label="NHS number",
+        max_length=14,
         help_text="10 digits, e.g. 943 476 5919",
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
@@ -20,9 +22,22 @@ class PatientForm(forms.ModelForm):
     class Meta:
         model = Patient
         fields = [
-            "nhs_number", "given_name", "family_name", "date_of_birth", "address", "postcode",
-            "phone", "gp_practice", "care_home", "key_worker", "notes_for_visitors",
-            "social_needs", "what_matters", "frailty", "caseload_reason", "clinical_notes",
+            "nhs_number",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "address",
+            "postcode",
+            "phone",
+            "gp_practice",
+            "care_home",
+            "key_worker",
+            "notes_for_visitors",
+            "social_needs",
+            "what_matters",
+            "frailty",
+            "caseload_reason",
+            "clinical_notes",
         ]
         widgets = {
             "date_of_birth": DateInput(),
@@ -39,12 +54,14 @@ class PatientForm(forms.ModelForm):
         self.fields["gp_practice"].queryset = Organisation.objects.filter(
             kind=Organisation.Kind.GP_PRACTICE
         )
-        self.fields["care_home"].queryset = Organisation.objects.filter(kind=Organisation.Kind.CARE_HOME)
+        self.fields["care_home"].queryset = Organisation.objects.filter(
+            kind=Organisation.Kind.CARE_HOME
+        )
         self.fields["key_worker"].queryset = Membership.objects.filter(
             network=network, is_active=True
         ).select_related("user", "network")
-        self.fields["key_worker"].label_from_instance = (
-            lambda m: f"{m.user.get_full_name() or m.user.username} ({m.role_label})"
+        self.fields["key_worker"].label_from_instance = lambda m: (
+            f"{m.user.get_full_name() or m.user.username} ({m.role_label})"
         )
         if not clinical_allowed:
             for field in CLINICAL_FIELDS:
@@ -57,19 +74,25 @@ class PatientForm(forms.ModelForm):
 
 
 class ConsentForm(forms.Form):
-    consent_mdt = forms.ChoiceField(label="Consent to discussion at the MDT", choices=Consent.choices)
-    consent_sharing = forms.ChoiceField(label="Consent to sharing information", choices=Consent.choices)
+    consent_mdt = forms.ChoiceField(
+        label="Consent to discussion at the MDT", choices=Consent.choices
+    )
+    consent_sharing = forms.ChoiceField(
+        label="Consent to sharing information", choices=Consent.choices
+    )
 
 
 class CareTeamForm(forms.Form):
     membership = forms.ModelChoiceField(label="Member", queryset=Membership.objects.none())
-    involvement = forms.CharField(max_length=200, required=False, label="What they do for this person")
+    involvement = forms.CharField(
+        max_length=200, required=False, label="What they do for this person"
+    )
 
     def __init__(self, *args, network, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["membership"].queryset = Membership.objects.filter(
             network=network, is_active=True
         ).select_related("user", "network")
-        self.fields["membership"].label_from_instance = (
-            lambda m: f"{m.user.get_full_name() or m.user.username} ({m.role_label})"
+        self.fields["membership"].label_from_instance = lambda m: (
+            f"{m.user.get_full_name() or m.user.username} ({m.role_label})"
         )

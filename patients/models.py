@@ -1,7 +1,7 @@
 import pghistory
 from django.conf import settings
-from django.db import models
 from django.contrib.postgres.indexes import OpClass
+from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 
@@ -99,10 +99,12 @@ class Patient(models.Model):
         indexes = [
             models.Index(fields=["nhs_number"]),
             models.Index(
-                OpClass(Upper("family_name"), name="varchar_pattern_ops"), name="patient_family_prefix"
+                OpClass(Upper("family_name"), name="varchar_pattern_ops"),
+                name="patient_family_prefix",
             ),
             models.Index(
-                OpClass(Upper("given_name"), name="varchar_pattern_ops"), name="patient_given_prefix"
+                OpClass(Upper("given_name"), name="varchar_pattern_ops"),
+                name="patient_given_prefix",
             ),
             models.Index(fields=["network", "family_name", "given_name"]),
         ]
@@ -141,6 +143,9 @@ class FrailtyAssessment(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_frailty_display() or 'Not recorded'} on {self.assessed_on}"
+
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class CareTeamMember(models.Model):
@@ -149,7 +154,9 @@ class CareTeamMember(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="care_team")
     membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
     involvement = models.CharField(max_length=200, blank=True)
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -157,3 +164,6 @@ class CareTeamMember(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["patient", "membership"], name="care_team_once")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.membership} for {self.patient}"

@@ -14,8 +14,16 @@ from networks.models import Membership, Network
 from .models import CareTeamMember, FrailtyAssessment, Patient
 
 CONTACT_FIELDS = (
-    "nhs_number", "given_name", "family_name", "date_of_birth", "address", "postcode", "phone",
-    "gp_practice", "care_home", "key_worker",
+    "nhs_number",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "address",
+    "postcode",
+    "phone",
+    "gp_practice",
+    "care_home",
+    "key_worker",
 )
 SOCIAL_FIELDS = ("notes_for_visitors", "social_needs", "what_matters")
 CLINICAL_FIELDS = ("frailty", "caseload_reason", "clinical_notes")
@@ -35,7 +43,9 @@ def _check_fields(*, data: dict[str, Any], clinical_allowed: bool) -> None:
 
 def _check_key_worker(*, key_worker: Membership | None, network: Network) -> None:
     if key_worker is not None and (key_worker.network_id != network.id or not key_worker.is_active):
-        raise ValidationError({"key_worker": ["The key worker must be an active member of this network."]})
+        raise ValidationError(
+            {"key_worker": ["The key worker must be an active member of this network."]}
+        )
 
 
 def _save(patient: Patient) -> None:
@@ -57,7 +67,10 @@ def patient_create(*, network: Network, by, clinical_allowed: bool, **data: Any)
     _save(patient)
     if patient.frailty:
         FrailtyAssessment.objects.create(
-            patient=patient, frailty=patient.frailty, assessed_on=timezone.localdate(), recorded_by=by
+            patient=patient,
+            frailty=patient.frailty,
+            assessed_on=timezone.localdate(),
+            recorded_by=by,
         )
     return patient
 
@@ -73,7 +86,10 @@ def patient_update(*, patient: Patient, by, clinical_allowed: bool, **data: Any)
     _save(patient)
     if "frailty" in data and data["frailty"] != old_frailty:
         FrailtyAssessment.objects.create(
-            patient=patient, frailty=patient.frailty, assessed_on=timezone.localdate(), recorded_by=by
+            patient=patient,
+            frailty=patient.frailty,
+            assessed_on=timezone.localdate(),
+            recorded_by=by,
         )
     return patient
 
@@ -85,7 +101,11 @@ def frailty_record(
     if assessed_on > timezone.localdate():
         raise ValidationError({"assessed_on": ["An assessment cannot be dated in the future."]})
     assessment = FrailtyAssessment(
-        patient=patient, frailty=frailty, efi_score=efi_score, assessed_on=assessed_on, recorded_by=by
+        patient=patient,
+        frailty=frailty,
+        efi_score=efi_score,
+        assessed_on=assessed_on,
+        recorded_by=by,
     )
     assessment.full_clean(exclude=["patient", "recorded_by"])
     assessment.save()
@@ -97,7 +117,9 @@ def frailty_record(
 
 
 @transaction.atomic
-def patient_record_consent(*, patient: Patient, by, consent_mdt: str, consent_sharing: str) -> Patient:
+def patient_record_consent(
+    *, patient: Patient, by, consent_mdt: str, consent_sharing: str
+) -> Patient:
     patient.consent_mdt = consent_mdt
     patient.consent_sharing = consent_sharing
     patient.consent_recorded_by = by
@@ -105,17 +127,25 @@ def patient_record_consent(*, patient: Patient, by, consent_mdt: str, consent_sh
     patient.full_clean(exclude=["network", "created_by", "consent_recorded_by", "key_worker"])
     patient.save(
         update_fields=[
-            "consent_mdt", "consent_sharing", "consent_recorded_by", "consent_recorded_at", "updated_at"
+            "consent_mdt",
+            "consent_sharing",
+            "consent_recorded_by",
+            "consent_recorded_at",
+            "updated_at",
         ]
     )
     return patient
 
 
 @transaction.atomic
-def care_team_add(*, patient: Patient, membership: Membership, by, involvement: str = "") -> CareTeamMember:
+def care_team_add(
+    *, patient: Patient, membership: Membership, by, involvement: str = ""
+) -> CareTeamMember:
     if membership.network_id != patient.network_id or not membership.is_active:
         raise ValidationError({"membership": ["Choose an active member of this person's network."]})
-    member = CareTeamMember(patient=patient, membership=membership, involvement=involvement, added_by=by)
+    member = CareTeamMember(
+        patient=patient, membership=membership, involvement=involvement, added_by=by
+    )
     member.full_clean(exclude=["patient", "membership", "added_by"])
     try:
         with transaction.atomic():

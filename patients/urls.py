@@ -10,7 +10,10 @@ urlpatterns = [
     path("<int:pk>/edit/", views.patient_edit_view, name="edit"),
     path("<int:pk>/consent/", views.patient_consent_view, name="consent"),
     path("<int:pk>/care-team/", views.care_team_add_view, name="care_team_add"),
-    path("<int:pk>/care-team/<int:member_id>/remove/", views.care_team_remove_view,
-         name="care_team_remove"),
+    path(
+        "<int:pk>/care-team/<int:member_id>/remove/",
+        views.care_team_remove_view,
+        name="care_team_remove",
+    ),
     path("<int:pk>/access-log/", views.patient_access_log_view, name="access_log"),
 ]

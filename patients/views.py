@@ -19,7 +19,12 @@ from icn.core.network import current_membership
 from . import services
 from .forms import CareTeamForm, ConsentForm, PatientForm
 from .models import CareTeamMember
-from .selectors import patient_detail, patient_list, patients_auditable_by, patients_in_user_networks
+from .selectors import (
+    patient_detail,
+    patient_list,
+    patients_auditable_by,
+    patients_in_user_networks,
+)
 
 PAGE_SIZE = 25
 
@@ -35,11 +40,24 @@ def _load(request, pk: int, what: str):
         return patient, None
     elsewhere = patients_in_user_networks(request.user).filter(pk=pk).first()
     if elsewhere is not None:
-        access_refused(user=request.user, patient_ref=pk, patient=elsewhere, what=what,
-                       channel="page", outcome=AccessEvent.Outcome.DENIED, path=request.path)
+        access_refused(
+            user=request.user,
+            patient_ref=pk,
+            patient=elsewhere,
+            what=what,
+            channel="page",
+            outcome=AccessEvent.Outcome.DENIED,
+            path=request.path,
+        )
         return None, _forbidden(request, "Your role may not open people's records.")
-    access_refused(user=request.user, patient_ref=pk, what=what, channel="page",
-                   outcome=AccessEvent.Outcome.NOT_FOUND, path=request.path)
+    access_refused(
+        user=request.user,
+        patient_ref=pk,
+        what=what,
+        channel="page",
+        outcome=AccessEvent.Outcome.NOT_FOUND,
+        path=request.path,
+    )
     raise Http404("No such person in your networks.")
 
 
@@ -52,10 +70,19 @@ def patient_list_view(request):
     queryset = patient_list(request.user, network_slug=membership.network.slug, q=q)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    access_record(user=request.user, patients=rows, what="search" if q else "list",
-                  channel="page", path=request.get_full_path())
-    context = {"page": page, "patients": rows, "q": q,
-               "can_add": request.user.has_perm("patients.add_patient", membership.network)}
+    access_record(
+        user=request.user,
+        patients=rows,
+        what="search" if q else "list",
+        channel="page",
+        path=request.get_full_path(),
+    )
+    context = {
+        "page": page,
+        "patients": rows,
+        "q": q,
+        "can_add": request.user.has_perm("patients.add_patient", membership.network),
+    }
     template = "patients/list.html#results" if request.htmx else "patients/list.html"
     response = render(request, template, context)
     response["Vary"] = "HX-Request"
@@ -83,8 +110,12 @@ def patient_create_view(request):
         else:
             messages.success(request, f"{patient.full_name} added.")
             return redirect("patients:detail", pk=patient.pk)
-    return render(request, "patients/form.html", {"form": form, "creating": True},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "patients/form.html",
+        {"form": form, "creating": True},
+        status=400 if form.errors else 200,
+    )
 
 
 @member_required
@@ -92,8 +123,9 @@ def patient_detail_view(request, pk: int):
     patient, refusal = _load(request, pk, "detail")
     if refusal:
         return refusal
-    access_record(user=request.user, patients=[patient], what="detail", channel="page",
-                  path=request.path)
+    access_record(
+        user=request.user, patients=[patient], what="detail", channel="page", path=request.path
+    )
     user = request.user
     can_audit = user.has_perm("patients.view_access_log", patient)
     context = {
@@ -124,16 +156,20 @@ def patient_edit_view(request, pk: int):
     if not request.user.has_perm("patients.change_patient", patient):
         return _forbidden(request, "Your role may not change people's records.")
     clinical = request.user.has_perm("patients.change_clinical", patient)
-    form = PatientForm(request.POST or None, instance=patient, network=patient.network,
-                       clinical_allowed=clinical)
+    form = PatientForm(
+        request.POST or None, instance=patient, network=patient.network, clinical_allowed=clinical
+    )
     if request.method == "GET":
-        access_record(user=request.user, patients=[patient], what="edit", channel="page",
-                      path=request.path)
+        access_record(
+            user=request.user, patients=[patient], what="edit", channel="page", path=request.path
+        )
     if request.method == "POST" and form.is_valid():
         changed = {f: form.cleaned_data[f] for f in form.changed_data}
         try:
             fresh = patient_detail(request.user, pk)
-            services.patient_update(patient=fresh, by=request.user, clinical_allowed=clinical, **changed)
+            services.patient_update(
+                patient=fresh, by=request.user, clinical_allowed=clinical, **changed
+            )
         except Conflict as exc:
             form.add_error(exc.field, exc.message)
         except ValidationError as exc:
@@ -141,8 +177,12 @@ def patient_edit_view(request, pk: int):
         else:
             messages.success(request, "Changes saved.")
             return redirect("patients:detail", pk=pk)
-    return render(request, "patients/form.html", {"form": form, "patient": patient},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "patients/form.html",
+        {"form": form, "patient": patient},
+        status=400 if form.errors else 200,
+    )
 
 
 @member_required
@@ -210,7 +250,9 @@ def patient_access_log_view(request, pk: int):
     patient = patients_auditable_by(request.user).filter(pk=pk).first()
     if patient is None:
         if patients_in_user_networks(request.user).filter(pk=pk).exists():
-            return _forbidden(request, "Only the chair and managers may see who looked at a record.")
+            return _forbidden(
+                request, "Only the chair and managers may see who looked at a record."
+            )
         raise Http404
     page = Paginator(access_events_for_patient(patient), 50).get_page(request.GET.get("page"))
     return render(request, "patients/access_log.html", {"patient": patient, "page": page})

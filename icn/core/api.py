@@ -17,7 +17,9 @@ class Pagination(PageNumberPagination):
 
 def _django_errors(exc: DjangoValidationError) -> dict:
     if hasattr(exc, "error_dict"):
-        return {field: [m for e in errs for m in e.messages] for field, errs in exc.error_dict.items()}
+        return {
+            field: [m for e in errs for m in e.messages] for field, errs in exc.error_dict.items()
+        }
     return {"non_field_errors": exc.messages}
 
 

@@ -26,7 +26,9 @@ def healthz(request):
     except Exception:
         status["database"] = "unavailable"
     try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
+        )
         client.ping()
         status["redis"] = "ok"
     except redis.RedisError:

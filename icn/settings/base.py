@@ -89,7 +89,9 @@ TEMPLATES = [
 
 # One database engine everywhere: PostgreSQL. `make run` / `make test` start an embedded
 # server and set DATABASE_URL when it is not set.
-DATABASES = {"default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/icn")}
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/icn")
+}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -119,10 +121,14 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Sessions: idle timeout (renewed on every request) and an absolute lifetime after login.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-SESSION_COOKIE_AGE = int(timedelta(minutes=env.int("SESSION_IDLE_MINUTES", default=30)).total_seconds())
+SESSION_COOKIE_AGE = int(
+    timedelta(minutes=env.int("SESSION_IDLE_MINUTES", default=30)).total_seconds()
+)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-SESSION_ABSOLUTE_SECONDS = int(timedelta(hours=env.int("SESSION_ABSOLUTE_HOURS", default=10)).total_seconds())
+SESSION_ABSOLUTE_SECONDS = int(
+    timedelta(hours=env.int("SESSION_ABSOLUTE_HOURS", default=10)).total_seconds()
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 

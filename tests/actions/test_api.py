@@ -1,0 +1,152 @@
+import datetime
+
+import pytest
+
+from actions.models import Action
+from tests.factories import ActionFactory, PatientFactory
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/tasks/"
+
+
+def tomorrow() -> str:
+    return (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+
+
+def test_create_for_a_role_queue_and_for_a_member(
+    api, member, patient, django_capture_on_commit_callbacks
+):
+    chair = member("chair")
+    gp = member("gp")
+    client = api(chair)
+    response = client.post(
+        URL,
+        {
+            "patient": patient.pk,
+            "title": "Review medicines",
+            "assignee_role": "pharmacist",
+            "due_on": tomorrow(),
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["network"] == "thornton-heath"
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(
+            URL,
+            {
+                "patient": patient.pk,
+                "title": "Home visit",
+                "assignee": gp.username,
+                "due_on": tomorrow(),
+            },
+            format="json",
+        )
+    assert response.status_code == 201
+    assert len(callbacks) == 1  # the assignee's notification is enqueued on commit
+    assert Action.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"assignee_role": "pharmacist", "assignee": "gp.thornton-heath"}, "assignee"),
+        ({"assignee_role": ""}, "assignee"),
+        ({"assignee_role": "wizard"}, "assignee_role"),
+        ({"due_on": "2001-01-01"}, "due_on"),
+        ({"due_on": "tomorrow"}, "due_on"),
+        ({"title": ""}, "title"),
+        ({"title": "x" * 201}, "title"),
+        ({"title": "bad\x00"}, "title"),
+        ({"patient": 999999}, "patient"),
+        ({"patient": "abc"}, "patient"),
+    ],
+)
+def test_bad_input_is_400_and_nothing_saved(api, member, patient, change, field):
+    member("gp")
+    body = {
+        "patient": patient.pk,
+        "title": "Review",
+        "assignee_role": "pharmacist",
+        "due_on": tomorrow(),
+    }
+    body.update(change)
+    response = api(member("chair")).post(URL, body, format="json")
+    assert response.status_code == 400, response.json()
+    assert field in response.json()
+    assert not Action.objects.exists()
+
+
+def test_assignee_from_another_network_is_refused(api, member, patient, other_network):
+    outsider = member("gp", net=other_network)
+    body = {
+        "patient": patient.pk,
+        "title": "Review",
+        "assignee": outsider.username,
+        "due_on": tomorrow(),
+    }
+    response = api(member("chair")).post(URL, body, format="json")
+    assert response.status_code == 400
+    assert "assignee" in response.json()
+
+
+def test_patient_in_another_network_is_400_unknown(api, member, foreign_patient):
+    body = {
+        "patient": foreign_patient.pk,
+        "title": "x",
+        "assignee_role": "gp",
+        "due_on": tomorrow(),
+    }
+    response = api(member("chair")).post(URL, body, format="json")
+    assert response.status_code == 400
+    assert "patient" in response.json()
+
+
+def test_manager_may_not_create(api, member, patient):
+    body = {"patient": patient.pk, "title": "x", "assignee_role": "gp", "due_on": tomorrow()}
+    response = api(member("manager")).post(URL, body, format="json")
+    assert response.status_code == 400  # the patient is not among those a manager may open
+    assert not Action.objects.exists()
+
+
+def test_mine_status_and_patient_filters(api, member, patient, network):
+    pharmacist = member("pharmacist")
+    other = PatientFactory(network=network)
+    by_role = ActionFactory(patient=patient, assignee_role="pharmacist")
+    by_name = ActionFactory(patient=other, assignee=pharmacist, assignee_role="")
+    ActionFactory(patient=patient, assignee_role="social_worker")
+    client = api(pharmacist)
+    ids = lambda params: sorted(t["id"] for t in client.get(URL, params).json()["results"])  # noqa: E731
+    assert ids({"mine": "true"}) == sorted([by_role.pk, by_name.pk])
+    assert ids({"patient": other.pk}) == [by_name.pk]
+    client.post(f"{URL}{by_name.pk}/done/")
+    assert ids({"status": "done"}) == [by_name.pk]
+    assert ids({"status": "open", "mine": "true"}) == [by_role.pk]
+
+
+def test_done_twice_is_409(api, member, patient):
+    task = ActionFactory(patient=patient, assignee_role="pharmacist")
+    client = api(member("pharmacist"))
+    first = client.post(f"{URL}{task.pk}/done/")
+    assert first.status_code == 200 and first.json()["status"] == "done"
+    assert first.json()["done_by"] == "pharmacist.thornton-heath"
+    assert client.post(f"{URL}{task.pk}/done/").status_code == 409
+
+
+def test_tasks_of_another_network_are_404(api, member, foreign_patient):
+    task = ActionFactory(patient=foreign_patient)
+    client = api(member("pharmacist"))
+    assert client.get(f"{URL}{task.pk}/").status_code == 404
+    assert client.post(f"{URL}{task.pk}/done/").status_code == 404
+    task.refresh_from_db()
+    assert task.status == "open"
+
+
+def test_list_query_count_constant(api, member, patient, django_assert_max_num_queries):
+    client = api(member("pharmacist"))
+    ActionFactory.create_batch(2, patient=patient)
+    with django_assert_max_num_queries(6):
+        client.get(URL)
+    ActionFactory.create_batch(30, patient=patient)
+    with django_assert_max_num_queries(6):
+        assert client.get(URL).json()["count"] == 32

@@ -1,0 +1,68 @@
+import os
+
+import pytest
+from rest_framework.test import APIClient
+
+from networks.roles import Role
+
+from .factories import MembershipFactory, NetworkFactory, PatientFactory, UserFactory
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM is still used
+# synchronously from it (live_server, fixtures).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ROLES = [r.value for r in Role]
+
+
+@pytest.fixture
+def network(db):
+    return NetworkFactory(slug="thornton-heath", name="Thornton Heath", vocabulary="icn")
+
+
+@pytest.fixture
+def other_network(db):
+    return NetworkFactory(
+        slug="purbeck",
+        name="Purbeck",
+        vocabulary="hub",
+        cadence="twice_weekly",
+        meeting_weekdays=[0, 3],
+    )
+
+
+@pytest.fixture
+def member(network):
+    """member(role) -> a user with that role in `network`."""
+
+    def make(role: str = "pharmacist", net=None, username: str | None = None):
+        net = net or network
+        user = UserFactory(username=username or f"{role}.{net.slug}")
+        MembershipFactory(user=user, network=net, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def patient(network):
+    return PatientFactory(network=network, given_name="Edith", family_name="Okafor")
+
+
+@pytest.fixture
+def foreign_patient(other_network):
+    return PatientFactory(network=other_network, given_name="Walter", family_name="Pike")
+
+
+@pytest.fixture
+def api():
+    """api(user) -> an APIClient authenticated with that user's token (as partners do)."""
+    from rest_framework.authtoken.models import Token
+
+    def make(user=None):
+        client = APIClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
