@@ -7,12 +7,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from icn.core.api import ScopedAPIMixin
-from networks.roles import Role
+from networks.roles import CASEWORK_ROLES, Role
+from networks.selectors import network_ids_where
 from patients.selectors import patients_visible_to
 
 from . import services
 from .models import Action
-from .selectors import actions_for_me, actions_visible_to
+from .selectors import actions_for_me, actions_in_networks_of, actions_visible_to
 
 User = get_user_model()
 
@@ -99,9 +100,22 @@ class TaskViewSet(
     filterset_class = TaskFilter
 
     def get_queryset(self):
-        return actions_visible_to(self.request.user).select_related(
-            "network", "assignee", "created_by", "done_by"
-        )
+        if self.action in ("list", "create"):
+            queryset = actions_visible_to(self.request.user)
+        else:  # one task: find it in my networks, then ask the rules (403, not 404)
+            queryset = actions_in_networks_of(self.request.user)
+        return queryset.select_related("network", "assignee", "created_by", "done_by")
+
+    def get_object(self):
+        task = super().get_object()
+        if not self.request.user.has_perm("actions.view_action", task):
+            raise exceptions.PermissionDenied("Your role may not see this task.")
+        return task
+
+    def create(self, request, *args, **kwargs):
+        if not network_ids_where(request.user, CASEWORK_ROLES):
+            raise exceptions.PermissionDenied("Your role may not add tasks.")
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

@@ -16,4 +16,5 @@ def is_assignee_or_role_holder(user, action) -> bool:
     return bool(action.assignee_role) and role_in(user, action.network_id) == action.assignee_role
 
 
+rules.add_perm("actions.view_action", is_assignee_or_role_holder | does_casework)
 rules.add_perm("actions.complete_action", is_assignee_or_role_holder | does_casework)

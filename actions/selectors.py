@@ -19,3 +19,8 @@ def actions_for_me(user) -> Q:
     for network_id, membership in active_memberships(user).items():
         by_role |= Q(network_id=network_id, assignee_role=membership.role)
     return Q(assignee_id=user.pk) | by_role
+
+
+def actions_in_networks_of(user) -> QuerySet[Action]:
+    """Any task in the user's networks, to tell "not yours" (403) from "not here" (404)."""
+    return Action.objects.filter(network_id__in=list(active_memberships(user)))

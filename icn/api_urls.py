@@ -10,6 +10,7 @@ from patients.api import PatientViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
+router.include_format_suffixes = False
 router.register("networks", NetworkViewSet, basename="network")
 router.register("patients", PatientViewSet, basename="patient")
 router.register("tasks", TaskViewSet, basename="task")

@@ -15,3 +15,6 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# A queue of its own, so that a developer's running worker never takes the suite's tasks.
+CELERY_TASK_DEFAULT_QUEUE = "icn-test"
