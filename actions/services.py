@@ -52,7 +52,11 @@ def action_create(
     if assignee is not None and assignee.pk != by.pk:
         from notifications.tasks import notify_action_assigned
 
-        transaction.on_commit(lambda: notify_action_assigned.delay(action_id=action.pk))
+        # robust: with the broker down the task is still saved and the request succeeds; the
+        # reminder sweeps (issue #6) find undelivered work from the database again.
+        transaction.on_commit(
+            lambda: notify_action_assigned.delay(action_id=action.pk), robust=True
+        )
     return action
 
 

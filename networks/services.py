@@ -1,9 +1,11 @@
 """Writes to networks and memberships."""
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
+
+from icn.core.errors import Conflict
 
 from .models import Membership, Network, Organisation
 from .selectors import forget_memberships
@@ -24,7 +26,11 @@ def membership_add(
         user=user, network=network, role=role, organisation=organisation, job_title=job_title
     )
     membership.full_clean(exclude=["user", "network", "organisation"])
-    membership.save()
+    try:
+        with transaction.atomic():
+            membership.save()
+    except IntegrityError as exc:
+        raise Conflict(f"{user} is already a member of {network}.") from exc
     forget_memberships(user)
     return membership
 

@@ -105,7 +105,7 @@ def test_patient_in_another_network_is_400_unknown(api, member, foreign_patient)
 def test_manager_may_not_create(api, member, patient):
     body = {"patient": patient.pk, "title": "x", "assignee_role": "gp", "due_on": tomorrow()}
     response = api(member("manager")).post(URL, body, format="json")
-    assert response.status_code == 400  # the patient is not among those a manager may open
+    assert response.status_code == 403
     assert not Action.objects.exists()
 
 

@@ -123,36 +123,68 @@ THORNTON_HEATH = DemoNetwork(
     meeting_time=time(13, 0),
     organisations=(
         Org(
-            "trust", "RJ6-DEMO", "Croydon Health Services NHS Trust (demo)", Kind.NHS_TRUST,
-            "530 London Road, Croydon CR7 7YE", "020 7946 0100",
+            "trust",
+            "RJ6-DEMO",
+            "Croydon Health Services NHS Trust (demo)",
+            Kind.NHS_TRUST,
+            "530 London Road, Croydon CR7 7YE",
+            "020 7946 0100",
         ),
         Org(
-            "gp1", "TH-GP-01", "Brigstock Green Medical Practice", Kind.GP_PRACTICE,
-            "14 Brigstock Parade, Thornton Heath CR7 8RX", "020 7946 0201",
+            "gp1",
+            "TH-GP-01",
+            "Brigstock Green Medical Practice",
+            Kind.GP_PRACTICE,
+            "14 Brigstock Parade, Thornton Heath CR7 8RX",
+            "020 7946 0201",
         ),
         Org(
-            "gp2", "TH-GP-02", "Bensham Vale Surgery", Kind.GP_PRACTICE,
-            "77 Bensham Manor Road, Thornton Heath CR7 7AF", "020 7946 0202",
+            "gp2",
+            "TH-GP-02",
+            "Bensham Vale Surgery",
+            Kind.GP_PRACTICE,
+            "77 Bensham Manor Road, Thornton Heath CR7 7AF",
+            "020 7946 0202",
         ),
         Org(
-            "gp3", "TH-GP-03", "Norbury Pond Health Centre", Kind.GP_PRACTICE,
-            "3 Pond Place, London SW16 4AB", "020 7946 0203",
+            "gp3",
+            "TH-GP-03",
+            "Norbury Pond Health Centre",
+            Kind.GP_PRACTICE,
+            "3 Pond Place, London SW16 4AB",
+            "020 7946 0203",
         ),
         Org(
-            "council", "CROYDON-LA", "Croydon Council", Kind.COUNCIL,
-            "Bernard Weatherill House, 8 Mint Walk, Croydon CR0 1EA", "020 7946 0300",
+            "council",
+            "CROYDON-LA",
+            "Croydon Council",
+            Kind.COUNCIL,
+            "Bernard Weatherill House, 8 Mint Walk, Croydon CR0 1EA",
+            "020 7946 0300",
         ),
         Org(
-            "ageuk", "AGEUK-CROY", "Age UK Croydon", Kind.VOLUNTARY_SECTOR,
-            "81 Brigstock Road, Thornton Heath CR7 7JH", "020 7946 0400",
+            "ageuk",
+            "AGEUK-CROY",
+            "Age UK Croydon",
+            Kind.VOLUNTARY_SECTOR,
+            "81 Brigstock Road, Thornton Heath CR7 7JH",
+            "020 7946 0400",
         ),
         Org(
-            "home1", "TH-CH-01", "Heathfield Lodge Care Home", Kind.CARE_HOME,
-            "21 Green Lane, Thornton Heath CR7 8BG", "020 7946 0501",
+            "home1",
+            "TH-CH-01",
+            "Heathfield Lodge Care Home",
+            Kind.CARE_HOME,
+            "21 Green Lane, Thornton Heath CR7 8BG",
+            "020 7946 0501",
         ),
         Org(
-            "home2", "TH-CH-02", "Beulah Court Nursing Home", Kind.CARE_HOME,
-            "6 Beulah Hill, London SE19 3LF", "020 7946 0502",
+            "home2",
+            "TH-CH-02",
+            "Beulah Court Nursing Home",
+            Kind.CARE_HOME,
+            "6 Beulah Hill, London SE19 3LF",
+            "020 7946 0502",
         ),
     ),
     people={
@@ -229,8 +261,7 @@ THORNTON_HEATH = DemoNetwork(
             frailty=Frailty.MILD,
             caseload_reason="Fourteen regular medicines; family found stockpiles of tablets "
             "and multiple dispensing dates",
-            social_needs="Lives with her son, who works nights. Speaks Gujarati; son "
-            "interprets.",
+            social_needs="Lives with her son, who works nights. Speaks Gujarati; son interprets.",
             what_matters="Cooking for the family again.",
             notes_for_visitors="Please visit after 11am; Gujarati speaker, son interprets.",
             team=(
@@ -297,8 +328,7 @@ THORNTON_HEATH = DemoNetwork(
             frailty=Frailty.MILD,
             caseload_reason="Three falls at home in six weeks; not been upstairs for months, "
             "sleeping on the sofa",
-            social_needs="Lives alone. Heating broken since September; landlord not "
-            "responding.",
+            social_needs="Lives alone. Heating broken since September; landlord not responding.",
             what_matters="Getting back upstairs to sleep in my own bed.",
             notes_for_visitors="Key safe; the code is held by the care agency. Ring before "
             "visiting.",
@@ -351,23 +381,34 @@ THORNTON_HEATH = DemoNetwork(
     ),
     actions=(
         DemoAction(
-            410_303, "Structured medication review; remove stockpiled tablets", 3,
+            410_303,
+            "Structured medication review; remove stockpiled tablets",
+            3,
             assignee=Role.PHARMACIST,
         ),
         DemoAction(
-            410_606, "Assess for care package and chase heating repair", 5,
+            410_606,
+            "Assess for care package and chase heating repair",
+            5,
             queue=Role.SOCIAL_WORKER,
         ),
         DemoAction(
-            410_606, "Home assessment: stair rail and bed downstairs", 7,
+            410_606,
+            "Home assessment: stair rail and bed downstairs",
+            7,
             assignee=Role.OCCUPATIONAL_THERAPIST,
         ),
         DemoAction(410_707, "Befriending referral and lunch club place", 10, queue=Role.PIC),
         DemoAction(
-            410_202, "Weekly weights and fluid review", 2, assignee=Role.COMMUNITY_NURSE,
+            410_202,
+            "Weekly weights and fluid review",
+            2,
+            assignee=Role.COMMUNITY_NURSE,
         ),
         DemoAction(
-            410_505, "Check which tablets can be switched to liquids with the home", 12,
+            410_505,
+            "Check which tablets can be switched to liquids with the home",
+            12,
             queue=Role.PHARMACY_TECHNICIAN,
         ),
     ),
@@ -382,36 +423,68 @@ PURBECK = DemoNetwork(
     meeting_time=time(9, 30),
     organisations=(
         Org(
-            "trust", "RDY-DEMO", "Dorset HealthCare (demo)", Kind.NHS_TRUST,
-            "Sentinel House, 4-6 Nuffield Road, Poole BH17 0RB", "01632 960100",
+            "trust",
+            "RDY-DEMO",
+            "Dorset HealthCare (demo)",
+            Kind.NHS_TRUST,
+            "Sentinel House, 4-6 Nuffield Road, Poole BH17 0RB",
+            "01632 960100",
         ),
         Org(
-            "gp1", "PB-GP-01", "Wareham Quay Surgery", Kind.GP_PRACTICE,
-            "2 Quay Lane, Wareham BH20 4LP", "01632 960201",
+            "gp1",
+            "PB-GP-01",
+            "Wareham Quay Surgery",
+            Kind.GP_PRACTICE,
+            "2 Quay Lane, Wareham BH20 4LP",
+            "01632 960201",
         ),
         Org(
-            "gp2", "PB-GP-02", "Swanage Downs Medical Practice", Kind.GP_PRACTICE,
-            "18 Station Road, Swanage BH19 1AE", "01632 960202",
+            "gp2",
+            "PB-GP-02",
+            "Swanage Downs Medical Practice",
+            Kind.GP_PRACTICE,
+            "18 Station Road, Swanage BH19 1AE",
+            "01632 960202",
         ),
         Org(
-            "gp3", "PB-GP-03", "Corfe Vale Surgery", Kind.GP_PRACTICE,
-            "The Square, Corfe Castle BH20 5EZ", "01632 960203",
+            "gp3",
+            "PB-GP-03",
+            "Corfe Vale Surgery",
+            Kind.GP_PRACTICE,
+            "The Square, Corfe Castle BH20 5EZ",
+            "01632 960203",
         ),
         Org(
-            "council", "DORSET-LA", "Dorset Council", Kind.COUNCIL,
-            "County Hall, Colliton Park, Dorchester DT1 1XJ", "01632 960300",
+            "council",
+            "DORSET-LA",
+            "Dorset Council",
+            Kind.COUNCIL,
+            "County Hall, Colliton Park, Dorchester DT1 1XJ",
+            "01632 960300",
         ),
         Org(
-            "ageuk", "AGEUK-NSWD", "Age UK North, South & West Dorset", Kind.VOLUNTARY_SECTOR,
-            "The Mansard, Allington Avenue, Dorchester DT1 1FN", "01632 960400",
+            "ageuk",
+            "AGEUK-NSWD",
+            "Age UK North, South & West Dorset",
+            Kind.VOLUNTARY_SECTOR,
+            "The Mansard, Allington Avenue, Dorchester DT1 1FN",
+            "01632 960400",
         ),
         Org(
-            "home1", "PB-CH-01", "Durlston View Care Home", Kind.CARE_HOME,
-            "11 Peveril Road, Swanage BH19 2DF", "01632 960501",
+            "home1",
+            "PB-CH-01",
+            "Durlston View Care Home",
+            Kind.CARE_HOME,
+            "11 Peveril Road, Swanage BH19 2DF",
+            "01632 960501",
         ),
         Org(
-            "home2", "PB-CH-02", "Frome Meadows Nursing Home", Kind.CARE_HOME,
-            "Worgret Road, Wareham BH20 4PN", "01632 960502",
+            "home2",
+            "PB-CH-02",
+            "Frome Meadows Nursing Home",
+            Kind.CARE_HOME,
+            "Worgret Road, Wareham BH20 4PN",
+            "01632 960502",
         ),
     ),
     people={
@@ -507,8 +580,7 @@ PURBECK = DemoNetwork(
             caseload_reason="Care-home resident; advanced dementia; high eFI score; end of "
             "life care",
             clinical_notes="Advance care plan agreed with family: comfort care at the home.",
-            what_matters="(From his wife) Music from the 1950s and the sea view from his "
-            "window.",
+            what_matters="(From his wife) Music from the 1950s and the sea view from his window.",
             notes_for_visitors="Lacks capacity; his wife June is the contact.",
             consent=(Consent.BEST_INTEREST, Consent.BEST_INTEREST),
             key_worker=Role.GP,
@@ -599,20 +671,28 @@ PURBECK = DemoNetwork(
     ),
     actions=(
         DemoAction(
-            520_222, "Agree a time-critical medicines plan with the family", 2,
+            520_222,
+            "Agree a time-critical medicines plan with the family",
+            2,
             assignee=Role.PHARMACIST,
         ),
         DemoAction(520_666, "Carer's assessment and respite options", 6, queue=Role.SOCIAL_WORKER),
         DemoAction(
-            520_777, "Deliver commode and bed for downstairs living", 4,
+            520_777,
+            "Deliver commode and bed for downstairs living",
+            4,
             assignee=Role.OCCUPATIONAL_THERAPIST,
         ),
         DemoAction(
-            520_111, "Ask about a winter fuel grant and the good neighbour scheme", 9,
+            520_111,
+            "Ask about a winter fuel grant and the good neighbour scheme",
+            9,
             queue=Role.PIC,
         ),
         DemoAction(
-            520_555, "Review refused medicines with the nursing home", 11,
+            520_555,
+            "Review refused medicines with the nursing home",
+            11,
             queue=Role.PHARMACY_TECHNICIAN,
         ),
         DemoAction(520_444, "Review anticipatory medicines", 13, assignee=Role.GP),
@@ -646,13 +726,13 @@ class Command(BaseCommand):
     def count(self, kind: str, outcome: str, n: int = 1) -> None:
         self.tally[(kind, outcome)] += n
 
-    def upsert(self, model, kind: str, lookup: dict, values: dict):
+    def upsert(self, model, kind: str, lookup: dict, values: dict, exclude=()):
         """Create by natural key, or save only the fields that differ (so a re-run with the
         same data writes nothing and adds no history)."""
         obj = model.objects.filter(**lookup).first()
         if obj is None:
             obj = model(**lookup, **values)
-            obj.full_clean()
+            obj.full_clean(exclude=list(exclude))
             obj.save()
             self.count(kind, "created")
             return obj
@@ -660,7 +740,7 @@ class Command(BaseCommand):
         if changed:
             for name in changed:
                 setattr(obj, name, values[name])
-            obj.full_clean()
+            obj.full_clean(exclude=list(exclude))
             obj.save(update_fields=changed)
             self.count(kind, "updated")
         else:
@@ -723,6 +803,7 @@ class Command(BaseCommand):
                 "email": f"{username}@{EMAIL_DOMAIN}",
                 "is_active": True,
             },
+            exclude=["password"],  # set just below
         )
         if not user.check_password(password):
             user.set_password(password)

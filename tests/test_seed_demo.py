@@ -1,0 +1,223 @@
+"""`manage.py seed_demo`: the demo data of API.md, created idempotently."""
+
+from datetime import date, timedelta
+from io import StringIO
+
+import pghistory.models
+import pytest
+from django.apps import apps
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+from django.db.models import Q
+from django.test import Client, RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+
+from actions.models import Action
+from networks.models import Membership, Network, Organisation
+from networks.roles import Role
+from patients import nhs_number
+from patients.models import CareTeamMember, Consent, FrailtyAssessment, Patient
+
+User = get_user_model()
+SLUGS = ("thornton-heath", "purbeck")
+
+
+def seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    models = [
+        Network,
+        Network.gp_practices.through,
+        Organisation,
+        User,
+        Membership,
+        Patient,
+        FrailtyAssessment,
+        CareTeamMember,
+        Action,
+        apps.get_model("notifications", "Notification"),
+    ]
+    result = {model._meta.label: model.objects.count() for model in models}
+    # History: an unchanged re-run must not write any pghistory events either.
+    for model in apps.get_models():
+        if issubclass(model, pghistory.models.Event) and not model._meta.proxy:
+            result[model._meta.label] = model.objects.count()
+    return result
+
+
+def can_log_in(username: str, password: str) -> bool:
+    request = RequestFactory().post("/accounts/login/")
+    return authenticate(request=request, username=username, password=password) is not None
+
+
+@pytest.mark.django_db
+def test_creates_both_networks_with_their_vocabulary_and_cadence():
+    output = seed()
+
+    thornton = Network.objects.get(slug="thornton-heath")
+    assert thornton.name == "Thornton Heath"
+    assert thornton.vocabulary == "icn"
+    assert thornton.cadence == "fortnightly"
+    assert thornton.meeting_weekdays == [1]
+    assert thornton.meeting_time.strftime("%H:%M") == "13:00"
+    assert thornton.terminology["meeting"] == "huddle"
+
+    purbeck = Network.objects.get(slug="purbeck")
+    assert purbeck.name == "Purbeck"
+    assert purbeck.vocabulary == "hub"
+    assert purbeck.cadence == "twice_weekly"
+    assert purbeck.meeting_weekdays == [0, 3]
+    assert purbeck.meeting_time.strftime("%H:%M") == "09:30"
+    assert purbeck.terminology["meeting"] == "virtual ward"
+
+    for network in (thornton, purbeck):
+        practices = network.gp_practices.all()
+        assert practices.count() == 3
+        assert all(p.kind == Organisation.Kind.GP_PRACTICE for p in practices)
+    assert Organisation.objects.get(code="RJ6-DEMO").kind == Organisation.Kind.NHS_TRUST
+    assert "created" in output
+
+
+@pytest.mark.django_db
+def test_one_user_per_role_per_network_with_an_active_membership():
+    seed()
+
+    users = User.objects.filter(
+        Q(username__endswith=".thornton-heath") | Q(username__endswith=".purbeck")
+    )
+    assert users.count() == User.objects.count() == 22 == len(Role.values) * len(SLUGS)
+    assert not User.objects.filter(is_superuser=True).exists()
+    for slug in SLUGS:
+        for role in Role.values:
+            user = User.objects.get(username=f"{role}.{slug}")
+            assert user.email == f"{role}.{slug}@example.nhs.uk"
+            assert user.first_name and user.last_name
+            assert not user.is_staff
+            memberships = list(Membership.objects.filter(user=user))
+            assert len(memberships) == 1
+            membership = memberships[0]
+            assert membership.network.slug == slug
+            assert membership.role == role
+            assert membership.is_active
+            assert membership.organisation is not None
+
+    def org_kind(role: str, slug: str) -> str:
+        return Membership.objects.get(user__username=f"{role}.{slug}").organisation.kind
+
+    for slug in SLUGS:
+        assert org_kind("social_worker", slug) == Organisation.Kind.COUNCIL
+        assert org_kind("pic", slug) == Organisation.Kind.VOLUNTARY_SECTOR
+        assert org_kind("community_nurse", slug) == Organisation.Kind.NHS_TRUST
+        assert org_kind("gp", slug) == Organisation.Kind.GP_PRACTICE
+
+
+@pytest.mark.django_db
+def test_patients_are_fictional_and_valid():
+    seed()
+
+    for slug in SLUGS:
+        network = Network.objects.get(slug=slug)
+        patients = list(Patient.objects.filter(network=network))
+        assert len(patients) == 8
+        chair = User.objects.get(username=f"chair.{slug}")
+        for patient in patients:
+            assert nhs_number.is_valid(patient.nhs_number)
+            assert patient.nhs_number.startswith("999")
+            assert date(1930, 1, 1) <= patient.date_of_birth <= date(1950, 12, 31)
+            assert patient.caseload_reason
+            assert patient.created_by == chair
+            assert 2 <= patient.care_team.count() <= 3
+            assert patient.gp_practice in network.gp_practices.all()
+            if patient.key_worker is not None:
+                assert patient.key_worker.network == network
+        recorded = [p for p in patients if p.consent_mdt != Consent.NOT_ASKED]
+        assert len(recorded) > len(patients) / 2
+        assert all(p.consent_recorded_by == chair for p in recorded)
+        assert any(p.care_home is not None for p in patients)
+        assert any(p.key_worker is not None for p in patients)
+    all_numbers = list(Patient.objects.values_list("nhs_number", flat=True))
+    assert len(set(all_numbers)) == len(all_numbers) == 16
+
+
+@pytest.mark.django_db
+def test_open_actions_for_members_and_role_queues():
+    seed()
+
+    today = timezone.localdate()
+    for slug in SLUGS:
+        actions = Action.objects.filter(network__slug=slug)
+        assert actions.count() >= 3
+        assert all(a.status == Action.Status.OPEN for a in actions)
+        assert all(today < a.due_on <= today + timedelta(days=14) for a in actions)
+        assert actions.filter(assignee__username=f"pharmacist.{slug}").exists()
+        assert actions.filter(assignee__isnull=True, assignee_role="social_worker").exists()
+        assert all(a.patient.network.slug == slug for a in actions)
+
+
+@pytest.mark.django_db
+def test_running_twice_changes_nothing():
+    seed()
+    before = counts()
+    before_updated = {p.nhs_number: p.updated_at for p in Patient.objects.all()}
+
+    output = seed()
+
+    assert counts() == before
+    assert {p.nhs_number: p.updated_at for p in Patient.objects.all()} == before_updated
+    assert " created" not in output
+    assert " updated" not in output
+
+
+@pytest.mark.django_db
+def test_rerun_restores_changed_demo_data():
+    seed()
+    membership = Membership.objects.get(user__username="pharmacist.purbeck")
+    membership.is_active = False
+    membership.deactivated_at = timezone.now()
+    membership.save()
+    Network.objects.filter(slug="purbeck").update(cadence="weekly")
+
+    seed()
+
+    membership.refresh_from_db()
+    assert membership.is_active and membership.deactivated_at is None
+    assert Network.objects.get(slug="purbeck").cadence == "twice_weekly"
+
+
+@pytest.mark.django_db
+def test_demo_user_logs_in_with_demo_password(settings):
+    seed()
+
+    client = Client()
+    response = client.post(
+        reverse("login"),
+        {"username": "pharmacist.thornton-heath", "password": settings.ICN_DEMO_PASSWORD},
+    )
+    assert response.status_code == 302
+    assert client.session.get("_auth_user_id") == str(
+        User.objects.get(username="pharmacist.thornton-heath").pk
+    )
+    assert not can_log_in("pharmacist.thornton-heath", "not-the-demo-password")
+
+
+@pytest.mark.django_db
+def test_changed_demo_password_takes_effect_on_rerun(settings):
+    settings.ICN_DEMO_PASSWORD = "first-demo-password-1"
+    seed()
+    assert can_log_in("pic.purbeck", "first-demo-password-1")
+
+    settings.ICN_DEMO_PASSWORD = "second-demo-password-2"
+    seed()
+
+    assert can_log_in("pic.purbeck", "second-demo-password-2")
+    assert can_log_in("chair.thornton-heath", "second-demo-password-2")
+    assert not can_log_in("pic.purbeck", "first-demo-password-1")
+    response = Client().post(
+        reverse("login"), {"username": "pic.purbeck", "password": "second-demo-password-2"}
+    )
+    assert response.status_code == 302
