@@ -1,0 +1,271 @@
+import datetime
+
+import pytest
+
+from audit.models import AccessEvent
+from patients.models import Patient
+from tests.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def logged_in(client, member):
+    def make(role="pharmacist", net=None):
+        user = member(role, net=net)
+        client.force_login(user)
+        return user
+
+    return make
+
+
+def form_data(**overrides):
+    data = {
+        "nhs_number": "999 000 0018",
+        "given_name": "Margaret",
+        "family_name": "Hughes",
+        "date_of_birth": "1938-04-02",
+        "frailty": "mild",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_list_shows_my_network_only(client, logged_in, patient, foreign_patient):
+    logged_in()
+    response = client.get("/patients/")
+    body = response.content.decode().lower()
+    assert "okafor" in body and "pike" not in body
+    assert patient.nhs_number_display in body
+
+
+def test_search_as_you_type_returns_the_results_fragment(client, logged_in, network, patient):
+    logged_in()
+    PatientFactory(network=network, given_name="Arthur", family_name="Bell")
+    response = client.get("/patients/", {"q": "okaf"}, headers={"HX-Request": "true"})
+    body = response.content.decode().lower()
+    assert response.status_code == 200
+    assert "<html" not in body  # only the fragment
+    assert "okafor" in body and "bell" not in body
+    assert "HX-Request" in response["Vary"]
+    assert AccessEvent.objects.filter(what="search", channel="page", patient=patient).exists()
+
+
+def test_search_by_nhs_number_with_spaces(client, logged_in, patient):
+    logged_in()
+    response = client.get("/patients/", {"q": patient.nhs_number_display})
+    assert "okafor" in response.content.decode().lower()
+
+
+def test_create_then_detail(client, logged_in):
+    logged_in()
+    response = client.post("/patients/new/", form_data())
+    patient = Patient.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/patients/{patient.pk}/"
+    assert patient.nhs_number == "9990000018"
+    page = client.get(response["Location"]).content.decode()
+    assert "999 000 0018" in page and "Margaret" in page
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("nhs_number", "9990000019", "check digit"),
+        ("nhs_number", "12 34", "10 digits"),
+        ("date_of_birth", "2999-01-01", "future"),
+        ("date_of_birth", "not a date", "valid date"),
+        ("given_name", "", "required"),
+        ("given_name", "x" * 101, "at most 100"),
+        ("family_name", "Hu\x00ghes", "Null characters"),
+        ("frailty", "extreme", "valid choice"),
+    ],
+)
+def test_create_bad_input_shows_inline_errors_and_saves_nothing(
+    client, logged_in, field, value, message
+):
+    logged_in()
+    response = client.post("/patients/new/", form_data(**{field: value}))
+    assert response.status_code == 400
+    assert message.lower() in response.content.decode().lower()
+    assert response.context["form"].errors[field]
+    assert not Patient.objects.exists()
+
+
+def test_create_duplicate_shows_error_on_nhs_number(client, logged_in, patient):
+    logged_in()
+    response = client.post("/patients/new/", form_data(nhs_number=patient.nhs_number))
+    assert response.status_code == 400
+    assert "already recorded" in response.context["form"].errors["nhs_number"][0]
+    assert Patient.objects.count() == 1
+
+
+def test_pic_page_has_no_clinical_details_and_form_no_clinical_fields(client, logged_in, patient):
+    logged_in("pic")
+    page = client.get(f"/patients/{patient.pk}/").content.decode()
+    assert patient.clinical_notes not in page
+    assert patient.caseload_reason not in page
+    assert patient.social_needs in page
+    form = client.get(f"/patients/{patient.pk}/edit/").context["form"]
+    assert "clinical_notes" not in form.fields and "frailty" not in form.fields
+
+
+def test_pharmacist_sees_clinical_details(client, logged_in, patient):
+    logged_in("pharmacist")
+    page = client.get(f"/patients/{patient.pk}/").content.decode()
+    assert patient.clinical_notes in page
+
+
+def test_edit_saves_and_records_history(client, logged_in, patient):
+    logged_in()
+    data = form_data(
+        nhs_number=patient.nhs_number,
+        given_name="Edith",
+        family_name="Okafor",
+        date_of_birth=patient.date_of_birth.isoformat(),
+        frailty="severe",
+        phone="01202 999999",
+    )
+    response = client.post(f"/patients/{patient.pk}/edit/", data)
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert (patient.frailty, patient.phone) == ("severe", "01202 999999")
+    assert patient.frailty_history.get().frailty == "severe"
+
+
+def test_edit_bad_input_changes_nothing(client, logged_in, patient):
+    logged_in()
+    before = Patient.objects.values().get(pk=patient.pk)
+    future = (datetime.date.today() + datetime.timedelta(days=3)).isoformat()
+    data = form_data(nhs_number=patient.nhs_number, date_of_birth=future, phone="0")
+    response = client.post(f"/patients/{patient.pk}/edit/", data)
+    assert response.status_code == 400
+    assert Patient.objects.values().get(pk=patient.pk) == before
+
+
+def test_consent_by_htmx_records_who_and_when(client, logged_in, patient):
+    user = logged_in()
+    response = client.post(
+        f"/patients/{patient.pk}/consent/",
+        {"consent_mdt": "given", "consent_sharing": "refused"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert "<html" not in response.content.decode()
+    patient.refresh_from_db()
+    assert (patient.consent_mdt, patient.consent_sharing) == ("given", "refused")
+    assert patient.consent_recorded_by == user and patient.consent_recorded_at
+
+
+def test_consent_bad_value_is_400_and_unchanged(client, logged_in, patient):
+    logged_in()
+    response = client.post(
+        f"/patients/{patient.pk}/consent/",
+        {"consent_mdt": "perhaps", "consent_sharing": "given"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 400
+    patient.refresh_from_db()
+    assert patient.consent_mdt == "not_asked"
+
+
+def test_care_team_add_and_remove(client, logged_in, member, patient):
+    from networks.models import Membership
+
+    logged_in()
+    nurse = Membership.objects.get(user=member("community_nurse"))
+    client.post(
+        f"/patients/{patient.pk}/care-team/", {"membership": nurse.pk, "involvement": "Dressings"}
+    )
+    team = patient.care_team.get()
+    assert team.membership == nurse
+    page = client.get(f"/patients/{patient.pk}/").content.decode()
+    assert "Dressings" in page
+    client.post(f"/patients/{patient.pk}/care-team/{team.pk}/remove/")
+    assert not patient.care_team.exists()
+
+
+def test_care_team_refuses_members_of_other_networks(
+    client, logged_in, member, patient, other_network
+):
+    from networks.models import Membership
+
+    logged_in()
+    outsider = Membership.objects.get(user=member("gp", net=other_network))
+    client.post(f"/patients/{patient.pk}/care-team/", {"membership": outsider.pk})
+    assert not patient.care_team.exists()
+
+
+def test_access_log_on_the_page_for_the_chair_only(client, logged_in, member, patient):
+    logged_in("gp")
+    client.get(f"/patients/{patient.pk}/")
+    client.logout()
+    logged_in("chair")
+    page = client.get(f"/patients/{patient.pk}/").content.decode()
+    assert "gp.thornton-heath" in page
+    full = client.get(f"/patients/{patient.pk}/access-log/").content.decode()
+    assert "gp.thornton-heath" in full
+
+
+def test_network_switcher_changes_the_list(
+    client, member, network, other_network, patient, foreign_patient
+):
+    from networks.services import membership_add
+
+    user = member("pharmacist")
+    membership_add(user=user, network=other_network, role="pharmacist")
+    client.force_login(user)
+    client.post("/network/switch/", {"network": "thornton-heath"})
+    assert "okafor" in client.get("/patients/").content.decode().lower()
+    client.post("/network/switch/", {"network": "purbeck", "next": "/patients/"})
+    body = client.get("/patients/").content.decode().lower()
+    assert "pike" in body and "okafor" not in body
+    assert "integrated hub" in body or "hub" in body
+    # a slug the user is not in changes nothing
+    client.post("/network/switch/", {"network": "nowhere"})
+    assert "pike" in client.get("/patients/").content.decode().lower()
+
+
+def test_switch_refuses_offsite_next(client, logged_in):
+    logged_in()
+    response = client.post(
+        "/network/switch/", {"network": "thornton-heath", "next": "//evil.example"}
+    )
+    assert response["Location"] == "/"
+
+
+def test_vocabulary_in_the_layout(client, logged_in, member, other_network):
+    logged_in("chair")
+    assert "network facilitator" in client.get("/patients/").content.decode().lower()
+    client.logout()
+    logged_in("chair", net=other_network)
+    body = client.get("/patients/").content.decode().lower()
+    assert "health and social care coordinator" in body and "integrated hub" in body
+
+
+def test_list_page_query_count_constant(client, logged_in, network, django_assert_max_num_queries):
+    logged_in()
+    PatientFactory.create_batch(2, network=network)
+    with django_assert_max_num_queries(12):
+        client.get("/patients/")
+    PatientFactory.create_batch(23, network=network)
+    with django_assert_max_num_queries(12):
+        assert client.get("/patients/").status_code == 200
+
+
+def test_detail_page_query_count_constant(
+    client, logged_in, member, patient, django_assert_max_num_queries
+):
+    from networks.models import Membership
+    from patients.services import care_team_add
+    from tests.factories import ActionFactory
+
+    user = logged_in("chair")
+    with django_assert_max_num_queries(20):
+        client.get(f"/patients/{patient.pk}/")
+    for role in ("gp", "community_nurse", "pic", "physiotherapist"):
+        care_team_add(
+            patient=patient, membership=Membership.objects.get(user=member(role)), by=user
+        )
+    ActionFactory.create_batch(6, patient=patient)
+    with django_assert_max_num_queries(20):
+        assert client.get(f"/patients/{patient.pk}/").status_code == 200
