@@ -138,6 +138,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Behind a reverse proxy, set AXES_PROXY_COUNT to the number of proxies in front of the app
+# so the client address is taken from X-Forwarded-For (django-ipware), not the proxy's.
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 # Content Security Policy (Django 6): no inline scripts or styles, nothing from elsewhere.
 from django.utils.csp import CSP  # noqa: E402
@@ -207,6 +211,7 @@ SPECTACULAR_SETTINGS = {
 # Celery on Redis. Tasks are thin and idempotent; work is enqueued on commit.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = None
+CELERY_RESULT_EXPIRES = None  # no result backend, so no backend_cleanup task in beat
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
