@@ -2,6 +2,8 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 
+from networks.roles import Role
+
 
 class AccessEvent(models.Model):
     """One look (or a refused look) at a person's record. Append-only: the database refuses
@@ -21,7 +23,7 @@ class AccessEvent(models.Model):
         related_name="+",
     )
     username = models.CharField(max_length=150)
-    role = models.CharField(max_length=30, blank=True)
+    role = models.CharField(max_length=30, blank=True, choices=Role.choices)
     network = models.ForeignKey(
         "networks.Network",
         on_delete=models.DO_NOTHING,
@@ -55,3 +57,10 @@ class AccessEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.what} {self.outcome}"
+
+    @property
+    def role_label(self) -> str:
+        """The role in the network's own words ("network facilitator" for an ICN chair)."""
+        if self.network_id and self.role:
+            return self.network.role_label(self.role)
+        return self.get_role_display()

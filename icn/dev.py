@@ -134,8 +134,10 @@ def run() -> int:
     host = os.environ.get("ICN_HOST", "127.0.0.1")
     port = os.environ.get("ICN_PORT", "8000")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "icn.settings.local")
-    # SIGTERM (e.g. from a process manager) ends us the way Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C (even when started in the background, where SIGINT starts out ignored) and
+    # SIGTERM from a process manager both end us through the same clean shutdown.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     procs: dict[str, subprocess.Popen] = {}
     try:
         with engines(ROOT / ".data", "icn"):

@@ -39,8 +39,9 @@ class PatientForm(forms.ModelForm):
             "caseload_reason",
             "clinical_notes",
         ]
+        labels = {"gp_practice": "GP practice"}
         widgets = {
-            "date_of_birth": DateInput(),
+            "date_of_birth": DateInput(format="%Y-%m-%d"),
             "social_needs": forms.Textarea(attrs={"rows": 3}),
             "what_matters": forms.Textarea(attrs={"rows": 3}),
             "caseload_reason": forms.Textarea(attrs={"rows": 3}),

@@ -4,6 +4,7 @@ from django.contrib.postgres.indexes import OpClass
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.utils import timezone
 
 from networks.models import Membership, Network, Organisation
 
@@ -38,6 +39,7 @@ class Patient(models.Model):
     phone = models.CharField(max_length=30, blank=True)
     gp_practice = models.ForeignKey(
         Organisation,
+        verbose_name="GP practice",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -115,6 +117,12 @@ class Patient(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
+
+    @property
+    def age(self) -> int:
+        today = timezone.localdate()
+        born = self.date_of_birth
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
     @property
     def nhs_number_display(self) -> str:

@@ -55,7 +55,12 @@ def patient_detail(user, patient_id) -> Patient | None:
     return (
         patients_visible_to(user)
         .select_related(
-            "network", "gp_practice", "care_home", "key_worker__user", "consent_recorded_by"
+            "network",
+            "gp_practice",
+            "care_home",
+            "key_worker__user",
+            "key_worker__network",
+            "consent_recorded_by",
         )
         .filter(pk=patient_id)
         .first()

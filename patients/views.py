@@ -83,7 +83,8 @@ def patient_list_view(request):
         "q": q,
         "can_add": request.user.has_perm("patients.add_patient", membership.network),
     }
-    template = "patients/list.html#results" if request.htmx else "patients/list.html"
+    fragment = request.htmx and not request.htmx.history_restore_request
+    template = "patients/list.html#results" if fragment else "patients/list.html"
     response = render(request, template, context)
     response["Vary"] = "HX-Request"
     return response
@@ -118,6 +119,17 @@ def patient_create_view(request):
     )
 
 
+def _open_actions_for(user, patient):
+    """Open tasks about the person. Task titles can be clinical, so roles that may not see
+    clinical details (the PIC) see only the tasks that are theirs or their role's."""
+    from actions.selectors import actions_for_me
+
+    actions = patient.actions.filter(status="open").select_related("assignee")
+    if not user.has_perm("patients.view_clinical", patient):
+        actions = actions.filter(actions_for_me(user))
+    return actions[:20]
+
+
 @member_required
 def patient_detail_view(request, pk: int):
     patient, refusal = _load(request, pk, "detail")
@@ -142,7 +154,7 @@ def patient_detail_view(request, pk: int):
             initial={"consent_mdt": patient.consent_mdt, "consent_sharing": patient.consent_sharing}
         ),
         "care_team_form": CareTeamForm(network=patient.network),
-        "open_actions": patient.actions.filter(status="open").select_related("assignee")[:20],
+        "open_actions": _open_actions_for(user, patient),
     }
     return render(request, "patients/detail.html", context)
 

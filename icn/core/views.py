@@ -6,12 +6,16 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
 from .access import member_required, public
-from .network import switch_network
+from .network import current_membership, switch_network
 
 
 @member_required
 def home(request):
-    return redirect("patients:list")
+    """People for those who work with records; the access log for managers."""
+    membership = current_membership(request)
+    if request.user.has_perm("patients.view_patient", membership.network):
+        return redirect("patients:list")
+    return redirect("audit:log")
 
 
 @public

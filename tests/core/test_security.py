@@ -108,3 +108,19 @@ def test_schema_and_docs_are_published(client):
     assert schema.status_code == 200
     assert b"/api/v1/patients/" in schema.content
     assert client.get("/api/v1/docs/").status_code == 200
+
+
+def test_manager_lands_on_the_access_log_and_caseworkers_on_people(client, member):
+    client.force_login(member("manager"))
+    assert client.get("/")["Location"] == "/audit/"
+    client.force_login(member("gp"))
+    assert client.get("/")["Location"] == "/patients/"
+
+
+def test_expired_session_during_htmx_reloads_at_login(client):
+    response = client.get(
+        "/patients/?q=ok",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/patients/"},
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/accounts/login/?next=/patients/"

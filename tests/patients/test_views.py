@@ -269,3 +269,24 @@ def test_detail_page_query_count_constant(
     ActionFactory.create_batch(6, patient=patient)
     with django_assert_max_num_queries(20):
         assert client.get(f"/patients/{patient.pk}/").status_code == 200
+
+
+def test_edit_form_shows_the_date_of_birth_in_the_date_input(client, logged_in, patient):
+    logged_in()
+    page = client.get(f"/patients/{patient.pk}/edit/").content.decode()
+    assert f'value="{patient.date_of_birth.isoformat()}"' in page
+    assert "GP practice" in page
+
+
+def test_pic_sees_only_their_own_open_tasks_on_the_page(client, logged_in, patient):
+    from tests.factories import ActionFactory
+
+    ActionFactory(patient=patient, assignee_role="pharmacist", title="Switch tablets to liquids")
+    ActionFactory(patient=patient, assignee_role="pic", title="Arrange befriending")
+    logged_in("pic")
+    page = client.get(f"/patients/{patient.pk}/").content.decode()
+    assert "Arrange befriending" in page and "Switch tablets" not in page
+    client.logout()
+    logged_in("gp")
+    page = client.get(f"/patients/{patient.pk}/").content.decode()
+    assert "Arrange befriending" in page and "Switch tablets" in page
