@@ -193,7 +193,9 @@ def run() -> int:
 
 
 def test(args: list[str]) -> int:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "icn.settings.test")
+    # Not setdefault: importing the icn package (for its Celery app) has already defaulted
+    # it to the local settings.
+    os.environ["DJANGO_SETTINGS_MODULE"] = "icn.settings.test"
     steps = [
         ("ruff check", [str(BIN / "ruff"), "check", "."]),
         ("ruff format", [str(BIN / "ruff"), "format", "--check", "."]),
