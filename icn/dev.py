@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -71,7 +71,10 @@ def embedded_redis(data_dir: Path):
     try:
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        server._cleanup()  # saves to the .rdb and stops the server once we are its last client
+        # Save to the .rdb and stop, even if a killed client left a connection behind; the
+        # server drops our own connection as it goes.
+        with suppress(Exception):
+            server.shutdown(save=True, now=True, force=True)
         say("Redis (embedded) stopped")
 
 
@@ -141,55 +144,63 @@ def run() -> int:
     procs: dict[str, subprocess.Popen] = {}
     try:
         with engines(ROOT / ".data", "icn"):
-            manage("migrate", "--no-input", "-v", "0")
-            manage("seed_demo")
-            commands = {
-                "web": [PY, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
-                "worker": [
-                    str(BIN / "celery"),
-                    "-A",
-                    "icn",
-                    "worker",
-                    "-l",
-                    "info",
-                    "--concurrency",
-                    "2",
-                ],
-                "beat": [
-                    str(BIN / "celery"),
-                    "-A",
-                    "icn",
-                    "beat",
-                    "-l",
-                    "info",
-                    "--pidfile=",
-                    "--scheduler",
-                    "django_celery_beat.schedulers:DatabaseScheduler",
-                ],
-            }
-            for name, cmd in commands.items():
-                procs[name] = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
-            password = os.environ.get("DEMO_PASSWORD", "demo-password-change-me")
-            say(f"ICN is running at http://{host}:{port}/  (Ctrl-C stops everything)")
-            say(f"demo logins: <role>.<network>, password {password!r}, e.g.")
-            for user in (
-                "pharmacist.thornton-heath",
-                "chair.thornton-heath",
-                "pic.purbeck",
-                "manager.purbeck",
-            ):
-                say(f"    {user}")
-            while True:
-                for name, proc in procs.items():
-                    if proc.poll() is not None:
-                        say(f"{name} exited with {proc.returncode}; stopping")
-                        return proc.returncode or 1
-                time.sleep(0.5)
+            try:
+                return _serve(procs, host, port)
+            finally:
+                _stop_all(procs)  # children first, then the engines they use
+    except KeyboardInterrupt:
+        return 0
+
+
+def _serve(procs: dict[str, subprocess.Popen], host: str, port: str) -> int:
+    try:
+        manage("migrate", "--no-input", "-v", "0")
+        manage("seed_demo")
+        commands = {
+            "web": [PY, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+            "worker": [
+                str(BIN / "celery"),
+                "-A",
+                "icn",
+                "worker",
+                "-l",
+                "info",
+                "--concurrency",
+                "2",
+            ],
+            "beat": [
+                str(BIN / "celery"),
+                "-A",
+                "icn",
+                "beat",
+                "-l",
+                "info",
+                "--pidfile=",
+                "--scheduler",
+                "django_celery_beat.schedulers:DatabaseScheduler",
+            ],
+        }
+        for name, cmd in commands.items():
+            procs[name] = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
+        password = os.environ.get("DEMO_PASSWORD", "demo-password-change-me")
+        say(f"ICN is running at http://{host}:{port}/  (Ctrl-C stops everything)")
+        say(f"demo logins: <role>.<network>, password {password!r}, e.g.")
+        for user in (
+            "pharmacist.thornton-heath",
+            "chair.thornton-heath",
+            "pic.purbeck",
+            "manager.purbeck",
+        ):
+            say(f"    {user}")
+        while True:
+            for name, proc in procs.items():
+                if proc.poll() is not None:
+                    say(f"{name} exited with {proc.returncode}; stopping")
+                    return proc.returncode or 1
+            time.sleep(0.5)
     except KeyboardInterrupt:
         say("Ctrl-C: stopping")
         return 0
-    finally:
-        _stop_all(procs)
 
 
 def test(args: list[str]) -> int:
