@@ -7,13 +7,14 @@ from rest_framework.response import Response
 
 from audit.models import AccessEvent
 from audit.selectors import access_events_for_patient
-from audit.services import access_record, access_refused
+from audit.services import access_record
 from icn.core.api import ScopedAPIMixin
 from networks.models import Network, Organisation
 from networks.roles import CASEWORK_ROLES
 from networks.selectors import network_by_slug_for, network_ids_where
 
 from . import nhs_number, services
+from .access import open_patient
 from .models import Patient
 from .selectors import (
     patient_list,
@@ -176,35 +177,14 @@ class PatientViewSet(
         )
 
     def get_object(self):
-        pk = self.kwargs["pk"]
-        user = self.request.user
         what = "detail" if self.request.method == "GET" else "edit"
-        patient = self.get_queryset().filter(pk=pk).first() if str(pk).isdigit() else None
-        if patient is not None:
-            return patient
-        elsewhere = (
-            patients_in_user_networks(user).filter(pk=pk).first() if str(pk).isdigit() else None
-        )
-        if elsewhere is not None:
-            access_refused(
-                user=user,
-                patient_ref=pk,
-                patient=elsewhere,
-                what=what,
-                channel="api",
-                outcome=AccessEvent.Outcome.DENIED,
-                path=self.request.path,
-            )
-            raise exceptions.PermissionDenied("Your role may not open people's records.")
-        access_refused(
-            user=user,
-            patient_ref=pk,
+        return open_patient(
+            user=self.request.user,
+            pk=self.kwargs["pk"],
             what=what,
             channel="api",
-            outcome=AccessEvent.Outcome.NOT_FOUND,
             path=self.request.path,
         )
-        raise exceptions.NotFound()
 
     def list(self, request, *args, **kwargs):
         if not network_ids_where(request.user, CASEWORK_ROLES):
@@ -230,21 +210,12 @@ class PatientViewSet(
         network = data.pop("network")
         if not request.user.has_perm("patients.add_patient", network):
             raise exceptions.PermissionDenied("Your role may not add people.")
-        consent = {f: data.pop(f) for f in CONSENT_FIELDS if f in data}
-        with transaction.atomic():
-            patient = services.patient_create(
-                network=network,
-                by=request.user,
-                clinical_allowed=request.user.has_perm("patients.change_clinical", network),
-                **data,
-            )
-            if consent:
-                services.patient_record_consent(
-                    patient=patient,
-                    by=request.user,
-                    consent_mdt=consent.get("consent_mdt", patient.consent_mdt),
-                    consent_sharing=consent.get("consent_sharing", patient.consent_sharing),
-                )
+        patient = self._save(
+            services.patient_create,
+            data,
+            network=network,
+            clinical_allowed=request.user.has_perm("patients.change_clinical", network),
+        )
         return Response(self.get_serializer(patient).data, status=201)
 
     def partial_update(self, request, *args, **kwargs):
@@ -255,22 +226,26 @@ class PatientViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.pop("network", None)
+        patient = self._save(
+            services.patient_update,
+            data,
+            patient=patient,
+            clinical_allowed=request.user.has_perm("patients.change_clinical", patient),
+        )
+        return Response(self.get_serializer(patient).data)
+
+    def _save(self, write, data: dict, **kwargs) -> Patient:
+        """Write the record and, when consent fields came with it, record who gave which
+        consent and when, all in one transaction."""
         consent = {f: data.pop(f) for f in CONSENT_FIELDS if f in data}
         with transaction.atomic():
-            patient = services.patient_update(
-                patient=patient,
-                by=request.user,
-                clinical_allowed=request.user.has_perm("patients.change_clinical", patient),
-                **data,
-            )
+            patient = write(by=self.request.user, **kwargs, **data)
             if consent:
+                current = {f: getattr(patient, f) for f in CONSENT_FIELDS}
                 services.patient_record_consent(
-                    patient=patient,
-                    by=request.user,
-                    consent_mdt=consent.get("consent_mdt", patient.consent_mdt),
-                    consent_sharing=consent.get("consent_sharing", patient.consent_sharing),
+                    patient=patient, by=self.request.user, **{**current, **consent}
                 )
-        return Response(self.get_serializer(patient).data)
+        return patient
 
     def update(self, request, *args, **kwargs):
         return self.partial_update(request, *args, **kwargs)

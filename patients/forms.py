@@ -4,7 +4,7 @@ from networks.models import Membership, Organisation
 
 from . import nhs_number
 from .models import Consent, Patient
-from .services import CLINICAL_FIELDS
+from .services import CLINICAL_FIELDS, EDITABLE_FIELDS
 
 
 class DateInput(forms.DateInput):
@@ -21,24 +21,7 @@ class PatientForm(forms.ModelForm):
 
     class Meta:
         model = Patient
-        fields = [
-            "nhs_number",
-            "given_name",
-            "family_name",
-            "date_of_birth",
-            "address",
-            "postcode",
-            "phone",
-            "gp_practice",
-            "care_home",
-            "key_worker",
-            "notes_for_visitors",
-            "social_needs",
-            "what_matters",
-            "frailty",
-            "caseload_reason",
-            "clinical_notes",
-        ]
+        fields = list(EDITABLE_FIELDS)
         labels = {"gp_practice": "GP practice"}
         widgets = {
             "date_of_birth": DateInput(format="%Y-%m-%d"),

@@ -9,14 +9,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from audit.models import AccessEvent
 from audit.selectors import access_events_for_patient
-from audit.services import access_record, access_refused
+from audit.services import access_record
 from icn.core.access import member_required
 from icn.core.errors import Conflict
 from icn.core.network import current_membership
 
 from . import services
+from .access import open_patient
 from .forms import CareTeamForm, ConsentForm, PatientForm
 from .models import CareTeamMember
 from .selectors import (
@@ -34,31 +34,7 @@ def _forbidden(request, message: str):
 
 
 def _load(request, pk: int, what: str):
-    """The patient if the user may open it; else log the refusal and raise/return."""
-    patient = patient_detail(request.user, pk)
-    if patient is not None:
-        return patient, None
-    elsewhere = patients_in_user_networks(request.user).filter(pk=pk).first()
-    if elsewhere is not None:
-        access_refused(
-            user=request.user,
-            patient_ref=pk,
-            patient=elsewhere,
-            what=what,
-            channel="page",
-            outcome=AccessEvent.Outcome.DENIED,
-            path=request.path,
-        )
-        return None, _forbidden(request, "Your role may not open people's records.")
-    access_refused(
-        user=request.user,
-        patient_ref=pk,
-        what=what,
-        channel="page",
-        outcome=AccessEvent.Outcome.NOT_FOUND,
-        path=request.path,
-    )
-    raise Http404("No such person in your networks.")
+    return open_patient(user=request.user, pk=pk, what=what, channel="page", path=request.path)
 
 
 @member_required
@@ -132,9 +108,7 @@ def _open_actions_for(user, patient):
 
 @member_required
 def patient_detail_view(request, pk: int):
-    patient, refusal = _load(request, pk, "detail")
-    if refusal:
-        return refusal
+    patient = _load(request, pk, "detail")
     access_record(
         user=request.user, patients=[patient], what="detail", channel="page", path=request.path
     )
@@ -162,9 +136,7 @@ def patient_detail_view(request, pk: int):
 @member_required
 @require_http_methods(["GET", "POST"])
 def patient_edit_view(request, pk: int):
-    patient, refusal = _load(request, pk, "edit")
-    if refusal:
-        return refusal
+    patient = _load(request, pk, "edit")
     if not request.user.has_perm("patients.change_patient", patient):
         return _forbidden(request, "Your role may not change people's records.")
     clinical = request.user.has_perm("patients.change_clinical", patient)
@@ -200,9 +172,7 @@ def patient_edit_view(request, pk: int):
 @member_required
 @require_POST
 def patient_consent_view(request, pk: int):
-    patient, refusal = _load(request, pk, "consent")
-    if refusal:
-        return refusal
+    patient = _load(request, pk, "consent")
     if not request.user.has_perm("patients.record_consent", patient):
         return _forbidden(request, "Your role may not record consent.")
     form = ConsentForm(request.POST)
@@ -223,9 +193,7 @@ def patient_consent_view(request, pk: int):
 @member_required
 @require_POST
 def care_team_add_view(request, pk: int):
-    patient, refusal = _load(request, pk, "care_team")
-    if refusal:
-        return refusal
+    patient = _load(request, pk, "care_team")
     if not request.user.has_perm("patients.change_care_team", patient):
         return _forbidden(request, "Your role may not change the care team.")
     form = CareTeamForm(request.POST, network=patient.network)
@@ -244,9 +212,7 @@ def care_team_add_view(request, pk: int):
 @member_required
 @require_POST
 def care_team_remove_view(request, pk: int, member_id: int):
-    patient, refusal = _load(request, pk, "care_team")
-    if refusal:
-        return refusal
+    patient = _load(request, pk, "care_team")
     if not request.user.has_perm("patients.change_care_team", patient):
         return _forbidden(request, "Your role may not change the care team.")
     member = CareTeamMember.objects.filter(patient=patient, pk=member_id).first()
