@@ -7,6 +7,7 @@ from actions.api import TaskViewSet
 from networks.api import MeView, NetworkViewSet, TokenView
 from notifications.api import NotificationViewSet
 from patients.api import PatientViewSet
+from referrals.api import RedFlagViewSet, ReferralViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -15,6 +16,8 @@ router.register("networks", NetworkViewSet, basename="network")
 router.register("patients", PatientViewSet, basename="patient")
 router.register("tasks", TaskViewSet, basename="task")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("red-flags", RedFlagViewSet, basename="red-flag")
+router.register("referrals", ReferralViewSet, basename="referral")
 
 app_name = "api"
 urlpatterns = [

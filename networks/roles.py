@@ -15,6 +15,7 @@ class Role(models.TextChoices):
     PHYSIOTHERAPIST = "physiotherapist", "Physiotherapist"
     INTEGRATED_MANAGER = "integrated_manager", "Integrated manager"
     MANAGER = "manager", "Manager"
+    PARTNER_SYSTEM = "partner_system", "Partner system"
 
 
 class Service(models.TextChoices):
@@ -47,5 +48,19 @@ CLINICAL_ROLES = frozenset(
 )
 # Roles that work with people's records (read and write).
 CASEWORK_ROLES = CLINICAL_ROLES | {Role.PIC}
+# Which roles serve which service by default; each network can change it (referrals admin).
+DEFAULT_SERVING_ROLES: dict[str, tuple[str, ...]] = {
+    Service.MDT: (Role.CHAIR,),
+    Service.MEDICINES_OPTIMISATION: (Role.PHARMACIST, Role.PHARMACY_TECHNICIAN),
+    Service.SOCIAL_SERVICES: (Role.SOCIAL_WORKER,),
+    Service.PIC: (Role.PIC,),
+    Service.OCCUPATIONAL_THERAPY: (Role.OCCUPATIONAL_THERAPIST,),
+    Service.PHYSIOTHERAPY: (Role.PHYSIOTHERAPIST,),
+    Service.COMMUNITY_NURSING: (Role.COMMUNITY_NURSE,),
+    Service.GP: (Role.GP,),
+}
+# A partner system (a hospital discharge team's or GP system's account) may only create
+# referrals in its network and read the ones it made: it is in none of the sets above.
+
 # Roles that may see who looked at a record, and read reports.
 OVERSIGHT_ROLES = frozenset({Role.CHAIR, Role.INTEGRATED_MANAGER, Role.MANAGER})

@@ -1,1 +1,223 @@
-"""Filled in by its own issue (see README, Architecture)."""
+import pghistory
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+
+from networks.roles import Role, Service
+
+
+class Urgency(models.TextChoices):
+    ROUTINE = "routine", "Routine"
+    URGENT = "urgent", "Urgent"
+
+
+class ServiceConfig(models.Model):
+    """A service as one network runs it: who serves it and what it accepts."""
+
+    network = models.ForeignKey(
+        "networks.Network", on_delete=models.CASCADE, related_name="service_configs"
+    )
+    service = models.CharField(max_length=30, choices=Service.choices)
+    serving_roles = ArrayField(
+        models.CharField(max_length=30, choices=Role.choices),
+        default=list,
+        help_text="Roles whose members triage this service's referrals (the chair always may).",
+    )
+    accepts = models.TextField(
+        "What this service accepts",
+        max_length=2000,
+        blank=True,
+        help_text="Shown on the referral form so that inappropriate referrals are avoided.",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["network", "service"]
+        constraints = [
+            models.UniqueConstraint(fields=["network", "service"], name="service_once_per_network"),
+            models.CheckConstraint(condition=Q(service__in=Service.values), name="service_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_service_display()} ({self.network})"
+
+
+class RedFlag(models.Model):
+    """A coded observation that triggers a referral to the service that owns it."""
+
+    class Category(models.TextChoices):
+        MEDICINES = "medicines", "Medicines"
+        HOME = "home", "Home"
+        DAILY_LIVING = "daily_living", "Daily living"
+        SOCIAL = "social", "Social"
+        HEALTH = "health", "Health"
+
+    code = models.SlugField(max_length=60, unique=True)
+    label = models.CharField(max_length=120)
+    category = models.CharField(max_length=20, choices=Category.choices)
+    routes_to = models.CharField(max_length=30, choices=Service.choices)
+    default_urgency = models.CharField(max_length=7, choices=Urgency.choices, default="routine")
+    description = models.CharField(max_length=300, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["category", "label"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(routes_to__in=Service.values), name="red_flag_service"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+@pghistory.track()
+class Referral(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        COMPLETED = "completed", "Completed"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class Origin(models.TextChoices):
+        MANUAL = "manual", "Referral"
+        RED_FLAG = "red_flag", "Red flag"
+
+    class DeclineReason(models.TextChoices):
+        INAPPROPRIATE = "inappropriate", "Inappropriate for this service"
+        ALREADY_KNOWN = "already_known", "Already known to the service"
+        OUTSIDE_AREA = "outside_area", "Outside the area"
+        PERSON_DECLINED = "person_declined", "The person declined"
+        OTHER = "other", "Other"
+
+    OPEN = (Status.NEW, Status.ACCEPTED)
+
+    network = models.ForeignKey("networks.Network", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="referrals"
+    )
+    service = models.CharField(max_length=30, choices=Service.choices)
+    reason = models.TextField(max_length=4000)
+    urgency = models.CharField(max_length=7, choices=Urgency.choices, default=Urgency.ROUTINE)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.MANUAL)
+    # Who referred: a member, or someone outside the network recorded as organisation + contact.
+    referred_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_made"
+    )
+    source_organisation = models.ForeignKey(
+        "networks.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source_contact = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Name and phone or e-mail of the referrer outside ICN.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    triaged_at = models.DateTimeField(null=True, blank=True)
+    triaged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decline_reason = models.CharField(max_length=20, choices=DeclineReason.choices, blank=True)
+    decline_note = models.TextField(max_length=2000, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The same problem never raises a second open referral to the same service.
+            models.UniqueConstraint(
+                fields=["patient", "service"],
+                condition=Q(status__in=["new", "accepted"]),
+                name="referral_one_open_per_person_and_service",
+            ),
+            models.CheckConstraint(
+                condition=Q(service__in=Service.values), name="referral_service"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="new", triaged_at__isnull=True)
+                | (~Q(status="new") & ~Q(status="withdrawn") & Q(triaged_at__isnull=False))
+                | Q(status="withdrawn", triaged_at__isnull=True),
+                name="referral_triaged_at_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="declined", decline_reason__gt="")
+                | (~Q(status="declined") & Q(decline_reason="")),
+                name="referral_decline_reason_iff_declined",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["completed", "withdrawn"], closed_at__isnull=False)
+                | (~Q(status__in=["completed", "withdrawn"]) & Q(closed_at__isnull=True)),
+                name="referral_closed_at_iff_closed",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["network", "service", "urgency", "created_at"],
+                condition=Q(status="new"),
+                name="referral_inbox",
+            ),
+            models.Index(fields=["patient", "-created_at"]),
+            models.Index(fields=["referred_by", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_service_display()} referral for {self.patient}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+
+@pghistory.track()
+class PatientFlag(models.Model):
+    """A red flag raised on a person: active until resolved. Linked to the referral it raised
+    or was attached to."""
+
+    class RaisedFrom(models.TextChoices):
+        REFERRAL = "referral", "A referral"
+        VISIT = "visit", "A visit"
+        PATIENT = "patient", "The person's page"
+        DISPENSING = "dispensing", "Dispensing history"
+        API = "api", "A partner system"
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="flags")
+    flag = models.ForeignKey(RedFlag, on_delete=models.PROTECT, related_name="+")
+    referral = models.ForeignKey(
+        Referral, on_delete=models.PROTECT, null=True, blank=True, related_name="flags"
+    )
+    raised_from = models.CharField(max_length=10, choices=RaisedFrom.choices)
+    note = models.CharField(max_length=500, blank=True)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    raised_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "flag"],
+                condition=Q(resolved_at__isnull=True),
+                name="flag_one_active_per_person",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "resolved_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.flag} ({self.patient})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.resolved_at is None

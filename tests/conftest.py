@@ -14,6 +14,25 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 ROLES = [r.value for r in Role]
 
 
+@pytest.fixture(autouse=True)
+def red_flag_catalogue(request):
+    """The catalogue is data from a migration; a transactional test's flush removes it for
+    the tests after it, so make sure it is there for every database test."""
+    marker = request.node.get_closest_marker("django_db")
+    uses_db = marker is not None or any(
+        name in request.fixturenames for name in ("db", "transactional_db", "live_server")
+    )
+    if not uses_db:
+        return
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from referrals.catalogue import ensure_red_flags
+
+    ensure_red_flags()
+
+
 @pytest.fixture
 def network(db):
     return NetworkFactory(slug="thornton-heath", name="Thornton Heath", vocabulary="icn")

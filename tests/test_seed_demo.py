@@ -90,7 +90,7 @@ def test_one_user_per_role_per_network_with_an_active_membership():
     users = User.objects.filter(
         Q(username__endswith=".thornton-heath") | Q(username__endswith=".purbeck")
     )
-    assert users.count() == User.objects.count() == 22 == len(Role.values) * len(SLUGS)
+    assert users.count() == User.objects.count() == 24 == len(Role.values) * len(SLUGS)
     assert not User.objects.filter(is_superuser=True).exists()
     for slug in SLUGS:
         for role in Role.values:
@@ -221,3 +221,22 @@ def test_changed_demo_password_takes_effect_on_rerun(settings):
         reverse("login"), {"username": "pic.purbeck", "password": "second-demo-password-2"}
     )
     assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_demo_referrals_fill_the_inboxes_and_show_each_outcome():
+    from referrals.models import PatientFlag, Referral, ServiceConfig
+
+    seed()
+    th = Referral.objects.filter(network__slug="thornton-heath")
+    assert th.filter(
+        service="medicines_optimisation", status="new", flags__flag__code="medicines_stockpile"
+    ).exists()
+    assert th.filter(status="accepted", service="mdt", source_organisation__isnull=False).exists()
+    assert th.filter(status="declined", decline_reason="already_known").exists()
+    assert Referral.objects.filter(network__slug="purbeck", status="completed").exists()
+    assert PatientFlag.objects.filter(resolved_at__isnull=True).count() >= 5
+    assert ServiceConfig.objects.count() == 16
+    before = Referral.objects.count()
+    seed()
+    assert Referral.objects.count() == before

@@ -205,6 +205,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "networks.roles.Role",
         "ConsentEnum": "patients.models.Consent",
+        "ReferralStatusEnum": "referrals.models.Referral.Status",
+        "TaskStatusEnum": "actions.models.Action.Status",
+        "DeclineReasonEnum": "referrals.models.Referral.DeclineReason",
+        "UrgencyEnum": "referrals.models.Urgency",
+        "ServiceEnum": "networks.roles.Service",
     },
 }
 

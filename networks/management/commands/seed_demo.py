@@ -33,11 +33,20 @@ from django.utils import timezone
 from actions.models import Action
 from actions.services import action_create
 from networks.models import Membership, Network, Organisation
-from networks.roles import Role
+from networks.roles import DEFAULT_SERVING_ROLES, Role, Service
 from networks.services import membership_add, membership_reactivate
 from patients.models import CareTeamMember, Consent, Frailty, Patient
 from patients.nhs_number import synthetic
 from patients.services import care_team_add, patient_create, patient_record_consent
+from referrals.catalogue import ensure_red_flags
+from referrals.models import RedFlag, Referral, ServiceConfig
+from referrals.selectors import DEFAULT_ACCEPTS
+from referrals.services import (
+    referral_accept,
+    referral_complete,
+    referral_create,
+    referral_decline,
+)
 
 User = get_user_model()
 
@@ -101,6 +110,20 @@ class DemoAction:
 
 
 @dataclass(frozen=True)
+class DemoReferral:
+    patient_seed: int
+    service: str
+    reason: str
+    by: str  # role of the referring member
+    urgency: str = "routine"
+    flags: tuple[str, ...] = ()
+    outcome: str = "new"  # new | accepted | completed | declined:<reason>:<note>
+    triaged_by: str = ""  # role; defaults to the chair
+    source_org: str = ""  # organisation key, for referrers outside the network
+    source_contact: str = ""
+
+
+@dataclass(frozen=True)
 class DemoNetwork:
     slug: str
     name: str
@@ -112,6 +135,7 @@ class DemoNetwork:
     people: dict[str, Person]
     patients: tuple[DemoPatient, ...]
     actions: tuple[DemoAction, ...] = field(default=())
+    referrals: tuple[DemoReferral, ...] = field(default=())
 
 
 THORNTON_HEATH = DemoNetwork(
@@ -201,6 +225,9 @@ THORNTON_HEATH = DemoNetwork(
             "Sandra", "Mensah", "council", "Integrated health and social care manager"
         ),
         Role.MANAGER: Person("Jonathan", "Reeve", "trust", "Head of community services"),
+        Role.PARTNER_SYSTEM: Person(
+            "Discharge", "Team (system)", "trust", "Hospital discharge team's system account"
+        ),
     },
     patients=(
         DemoPatient(
@@ -379,6 +406,49 @@ THORNTON_HEATH = DemoNetwork(
             ),
         ),
     ),
+    referrals=(
+        DemoReferral(
+            410_303,
+            "medicines_optimisation",
+            "Daughter found bags of old tablets in the kitchen; not sure what she takes.",
+            by=Role.SOCIAL_WORKER,
+            flags=("medicines_stockpile",),
+        ),
+        DemoReferral(
+            410_505,
+            "social_services",
+            "Boiler broken for a week; using the oven for heat.",
+            by=Role.COMMUNITY_NURSE,
+            urgency="urgent",
+            flags=("no_heating",),
+        ),
+        DemoReferral(
+            410_101,
+            "mdt",
+            "Discharged from CUH today after a fall at home; lives alone.",
+            by=Role.PARTNER_SYSTEM,
+            urgency="urgent",
+            outcome="accepted",
+            source_org="trust",
+            source_contact="Ward 7 discharge team, 020 7946 0700",
+        ),
+        DemoReferral(
+            410_707,
+            "pic",
+            "Has stopped going to the lunch club since her husband died.",
+            by=Role.GP,
+            flags=("loneliness",),
+            outcome="accepted",
+            triaged_by=Role.PIC,
+        ),
+        DemoReferral(
+            410_202,
+            "physiotherapy",
+            "Two falls in a month; unsteady on the stairs.",
+            by=Role.PHARMACIST,
+            outcome="declined:already_known:Seen by the falls team last week.",
+        ),
+    ),
     actions=(
         DemoAction(
             410_303,
@@ -499,6 +569,9 @@ PURBECK = DemoNetwork(
         Role.PHYSIOTHERAPIST: Person("Ben", "Hollis", "trust", "Physiotherapist"),
         Role.INTEGRATED_MANAGER: Person("Fiona", "Garland", "trust", "Integrated locality manager"),
         Role.MANAGER: Person("Simon", "Ashdown", "council", "Commissioning manager"),
+        Role.PARTNER_SYSTEM: Person(
+            "Discharge", "Team (system)", "trust", "Hospital discharge team's system account"
+        ),
     },
     patients=(
         DemoPatient(
@@ -669,6 +742,40 @@ PURBECK = DemoNetwork(
             ),
         ),
     ),
+    referrals=(
+        DemoReferral(
+            520_333,
+            "medicines_optimisation",
+            "Several dispensing dates each month; carer unsure which box is current.",
+            by=Role.COMMUNITY_NURSE,
+            flags=("multiple_dispensing_dates",),
+        ),
+        DemoReferral(
+            520_555,
+            "occupational_therapy",
+            "Sleeping in her chair downstairs for months.",
+            by=Role.PIC,
+            flags=("sleeping_on_sofa", "not_using_upstairs"),
+        ),
+        DemoReferral(
+            520_111,
+            "mdt",
+            "Back home from Dorset County Hospital; heart failure.",
+            by=Role.PARTNER_SYSTEM,
+            urgency="urgent",
+            outcome="accepted",
+            source_org="trust",
+            source_contact="Discharge hub, 01632 960 100",
+        ),
+        DemoReferral(
+            520_777,
+            "social_services",
+            "Carer (wife) exhausted; asking for respite.",
+            by=Role.GP,
+            outcome="completed",
+            triaged_by=Role.SOCIAL_WORKER,
+        ),
+    ),
     actions=(
         DemoAction(
             520_222,
@@ -788,6 +895,8 @@ class Command(BaseCommand):
             p.seed: self.seed_patient(network, p, orgs, members, chair) for p in spec.patients
         }
         self.seed_actions(network, spec, patients, members, chair)
+        self.seed_services(network)
+        self.seed_referrals(network, spec, patients, members, orgs)
 
     def seed_member(
         self, network: Network, role: str, person: Person, orgs: dict, password: str
@@ -906,6 +1015,53 @@ class Command(BaseCommand):
                 assignee_role=demo.queue,
             )
             self.count("actions", "created")
+
+    def seed_services(self, network: Network) -> None:
+        """Each service as this network runs it: the default serving roles and criteria,
+        written out so that they can be changed in the admin."""
+        for service in Service:
+            self.upsert(
+                ServiceConfig,
+                "services",
+                {"network": network, "service": service.value},
+                {
+                    "serving_roles": list(DEFAULT_SERVING_ROLES[service]),
+                    "accepts": DEFAULT_ACCEPTS[service],
+                    "active": True,
+                },
+                exclude=["network"],
+            )
+
+    def seed_referrals(
+        self, network: Network, spec: DemoNetwork, patients: dict, members: dict, orgs: dict
+    ) -> None:
+        ensure_red_flags()
+        if Referral.objects.filter(network=network).exists():
+            self.count("referrals", "unchanged", len(spec.referrals))
+            return
+        flags = {f.code: f for f in RedFlag.objects.all()}
+        chair = members[Role.CHAIR].user
+        for demo in spec.referrals:
+            raised = referral_create(
+                patient=patients[demo.patient_seed],
+                service=demo.service,
+                reason=demo.reason,
+                urgency=demo.urgency,
+                by=members[demo.by].user,
+                red_flags=[flags[code] for code in demo.flags],
+                source_organisation=orgs[demo.source_org] if demo.source_org else None,
+                source_contact=demo.source_contact,
+            )
+            referral = raised.referral
+            triager = members[demo.triaged_by].user if demo.triaged_by else chair
+            if demo.outcome in ("accepted", "completed"):
+                referral = referral_accept(referral=referral, by=triager)
+            if demo.outcome == "completed":
+                referral_complete(referral=referral, by=triager)
+            if demo.outcome.startswith("declined:"):
+                _, reason, note = demo.outcome.split(":", 2)
+                referral_decline(referral=referral, by=triager, reason=reason, note=note)
+            self.count("referrals", "created", 1 + len(raised.flag_referrals))
 
     def report(self) -> None:
         kinds = dict.fromkeys(kind for kind, _ in self.tally)

@@ -1,0 +1,325 @@
+from django.db import transaction
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from audit.services import access_record
+from icn.core.api import ScopedAPIMixin
+from icn.core.workdays import working_days_between
+from networks.models import Organisation
+from networks.roles import Role, Service
+from networks.selectors import active_memberships, network_by_slug_for, role_in
+from patients import nhs_number
+from patients.models import Patient
+
+from . import services
+from .models import RedFlag, Referral, Urgency
+from .selectors import referrals_in_networks_of, referrals_visible_to
+
+
+class RedFlagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RedFlag
+        fields = ["code", "label", "category", "routes_to", "default_urgency", "description"]
+
+
+class RedFlagViewSet(ScopedAPIMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The red-flag catalogue (flags in use), and the service each routes to."""
+
+    serializer_class = RedFlagSerializer
+    pagination_class = None
+    queryset = RedFlag.objects.filter(active=True).order_by("category", "label")
+
+
+class ReferrablePatientField(serializers.PrimaryKeyRelatedField):
+    """People in the networks where the caller may refer (a partner system included)."""
+
+    def get_queryset(self):
+        user = self.context["request"].user
+        return Patient.objects.filter(network_id__in=list(active_memberships(user)))
+
+
+class RedFlagCodeField(serializers.SlugRelatedField):
+    default_error_messages = {"does_not_exist": "Unknown red flag {value}."}
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="code", queryset=RedFlag.objects.filter(active=True), **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            return self.get_queryset().get(code=data)
+        except RedFlag.DoesNotExist:
+            raise serializers.ValidationError(f"Unknown red flag {data!r}.") from None
+
+
+class ReferralSerializer(serializers.ModelSerializer):
+    patient = ReferrablePatientField(required=False)
+    nhs_number = serializers.CharField(
+        write_only=True,
+        required=False,
+        max_length=14,
+        help_text="Instead of `patient`: the person's NHS number, with `network`.",
+    )
+    network = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    network_slug = serializers.CharField(
+        write_only=True,
+        required=False,
+        source="network_slug_in",
+        help_text="With `nhs_number`: the network's slug.",
+    )
+    service = serializers.ChoiceField(choices=Service.choices)
+    reason = serializers.CharField(max_length=4000)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.ROUTINE)
+    red_flags = serializers.ListField(
+        child=RedFlagCodeField(),
+        required=False,
+        write_only=True,
+        max_length=20,
+        help_text="Red-flag codes noticed; each raises a referral to the service that owns it.",
+    )
+    flags = serializers.SerializerMethodField(help_text="Codes of the red flags on this referral.")
+    referred_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    triaged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    source_organisation = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Organisation.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Code of the referring organisation when the referrer is outside the network.",
+    )
+    waited_working_days = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id",
+            "patient",
+            "nhs_number",
+            "network",
+            "network_slug",
+            "service",
+            "reason",
+            "urgency",
+            "red_flags",
+            "flags",
+            "status",
+            "origin",
+            "referred_by",
+            "source_organisation",
+            "source_contact",
+            "created_at",
+            "triaged_at",
+            "triaged_by",
+            "decline_reason",
+            "decline_note",
+            "closed_at",
+            "waited_working_days",
+        ]
+        read_only_fields = [
+            "status",
+            "origin",
+            "created_at",
+            "triaged_at",
+            "decline_reason",
+            "decline_note",
+            "closed_at",
+        ]
+        validators = []  # one open referral per person and service: the service says 409
+
+    def get_flags(self, referral) -> list[str]:
+        return [f.flag.code for f in referral.flags.all()]
+
+    def get_waited_working_days(self, referral) -> int:
+        from django.utils import timezone
+
+        end = referral.triaged_at or referral.closed_at or timezone.now()
+        return working_days_between(
+            timezone.localdate(referral.created_at), timezone.localdate(end)
+        )
+
+    def validate(self, attrs):
+        user = self.context["request"].user
+        patient = attrs.get("patient")
+        number = attrs.pop("nhs_number", None)
+        slug = attrs.pop("network_slug_in", None)
+        if patient is None and number is None:
+            raise serializers.ValidationError(
+                {"patient": ["Give the person (id), or nhs_number with network_slug."]}
+            )
+        if patient is None:
+            network = network_by_slug_for(user, slug or "")
+            if network is None:
+                raise serializers.ValidationError(
+                    {"network_slug": ["You are not a member of that network."]}
+                )
+            digits = nhs_number.normalise(number)
+            patient = Patient.objects.filter(network=network, nhs_number=digits).first()
+            if patient is None:
+                raise serializers.ValidationError(
+                    {"nhs_number": ["No person with this NHS number in that network."]}
+                )
+            attrs["patient"] = patient
+        return attrs
+
+
+class ReferralCreatedSerializer(ReferralSerializer):
+    """The referral made, and the referrals its red flags raised to other services."""
+
+    flag_referrals = ReferralSerializer(many=True, read_only=True)
+
+    class Meta(ReferralSerializer.Meta):
+        fields = [*ReferralSerializer.Meta.fields, "flag_referrals"]
+
+
+class ReferralFilter(filters.FilterSet):
+    patient = filters.NumberFilter(field_name="patient_id")
+    service = filters.ChoiceFilter(choices=Service.choices)
+    status = filters.ChoiceFilter(choices=Referral.Status.choices)
+    network = filters.CharFilter(field_name="network__slug", help_text="Network slug.")
+    urgency = filters.ChoiceFilter(choices=Urgency.choices)
+
+    class Meta:
+        model = Referral
+        fields = ["patient", "service", "status", "network", "urgency"]
+
+
+class DeclineSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=Referral.DeclineReason.choices)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ReferralViewSet(
+    ScopedAPIMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = ReferralSerializer
+    filterset_class = ReferralFilter
+
+    def get_queryset(self):
+        if self.action in ("list", "create"):
+            queryset = referrals_visible_to(self.request.user)
+        else:  # one referral: find it in my networks, then ask the rules (403, not 404)
+            queryset = referrals_in_networks_of(self.request.user)
+        return (
+            queryset.select_related(
+                "network", "patient", "referred_by", "triaged_by", "source_organisation"
+            )
+            .prefetch_related("flags__flag")
+            .order_by("-created_at", "-id")
+        )
+
+    def get_object(self):
+        referral = super().get_object()
+        visible = referrals_visible_to(self.request.user).filter(pk=referral.pk).exists()
+        if not visible:
+            raise exceptions.PermissionDenied("Your role may not see this referral.")
+        return referral
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        access_record(
+            user=request.user,
+            patients=[r.patient for r in page],
+            what="referral_list",
+            channel="api",
+            path=request.get_full_path(),
+        )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        referral = self.get_object()
+        access_record(
+            user=request.user,
+            patients=[referral.patient],
+            what="referral",
+            channel="api",
+            path=request.path,
+        )
+        return Response(self.get_serializer(referral).data)
+
+    @extend_schema(request=ReferralSerializer, responses={201: ReferralCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        patient = data["patient"]
+        user = request.user
+        if not user.has_perm("referrals.add_referral", patient):
+            raise exceptions.PermissionDenied("Your role may not make referrals.")
+        source_organisation = data.get("source_organisation")
+        if role_in(user, patient.network_id) == Role.PARTNER_SYSTEM:
+            membership = active_memberships(user)[patient.network_id]
+            source_organisation = source_organisation or membership.organisation
+        with transaction.atomic():
+            raised = services.referral_create(
+                patient=patient,
+                service=data["service"],
+                reason=data["reason"],
+                urgency=data["urgency"],
+                by=user,
+                red_flags=data.get("red_flags", []),
+                source_organisation=source_organisation,
+                source_contact=data.get("source_contact", ""),
+            )
+        body = self.get_serializer(self._reload(raised.referral)).data
+        body["flag_referrals"] = self.get_serializer(
+            [self._reload(r) for r in raised.flag_referrals], many=True
+        ).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def _reload(self, referral):
+        return (
+            referrals_in_networks_of(self.request.user)
+            .select_related(
+                "network", "patient", "referred_by", "triaged_by", "source_organisation"
+            )
+            .prefetch_related("flags__flag")
+            .get(pk=referral.pk)
+        )
+
+    def _triage(self, request, perm: str, write, **kwargs):
+        referral = self.get_object()
+        if not request.user.has_perm(perm, referral):
+            message = (
+                "Only the referrer may withdraw a referral."
+                if perm.endswith("withdraw_referral")
+                else "Only members who serve this service, or the chair, may triage it."
+            )
+            raise exceptions.PermissionDenied(message)
+        write(referral=referral, by=request.user, **kwargs)
+        return Response(self.get_serializer(self._reload(referral)).data)
+
+    @extend_schema(request=None, responses=ReferralSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        return self._triage(request, "referrals.triage_referral", services.referral_accept)
+
+    @extend_schema(request=DeclineSerializer, responses=ReferralSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        body = DeclineSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._triage(
+            request,
+            "referrals.triage_referral",
+            services.referral_decline,
+            reason=body.validated_data["reason"],
+            note=body.validated_data["note"],
+        )
+
+    @extend_schema(request=None, responses=ReferralSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        return self._triage(request, "referrals.triage_referral", services.referral_complete)
+
+    @extend_schema(request=None, responses=ReferralSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        return self._triage(request, "referrals.withdraw_referral", services.referral_withdraw)

@@ -1,0 +1,300 @@
+"""Every write to referrals and red flags: creation with de-duplication, the guarded
+lifecycle (new -> accepted | declined -> completed; new -> withdrawn), and the closed loop
+back to the referrer."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from icn.core.errors import Conflict
+from notifications.services import notification_send
+
+from .models import PatientFlag, RedFlag, Referral, Urgency
+from .selectors import open_referral, service_directory
+
+Status = Referral.Status
+
+
+@dataclass
+class Raised:
+    """What one write raised: the referral asked for, and any raised by its red flags."""
+
+    referral: Referral | None = None
+    flag_referrals: list[Referral] = field(default_factory=list)
+    flags: list[PatientFlag] = field(default_factory=list)
+
+
+def _clean_text(value: str, field_name: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field_name: [message]})
+    return value
+
+
+def _insert_referral(referral: Referral) -> Referral:
+    try:
+        with transaction.atomic():
+            referral.save()
+    except IntegrityError as exc:
+        if "referral_one_open_per_person_and_service" in str(exc):
+            existing = open_referral(referral.patient, referral.service)
+            raise Conflict(
+                f"{referral.patient.full_name} already has an open "
+                f"{referral.get_service_display().lower()} referral"
+                + (f" (#{existing.pk})." if existing else "."),
+                field="service",
+            ) from exc
+        raise
+    return referral
+
+
+@transaction.atomic
+def referral_create(
+    *,
+    patient,
+    service: str,
+    reason: str,
+    by,
+    urgency: str = Urgency.ROUTINE,
+    red_flags: Iterable[RedFlag] = (),
+    source_organisation=None,
+    source_contact: str = "",
+    raised_from: str = PatientFlag.RaisedFrom.REFERRAL,
+) -> Raised:
+    """Refer a person to a service. Red flags ticked on the referral are recorded on the
+    person; each raises a referral to the service that owns it, or joins the open one."""
+    info = service_directory(patient.network).get(service)
+    if info is None or not info.active:
+        raise ValidationError(
+            {"service": [f"This network does not offer the service {service!r}."]}
+        )
+    reason = _clean_text(reason, "reason", "Say why you are referring.")
+    if urgency not in Urgency.values:
+        raise ValidationError({"urgency": [f"Choose routine or urgent, not {urgency!r}."]})
+    referral = Referral(
+        network_id=patient.network_id,
+        patient=patient,
+        service=service,
+        reason=reason,
+        urgency=urgency,
+        referred_by=by,
+        source_organisation=source_organisation,
+        source_contact=(source_contact or "").strip(),
+    )
+    referral.full_clean(exclude=["network", "patient", "referred_by", "source_organisation"])
+    raised = Raised(referral=_insert_referral(referral))
+    for flag in red_flags:
+        flag_raised = flag_raise(
+            patient=patient, flag=flag, by=by, raised_from=raised_from, referral=referral
+        )
+        raised.flags.extend(flag_raised.flags)
+        raised.flag_referrals.extend(flag_raised.flag_referrals)
+    return raised
+
+
+@transaction.atomic
+def flag_raise(
+    *,
+    patient,
+    flag: RedFlag,
+    by,
+    raised_from: str,
+    note: str = "",
+    referral: Referral | None = None,
+) -> Raised:
+    """Record an active flag on the person and route it to the owning service: onto
+    `referral` when that is the owning service's, else onto the open referral for the person
+    and that service, else a new referral (origin red_flag). A flag already active on the
+    person is not raised twice. Urgent flags make a new referral urgent."""
+    if not flag.active:
+        raise ValidationError({"red_flags": [f"The red flag {flag.code!r} is no longer in use."]})
+    existing = PatientFlag.objects.filter(
+        patient=patient, flag=flag, resolved_at__isnull=True
+    ).first()
+    if existing is not None:
+        return Raised(flags=[existing])
+    raised = Raised()
+    target = referral if referral is not None and referral.service == flag.routes_to else None
+    if target is None:
+        target = (
+            Referral.objects.select_for_update()
+            .filter(patient=patient, service=flag.routes_to, status__in=Referral.OPEN)
+            .first()
+        )
+    if target is None:
+        target = Referral(
+            network_id=patient.network_id,
+            patient=patient,
+            service=flag.routes_to,
+            origin=Referral.Origin.RED_FLAG,
+            reason=f"Red flag: {flag.label}." + (f" {note.strip()}" if note.strip() else ""),
+            urgency=flag.default_urgency,
+            referred_by=by,
+        )
+        try:
+            _insert_referral(target)
+        except Conflict:  # raised at the same moment by someone else: join theirs
+            target = open_referral(patient, flag.routes_to)
+        else:
+            raised.flag_referrals.append(target)
+    if (
+        flag.default_urgency == Urgency.URGENT
+        and target.status == Status.NEW
+        and target.urgency != Urgency.URGENT
+    ):
+        target.urgency = Urgency.URGENT
+        target.save(update_fields=["urgency"])
+    patient_flag = PatientFlag(
+        patient=patient,
+        flag=flag,
+        referral=target,
+        raised_from=raised_from,
+        note=(note or "").strip()[:500],
+        raised_by=by,
+    )
+    try:
+        with transaction.atomic():
+            patient_flag.save()
+    except IntegrityError:  # the same flag raised at the same moment: keep theirs
+        patient_flag = PatientFlag.objects.get(patient=patient, flag=flag, resolved_at__isnull=True)
+    raised.flags.append(patient_flag)
+    return raised
+
+
+@transaction.atomic
+def flag_resolve(*, patient_flag: PatientFlag, by, resolution: str = "") -> PatientFlag:
+    patient_flag = PatientFlag.objects.select_for_update().get(pk=patient_flag.pk)
+    if patient_flag.resolved_at is not None:
+        raise Conflict("This flag is already resolved.")
+    patient_flag.resolved_at = timezone.now()
+    patient_flag.resolved_by = by
+    patient_flag.resolution = (resolution or "").strip()[:500]
+    patient_flag.save(update_fields=["resolved_at", "resolved_by", "resolution"])
+    return patient_flag
+
+
+# --- the lifecycle -------------------------------------------------------------------------
+
+_VERB = {
+    "accept": "accepted",
+    "decline": "declined",
+    "complete": "completed",
+    "withdraw": "withdrawn",
+}
+_FROM = {
+    "accept": {Status.NEW},
+    "decline": {Status.NEW},
+    "complete": {Status.ACCEPTED},
+    "withdraw": {Status.NEW},
+}
+
+
+def _lock(referral: Referral, action: str) -> Referral:
+    """Lock the row and check the transition; two people acting at once are serialised
+    here and the second gets a Conflict (409)."""
+    locked = (
+        Referral.objects.select_for_update()
+        .select_related("patient", "network")
+        .get(pk=referral.pk)
+    )
+    if locked.status not in _FROM[action]:
+        raise Conflict(
+            f"This referral is {locked.get_status_display().lower()}, so it cannot be "
+            f"{_VERB[action]}."
+        )
+    return locked
+
+
+def _tell_referrer(referral: Referral, by) -> None:
+    """The closed loop: the referrer hears the outcome (in-app; e-mail in the reminders
+    issue). Once per referral and outcome, whatever retries happen."""
+    if referral.referred_by_id == by.pk:
+        return
+    service = referral.get_service_display()
+    name = referral.patient.full_name
+    if referral.status == Status.DECLINED:
+        title = f"{service} declined your referral for {name}"
+        body = f"Reason: {referral.get_decline_reason_display()}."
+        if referral.decline_note:
+            body += f" {referral.decline_note}"
+    else:
+        title = f"{service} {referral.get_status_display().lower()} your referral for {name}"
+        body = ""
+    notification_send(
+        recipient=referral.referred_by,
+        key=f"referral:{referral.pk}:{referral.status}",
+        kind=f"referral_{referral.status}",
+        title=title,
+        body=body,
+        url=reverse("patients:detail", args=[referral.patient_id]) + "#referrals",
+        network=referral.network,
+        patient=referral.patient,
+    )
+
+
+@transaction.atomic
+def referral_accept(*, referral: Referral, by) -> Referral:
+    referral = _lock(referral, "accept")
+    referral.status = Status.ACCEPTED
+    referral.triaged_at = timezone.now()
+    referral.triaged_by = by
+    referral.save(update_fields=["status", "triaged_at", "triaged_by"])
+    _tell_referrer(referral, by)
+    return referral
+
+
+@transaction.atomic
+def referral_decline(*, referral: Referral, by, reason: str, note: str = "") -> Referral:
+    if reason not in Referral.DeclineReason.values:
+        raise ValidationError(
+            {"reason": [f"Choose a reason: {', '.join(Referral.DeclineReason.values)}."]}
+        )
+    note = (note or "").strip()
+    if reason == Referral.DeclineReason.OTHER and not note:
+        raise ValidationError({"note": ["Say why, when the reason is 'other'."]})
+    referral = _lock(referral, "decline")
+    referral.status = Status.DECLINED
+    referral.triaged_at = timezone.now()
+    referral.triaged_by = by
+    referral.decline_reason = reason
+    referral.decline_note = note
+    referral.full_clean(
+        exclude=[
+            "network",
+            "patient",
+            "referred_by",
+            "source_organisation",
+            "triaged_by",
+            "closed_by",
+        ]
+    )
+    referral.save(
+        update_fields=["status", "triaged_at", "triaged_by", "decline_reason", "decline_note"]
+    )
+    _tell_referrer(referral, by)
+    return referral
+
+
+@transaction.atomic
+def referral_complete(*, referral: Referral, by) -> Referral:
+    referral = _lock(referral, "complete")
+    referral.status = Status.COMPLETED
+    referral.closed_at = timezone.now()
+    referral.closed_by = by
+    referral.save(update_fields=["status", "closed_at", "closed_by"])
+    _tell_referrer(referral, by)
+    return referral
+
+
+@transaction.atomic
+def referral_withdraw(*, referral: Referral, by) -> Referral:
+    referral = _lock(referral, "withdraw")
+    referral.status = Status.WITHDRAWN
+    referral.closed_at = timezone.now()
+    referral.closed_by = by
+    referral.save(update_fields=["status", "closed_at", "closed_by"])
+    return referral
