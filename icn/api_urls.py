@@ -4,6 +4,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
 from actions.api import TaskViewSet
+from medicines.api import MedicationViewSet, ReviewViewSet, SupplyViewSet, VisitViewSet
 from networks.api import MeView, NetworkViewSet, TokenView
 from notifications.api import NotificationViewSet
 from patients.api import PatientViewSet
@@ -18,6 +19,10 @@ router.register("tasks", TaskViewSet, basename="task")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("red-flags", RedFlagViewSet, basename="red-flag")
 router.register("referrals", ReferralViewSet, basename="referral")
+router.register("visits", VisitViewSet, basename="visit")
+router.register("medications", MedicationViewSet, basename="medication")
+router.register("supplies", SupplyViewSet, basename="supply")
+router.register("medication-reviews", ReviewViewSet, basename="medication-review")
 
 app_name = "api"
 urlpatterns = [

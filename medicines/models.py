@@ -1,1 +1,351 @@
-"""Filled in by its own issue (see README, Architecture)."""
+from decimal import Decimal
+
+import pghistory
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+
+
+class Frequency(models.TextChoices):
+    """Structured dose frequency; `DOSES_PER_DAY` turns it into use per day for run-out
+    dates (as-required medicines have none)."""
+
+    ONCE_DAILY = "once_daily", "Once a day"
+    TWICE_DAILY = "twice_daily", "Twice a day"
+    THREE_TIMES_DAILY = "three_times_daily", "Three times a day"
+    FOUR_TIMES_DAILY = "four_times_daily", "Four times a day"
+    AT_NIGHT = "at_night", "At night"
+    WEEKLY = "weekly", "Once a week"
+    AS_REQUIRED = "as_required", "When required"
+
+
+DOSES_PER_DAY = {
+    Frequency.ONCE_DAILY: 1,
+    Frequency.TWICE_DAILY: 2,
+    Frequency.THREE_TIMES_DAILY: 3,
+    Frequency.FOUR_TIMES_DAILY: 4,
+    Frequency.AT_NIGHT: 1,
+    Frequency.WEEKLY: 1 / 7,
+    Frequency.AS_REQUIRED: 0,
+}
+
+
+@pghistory.track()
+class Medication(models.Model):
+    """One line of the person's reconciled medication list."""
+
+    class Form(models.TextChoices):
+        TABLET = "tablet", "Tablet"
+        CAPSULE = "capsule", "Capsule"
+        LIQUID = "liquid", "Oral liquid"
+        INHALER = "inhaler", "Inhaler"
+        PATCH = "patch", "Patch"
+        INJECTION = "injection", "Injection"
+        CREAM = "cream", "Cream or ointment"
+        DROPS = "drops", "Drops"
+        OTHER = "other", "Other"
+
+    class Route(models.TextChoices):
+        ORAL = "oral", "By mouth"
+        INHALED = "inhaled", "Inhaled"
+        TOPICAL = "topical", "On the skin"
+        TRANSDERMAL = "transdermal", "Transdermal"
+        SUBCUTANEOUS = "subcutaneous", "Subcutaneous"
+        EYE = "eye", "Eye"
+        EAR = "ear", "Ear"
+        NASAL = "nasal", "Nasal"
+        OTHER = "other", "Other"
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="medications"
+    )
+    name = models.CharField(max_length=200)
+    dmd_code = models.CharField(
+        "dm+d code",
+        max_length=18,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9]{6,18}$", "A dm+d code is 6 to 18 digits.")],
+    )
+    form = models.CharField(max_length=12, choices=Form.choices, default=Form.TABLET)
+    strength = models.CharField(max_length=60, blank=True, help_text='e.g. "5 mg", "250 mg/5 ml"')
+    dose_amount = models.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="How many units per dose.",
+    )
+    dose_unit = models.CharField(
+        max_length=20, default="tablet", help_text='e.g. "tablet", "ml", "puff"'
+    )
+    frequency = models.CharField(max_length=20, choices=Frequency.choices)
+    route = models.CharField(max_length=14, choices=Route.choices, default=Route.ORAL)
+    started_on = models.DateField(null=True, blank=True)
+    stopped_on = models.DateField(null=True, blank=True)
+    stop_reason = models.CharField(max_length=300, blank=True)
+    prescriber = models.CharField(max_length=120, blank=True)
+    compliance_aid = models.BooleanField(
+        "In a compliance aid", default=False, help_text="Dispensed in a multi-compartment aid."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stopped_on__isnull=True)
+                | Q(started_on__isnull=True)
+                | Q(stopped_on__gte=F("started_on")),
+                name="medication_stops_after_it_starts",
+            ),
+            models.CheckConstraint(condition=Q(dose_amount__gt=0), name="medication_dose_positive"),
+        ]
+        indexes = [models.Index(fields=["patient", "stopped_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.strength}".strip()
+
+    @property
+    def is_active(self) -> bool:
+        return self.stopped_on is None
+
+    @property
+    def is_regular(self) -> bool:
+        return self.frequency != Frequency.AS_REQUIRED
+
+    @property
+    def units_per_day(self) -> float:
+        return float(self.dose_amount) * DOSES_PER_DAY[self.frequency]
+
+    @property
+    def dose_display(self) -> str:
+        amount = f"{self.dose_amount.normalize():f}"
+        return f"{amount} {self.dose_unit} {self.get_frequency_display().lower()}"
+
+
+@pghistory.track()
+class Visit(models.Model):
+    class Kind(models.TextChoices):
+        HOME = "home", "Home visit"
+        PHONE = "phone", "Phone call"
+        VIDEO = "video", "Video call"
+
+    class Preference(models.TextChoices):
+        NONE = "none", "No preference"
+        HOME = "home", "Prefers a home visit"
+        REMOTE = "remote", "Prefers phone or video"
+
+    class Consciousness(models.TextChoices):
+        ALERT = "alert", "Alert"
+        CONFUSION = "confusion", "New confusion"
+        VOICE = "voice", "Responds to voice"
+        PAIN = "pain", "Responds to pain"
+        UNRESPONSIVE = "unresponsive", "Unresponsive"
+
+    network = models.ForeignKey("networks.Network", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="visits")
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    visitor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits"
+    )
+    joint_visitor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    visited_at = models.DateTimeField()
+    # Pre-visit risk assessment
+    infection_risk = models.BooleanField(
+        default=False, help_text="Infection risk to or from the person."
+    )
+    lone_working_risk = models.BooleanField(
+        default=False, help_text="Risk to a lone worker at the address."
+    )
+    preference = models.CharField(max_length=6, choices=Preference.choices, default=Preference.NONE)
+    summary = models.TextField(max_length=10000, blank=True)
+    # Observations, with their units in the names; ranges are the plausible ones
+    systolic_bp = models.PositiveSmallIntegerField(
+        "Systolic BP (mmHg)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(50), MaxValueValidator(300)],
+    )
+    diastolic_bp = models.PositiveSmallIntegerField(
+        "Diastolic BP (mmHg)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(20), MaxValueValidator(200)],
+    )
+    pulse = models.PositiveSmallIntegerField(
+        "Pulse (beats/min)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(20), MaxValueValidator(250)],
+    )
+    respiratory_rate = models.PositiveSmallIntegerField(
+        "Breathing rate (breaths/min)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(4), MaxValueValidator(70)],
+    )
+    temperature_c = models.DecimalField(
+        "Temperature (°C)",
+        max_digits=3,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(25), MaxValueValidator(45)],
+    )
+    spo2 = models.PositiveSmallIntegerField(
+        "Oxygen saturation (%)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(50), MaxValueValidator(100)],
+    )
+    on_oxygen = models.BooleanField("On supplemental oxygen", default=False)
+    spo2_scale = models.PositiveSmallIntegerField(
+        "SpO₂ scale", default=1, choices=[(1, "Scale 1"), (2, "Scale 2 (hypercapnic failure)")]
+    )
+    consciousness = models.CharField(max_length=12, choices=Consciousness.choices, blank=True)
+    news2_score = models.PositiveSmallIntegerField("NEWS2", null=True, blank=True)
+    news2_complete = models.BooleanField(default=False)
+    follow_up_on = models.DateField(null=True, blank=True)
+    follow_up_action = models.OneToOneField(
+        "actions.Action", on_delete=models.PROTECT, null=True, blank=True, related_name="visit"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-visited_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(systolic_bp__isnull=True)
+                | Q(diastolic_bp__isnull=True)
+                | Q(systolic_bp__gt=F("diastolic_bp")),
+                name="visit_systolic_above_diastolic",
+            ),
+            models.CheckConstraint(
+                condition=Q(spo2__isnull=True) | Q(spo2__gte=50, spo2__lte=100),
+                name="visit_spo2_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(temperature_c__isnull=True)
+                | Q(temperature_c__gte=25, temperature_c__lte=45),
+                name="visit_temperature_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["patient", "-visited_at"]),
+            models.Index(fields=["visitor", "visited_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.patient} on {self.visited_at:%d %b %Y}"
+
+    @property
+    def recommended_kind(self) -> str:
+        """The risk assessment's advice: a home visit unless there is an infection or
+        lone-working risk or the person would rather not."""
+        if (
+            self.infection_risk
+            or self.lone_working_risk
+            or self.preference == self.Preference.REMOTE
+        ):
+            return "phone or video"
+        return "home visit"
+
+    @property
+    def news2_needs_attention(self) -> bool:
+        return self.news2_score is not None and self.news2_score >= 5
+
+
+class Intervention(models.Model):
+    class Kind(models.TextChoices):
+        STOPPED = "stopped", "Stopped"
+        STARTED = "started", "Started"
+        DOSE_CHANGED = "dose_changed", "Dose changed"
+        COMPLIANCE_AID = "compliance_aid", "Switched to a compliance aid"
+        RATIONALISED = "rationalised", "Rationalised"
+        OTHER = "other", "Other"
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="interventions")
+    kind = models.CharField(max_length=15, choices=Kind.choices)
+    medicine = models.CharField(max_length=200, blank=True)
+    medication = models.ForeignKey(
+        Medication, on_delete=models.PROTECT, null=True, blank=True, related_name="interventions"
+    )
+    note = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.medicine}"
+
+
+@pghistory.track()
+class MedicationReview(models.Model):
+    class Outcome(models.TextChoices):
+        NO_CHANGE = "no_change", "No change needed"
+        CHANGES_MADE = "changes_made", "Changes made"
+        CHANGES_RECOMMENDED = "changes_recommended", "Changes recommended to the prescriber"
+        REFERRED = "referred", "Referred on"
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="medication_reviews"
+    )
+    visit = models.ForeignKey(
+        Visit, on_delete=models.SET_NULL, null=True, blank=True, related_name="reviews"
+    )
+    reviewed_on = models.DateField()
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    agreed_actions = models.TextField(max_length=4000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-reviewed_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"Medication review {self.reviewed_on}"
+
+
+class Supply(models.Model):
+    """One dispensing of a medicine (dispensing history), entered by hand or from a CSV."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Entered by hand"
+        CSV = "csv", "CSV upload"
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="supplies"
+    )
+    medication = models.ForeignKey(
+        Medication, on_delete=models.SET_NULL, null=True, blank=True, related_name="supplies"
+    )
+    medicine = models.CharField(max_length=200)
+    dispensed_on = models.DateField()
+    quantity = models.DecimalField(
+        max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    source = models.CharField(max_length=6, choices=Source.choices, default=Source.MANUAL)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-dispensed_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="supply_quantity_positive"),
+            models.UniqueConstraint(
+                fields=["patient", "medicine", "dispensed_on", "quantity"], name="supply_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "dispensed_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.medicine} x{self.quantity} on {self.dispensed_on}"

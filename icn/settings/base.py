@@ -210,6 +210,9 @@ SPECTACULAR_SETTINGS = {
         "DeclineReasonEnum": "referrals.models.Referral.DeclineReason",
         "UrgencyEnum": "referrals.models.Urgency",
         "ServiceEnum": "networks.roles.Service",
+        "VisitKindEnum": "medicines.models.Visit.Kind",
+        "InterventionKindEnum": "medicines.models.Intervention.Kind",
+        "ReviewOutcomeEnum": "medicines.models.MedicationReview.Outcome",
     },
 }
 
@@ -232,6 +235,15 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 ICN_DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-password-change-me")
+
+# Red flags derived from dispensing history (medicines/dispensing.py).
+ICN_DISPENSING = {
+    "cycle_days": env.int("DISPENSING_CYCLE_DAYS", default=28),
+    "max_dates_per_cycle": env.int("DISPENSING_MAX_DATES_PER_CYCLE", default=2),
+    "run_out_spread_days": env.int("DISPENSING_RUN_OUT_SPREAD_DAYS", default=7),
+    "stockpile_surplus_days": env.int("DISPENSING_STOCKPILE_SURPLUS_DAYS", default=56),
+    "lookback_days": env.int("DISPENSING_LOOKBACK_DAYS", default=180),
+}
 
 LOGGING = {
     "version": 1,

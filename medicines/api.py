@@ -1,0 +1,518 @@
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from actions.api import TaskSerializer
+from audit.services import access_record
+from icn.core.api import ScopedAPIMixin
+from networks.roles import CLINICAL_ROLES
+from networks.selectors import network_ids_where
+from referrals.api import RedFlagCodeField, ReferralSerializer
+
+from . import services
+from .models import Frequency, Intervention, Medication, MedicationReview, Supply, Visit
+from .news2 import news2
+from .selectors import (
+    clinical_patients,
+    medications_visible_to,
+    reviews_visible_to,
+    supplies_visible_to,
+    visits_visible_to,
+)
+
+User = get_user_model()
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ClinicalPatientField(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        return clinical_patients(self.context["request"].user)
+
+
+class ObservationsSerializer(serializers.Serializer):
+    systolic_bp = serializers.IntegerField(
+        min_value=50, max_value=300, required=False, allow_null=True, help_text="mmHg"
+    )
+    diastolic_bp = serializers.IntegerField(
+        min_value=20, max_value=200, required=False, allow_null=True, help_text="mmHg"
+    )
+    pulse = serializers.IntegerField(
+        min_value=20, max_value=250, required=False, allow_null=True, help_text="beats per minute"
+    )
+    respiratory_rate = serializers.IntegerField(
+        min_value=4, max_value=70, required=False, allow_null=True, help_text="breaths per minute"
+    )
+    temperature_c = serializers.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        min_value=25,
+        max_value=45,
+        required=False,
+        allow_null=True,
+        help_text="°C",
+    )
+    spo2 = serializers.IntegerField(
+        min_value=50,
+        max_value=100,
+        required=False,
+        allow_null=True,
+        help_text="oxygen saturation, %",
+    )
+    on_oxygen = serializers.BooleanField(required=False, default=False)
+    spo2_scale = serializers.ChoiceField(choices=[1, 2], required=False, default=1)
+    consciousness = serializers.ChoiceField(
+        choices=Visit.Consciousness.choices, required=False, allow_blank=True, help_text="ACVPU"
+    )
+
+    def validate(self, attrs):
+        systolic, diastolic = attrs.get("systolic_bp"), attrs.get("diastolic_bp")
+        if systolic is not None and diastolic is not None and diastolic >= systolic:
+            raise serializers.ValidationError(
+                {"diastolic_bp": ["Diastolic must be lower than systolic."]}
+            )
+        return attrs
+
+
+class RiskSerializer(serializers.Serializer):
+    infection_risk = serializers.BooleanField(required=False, default=False)
+    lone_working_risk = serializers.BooleanField(required=False, default=False)
+    preference = serializers.ChoiceField(
+        choices=Visit.Preference.choices, required=False, default="none"
+    )
+    recommended = serializers.CharField(read_only=True)
+
+
+class DoseSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=7, decimal_places=2, min_value=Decimal("0.01"))
+    unit = serializers.CharField(max_length=20, required=False, default="tablet")
+    frequency = serializers.ChoiceField(choices=Frequency.choices)
+    route = serializers.ChoiceField(choices=Medication.Route.choices, required=False)
+
+
+class InterventionSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Intervention.Kind.choices)
+    medicine = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    medication = serializers.IntegerField(
+        required=False, source="medication_id", help_text="Id of the medication-list line."
+    )
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    dose = DoseSerializer(
+        required=False, write_only=True, help_text="For started and dose_changed."
+    )
+    strength = serializers.CharField(
+        max_length=60, required=False, allow_blank=True, write_only=True
+    )
+    form = serializers.ChoiceField(choices=Medication.Form.choices, required=False, write_only=True)
+
+
+class News2Serializer(serializers.Serializer):
+    score = serializers.IntegerField(allow_null=True)
+    complete = serializers.BooleanField()
+    needs_attention = serializers.BooleanField(help_text="5 or more: an urgent clinical response.")
+    missing = serializers.ListField(child=serializers.CharField())
+
+
+class VisitSerializer(serializers.ModelSerializer):
+    patient = ClinicalPatientField()
+    network = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    visitor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    joint_visitor = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+    )
+    observations = ObservationsSerializer(required=False)
+    risk_assessment = RiskSerializer(required=False)
+    red_flags = serializers.ListField(
+        child=RedFlagCodeField(), required=False, max_length=20, write_only=True
+    )
+    interventions = InterventionSerializer(many=True, required=False)
+    news2 = serializers.SerializerMethodField()
+    task = serializers.SerializerMethodField()
+    summary = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
+
+    class Meta:
+        model = Visit
+        fields = [
+            "id",
+            "patient",
+            "network",
+            "kind",
+            "visitor",
+            "joint_visitor",
+            "visited_at",
+            "risk_assessment",
+            "summary",
+            "observations",
+            "news2",
+            "red_flags",
+            "interventions",
+            "follow_up_on",
+            "task",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+    def to_representation(self, visit):
+        data = super().to_representation(visit)
+        data["observations"] = {name: getattr(visit, name) for name in services.OBSERVATIONS}
+        if visit.temperature_c is not None:
+            data["observations"]["temperature_c"] = str(visit.temperature_c)
+        data["risk_assessment"] = {
+            "infection_risk": visit.infection_risk,
+            "lone_working_risk": visit.lone_working_risk,
+            "preference": visit.preference,
+            "recommended": visit.recommended_kind,
+        }
+        return data
+
+    @extend_schema_field(News2Serializer)
+    def get_news2(self, visit):
+        result = news2(
+            respiratory_rate=visit.respiratory_rate,
+            spo2=visit.spo2,
+            on_oxygen=visit.on_oxygen,
+            spo2_scale=visit.spo2_scale,
+            systolic_bp_value=visit.systolic_bp,
+            pulse_rate=visit.pulse,
+            consciousness_level=visit.consciousness or None,
+            temperature_c=visit.temperature_c,
+        )
+        return {
+            "score": visit.news2_score,
+            "complete": visit.news2_complete,
+            "needs_attention": visit.news2_needs_attention,
+            "missing": list(result.missing),
+        }
+
+    @extend_schema_field(TaskSerializer(allow_null=True))
+    def get_task(self, visit):
+        if visit.follow_up_action_id is None:
+            return None
+        return TaskSerializer(visit.follow_up_action, context=self.context).data
+
+
+class VisitCreatedSerializer(VisitSerializer):
+    referrals = ReferralSerializer(
+        many=True, read_only=True, help_text="Referrals its red flags raised."
+    )
+
+    class Meta(VisitSerializer.Meta):
+        fields = [*VisitSerializer.Meta.fields, "referrals"]
+
+
+class PatientFilter(filters.FilterSet):
+    patient = filters.NumberFilter(field_name="patient_id")
+
+
+class ClinicalViewMixin(ScopedAPIMixin):
+    def check_clinical(self, request):
+        if not network_ids_where(request.user, CLINICAL_ROLES):
+            raise exceptions.PermissionDenied("Your role may not see visits or medicines.")
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.check_clinical(request)
+
+    def audit(self, rows, what):
+        access_record(
+            user=self.request.user,
+            patients=[r.patient for r in rows],
+            what=what,
+            channel="api",
+            path=self.request.get_full_path(),
+        )
+
+
+class VisitViewSet(
+    ClinicalViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = VisitSerializer
+    filterset_class = PatientFilter
+
+    def get_queryset(self):
+        return (
+            visits_visible_to(self.request.user)
+            .select_related(
+                "network",
+                "patient",
+                "visitor",
+                "joint_visitor",
+                "follow_up_action__network",
+                "follow_up_action__assignee",
+                "follow_up_action__created_by",
+                "follow_up_action__done_by",
+            )
+            .prefetch_related("interventions")
+        )
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        self.audit(page, "visit_list")
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        visit = self.get_object()
+        self.audit([visit], "visit")
+        return Response(self.get_serializer(visit).data)
+
+    @extend_schema(request=VisitSerializer, responses={201: VisitCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        patient = data["patient"]
+        if not request.user.has_perm("medicines.add_visit", patient):
+            raise exceptions.PermissionDenied("Your role may not log visits.")
+        risk = dict(data.get("risk_assessment") or {})
+        with transaction.atomic():
+            logged = services.visit_log(
+                patient=patient,
+                by=request.user,
+                kind=data["kind"],
+                visited_at=data["visited_at"],
+                summary=data.get("summary", ""),
+                observations=dict(data.get("observations") or {}),
+                risk=risk,
+                joint_visitor=data.get("joint_visitor"),
+                red_flags=data.get("red_flags", []),
+                interventions=[
+                    {**i, "medication": i.pop("medication_id", None)}
+                    for i in data.get("interventions", [])
+                ],
+                follow_up_on=data.get("follow_up_on"),
+            )
+        visit = self.get_queryset().get(pk=logged.visit.pk)
+        body = VisitSerializer(visit, context=self.get_serializer_context()).data
+        from referrals.selectors import referrals_in_networks_of
+
+        referrals = (
+            referrals_in_networks_of(request.user)
+            .filter(pk__in=[r.pk for r in logged.referrals])
+            .select_related(
+                "network", "patient", "referred_by", "triaged_by", "source_organisation"
+            )
+            .prefetch_related("flags__flag")
+        )
+        body["referrals"] = ReferralSerializer(
+            referrals, many=True, context=self.get_serializer_context()
+        ).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class MedicationSerializer(serializers.ModelSerializer):
+    patient = ClinicalPatientField()
+    dose = serializers.CharField(source="dose_display", read_only=True)
+
+    class Meta:
+        model = Medication
+        fields = [
+            "id",
+            "patient",
+            "name",
+            "dmd_code",
+            "form",
+            "strength",
+            "dose_amount",
+            "dose_unit",
+            "frequency",
+            "route",
+            "dose",
+            "started_on",
+            "stopped_on",
+            "stop_reason",
+            "prescriber",
+            "compliance_aid",
+            "created_at",
+        ]
+        read_only_fields = ["created_at", "stopped_on", "stop_reason"]
+
+
+class MedicationFilter(PatientFilter):
+    active = filters.BooleanFilter(field_name="stopped_on", lookup_expr="isnull")
+
+
+class MedicationViewSet(
+    ClinicalViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The reconciled medication list. Changes at visits go through /visits/ interventions."""
+
+    serializer_class = MedicationSerializer
+    filterset_class = MedicationFilter
+
+    def get_queryset(self):
+        return medications_visible_to(self.request.user).select_related("patient")
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        self.audit(page, "medication_list")
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        patient = data.pop("patient")
+        serializer.instance = services.medication_add(patient=patient, by=self.request.user, **data)
+
+
+class SupplySerializer(serializers.ModelSerializer):
+    patient = ClinicalPatientField()
+
+    class Meta:
+        model = Supply
+        fields = [
+            "id",
+            "patient",
+            "medicine",
+            "medication",
+            "dispensed_on",
+            "quantity",
+            "source",
+            "created_at",
+        ]
+        read_only_fields = ["medication", "source", "created_at"]
+        validators = []
+
+
+class FindingSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    summary = serializers.CharField()
+    working = serializers.ListField(child=serializers.CharField())
+
+
+class SuppliesAddedSerializer(serializers.Serializer):
+    added = SupplySerializer(many=True)
+    skipped = serializers.IntegerField(help_text="Rows already in the history.")
+    findings = FindingSerializer(
+        many=True, help_text="Red flags derived from the history, with the working."
+    )
+    referrals = ReferralSerializer(many=True)
+
+
+class SupplyUploadSerializer(serializers.Serializer):
+    patient = ClinicalPatientField()
+    file = serializers.FileField(help_text="CSV with columns medicine, dispensed_on, quantity.")
+
+
+class SupplyViewSet(
+    ClinicalViewMixin, mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Dispensing history; each addition re-derives the red flags."""
+
+    serializer_class = SupplySerializer
+    filterset_class = PatientFilter
+
+    def get_queryset(self):
+        return supplies_visible_to(self.request.user).select_related("patient")
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        self.audit(page, "supply_list")
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def _respond(self, result):
+        context = self.get_serializer_context()
+        return Response(
+            {
+                "added": SupplySerializer(result.supplies, many=True, context=context).data,
+                "skipped": result.skipped,
+                "findings": [
+                    {"code": f.code, "summary": f.summary, "working": list(f.working)}
+                    for f in result.findings
+                ],
+                "referrals": ReferralSerializer(result.referrals, many=True, context=context).data,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(responses={201: SuppliesAddedSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        patient = data.pop("patient")
+        if not request.user.has_perm("medicines.change_medicines", patient):
+            raise exceptions.PermissionDenied("Your role may not record dispensing.")
+        return self._respond(services.supplies_add(patient=patient, by=request.user, rows=[data]))
+
+    @extend_schema(
+        request={"multipart/form-data": SupplyUploadSerializer},
+        responses={201: SuppliesAddedSerializer},
+    )
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def upload(self, request):
+        body = SupplyUploadSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        patient = body.validated_data["patient"]
+        if not request.user.has_perm("medicines.change_medicines", patient):
+            raise exceptions.PermissionDenied("Your role may not record dispensing.")
+        raw = body.validated_data["file"].read(2_000_000)
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise serializers.ValidationError(
+                {"file": ["The file is not UTF-8 text (save it as CSV UTF-8)."]}
+            ) from None
+        rows = services.parse_supplies_csv(text)
+        return self._respond(
+            services.supplies_add(
+                patient=patient, by=request.user, rows=rows, source=Supply.Source.CSV
+            )
+        )
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    patient = ClinicalPatientField()
+    reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = MedicationReview
+        fields = [
+            "id",
+            "patient",
+            "visit",
+            "reviewed_on",
+            "reviewer",
+            "outcome",
+            "agreed_actions",
+            "created_at",
+        ]
+        read_only_fields = ["visit", "created_at"]
+
+
+class ReviewViewSet(
+    ClinicalViewMixin, mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = ReviewSerializer
+    filterset_class = PatientFilter
+
+    def get_queryset(self):
+        return reviews_visible_to(self.request.user).select_related("patient", "reviewer")
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        self.audit(page, "review_list")
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        patient = data.pop("patient")
+        serializer.instance = services.medication_review_record(
+            patient=patient, by=self.request.user, **data
+        )

@@ -1,0 +1,380 @@
+"""Writes for visits, the medication list, reviews and dispensing history."""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from actions.models import Action
+from actions.services import action_create
+from networks.selectors import membership_in
+from referrals.models import PatientFlag, RedFlag, Referral
+from referrals.services import flag_raise
+
+from . import dispensing
+from .models import Intervention, Medication, MedicationReview, Supply, Visit
+from .news2 import news2
+
+OBSERVATIONS = (
+    "systolic_bp",
+    "diastolic_bp",
+    "pulse",
+    "respiratory_rate",
+    "temperature_c",
+    "spo2",
+    "on_oxygen",
+    "spo2_scale",
+    "consciousness",
+)
+RISK_FIELDS = ("infection_risk", "lone_working_risk", "preference")
+
+
+@dataclass
+class VisitLogged:
+    visit: Visit
+    referrals: list[Referral] = field(default_factory=list)
+    flags: list[PatientFlag] = field(default_factory=list)
+    task: Action | None = None
+
+
+def _score(visit: Visit) -> None:
+    result = news2(
+        respiratory_rate=visit.respiratory_rate,
+        spo2=visit.spo2,
+        on_oxygen=visit.on_oxygen,
+        spo2_scale=visit.spo2_scale,
+        systolic_bp_value=visit.systolic_bp,
+        pulse_rate=visit.pulse,
+        consciousness_level=visit.consciousness or None,
+        temperature_c=visit.temperature_c,
+    )
+    measured = len(result.parts) > 1  # more than the air/oxygen part
+    visit.news2_score = result.score if measured else None
+    visit.news2_complete = result.complete
+
+
+def _find_active(patient, *, medication_id=None, name: str = "") -> Medication | None:
+    active = Medication.objects.filter(patient=patient, stopped_on__isnull=True)
+    if medication_id:
+        return active.filter(pk=medication_id).first()
+    if name.strip():
+        return active.filter(name__iexact=name.strip()).first()
+    return None
+
+
+def _apply_intervention(*, visit: Visit, by, index: int, data: dict[str, Any]) -> Intervention:
+    """Record the intervention and change the medication list to match, so there is one
+    reconciled list."""
+    kind = data["kind"]
+    name = (data.get("medicine") or "").strip()
+    note = (data.get("note") or "").strip()
+    day = timezone.localdate(visit.visited_at)
+
+    def error(field_name: str, message: str) -> ValidationError:
+        return ValidationError(
+            {"interventions": [f"Intervention {index + 1} ({field_name}): {message}"]}
+        )
+
+    medication = None
+    if kind in (Intervention.Kind.STOPPED, Intervention.Kind.DOSE_CHANGED):
+        medication = _find_active(visit.patient, medication_id=data.get("medication"), name=name)
+        if medication is None:
+            raise error(
+                "medicine", f"{name or 'This medicine'} is not on the active medication list."
+            )
+        if kind == Intervention.Kind.STOPPED:
+            medication.stopped_on = max(day, medication.started_on or day)
+            medication.stop_reason = note[:300] or "Stopped at a visit"
+            medication.save(update_fields=["stopped_on", "stop_reason"])
+        elif data.get("dose"):
+            dose = data["dose"]
+            for attr, key in (
+                ("dose_amount", "amount"),
+                ("dose_unit", "unit"),
+                ("frequency", "frequency"),
+                ("route", "route"),
+            ):
+                if dose.get(key) not in (None, ""):
+                    setattr(medication, attr, dose[key])
+            medication.full_clean(exclude=["patient", "created_by"])
+            medication.save()
+    elif kind == Intervention.Kind.STARTED:
+        dose = data.get("dose") or {}
+        if not name or not dose.get("amount") or not dose.get("frequency"):
+            raise error(
+                "dose", "To start a medicine give its name and dose (amount and frequency)."
+            )
+        medication = Medication(
+            patient=visit.patient,
+            name=name,
+            strength=data.get("strength", ""),
+            form=data.get("form") or Medication.Form.TABLET,
+            dose_amount=dose["amount"],
+            dose_unit=dose.get("unit") or "tablet",
+            frequency=dose["frequency"],
+            route=dose.get("route") or Medication.Route.ORAL,
+            started_on=day,
+            prescriber=data.get("prescriber", ""),
+            created_by=by,
+        )
+        try:
+            medication.full_clean(exclude=["patient", "created_by"])
+        except ValidationError as exc:
+            raise error("dose", "; ".join(exc.messages)) from exc
+        medication.save()
+    elif kind == Intervention.Kind.COMPLIANCE_AID:
+        targets = Medication.objects.filter(patient=visit.patient, stopped_on__isnull=True)
+        if name:
+            targets = targets.filter(name__iexact=name)
+            if not targets.exists():
+                raise error("medicine", f"{name} is not on the active medication list.")
+        targets.update(compliance_aid=True)
+        medication = targets.first() if name else None
+    intervention = Intervention(
+        visit=visit,
+        kind=kind,
+        medicine=name or (medication.name if medication else ""),
+        medication=medication,
+        note=note,
+    )
+    intervention.full_clean(exclude=["visit", "medication"])
+    intervention.save()
+    return intervention
+
+
+@transaction.atomic
+def visit_log(
+    *,
+    patient,
+    by,
+    kind: str,
+    visited_at,
+    summary: str = "",
+    observations: dict[str, Any] | None = None,
+    risk: dict[str, Any] | None = None,
+    joint_visitor=None,
+    red_flags: list[RedFlag] = (),
+    interventions: list[dict[str, Any]] = (),
+    follow_up_on: date | None = None,
+) -> VisitLogged:
+    """Log a visit: observations with NEWS2, red flags raising referrals (once), changes to
+    medicines applied to the list, and a follow-up task for the visitor."""
+    errors: dict[str, list] = {}
+    if visited_at > timezone.now() + timedelta(minutes=5):
+        errors["visited_at"] = ["A visit cannot be logged for the future."]
+    if follow_up_on is not None and follow_up_on < timezone.localdate():
+        errors["follow_up_on"] = ["The follow-up date cannot be in the past."]
+    if joint_visitor is not None and membership_in(joint_visitor, patient.network_id) is None:
+        errors["joint_visitor"] = ["The joint visitor must be a member of this person's network."]
+    if errors:
+        raise ValidationError(errors)
+    visit = Visit(
+        network_id=patient.network_id,
+        patient=patient,
+        kind=kind,
+        visitor=by,
+        joint_visitor=joint_visitor,
+        visited_at=visited_at,
+        summary=(summary or "").strip(),
+        follow_up_on=follow_up_on,
+        **(observations or {}),
+        **(risk or {}),
+    )
+    visit.full_clean(exclude=["network", "patient", "visitor", "joint_visitor", "follow_up_action"])
+    _score(visit)
+    visit.save()
+    logged = VisitLogged(visit=visit)
+    for index, data in enumerate(interventions):
+        _apply_intervention(visit=visit, by=by, index=index, data=data)
+    for flag in red_flags:
+        raised = flag_raise(
+            patient=patient, flag=flag, by=by, raised_from=PatientFlag.RaisedFrom.VISIT
+        )
+        logged.referrals.extend(raised.flag_referrals)
+        logged.flags.extend(raised.flags)
+    if follow_up_on is not None:
+        logged.task = action_create(
+            patient=patient,
+            by=by,
+            title=f"Follow-up {visit.get_kind_display().lower()}",
+            details=f"Follow-up agreed at the visit on {timezone.localdate(visited_at):%d %b %Y}.",
+            due_on=follow_up_on,
+            assignee=by,
+            source=Action.Source.VISIT,
+        )
+        visit.follow_up_action = logged.task
+        visit.save(update_fields=["follow_up_action"])
+    return logged
+
+
+@transaction.atomic
+def medication_add(*, patient, by, **data) -> Medication:
+    medication = Medication(patient=patient, created_by=by, **data)
+    medication.full_clean(exclude=["patient", "created_by"])
+    medication.save()
+    return medication
+
+
+@transaction.atomic
+def medication_review_record(
+    *,
+    patient,
+    by,
+    reviewed_on: date,
+    outcome: str,
+    agreed_actions: str = "",
+    visit: Visit | None = None,
+) -> MedicationReview:
+    if reviewed_on > timezone.localdate():
+        raise ValidationError({"reviewed_on": ["A review cannot be dated in the future."]})
+    review = MedicationReview(
+        patient=patient,
+        reviewer=by,
+        reviewed_on=reviewed_on,
+        outcome=outcome,
+        agreed_actions=(agreed_actions or "").strip(),
+        visit=visit,
+    )
+    review.full_clean(exclude=["patient", "reviewer", "visit"])
+    review.save()
+    return review
+
+
+@dataclass
+class SuppliesAdded:
+    supplies: list[Supply] = field(default_factory=list)
+    skipped: int = 0
+    findings: list[dispensing.Finding] = field(default_factory=list)
+    referrals: list[Referral] = field(default_factory=list)
+
+
+def _match(patient, name: str) -> Medication | None:
+    return (
+        Medication.objects.filter(patient=patient, name__iexact=name.strip())
+        .order_by("stopped_on")
+        .first()
+    )
+
+
+@transaction.atomic
+def supplies_add(
+    *, patient, by, rows: list[dict[str, Any]], source: str = Supply.Source.MANUAL
+) -> SuppliesAdded:
+    """Add dispensing rows (medicine, dispensed_on, quantity), skipping exact repeats, then
+    derive red flags from the history (each raises its referral once)."""
+    result = SuppliesAdded()
+    today = timezone.localdate()
+    for index, row in enumerate(rows):
+        if row["dispensed_on"] > today:
+            raise ValidationError(
+                {"rows": [f"Row {index + 1}: the dispensing date is in the future."]}
+            )
+        supply = Supply(
+            patient=patient,
+            medicine=row["medicine"].strip(),
+            dispensed_on=row["dispensed_on"],
+            quantity=row["quantity"],
+            source=source,
+            created_by=by,
+            medication=_match(patient, row["medicine"]),
+        )
+        supply.full_clean(
+            exclude=["patient", "medication", "created_by"], validate_constraints=False
+        )
+        try:
+            with transaction.atomic():
+                supply.save()
+        except IntegrityError:
+            result.skipped += 1
+            continue
+        result.supplies.append(supply)
+    findings, referrals = dispensing_check(patient=patient, by=by)
+    result.findings, result.referrals = findings, referrals
+    return result
+
+
+def dispensing_check(*, patient, by) -> tuple[list[dispensing.Finding], list[Referral]]:
+    findings = dispensing.analyse(
+        Medication.objects.filter(patient=patient, stopped_on__isnull=True),
+        Supply.objects.filter(patient=patient),
+        timezone.localdate(),
+    )
+    referrals: list[Referral] = []
+    if not findings:
+        return findings, referrals
+    flags = {
+        f.code: f for f in RedFlag.objects.filter(code__in=[f.code for f in findings], active=True)
+    }
+    for finding in findings:
+        flag = flags.get(finding.code)
+        if flag is None:
+            continue
+        raised = flag_raise(
+            patient=patient,
+            flag=flag,
+            by=by,
+            raised_from=PatientFlag.RaisedFrom.DISPENSING,
+            note=finding.explanation,
+        )
+        referrals.extend(raised.flag_referrals)
+    return findings, referrals
+
+
+CSV_COLUMNS = ("medicine", "dispensed_on", "quantity")
+
+
+def parse_supplies_csv(text: str) -> list[dict[str, Any]]:
+    """Rows of `medicine,dispensed_on,quantity` (a header row, dates YYYY-MM-DD or
+    DD/MM/YYYY). Every row is checked; the error names each bad row by its line number."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if not set(CSV_COLUMNS) <= set(header):
+        raise ValidationError(
+            {"file": [f"The first row must name the columns {', '.join(CSV_COLUMNS)}."]}
+        )
+    rows, problems = [], []
+    for line, raw in enumerate(reader, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        if not any(row.values()):
+            continue
+        try:
+            rows.append(_parse_row(row))
+        except ValueError as exc:
+            problems.append(f"Line {line}: {exc}")
+    if problems:
+        raise ValidationError({"file": problems})
+    if not rows:
+        raise ValidationError({"file": ["The file has no rows."]})
+    return rows
+
+
+def _parse_row(row: dict[str, str]) -> dict[str, Any]:
+    from datetime import datetime
+
+    name = row.get("medicine", "")
+    if not name:
+        raise ValueError("the medicine is missing")
+    if len(name) > 200:
+        raise ValueError("the medicine name is longer than 200 characters")
+    text = row.get("dispensed_on", "")
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            day = datetime.strptime(text, fmt).date()
+            break
+        except ValueError:
+            day = None
+    if day is None:
+        raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
+    try:
+        quantity = Decimal(row.get("quantity", ""))
+    except InvalidOperation:
+        raise ValueError(f"{row.get('quantity')!r} is not a quantity") from None
+    if not quantity.is_finite() or quantity <= 0 or quantity >= Decimal("1000000"):
+        raise ValueError("the quantity must be a positive number")
+    return {"medicine": name, "dispensed_on": day, "quantity": quantity}
