@@ -35,3 +35,103 @@ def reviews_visible_to(user) -> QuerySet[MedicationReview]:
 
 def active_medications(patient) -> QuerySet[Medication]:
     return Medication.objects.filter(patient=patient, stopped_on__isnull=True).order_by("name")
+
+
+# --- My day and care-home stratification ----------------------------------------------------
+
+FRAILTY_RANK = {"severe": 3, "moderate": 2, "mild": 1, "fit": 0, None: -1}
+PHARMACIST_NEEDS = {"complex", "frequent_hospital_user", "end_of_life"}
+TECHNICIAN_NEEDS = {"new_resident", "recently_discharged", "swallowing", "adherence"}
+COMPLEX_MEDICINES = 10  # active medicines from which a resident counts as complex
+
+
+def _priority(urgent: bool, frailty: str | None):
+    return (0 if urgent else 1, -FRAILTY_RANK.get(frailty, -1))
+
+
+def my_day(user, network):
+    """A pharmacist's or technician's day: visits logged today, follow-ups due (today or
+    overdue), and accepted medicines referrals with no visit since they were accepted;
+    ordered by urgency, then frailty (most frail first)."""
+    from django.db.models import Exists, OuterRef
+    from django.utils import timezone
+
+    from actions.models import Action
+    from referrals.models import Referral
+
+    today = timezone.localdate()
+    visits_today = list(
+        Visit.objects.filter(network=network, visitor=user, visited_at__date=today)
+        .select_related("patient")
+        .order_by("visited_at")
+    )
+    follow_ups = list(
+        Action.objects.filter(
+            network=network,
+            assignee=user,
+            status=Action.Status.OPEN,
+            source=Action.Source.VISIT,
+            due_on__lte=today,
+        )
+        .select_related("patient")
+        .order_by("due_on", "id")
+    )
+    visited_since = Visit.objects.filter(
+        patient_id=OuterRef("patient_id"), visited_at__gte=OuterRef("triaged_at")
+    )
+    awaiting = list(
+        Referral.objects.filter(
+            network=network, service="medicines_optimisation", status=Referral.Status.ACCEPTED
+        )
+        .exclude(Exists(visited_since))
+        .select_related("patient", "triaged_by")
+        .order_by("triaged_at")
+    )
+    follow_ups.sort(key=lambda a: (a.due_on, -FRAILTY_RANK.get(a.patient.frailty, -1)))
+    awaiting.sort(key=lambda r: _priority(r.urgency == "urgent", r.patient.frailty))
+    return {"visits_today": visits_today, "follow_ups": follow_ups, "awaiting_visit": awaiting}
+
+
+def care_home_stratification(network):
+    """Care-home residents, priority cases first, split as PRODUCT.md says: technicians take
+    new and recently discharged residents and swallowing or adherence problems; pharmacists
+    take complex residents, high frailty, frequent hospital users and end of life care."""
+    from django.db.models import Count, Q
+
+    residents = (
+        Patient.objects.filter(network=network, care_home__isnull=False)
+        .select_related("care_home")
+        .annotate(
+            active_medicines=Count("medications", filter=Q(medications__stopped_on__isnull=True))
+        )
+    )
+    pharmacist, technician, routine = [], [], []
+    for person in residents:
+        needs = set(person.care_needs)
+        reasons = sorted(needs & PHARMACIST_NEEDS)
+        if person.frailty == "severe":
+            reasons.append("high frailty")
+        if person.active_medicines >= COMPLEX_MEDICINES and "complex" not in needs:
+            reasons.append(f"{person.active_medicines} medicines")
+        if reasons:
+            pharmacist.append((person, reasons))
+        elif needs & TECHNICIAN_NEEDS:
+            technician.append((person, sorted(needs & TECHNICIAN_NEEDS)))
+        else:
+            routine.append((person, []))
+
+    def order(rows):
+        return sorted(
+            rows,
+            key=lambda row: (
+                -len(row[1]),
+                -FRAILTY_RANK.get(row[0].frailty, -1),
+                row[0].family_name,
+            ),
+        )
+
+    return {
+        "pharmacist": order(pharmacist),
+        "technician": order(technician),
+        "routine": order(routine),
+    }

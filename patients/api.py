@@ -81,6 +81,7 @@ class PatientSerializer(serializers.ModelSerializer):
             "frailty",
             "caseload_reason",
             "clinical_notes",
+            "care_needs",
             "consent_mdt",
             "consent_sharing",
             "consent_recorded_by",

@@ -3,7 +3,7 @@ from django import forms
 from networks.models import Membership, Organisation
 
 from . import nhs_number
-from .models import Consent, Patient
+from .models import CareNeed, Consent, Patient
 from .services import CLINICAL_FIELDS, EDITABLE_FIELDS
 
 
@@ -12,6 +12,13 @@ class DateInput(forms.DateInput):
 
 
 class PatientForm(forms.ModelForm):
+    care_needs = forms.MultipleChoiceField(
+        label="Care-home needs",
+        choices=CareNeed.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="For care-home residents: decides whether technicians or pharmacists see them.",
+    )
     nhs_number = forms.CharField(
         label="NHS number",
         max_length=14,

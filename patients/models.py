@@ -1,5 +1,6 @@
 import pghistory
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import OpClass
 from django.db import models
 from django.db.models import Q
@@ -17,6 +18,18 @@ class Frailty(models.TextChoices):
     MILD = "mild", "Mild frailty"
     MODERATE = "moderate", "Moderate frailty"
     SEVERE = "severe", "Severe frailty"
+
+
+class CareNeed(models.TextChoices):
+    """Why a care-home resident needs the medicines team, for stratifying residents."""
+
+    NEW_RESIDENT = "new_resident", "New resident"
+    RECENTLY_DISCHARGED = "recently_discharged", "Recently discharged from hospital"
+    SWALLOWING = "swallowing", "Swallowing difficulty"
+    ADHERENCE = "adherence", "Not taking medicines as intended"
+    COMPLEX = "complex", "Complex medicines"
+    FREQUENT_HOSPITAL_USER = "frequent_hospital_user", "Frequent hospital user"
+    END_OF_LIFE = "end_of_life", "End of life care"
 
 
 class Consent(models.TextChoices):
@@ -67,6 +80,12 @@ class Patient(models.Model):
     frailty = models.CharField(max_length=10, choices=Frailty.choices, null=True, blank=True)
     caseload_reason = models.TextField("Why on the caseload", max_length=2000, blank=True)
     clinical_notes = models.TextField(max_length=10000, blank=True)
+    care_needs = ArrayField(
+        models.CharField(max_length=30, choices=CareNeed.choices),
+        default=list,
+        blank=True,
+        help_text="For stratifying care-home residents between technicians and pharmacists.",
+    )
     # Consent to MDT discussion and information sharing
     consent_mdt = models.CharField(max_length=15, choices=Consent.choices, default="not_asked")
     consent_sharing = models.CharField(max_length=15, choices=Consent.choices, default="not_asked")

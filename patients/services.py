@@ -26,7 +26,7 @@ CONTACT_FIELDS = (
     "key_worker",
 )
 SOCIAL_FIELDS = ("notes_for_visitors", "social_needs", "what_matters")
-CLINICAL_FIELDS = ("frailty", "caseload_reason", "clinical_notes")
+CLINICAL_FIELDS = ("frailty", "caseload_reason", "clinical_notes", "care_needs")
 EDITABLE_FIELDS = CONTACT_FIELDS + SOCIAL_FIELDS + CLINICAL_FIELDS
 
 DUPLICATE_NHS = "A person with this NHS number is already recorded in this network."

@@ -108,6 +108,8 @@ def _open_actions_for(user, patient):
 
 @member_required
 def patient_detail_view(request, pk: int):
+    from referrals.views import patient_referrals_context
+
     patient = _load(request, pk, "detail")
     access_record(
         user=request.user, patients=[patient], what="detail", channel="page", path=request.path
@@ -129,6 +131,8 @@ def patient_detail_view(request, pk: int):
         ),
         "care_team_form": CareTeamForm(network=patient.network),
         "open_actions": _open_actions_for(user, patient),
+        # Active red flags and referrals (those the user may see), the raise-flag form.
+        **patient_referrals_context(user, patient),
     }
     return render(request, "patients/detail.html", context)
 

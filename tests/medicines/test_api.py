@@ -258,7 +258,12 @@ def test_supplies_manual_and_csv_upload(api, pharmacist, patient):
         format="json",
     )
     assert response.status_code == 201 and response.json()["findings"] == []
-    bad = "medicine,dispensed_on,quantity\nAmlodipine,2026-13-01,28\n,2026-11-01,28\nAmlodipine,2026-11-01,-3\n"
+    bad = (
+        "medicine,dispensed_on,quantity\n"
+        "Amlodipine,2026-13-01,28\n"
+        ",2026-11-01,28\n"
+        "Amlodipine,2026-11-01,-3\n"
+    )
     response = client.post(
         "/api/v1/supplies/upload/",
         {"patient": patient.pk, "file": SimpleUploadedFile("d.csv", bad.encode(), "text/csv")},
