@@ -285,7 +285,7 @@ def test_the_same_flag_raised_at_the_same_moment_makes_one_referral(patient, mem
             services.flag_raise(
                 patient=patient, flag=flag("poor_nutrition"), by=user, raised_from="visit"
             )
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             errors.append(repr(exc))
         finally:
             connection.close()
