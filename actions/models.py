@@ -37,6 +37,13 @@ class Action(models.Model):
     due_on = models.DateField()
     status = models.CharField(max_length=4, choices=Status.choices, default=Status.OPEN)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
+    agenda_item = models.ForeignKey(
+        "huddles.AgendaItem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="actions",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -1,1 +1,153 @@
-"""Filled in by its own issue (see README, Architecture)."""
+import pghistory
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Meeting(models.Model):
+    """One huddle / virtual ward. `scheduled_for` is the cadence slot it was created for
+    (unique per network, so topping up the schedule never duplicates a meeting);
+    `starts_at` is when it actually starts (moved meetings differ)."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CANCELLED = "cancelled", "Cancelled"
+        CLOSED = "closed", "Closed"
+
+    network = models.ForeignKey(
+        "networks.Network", on_delete=models.PROTECT, related_name="meetings"
+    )
+    scheduled_for = models.DateTimeField()
+    starts_at = models.DateTimeField(db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    chair = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancelled_reason = models.CharField(max_length=300, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network", "scheduled_for"], name="meeting_once_per_slot"
+            ),
+        ]
+        indexes = [models.Index(fields=["network", "status", "starts_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.network} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+@pghistory.track()
+class AgendaItem(models.Model):
+    """A person on a meeting's agenda, what was said and what was decided. `version` rises
+    with every change so that two editors never silently overwrite each other."""
+
+    class Source(models.TextChoices):
+        REFERRAL = "referral", "New MDT referral"
+        REVIEW = "review", "Review due"
+        RED_FLAG = "red_flag", "Urgent red flag"
+        CARRIED = "carried", "Not reached last time"
+        MANUAL = "manual", "Added by the chair"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "To discuss"
+        DISCUSSED = "discussed", "Discussed"
+        NOT_REACHED = "not_reached", "Not reached"
+        REMOVED = "removed", "Removed"
+
+    class Decision(models.TextChoices):
+        CONTINUE = "continue", "Continue"
+        DISCHARGE = "discharge", "Discharge"
+
+    class AdmissionAvoided(models.TextChoices):
+        YES = "yes", "Yes"
+        NO = "no", "No"
+        UNSURE = "unsure", "Unsure"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="items")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="agenda_items"
+    )
+    source = models.CharField(max_length=10, choices=Source.choices)
+    reason = models.CharField(max_length=300)
+    referral = models.ForeignKey(
+        "referrals.Referral", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    position = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    notes = models.TextField(max_length=20000, blank=True)
+    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
+    next_review_on = models.DateField(null=True, blank=True)
+    admission_avoided = models.CharField(max_length=6, choices=AdmissionAvoided.choices, blank=True)
+    decision_reason = models.CharField(max_length=500, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "patient"],
+                condition=~Q(status="removed"),
+                name="agenda_person_once",
+            ),
+            models.CheckConstraint(
+                condition=~Q(decision="discharge") | ~Q(admission_avoided=""),
+                name="agenda_discharge_needs_admission_answer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} at {self.meeting}"
+
+
+class Attendance(models.Model):
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    present = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["meeting", "user"], name="attendance_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.meeting}"
+
+
+@pghistory.track()
+class Episode(models.Model):
+    """Time on the MDT caseload: opened when a person is first accepted to the MDT, closed
+    at discharge. A person can return (a new episode)."""
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="episodes"
+    )
+    network = models.ForeignKey("networks.Network", on_delete=models.PROTECT, related_name="+")
+    referral = models.ForeignKey(
+        "referrals.Referral", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    admission_avoided = models.CharField(
+        max_length=6, choices=AgendaItem.AdmissionAvoided.choices, blank=True
+    )
+    closing_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(closed_at__isnull=True),
+                name="episode_one_open_per_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} from {self.opened_at:%Y-%m-%d}"

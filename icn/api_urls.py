@@ -4,6 +4,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
 from actions.api import TaskViewSet
+from huddles.api import AgendaItemViewSet, MeetingViewSet
 from medicines.api import MedicationViewSet, ReviewViewSet, SupplyViewSet, VisitViewSet
 from networks.api import MeView, NetworkViewSet, TokenView
 from notifications.api import NotificationViewSet
@@ -23,6 +24,7 @@ router.register("visits", VisitViewSet, basename="visit")
 router.register("medications", MedicationViewSet, basename="medication")
 router.register("supplies", SupplyViewSet, basename="supply")
 router.register("medication-reviews", ReviewViewSet, basename="medication-review")
+router.register("huddles", MeetingViewSet, basename="huddle")
 
 app_name = "api"
 urlpatterns = [
@@ -37,6 +39,11 @@ urlpatterns = [
         "docs/",
         SpectacularSwaggerSplitView.as_view(url_name="api:schema", permission_classes=[AllowAny]),
         name="docs",
+    ),
+    path(
+        "huddles/<int:meeting_pk>/items/<int:pk>/",
+        AgendaItemViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
+        name="huddle-item",
     ),
     *router.urls,
 ]

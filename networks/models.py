@@ -1,3 +1,5 @@
+from datetime import time
+
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -59,7 +61,12 @@ class Network(models.Model):
         default=list,
         help_text="0 = Monday ... 6 = Sunday.",
     )
-    meeting_time = models.TimeField(default="13:00")
+    meeting_time = models.TimeField(default=time(13, 0))
+    schedule_anchor = models.DateField(
+        null=True,
+        blank=True,
+        help_text="A date in a week with a meeting, for fortnightly cadences (default: creation).",
+    )
     meeting_minutes = models.PositiveSmallIntegerField(
         default=90, validators=[MinValueValidator(15), MaxValueValidator(480)]
     )

@@ -244,6 +244,10 @@ def referral_accept(*, referral: Referral, by) -> Referral:
     referral.triaged_by = by
     referral.save(update_fields=["status", "triaged_at", "triaged_by"])
     _tell_referrer(referral, by)
+    if referral.service == "mdt":
+        from huddles.services import mdt_referral_accepted
+
+        mdt_referral_accepted(referral=referral, by=by)
     return referral
 
 

@@ -56,7 +56,8 @@ def member(network):
     def make(role: str = "pharmacist", net=None, username: str | None = None):
         net = net or network
         user = UserFactory(username=username or f"{role}.{net.slug}")
-        MembershipFactory(user=user, network=net, role=role)
+        if not user.memberships.filter(network=net).exists():
+            MembershipFactory(user=user, network=net, role=role)
         return user
 
     return make

@@ -233,6 +233,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Periodic work is defined here and copied into django-celery-beat's tables when beat
+# starts, where it can be changed in the admin.
+CELERY_BEAT_SCHEDULE = {
+    "schedule-meetings": {"task": "huddles.tasks.schedule_meetings", "schedule": 15 * 60},
+}
 
 ICN_DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-password-change-me")
 

@@ -1,0 +1,146 @@
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework.response import Response
+
+from audit.services import access_record
+from icn.core.api import ScopedAPIMixin
+from networks.roles import CLINICAL_ROLES
+from networks.selectors import network_ids_where
+
+from . import services
+from .models import AgendaItem, Meeting
+from .selectors import meetings_visible_to, meetings_with_items, upcoming
+
+
+class AgendaItemSerializer(serializers.ModelSerializer):
+    decision = serializers.ChoiceField(
+        choices=AgendaItem.Decision.choices, required=False, allow_blank=True
+    )
+    admission_avoided = serializers.ChoiceField(
+        choices=AgendaItem.AdmissionAvoided.choices,
+        required=False,
+        allow_blank=True,
+        help_text='"Do we think we have avoided an admission?" Required to discharge.',
+    )
+    version = serializers.IntegerField(
+        required=False, help_text="The version you edited; a stale one is refused with 409."
+    )
+
+    class Meta:
+        model = AgendaItem
+        fields = [
+            "id",
+            "patient",
+            "reason",
+            "source",
+            "status",
+            "position",
+            "notes",
+            "decision",
+            "next_review_on",
+            "admission_avoided",
+            "decision_reason",
+            "decided_at",
+            "version",
+        ]
+        read_only_fields = ["patient", "reason", "source", "status", "position", "decided_at"]
+
+
+class MeetingSerializer(serializers.ModelSerializer):
+    network = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    chair = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    items = AgendaItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Meeting
+        fields = ["id", "network", "starts_at", "status", "chair", "items"]
+
+
+class MeetingFilter(filters.FilterSet):
+    network = filters.CharFilter(field_name="network__slug", help_text="Network slug.")
+    upcoming = filters.BooleanFilter(
+        method="filter_upcoming", help_text="Only meetings not yet held."
+    )
+
+    class Meta:
+        model = Meeting
+        fields = ["network", "upcoming"]
+
+    def filter_upcoming(self, queryset, name, value):
+        return upcoming(queryset) if value else queryset
+
+
+class MeetingViewSet(
+    ScopedAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Huddles / virtual wards, scheduled ahead on each network's cadence."""
+
+    serializer_class = MeetingSerializer
+    filterset_class = MeetingFilter
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not network_ids_where(request.user, CLINICAL_ROLES):
+            raise exceptions.PermissionDenied("Your role does not take part in meetings.")
+
+    def get_queryset(self):
+        return meetings_with_items(meetings_visible_to(self.request.user)).order_by("starts_at")
+
+    def retrieve(self, request, *args, **kwargs):
+        meeting = self.get_object()
+        access_record(
+            user=request.user,
+            patients=[i.patient for i in meeting.items.all()],
+            what="meeting",
+            channel="api",
+            path=request.path,
+        )
+        return Response(self.get_serializer(meeting).data)
+
+
+class AgendaItemViewSet(
+    ScopedAPIMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+):
+    """One person on a meeting's agenda. PATCH: the chair only; discharge needs
+    `admission_avoided`; send `version` to be protected from overwriting someone else."""
+
+    serializer_class = AgendaItemSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return (
+            AgendaItem.objects.filter(
+                meeting_id=self.kwargs["meeting_pk"],
+                meeting__network_id__in=network_ids_where(self.request.user, CLINICAL_ROLES),
+            )
+            .exclude(status=AgendaItem.Status.REMOVED)
+            .select_related("meeting", "patient")
+        )
+
+    def get_object(self):
+        item = super().get_object()
+        access_record(
+            user=self.request.user,
+            patients=[item.patient],
+            what="agenda_item",
+            channel="api",
+            path=self.request.path,
+        )
+        return item
+
+    @extend_schema(responses={200: AgendaItemSerializer, 409: AgendaItemSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        item = self.get_object()
+        if not request.user.has_perm("huddles.run_meeting", item):
+            raise exceptions.PermissionDenied("Only the chair records notes and decisions.")
+        serializer = self.get_serializer(item, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        version = data.pop("version", None)
+        try:
+            item = services.item_update(item=item, by=request.user, version=version, **data)
+        except services.ItemConflict as conflict:
+            body = {"detail": conflict.message, "current": self.get_serializer(conflict.item).data}
+            return Response(body, status=409)
+        return Response(self.get_serializer(item).data)

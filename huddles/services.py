@@ -1,0 +1,410 @@
+"""Writes for meetings: scheduling, agenda, the chair's decisions, episodes on the caseload."""
+
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from actions.models import Action
+from actions.services import action_create
+from icn.core.errors import Conflict
+
+from . import scheduling
+from .models import AgendaItem, Attendance, Episode, Meeting
+
+HORIZON_WEEKS = 8
+Item = AgendaItem
+
+
+# --- scheduling -----------------------------------------------------------------------------
+
+
+def meetings_schedule(*, network, today: date | None = None, weeks: int = HORIZON_WEEKS) -> int:
+    """Create the network's meetings for the coming `weeks` (idempotent: one per slot, and a
+    moved or cancelled slot is never recreated). Returns how many were created."""
+    today = today or timezone.localdate()
+    now = timezone.now()
+    wanted = [
+        Meeting(network=network, scheduled_for=slot, starts_at=slot)
+        for slot in scheduling.slots(network, today, today + timedelta(weeks=weeks))
+        if slot >= now
+    ]
+    existing = set(
+        Meeting.objects.filter(
+            network=network, scheduled_for__in=[m.scheduled_for for m in wanted]
+        ).values_list("scheduled_for", flat=True)
+    )
+    new = [m for m in wanted if m.scheduled_for not in existing]
+    Meeting.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
+def next_meeting(network, after=None) -> Meeting | None:
+    after = after or timezone.now()
+    meeting = (
+        Meeting.objects.filter(
+            network=network, status=Meeting.Status.SCHEDULED, starts_at__gte=after
+        )
+        .order_by("starts_at")
+        .first()
+    )
+    if meeting is None and meetings_schedule(network=network):
+        return next_meeting(network, after)
+    return meeting
+
+
+@transaction.atomic
+def meeting_move(*, meeting: Meeting, starts_at, by) -> Meeting:
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.status != Meeting.Status.SCHEDULED:
+        raise Conflict(
+            f"This meeting is {meeting.get_status_display().lower()}; it cannot be moved."
+        )
+    if starts_at < timezone.now():
+        raise ValidationError({"starts_at": ["A meeting cannot be moved into the past."]})
+    meeting.starts_at = starts_at
+    meeting.save(update_fields=["starts_at"])
+    return meeting
+
+
+@transaction.atomic
+def meeting_cancel(*, meeting: Meeting, by, reason: str = "") -> Meeting | None:
+    """Cancel the meeting and move its agenda to the next one. Returns that next meeting."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.status != Meeting.Status.SCHEDULED:
+        raise Conflict(
+            f"This meeting is {meeting.get_status_display().lower()}; it cannot be cancelled."
+        )
+    meeting.status = Meeting.Status.CANCELLED
+    meeting.cancelled_reason = (reason or "").strip()[:300]
+    meeting.save(update_fields=["status", "cancelled_reason"])
+    target = next_meeting(meeting.network, after=meeting.starts_at + timedelta(minutes=1))
+    for item in meeting.items.exclude(status=Item.Status.REMOVED).order_by("position", "id"):
+        if target is not None:
+            _add(target, item.patient, item.source, item.reason, referral=item.referral)
+        item.status = Item.Status.REMOVED
+        item.version += 1
+        item.save(update_fields=["status", "version", "updated_at"])
+    return target
+
+
+@transaction.atomic
+def meeting_close(*, meeting: Meeting, by) -> Meeting:
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.status != Meeting.Status.SCHEDULED:
+        raise Conflict(f"This meeting is already {meeting.get_status_display().lower()}.")
+    meeting.items.filter(status=Item.Status.PENDING).update(status=Item.Status.NOT_REACHED)
+    meeting.status = Meeting.Status.CLOSED
+    meeting.closed_at = timezone.now()
+    meeting.chair = meeting.chair or by
+    meeting.save(update_fields=["status", "closed_at", "chair"])
+    return meeting
+
+
+# --- the agenda -----------------------------------------------------------------------------
+
+
+def _add(meeting: Meeting, patient, source: str, reason: str, referral=None) -> AgendaItem | None:
+    """Put a person on the agenda unless they are already on it."""
+    if meeting.items.filter(patient=patient).exclude(status=Item.Status.REMOVED).exists():
+        return None
+    position = (meeting.items.aggregate(top=Max("position"))["top"] or 0) + 1
+    try:
+        with transaction.atomic():
+            return AgendaItem.objects.create(
+                meeting=meeting,
+                patient=patient,
+                source=source,
+                reason=reason[:300],
+                referral=referral,
+                position=position,
+            )
+    except IntegrityError:  # added by someone else at the same moment
+        return None
+
+
+@transaction.atomic
+def mdt_referral_accepted(*, referral, by) -> AgendaItem | None:
+    """An accepted MDT referral opens an episode on the caseload and puts the person on the
+    next meeting's agenda."""
+    if not Episode.objects.filter(patient=referral.patient, closed_at__isnull=True).exists():
+        try:
+            with transaction.atomic():
+                Episode.objects.create(
+                    patient=referral.patient,
+                    network_id=referral.network_id,
+                    referral=referral,
+                    opened_at=timezone.now(),
+                )
+        except IntegrityError:
+            pass
+    meeting = next_meeting(referral.network)
+    if meeting is None:
+        return None
+    return _add(
+        meeting,
+        referral.patient,
+        Item.Source.REFERRAL,
+        f"New MDT referral: {referral.reason}",
+        referral=referral,
+    )
+
+
+@transaction.atomic
+def agenda_build(*, meeting: Meeting) -> list[AgendaItem]:
+    """Bring the agenda up to date (idempotent): accepted MDT referrals not yet discussed;
+    people whose review date has come; people on the caseload with an urgent red flag since
+    they were last discussed; people not reached at the last meeting."""
+    from referrals.models import PatientFlag, Referral
+
+    if meeting.status != Meeting.Status.SCHEDULED:
+        return []
+    added = []
+    day = timezone.localdate(meeting.starts_at)
+    on_agenda = set(
+        meeting.items.exclude(status=Item.Status.REMOVED).values_list("patient_id", flat=True)
+    )
+
+    def add(patient, source, reason, referral=None):
+        if patient.pk in on_agenda:
+            return
+        item = _add(meeting, patient, source, reason, referral)
+        if item:
+            on_agenda.add(patient.pk)
+            added.append(item)
+
+    previous = (
+        Meeting.objects.filter(
+            network=meeting.network, status=Meeting.Status.CLOSED, starts_at__lt=meeting.starts_at
+        )
+        .order_by("-starts_at")
+        .first()
+    )
+    if previous is not None:
+        for item in previous.items.filter(status=Item.Status.NOT_REACHED).select_related("patient"):
+            add(
+                item.patient,
+                Item.Source.CARRIED,
+                f"Not reached on {timezone.localdate(previous.starts_at):%d %b}: {item.reason}",
+                item.referral,
+            )
+
+    discussed_referrals = set(
+        AgendaItem.objects.filter(referral__isnull=False, status=Item.Status.DISCUSSED).values_list(
+            "referral_id", flat=True
+        )
+    )
+    for referral in Referral.objects.filter(
+        network=meeting.network, service="mdt", status=Referral.Status.ACCEPTED
+    ).select_related("patient"):
+        if referral.pk not in discussed_referrals:
+            add(
+                referral.patient,
+                Item.Source.REFERRAL,
+                f"New MDT referral: {referral.reason}",
+                referral,
+            )
+
+    latest = {}
+    for item in (
+        AgendaItem.objects.filter(meeting__network=meeting.network, status=Item.Status.DISCUSSED)
+        .exclude(meeting=meeting)
+        .select_related("patient")
+        .order_by("patient_id", "-decided_at")
+    ):
+        latest.setdefault(item.patient_id, item)
+    open_episodes = set(
+        Episode.objects.filter(network=meeting.network, closed_at__isnull=True).values_list(
+            "patient_id", flat=True
+        )
+    )
+    for patient_id, item in latest.items():
+        if (
+            patient_id in open_episodes
+            and item.decision == Item.Decision.CONTINUE
+            and item.next_review_on
+            and item.next_review_on <= day
+        ):
+            add(item.patient, Item.Source.REVIEW, f"Review due {item.next_review_on:%d %b}")
+
+    for flag in PatientFlag.objects.filter(
+        patient__network=meeting.network,
+        patient_id__in=open_episodes,
+        resolved_at__isnull=True,
+        flag__default_urgency="urgent",
+    ).select_related("patient", "flag"):
+        last = latest.get(flag.patient_id)
+        if last is None or (last.decided_at and flag.raised_at > last.decided_at):
+            add(flag.patient, Item.Source.RED_FLAG, f"Urgent red flag: {flag.flag.label}")
+    return added
+
+
+@transaction.atomic
+def agenda_add(*, meeting: Meeting, patient, by, reason: str) -> AgendaItem:
+    if meeting.status != Meeting.Status.SCHEDULED:
+        raise Conflict("Only a meeting that has not been closed or cancelled can be changed.")
+    if patient.network_id != meeting.network_id:
+        raise ValidationError({"patient": ["This person is not in the meeting's network."]})
+    item = _add(
+        meeting, patient, Item.Source.MANUAL, (reason or "").strip() or "Added by the chair"
+    )
+    if item is None:
+        raise Conflict(f"{patient.full_name} is already on this agenda.")
+    return item
+
+
+@transaction.atomic
+def agenda_remove(*, item: AgendaItem, by) -> AgendaItem:
+    item = AgendaItem.objects.select_for_update().select_related("meeting").get(pk=item.pk)
+    if item.meeting.status != Meeting.Status.SCHEDULED:
+        raise Conflict("Only a meeting that has not been closed or cancelled can be changed.")
+    item.status = Item.Status.REMOVED
+    item.version += 1
+    item.save(update_fields=["status", "version", "updated_at"])
+    return item
+
+
+@transaction.atomic
+def agenda_reorder(*, meeting: Meeting, item_ids: list[int], by) -> None:
+    items = {i.pk: i for i in meeting.items.select_for_update().exclude(status=Item.Status.REMOVED)}
+    if set(item_ids) != set(items):
+        raise ValidationError({"items": ["Give every item on the agenda exactly once."]})
+    for position, item_id in enumerate(item_ids, start=1):
+        AgendaItem.objects.filter(pk=item_id).update(position=position)
+
+
+# --- the chair's record -------------------------------------------------------------------
+
+UNSET = object()
+
+
+@transaction.atomic
+def item_update(
+    *,
+    item: AgendaItem,
+    by,
+    version: int | None = None,
+    notes=UNSET,
+    decision=UNSET,
+    admission_avoided=UNSET,
+    next_review_on=UNSET,
+    decision_reason=UNSET,
+) -> AgendaItem:
+    """Notes and the decision for one person. With `version`, a stale edit is refused with
+    Conflict (the caller shows the current version) rather than overwriting it.
+    Discharge needs the answer to "have we avoided an admission?"."""
+    item = (
+        AgendaItem.objects.select_for_update().select_related("meeting", "patient").get(pk=item.pk)
+    )
+    if version is not None and version != item.version:
+        raise ItemConflict(item)
+    if item.meeting.status != Meeting.Status.SCHEDULED or item.status == Item.Status.REMOVED:
+        raise Conflict(
+            "This item can no longer be changed: its meeting is closed or it was removed."
+        )
+    changes = {
+        name: value
+        for name, value in {
+            "notes": notes,
+            "decision": decision,
+            "admission_avoided": admission_avoided,
+            "next_review_on": next_review_on,
+            "decision_reason": decision_reason,
+        }.items()
+        if value is not UNSET
+    }
+    for name, value in changes.items():
+        setattr(
+            item, name, value if value is not None else ("" if name != "next_review_on" else None)
+        )
+    decided = "decision" in changes and item.decision
+    if item.decision == Item.Decision.DISCHARGE and not item.admission_avoided:
+        raise ValidationError(
+            {
+                "admission_avoided": [
+                    "Do we think we have avoided an admission? "
+                    "Answer yes, no or unsure to discharge."
+                ]
+            }
+        )
+    if item.decision == Item.Decision.CONTINUE:
+        item.admission_avoided = item.admission_avoided if "admission_avoided" in changes else ""
+        if item.next_review_on is None:
+            following = next_meeting(
+                item.meeting.network, after=item.meeting.starts_at + timedelta(minutes=1)
+            )
+            item.next_review_on = timezone.localdate(following.starts_at) if following else None
+    if item.next_review_on is not None and item.next_review_on < timezone.localdate(
+        item.meeting.starts_at
+    ):
+        raise ValidationError(
+            {"next_review_on": ["The next review cannot be before this meeting."]}
+        )
+    item.full_clean(exclude=["meeting", "patient", "referral", "decided_by"])
+    if decided:
+        item.status = Item.Status.DISCUSSED
+        item.decided_at = timezone.now()
+        item.decided_by = by
+    item.version += 1
+    item.save()
+    if decided and item.decision == Item.Decision.DISCHARGE:
+        _discharge(item, by)
+    return item
+
+
+def _discharge(item: AgendaItem, by) -> None:
+    from referrals.models import Referral
+    from referrals.services import referral_complete
+
+    Episode.objects.filter(patient=item.patient, closed_at__isnull=True).update(
+        closed_at=timezone.now(),
+        admission_avoided=item.admission_avoided,
+        closing_reason=item.decision_reason[:500],
+    )
+    for referral in Referral.objects.filter(
+        patient=item.patient, service="mdt", status=Referral.Status.ACCEPTED
+    ):
+        referral_complete(referral=referral, by=by)
+
+
+class ItemConflict(Conflict):
+    """A stale edit: carries the current item so the editor can see the other version."""
+
+    def __init__(self, item: AgendaItem):
+        super().__init__(
+            "Someone else changed this item since you opened it; their version is shown.",
+            field="version",
+        )
+        self.item = item
+
+
+@transaction.atomic
+def meeting_action_add(
+    *, item: AgendaItem, by, title: str, due_on: date, assignee=None, assignee_role: str = ""
+) -> Action:
+    if item.meeting.status != Meeting.Status.SCHEDULED:
+        raise Conflict("Actions are added while the meeting is open.")
+    action = action_create(
+        patient=item.patient,
+        by=by,
+        title=title,
+        due_on=due_on,
+        assignee=assignee,
+        assignee_role=assignee_role,
+        source=Action.Source.MEETING,
+        details=f"Agreed at the {item.meeting.network.terms['meeting']} on "
+        f"{timezone.localdate(item.meeting.starts_at):%d %b %Y}.",
+    )
+    action.agenda_item = item
+    action.save(update_fields=["agenda_item"])
+    return action
+
+
+@transaction.atomic
+def attendance_set(*, meeting: Meeting, user, present: bool, by) -> Attendance:
+    attendance, _ = Attendance.objects.update_or_create(
+        meeting=meeting, user=user, defaults={"present": present}
+    )
+    return attendance
