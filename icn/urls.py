@@ -10,6 +10,7 @@ urlpatterns = [
     path("network/switch/", core_views.network_switch, name="network_switch"),
     path("patients/", include("patients.urls")),
     path("audit/", include("audit.urls")),
+    path("referrals/", include("referrals.urls")),
     path("api/v1/", include("icn.api_urls")),
     path("admin/", admin.site.urls),
 ]

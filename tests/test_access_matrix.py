@@ -3,14 +3,26 @@
 CASEWORK roles open people's records; `pic` too but without clinical fields (tested in
 tests/patients); `manager` reads reports and the access trail, not records. Chair and
 managers see who looked at a record. Anything in another network is 404 for everyone.
+
+Referrals: casework roles refer and raise red flags; a partner system's account may only
+create referrals (API) and read its own, and gets 403 on every page. A referral is triaged
+by the roles that serve its service, and the chair. The referrals inbox redirects those who
+serve a service to it, tells a casework role that serves none so (200), and refuses others.
 """
 
 import datetime
 import re
 
 import pytest
+from django.utils import timezone
 
-from networks.roles import CASEWORK_ROLES, OVERSIGHT_ROLES, Role
+from networks.roles import (
+    CASEWORK_ROLES,
+    CLINICAL_ROLES,
+    DEFAULT_SERVING_ROLES,
+    OVERSIGHT_ROLES,
+    Role,
+)
 from notifications.services import notification_send
 from tests.factories import ActionFactory
 
@@ -19,6 +31,25 @@ pytestmark = pytest.mark.django_db
 ALL = [r.value for r in Role]
 CASEWORK = {r.value for r in CASEWORK_ROLES}
 OVERSIGHT = {r.value for r in OVERSIGHT_ROLES}
+CLINICAL = {r.value for r in CLINICAL_ROLES}
+# Roles that serve at least one service by default (the chair serves them all).
+SERVING = {Role.CHAIR.value} | {r.value for roles in DEFAULT_SERVING_ROLES.values() for r in roles}
+REFERRERS = CASEWORK | {"partner_system"}
+MEDICINES = {"chair", "pharmacist", "pharmacy_technician"}  # who triages medicines optimisation
+SOCIAL = {"chair", "social_worker"}  # who triages social services
+CHAIR = {"chair"}  # who runs the huddle / virtual ward
+SOON = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+
+
+def clinical_404(role):
+    """Another network's object: 404 for clinical roles; other roles are refused first."""
+    return 404 if role in CLINICAL else 403
+
+
+def chair_only(role):
+    if role == "chair":
+        return 200
+    return 403 if role in CLINICAL else 404
 
 
 def expect(allowed: set[str], ok: int, refused: int = 403):
@@ -28,6 +59,13 @@ def expect(allowed: set[str], ok: int, refused: int = 403):
 def _task_body(patient):
     due = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
     return {"patient": patient.pk, "title": "Call", "assignee_role": "gp", "due_on": due}
+
+
+def _inbox_home(role: str) -> int:
+    """To the first service served (302); a casework role serving none is told so (200)."""
+    if role in SERVING:
+        return 302
+    return 200 if role in CASEWORK else 403
 
 
 def _patient_body(n):
@@ -62,6 +100,39 @@ API = [
     ("task done", "post", "/api/v1/tasks/{t}/done/", None, expect(CASEWORK, 200)),
     ("foreign task", "get", "/api/v1/tasks/{ft}/", None, expect(set(), 0, 404)),
     ("notifications", "get", "/api/v1/notifications/", None, expect(set(ALL), 200)),
+    ("red flags", "get", "/api/v1/red-flags/", None, expect(set(ALL), 200)),
+    ("referrals", "get", "/api/v1/referrals/", None, expect(set(ALL), 200)),
+    ("referral create", "post", "/api/v1/referrals/", "referral", expect(REFERRERS, 201)),
+    ("referral", "get", "/api/v1/referrals/{r}/", None, expect(CLINICAL, 200)),
+    ("referral accept", "post", "/api/v1/referrals/{r}/accept/", None, expect(MEDICINES, 200)),
+    (
+        "referral decline",
+        "post",
+        "/api/v1/referrals/{r}/decline/",
+        "decline",
+        expect(MEDICINES, 200),
+    ),
+    ("referral complete", "post", "/api/v1/referrals/{ra}/complete/", None, expect(SOCIAL, 200)),
+    ("referral withdraw", "post", "/api/v1/referrals/{r}/withdraw/", None, expect(set(), 0, 403)),
+    ("foreign referral", "get", "/api/v1/referrals/{fr}/", None, expect(set(), 0, 404)),
+    ("foreign accept", "post", "/api/v1/referrals/{fr}/accept/", None, expect(set(), 0, 404)),
+    ("visits", "get", "/api/v1/visits/", None, expect(CLINICAL, 200)),
+    ("visit create", "post", "/api/v1/visits/", "visit", expect(CLINICAL, 201)),
+    ("visit", "get", "/api/v1/visits/{v}/", None, expect(CLINICAL, 200)),
+    ("foreign visit", "get", "/api/v1/visits/{fv}/", None, clinical_404),
+    ("medications", "get", "/api/v1/medications/", None, expect(CLINICAL, 200)),
+    ("medication add", "post", "/api/v1/medications/", "medication", expect(CLINICAL, 201)),
+    ("medication", "get", "/api/v1/medications/{m}/", None, expect(CLINICAL, 200)),
+    ("supplies", "get", "/api/v1/supplies/", None, expect(CLINICAL, 200)),
+    ("supply add", "post", "/api/v1/supplies/", "supply", expect(CLINICAL, 201)),
+    ("supply upload", "post", "/api/v1/supplies/upload/", None, expect(CLINICAL, 400)),
+    ("reviews", "get", "/api/v1/medication-reviews/", None, expect(CLINICAL, 200)),
+    ("review add", "post", "/api/v1/medication-reviews/", "review", expect(CLINICAL, 201)),
+    ("huddles", "get", "/api/v1/huddles/", None, expect(CLINICAL, 200)),
+    ("huddle", "get", "/api/v1/huddles/{h}/", None, expect(CLINICAL, 200)),
+    ("foreign huddle", "get", "/api/v1/huddles/{fh}/", None, clinical_404),
+    ("huddle item", "get", "/api/v1/huddles/{h}/items/{hi}/", None, expect(CLINICAL, 200, 404)),
+    ("huddle item patch", "patch", "/api/v1/huddles/{h}/items/{hi}/", "notes", chair_only),
     ("notification read", "post", "/api/v1/notifications/{n}/read/", None, expect(set(ALL), 200)),
     (
         "other's notification",
@@ -87,7 +158,92 @@ PAGES = [
     ("foreign person", "get", "/patients/{f}/", expect(set(), 0, 404)),
     ("foreign edit", "get", "/patients/{f}/edit/", expect(set(), 0, 404)),
     ("foreign access log", "get", "/patients/{f}/access-log/", expect(set(), 0, 404)),
+    ("referrals inbox", "get", "/referrals/inbox/", _inbox_home),
+    ("service inbox", "get", "/referrals/inbox/medicines_optimisation/", expect(MEDICINES, 200)),
+    ("accept", "post", "/referrals/{r}/accept/", expect(MEDICINES, 302)),
+    ("decline", "post", "/referrals/{r}/decline/", expect(MEDICINES, 302)),
+    ("criteria", "get", "/referrals/criteria/?service=pic", expect(CASEWORK, 200)),
+    ("refer form", "get", "/referrals/patients/{p}/refer/", expect(CASEWORK, 200)),
+    ("refer", "post", "/referrals/patients/{p}/refer/", expect(CASEWORK, 302)),
+    ("raise flag", "post", "/referrals/patients/{p}/flags/", expect(CASEWORK, 302)),
+    ("resolve flag", "post", "/referrals/flags/{fl}/resolve/", expect(CASEWORK, 302)),
+    ("foreign accept", "post", "/referrals/{fr}/accept/", expect(set(), 0, 404)),
+    ("foreign refer form", "get", "/referrals/patients/{f}/refer/", expect(set(), 0, 404)),
+    ("foreign raise flag", "post", "/referrals/patients/{f}/flags/", expect(set(), 0, 404)),
+    ("foreign resolve flag", "post", "/referrals/flags/{ffl}/resolve/", expect(set(), 0, 404)),
+    # Visits and medicines: clinical roles only (not the PIC, managers or partner systems).
+    ("my day", "get", "/medicines/my-day/", expect(CLINICAL, 200)),
+    ("visit form", "get", "/medicines/patients/{p}/visit/", expect(CLINICAL, 200)),
+    ("log visit", "post", "/medicines/patients/{p}/visit/", expect(CLINICAL, 302)),
+    ("news2 preview", "get", "/medicines/visit/news2/?pulse=80", expect(CLINICAL, 200)),
+    (
+        "visit recommendation",
+        "get",
+        "/medicines/visit/recommendation/?infection_risk=on",
+        expect(CLINICAL, 200),
+    ),
+    ("medicine form", "get", "/medicines/patients/{p}/medicines/new/", expect(CLINICAL, 200)),
+    ("add medicine", "post", "/medicines/patients/{p}/medicines/new/", expect(CLINICAL, 302)),
+    ("review form", "get", "/medicines/patients/{p}/reviews/new/", expect(CLINICAL, 200)),
+    ("record review", "post", "/medicines/patients/{p}/reviews/new/", expect(CLINICAL, 302)),
+    ("dispensing", "get", "/medicines/patients/{p}/dispensing/", expect(CLINICAL, 200)),
+    ("add dispensing", "post", "/medicines/patients/{p}/dispensing/", expect(CLINICAL, 200)),
+    ("foreign visit form", "get", "/medicines/patients/{f}/visit/", expect(set(), 0, 404)),
+    ("foreign log visit", "post", "/medicines/patients/{f}/visit/", expect(set(), 0, 404)),
+    ("foreign dispensing", "get", "/medicines/patients/{f}/dispensing/", expect(set(), 0, 404)),
+    # Meetings (huddles / virtual wards): clinical roles view; only the chair writes.
+    ("meetings", "get", "/meetings/", expect(CLINICAL, 200)),
+    ("agenda", "get", "/meetings/{h}/", expect(CLINICAL, 200)),
+    ("meeting move", "post", "/meetings/{h}/move/", expect(CHAIR, 302)),
+    ("meeting cancel", "post", "/meetings/{h}/cancel/", expect(CHAIR, 302)),
+    ("agenda add", "post", "/meetings/{h}/agenda/", expect(CHAIR, 400)),
+    ("agenda remove", "post", "/meetings/{h}/items/{i}/remove/", expect(CHAIR, 302)),
+    ("agenda reorder", "post", "/meetings/{h}/items/{i}/reorder/", expect(CHAIR, 302)),
+    ("meeting mode", "get", "/meetings/{h}/run/", expect(CLINICAL, 302)),
+    ("meeting mode item", "get", "/meetings/{h}/run/{i}/", expect(CLINICAL, 200)),
+    ("item notes", "post", "/meetings/{h}/items/{i}/notes/", expect(CHAIR, 302)),
+    ("item decision", "post", "/meetings/{h}/items/{i}/decision/", expect(CHAIR, 302)),
+    ("item action", "post", "/meetings/{h}/items/{i}/actions/", expect(CHAIR, 302)),
+    ("attendance", "post", "/meetings/{h}/attendance/", expect(CHAIR, 302)),
+    ("meeting close", "post", "/meetings/{h}/close/", expect(CHAIR, 302)),
+    ("minutes", "get", "/meetings/{h}/minutes/", expect(CLINICAL, 200)),
+    ("foreign agenda", "get", "/meetings/{fh}/", expect(set(), 0, 404)),
+    ("foreign meeting mode", "get", "/meetings/{fh}/run/{fi}/", expect(set(), 0, 404)),
+    ("foreign notes", "post", "/meetings/{fh}/items/{fi}/notes/", expect(set(), 0, 404)),
+    ("foreign minutes", "get", "/meetings/{fh}/minutes/", expect(set(), 0, 404)),
 ]
+
+# Form data for the page POSTs above that need it.
+PAGE_DATA = {
+    "consent": {"consent_mdt": "given", "consent_sharing": "given"},
+    "decline": {"reason": "already_known", "note": "Seen last week."},
+    "refer": {"service": "gp", "reason": "Memory worse", "urgency": "routine"},
+    "raise flag": {"flag": "loneliness", "note": "Sees no one"},
+    "resolve flag": {"resolution": "Heating mended"},
+    "log visit": {"kind": "home", "visited_at": "2025-01-06T10:30", "pulse": "80"},
+    "add medicine": {
+        "name": "Ramipril",
+        "form": "capsule",
+        "dose_amount": "1",
+        "dose_unit": "capsule",
+        "frequency": "once_daily",
+        "route": "oral",
+    },
+    "record review": {"reviewed_on": "2025-01-06", "outcome": "no_change"},
+    "add dispensing": {
+        "form": "manual",
+        "medicine": "Ramipril",
+        "dispensed_on": "2025-01-06",
+        "quantity": "28",
+    },
+    "meeting move": {"starts_at": f"{SOON}T14:00"},
+    "meeting cancel": {"reason": "Bank holiday"},
+    "agenda reorder": {"direction": "down"},
+    "item notes": {"notes": "Seen by the GP", "version": 1},
+    "item decision": {"decision": "continue", "next_review_on": SOON, "version": 1},
+    "item action": {"title": "Call the daughter", "assignee": "role:gp", "due_on": SOON},
+    "attendance": {"present": []},
+}
 
 
 @pytest.fixture
@@ -97,7 +253,44 @@ def world(network, other_network, patient, foreign_patient, member):
 
     nurse = member("community_nurse", username="nurse.on.team")
     team = care_team_add(patient=patient, membership=Membership.objects.get(user=nurse), by=nurse)
+    from referrals.services import referral_accept, referral_create
+
+    def refer(person, service, by):
+        return referral_create(patient=person, service=service, reason="Why", by=by).referral
+
+    outsider = member("social_worker", net=other_network, username="sw.purbeck.referrer")
+
+    def raise_flag(person, code, by):
+        from referrals.models import RedFlag
+        from referrals.services import flag_raise
+
+        flag = RedFlag.objects.get(code=code)
+        return flag_raise(patient=person, flag=flag, by=by, raised_from="patient").flags[0]
+
+    accepted = referral_accept(referral=refer(patient, "social_services", nurse), by=nurse)
+    from huddles.services import agenda_add, meetings_schedule, next_meeting
+    from medicines.services import medication_add, visit_log
+
+    for net in (network, other_network):
+        meetings_schedule(network=net)
+    meeting = next_meeting(network)
+    item = agenda_add(meeting=meeting, patient=patient, by=nurse, reason="Discuss")
+    foreign_gp = member("gp", net=other_network, username="gp.purbeck.visitor")
     return {
+        "v": visit_log(patient=patient, by=nurse, kind="home", visited_at=timezone.now()).visit.pk,
+        "fv": visit_log(
+            patient=foreign_patient, by=foreign_gp, kind="home", visited_at=timezone.now()
+        ).visit.pk,
+        "m": medication_add(
+            patient=patient, by=nurse, name="Ramipril", dose_amount=1, frequency="once_daily"
+        ).pk,
+        "h": meeting.pk,
+        "hi": item.pk,
+        "fh": next_meeting(other_network).pk,
+        "i": item.pk,  # the same item, for the page rows (/meetings/<pk>/items/<item_id>/)
+        "fi": agenda_add(
+            meeting=next_meeting(other_network), patient=foreign_patient, by=outsider, reason="Why"
+        ).pk,
         "p": patient.pk,
         "f": foreign_patient.pk,
         "t": ActionFactory(patient=patient, assignee_role="gp").pk,
@@ -105,6 +298,11 @@ def world(network, other_network, patient, foreign_patient, member):
         "c": team.pk,
         "on": notification_send(recipient=nurse, key="n-other", kind="t", title="t").pk,
         "n": 0,  # the caller's own notification, made per role in the test
+        "r": refer(patient, "medicines_optimisation", nurse).pk,
+        "ra": accepted.pk,
+        "fr": refer(foreign_patient, "medicines_optimisation", outsider).pk,
+        "fl": raise_flag(patient, "no_heating", nurse).pk,
+        "ffl": raise_flag(foreign_patient, "no_heating", outsider).pk,
     }
 
 
@@ -120,6 +318,27 @@ def test_api_matrix(api, member, world, patient, role, name, method, url, body, 
         "patient": _patient_body(ALL.index(role)),
         "phone": {"phone": "020 7946 0999"},
         "task": _task_body(patient),
+        "referral": {"patient": patient.pk, "service": "physiotherapy", "reason": "Unsteady"},
+        "decline": {"reason": "already_known", "note": "On our list"},
+        "visit": {"patient": patient.pk, "kind": "phone", "visited_at": timezone.now().isoformat()},
+        "medication": {
+            "patient": patient.pk,
+            "name": "Amlodipine",
+            "dose_amount": "1",
+            "frequency": "once_daily",
+        },
+        "supply": {
+            "patient": patient.pk,
+            "medicine": "Amlodipine",
+            "dispensed_on": timezone.localdate().isoformat(),
+            "quantity": "28",
+        },
+        "review": {
+            "patient": patient.pk,
+            "reviewed_on": timezone.localdate().isoformat(),
+            "outcome": "no_change",
+        },
+        "notes": {"notes": "Discussed"},
     }[body]
     response = getattr(api(user), method)(url.format(**world), payload, format="json")
     assert response.status_code == expected(role), (role, name, response.content[:300])
@@ -130,10 +349,8 @@ def test_api_matrix(api, member, world, patient, role, name, method, url, body, 
 def test_page_matrix(client, member, world, role, name, method, url, expected):
     user = member(role)
     client.force_login(user)
-    data = None
-    if name == "consent":
-        data = {"consent_mdt": "given", "consent_sharing": "given"}
-    elif name == "care team add":
+    data = PAGE_DATA.get(name)
+    if name == "care team add":
         from networks.models import Membership
 
         data = {"membership": Membership.objects.get(user=user).pk, "involvement": "Visits"}
@@ -174,8 +391,17 @@ def test_every_api_and_page_url_is_in_the_matrix():
 
     covered = {u for _, _, u, *_ in API} | {u for _, _, u, _ in PAGES}
     normalised = {
-        re.sub(r"\{(p|f|t|ft|n|on)\}", "<pk>", c)
+        re.sub(
+            r"\{(p|f|t|ft|n|on|r|ra|fr|v|fv|m|h|hi|fh)\}",
+            "<pk>",
+            c.replace("/huddles/{h}/items/", "/huddles/<meeting_pk>/items/"),
+        )
         .replace("{c}", "<member_id>")
+        .replace("{fl}", "<flag_id>")
+        .replace("{ffl}", "<flag_id>")
+        .replace("{fi}", "<item_id>")
+        .replace("{i}", "<item_id>")
+        .replace("/inbox/medicines_optimisation/", "/inbox/<service>/")
         .replace("/thornton-heath/", "/<slug>/")
         .replace("/purbeck/", "/<slug>/")
         .split("?")[0]

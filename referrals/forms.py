@@ -1,0 +1,133 @@
+"""Forms for the referral pages. They check the shape of the input; the services decide
+(unknown or inactive service, duplicates, wrong state) and their errors land on these
+forms' fields."""
+
+from itertools import groupby
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .models import RedFlag, Referral, Urgency
+from .selectors import active_red_flags, service_directory
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form: on the field it names when the form
+    has that field, else above the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.message_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+def flag_choices(flags: list[RedFlag]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Red flags grouped by category, as <optgroup>s."""
+    return [
+        (RedFlag.Category(category).label, [(f.code, f.label) for f in group])
+        for category, group in groupby(flags, key=lambda f: f.category)
+    ]
+
+
+class ReferralForm(forms.Form):
+    service = forms.ChoiceField(
+        label="Service",
+        error_messages={"required": "Choose the service you are referring to."},
+    )
+    reason = forms.CharField(
+        label="Reason for referral",
+        max_length=4000,
+        help_text="What you noticed, what you would like the service to do, anything urgent.",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "Say why you are referring."},
+    )
+    urgency = forms.ChoiceField(
+        label="Urgency",
+        choices=Urgency.choices,
+        initial=Urgency.ROUTINE,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose routine or urgent."},
+    )
+    red_flags = forms.MultipleChoiceField(
+        label="Red flags noticed",
+        required=False,
+        help_text="Each one is recorded on the person and reaches the service that owns it.",
+    )
+
+    def __init__(self, *args, network, **kwargs):
+        super().__init__(*args, **kwargs)
+        directory = service_directory(network)
+        self.services = [info for info in directory.values() if info.active]
+        self.fields["service"].choices = [("", "Choose a service")] + [
+            (info.code, info.label) for info in self.services
+        ]
+        self.flags = list(active_red_flags())
+        self.fields["red_flags"].choices = [(f.code, f.label) for f in self.flags]
+        service_labels = {code: info.label for code, info in directory.items()}
+        for flag in self.flags:
+            flag.routes_to_label = service_labels.get(flag.routes_to, flag.routes_to)
+
+    def flag_groups(self):
+        """[(category label, [(flag, checked)])] for the grouped check boxes."""
+        if self.is_bound:
+            ticked = set(self.data.getlist("red_flags"))
+        else:
+            ticked = set(self.initial.get("red_flags", []))
+        return [
+            (RedFlag.Category(category).label, [(f, f.code in ticked) for f in group])
+            for category, group in groupby(self.flags, key=lambda f: f.category)
+        ]
+
+    def selected_service(self):
+        """The ServiceInfo chosen (bound or initial), for the criteria region."""
+        code = self.data.get("service") if self.is_bound else self.initial.get("service")
+        return next((info for info in self.services if info.code == code), None)
+
+    def clean_red_flags(self) -> list[RedFlag]:
+        by_code = {f.code: f for f in self.flags}
+        return [by_code[code] for code in self.cleaned_data["red_flags"]]
+
+
+class DeclineForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="Reason",
+        choices=[("", "Choose a reason"), *Referral.DeclineReason.choices],
+        error_messages={"required": "Choose why you are declining."},
+    )
+    note = forms.CharField(
+        label="Note to the referrer",
+        required=False,
+        max_length=2000,
+        help_text="Needed when the reason is “Other”.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class FlagRaiseForm(forms.Form):
+    flag = forms.ChoiceField(
+        label="Red flag",
+        error_messages={"required": "Choose the red flag you noticed."},
+    )
+    note = forms.CharField(
+        label="What you noticed",
+        required=False,
+        max_length=500,
+        widget=forms.TextInput,
+    )
+
+    def __init__(self, *args, flags: list[RedFlag], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.flags = {f.code: f for f in flags}
+        self.fields["flag"].choices = [("", "Choose a red flag"), *flag_choices(flags)]
+
+    def clean_flag(self) -> RedFlag:
+        return self.flags[self.cleaned_data["flag"]]
+
+
+class FlagResolveForm(forms.Form):
+    resolution = forms.CharField(
+        label="How it was resolved",
+        required=False,
+        max_length=500,
+        widget=forms.TextInput,
+    )

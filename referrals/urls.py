@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "referrals"
+urlpatterns = [
+    path("inbox/", views.inbox_home_view, name="inbox"),
+    path("inbox/<slug:service>/", views.inbox_view, name="inbox_service"),
+    path("<int:pk>/accept/", views.accept_view, name="accept"),
+    path("<int:pk>/decline/", views.decline_view, name="decline"),
+    path("criteria/", views.criteria_view, name="criteria"),
+    path("patients/<int:pk>/refer/", views.referral_create_view, name="create"),
+    path("patients/<int:pk>/flags/", views.flag_raise_view, name="flag_raise"),
+    path("flags/<int:flag_id>/resolve/", views.flag_resolve_view, name="flag_resolve"),
+]
