@@ -9,14 +9,21 @@ from audit.services import access_record
 from icn.core.api import ScopedAPIMixin
 from icn.core.workdays import working_days_between
 from networks.models import Organisation
-from networks.roles import Role, Service
-from networks.selectors import active_memberships, network_by_slug_for, role_in
+from networks.roles import CASEWORK_ROLES, Role, Service
+from networks.selectors import (
+    active_memberships,
+    network_by_slug_for,
+    network_ids_where,
+    role_in,
+)
 from patients import nhs_number
 from patients.models import Patient
 
 from . import services
 from .models import RedFlag, Referral, Urgency
 from .selectors import referrals_in_networks_of, referrals_visible_to
+
+REFERRING_ROLES = CASEWORK_ROLES | {Role.PARTNER_SYSTEM}
 
 
 class RedFlagSerializer(serializers.ModelSerializer):
@@ -246,6 +253,8 @@ class ReferralViewSet(
 
     @extend_schema(request=ReferralSerializer, responses={201: ReferralCreatedSerializer})
     def create(self, request, *args, **kwargs):
+        if not network_ids_where(request.user, REFERRING_ROLES):
+            raise exceptions.PermissionDenied("Your role may not make referrals.")
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

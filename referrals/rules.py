@@ -1,7 +1,7 @@
 import rules
 
 from networks.roles import CASEWORK_ROLES, Role
-from networks.selectors import role_in
+from networks.selectors import active_memberships, role_in
 
 from .selectors import service_directory
 
@@ -20,7 +20,10 @@ def serves_the_service(user, referral) -> bool:
         return False
     if role == Role.CHAIR:
         return True
-    return role in service_directory(referral.network)[referral.service].serving_roles
+    # The membership's network object is shared by the whole request, so its cached service
+    # directory is read once, however many referrals are checked.
+    network = active_memberships(user)[referral.network_id].network
+    return role in service_directory(network)[referral.service].serving_roles
 
 
 @rules.predicate

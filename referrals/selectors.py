@@ -73,7 +73,11 @@ def services_served_by(user, network) -> list[str]:
     directory = service_directory(membership.network)
     if membership.role == Role.CHAIR:
         return [code for code, info in directory.items() if info.active]
-    return [code for code, info in directory.items() if membership.role in info.serving_roles]
+    return [
+        code
+        for code, info in directory.items()
+        if info.active and membership.role in info.serving_roles
+    ]
 
 
 def referrals_visible_to(user) -> QuerySet[Referral]:

@@ -109,27 +109,36 @@ def flag_raise(
     """Record an active flag on the person and route it to the owning service: onto
     `referral` when that is the owning service's, else onto the open referral for the person
     and that service, else a new referral (origin red_flag). A flag already active on the
-    person is not raised twice. Urgent flags make a new referral urgent."""
+    person is not raised twice while its referral is open; once that referral is closed, the
+    flag raised again reaches the service again. A service the network has switched off
+    hands its flags to the MDT. Urgent flags make a new referral urgent."""
     if not flag.active:
         raise ValidationError({"red_flags": [f"The red flag {flag.code!r} is no longer in use."]})
-    existing = PatientFlag.objects.filter(
-        patient=patient, flag=flag, resolved_at__isnull=True
-    ).first()
-    if existing is not None:
+    existing = (
+        PatientFlag.objects.select_for_update(of=("self",))
+        .select_related("referral")
+        .filter(patient=patient, flag=flag, resolved_at__isnull=True)
+        .first()
+    )
+    if existing is not None and (existing.referral is None or existing.referral.is_open):
         return Raised(flags=[existing])
+    # The owning service, or the MDT where this network has switched that service off.
+    service = flag.routes_to
+    if not service_directory(patient.network)[service].active:
+        service = "mdt"
     raised = Raised()
-    target = referral if referral is not None and referral.service == flag.routes_to else None
+    target = referral if referral is not None and referral.service == service else None
     if target is None:
         target = (
             Referral.objects.select_for_update()
-            .filter(patient=patient, service=flag.routes_to, status__in=Referral.OPEN)
+            .filter(patient=patient, service=service, status__in=Referral.OPEN)
             .first()
         )
     if target is None:
         target = Referral(
             network_id=patient.network_id,
             patient=patient,
-            service=flag.routes_to,
+            service=service,
             origin=Referral.Origin.RED_FLAG,
             reason=f"Red flag: {flag.label}." + (f" {note.strip()}" if note.strip() else ""),
             urgency=flag.default_urgency,
@@ -138,7 +147,7 @@ def flag_raise(
         try:
             _insert_referral(target)
         except Conflict:  # raised at the same moment by someone else: join theirs
-            target = open_referral(patient, flag.routes_to)
+            target = open_referral(patient, service)
         else:
             raised.flag_referrals.append(target)
     if (
@@ -148,6 +157,13 @@ def flag_raise(
     ):
         target.urgency = Urgency.URGENT
         target.save(update_fields=["urgency"])
+    if existing is not None:
+        # Still active, but its referral was closed (declined, completed, withdrawn): the
+        # problem has been noticed again, so it goes to the service again.
+        existing.referral = target
+        existing.save(update_fields=["referral"])
+        raised.flags.append(existing)
+        return raised
     patient_flag = PatientFlag(
         patient=patient,
         flag=flag,
@@ -185,6 +201,12 @@ _VERB = {
     "complete": "completed",
     "withdraw": "withdrawn",
 }
+_TARGET = {
+    "accept": Status.ACCEPTED,
+    "decline": Status.DECLINED,
+    "complete": Status.COMPLETED,
+    "withdraw": Status.WITHDRAWN,
+}
 _FROM = {
     "accept": {Status.NEW},
     "decline": {Status.NEW},
@@ -202,10 +224,10 @@ def _lock(referral: Referral, action: str) -> Referral:
         .get(pk=referral.pk)
     )
     if locked.status not in _FROM[action]:
-        raise Conflict(
-            f"This referral is {locked.get_status_display().lower()}, so it cannot be "
-            f"{_VERB[action]}."
-        )
+        status = locked.get_status_display().lower()
+        if locked.status == _TARGET[action]:
+            raise Conflict(f"This referral has already been {status}.")
+        raise Conflict(f"This referral is {status}, so it cannot be {_VERB[action]}.")
     return locked
 
 

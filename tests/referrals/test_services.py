@@ -83,7 +83,7 @@ def test_decline_needs_a_coded_reason(patient, social_worker, pharmacist):
     ("path", "then", "expected_error"),
     [
         ([], "complete", "new, so it cannot be completed"),  # cannot skip accepted
-        (["accept"], "accept", "accepted, so it cannot be accepted"),
+        (["accept"], "accept", "already been accepted"),
         (["accept"], "decline", "accepted, so it cannot be declined"),
         (["accept"], "withdraw", "accepted, so it cannot be withdrawn"),
         (["decline"], "accept", "declined"),
@@ -298,3 +298,36 @@ def test_the_same_flag_raised_at_the_same_moment_makes_one_referral(patient, mem
     assert errors == []
     assert Referral.objects.filter(service="social_services").count() == 1
     assert PatientFlag.objects.filter(flag__code="poor_nutrition").count() == 1
+
+
+def test_an_active_flag_whose_referral_closed_reaches_the_service_again(
+    patient, social_worker, member
+):
+    first = services.flag_raise(
+        patient=patient, flag=flag("no_heating"), by=social_worker, raised_from="visit"
+    )
+    services.referral_decline(
+        referral=first.flag_referrals[0], by=member("chair"), reason="other", note="Fixed"
+    )
+    again = services.flag_raise(
+        patient=patient, flag=flag("no_heating"), by=social_worker, raised_from="visit"
+    )
+    assert [r.service for r in again.flag_referrals] == ["social_services"]
+    assert PatientFlag.objects.get().referral == again.flag_referrals[0]
+
+
+def test_a_switched_off_service_hands_its_flags_to_the_mdt(patient, social_worker, network):
+    from referrals.models import ServiceConfig
+
+    ServiceConfig.objects.create(network=network, service="physiotherapy", active=False)
+    raised = services.flag_raise(
+        patient=patient, flag=flag("fall"), by=social_worker, raised_from="visit"
+    )
+    assert [r.service for r in raised.flag_referrals] == ["mdt"]
+
+
+def test_already_accepted_reads_as_such(patient, social_worker, pharmacist):
+    referral = refer(patient, social_worker)
+    services.referral_accept(referral=referral, by=pharmacist)
+    with pytest.raises(Conflict, match="already been accepted"):
+        services.referral_accept(referral=referral, by=pharmacist)

@@ -287,7 +287,7 @@ def test_accepting_what_someone_else_accepted_is_409_with_who(
     response = client.post(f"/referrals/{referral.pk}/accept/", headers=HX)
     assert response.status_code == 409
     body = text(response)
-    assert "This referral is accepted, so it cannot be accepted." in body
+    assert "This referral has already been accepted." in body
     assert f"Accepted by {colleague.get_full_name()}" in body
     response = client.post(
         f"/referrals/{referral.pk}/decline/", {"reason": "already_known"}, headers=HX
@@ -302,7 +302,7 @@ def test_conflict_without_htmx_redirects_with_the_message(client, login, patient
     referral = refer(patient, social_worker)
     services.referral_accept(referral=referral, by=social_worker)
     response = client.post(f"/referrals/{referral.pk}/accept/", follow=True)
-    assert "cannot be accepted" in " ".join(message_texts(response))
+    assert "already been accepted" in " ".join(message_texts(response))
 
 
 # --- who may triage ---------------------------------------------------------------------------
