@@ -24,6 +24,7 @@ def action_create(
     assignee_role: str = "",
     details: str = "",
     source: str = Action.Source.MANUAL,
+    agenda_item=None,
 ) -> Action:
     errors: dict[str, list[str]] = {}
     if bool(assignee) == bool(assignee_role):
@@ -45,9 +46,12 @@ def action_create(
         assignee_role=assignee_role,
         due_on=due_on,
         source=source,
+        agenda_item=agenda_item,
         created_by=by,
     )
-    action.full_clean(exclude=["network", "patient", "assignee", "created_by", "done_by"])
+    action.full_clean(
+        exclude=["network", "patient", "assignee", "created_by", "done_by", "agenda_item"]
+    )
     action.save()
     if assignee is not None and assignee.pk != by.pk:
         from notifications.tasks import notify_action_assigned

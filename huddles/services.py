@@ -192,9 +192,9 @@ def agenda_build(*, meeting: Meeting) -> list[AgendaItem]:
             )
 
     discussed_referrals = set(
-        AgendaItem.objects.filter(referral__isnull=False, status=Item.Status.DISCUSSED).values_list(
-            "referral_id", flat=True
-        )
+        AgendaItem.objects.filter(
+            meeting__network=meeting.network, referral__isnull=False, status=Item.Status.DISCUSSED
+        ).values_list("referral_id", flat=True)
     )
     for referral in Referral.objects.filter(
         network=meeting.network, service="mdt", status=Referral.Status.ACCEPTED
@@ -396,14 +396,19 @@ def meeting_action_add(
         source=Action.Source.MEETING,
         details=f"Agreed at the {item.meeting.network.terms['meeting']} on "
         f"{timezone.localdate(item.meeting.starts_at):%d %b %Y}.",
+        agenda_item=item,
     )
-    action.agenda_item = item
-    action.save(update_fields=["agenda_item"])
     return action
 
 
 @transaction.atomic
 def attendance_set(*, meeting: Meeting, user, present: bool, by) -> Attendance:
+    from networks.selectors import membership_in
+
+    if meeting.status != Meeting.Status.SCHEDULED:
+        raise Conflict("Attendance is recorded while the meeting is open.")
+    if membership_in(user, meeting.network_id) is None:
+        raise ValidationError({"user": ["Only members of the network attend its meetings."]})
     attendance, _ = Attendance.objects.update_or_create(
         meeting=meeting, user=user, defaults={"present": present}
     )

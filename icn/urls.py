@@ -11,6 +11,8 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("audit/", include("audit.urls")),
     path("referrals/", include("referrals.urls")),
+    path("medicines/", include("medicines.urls")),
+    path("meetings/", include("huddles.urls")),
     path("api/v1/", include("icn.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from actions.models import Action
 from actions.services import action_create
+from networks.roles import CASEWORK_ROLES
 from networks.selectors import membership_in
 from referrals.models import PatientFlag, RedFlag, Referral
 from referrals.services import flag_raise
@@ -168,10 +169,18 @@ def visit_log(
     errors: dict[str, list] = {}
     if visited_at > timezone.now() + timedelta(minutes=5):
         errors["visited_at"] = ["A visit cannot be logged for the future."]
+    elif visited_at < timezone.now() - timedelta(days=366):
+        errors["visited_at"] = ["A visit more than a year ago cannot be logged here."]
     if follow_up_on is not None and follow_up_on < timezone.localdate():
         errors["follow_up_on"] = ["The follow-up date cannot be in the past."]
-    if joint_visitor is not None and membership_in(joint_visitor, patient.network_id) is None:
-        errors["joint_visitor"] = ["The joint visitor must be a member of this person's network."]
+    if joint_visitor is not None:
+        joint = membership_in(joint_visitor, patient.network_id)
+        if joint is None or joint.role not in CASEWORK_ROLES:
+            errors["joint_visitor"] = [
+                "The joint visitor must be a member of this person's network."
+            ]
+        elif joint_visitor.pk == by.pk:
+            errors["joint_visitor"] = ["The joint visitor is someone other than you."]
     if errors:
         raise ValidationError(errors)
     visit = Visit(
@@ -339,12 +348,17 @@ def parse_supplies_csv(text: str) -> list[dict[str, Any]]:
             {"file": [f"The first row must name the columns {', '.join(CSV_COLUMNS)}."]}
         )
     rows, problems = [], []
-    for line, raw in enumerate(reader, start=2):
+    today = timezone.localdate()
+    for raw in reader:
+        line = reader.line_num
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
         if not any(row.values()):
             continue
         try:
-            rows.append(_parse_row(row))
+            parsed = _parse_row(row)
+            if parsed["dispensed_on"] > today:
+                raise ValueError("the dispensing date is in the future")
+            rows.append(parsed)
         except ValueError as exc:
             problems.append(f"Line {line}: {exc}")
     if problems:

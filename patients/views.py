@@ -108,6 +108,7 @@ def _open_actions_for(user, patient):
 
 @member_required
 def patient_detail_view(request, pk: int):
+    from medicines.views import patient_medicines_context
     from referrals.views import patient_referrals_context
 
     patient = _load(request, pk, "detail")
@@ -133,6 +134,8 @@ def patient_detail_view(request, pk: int):
         "open_actions": _open_actions_for(user, patient),
         # Active red flags and referrals (those the user may see), the raise-flag form.
         **patient_referrals_context(user, patient),
+        # Medicines and visits, for the roles that may see them (not the PIC).
+        **patient_medicines_context(user, patient),
     }
     return render(request, "patients/detail.html", context)
 

@@ -12,6 +12,7 @@ serve a service to it, tells a casework role that serves none so (200), and refu
 
 import datetime
 import re
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -220,7 +221,11 @@ PAGE_DATA = {
     "refer": {"service": "gp", "reason": "Memory worse", "urgency": "routine"},
     "raise flag": {"flag": "loneliness", "note": "Sees no one"},
     "resolve flag": {"resolution": "Heating mended"},
-    "log visit": {"kind": "home", "visited_at": "2025-01-06T10:30", "pulse": "80"},
+    "log visit": {
+        "kind": "home",
+        "visited_at": (timezone.localtime() - timedelta(days=1)).strftime("%Y-%m-%dT10:30"),
+        "pulse": "80",
+    },
     "add medicine": {
         "name": "Ramipril",
         "form": "capsule",

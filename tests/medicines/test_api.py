@@ -311,3 +311,33 @@ def test_medication_review_record(api, pharmacist, patient):
         format="json",
     )
     assert response.status_code == 400 and "reviewed_on" in response.json()
+
+
+def test_csv_reports_future_dates_by_line_and_visits_have_sane_dates(
+    api, pharmacist, patient, member
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    future = (timezone.localdate() + datetime.timedelta(days=5)).isoformat()
+    text = f"medicine,dispensed_on,quantity\n\nAmlodipine,{future},28\n"
+    response = api(pharmacist).post(
+        "/api/v1/supplies/upload/",
+        {"patient": patient.pk, "file": SimpleUploadedFile("d.csv", text.encode(), "text/csv")},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert response.json()["file"] == ["Line 3: the dispensing date is in the future"]
+    old = api(pharmacist).post(
+        URL, visit_body(patient, visited_at="1900-01-01T10:00:00+00:00"), format="json"
+    )
+    assert old.status_code == 400 and "visited_at" in old.json()
+    me = api(pharmacist).post(
+        URL, visit_body(patient, joint_visitor=pharmacist.username), format="json"
+    )
+    assert me.status_code == 400 and "joint_visitor" in me.json()
+    partner = member("partner_system")
+    response = api(pharmacist).post(
+        URL, visit_body(patient, joint_visitor=partner.username), format="json"
+    )
+    assert response.status_code == 400
+    assert not Visit.objects.exists()

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "huddles"
+urlpatterns = [
+    path("", views.meeting_list_view, name="list"),
+    path("<int:pk>/", views.agenda_view, name="agenda"),
+    path("<int:pk>/move/", views.meeting_move_view, name="move"),
+    path("<int:pk>/cancel/", views.meeting_cancel_view, name="cancel"),
+    path("<int:pk>/agenda/", views.agenda_add_view, name="agenda_add"),
+    path("<int:pk>/items/<int:item_id>/remove/", views.agenda_remove_view, name="remove"),
+    path("<int:pk>/items/<int:item_id>/reorder/", views.agenda_move_view, name="reorder"),
+    path("<int:pk>/run/", views.run_view, name="run"),
+    path("<int:pk>/run/<int:item_id>/", views.run_item_view, name="run_item"),
+    path("<int:pk>/items/<int:item_id>/notes/", views.notes_view, name="notes"),
+    path("<int:pk>/items/<int:item_id>/decision/", views.decision_view, name="decision"),
+    path("<int:pk>/items/<int:item_id>/actions/", views.action_add_view, name="action_add"),
+    path("<int:pk>/attendance/", views.attendance_view, name="attendance"),
+    path("<int:pk>/close/", views.meeting_close_view, name="close"),
+    path("<int:pk>/minutes/", views.minutes_view, name="minutes"),
+]

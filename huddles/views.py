@@ -1,0 +1,759 @@
+"""Pages for the MDT meeting (huddle / virtual ward), in the network's own words: the list of
+meetings, the agenda, the chair's meeting mode (shared on screen while the team talks) and
+the minutes. Reads go through huddles.selectors (clinical roles of the meeting's network),
+writes through huddles.services (the chair only); every person shown is written to the
+access trail in one insert per page."""
+
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.views.decorators.http import require_GET, require_POST
+
+from actions.models import Action
+from audit.services import access_record
+from icn.core.access import member_required
+from icn.core.errors import Conflict
+from icn.core.network import current_membership
+from medicines.selectors import visits_visible_to
+from networks.roles import CLINICAL_ROLES, Role
+from networks.selectors import active_memberships, members_of
+from patients.models import CareTeamMember
+from patients.selectors import patients_visible_to
+from referrals.models import Referral
+from referrals.selectors import active_flags_for, referrals_visible_to
+
+from . import services
+from .forms import ActionForm, AgendaAddForm, CancelForm, DecisionForm, MoveForm, NotesForm
+from .models import AgendaItem, Attendance, Meeting
+from .selectors import meetings_visible_to, upcoming
+
+LOOK_BACK = datetime.timedelta(days=90)
+PAST_SHOWN = 10
+UPCOMING_SHOWN = 8
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _when(meeting: Meeting) -> str:
+    return f"{timezone.localtime(meeting.starts_at):%A %-d %B %Y, %H:%M}"
+
+
+def _vary(response):
+    response["Vary"] = "HX-Request"
+    return response
+
+
+def _meeting(request, pk: int) -> Meeting:
+    """The meeting if the caller takes part in its network's casework; 403 for other roles
+    of that network, 404 for anyone outside it."""
+    meeting = meetings_visible_to(request.user).select_related("network", "chair").filter(pk=pk)
+    meeting = meeting.first()
+    if meeting is not None:
+        return meeting
+    if Meeting.objects.filter(pk=pk, network_id__in=list(active_memberships(request.user))):
+        raise PermissionDenied("Your role does not take part in the team's meetings.")
+    raise Http404("No such meeting in your networks.")
+
+
+def _chair_only(request, meeting: Meeting) -> None:
+    if not request.user.has_perm("huddles.run_meeting", meeting):
+        terms = meeting.network.terms
+        raise PermissionDenied(f"Only the {terms['chair']} runs the {terms['meeting']}.")
+
+
+def _item(meeting: Meeting, item_id: int) -> AgendaItem:
+    item = (
+        meeting.items.exclude(status=AgendaItem.Status.REMOVED)
+        .select_related("patient")
+        .filter(pk=item_id)
+        .first()
+    )
+    if item is None:
+        raise Http404("No such person on this agenda.")
+    item.meeting = meeting
+    return item
+
+
+def _agenda(meeting: Meeting) -> list[AgendaItem]:
+    items = list(meeting.items.exclude(status=AgendaItem.Status.REMOVED).select_related("patient"))
+    for item in items:
+        item.meeting = meeting
+        # The reason often starts with the source's own words ("New MDT referral: ...").
+        item.reason_text = item.reason.removeprefix(f"{item.get_source_display()}: ")
+    return items
+
+
+def _my_patient_ids(user, network) -> set[int]:
+    """People the user works with in the network: on their care team, or with an open action
+    for them or their role."""
+    membership = active_memberships(user).get(network.pk)
+    role = membership.role if membership else ""
+    team = CareTeamMember.objects.filter(
+        membership__user=user, membership__network=network
+    ).values_list("patient_id", flat=True)
+    actions = Action.objects.filter(network=network, status=Action.Status.OPEN).filter(
+        Q(assignee=user) | Q(assignee__isnull=True, assignee_role=role)
+    )
+    return set(team) | set(actions.values_list("patient_id", flat=True))
+
+
+def _record_access(request, patients) -> None:
+    access_record(
+        user=request.user,
+        patients=patients,
+        what="meeting",
+        channel="page",
+        path=request.get_full_path(),
+    )
+
+
+def _members(network):
+    """The people of the network (not partner systems' accounts), with their labels."""
+    members = [m for m in members_of(network.pk) if m.role != Role.PARTNER_SYSTEM]
+    for membership in members:
+        membership.network = network
+        membership.label = f"{_name(membership.user)}, {network.role_label(membership.role)}"
+    return members
+
+
+def _action_for(action, network, labels: dict[int, str]) -> str:
+    if action.assignee_id:
+        return labels.get(action.assignee_id) or _name(action.assignee)
+    return capfirst(network.role_label(action.assignee_role))
+
+
+def _item_actions(item: AgendaItem, labels: dict[int, str]) -> list[Action]:
+    actions = list(item.actions.select_related("assignee").order_by("due_on", "id"))
+    for action in actions:
+        action.for_label = _action_for(action, item.meeting.network, labels)
+    return actions
+
+
+def _run_url(meeting, item=None) -> str:
+    if item is None:
+        return reverse("huddles:run", args=[meeting.pk])
+    return reverse("huddles:run_item", args=[meeting.pk, item.pk])
+
+
+# --- the list of meetings ------------------------------------------------------------------
+
+
+@member_required
+@require_GET
+def meeting_list_view(request):
+    membership = current_membership(request)
+    network = membership.network
+    terms = network.terms
+    if membership.role not in CLINICAL_ROLES:
+        raise PermissionDenied(f"Your role does not take part in the {terms['meetings']}.")
+    services.next_meeting(network)  # makes sure the schedule exists
+    mine = _my_patient_ids(request.user, network)
+    live = ~Q(items__status=AgendaItem.Status.REMOVED)
+    ours = meetings_visible_to(request.user).filter(network=network)
+    coming = list(
+        upcoming(ours)
+        .annotate(
+            on_agenda=Count("items", filter=live),
+            yours=Count("items", filter=live & Q(items__patient_id__in=mine)),
+        )
+        .order_by("starts_at")[:UPCOMING_SHOWN]
+    )
+    past = list(
+        ours.filter(starts_at__lt=timezone.now())
+        .exclude(pk__in=[m.pk for m in coming])
+        .annotate(discussed=Count("items", filter=Q(items__status=AgendaItem.Status.DISCUSSED)))
+        .order_by("-starts_at")[:PAST_SHOWN]
+    )
+    chair = request.user.has_perm("huddles.run_meeting", coming[0]) if coming else False
+    for meeting in coming:
+        meeting.network = network
+        meeting.move_form = MoveForm(
+            auto_id=f"move-{meeting.pk}-%s",
+            initial={"starts_at": timezone.localtime(meeting.starts_at)},
+        )
+    context = {
+        "network": network,
+        "terms": terms,
+        "coming": coming,
+        "past": past,
+        "chair": chair,
+    }
+    return render(request, "huddles/list.html", context)
+
+
+@member_required
+@require_POST
+def meeting_move_view(request, pk: int):
+    meeting = _meeting(request, pk)
+    _chair_only(request, meeting)
+    form = MoveForm(request.POST)
+    terms = meeting.network.terms
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("huddles:list")
+    try:
+        meeting = services.meeting_move(
+            meeting=meeting, starts_at=form.cleaned_data["starts_at"], by=request.user
+        )
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            f"The {terms['meeting']} is moved to {_when(meeting)}; its agenda moved with it.",
+        )
+    return redirect("huddles:list")
+
+
+@member_required
+@require_POST
+def meeting_cancel_view(request, pk: int):
+    meeting = _meeting(request, pk)
+    _chair_only(request, meeting)
+    form = CancelForm(request.POST)
+    terms = meeting.network.terms
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        target = services.meeting_cancel(meeting=meeting, by=request.user, reason=reason)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+        return redirect("huddles:list")
+    if target is None:
+        messages.warning(
+            request,
+            f"The {terms['meeting']} of {_when(meeting)} is cancelled. There is no next "
+            f"{terms['meeting']} scheduled, so its agenda could not move.",
+        )
+    else:
+        messages.success(
+            request,
+            f"The {terms['meeting']} of {_when(meeting)} is cancelled. Its agenda moved to the "
+            f"{terms['meeting']} of {_when(target)}.",
+        )
+    return redirect("huddles:list")
+
+
+# --- the agenda ----------------------------------------------------------------------------
+
+
+def _render_agenda(request, meeting, *, add_form=None, status=200):
+    items = _agenda(meeting)
+    mine = _my_patient_ids(request.user, meeting.network)
+    for item in items:
+        item.yours = item.patient_id in mine
+    chair = request.user.has_perm("huddles.run_meeting", meeting)
+    editable = chair and meeting.status == Meeting.Status.SCHEDULED
+    if editable and add_form is None:
+        add_form = _add_form(request, meeting, items)
+    _record_access(request, [item.patient for item in items])
+    context = {
+        "meeting": meeting,
+        "network": meeting.network,
+        "terms": meeting.network.terms,
+        "items": items,
+        "yours": sum(1 for item in items if item.yours),
+        "chair": chair,
+        "editable": editable,
+        "add_form": add_form,
+    }
+    return render(request, "huddles/agenda.html", context, status=status)
+
+
+def _add_form(request, meeting, items, data=None):
+    patients = (
+        patients_visible_to(request.user)
+        .filter(network=meeting.network)
+        .exclude(pk__in=[item.patient_id for item in items])
+        .order_by("family_name", "given_name")
+    )
+    return AgendaAddForm(data, patients=patients, auto_id="add-%s")
+
+
+@member_required
+@require_GET
+def agenda_view(request, pk: int):
+    meeting = _meeting(request, pk)
+    if request.user.has_perm("huddles.run_meeting", meeting):
+        services.agenda_build(meeting=meeting)
+    return _render_agenda(request, meeting)
+
+
+@member_required
+@require_POST
+def agenda_add_view(request, pk: int):
+    meeting = _meeting(request, pk)
+    _chair_only(request, meeting)
+    form = _add_form(request, meeting, _agenda(meeting), request.POST)
+    if form.is_valid():
+        try:
+            item = services.agenda_add(
+                meeting=meeting,
+                patient=form.cleaned_data["patient"],
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except Conflict as exc:
+            form.add_error("patient", exc.message)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{item.patient.full_name} is on the agenda.")
+            return redirect("huddles:agenda", pk=meeting.pk)
+    return _render_agenda(request, meeting, add_form=form, status=400)
+
+
+@member_required
+@require_POST
+def agenda_remove_view(request, pk: int, item_id: int):
+    meeting = _meeting(request, pk)
+    _chair_only(request, meeting)
+    item = _item(meeting, item_id)
+    try:
+        services.agenda_remove(item=item, by=request.user)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{item.patient.full_name} is off the agenda.")
+    return redirect("huddles:agenda", pk=meeting.pk)
+
+
+@member_required
+@require_POST
+def agenda_move_view(request, pk: int, item_id: int):
+    """Move one person up or down the agenda."""
+    meeting = _meeting(request, pk)
+    _chair_only(request, meeting)
+    item = _item(meeting, item_id)
+    ids = [i.pk for i in _agenda(meeting)]
+    index = ids.index(item.pk)
+    step = -1 if request.POST.get("direction") == "up" else 1
+    other = index + step
+    if 0 <= other < len(ids):
+        ids[index], ids[other] = ids[other], ids[index]
+        try:
+            services.agenda_reorder(meeting=meeting, item_ids=ids, by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    return redirect(reverse("huddles:agenda", args=[meeting.pk]) + f"#item-{item.pk}")
+
+
+# --- meeting mode --------------------------------------------------------------------------
+
+
+@member_required
+@require_GET
+def run_view(request, pk: int):
+    """Start (or go back to) the meeting: the first person not yet discussed."""
+    meeting = _meeting(request, pk)
+    if request.user.has_perm("huddles.run_meeting", meeting):
+        services.agenda_build(meeting=meeting)
+    items = _agenda(meeting)
+    if items:
+        waiting = [i for i in items if i.status == AgendaItem.Status.PENDING]
+        return redirect(_run_url(meeting, (waiting or items)[0]))
+    return _render_run(request, meeting, items, None)
+
+
+@member_required
+@require_GET
+def run_item_view(request, pk: int, item_id: int):
+    meeting = _meeting(request, pk)
+    items = _agenda(meeting)
+    item = next((i for i in items if i.pk == item_id), None)
+    if item is None:
+        raise Http404("No such person on this agenda.")
+    return _render_run(request, meeting, items, item)
+
+
+def _since(item: AgendaItem):
+    """When the person was last decided on (else 90 days ago)."""
+    last = (
+        AgendaItem.objects.filter(
+            patient_id=item.patient_id,
+            status=AgendaItem.Status.DISCUSSED,
+            decided_at__isnull=False,
+        )
+        .exclude(meeting_id=item.meeting_id)
+        .order_by("-decided_at")
+        .first()
+    )
+    if last is not None:
+        return last.decided_at, last
+    return timezone.now() - LOOK_BACK, None
+
+
+def _record_form(item: AgendaItem, data=None) -> DecisionForm:
+    initial = {
+        "notes": item.notes,
+        "version": item.version,
+        "decision": item.decision,
+        "next_review_on": item.next_review_on,
+        "admission_avoided": item.admission_avoided,
+        "decision_reason": item.decision_reason,
+    }
+    return DecisionForm(data, initial=initial, auto_id="record-%s")
+
+
+def _action_form(members, data=None) -> ActionForm:
+    return ActionForm(data, members=members, auto_id="action-%s")
+
+
+def _render_run(request, meeting, items, item, status=200):
+    network = meeting.network
+    chair = request.user.has_perm("huddles.run_meeting", meeting)
+    writable = chair and meeting.status == Meeting.Status.SCHEDULED
+    mine = _my_patient_ids(request.user, network)
+    members = _members(network)
+    labels = {m.user_id: m.label for m in members}
+    present = set(
+        Attendance.objects.filter(meeting=meeting, present=True).values_list("user_id", flat=True)
+    )
+    for each in items:
+        each.yours = each.patient_id in mine
+    context = {
+        "meeting": meeting,
+        "network": network,
+        "terms": network.terms,
+        "items": items,
+        "item": item,
+        "chair": chair,
+        "writable": writable,
+        "members": members,
+        "present": present,
+        "discussed": sum(1 for i in items if i.status == AgendaItem.Status.DISCUSSED),
+    }
+    if item is not None:
+        index = items.index(item)
+        since, last = _since(item)
+        patient = item.patient
+        visits = list(
+            visits_visible_to(request.user)
+            .filter(patient=patient, visited_at__gte=since)
+            .select_related("visitor")
+            .order_by("-visited_at")
+        )
+        referrals = list(
+            referrals_visible_to(request.user)
+            .filter(patient=patient)
+            .filter(Q(created_at__gte=since) | Q(status__in=Referral.OPEN))
+            .order_by("-created_at")
+        )
+        actions = list(
+            Action.objects.filter(patient=patient)
+            .filter(Q(created_at__gte=since) | Q(status=Action.Status.OPEN) | Q(agenda_item=item))
+            .select_related("assignee")
+            .order_by("status", "due_on", "id")
+        )
+        for action in actions:
+            action.for_label = _action_for(action, network, labels)
+        context.update(
+            {
+                "previous": items[index - 1] if index > 0 else None,
+                "next": items[index + 1] if index + 1 < len(items) else None,
+                "position": index + 1,
+                "since": since,
+                "last": last,
+                "visits": visits,
+                "referrals": referrals,
+                "flags": list(active_flags_for(patient)),
+                "actions": actions,
+                "item_actions": [a for a in actions if a.agenda_item_id == item.pk],
+                "form": _record_form(item) if writable else None,
+                "action_form": _action_form(members) if writable else None,
+            }
+        )
+    _record_access(request, [each.patient for each in items])
+    return _vary(render(request, "huddles/run.html", context, status=status))
+
+
+def _writable_item(request, pk: int, item_id: int) -> AgendaItem:
+    meeting = _meeting(request, pk)
+    _chair_only(request, meeting)
+    return _item(meeting, item_id)
+
+
+def _fragment(request, name: str, context: dict, status: int = 200):
+    return _vary(render(request, f"huddles/run.html#{name}", context, status=status))
+
+
+def _record_fragment(request, item, *, form=None, conflict=None, saved=None, status=200):
+    context = {
+        "meeting": item.meeting,
+        "terms": item.meeting.network.terms,
+        "item": item,
+        "writable": True,
+        "form": form or _record_form(item),
+        "conflict": conflict,
+        "saved": saved,
+    }
+    return _fragment(request, "record", context, status)
+
+
+@member_required
+@require_POST
+def notes_view(request, pk: int, item_id: int):
+    """Autosave of the discussion notes: the new version back, or 409 and the other text."""
+    item = _writable_item(request, pk, item_id)
+    if request.POST.get("take") == "theirs":
+        if not request.htmx:
+            return redirect(_run_url(item.meeting, item))
+        return _record_fragment(request, item, saved="Their version is in the box.")
+    form = NotesForm(request.POST)
+    if not form.is_valid():
+        if not request.htmx:
+            messages.error(
+                request, "The notes could not be saved: keep them under 20,000 characters."
+            )
+            return redirect(_run_url(item.meeting, item))
+        context = {"item": item, "version": request.POST.get("version", ""), "errors": form.errors}
+        return _fragment(request, "notes_state", context, status=400)
+    notes = form.cleaned_data["notes"]
+    version = form.edit_version()
+    if notes == item.notes and version == item.version:
+        saved = item  # nothing changed (a blur): no new version
+    else:
+        try:
+            saved = services.item_update(item=item, by=request.user, version=version, notes=notes)
+        except services.ItemConflict as exc:
+            if not request.htmx:
+                messages.error(request, exc.message)
+                return redirect(_run_url(item.meeting, item))
+            context = {"item": item, "theirs": exc.item, "version": version}
+            return _fragment(request, "notes_conflict", context, status=409)
+        except Conflict as exc:
+            if not request.htmx:
+                messages.error(request, exc.message)
+                return redirect(_run_url(item.meeting, item))
+            context = {"item": item, "version": version, "message": exc.message}
+            return _fragment(request, "notes_state", context, status=409)
+    if not request.htmx:
+        messages.success(request, "Notes saved.")
+        return redirect(_run_url(item.meeting, item))
+    context = {"item": saved, "version": saved.version, "saved_at": saved.updated_at}
+    return _fragment(request, "notes_state", context)
+
+
+def _decision_message(item, terms) -> str:
+    if item.decision == AgendaItem.Decision.DISCHARGE:
+        return (
+            f"{item.patient.full_name} is discharged from the {terms['meeting']}. Admission "
+            f"avoided: {item.get_admission_avoided_display().lower()}."
+        )
+    return f"{item.patient.full_name} continues; next review {item.next_review_on:%-d %B %Y}."
+
+
+@member_required
+@require_POST
+def decision_view(request, pk: int, item_id: int):
+    item = _writable_item(request, pk, item_id)
+    terms = item.meeting.network.terms
+    form = DecisionForm(request.POST, auto_id="record-%s")
+    status = 400
+    conflict = None
+    if form.is_valid():
+        data = form.cleaned_data
+        discharge = data["decision"] == AgendaItem.Decision.DISCHARGE
+        try:
+            decided = services.item_update(
+                item=item,
+                by=request.user,
+                version=data["version"],
+                notes=data["notes"],
+                decision=data["decision"],
+                next_review_on=None if discharge else data["next_review_on"],
+                admission_avoided=data["admission_avoided"] if discharge else "",
+                decision_reason=data["decision_reason"].strip() if discharge else "",
+            )
+        except services.ItemConflict as exc:
+            # Keep what this editor entered; show the other version; a second press keeps it.
+            conflict = exc.item
+            values = request.POST.copy()
+            values["version"] = str(exc.item.version)
+            form = DecisionForm(values, auto_id="record-%s")
+            form.is_valid()
+            status = 409
+        except Conflict as exc:
+            form.add_error(None, exc.message)
+            status = 409
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            message = _decision_message(decided, terms)
+            if not request.htmx:
+                messages.success(request, message)
+                return redirect(_run_url(item.meeting, item))
+            decided.meeting = item.meeting
+            return _record_fragment(request, decided, saved=message)
+    if not request.htmx:
+        messages.error(
+            request,
+            "The decision was not recorded: "
+            + " ".join(e for errors in form.errors.values() for e in errors),
+        )
+        return redirect(_run_url(item.meeting, item))
+    return _record_fragment(request, item, form=form, conflict=conflict, status=status)
+
+
+@member_required
+@require_POST
+def action_add_view(request, pk: int, item_id: int):
+    item = _writable_item(request, pk, item_id)
+    members = _members(item.meeting.network)
+    labels = {m.user_id: m.label for m in members}
+    form = _action_form(members, request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            action = services.meeting_action_add(
+                item=item,
+                by=request.user,
+                title=form.cleaned_data["title"],
+                due_on=form.cleaned_data["due_on"],
+                **form.assignment(),
+            )
+        except Conflict as exc:
+            form.add_error(None, exc.message)
+            status = 409
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            whom = _action_for(action, item.meeting.network, labels)
+            message = f"Action added: {action.title}, for {whom}."
+            if not request.htmx:
+                messages.success(request, message)
+                return redirect(_run_url(item.meeting, item))
+            form = _action_form(members)
+            form.fields["title"].widget.attrs["autofocus"] = True
+            context = {
+                "item": item,
+                "meeting": item.meeting,
+                "writable": True,
+                "item_actions": _item_actions(item, labels),
+                "action_form": form,
+                "added": message,
+            }
+            return _fragment(request, "item_actions", context)
+    if not request.htmx:
+        messages.error(
+            request,
+            "The action was not added: "
+            + " ".join(e for errors in form.errors.values() for e in errors),
+        )
+        return redirect(_run_url(item.meeting, item))
+    for name in form.errors:
+        if name in form.fields:
+            form.fields[name].widget.attrs["autofocus"] = True
+            break
+    context = {
+        "item": item,
+        "meeting": item.meeting,
+        "writable": True,
+        "item_actions": _item_actions(item, labels),
+        "action_form": form,
+    }
+    return _fragment(request, "item_actions", context, status=status)
+
+
+@member_required
+@require_POST
+def attendance_view(request, pk: int):
+    meeting = _meeting(request, pk)
+    _chair_only(request, meeting)
+    members = _members(meeting.network)
+    ticked = set(request.POST.getlist("present"))
+    for membership in members:
+        services.attendance_set(
+            meeting=meeting,
+            user=membership.user,
+            present=str(membership.user_id) in ticked,
+            by=request.user,
+        )
+    present = {m.user_id for m in members if str(m.user_id) in ticked}
+    back = request.POST.get("item", "")
+    if not request.htmx:
+        messages.success(request, f"Attendance saved: {len(present)} present.")
+        if back.isdigit():
+            return redirect(reverse("huddles:run_item", args=[meeting.pk, int(back)]))
+        return redirect(_run_url(meeting))
+    context = {
+        "meeting": meeting,
+        "members": members,
+        "present": present,
+        "writable": True,
+        "attendance_saved": f"Saved: {len(present)} present.",
+        "item": {"pk": back},
+    }
+    return _fragment(request, "attendance", context)
+
+
+@member_required
+@require_POST
+def meeting_close_view(request, pk: int):
+    meeting = _meeting(request, pk)
+    _chair_only(request, meeting)
+    terms = meeting.network.terms
+    try:
+        services.meeting_close(meeting=meeting, by=request.user)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+        return redirect("huddles:agenda", pk=meeting.pk)
+    carried = meeting.items.filter(status=AgendaItem.Status.NOT_REACHED).count()
+    text = f"The {terms['meeting']} is closed."
+    if carried:
+        text += (
+            f" {carried} {'person' if carried == 1 else 'people'} not reached will be on the "
+            f"next {terms['meeting']}\u2019s agenda."
+        )
+    messages.success(request, text)
+    return redirect("huddles:minutes", pk=meeting.pk)
+
+
+# --- minutes -------------------------------------------------------------------------------
+
+
+@member_required
+@require_GET
+def minutes_view(request, pk: int):
+    meeting = _meeting(request, pk)
+    network = meeting.network
+    items = _agenda(meeting)
+    members = _members(network)
+    labels = {m.user_id: m.label for m in members}
+    actions = list(
+        Action.objects.filter(agenda_item__meeting=meeting)
+        .select_related("assignee")
+        .order_by("due_on", "id")
+    )
+    by_item: dict[int, list] = {}
+    for action in actions:
+        action.for_label = _action_for(action, network, labels)
+        by_item.setdefault(action.agenda_item_id, []).append(action)
+    for item in items:
+        item.agreed = by_item.get(item.pk, [])
+    present_ids = set(
+        Attendance.objects.filter(meeting=meeting, present=True).values_list("user_id", flat=True)
+    )
+    _record_access(request, [item.patient for item in items])
+    context = {
+        "meeting": meeting,
+        "network": network,
+        "terms": network.terms,
+        "items": items,
+        "attendees": [m for m in members if m.user_id in present_ids],
+    }
+    return render(request, "huddles/minutes.html", context)

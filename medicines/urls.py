@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "medicines"
+urlpatterns = [
+    path("my-day/", views.my_day_view, name="my_day"),
+    path("patients/<int:pk>/visit/", views.visit_create_view, name="visit_create"),
+    path(
+        "patients/<int:pk>/medicines/new/",
+        views.medication_create_view,
+        name="medication_create",
+    ),
+    path("patients/<int:pk>/reviews/new/", views.review_create_view, name="review_create"),
+    path("patients/<int:pk>/dispensing/", views.dispensing_view, name="dispensing"),
+    path("visit/news2/", views.news2_preview_view, name="news2_preview"),
+    path("visit/recommendation/", views.recommendation_view, name="recommendation"),
+]

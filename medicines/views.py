@@ -1,0 +1,518 @@
+"""Pages for home visits and medicines (htmx): the visit form with its live risk advice and
+NEWS2, the medication list and reviews, the dispensing history with the red flags derived
+from it, and My day. Reads go through medicines.selectors, writes through medicines.services;
+every look at a person is written to the access trail (one insert per page)."""
+
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import JSONObject
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from audit.services import access_record
+from icn.core.access import member_required
+from icn.core.network import current_membership
+from networks.roles import Role
+from patients.access import open_patient
+from patients.models import CareNeed, Patient
+from referrals.models import PatientFlag, RedFlag
+
+from . import dispensing, services
+from .forms import (
+    MedicationForm,
+    ObservationsForm,
+    ReviewForm,
+    RiskForm,
+    SupplyForm,
+    SupplyUploadForm,
+    VisitForm,
+    add_service_errors,
+    intervention_forms,
+    news2_missing,
+)
+from .models import Medication, MedicationReview, Supply, Visit
+from .selectors import active_medications, care_home_stratification, my_day
+
+SUPPLIES_PAGE_SIZE = 50
+VISITS_SHOWN = 25
+
+
+def _forbidden(request, message: str):
+    return render(request, "403.html", {"message": message}, status=403)
+
+
+def _open(request, pk: int, what: str):
+    return open_patient(user=request.user, pk=pk, what=what, channel="page", path=request.path)
+
+
+def _seen(request, patients, what: str) -> None:
+    """The people this page shows, to the access trail in one insert (each person once)."""
+    unique = {p.pk: p for p in patients}
+    access_record(
+        user=request.user,
+        patients=list(unique.values()),
+        what=what,
+        channel="page",
+        path=request.get_full_path(),
+    )
+
+
+def _short_date(day) -> str:
+    """ "30 Nov", with the year when it is not this year."""
+    if day.year == timezone.localdate().year:
+        return f"{day.day} {day:%b}"
+    return f"{day.day} {day:%b %Y}"
+
+
+def _quoted(label: str) -> str:
+    return f"\u2018{label}\u2019"
+
+
+def _clinical_network(request):
+    """The current network when the user's role there sees clinical records, else None."""
+    membership = current_membership(request)
+    if membership is None or not request.user.has_perm(
+        "medicines.view_medicines", membership.network
+    ):
+        return None
+    return membership.network
+
+
+# --- the visit form --------------------------------------------------------------------------
+
+
+def _active_flag_ids(patient) -> set[int]:
+    return set(
+        PatientFlag.objects.filter(patient=patient, resolved_at__isnull=True).values_list(
+            "flag_id", flat=True
+        )
+    )
+
+
+def _news2_sentence(visit: Visit) -> str:
+    if visit.news2_score is None:
+        return "No observations for NEWS2."
+    sentence = f"NEWS2 {visit.news2_score}"
+    if not visit.news2_complete:
+        sentence += " (partial)"
+    if visit.news2_needs_attention:
+        sentence += ": 5 or more, consider an urgent clinical response"
+    return sentence + "."
+
+
+def _visit_message(logged, active_before: set[int], changes: int) -> str:
+    """What the visit did: its NEWS2, the referrals its red flags raised, where the other
+    flags went, changes to medicines and the follow-up task."""
+    visit = logged.visit
+    parts = ["Visit saved.", _news2_sentence(visit)]
+    if logged.referrals:
+        services_raised = ", ".join(r.get_service_display() for r in logged.referrals)
+        noun = "referrals" if len(logged.referrals) > 1 else "a referral"
+        parts.append(f"Raised {noun} to {services_raised}.")
+    raised_ids = {r.pk for r in logged.referrals}
+    for patient_flag in logged.flags:
+        label = _quoted(patient_flag.flag.label)
+        if patient_flag.flag_id in active_before:
+            parts.append(f"{label} was already active; nothing new was raised.")
+        elif patient_flag.referral_id and patient_flag.referral_id not in raised_ids:
+            service = patient_flag.referral.get_service_display()
+            parts.append(f"{label} was added to the open {service} referral.")
+    if changes:
+        parts.append(
+            f"{changes} change{'s' if changes != 1 else ''} to medicines recorded on the list."
+        )
+    if logged.task is not None:
+        parts.append(f"Follow-up on {_short_date(logged.task.due_on)} for you.")
+    parts.append(f"Risk assessment: {visit.recommended_kind} recommended.")
+    return " ".join(parts)
+
+
+def _visit_form_context(patient, form, rows, active):
+    result, bad = form.news2()
+    return {
+        "patient": patient,
+        "form": form,
+        "rows": rows,
+        "active_medications": active,
+        "recommendation": form.recommendation(),
+        "news2": result,
+        "news2_missing": news2_missing(result) if result else [],
+        "news2_bad": bad,
+        "has_errors": bool(form.errors) or any(row.errors for row in rows),
+    }
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def visit_create_view(request, pk: int):
+    patient = _open(request, pk, "visit")
+    if not request.user.has_perm("medicines.add_visit", patient):
+        return _forbidden(request, "Your role may not log visits.")
+    active = list(active_medications(patient))
+    names = {m.name.strip().lower() for m in active}
+    data = request.POST if request.method == "POST" else None
+    form = VisitForm(data, patient=patient, user=request.user)
+    rows = intervention_forms(data, active_names=names)
+    _seen(request, [patient], "visit_form")
+    if request.method == "POST":
+        valid = [form.is_valid()] + [row.is_valid() for row in rows]  # every row checked
+        if all(valid):
+            cleaned = form.cleaned_data
+            changes = [row.for_service() for row in rows if not row.is_blank]
+            active_before = _active_flag_ids(patient)
+            try:
+                logged = services.visit_log(
+                    patient=patient,
+                    by=request.user,
+                    kind=cleaned["kind"],
+                    visited_at=cleaned["visited_at"],
+                    summary=cleaned["summary"],
+                    observations=form.observations(),
+                    risk=form.risk(),
+                    joint_visitor=cleaned["joint_visitor"],
+                    red_flags=cleaned["red_flags"],
+                    interventions=changes,
+                    follow_up_on=cleaned["follow_up_on"],
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                # A NEWS2 of 5 or more is a warning, not a plain confirmation.
+                report = (
+                    messages.warning if logged.visit.news2_needs_attention else messages.success
+                )
+                report(request, _visit_message(logged, active_before, len(changes)))
+                return redirect(reverse("patients:detail", args=[patient.pk]) + "#visits")
+    context = _visit_form_context(patient, form, rows, active)
+    return render(
+        request, "medicines/visit_form.html", context, status=400 if context["has_errors"] else 200
+    )
+
+
+@member_required
+@require_GET
+def news2_preview_view(request):
+    """The live NEWS2 of the observations typed so far (the visit form swaps it in)."""
+    if _clinical_network(request) is None:
+        return _forbidden(request, "Your role may not record observations.")
+    form = ObservationsForm(request.GET)
+    result, bad = form.news2()
+    context = {
+        "news2": result,
+        "news2_missing": news2_missing(result) if result else [],
+        "news2_bad": bad,
+    }
+    return render(request, "medicines/visit_form.html#news2", context)
+
+
+@member_required
+@require_GET
+def recommendation_view(request):
+    """The risk assessment's advice for the answers so far (the visit form swaps it in)."""
+    if _clinical_network(request) is None:
+        return _forbidden(request, "Your role may not log visits.")
+    form = RiskForm(request.GET)
+    return render(
+        request,
+        "medicines/visit_form.html#recommendation",
+        {"recommendation": form.recommendation()},
+    )
+
+
+# --- the medication list and reviews ----------------------------------------------------------
+
+
+def _to_medicines(patient):
+    return redirect(reverse("patients:detail", args=[patient.pk]) + "#medicines")
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def medication_create_view(request, pk: int):
+    patient = _open(request, pk, "medication_form")
+    if not request.user.has_perm("medicines.change_medicines", patient):
+        return _forbidden(request, "Your role may not change the medication list.")
+    form = MedicationForm(request.POST if request.method == "POST" else None)
+    _seen(request, [patient], "medication_form")
+    if request.method == "POST" and form.is_valid():
+        try:
+            medication = services.medication_add(
+                patient=patient, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, f"{medication} {medication.dose_display} added to the medication list."
+            )
+            return _to_medicines(patient)
+    return render(
+        request,
+        "medicines/medication_form.html",
+        {"patient": patient, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def review_create_view(request, pk: int):
+    patient = _open(request, pk, "review_form")
+    if not request.user.has_perm("medicines.change_medicines", patient):
+        return _forbidden(request, "Your role may not record medication reviews.")
+    form = ReviewForm(request.POST if request.method == "POST" else None)
+    _seen(request, [patient], "review_form")
+    if request.method == "POST" and form.is_valid():
+        try:
+            review = services.medication_review_record(
+                patient=patient, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Medication review of {_short_date(review.reviewed_on)} recorded: "
+                f"{review.get_outcome_display().lower()}.",
+            )
+            return _to_medicines(patient)
+    return render(
+        request,
+        "medicines/review_form.html",
+        {"patient": patient, "form": form, "active_medications": active_medications(patient)},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- dispensing history ----------------------------------------------------------------------
+
+
+def _findings_with_flags(patient, findings) -> list[dict]:
+    """Each finding with its red flag's label and, when active, the flag on the person."""
+    if not findings:
+        return []
+    codes = [f.code for f in findings]
+    labels = dict(RedFlag.objects.filter(code__in=codes).values_list("code", "label"))
+    active = {
+        pf.flag.code: pf
+        for pf in PatientFlag.objects.filter(
+            patient=patient, resolved_at__isnull=True, flag__code__in=codes
+        ).select_related("flag", "referral")
+    }
+    return [
+        {"finding": f, "label": labels.get(f.code, f.code), "patient_flag": active.get(f.code)}
+        for f in findings
+    ]
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def dispensing_view(request, pk: int):
+    """The dispensing history, newest first, with a form for one entry and one for a CSV;
+    after either, the red flags derived from the history with their working."""
+    patient = _open(request, pk, "dispensing")
+    if not request.user.has_perm("medicines.view_medicines", patient):
+        return _forbidden(request, "Your role may not see dispensing history.")
+    can_change = request.user.has_perm("medicines.change_medicines", patient)
+    manual, upload, result = SupplyForm(), SupplyUploadForm(), None
+    status = 200
+    if request.method == "POST":
+        if not can_change:
+            return _forbidden(request, "Your role may not change dispensing history.")
+        which = request.POST.get("form")
+        if which == "csv":
+            upload = SupplyUploadForm(request.POST, request.FILES)
+            form, source = upload, Supply.Source.CSV
+        else:
+            manual = SupplyForm(request.POST)
+            form, source = manual, Supply.Source.MANUAL
+        if form.is_valid():
+            try:
+                result = services.supplies_add(
+                    patient=patient, by=request.user, rows=form.rows(), source=source
+                )
+            except ValidationError as exc:  # e.g. a date in the future: nothing was saved
+                form.add_error("file" if which == "csv" else None, exc.messages)
+                status = 400
+            else:
+                manual, upload = SupplyForm(), SupplyUploadForm()
+        else:
+            status = 400
+    if result is not None:
+        findings = result.findings
+    else:
+        findings = dispensing.analyse(
+            Medication.objects.filter(patient=patient, stopped_on__isnull=True),
+            Supply.objects.filter(patient=patient),
+            timezone.localdate(),
+        )
+    page = Paginator(
+        Supply.objects.filter(patient=patient).select_related("created_by"),
+        SUPPLIES_PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    _seen(request, [patient], "dispensing")
+    context = {
+        "patient": patient,
+        "page": page,
+        "supplies": list(page.object_list),
+        "manual_form": manual,
+        "upload_form": upload,
+        "result": result,
+        "findings": _findings_with_flags(patient, findings),
+        "can_change": can_change,
+        "active_medications": active_medications(patient) if can_change else [],
+    }
+    return render(request, "medicines/dispensing.html", context, status=status)
+
+
+# --- My day ----------------------------------------------------------------------------------
+
+REASON_LABELS = dict(CareNeed.choices)
+
+
+def _care_rows(rows):
+    return [
+        {"patient": person, "reasons": [REASON_LABELS.get(r, r).capitalize() for r in reasons]}
+        for person, reasons in rows
+    ]
+
+
+@member_required
+@require_GET
+def my_day_view(request):
+    network = _clinical_network(request)
+    if network is None:
+        return _forbidden(request, "My day is for members whose role sees clinical records.")
+    day = my_day(request.user, network)
+    today = timezone.localdate()
+    for action in day["follow_ups"]:
+        action.overdue = action.due_on < today
+    groups = care_home_stratification(network)
+    lists = {
+        "pharmacist": {
+            "key": "pharmacist",
+            "title": "For pharmacists",
+            "hint": "Complex residents, high frailty, frequent hospital users, end of life care.",
+            "rows": _care_rows(groups["pharmacist"]),
+        },
+        "technician": {
+            "key": "technician",
+            "title": "For technicians",
+            "hint": "New and recently discharged residents, swallowing or adherence problems.",
+            "rows": _care_rows(groups["technician"]),
+        },
+    }
+    role = current_membership(request).role
+    mine = "technician" if role == Role.PHARMACY_TECHNICIAN else "pharmacist"
+    other = "pharmacist" if mine == "technician" else "technician"
+    care_lists = [lists[mine], lists[other]]
+    routine = _care_rows(groups["routine"])
+    people = (
+        [v.patient for v in day["visits_today"]]
+        + [a.patient for a in day["follow_ups"]]
+        + [r.patient for r in day["awaiting_visit"]]
+        + [row[0] for rows in groups.values() for row in rows]
+    )
+    _seen(request, people, "my_day")
+    context = {
+        "network": network,
+        "today": today,
+        "visits_today": day["visits_today"],
+        "follow_ups": day["follow_ups"],
+        "awaiting_visit": day["awaiting_visit"],
+        "care_lists": care_lists,
+        "routine": routine,
+        "care_home_count": sum(len(rows) for rows in groups.values()),
+    }
+    return render(request, "medicines/my_day.html", context)
+
+
+# --- the person's page -----------------------------------------------------------------------
+
+
+MEDICATION_FIELDS = [
+    f.attname for f in Medication._meta.concrete_fields if f.attname not in ("patient_id",)
+]
+
+
+def _medications_and_latest_review(patient) -> tuple[list[Medication], MedicationReview | None]:
+    """The whole medication list and the latest review in one query: the person's row,
+    joined to each medication line (or one row of nulls when there are none), with the
+    latest review alongside as JSON."""
+    latest_review = (
+        MedicationReview.objects.filter(patient=OuterRef("pk"))
+        .order_by("-reviewed_on", "-id")
+        .values(
+            json=JSONObject(
+                id="id",
+                reviewed_on="reviewed_on",
+                outcome="outcome",
+                agreed_actions="agreed_actions",
+                reviewer_first="reviewer__first_name",
+                reviewer_last="reviewer__last_name",
+                reviewer_username="reviewer__username",
+            )
+        )[:1]
+    )
+    rows = list(
+        Patient.objects.filter(pk=patient.pk)
+        .annotate(latest_review=Subquery(latest_review))
+        .values("latest_review", *(f"medications__{name}" for name in MEDICATION_FIELDS))
+        .order_by("medications__name", "medications__id")
+    )
+    medications = [
+        Medication(
+            patient=patient, **{name: row[f"medications__{name}"] for name in MEDICATION_FIELDS}
+        )
+        for row in rows
+        if row["medications__id"] is not None
+    ]
+    data = rows[0]["latest_review"] if rows else None
+    review = None
+    if data:
+        review = MedicationReview(
+            pk=data["id"],
+            patient=patient,
+            reviewed_on=datetime.date.fromisoformat(data["reviewed_on"]),
+            outcome=data["outcome"],
+            agreed_actions=data["agreed_actions"],
+        )
+        name = f"{data['reviewer_first']} {data['reviewer_last']}".strip()
+        review.reviewer_label = name or data["reviewer_username"]
+    return medications, review
+
+
+def patient_medicines_context(user, patient) -> dict:
+    """The person page's "Medicines" and "Visits" sections, for the roles that may see them
+    (none for the PIC, managers and partner systems). Two queries however many medicines
+    and visits (three when there are visits: their changes to medicines)."""
+    if not user.has_perm("medicines.view_medicines", patient):
+        return {"medicines_visible": False}
+    medications, review = _medications_and_latest_review(patient)
+    visits = list(
+        Visit.objects.filter(patient=patient)
+        .select_related("visitor", "joint_visitor", "follow_up_action")
+        .prefetch_related("interventions")
+        .order_by("-visited_at", "-id")[: VISITS_SHOWN + 1]
+    )
+    return {
+        "medicines_visible": True,
+        "medications_active": [m for m in medications if m.stopped_on is None],
+        "medications_stopped": sorted(
+            (m for m in medications if m.stopped_on is not None),
+            key=lambda m: (m.stopped_on, m.pk),
+            reverse=True,
+        ),
+        "medication_review": review,
+        "visits": visits[:VISITS_SHOWN],
+        "visits_more": len(visits) > VISITS_SHOWN,
+        "visits_shown": VISITS_SHOWN,
+        "can_log_visit": user.has_perm("medicines.add_visit", patient),
+        "can_change_medicines": user.has_perm("medicines.change_medicines", patient),
+    }
