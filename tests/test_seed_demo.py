@@ -240,3 +240,17 @@ def test_demo_referrals_fill_the_inboxes_and_show_each_outcome():
     before = Referral.objects.count()
     seed()
     assert Referral.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_demo_has_visits_medicines_and_meetings_in_each_network():
+    from huddles.models import AgendaItem, Meeting
+    from medicines.models import Medication, Visit
+
+    seed()
+    for slug in SLUGS:
+        assert Visit.objects.filter(network__slug=slug).count() == 2
+        assert Visit.objects.filter(network__slug=slug, news2_score__gte=5).exists()
+        assert Medication.objects.filter(patient__network__slug=slug).count() == 12
+        assert Meeting.objects.filter(network__slug=slug).count() >= 4  # 8 weeks, fortnightly
+        assert AgendaItem.objects.filter(meeting__network__slug=slug, source="referral").exists()

@@ -55,7 +55,7 @@ def a_person_without_these_flags() -> Patient:
         ).values_list("patient_id", flat=True)
     )
     person = (
-        Patient.objects.filter(network__slug="thornton-heath")
+        Patient.objects.filter(network__slug="thornton-heath", visits__isnull=True)
         .exclude(pk__in=busy)
         .order_by("id")
         .first()

@@ -32,6 +32,9 @@ from django.utils import timezone
 
 from actions.models import Action
 from actions.services import action_create
+from huddles.services import meetings_schedule
+from medicines.models import Visit
+from medicines.services import medication_add, visit_log
 from networks.models import Membership, Network, Organisation
 from networks.roles import DEFAULT_SERVING_ROLES, Role, Service
 from networks.services import membership_add, membership_reactivate
@@ -808,6 +811,13 @@ PURBECK = DemoNetwork(
 
 DEMO_NETWORKS = (THORNTON_HEATH, PURBECK)
 
+DEMO_MEDICINES = (
+    ("Amlodipine", "5 mg", 1, "once_daily"),
+    ("Ramipril", "2.5 mg", 1, "once_daily"),
+    ("Atorvastatin", "20 mg", 1, "at_night"),
+    ("Metformin", "500 mg", 1, "twice_daily"),
+)
+
 
 def demo_username(role: str, network_slug: str) -> str:
     return f"{role}.{network_slug}"
@@ -897,6 +907,8 @@ class Command(BaseCommand):
         self.seed_actions(network, spec, patients, members, chair)
         self.seed_services(network)
         self.seed_referrals(network, spec, patients, members, orgs)
+        self.seed_medicines(network, spec, patients, members)
+        self.seed_meetings(network)
 
     def seed_member(
         self, network: Network, role: str, person: Person, orgs: dict, password: str
@@ -1062,6 +1074,68 @@ class Command(BaseCommand):
                 _, reason, note = demo.outcome.split(":", 2)
                 referral_decline(referral=referral, by=triager, reason=reason, note=note)
             self.count("referrals", "created", 1 + len(raised.flag_referrals))
+
+    def seed_medicines(
+        self, network: Network, spec: DemoNetwork, patients: dict, members: dict
+    ) -> None:
+        """A medication list for the first three people and two visits by the pharmacist."""
+        if Visit.objects.filter(network=network).exists():
+            self.count("visits", "unchanged", 2)
+            return
+        pharmacist = members[Role.PHARMACIST].user
+        people = [patients[p.seed] for p in spec.patients[:3]]
+        for person in people:
+            for name, strength, amount, frequency in DEMO_MEDICINES:
+                medication_add(
+                    patient=person,
+                    by=pharmacist,
+                    name=name,
+                    strength=strength,
+                    dose_amount=amount,
+                    dose_unit="tablet",
+                    frequency=frequency,
+                    prescriber="GP practice",
+                )
+                self.count("medicines", "created")
+        now = timezone.now()
+        visit_log(
+            patient=people[0],
+            by=pharmacist,
+            kind="home",
+            visited_at=now - timedelta(days=6),
+            summary="Medication review at home with her daughter; blister pack agreed.",
+            observations={
+                "systolic_bp": 132,
+                "diastolic_bp": 78,
+                "pulse": 76,
+                "respiratory_rate": 16,
+                "temperature_c": "36.7",
+                "spo2": 97,
+                "consciousness": "alert",
+            },
+            interventions=[{"kind": "compliance_aid", "note": "Weekly blister pack"}],
+        )
+        visit_log(
+            patient=people[1],
+            by=pharmacist,
+            kind="home",
+            visited_at=now - timedelta(days=2),
+            summary="Breathless and hot; GP asked to visit today.",
+            observations={
+                "systolic_bp": 104,
+                "diastolic_bp": 62,
+                "pulse": 112,
+                "respiratory_rate": 23,
+                "temperature_c": "38.4",
+                "spo2": 94,
+                "consciousness": "alert",
+            },
+        )
+        self.count("visits", "created", 2)
+
+    def seed_meetings(self, network: Network) -> None:
+        created = meetings_schedule(network=network)
+        self.count("meetings", "created" if created else "unchanged", created or 1)
 
     def report(self) -> None:
         kinds = dict.fromkeys(kind for kind, _ in self.tally)
