@@ -214,6 +214,13 @@ class PatientFilter(filters.FilterSet):
     patient = filters.NumberFilter(field_name="patient_id")
 
 
+def _intervention(data) -> dict:
+    """The serializer's `medication_id` (its source name) as the service's `medication`."""
+    data = dict(data)
+    data["medication"] = data.pop("medication_id", None)
+    return data
+
+
 class ClinicalViewMixin(ScopedAPIMixin):
     def check_clinical(self, request):
         if not network_ids_where(request.user, CLINICAL_ROLES):
@@ -289,10 +296,7 @@ class VisitViewSet(
                 risk=risk,
                 joint_visitor=data.get("joint_visitor"),
                 red_flags=data.get("red_flags", []),
-                interventions=[
-                    {**i, "medication": i.pop("medication_id", None)}
-                    for i in data.get("interventions", [])
-                ],
+                interventions=[_intervention(i) for i in data.get("interventions", [])],
                 follow_up_on=data.get("follow_up_on"),
             )
         visit = self.get_queryset().get(pk=logged.visit.pk)
