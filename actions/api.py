@@ -40,7 +40,13 @@ class TaskSerializer(serializers.ModelSerializer):
         help_text="A role queue in the person's network (instead of a named assignee).",
     )
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    done_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    done_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    claimed_from_role = serializers.ChoiceField(
+        choices=Role.choices,
+        read_only=True,
+        allow_blank=True,
+        help_text="The role queue this task was claimed from (blank if never claimed).",
+    )
 
     class Meta:
         model = Action
@@ -55,12 +61,20 @@ class TaskSerializer(serializers.ModelSerializer):
             "due_on",
             "status",
             "source",
+            "claimed_from_role",
+            "claimed_at",
             "created_by",
             "created_at",
             "done_at",
             "done_by",
         ]
-        read_only_fields = ["status", "source", "created_at", "done_at"]
+        read_only_fields = [
+            "status",
+            "source",
+            "claimed_at",
+            "created_at",
+            "done_at",
+        ]
 
     def validate_due_on(self, value):
         if value < timezone.localdate():
@@ -76,7 +90,10 @@ class TaskSerializer(serializers.ModelSerializer):
 
 
 class TaskFilter(filters.FilterSet):
-    mine = filters.BooleanFilter(method="filter_mine", help_text="Mine by name or by my role.")
+    mine = filters.BooleanFilter(
+        method="filter_mine",
+        help_text="Mine: by name, by my role, or covering for a colleague who is away today.",
+    )
     status = filters.ChoiceFilter(choices=Action.Status.choices)
     patient = filters.NumberFilter(field_name="patient_id")
 
@@ -133,4 +150,18 @@ class TaskViewSet(
                 "Only the assignee, the role or the care team may do this."
             )
         task = services.action_mark_done(action=task, by=request.user)
+        return Response(self.get_serializer(task).data)
+
+    @extend_schema(
+        request=None,
+        responses=TaskSerializer,
+        description="Take a task from your role's queue: it becomes yours by name. 409 if "
+        "someone has claimed it already.",
+    )
+    @action(detail=True, methods=["post"])
+    def claim(self, request, pk=None):
+        task = self.get_object()
+        if task.assignee_role and not request.user.has_perm("actions.claim_action", task):
+            raise exceptions.PermissionDenied("Only a member of the task's role can claim it.")
+        task = services.action_claim(action=task, by=request.user)
         return Response(self.get_serializer(task).data)

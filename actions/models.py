@@ -44,6 +44,13 @@ class Action(models.Model):
         blank=True,
         related_name="actions",
     )
+    claimed_from_role = models.CharField(
+        max_length=30,
+        choices=Role.choices,
+        blank=True,
+        help_text="The role queue this task was claimed from.",
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -71,6 +78,8 @@ class Action(models.Model):
             models.Index(fields=["assignee", "status", "due_on"]),
             models.Index(fields=["network", "assignee_role", "status", "due_on"]),
             models.Index(fields=["patient", "status"]),
+            # The reminder sweeps: open tasks by due date.
+            models.Index(fields=["due_on"], condition=Q(status="open"), name="action_open_due"),
         ]
 
     def __str__(self) -> str:

@@ -13,8 +13,34 @@ def is_assignee_or_role_holder(user, action) -> bool:
         return False
     if action.assignee_id == user.pk:
         return True
-    return bool(action.assignee_role) and role_in(user, action.network_id) == action.assignee_role
+    if action.assignee_role:
+        return role_in(user, action.network_id) == action.assignee_role
+    return is_covering(user, action)
+
+
+def is_covering(user, action) -> bool:
+    """The user deputises today for the task's assignee, who is away."""
+    from django.utils import timezone
+
+    from networks.selectors import covering_for
+
+    covered = covering_for(user, timezone.localdate()).get(action.network_id, [])
+    return action.assignee_id in covered
 
 
 rules.add_perm("actions.view_action", is_assignee_or_role_holder | does_casework)
 rules.add_perm("actions.complete_action", is_assignee_or_role_holder | does_casework)
+
+
+@rules.predicate
+def may_claim(user, action) -> bool:
+    from networks.selectors import role_in
+
+    return (
+        action is not None
+        and bool(action.assignee_role)
+        and role_in(user, action.network_id) == action.assignee_role
+    )
+
+
+rules.add_perm("actions.claim_action", may_claim)

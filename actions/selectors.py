@@ -1,3 +1,6 @@
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
 from django.db.models import Q, QuerySet
 
 from networks.roles import CASEWORK_ROLES
@@ -7,20 +10,174 @@ from .models import Action
 
 
 def actions_visible_to(user) -> QuerySet[Action]:
-    """Tasks in networks where the user does casework, plus any assigned to them."""
+    """Tasks in networks where the user does casework, plus any that are theirs."""
     return Action.objects.filter(
-        Q(network_id__in=network_ids_where(user, CASEWORK_ROLES)) | Q(assignee_id=user.pk)
+        Q(network_id__in=network_ids_where(user, CASEWORK_ROLES)) | actions_for_me(user)
     ).filter(network_id__in=list(active_memberships(user)))
 
 
-def actions_for_me(user) -> Q:
-    """Mine: assigned to me by name, or to my role in a network I belong to."""
-    by_role = Q()
+def actions_for_me(user, day=None) -> Q:
+    """Mine: assigned to me by name, to my role in a network I belong to, or by name to a
+    colleague away whom I cover today."""
+    from django.utils import timezone
+
+    from networks.selectors import covering_for
+
+    mine = Q(assignee_id=user.pk)
     for network_id, membership in active_memberships(user).items():
-        by_role |= Q(network_id=network_id, assignee_role=membership.role)
-    return Q(assignee_id=user.pk) | by_role
+        mine |= Q(network_id=network_id, assignee_role=membership.role)
+    for network_id, members in covering_for(user, day or timezone.localdate()).items():
+        mine |= Q(network_id=network_id, assignee_id__in=members)
+    return mine
 
 
 def actions_in_networks_of(user) -> QuerySet[Action]:
     """Any task in the user's networks, to tell "not yours" (403) from "not here" (404)."""
     return Action.objects.filter(network_id__in=list(active_memberships(user)))
+
+
+# --- My work: one prioritised list per member ---------------------------------------------
+
+FOLLOW_UP_WINDOW_DAYS = 14
+COMING_UP_SHOWN = 50
+REFERRALS_SHOWN = 5
+
+
+@dataclass
+class MyWork:
+    """A member's work in one network, each open task in exactly one section: overdue, due
+    today, the role queue (unclaimed, due later), follow-up visits (next 14 days), coming
+    up; plus the referrals awaiting triage by the services they serve, and the colleagues
+    they cover today."""
+
+    overdue: list[Action] = field(default_factory=list)
+    due_today: list[Action] = field(default_factory=list)
+    role_queue: list[Action] = field(default_factory=list)
+    follow_ups: list[Action] = field(default_factory=list)
+    coming_up: list[Action] = field(default_factory=list)
+    coming_up_more: int = 0
+    covering: list = field(default_factory=list)  # Cover rows where the user is the deputy
+    referral_services: list[str] = field(default_factory=list)
+    referrals_waiting: int = 0
+    referrals_oldest: list = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        """What the navigation counts: overdue, due today and unclaimed role-queue items."""
+        return len(self.overdue) + len(self.due_today) + len(self.role_queue)
+
+    @property
+    def tasks(self) -> list[Action]:
+        return [
+            *self.overdue,
+            *self.due_today,
+            *self.role_queue,
+            *self.follow_ups,
+            *self.coming_up,
+        ]
+
+
+def _covers_today(user, network, today: date):
+    """Covers in `network` where the user deputises today (for an active member only)."""
+    from networks.models import Cover
+
+    if network.pk not in active_memberships(user):
+        return Cover.objects.none()
+    return Cover.objects.filter(
+        network_id=network.pk, deputy_id=user.pk, starts_on__lte=today, ends_on__gte=today
+    )
+
+
+def _mine_in(user, network, covered) -> Q:
+    """Mine in one network: by name, my role's queue there, or by name to a colleague I
+    cover (`covered`: user ids or a subquery). The same rule as `actions_for_me`."""
+    membership = active_memberships(user).get(network.pk)
+    mine = Q(assignee_id=user.pk) | Q(assignee_id__in=covered)
+    if membership is not None:
+        mine |= Q(assignee_role=membership.role)
+    return mine
+
+
+def my_work(user, network, today: date) -> MyWork:
+    """The user's work in one network, in a fixed number of queries however many rows."""
+    from referrals.models import Referral
+    from referrals.selectors import services_served_by
+
+    work = MyWork()
+    work.covering = list(
+        _covers_today(user, network, today).select_related("member").order_by("ends_on", "id")
+    )
+    covered = [cover.member_id for cover in work.covering]
+    tasks = (
+        Action.objects.filter(
+            _mine_in(user, network, covered),
+            network_id=network.pk,
+            status=Action.Status.OPEN,
+        )
+        .select_related("patient", "assignee")
+        .order_by("due_on", "id")
+    )
+    follow_up_until = today + timedelta(days=FOLLOW_UP_WINDOW_DAYS)
+    coming_up: list[Action] = []
+    for task in tasks:
+        if task.due_on < today:
+            work.overdue.append(task)
+        elif task.due_on == today:
+            work.due_today.append(task)
+        elif task.assignee_role:
+            work.role_queue.append(task)
+        elif task.source == Action.Source.VISIT and task.due_on <= follow_up_until:
+            work.follow_ups.append(task)
+        else:
+            coming_up.append(task)
+    work.coming_up = coming_up[:COMING_UP_SHOWN]
+    work.coming_up_more = max(0, len(coming_up) - COMING_UP_SHOWN)
+    work.referral_services = services_served_by(user, network)
+    if work.referral_services:
+        waiting = Referral.objects.filter(
+            network_id=network.pk,
+            service__in=work.referral_services,
+            status=Referral.Status.NEW,
+        )
+        work.referrals_waiting = waiting.count()
+        if work.referrals_waiting:
+            work.referrals_oldest = list(
+                waiting.select_related("patient").order_by("-urgency", "created_at", "id")[
+                    :REFERRALS_SHOWN
+                ]
+            )
+    return work
+
+
+def my_work_count(user, network, today: date) -> int:
+    """The navigation's count, as `MyWork.count` (overdue, due today, and the role queue at
+    any date), in one query: the colleagues covered today are a subquery."""
+    covered = _covers_today(user, network, today).values("member_id")
+    return Action.objects.filter(
+        _mine_in(user, network, covered),
+        Q(due_on__lte=today) | ~Q(assignee_role=""),
+        network_id=network.pk,
+        status=Action.Status.OPEN,
+    ).count()
+
+
+def covers_in_network(network, today: date):
+    """Covers in a network that have not ended (for the chair and integrated managers)."""
+    from networks.models import Cover
+
+    return (
+        Cover.objects.filter(network_id=network.pk, ends_on__gte=today)
+        .select_related("member", "deputy")
+        .order_by("starts_on", "id")
+    )
+
+
+def cover_in_networks_of(user, pk: int):
+    """One cover in any of the user's networks, or None."""
+    from networks.models import Cover
+
+    return (
+        Cover.objects.filter(pk=pk, network_id__in=list(active_memberships(user)))
+        .select_related("member", "deputy", "network")
+        .first()
+    )

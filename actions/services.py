@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from icn.core.errors import Conflict
+from icn.core.errors import Conflict, NotAllowed
 from networks.roles import Role
 from networks.selectors import membership_in
 
@@ -53,14 +53,11 @@ def action_create(
         exclude=["network", "patient", "assignee", "created_by", "done_by", "agenda_item"]
     )
     action.save()
-    if assignee is not None and assignee.pk != by.pk:
-        from notifications.tasks import notify_action_assigned
+    from notifications.tasks import notify_action_assigned
 
-        # robust: with the broker down the task is still saved and the request succeeds; the
-        # reminder sweeps (issue #6) find undelivered work from the database again.
-        transaction.on_commit(
-            lambda: notify_action_assigned.delay(action_id=action.pk), robust=True
-        )
+    # robust: with the broker down the task is still saved and the request succeeds quickly;
+    # the assignment sweep finds the undelivered notification from the database again.
+    transaction.on_commit(lambda: notify_action_assigned.delay(action_id=action.pk), robust=True)
     return action
 
 
@@ -73,4 +70,32 @@ def action_mark_done(*, action: Action, by) -> Action:
     action.done_at = timezone.now()
     action.done_by = by
     action.save(update_fields=["status", "done_at", "done_by"])
+    return action
+
+
+@transaction.atomic
+def action_claim(*, action: Action, by) -> Action:
+    """Take a task from a role queue: it becomes the claimer's, by name. Two people claiming
+    at once: one wins, the other hears who did (409)."""
+    from networks.selectors import role_in
+
+    # No join in the locking read: after waiting for the lock PostgreSQL re-reads the task
+    # row but not a joined user row, so the assignee is fetched afterwards.
+    action = Action.objects.select_for_update().get(pk=action.pk)
+    if action.status == Action.Status.DONE:
+        raise Conflict("This task is already done.")
+    if action.assignee_id is not None:
+        who = action.assignee.get_full_name() or action.assignee.get_username()
+        raise Conflict(
+            "You already have this task."
+            if action.assignee_id == by.pk
+            else f"{who} has already claimed this task."
+        )
+    if role_in(by, action.network_id) != action.assignee_role:
+        raise NotAllowed(f"Only a {Role(action.assignee_role).label.lower()} can claim this task.")
+    action.claimed_from_role = action.assignee_role
+    action.assignee = by
+    action.assignee_role = ""
+    action.claimed_at = timezone.now()
+    action.save(update_fields=["assignee", "assignee_role", "claimed_from_role", "claimed_at"])
     return action

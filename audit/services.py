@@ -51,3 +51,23 @@ def access_refused(
         outcome=outcome,
         path=path[:300],
     )
+
+
+def report_export_record(*, user, network_ids: Iterable[int], what: str, path: str = "") -> None:
+    """An export of report figures that name no one: one event per network reported on (no
+    patient), so each network's access log shows who took its figures away."""
+    AccessEvent.objects.bulk_create(
+        [
+            AccessEvent(
+                user_id=user.pk,
+                username=user.get_username(),
+                role=role_in(user, network_id) or "",
+                network_id=network_id,
+                what=what,
+                channel="export",
+                outcome=AccessEvent.Outcome.ALLOWED,
+                path=path[:300],
+            )
+            for network_id in network_ids
+        ]
+    )

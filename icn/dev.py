@@ -78,10 +78,9 @@ def embedded_redis(data_dir: Path):
         say("Redis (embedded) stopped")
 
 
-def ensure_database(url: str) -> None:
-    """Create the database named in url if it does not exist (first run, fresh CI)."""
+def server_params(url: str) -> dict:
+    """psycopg connection parameters for the maintenance database of url's server."""
     import environ
-    import psycopg
 
     cfg = environ.Env.db_url_config(url)
     params = {
@@ -91,7 +90,16 @@ def ensure_database(url: str) -> None:
         "host": cfg.get("HOST") or cfg.get("OPTIONS", {}).get("host"),
         "port": cfg.get("PORT") or None,
     }
-    with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
+    return {k: v for k, v in params.items() if v}
+
+
+def ensure_database(url: str) -> None:
+    """Create the database named in url if it does not exist (first run, fresh CI)."""
+    import environ
+    import psycopg
+
+    cfg = environ.Env.db_url_config(url)
+    with psycopg.connect(**server_params(url), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]])
         if exists.fetchone() is None:
             conn.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
@@ -182,6 +190,14 @@ def _serve(procs: dict[str, subprocess.Popen], host: str, port: str) -> int:
         }
         for name, cmd in commands.items():
             procs[name] = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
+        # Beat's first sweep is five minutes away: ask the worker for one now, so the demo's
+        # reminders (overdue tasks, the coming meeting) are there when you log in.
+        manage(
+            "shell",
+            "-c",
+            "from notifications.tasks import sweep_reminders as s; s.delay()",
+            check=False,
+        )
         password = os.environ.get("DEMO_PASSWORD", "demo-password-change-me")
         say(f"ICN is running at http://{host}:{port}/  (Ctrl-C stops everything)")
         say(f"demo logins: <role>.<network>, password {password!r}, e.g.")

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -19,8 +19,19 @@ class TerminologySerializer(serializers.Serializer):
     chair = serializers.CharField()
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "example": "13:00:00"}
+)
+class WallClockTimeField(serializers.TimeField):
+    """A local time of day without an offset. (OpenAPI's `format: time` is RFC 3339's
+    full-time, which requires one.)"""
+
+
 class NetworkSerializer(serializers.ModelSerializer):
     terminology = TerminologySerializer(read_only=True)
+    meeting_time = WallClockTimeField(
+        required=False, help_text="Local time (Europe/London) the meetings start."
+    )
     gp_practices = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
 
     class Meta:
@@ -101,6 +112,8 @@ class TokenView(ObtainAuthToken):
 
     icn_scoped = True  # reads nothing but the caller's own account
     serializer_class = MemberAuthTokenSerializer
+    # Credentials are in the body: no session (no CSRF check) and no token are looked at.
+    authentication_classes = ()
 
     @extend_schema(
         request=inline_serializer(

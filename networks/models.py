@@ -152,3 +152,45 @@ class Membership(models.Model):
     @property
     def role_label(self) -> str:
         return self.network.role_label(self.role)
+
+
+@pghistory.track()
+class Cover(models.Model):
+    """A member away (leave, sickness, training) and the colleague who covers their work
+    meanwhile: named tasks and notifications reach the deputy on those days (inclusive)."""
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="covers")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="covers_away"
+    )
+    deputy = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="covers_deputising"
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="cover_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=~Q(member=models.F("deputy")), name="cover_deputy_is_someone_else"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["network", "member", "ends_on"]),
+            models.Index(fields=["deputy", "ends_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} covered by {self.deputy} {self.starts_on}..{self.ends_on}"
+
+    def covers(self, day) -> bool:
+        return self.starts_on <= day <= self.ends_on

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from .models import Membership, Network
+from .models import Cover, Membership, Network
 
 _CACHE_ATTR = "_icn_active_memberships"
 
@@ -60,4 +60,44 @@ def members_of(network_id: int) -> QuerySet[Membership]:
         Membership.objects.filter(network_id=network_id, is_active=True)
         .select_related("user", "organisation", "network")
         .order_by("role", "user__last_name", "user__first_name")
+    )
+
+
+def deputies_on(day, network_ids=None) -> dict[tuple[int, int], int]:
+    """{(network id, away member's user id): deputy's user id} for covers on `day`."""
+
+    covers = Cover.objects.filter(starts_on__lte=day, ends_on__gte=day)
+    if network_ids is not None:
+        covers = covers.filter(network_id__in=list(network_ids))
+    return {
+        (network_id, member_id): deputy_id
+        for network_id, member_id, deputy_id in covers.values_list(
+            "network_id", "member_id", "deputy_id"
+        )
+    }
+
+
+def covering_for(user, day) -> dict[int, list[int]]:
+    """{network id: [user ids of members away whom `user` covers on `day`]}, only in networks
+    where the user is still an active member."""
+
+    networks = list(active_memberships(user))
+    covered: dict[int, list[int]] = {}
+    for network_id, member_id in Cover.objects.filter(
+        deputy_id=user.pk, network_id__in=networks, starts_on__lte=day, ends_on__gte=day
+    ).values_list("network_id", "member_id"):
+        covered.setdefault(network_id, []).append(member_id)
+    return covered
+
+
+def covers_of(user, network_id: int):
+    """The user's own covers in a network that have not ended, soonest first."""
+    from django.utils import timezone
+
+    return (
+        Cover.objects.filter(
+            member_id=user.pk, network_id=network_id, ends_on__gte=timezone.localdate()
+        )
+        .select_related("deputy")
+        .order_by("starts_on")
     )

@@ -7,7 +7,7 @@ from rest_framework.authtoken.models import Token
 
 from icn.core.errors import Conflict
 
-from .models import Membership, Network, Organisation
+from .models import Cover, Membership, Network, Organisation
 from .selectors import forget_memberships
 
 User = get_user_model()
@@ -56,3 +56,82 @@ def membership_reactivate(*, membership: Membership, by=None) -> Membership:
     membership.save(update_fields=["is_active", "deactivated_at"])
     forget_memberships(membership.user)
     return membership
+
+
+# --- cover: a member away and their deputy -----------------------------------------------
+
+
+@transaction.atomic
+def cover_set(
+    *, network: Network, member, deputy, starts_on, ends_on, by, note: str = ""
+) -> "Cover":
+    """Record that `member` is away from `starts_on` to `ends_on` (inclusive) and `deputy`
+    covers: their named tasks show in the deputy's work and their notifications reach the
+    deputy too. Periods of one member in one network may not overlap."""
+    from django.core.exceptions import ValidationError
+
+    # Serialise covers for this member: two overlapping requests cannot both pass the check.
+    own = (
+        Membership.objects.select_for_update()
+        .filter(user=member, network=network, is_active=True)
+        .first()
+    )
+    errors: dict[str, list[str]] = {}
+    if own is None:
+        errors["member"] = ["Only an active member of this network can be covered."]
+    if (
+        deputy is None
+        or not Membership.objects.filter(user=deputy, network=network, is_active=True).exists()
+    ):
+        errors["deputy"] = ["The deputy must be an active member of this network."]
+    elif deputy.pk == member.pk:
+        errors["deputy"] = ["Choose someone else to cover for you."]
+    today = timezone.localdate()
+    if starts_on is None:
+        errors["starts_on"] = ["Give the first day away."]
+    if ends_on is None:
+        errors["ends_on"] = ["Give the last day away."]
+    if starts_on and ends_on:
+        if ends_on < starts_on:
+            errors["ends_on"] = ["The last day away cannot be before the first."]
+        elif ends_on < today:
+            errors["ends_on"] = ["The last day away cannot be in the past."]
+        elif (ends_on - starts_on).days > 365:
+            errors["ends_on"] = ["Cover can be recorded for up to a year at a time."]
+    if errors:
+        raise ValidationError(errors)
+    clash = Cover.objects.filter(
+        network=network, member=member, starts_on__lte=ends_on, ends_on__gte=starts_on
+    ).first()
+    if clash is not None:
+        raise Conflict(
+            f"You are already covered by {clash.deputy.get_full_name() or clash.deputy} "
+            f"from {clash.starts_on:%d %b} to {clash.ends_on:%d %b %Y}; end that first."
+        )
+    cover = Cover(
+        network=network,
+        member=member,
+        deputy=deputy,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        note=note.strip(),
+        created_by=by,
+    )
+    cover.full_clean(exclude=["network", "member", "deputy", "created_by"])
+    cover.save()
+    return cover
+
+
+@transaction.atomic
+def cover_end(*, cover: "Cover", by) -> None:
+    """Back early, or never went: a cover not yet started is removed; one under way ends
+    yesterday, so from today the member's work is theirs again."""
+    from datetime import timedelta
+
+    cover = Cover.objects.select_for_update().get(pk=cover.pk)
+    today = timezone.localdate()
+    if cover.starts_on >= today:
+        cover.delete()
+    elif cover.ends_on >= today:
+        cover.ends_on = today - timedelta(days=1)
+        cover.save(update_fields=["ends_on"])

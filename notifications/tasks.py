@@ -1,25 +1,96 @@
-"""Thin Celery tasks: load by id, call a service. Safe to run twice."""
+"""Thin Celery tasks: load by id or by time, call a service. Every one is safe to run twice,
+late or concurrently: what is sent is decided from the database, and each notification's
+unique key stops a second delivery."""
+
+from smtplib import SMTPException
 
 from celery import shared_task
-from django.urls import reverse
+from django.utils import timezone
+
+EMAIL_ERRORS = (SMTPException, OSError)
 
 
-@shared_task(acks_late=True)
-def notify_action_assigned(*, action_id: int) -> None:
+@shared_task
+def notify_action_assigned(*, action_id: int) -> int:
     from actions.models import Action
 
-    from .services import notification_send
+    from .services import deliver
+    from .sweeps import _ACTION_FIELDS, Directory, assignment_messages
 
-    action = Action.objects.select_related("patient", "network").filter(pk=action_id).first()
-    if action is None or action.assignee_id is None:
-        return
-    notification_send(
-        recipient=action.assignee,
-        key=f"action_assigned:{action.pk}:{action.assignee_id}",
-        kind="action_assigned",
-        title=f"New task: {action.title}",
-        body=f"For {action.patient.full_name}, due {action.due_on:%d %b %Y}.",
-        url=reverse("patients:detail", args=[action.patient_id]),
-        network=action.network,
-        patient=action.patient,
+    rows = list(
+        Action.objects.filter(pk=action_id, status=Action.Status.OPEN).values(
+            *_ACTION_FIELDS, "created_by_id"
+        )
     )
+    if not rows:
+        return 0
+    return deliver(assignment_messages(rows, Directory.load({rows[0]["network_id"]})))
+
+
+@shared_task
+def send_minutes(*, meeting_id: int) -> int:
+    from huddles.models import Meeting
+
+    from .services import deliver
+    from .sweeps import minutes_messages
+
+    meeting = Meeting.objects.filter(pk=meeting_id, status=Meeting.Status.CLOSED).first()
+    return deliver(minutes_messages(meeting)) if meeting else 0
+
+
+@shared_task
+def sweep_reminders() -> dict[str, int]:
+    """Beat, every few minutes: overdue tasks, follow-ups, untriaged referrals, meetings."""
+    from .sweeps import sweep_all
+
+    return sweep_all(timezone.now())
+
+
+@shared_task(
+    autoretry_for=EMAIL_ERRORS,
+    retry_backoff=30,
+    retry_backoff_max=10 * 60,  # below the broker's visibility timeout
+    retry_jitter=True,
+    max_retries=12,
+)
+def email_pending(limit: int = 500) -> int:
+    """Send e-mails waiting to go straight away (queued on commit, and by beat as the sweep for
+    any whose message was lost). A mail server error retries with back-off; nothing is marked
+    sent until it has been handed over."""
+    from .services import email_one_pending
+
+    sent = 0
+    while sent < limit and email_one_pending():
+        sent += 1
+    return sent
+
+
+@shared_task(
+    autoretry_for=EMAIL_ERRORS,
+    retry_backoff=60,
+    retry_backoff_max=10 * 60,  # below the broker's visibility timeout
+    retry_jitter=True,
+    max_retries=8,
+)
+def send_digests(day: str | None = None) -> int:
+    """Beat, 07:30 Monday to Friday: the morning digest, except on bank holidays. Each person
+    at most once a day, however often this runs. `day` (ISO date) is for tests and re-runs."""
+    from datetime import date
+
+    from icn.core.workdays import is_working_day
+
+    from .models import Notification
+    from .services import digest_send
+    from .sweeps import sweep_all
+
+    today = date.fromisoformat(day) if day else timezone.localdate()
+    if not is_working_day(today):
+        return 0
+    if not day:
+        sweep_all(timezone.now())  # so this morning's reminders are in the digest
+    recipients = (
+        Notification.objects.filter(email=Notification.Email.DIGEST)
+        .values_list("recipient_id", flat=True)
+        .distinct()
+    )
+    return sum(digest_send(user_id=user_id, day=today) is not None for user_id in recipients)

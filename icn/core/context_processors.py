@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from .network import current_membership
@@ -25,6 +26,21 @@ def network(request):
 
         return inbox_count(user, membership.network) if referral_services_lazy else 0
 
+    def notifications_unread() -> int:
+        from notifications.selectors import unread_count
+
+        return unread_count(user)
+
+    def my_work_count() -> int:
+        """Tasks overdue, due today or unclaimed in the role queue (My work in the nav)."""
+        from django.utils import timezone
+
+        from actions.selectors import my_work_count
+
+        if membership is None or membership.role not in CASEWORK_ROLES:
+            return 0
+        return my_work_count(user, membership.network, timezone.localdate())
+
     # Lazy: the queries run only when a template uses them (the navigation does).
     referral_services_lazy = SimpleLazyObject(referral_services)
     return {
@@ -34,4 +50,8 @@ def network(request):
         "terms": membership.network.terms if membership else {},
         "referral_services": referral_services_lazy,
         "inbox_count": SimpleLazyObject(inbox_count),
+        "my_work_count": SimpleLazyObject(my_work_count),
+        # The notification bell in the header (templates/notifications/bell.html).
+        "notifications_unread": SimpleLazyObject(notifications_unread),
+        "bell_poll_seconds": getattr(settings, "ICN_BELL_POLL_SECONDS", 30),
     }

@@ -1,9 +1,40 @@
 import time
+from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
+from django.utils.cache import patch_vary_headers
 
 LOGIN_AT = "_icn_login_at"
+PASSIVE = "_icn_passive_session"
+
+
+def passive_session(view):
+    """For requests the browser makes on its own (the notification bell's polling): the
+    session is read but neither saved nor its cookie renewed, so an open tab does not keep an
+    idle session alive past the idle timeout."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        setattr(request, PASSIVE, True)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's, except that a passive request (see `passive_session`) leaves a live session
+    as it was: no save (which would move its expiry on) and no new cookie. A session that
+    ended during the request (logged out, expired) is cleared as usual."""
+
+    def process_response(self, request, response):
+        session = getattr(request, "session", None)
+        if getattr(request, PASSIVE, False) and session is not None and not session.is_empty():
+            if session.accessed:
+                patch_vary_headers(response, ("Cookie",))
+            return response
+        return super().process_response(request, response)
 
 
 class SessionLifetimeMiddleware:

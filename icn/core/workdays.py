@@ -34,3 +34,21 @@ def add_working_days(start: date, n: int) -> date:
         day += timedelta(days=1)
         n -= is_working_day(day)
     return day
+
+
+def working_days_cutoff(today: date, n: int) -> date:
+    """The latest day d with `working_days_between(d, today) >= n`: anything due (or made) on
+    or before it has waited at least n working days by `today`."""
+    day = today
+    counted = 0
+    while counted < n:
+        counted += is_working_day(day)
+        day -= timedelta(days=1)
+    return day
+
+
+def previous_working_day(day: date) -> date:
+    day -= timedelta(days=1)
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day

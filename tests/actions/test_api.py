@@ -150,3 +150,19 @@ def test_list_query_count_constant(api, member, patient, django_assert_max_num_q
     ActionFactory.create_batch(30, patient=patient)
     with django_assert_max_num_queries(6):
         assert client.get(URL).json()["count"] == 32
+
+
+def test_open_task_matches_the_published_schema(api, member, patient):
+    """Found by the API fuzz test: an open task has `"done_by": null` and a blank
+    `claimed_from_role`; the schema allowed neither."""
+    from tests.openapi import assert_matches_schema
+
+    client = api(member("chair"))
+    created = client.post(
+        URL,
+        {"patient": patient.pk, "title": "Ring", "assignee_role": "gp", "due_on": tomorrow()},
+        format="json",
+    ).json()
+    response = client.get(f"{URL}{created['id']}/")
+    assert response.json()["done_by"] is None and response.json()["claimed_from_role"] == ""
+    assert_matches_schema(response, "get", "/api/v1/tasks/{id}/")

@@ -121,3 +121,30 @@ def test_user_in_two_networks(api, member, network, other_network):
         ("thornton-heath", "pharmacist"),
     ]
     assert len(api(user).get("/api/v1/networks/").json()) == 2
+
+
+def test_network_matches_the_published_schema(api, member, network):
+    """Found by the API fuzz test: `meeting_time` ("13:00:00", local) was documented as
+    `format: time`, which requires an offset."""
+    from tests.openapi import assert_matches_schema
+
+    response = api(member("gp")).get("/api/v1/networks/thornton-heath/")
+    assert response.json()["meeting_time"] == "13:00:00"
+    assert_matches_schema(response, "get", "/api/v1/networks/{slug}/")
+
+
+def test_token_endpoint_ignores_a_stale_token_header(api, member):
+    """Found by the API fuzz test: the schema said the token endpoint needs a token, and a
+    stale `Authorization` header got 401 instead of a new token."""
+    from tests.openapi import raw_schema
+
+    member("pharmacist")
+    client = api()
+    client.credentials(HTTP_AUTHORIZATION="Token deleted-long-ago")
+    response = client.post(
+        "/api/v1/auth/token/",
+        {"username": "pharmacist.thornton-heath", "password": "a-good-long-password"},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert "security" not in raw_schema()["paths"]["/api/v1/auth/token/"]["post"]

@@ -35,9 +35,10 @@ from actions.services import action_create
 from huddles.services import meetings_schedule
 from medicines.models import Visit
 from medicines.services import medication_add, visit_log
-from networks.models import Membership, Network, Organisation
+from networks.models import Cover, Membership, Network, Organisation
 from networks.roles import DEFAULT_SERVING_ROLES, Role, Service
-from networks.services import membership_add, membership_reactivate
+from networks.services import cover_set, membership_add, membership_reactivate
+from notifications.models import Preference
 from patients.models import CareTeamMember, Consent, Frailty, Patient
 from patients.nhs_number import synthetic
 from patients.services import care_team_add, patient_create, patient_record_consent
@@ -484,6 +485,19 @@ THORNTON_HEATH = DemoNetwork(
             12,
             queue=Role.PHARMACY_TECHNICIAN,
         ),
+        # Overdue, so the reminder sweeps have something to chase in the demo.
+        DemoAction(
+            410_303,
+            "Ring the GP practice about the warfarin dose",
+            -2,
+            assignee=Role.PHARMACIST,
+        ),
+        DemoAction(
+            410_606,
+            "Chase the council about the boiler repair",
+            -4,
+            queue=Role.SOCIAL_WORKER,
+        ),
     ),
 )
 
@@ -909,6 +923,88 @@ class Command(BaseCommand):
         self.seed_referrals(network, spec, patients, members, orgs)
         self.seed_medicines(network, spec, patients, members)
         self.seed_meetings(network)
+        self.seed_cover_and_preferences(network, members)
+        self.seed_outcomes(network, list(patients.values()), members)
+
+    def seed_cover_and_preferences(self, network: Network, members: dict) -> None:
+        """The occupational therapist is away this week and the physiotherapist covers; the
+        pharmacist gets e-mail straight away (the others: the 07:30 digest)."""
+        away = members[Role.OCCUPATIONAL_THERAPIST].user
+        today = timezone.localdate()
+        if Cover.objects.filter(network=network, member=away, ends_on__gte=today).exists():
+            self.count("covers", "unchanged")
+        else:
+            cover_set(
+                network=network,
+                member=away,
+                deputy=members[Role.PHYSIOTHERAPIST].user,
+                starts_on=today,
+                ends_on=today + timedelta(days=4),
+                by=away,
+                note="Annual leave",
+            )
+            self.count("covers", "created")
+        self.upsert(
+            Preference,
+            "notification preferences",
+            {"user": members[Role.PHARMACIST].user},
+            {"email": Preference.Delivery.IMMEDIATE},
+        )
+
+    def seed_outcomes(self, network: Network, patients: list, members: dict) -> None:
+        """A year of history for the reports: discharges from the MDT with the answer to
+        "have we avoided an admission?", the emergency admissions that followed two of them,
+        and goals agreed with people, some met."""
+        from huddles.models import Episode
+        from patients.models import Goal
+        from reports.models import AdmissionEvent
+
+        if Episode.objects.filter(network=network, closing_reason__startswith="Demo:").exists():
+            self.count("report history", "unchanged")
+            return
+        chair = members[Role.CHAIR].user
+        pic = members[Role.PIC].user
+        now = timezone.now()
+        answers = ["yes", "yes", "no", "yes", "unsure", "yes", "no", "yes", "yes", "unsure"]
+        for n, answer in enumerate(answers):
+            patient = patients[n % len(patients)]
+            closed = now - timedelta(days=30 * (n + 1) + 3 * n)
+            Episode.objects.create(
+                patient=patient,
+                network=network,
+                opened_at=closed - timedelta(days=20 + 4 * n),
+                closed_at=closed,
+                admission_avoided=answer,
+                closing_reason=f"Demo: discharged from the {network.terms['meeting']}",
+            )
+            if n in (2, 5):  # an emergency admission 12 and 60 days after discharge
+                AdmissionEvent.objects.create(
+                    network=network,
+                    patient=patient,
+                    admitted_on=timezone.localdate(closed) + timedelta(days=12 if n == 2 else 60),
+                    kind=AdmissionEvent.Kind.EMERGENCY,
+                    recorded_by=chair,
+                )
+            self.count("report history", "created")
+        today = timezone.localdate()
+        goals = [
+            ("Walk to the corner shop again", "met"),
+            ("Get to the Tuesday lunch club", "met"),
+            ("Sleep upstairs in my own bed", "partly_met"),
+            ("See my granddaughter's school play", "open"),
+            ("Manage my own tablets with a dosette box", "not_met"),
+        ]
+        for n, (description, outcome) in enumerate(goals):
+            Goal.objects.create(
+                patient=patients[n % len(patients)],
+                description=description,
+                agreed_on=today - timedelta(days=90 - 10 * n),
+                agreed_by=pic,
+                outcome=outcome,
+                outcome_on=None if outcome == "open" else today - timedelta(days=20 - n),
+                outcome_by=None if outcome == "open" else pic,
+            )
+            self.count("goals", "created")
 
     def seed_member(
         self, network: Network, role: str, person: Person, orgs: dict, password: str
