@@ -1,5 +1,5 @@
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.response import Response
 
@@ -49,7 +49,7 @@ class AgendaItemSerializer(serializers.ModelSerializer):
 
 class MeetingSerializer(serializers.ModelSerializer):
     network = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    chair = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    chair = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     items = AgendaItemSerializer(many=True, read_only=True)
 
     class Meta:
@@ -129,7 +129,21 @@ class AgendaItemViewSet(
         )
         return item
 
-    @extend_schema(responses={200: AgendaItemSerializer, 409: AgendaItemSerializer})
+    @extend_schema(
+        responses={
+            200: AgendaItemSerializer,
+            409: inline_serializer(
+                "AgendaItemConflict",
+                {
+                    "detail": serializers.CharField(),
+                    "current": AgendaItemSerializer(
+                        required=False,
+                        help_text="On a stale edit: the item as someone else saved it.",
+                    ),
+                },
+            ),
+        }
+    )
     def partial_update(self, request, *args, **kwargs):
         item = self.get_object()
         if not request.user.has_perm("huddles.run_meeting", item):

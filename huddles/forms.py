@@ -7,16 +7,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from icn.core.forms import DateInput
 from networks.roles import Role
 
 from .models import AgendaItem
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
 
 
 class DateTimeLocalInput(forms.DateTimeInput):

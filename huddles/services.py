@@ -100,6 +100,11 @@ def meeting_close(*, meeting: Meeting, by) -> Meeting:
     meeting.closed_at = timezone.now()
     meeting.chair = meeting.chair or by
     meeting.save(update_fields=["status", "closed_at", "chair"])
+    from notifications.tasks import send_minutes
+
+    # The minutes go to those present and the care teams; if the broker is down, the
+    # minutes sweep sends them later.
+    transaction.on_commit(lambda: send_minutes.delay(meeting_id=meeting.pk), robust=True)
     return meeting
 
 

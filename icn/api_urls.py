@@ -10,6 +10,7 @@ from networks.api import MeView, NetworkViewSet, TokenView
 from notifications.api import NotificationViewSet
 from patients.api import PatientViewSet
 from referrals.api import RedFlagViewSet, ReferralViewSet
+from reports.api import AdmissionsAvoidedView, DashboardView
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -30,6 +31,12 @@ app_name = "api"
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
     path("me/", MeView.as_view(), name="me"),
+    path(
+        "reports/admissions-avoided/",
+        AdmissionsAvoidedView.as_view(),
+        name="report-admissions-avoided",
+    ),
+    path("reports/dashboard/", DashboardView.as_view(), name="report-dashboard"),
     path(
         "schema/",
         SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]),

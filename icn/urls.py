@@ -13,6 +13,11 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("medicines/", include("medicines.urls")),
     path("meetings/", include("huddles.urls")),
+    path("my-work/", include("actions.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("reports/", include("reports.urls")),
     path("api/v1/", include("icn.api_urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "icn.core.api.not_found"

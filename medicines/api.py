@@ -101,7 +101,10 @@ class InterventionSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Intervention.Kind.choices)
     medicine = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     medication = serializers.IntegerField(
-        required=False, source="medication_id", help_text="Id of the medication-list line."
+        required=False,
+        allow_null=True,
+        source="medication_id",
+        help_text="Id of the medication-list line.",
     )
     note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
     dose = DoseSerializer(

@@ -10,6 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from icn.core.forms import DateInput, DateTimeInput
 from networks.models import Membership
 from networks.roles import Role
 from networks.selectors import members_of
@@ -22,29 +23,6 @@ from .services import OBSERVATIONS, parse_supplies_csv
 
 INTERVENTION_ROWS = 3
 CSV_MAX_BYTES = 1_000_000
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """A service's ValidationError on the form: on the field it names, else above it."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.message_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 def _number(*, label, low, high, unit, what, decimal=False):

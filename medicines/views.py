@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.services import access_record
 from icn.core.access import member_required
+from icn.core.forms import add_service_errors
 from icn.core.network import current_membership
 from networks.roles import Role
 from patients.access import open_patient
@@ -32,7 +33,6 @@ from .forms import (
     SupplyForm,
     SupplyUploadForm,
     VisitForm,
-    add_service_errors,
     intervention_forms,
     news2_missing,
 )

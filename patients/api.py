@@ -1,6 +1,11 @@
 from django.db import transaction
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -15,7 +20,7 @@ from networks.selectors import network_by_slug_for, network_ids_where
 
 from . import nhs_number, services
 from .access import open_patient
-from .models import Patient
+from .models import Goal, Patient
 from .selectors import (
     patient_list,
     patients_auditable_by,
@@ -57,7 +62,9 @@ class PatientSerializer(serializers.ModelSerializer):
         allow_null=True,
     )
     key_worker = serializers.SerializerMethodField()
-    consent_recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    consent_recorded_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Patient
@@ -133,6 +140,42 @@ class PatientSerializer(serializers.ModelSerializer):
         return data
 
 
+class GoalSerializer(serializers.ModelSerializer):
+    agreed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    outcome_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Goal
+        fields = [
+            "id",
+            "description",
+            "agreed_on",
+            "agreed_by",
+            "outcome",
+            "outcome_on",
+            "outcome_by",
+            "outcome_note",
+        ]
+        read_only_fields = fields
+
+
+class PatientDetailSerializer(PatientSerializer):
+    """One person's record, with the goals agreed with them ("what matters to me") and
+    their outcomes: social, so the PIC sees them too."""
+
+    goals = serializers.SerializerMethodField()
+
+    class Meta(PatientSerializer.Meta):
+        fields = [*PatientSerializer.Meta.fields, "goals"]
+
+    @extend_schema_field(GoalSerializer(many=True))
+    def get_goals(self, patient) -> list:
+        goals = patient.goals.select_related("agreed_by", "outcome_by")
+        return GoalSerializer(goals, many=True).data
+
+
 class PatientFilter(filters.FilterSet):
     network = filters.CharFilter(field_name="network__slug", help_text="Network slug.")
     q = filters.CharFilter(method="search", help_text="Name or NHS number (spaces allowed).")
@@ -171,6 +214,11 @@ class PatientViewSet(
     serializer_class = PatientSerializer
     filterset_class = PatientFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return PatientDetailSerializer
+        return super().get_serializer_class()
 
     def get_queryset(self):
         return patient_list(self.request.user).select_related(

@@ -1,14 +1,11 @@
 from django import forms
 
+from icn.core.forms import DateInput
 from networks.models import Membership, Organisation
 
 from . import nhs_number
-from .models import CareNeed, Consent, Patient
+from .models import CareNeed, Consent, Goal, Patient
 from .services import CLINICAL_FIELDS, EDITABLE_FIELDS
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class PatientForm(forms.ModelForm):
@@ -31,7 +28,7 @@ class PatientForm(forms.ModelForm):
         fields = list(EDITABLE_FIELDS)
         labels = {"gp_practice": "GP practice"}
         widgets = {
-            "date_of_birth": DateInput(format="%Y-%m-%d"),
+            "date_of_birth": DateInput(),
             "social_needs": forms.Textarea(attrs={"rows": 3}),
             "what_matters": forms.Textarea(attrs={"rows": 3}),
             "caseload_reason": forms.Textarea(attrs={"rows": 3}),
@@ -87,3 +84,33 @@ class CareTeamForm(forms.Form):
         self.fields["membership"].label_from_instance = lambda m: (
             f"{m.user.get_full_name() or m.user.username} ({m.role_label})"
         )
+
+
+class GoalForm(forms.Form):
+    """A goal agreed with the person ("what matters to me")."""
+
+    description = forms.CharField(
+        label="The goal, in the person's words",
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For example: \u2018To walk to the shops on my own again.\u2019",
+    )
+    agreed_on = forms.DateField(
+        label="Agreed on",
+        required=False,
+        widget=DateInput(),
+        help_text="Leave blank for today.",
+    )
+
+
+class GoalOutcomeForm(forms.Form):
+    """Whether a goal was met; `open` reopens it. The outcome comes from the button pressed."""
+
+    outcome = forms.ChoiceField(label="Outcome", choices=Goal.Outcome.choices)
+    on = forms.DateField(
+        label="Date of the outcome",
+        required=False,
+        widget=DateInput(),
+        help_text="Leave blank for today.",
+    )
+    note = forms.CharField(label="Note", max_length=500, required=False)

@@ -194,3 +194,42 @@ class CareTeamMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.membership} for {self.patient}"
+
+
+@pghistory.track()
+class Goal(models.Model):
+    """A goal agreed with the person ("what matters to me"), and whether it was met: the
+    personal outcome reported beside the admission figures."""
+
+    class Outcome(models.TextChoices):
+        OPEN = "open", "Working on it"
+        MET = "met", "Met"
+        PARTLY_MET = "partly_met", "Partly met"
+        NOT_MET = "not_met", "Not met"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="goals")
+    description = models.CharField(max_length=300)
+    agreed_on = models.DateField()
+    agreed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.OPEN)
+    outcome_on = models.DateField(null=True, blank=True)
+    outcome_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    outcome_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["agreed_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(outcome="open") & Q(outcome_on__isnull=True))
+                | (~Q(outcome="open") & Q(outcome_on__isnull=False)),
+                name="goal_outcome_dated_iff_decided",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "outcome"])]
+
+    def __str__(self) -> str:
+        return self.description

@@ -11,7 +11,7 @@ from django.utils import timezone
 from icn.core.errors import Conflict, NotAllowed
 from networks.models import Membership, Network
 
-from .models import CareTeamMember, FrailtyAssessment, Patient
+from .models import CareTeamMember, FrailtyAssessment, Goal, Patient
 
 CONTACT_FIELDS = (
     "nhs_number",
@@ -158,3 +158,54 @@ def care_team_add(
 @transaction.atomic
 def care_team_remove(*, member: CareTeamMember, by) -> None:
     member.delete()
+
+
+# --- Goals ("what matters to me") and whether they were met -------------------------------
+
+GOAL_DESCRIPTION_REQUIRED = "Write the goal, in the person's own words."
+GOAL_AGREED_FUTURE = "A goal cannot be agreed on a date in the future."
+GOAL_OUTCOME_UNKNOWN = "Choose met, partly met, not met or working on it."
+GOAL_OUTCOME_FUTURE = "An outcome cannot be dated in the future."
+GOAL_OUTCOME_BEFORE_AGREED = "An outcome cannot be dated before the goal was agreed."
+
+
+@transaction.atomic
+def goal_add(*, patient: Patient, by, description: str, agreed_on: date | None = None) -> Goal:
+    """A goal agreed with the person; it starts open ("working on it")."""
+    description = (description or "").strip()
+    agreed_on = agreed_on or timezone.localdate()
+    errors: dict[str, list[str]] = {}
+    if not description:
+        errors["description"] = [GOAL_DESCRIPTION_REQUIRED]
+    if agreed_on > timezone.localdate():
+        errors["agreed_on"] = [GOAL_AGREED_FUTURE]
+    if errors:
+        raise ValidationError(errors)
+    goal = Goal(patient=patient, description=description, agreed_on=agreed_on, agreed_by=by)
+    goal.full_clean(exclude=["patient", "agreed_by", "outcome_by"])
+    goal.save()
+    return goal
+
+
+@transaction.atomic
+def goal_outcome_set(
+    *, goal: Goal, by, outcome: str, note: str = "", on: date | None = None
+) -> Goal:
+    """Record whether a goal was met (dated, and by whom), or reopen it: `open` clears the
+    outcome's date, author and note."""
+    if outcome not in Goal.Outcome.values:
+        raise ValidationError({"outcome": [GOAL_OUTCOME_UNKNOWN]})
+    goal = Goal.objects.select_for_update().get(pk=goal.pk)
+    if outcome == Goal.Outcome.OPEN:
+        goal.outcome_on, goal.outcome_by, goal.outcome_note = None, None, (note or "").strip()
+    else:
+        on = on or timezone.localdate()
+        if on > timezone.localdate():
+            raise ValidationError({"on": [GOAL_OUTCOME_FUTURE]})
+        if on < goal.agreed_on:
+            raise ValidationError({"on": [GOAL_OUTCOME_BEFORE_AGREED]})
+        goal.outcome_on, goal.outcome_by, goal.outcome_note = on, by, (note or "").strip()
+    goal.outcome = outcome
+    goal.full_clean(exclude=["patient", "agreed_by", "outcome_by"])
+    goal.save(update_fields=["outcome", "outcome_on", "outcome_by", "outcome_note"])
+    return goal

@@ -15,5 +15,11 @@ urlpatterns = [
         views.care_team_remove_view,
         name="care_team_remove",
     ),
+    path("<int:pk>/goals/", views.goal_add_view, name="goal_add"),
+    path(
+        "<int:pk>/goals/<int:goal_id>/outcome/",
+        views.goal_outcome_view,
+        name="goal_outcome",
+    ),
     path("<int:pk>/access-log/", views.patient_access_log_view, name="access_log"),
 ]

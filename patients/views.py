@@ -4,6 +4,7 @@ written to the access trail; every write through patients.services."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,11 +15,12 @@ from audit.services import access_record
 from icn.core.access import member_required
 from icn.core.errors import Conflict
 from icn.core.network import current_membership
+from networks.models import Membership
 
 from . import services
 from .access import open_patient
-from .forms import CareTeamForm, ConsentForm, PatientForm
-from .models import CareTeamMember
+from .forms import CareTeamForm, ConsentForm, GoalForm, GoalOutcomeForm, PatientForm
+from .models import CareTeamMember, Goal
 from .selectors import (
     patient_detail,
     patient_list,
@@ -108,10 +110,16 @@ def _open_actions_for(user, patient):
 
 @member_required
 def patient_detail_view(request, pk: int):
+    patient = _load(request, pk, "detail")
+    return _render_detail(request, patient)
+
+
+def _render_detail(request, patient, *, status: int = 200, **goals):
+    """The person's page, written to the access trail. `goals` carries the goal forms with
+    errors when a goal could not be saved (the page is shown again, 400)."""
     from medicines.views import patient_medicines_context
     from referrals.views import patient_referrals_context
 
-    patient = _load(request, pk, "detail")
     access_record(
         user=request.user, patients=[patient], what="detail", channel="page", path=request.path
     )
@@ -132,12 +140,14 @@ def patient_detail_view(request, pk: int):
         ),
         "care_team_form": CareTeamForm(network=patient.network),
         "open_actions": _open_actions_for(user, patient),
+        # Goals agreed with the person ("what matters to me") and their outcomes.
+        **goals_context(user, patient, **goals),
         # Active red flags and referrals (those the user may see), the raise-flag form.
         **patient_referrals_context(user, patient),
         # Medicines and visits, for the roles that may see them (not the PIC).
         **patient_medicines_context(user, patient),
     }
-    return render(request, "patients/detail.html", context)
+    return render(request, "patients/detail.html", context, status=status)
 
 
 @member_required
@@ -241,3 +251,138 @@ def patient_access_log_view(request, pk: int):
         raise Http404
     page = Paginator(access_events_for_patient(patient), 50).get_page(request.GET.get("page"))
     return render(request, "patients/access_log.html", {"patient": patient, "page": page})
+
+
+# --- Goals ("what matters to me") ----------------------------------------------------------
+
+NEW_GOAL_ID = "goal-new-%s"
+
+
+def _outcome_form_id(goal_id: int) -> str:
+    return f"goal-{goal_id}-%s"
+
+
+def _role_in_network(network_id: int, user_field: str) -> Subquery:
+    """The role a goal's author has (or last had) in the person's network."""
+    return Subquery(
+        Membership.objects.filter(network_id=network_id, user_id=OuterRef(user_field))
+        .order_by("-is_active", "-id")
+        .values("role")[:1]
+    )
+
+
+def _who(network, user, role: str | None) -> str:
+    if user is None:
+        return ""
+    name = user.get_full_name() or user.get_username()
+    return f"{name}, {network.role_label(role)}" if role else name
+
+
+def goals_context(
+    user,
+    patient,
+    *,
+    goal_form: GoalForm | None = None,
+    outcome_forms: dict[int, GoalOutcomeForm] | None = None,
+    goals_message: str = "",
+) -> dict:
+    """The person page's goals section: every goal with who agreed it and its outcome, and
+    the forms for the roles that may record them. One query however many goals."""
+    network = patient.network
+    goals = list(
+        patient.goals.select_related("agreed_by", "outcome_by").annotate(
+            agreed_by_role=_role_in_network(network.pk, "agreed_by_id"),
+            outcome_by_role=_role_in_network(network.pk, "outcome_by_id"),
+        )
+    )
+    outcome_forms = outcome_forms or {}
+    for goal in goals:
+        goal.agreed_by_label = _who(network, goal.agreed_by, goal.agreed_by_role)
+        goal.outcome_by_label = _who(network, goal.outcome_by, goal.outcome_by_role)
+        goal.outcome_form = outcome_forms.get(goal.pk) or GoalOutcomeForm(
+            auto_id=_outcome_form_id(goal.pk)
+        )
+        goal.other_outcomes = [(v, label) for v, label in Goal.Outcome.choices if v != goal.outcome]
+    decided = [g for g in goals if g.outcome != Goal.Outcome.OPEN]
+    return {
+        "goals": goals,
+        "goals_met": sum(g.outcome == Goal.Outcome.MET for g in decided),
+        "goals_decided": len(decided),
+        "goal_form": goal_form or GoalForm(auto_id=NEW_GOAL_ID),
+        "can_edit_goals": user.has_perm("patients.change_patient", patient),
+        "goals_message": goals_message,
+    }
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    """A service's field errors next to the form's fields; any other as the form's own."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _goals_saved(request, patient, message: str):
+    if request.htmx:
+        goals = goals_context(request.user, patient, goals_message=message)
+        context = {"patient": patient, **goals}
+        response = render(request, "patients/goals.html", context)
+        response["Vary"] = "HX-Request"
+        return response
+    messages.success(request, message)
+    return redirect(reverse("patients:detail", args=[patient.pk]) + "#goals")
+
+
+def _goals_refused(request, patient, **forms):
+    """Bad input: 400 with the errors next to the fields (the section for htmx, else the
+    whole page)."""
+    if request.htmx:
+        context = {"patient": patient, **goals_context(request.user, patient, **forms)}
+        response = render(request, "patients/goals.html", context, status=400)
+    else:
+        response = _render_detail(request, patient, status=400, **forms)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+@member_required
+@require_POST
+def goal_add_view(request, pk: int):
+    patient = _load(request, pk, "goals")
+    if not request.user.has_perm("patients.change_patient", patient):
+        return _forbidden(request, "Your role may not record goals.")
+    form = GoalForm(request.POST, auto_id=NEW_GOAL_ID)
+    if form.is_valid():
+        try:
+            services.goal_add(patient=patient, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+    if not form.is_valid():
+        return _goals_refused(request, patient, goal_form=form)
+    return _goals_saved(request, patient, "Goal added.")
+
+
+@member_required
+@require_POST
+def goal_outcome_view(request, pk: int, goal_id: int):
+    patient = _load(request, pk, "goals")
+    if not request.user.has_perm("patients.change_patient", patient):
+        return _forbidden(request, "Your role may not record goals.")
+    goal = Goal.objects.filter(patient=patient, pk=goal_id).first()
+    if goal is None:
+        raise Http404("No such goal for this person.")
+    form = GoalOutcomeForm(request.POST, auto_id=_outcome_form_id(goal.pk))
+    if form.is_valid():
+        try:
+            services.goal_outcome_set(goal=goal, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+    if not form.is_valid():
+        return _goals_refused(request, patient, outcome_forms={goal.pk: form})
+    outcome = form.cleaned_data["outcome"]
+    if outcome == Goal.Outcome.OPEN:
+        message = "Goal reopened."
+    else:
+        message = f"Goal marked as {Goal.Outcome(outcome).label.lower()}."
+    return _goals_saved(request, patient, message)

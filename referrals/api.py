@@ -90,7 +90,15 @@ class ReferralSerializer(serializers.ModelSerializer):
     )
     flags = serializers.SerializerMethodField(help_text="Codes of the red flags on this referral.")
     referred_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    triaged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    triaged_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    decline_reason = serializers.ChoiceField(
+        choices=Referral.DeclineReason.choices,
+        read_only=True,
+        allow_blank=True,
+        help_text="Blank unless declined.",
+    )
     source_organisation = serializers.SlugRelatedField(
         slug_field="code",
         queryset=Organisation.objects.all(),
@@ -131,7 +139,6 @@ class ReferralSerializer(serializers.ModelSerializer):
             "origin",
             "created_at",
             "triaged_at",
-            "decline_reason",
             "decline_note",
             "closed_at",
         ]

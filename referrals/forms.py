@@ -5,20 +5,9 @@ forms' fields."""
 from itertools import groupby
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from .models import RedFlag, Referral, Urgency
 from .selectors import active_red_flags, service_directory
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on the field it names when the form
-    has that field, else above the form."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.message_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 def flag_choices(flags: list[RedFlag]) -> list[tuple[str, list[tuple[str, str]]]]:

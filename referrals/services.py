@@ -232,8 +232,8 @@ def _lock(referral: Referral, action: str) -> Referral:
 
 
 def _tell_referrer(referral: Referral, by) -> None:
-    """The closed loop: the referrer hears the outcome (in-app; e-mail in the reminders
-    issue). Once per referral and outcome, whatever retries happen."""
+    """The closed loop: the referrer hears the outcome (in the app, and by e-mail now or in
+    the digest). Once per referral and outcome, whatever retries happen."""
     if referral.referred_by_id == by.pk:
         return
     service = referral.get_service_display()
@@ -248,8 +248,9 @@ def _tell_referrer(referral: Referral, by) -> None:
         body = ""
     notification_send(
         recipient=referral.referred_by,
-        key=f"referral:{referral.pk}:{referral.status}",
         kind=f"referral_{referral.status}",
+        subject_type="referral",
+        subject_id=referral.pk,
         title=title,
         body=body,
         url=reverse("patients:detail", args=[referral.patient_id]) + "#referrals",

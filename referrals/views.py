@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.services import access_record
 from icn.core.access import member_required
 from icn.core.errors import Conflict
+from icn.core.forms import add_service_errors
 from icn.core.network import current_membership
 from icn.core.workdays import working_days_between
 from networks.models import Membership
@@ -30,7 +31,6 @@ from .forms import (
     FlagRaiseForm,
     FlagResolveForm,
     ReferralForm,
-    add_service_errors,
 )
 from .models import PatientFlag, Referral
 from .selectors import (

@@ -15,9 +15,10 @@ ROLES = [r.value for r in Role]
 
 
 @pytest.fixture(autouse=True)
-def red_flag_catalogue(request):
-    """The catalogue is data from a migration; a transactional test's flush removes it for
-    the tests after it, so make sure it is there for every database test."""
+def migration_data(request):
+    """The red-flag catalogue and the working-day calendar are data from migrations; a
+    transactional test's flush removes them for the tests after it, so make sure they are
+    there for every database test."""
     marker = request.node.get_closest_marker("django_db")
     uses_db = marker is not None or any(
         name in request.fixturenames for name in ("db", "transactional_db", "live_server")
@@ -29,8 +30,14 @@ def red_flag_catalogue(request):
     )
     request.getfixturevalue("transactional_db" if transactional else "db")
     from referrals.catalogue import ensure_red_flags
+    from reports.calendar import ensure_calendar
 
     ensure_red_flags()
+    # 22,000 rows: after a transactional test has flushed them, refilling them inside every
+    # later test's rolled-back transaction made the suite minutes slower; only the tests
+    # of working-day figures need the calendar.
+    if "reports" in str(request.node.path) or "e2e" in str(request.node.path):
+        ensure_calendar()
 
 
 @pytest.fixture

@@ -5,9 +5,10 @@ tests/patients); `manager` reads reports and the access trail, not records. Chai
 managers see who looked at a record. Anything in another network is 404 for everyone.
 
 Referrals: casework roles refer and raise red flags; a partner system's account may only
-create referrals (API) and read its own, and gets 403 on every page. A referral is triaged
-by the roles that serve its service, and the chair. The referrals inbox redirects those who
-serve a service to it, tells a casework role that serves none so (200), and refuses others.
+create referrals (API) and read its own, and gets 403 on every page but its notifications. A
+referral is triaged by the roles that serve its service, and the chair. The referrals inbox
+redirects those who serve a service to it, tells a casework role that serves none so (200),
+and refuses others.
 """
 
 import datetime
@@ -17,6 +18,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from networks.models import Cover
 from networks.roles import (
     CASEWORK_ROLES,
     CLINICAL_ROLES,
@@ -25,6 +27,7 @@ from networks.roles import (
     Role,
 )
 from notifications.services import notification_send
+from reports.models import AdmissionImport
 from tests.factories import ActionFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +42,8 @@ REFERRERS = CASEWORK | {"partner_system"}
 MEDICINES = {"chair", "pharmacist", "pharmacy_technician"}  # who triages medicines optimisation
 SOCIAL = {"chair", "social_worker"}  # who triages social services
 CHAIR = {"chair"}  # who runs the huddle / virtual ward
+ADMIT = {"chair", "integrated_manager"}  # who records hospital admissions
+TODAY = datetime.date.today()
 SOON = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
 
 
@@ -99,6 +104,25 @@ API = [
     ("task create", "post", "/api/v1/tasks/", "task", expect(CASEWORK, 201)),
     ("task", "get", "/api/v1/tasks/{t}/", None, expect(CASEWORK, 200)),
     ("task done", "post", "/api/v1/tasks/{t}/done/", None, expect(CASEWORK, 200)),
+    # Reports: the chair, integrated manager and manager of the network.
+    (
+        "admissions avoided",
+        "get",
+        "/api/v1/reports/admissions-avoided/?network=thornton-heath",
+        None,
+        expect(OVERSIGHT, 200),
+    ),
+    (
+        "foreign admissions avoided",
+        "get",
+        "/api/v1/reports/admissions-avoided/?network=purbeck",
+        None,
+        expect(set(), 0, 404),
+    ),
+    ("report dashboard", "get", "/api/v1/reports/dashboard/", None, expect(OVERSIGHT, 200)),
+    # The task is in the gp queue: only a gp may claim it.
+    ("task claim", "post", "/api/v1/tasks/{t}/claim/", None, expect({"gp"}, 200)),
+    ("foreign task claim", "post", "/api/v1/tasks/{ft}/claim/", None, expect(set(), 0, 404)),
     ("foreign task", "get", "/api/v1/tasks/{ft}/", None, expect(set(), 0, 404)),
     ("notifications", "get", "/api/v1/notifications/", None, expect(set(ALL), 200)),
     ("red flags", "get", "/api/v1/red-flags/", None, expect(set(ALL), 200)),
@@ -155,6 +179,8 @@ PAGES = [
     ("care team add", "post", "/patients/{p}/care-team/", expect(CASEWORK, 302)),
     ("care team remove", "post", "/patients/{p}/care-team/{c}/remove/", expect(CASEWORK, 302)),
     ("access log", "get", "/patients/{p}/access-log/", expect(OVERSIGHT, 200)),
+    ("add goal", "post", "/patients/{p}/goals/", expect(CASEWORK, 302)),
+    ("goal outcome", "post", "/patients/{p}/goals/{g}/outcome/", expect(CASEWORK, 302)),
     ("network access log", "get", "/audit/", expect(OVERSIGHT, 200)),
     ("foreign person", "get", "/patients/{f}/", expect(set(), 0, 404)),
     ("foreign edit", "get", "/patients/{f}/edit/", expect(set(), 0, 404)),
@@ -212,10 +238,64 @@ PAGES = [
     ("foreign meeting mode", "get", "/meetings/{fh}/run/{fi}/", expect(set(), 0, 404)),
     ("foreign notes", "post", "/meetings/{fh}/items/{fi}/notes/", expect(set(), 0, 404)),
     ("foreign minutes", "get", "/meetings/{fh}/minutes/", expect(set(), 0, 404)),
+    # My work and cover: roles that do casework. The task {t} is in the gp queue.
+    ("my work", "get", "/my-work/", expect(CASEWORK, 200)),
+    ("my work done", "post", "/my-work/tasks/{t}/done/", expect(CASEWORK, 302)),
+    ("my work claim", "post", "/my-work/tasks/{t}/claim/", expect({"gp"}, 302)),
+    ("cover set", "post", "/my-work/away/", expect(CASEWORK, 400)),  # no dates: 400
+    # Another member's cover: only the chair and the integrated manager may end it.
+    ("cover end", "post", "/my-work/away/{cv}/end/", expect({"chair", "integrated_manager"}, 302)),
+    ("foreign my work done", "post", "/my-work/tasks/{ft}/done/", expect(set(), 0, 404)),
+    ("foreign my work claim", "post", "/my-work/tasks/{ft}/claim/", expect(set(), 0, 404)),
+    ("foreign cover end", "post", "/my-work/away/{fcv}/end/", expect(set(), 0, 404)),
+    # The dashboard: chair, integrated manager, manager; the people behind a number only for
+    # the roles that may open records.
+    ("dashboard", "get", "/reports/", expect(OVERSIGHT, 200)),
+    ("report people", "get", "/reports/people/?metric=caseload", expect(ADMIT, 200)),
+    ("report export", "get", "/reports/export/referrals.csv", expect(OVERSIGHT, 200)),
+    (
+        "report people export",
+        "get",
+        "/reports/export/people.csv?metric=caseload",
+        expect(ADMIT, 200),
+    ),
+    # Another network: 404 for those who report; the others are refused first.
+    ("foreign dashboard", "get", "/reports/?network=purbeck", expect(OVERSIGHT, 404)),
+    # Hospital admissions: the chair and integrated manager (they show people).
+    ("admissions", "get", "/reports/admissions/", expect(ADMIT, 200)),
+    ("record admission", "post", "/reports/admissions/", expect(ADMIT, 400)),  # no data
+    ("check admissions file", "post", "/reports/admissions/check/", expect(ADMIT, 400)),
+    ("admission import", "get", "/reports/admissions/imports/{ai}/", expect(ADMIT, 200)),
+    (
+        "import admissions",
+        "post",
+        "/reports/admissions/imports/{ai}/import/",
+        expect(ADMIT, 302),
+    ),
+    (
+        "discard admissions",
+        "post",
+        "/reports/admissions/imports/{ai}/discard/",
+        expect(ADMIT, 302),
+    ),
+    (
+        "foreign admission import",
+        "get",
+        "/reports/admissions/imports/{fai}/",
+        expect(set(), 0, 404),
+    ),
+    # Notifications: everyone's own (a partner system's account too: its referral outcomes).
+    ("notifications", "get", "/notifications/", expect(set(ALL), 200)),
+    ("bell", "get", "/notifications/bell/", expect(set(ALL), 200)),
+    ("notification settings", "get", "/notifications/settings/", expect(set(ALL), 200)),
+    ("notifications read all", "post", "/notifications/read-all/", expect(set(ALL), 302)),
+    ("someone else's notification", "post", "/notifications/{on}/read/", expect(set(), 0, 404)),
 ]
 
 # Form data for the page POSTs above that need it.
 PAGE_DATA = {
+    "add goal": {"description": "Walk to the shops"},
+    "goal outcome": {"outcome": "met"},
     "consent": {"consent_mdt": "given", "consent_sharing": "given"},
     "decline": {"reason": "already_known", "note": "Seen last week."},
     "refer": {"service": "gp", "reason": "Memory worse", "urgency": "routine"},
@@ -254,7 +334,7 @@ PAGE_DATA = {
 @pytest.fixture
 def world(network, other_network, patient, foreign_patient, member):
     from networks.models import Membership
-    from patients.services import care_team_add
+    from patients.services import care_team_add, goal_add
 
     nurse = member("community_nurse", username="nurse.on.team")
     team = care_team_add(patient=patient, membership=Membership.objects.get(user=nurse), by=nurse)
@@ -301,7 +381,30 @@ def world(network, other_network, patient, foreign_patient, member):
         "t": ActionFactory(patient=patient, assignee_role="gp").pk,
         "ft": ActionFactory(patient=foreign_patient).pk,
         "c": team.pk,
-        "on": notification_send(recipient=nurse, key="n-other", kind="t", title="t").pk,
+        "ai": AdmissionImport.objects.create(
+            network=network, filename="feed.csv", uploaded_by=nurse
+        ).pk,
+        "fai": AdmissionImport.objects.create(
+            network=other_network, filename="feed.csv", uploaded_by=outsider
+        ).pk,
+        "g": goal_add(patient=patient, by=nurse, description="Walk").pk,
+        "cv": Cover.objects.create(
+            network=network,
+            member=nurse,
+            deputy=member("physiotherapist", username="physio.deputy"),
+            starts_on=TODAY,
+            ends_on=TODAY + timedelta(days=3),
+            created_by=nurse,
+        ).pk,
+        "fcv": Cover.objects.create(
+            network=other_network,
+            member=foreign_gp,
+            deputy=outsider,
+            starts_on=TODAY,
+            ends_on=TODAY,
+            created_by=foreign_gp,
+        ).pk,
+        "on": notification_send(recipient=nurse, occurrence="n-other", kind="t", title="t").pk,
         "n": 0,  # the caller's own notification, made per role in the test
         "r": refer(patient, "medicines_optimisation", nurse).pk,
         "ra": accepted.pk,
@@ -317,7 +420,7 @@ def world(network, other_network, patient, foreign_patient, member):
 )
 def test_api_matrix(api, member, world, patient, role, name, method, url, body, expected):
     user = member(role)
-    world["n"] = notification_send(recipient=user, key=f"n-{role}", kind="t", title="t").pk
+    world["n"] = notification_send(recipient=user, occurrence=f"n-{role}", kind="t", title="t").pk
     payload = {
         None: None,
         "patient": _patient_body(ALL.index(role)),
@@ -397,11 +500,12 @@ def test_every_api_and_page_url_is_in_the_matrix():
     covered = {u for _, _, u, *_ in API} | {u for _, _, u, _ in PAGES}
     normalised = {
         re.sub(
-            r"\{(p|f|t|ft|n|on|r|ra|fr|v|fv|m|h|hi|fh)\}",
+            r"\{(p|f|t|ft|n|on|r|ra|fr|v|fv|m|h|hi|fh|cv|fcv|ai|fai)\}",
             "<pk>",
             c.replace("/huddles/{h}/items/", "/huddles/<meeting_pk>/items/"),
         )
         .replace("{c}", "<member_id>")
+        .replace("{g}", "<goal_id>")
         .replace("{fl}", "<flag_id>")
         .replace("{ffl}", "<flag_id>")
         .replace("{fi}", "<item_id>")
@@ -409,6 +513,8 @@ def test_every_api_and_page_url_is_in_the_matrix():
         .replace("/inbox/medicines_optimisation/", "/inbox/<service>/")
         .replace("/thornton-heath/", "/<slug>/")
         .replace("/purbeck/", "/<slug>/")
+        .replace("/export/referrals.csv", "/export/<table>.csv")
+        .replace("/export/people.csv", "/export/<table>.csv")
         .split("?")[0]
         for c in covered
     }

@@ -32,7 +32,7 @@ def grow(kind, network, chair, n):
     elif kind == "notifications":
         for i in range(n):
             notification_send(
-                recipient=chair, key=f"{kind}-{n}-{i}", kind="t", title="t", network=network
+                recipient=chair, occurrence=f"{kind}-{n}-{i}", kind="t", title="t", network=network
             )
 
 

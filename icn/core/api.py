@@ -1,8 +1,11 @@
 """Shared API machinery: authentication, pagination, errors, the scoping marker."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -36,6 +39,50 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
+def not_found(request, exception):
+    """handler404: a URL under /api/ that matches no route (e.g. a non-numeric id) gets the
+    API's JSON 404, not the HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+NUL_MESSAGE = "Null characters are not allowed."
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def reject_nul_characters(request, path_kwargs: dict) -> None:
+    """400 for a NUL (0x00) character anywhere in the query or the body, 404 in the path.
+    PostgreSQL can neither store nor compare text containing one, so any lookup with it would
+    fail as a server error; DRF's CharField rejects it, but slug lookups don't."""
+    if _has_nul(path_kwargs):
+        raise exceptions.NotFound()
+    errors: dict[str, list[str]] = {}
+    # A body is read only where the method has one (a GET's stray body stays ignored).
+    body = {} if request.method in SAFE_METHODS else request.data
+    for source in (request.query_params, body):
+        if hasattr(source, "lists"):  # QueryDict: every value of a repeated key
+            items = source.lists()
+        elif isinstance(source, dict):
+            items = source.items()
+        else:  # a JSON array or scalar body
+            items = [("non_field_errors", source)]
+        for key, value in items:
+            if _has_nul(key) or _has_nul(value):
+                errors[key.replace("\x00", "") or "non_field_errors"] = [NUL_MESSAGE]
+    if errors:
+        raise exceptions.ValidationError(errors)
+
+
 class ScopedAPIMixin:
     """Marks an API view whose reads go through a selector scoped to the caller's networks.
     The meta-test (tests/test_access_meta.py) fails for any API view without it."""
@@ -44,7 +91,85 @@ class ScopedAPIMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        reject_nul_characters(request, kwargs)
         import pghistory
 
         if request.user.is_authenticated:
             pghistory.context(user=request.user.pk, username=request.user.get_username())
+
+
+# -- OpenAPI: the error responses of API.md (Conventions), declared once for every operation ----
+
+_ERROR_SCHEMAS = {
+    "ValidationErrors": {
+        "type": "object",
+        "description": 'Invalid input: `{"field": ["message", ...]}` (`non_field_errors` for the '
+        "whole request); nested objects and lists mirror the request.",
+        "additionalProperties": {},
+    },
+    "ErrorDetail": {
+        "type": "object",
+        "properties": {"detail": {"type": "string"}},
+        "required": ["detail"],
+    },
+    "ConflictDetail": {
+        "type": "object",
+        "description": "`detail`, and the clashing field's messages when there is one.",
+        "properties": {"detail": {"type": "string"}},
+        "required": ["detail"],
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    },
+}
+_ERROR_RESPONSES = {
+    "400": ("Invalid input; nothing was saved.", "ValidationErrors"),
+    "401": ("Not authenticated.", "ErrorDetail"),
+    "403": ("Authenticated, but this role may not do this.", "ErrorDetail"),
+    "404": ("Not found, or outside the caller's networks.", "ErrorDetail"),
+    "409": (
+        "Conflicts with what is stored (duplicate, stale update, wrong state).",
+        "ConflictDetail",
+    ),
+}
+_WRITES = {"post", "put", "patch", "delete"}
+
+
+def _error_statuses(method: str, operation: dict) -> list[str]:
+    security = operation.get("security") or []
+    authenticated = bool(security) and {} not in security
+    params = operation.get("parameters", [])
+    query = {p["name"] for p in params if p.get("in") == "query"}
+    statuses = []
+    if query or "requestBody" in operation:
+        statuses.append("400")
+    if authenticated:
+        statuses += ["401", "403"]
+        # Objects outside the caller's networks, an unknown network, a page past the end.
+        if any(p.get("in") == "path" for p in params) or query & {"page", "network"}:
+            statuses.append("404")
+        if method in _WRITES:
+            statuses.append("409")
+    return statuses
+
+
+def document_error_responses(result, generator, request, public):
+    """drf-spectacular postprocessing hook: adds the error responses each operation can give
+    (400 invalid input or query, 401, 403, 404, 409) unless the view documents its own."""
+    result.setdefault("components", {}).setdefault("schemas", {}).update(_ERROR_SCHEMAS)
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            responses = operation.setdefault("responses", {})
+            for code in _error_statuses(method, operation):
+                if code in responses:
+                    continue
+                description, component = _ERROR_RESPONSES[code]
+                responses[code] = {
+                    "description": description,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": f"#/components/schemas/{component}"}
+                        }
+                    },
+                }
+    return result

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -49,13 +50,14 @@ INSTALLED_APPS = [
     "referrals",
     "huddles",
     "medicines",
+    "reports",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "icn.core.middleware.SessionMiddleware",  # Django's, with passive requests (polling)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -203,6 +205,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "icn.core.api.document_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "networks.roles.Role",
         "ConsentEnum": "patients.models.Consent",
@@ -228,16 +234,69 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A task taken by a worker that then died unannounced (SIGKILL, lost host) is handed out
+    # again after this long: 20 minutes, above the 5-minute time limit, so a morning digest
+    # is at most that late. Countdowns (e-mail back-off) stay below it.
+    "visibility_timeout": 1200,
+    # A web request must not hang on a broker that is down: fail fast, the sweeps catch up.
+    # These are redis-py's socket timeouts (CELERY_BROKER_CONNECTION_TIMEOUT does not reach
+    # them). Without them a publish to a Redis that accepts connections but never answers (hung,
+    # or a network dropping packets) waits forever. A failed publish is one command and two
+    # connection attempts (the publish retry policy), so 0.2 s keeps a request well under a
+    # second: 0.42-0.65 s measured (tests/notifications/test_faults.py). The worker reads its
+    # queue (BRPOP) only once Redis has answered, so waiting for work is unaffected.
+    "socket_connect_timeout": 0.2,
+    "socket_timeout": 0.2,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A web request must not hang on a broker that is down: fail fast, the sweeps catch up.
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# No publish retries: what a lost message would have done, the sweeps do from the database.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0, "interval_start": 0, "interval_step": 0.2}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic work is defined here and copied into django-celery-beat's tables when beat
 # starts, where it can be changed in the admin.
 CELERY_BEAT_SCHEDULE = {
     "schedule-meetings": {"task": "huddles.tasks.schedule_meetings", "schedule": 15 * 60},
+    # Overdue tasks, follow-ups, untriaged referrals, meetings, minutes; each sweep decides
+    # from the database what is due, so a missed or doubled run changes nothing.
+    "sweep-reminders": {"task": "notifications.tasks.sweep_reminders", "schedule": 5 * 60},
+    # E-mails that should have gone straight away but whose message was lost.
+    "email-pending": {"task": "notifications.tasks.email_pending", "schedule": 5 * 60},
+    # The morning digest; the task itself skips England and Wales bank holidays.
+    "morning-digest": {
+        "task": "notifications.tasks.send_digests",
+        "schedule": crontab(
+            hour=env.int("DIGEST_HOUR", default=7),
+            minute=env.int("DIGEST_MINUTE", default=30),
+            day_of_week="mon-fri",
+        ),
+    },
+}
+
+# Reminders and e-mail (notifications/sweeps.py, notifications/services.py).
+ICN_SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# How often an open page asks for the bell's unread count (a passive request: it does not
+# keep an idle session alive).
+ICN_BELL_POLL_SECONDS = env.int("BELL_POLL_SECONDS", default=30)
+ICN_NOTIFY = {
+    # E-mail for members who have not chosen: "digest" (07:30 on working days) or "immediate".
+    "EMAIL_DEFAULT": env("NOTIFY_EMAIL_DEFAULT", default="digest"),
+    # Patient names in e-mails only where mail is approved for patient data (NHSmail).
+    "EMAIL_IDENTIFIABLE": env.bool("NOTIFY_EMAIL_IDENTIFIABLE", default=False),
+    # Task and referral reminders go out on working days between these local hours.
+    "WORKING_HOURS": (
+        env.int("NOTIFY_WORKING_HOURS_START", default=7),
+        env.int("NOTIFY_WORKING_HOURS_END", default=19),
+    ),
+    "OVERDUE_REMIND_WORKING_DAYS": env.int("OVERDUE_REMIND_WORKING_DAYS", default=1),
+    "OVERDUE_ESCALATE_WORKING_DAYS": env.int("OVERDUE_ESCALATE_WORKING_DAYS", default=3),
+    "REFERRAL_REMIND_WORKING_DAYS": env.int("REFERRAL_REMIND_WORKING_DAYS", default=2),
+    "REFERRAL_ESCALATE_WORKING_DAYS": env.int("REFERRAL_ESCALATE_WORKING_DAYS", default=5),
+    "URGENT_REMIND_HOURS": env.int("URGENT_REFERRAL_REMIND_HOURS", default=4),
+    "URGENT_ESCALATE_HOURS": env.int("URGENT_REFERRAL_ESCALATE_HOURS", default=8),
+    # How far back the sweeps look for assignments and minutes whose message was lost.
+    "ASSIGNMENT_LOOKBACK_HOURS": env.int("NOTIFY_LOOKBACK_HOURS", default=72),
 }
 
 ICN_DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-password-change-me")

@@ -110,9 +110,9 @@ def test_schema_and_docs_are_published(client):
     assert client.get("/api/v1/docs/").status_code == 200
 
 
-def test_manager_lands_on_the_access_log_and_caseworkers_on_people(client, member):
+def test_manager_lands_on_the_reports_and_caseworkers_on_people(client, member):
     client.force_login(member("manager"))
-    assert client.get("/")["Location"] == "/audit/"
+    assert client.get("/")["Location"] == "/reports/"
     client.force_login(member("gp"))
     assert client.get("/")["Location"] == "/patients/"
 

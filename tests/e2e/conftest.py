@@ -21,3 +21,12 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-sync",
         ],
     }
+
+
+@pytest.fixture
+def demo(live_server):
+    """The demo data (`seed_demo`) behind a live server; returns its base URL."""
+    from django.core.management import call_command
+
+    call_command("seed_demo", verbosity=0)
+    return live_server.url

@@ -5,8 +5,6 @@ and a discharge with the admission-avoided answer (headless Debian Chromium)."""
 import re
 
 import pytest
-from django.conf import settings
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from actions.models import Action
@@ -16,21 +14,9 @@ from networks.models import Membership, Network
 from patients.models import Patient
 from referrals.models import Referral
 from referrals.services import referral_accept, referral_create
+from tests.e2e.pages import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def demo(live_server):
-    call_command("seed_demo", verbosity=0)
-    return live_server.url
-
-
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(settings.ICN_DEMO_PASSWORD)
-    page.get_by_role("button", name=re.compile("log in", re.I)).click()
 
 
 def three_people_on_the_next_huddle():

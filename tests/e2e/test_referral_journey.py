@@ -4,30 +4,16 @@ pharmacist triages the referral it raised from the inbox (headless Debian Chromi
 import re
 
 import pytest
-from django.conf import settings
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from notifications.models import Notification
 from patients.models import Patient
 from referrals.models import PatientFlag, Referral
+from tests.e2e.pages import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 MEDS = "medicines_optimisation"
-
-
-@pytest.fixture
-def demo(live_server):
-    call_command("seed_demo", verbosity=0)
-    return live_server.url
-
-
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(settings.ICN_DEMO_PASSWORD)
-    page.get_by_role("button", name=re.compile("log in", re.I)).click()
 
 
 def a_person_free_to_refer() -> Patient:

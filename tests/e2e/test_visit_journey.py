@@ -5,8 +5,6 @@ import datetime
 import re
 
 import pytest
-from django.conf import settings
-from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -14,6 +12,7 @@ from actions.models import Action
 from medicines.models import Visit
 from patients.models import Patient
 from referrals.models import PatientFlag, Referral
+from tests.e2e.pages import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -27,19 +26,6 @@ FLAGS = {
 @pytest.fixture
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 375, "height": 740}}
-
-
-@pytest.fixture
-def demo(live_server):
-    call_command("seed_demo", verbosity=0)
-    return live_server.url
-
-
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(settings.ICN_DEMO_PASSWORD)
-    page.get_by_role("button", name=re.compile("log in", re.I)).click()
 
 
 def a_person_without_these_flags() -> Patient:

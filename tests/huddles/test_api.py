@@ -110,3 +110,18 @@ def test_meeting_list_query_count_constant(api, member, item, django_assert_max_
     with django_assert_max_num_queries(8):
         client.get("/api/v1/huddles/")
     assert Meeting.objects.count() >= 8
+
+
+def test_meeting_and_stale_edit_match_the_published_schema(api, member, item):
+    """Found by the API fuzz test: a meeting without a chair gives `"chair": null`, and a stale
+    edit's 409 carries `detail` and `current`; the schema said neither."""
+    from tests.openapi import assert_matches_schema
+
+    client = api(member("chair"))
+    response = client.get(f"/api/v1/huddles/{item.meeting_id}/")
+    assert response.json()["chair"] is None
+    assert_matches_schema(response, "get", "/api/v1/huddles/{id}/")
+    client.patch(url(item), {"notes": "First", "version": 1}, format="json")
+    stale = client.patch(url(item), {"notes": "Second, stale", "version": 1}, format="json")
+    assert stale.status_code == 409
+    assert_matches_schema(stale, "patch", "/api/v1/huddles/{meeting_pk}/items/{id}/")

@@ -177,14 +177,13 @@ def test_interventions_update_the_medication_list(api, pharmacist, patient):
         },
         {"kind": "compliance_aid", "note": "Weekly blister pack from the pharmacy"},
     ]
-    response = api(pharmacist).post(
-        URL, visit_body(patient, interventions=interventions), format="json"
-    )
+    body = visit_body(patient, interventions=interventions)
+    response = api(pharmacist).post(URL, body, format="json")
     assert response.status_code == 201, response.json()
     amlodipine.refresh_from_db()
-    assert (
-        amlodipine.stopped_on == timezone.localdate() and amlodipine.stop_reason == "Ankle swelling"
-    )
+    # Stopped on the day of the visit (the day before, for a visit at 23:30 logged at 00:30).
+    visit_day = timezone.localdate(datetime.datetime.fromisoformat(body["visited_at"]))
+    assert amlodipine.stopped_on == visit_day and amlodipine.stop_reason == "Ankle swelling"
     active = {
         m.name: m for m in Medication.objects.filter(patient=patient, stopped_on__isnull=True)
     }
@@ -341,3 +340,21 @@ def test_csv_reports_future_dates_by_line_and_visits_have_sane_dates(
     )
     assert response.status_code == 400
     assert not Visit.objects.exists()
+
+
+def test_visit_with_an_intervention_off_the_list_matches_the_published_schema(
+    api, pharmacist, patient
+):
+    """Found by the API fuzz test: an intervention on no medication-list line has
+    `"medication": null`; the schema said integer."""
+    from tests.openapi import assert_matches_schema
+
+    client = api(pharmacist)
+    created = client.post(
+        URL,
+        visit_body(patient, interventions=[{"kind": "other", "note": "Dosette box"}]),
+        format="json",
+    ).json()
+    response = client.get(f"{URL}{created['id']}/")
+    assert response.json()["interventions"][0]["medication"] is None
+    assert_matches_schema(response, "get", "/api/v1/visits/{id}/")

@@ -300,3 +300,13 @@ def test_list_query_count_does_not_grow_with_rows(
     PatientFactory.create_batch(40, network=network)
     with django_assert_max_num_queries(8):
         assert len(client.get(URL).json()["results"]) == 43
+
+
+def test_record_without_consent_recorded_matches_the_published_schema(api, pharmacist, patient):
+    """Found by the API fuzz test: `"consent_recorded_by": null` before consent is recorded;
+    the schema said string."""
+    from tests.openapi import assert_matches_schema
+
+    response = api(pharmacist).get(f"{URL}{patient.pk}/")
+    assert response.json()["consent_recorded_by"] is None
+    assert_matches_schema(response, "get", "/api/v1/patients/{id}/")

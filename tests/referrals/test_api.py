@@ -280,3 +280,25 @@ def test_list_query_count_constant(api, member, network, django_assert_max_num_q
     make(25)
     with django_assert_max_num_queries(10):
         assert reader.get(URL).json()["count"] == 54
+
+
+def test_untriaged_referral_matches_the_published_schema(api, member, patient):
+    """Found by the API fuzz test: `triaged_by` is null and `decline_reason` blank until the
+    referral is triaged; the schema allowed neither."""
+    from tests.openapi import assert_matches_schema
+
+    client = api(member("pharmacist"))
+    created = client.post(URL, body(patient), format="json").json()
+    response = client.get(f"{URL}{created['id']}/")
+    assert response.json()["triaged_by"] is None and response.json()["decline_reason"] == ""
+    assert_matches_schema(response, "get", "/api/v1/referrals/{id}/")
+
+
+def test_nul_character_in_a_red_flag_code_is_400(api, member, patient):
+    """Found by the API fuzz test: the red-flag lookup sent the NUL to PostgreSQL (a 500)."""
+    response = api(member("pharmacist")).post(
+        URL, body(patient, red_flags=["fall\x00"]), format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"red_flags": ["Null characters are not allowed."]}
+    assert not Referral.objects.exists()

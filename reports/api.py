@@ -1,0 +1,168 @@
+"""Reports API: the API.md admissions-avoided endpoint, and every dashboard figure."""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from icn.core.api import ScopedAPIMixin
+from networks.roles import OVERSIGHT_ROLES, Service
+from networks.selectors import active_memberships
+
+from .figures import Scope, admissions_avoided, dashboard, parse_month
+
+MAX_MONTHS = 36  # as the dashboard page
+
+
+def default_period(today: date | None = None) -> tuple[date, date]:
+    """The last twelve months, this one included."""
+    today = today or timezone.localdate()
+    last = today.replace(day=1)
+    first = date(last.year - 1 + (last.month == 12), last.month % 12 + 1, 1)
+    return first, last
+
+
+def resolve_scope(user, slugs: list[str], start: str, end: str, service: str = "") -> Scope:
+    """The networks the user may report on (chair, integrated manager, manager there),
+    narrowed to `slugs` if given; a network outside the user's is 404, one where their role
+    does not report is 403. Bad months or service: ValidationError with field messages."""
+    memberships = {m.network.slug: m for m in active_memberships(user).values()}
+    reporting = {slug: m for slug, m in memberships.items() if m.role in OVERSIGHT_ROLES}
+    if any(slug not in memberships for slug in slugs):
+        raise Http404  # never say whether a network the caller is not in exists
+    if not reporting:
+        raise exceptions.PermissionDenied("Reports are for chairs and managers.")
+    if slugs:
+        for slug in slugs:
+            if slug not in reporting:
+                raise exceptions.PermissionDenied(
+                    "Reports are for chairs and managers of the network."
+                )
+        chosen = [reporting[s] for s in slugs]
+    else:
+        chosen = list(reporting.values())
+    errors: dict[str, list[str]] = {}
+    first, last = default_period()
+    for name, text in (("from", start), ("to", end)):
+        if not text:
+            continue
+        try:
+            month = parse_month(text)
+        except ValueError:
+            errors[name] = ["Give a month as YYYY-MM, for example 2026-04."]
+            continue
+        first, last = (month, last) if name == "from" else (first, month)
+    if not errors:
+        if first > last:
+            errors["to"] = ["The last month cannot be before the first."]
+        elif (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
+            errors["to"] = [f"Ask for at most {MAX_MONTHS} months at a time."]
+    if service and service not in Service.values:
+        errors["service"] = [f"Unknown service {service!r}."]
+    if errors:
+        raise ValidationError(errors)
+    return Scope(tuple(sorted(m.network_id for m in chosen)), first, last, service)
+
+
+class MonthSerializer(serializers.Serializer):
+    month = serializers.CharField(help_text="YYYY-MM, Europe/London")
+    yes = serializers.IntegerField()
+    no = serializers.IntegerField()
+    unsure = serializers.IntegerField()
+
+
+class AdmissionsAvoidedSerializer(serializers.Serializer):
+    network = serializers.CharField()
+    months = MonthSerializer(many=True)
+    total_yes = serializers.IntegerField()
+    basis = serializers.CharField(
+        help_text="What the figure is: the MDT's own estimate, recorded at discharge."
+    )
+
+
+PERIOD = [
+    OpenApiParameter("from", OpenApiTypes.STR, description="First month, YYYY-MM."),
+    OpenApiParameter("to", OpenApiTypes.STR, description="Last month, YYYY-MM."),
+]
+
+
+class AdmissionsAvoidedView(ScopedAPIMixin, APIView):
+    """ "Have we avoided an admission?" answered at discharge, per month (Europe/London). This
+    is the MDT's own estimate; see /api/v1/reports/dashboard/ for admissions that actually
+    followed. Chairs, integrated managers and managers of the network only."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("network", OpenApiTypes.STR, required=True, description="Slug."),
+            *PERIOD,
+        ],
+        responses=AdmissionsAvoidedSerializer,
+    )
+    def get(self, request):
+        slug = request.query_params.get("network", "")
+        if not slug:
+            raise ValidationError({"network": ["Give the network's slug."]})
+        scope = resolve_scope(
+            request.user,
+            [slug],
+            request.query_params.get("from", ""),
+            request.query_params.get("to", ""),
+        )
+        months = admissions_avoided(scope)
+        data = {
+            "network": slug,
+            "months": months,
+            "total_yes": sum(m["yes"] for m in months),
+            "basis": "The MDT's own estimate, recorded at discharge.",
+        }
+        return Response(AdmissionsAvoidedSerializer(data).data)
+
+
+class DashboardView(ScopedAPIMixin, APIView):
+    """Every dashboard figure for the networks (all the caller reports on, or those named),
+    the period and optionally one service. Chairs, integrated managers and managers only."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "network", OpenApiTypes.STR, many=True, description="Slug; repeat for several."
+            ),
+            *PERIOD,
+            OpenApiParameter("service", OpenApiTypes.STR, enum=Service.values),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request):
+        scope = resolve_scope(
+            request.user,
+            request.query_params.getlist("network"),
+            request.query_params.get("from", ""),
+            request.query_params.get("to", ""),
+            request.query_params.get("service", ""),
+        )
+        from networks.models import Network
+
+        return Response(
+            {
+                "networks": list(
+                    Network.objects.filter(pk__in=scope.network_ids)
+                    .order_by("slug")
+                    .values_list("slug", flat=True)
+                ),
+                "from": f"{scope.first:%Y-%m}",
+                "to": f"{scope.last:%Y-%m}",
+                "service": scope.service or None,
+                **dashboard(scope),
+            }
+        )

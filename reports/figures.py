@@ -1,0 +1,590 @@
+"""The dashboard's figures: aggregates in SQL (grouped in the database, never per row in
+Python), for a scope of networks, a period of whole months in Europe/London, and optionally
+one service. Each figure can also name the people behind any of its numbers (`people`).
+
+Months are calendar months in Europe/London: an episode closed at 00:30 BST on 1 April is
+April's. Working days are England and Wales' (weekends and bank holidays excluded), counted
+through the calendar table `reports.CalendarDay`."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import (
+    Avg,
+    Count,
+    DateField,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.aggregates import Aggregate
+from django.db.models.functions import TruncDate, TruncMonth
+from django.utils import timezone
+
+LONDON = ZoneInfo("Europe/London")
+ANSWERS = ("yes", "no", "unsure")
+
+
+class Percentile(Aggregate):
+    """PostgreSQL's percentile_cont: the continuous percentile of an expression."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a report covers: networks (ids), whole months `first`..`last` (first days of
+    months, inclusive), and optionally one service (for the referral figures)."""
+
+    network_ids: tuple[int, ...]
+    first: date
+    last: date
+    service: str = ""
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, time(), tzinfo=LONDON)
+
+    @property
+    def end_day(self) -> date:
+        """The first day after the period."""
+        return _next_month(self.last)
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.end_day, time(), tzinfo=LONDON)
+
+    def months(self) -> list[str]:
+        months, month = [], self.first
+        while month <= self.last:
+            months.append(f"{month:%Y-%m}")
+            month = _next_month(month)
+        return months
+
+    def in_period(self, field: str) -> Q:
+        return Q(**{f"{field}__gte": self.start, f"{field}__lt": self.end})
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def parse_month(text: str) -> date:
+    """ "YYYY-MM" -> the first day of that month (ValueError otherwise)."""
+    year, month = text.split("-")
+    if len(year) != 4 or len(month) != 2:
+        raise ValueError(text)
+    return date(int(year), int(month), 1)
+
+
+def _month(field: str):
+    return TruncMonth(field, tzinfo=LONDON)
+
+
+def _key(month) -> str:
+    return f"{timezone.localtime(month, LONDON) if isinstance(month, datetime) else month:%Y-%m}"
+
+
+def _local_day(field: str):
+    return TruncDate(field, tzinfo=LONDON)
+
+
+# --- admissions avoided: the MDT's own estimate ------------------------------------------------
+
+
+def _episodes(scope: Scope):
+    from huddles.models import Episode
+
+    return Episode.objects.filter(network_id__in=scope.network_ids).filter(
+        scope.in_period("closed_at")
+    )
+
+
+def admissions_avoided(scope: Scope) -> list[dict]:
+    """Per month, the answers to "have we avoided an admission?" at discharge."""
+    rows = {m: {"month": m, "yes": 0, "no": 0, "unsure": 0} for m in scope.months()}
+    for row in (
+        _episodes(scope)
+        .exclude(admission_avoided="")
+        .annotate(month=_month("closed_at"))
+        .values("month", "admission_avoided")
+        .annotate(n=Count("id"))
+    ):
+        rows[_key(row["month"])][row["admission_avoided"]] = row["n"]
+    return list(rows.values())
+
+
+# --- what actually happened after discharge ------------------------------------------------------
+
+
+def _admitted_within(days: int):
+    from .models import AdmissionEvent
+
+    return Exists(
+        AdmissionEvent.objects.filter(
+            patient_id=OuterRef("patient_id"),
+            kind=AdmissionEvent.Kind.EMERGENCY,
+            admitted_on__gt=OuterRef("closed_on"),
+            admitted_on__lte=OuterRef(f"closed_plus_{days}"),
+        )
+    )
+
+
+def _discharges(scope: Scope):
+    return _episodes(scope).annotate(
+        closed_on=_local_day("closed_at"),
+        closed_plus_30=ExpressionWrapper(
+            _local_day("closed_at") + timedelta(days=30), output_field=DateField()
+        ),
+        closed_plus_90=ExpressionWrapper(
+            _local_day("closed_at") + timedelta(days=90), output_field=DateField()
+        ),
+    )
+
+
+def admissions_after_discharge(scope: Scope, today: date | None = None) -> list[dict]:
+    """For each answer (and all): people discharged in the period, and how many had an
+    emergency admission within 30 and 90 days. Only discharges whose 30 (90) days have
+    passed count towards that column, so a recent discharge never looks like a success."""
+    today = today or timezone.localdate()
+    rows = {a: _after_row(a) for a in (*ANSWERS, "all")}
+    for row in (
+        _discharges(scope)
+        .values("admission_avoided")
+        .annotate(
+            discharged=Count("id"),
+            followed_30=Count("id", filter=Q(closed_plus_30__lte=today)),
+            admitted_30=Count("id", filter=Q(closed_plus_30__lte=today) & _admitted_within(30)),
+            followed_90=Count("id", filter=Q(closed_plus_90__lte=today)),
+            admitted_90=Count("id", filter=Q(closed_plus_90__lte=today) & _admitted_within(90)),
+        )
+    ):
+        for answer in (row["admission_avoided"] or "unsure", "all"):
+            if answer not in rows:
+                continue
+            for name in ("discharged", "followed_30", "admitted_30", "followed_90", "admitted_90"):
+                rows[answer][name] += row[name]
+    return list(rows.values())
+
+
+def _after_row(answer: str) -> dict:
+    return {
+        "answer": answer,
+        "discharged": 0,
+        "followed_30": 0,
+        "admitted_30": 0,
+        "followed_90": 0,
+        "admitted_90": 0,
+    }
+
+
+# --- referrals ----------------------------------------------------------------------------------
+
+
+def _referrals(scope: Scope):
+    from referrals.models import Referral
+
+    referrals = Referral.objects.filter(network_id__in=scope.network_ids).filter(
+        scope.in_period("created_at")
+    )
+    if scope.service:
+        referrals = referrals.filter(service=scope.service)
+    return referrals
+
+
+def referral_source(origin: str, organisation_kind: str | None) -> str:
+    if origin == "red_flag":
+        return "red_flag"
+    return organisation_kind or "member"
+
+
+SOURCE_LABELS = {
+    "member": "A member of the network",
+    "red_flag": "A red flag",
+    "nhs_trust": "NHS trust (outside the network)",
+    "gp_practice": "GP practice (outside the network)",
+    "council": "Council (outside the network)",
+    "voluntary_sector": "Voluntary sector (outside the network)",
+    "care_home": "Care home (outside the network)",
+}
+
+
+def referrals_in(scope: Scope) -> list[dict]:
+    """Referrals made in the period per service and source: how many, accepted, declined
+    (by reason), completed, withdrawn, waiting, and the inappropriate-referral rate
+    (declined as inappropriate / triaged)."""
+    from referrals.models import Referral
+
+    Status, Reason = Referral.Status, Referral.DeclineReason
+    counts = {
+        "total": Count("id"),
+        "waiting": Count("id", filter=Q(status=Status.NEW)),
+        "accepted": Count("id", filter=Q(status__in=[Status.ACCEPTED, Status.COMPLETED])),
+        "declined": Count("id", filter=Q(status=Status.DECLINED)),
+        "withdrawn": Count("id", filter=Q(status=Status.WITHDRAWN)),
+        **{
+            f"declined_{reason}": Count("id", filter=Q(decline_reason=reason))
+            for reason in Reason.values
+        },
+    }
+    rows = []
+    for row in (
+        _referrals(scope)
+        .values("service", "origin", "source_organisation__kind")
+        .annotate(**counts)
+        .order_by("service")
+    ):
+        source = referral_source(row.pop("origin"), row.pop("source_organisation__kind"))
+        merged = next(
+            (r for r in rows if r["service"] == row["service"] and r["source"] == source), None
+        )
+        if merged is None:
+            rows.append({"source": source, **row})
+        else:
+            for name in counts:
+                merged[name] += row[name]
+    for row in rows:
+        triaged = row["accepted"] + row["declined"]
+        row["inappropriate_rate"] = (
+            round(row["declined_inappropriate"] / triaged, 3) if triaged else None
+        )
+    return sorted(rows, key=lambda r: (r["service"], r["source"]))
+
+
+def _working_index(day_expr):
+    from .models import CalendarDay
+
+    return Subquery(
+        CalendarDay.objects.filter(day=day_expr).values("working_index")[:1],
+        output_field=IntegerField(),
+    )
+
+
+def triage_times(scope: Scope) -> list[dict]:
+    """Working days from referral to triage (accepted or declined), per service and over
+    all: median and 90th percentile, for referrals made in the period and triaged."""
+    triaged = (
+        _referrals(scope)
+        .filter(triaged_at__isnull=False)
+        .annotate(
+            made_on=_local_day("created_at"),
+            triaged_on=_local_day("triaged_at"),
+        )
+        .annotate(
+            waited=_working_index(OuterRef("triaged_on")) - _working_index(OuterRef("made_on"))
+        )
+    )
+    stats = {
+        "triaged": Count("id"),
+        "median": Percentile("waited", 0.5),
+        "p90": Percentile("waited", 0.9),
+    }
+    rows = [
+        {"service": row["service"], **{k: row[k] for k in stats}}
+        for row in triaged.values("service").annotate(**stats).order_by("service")
+    ]
+    overall = triaged.aggregate(**stats)
+    rows.append({"service": "all", **overall})
+    return rows
+
+
+# --- the caseload -------------------------------------------------------------------------------
+
+
+def caseload(scope: Scope, now: datetime | None = None) -> dict:
+    """People on the MDT caseload now, and the median days on it of those discharged in the
+    period (and of those still on it, so far)."""
+    from huddles.models import Episode
+
+    now = now or timezone.now()
+    days = _days(F("closed_at") - F("opened_at"))
+    open_days = _days(Value(now, output_field=DateTimeField()) - F("opened_at"))
+    active = Episode.objects.filter(
+        network_id__in=scope.network_ids, closed_at__isnull=True, opened_at__lte=now
+    ).aggregate(n=Count("id"), median=Percentile(open_days, 0.5))
+    closed = _episodes(scope).aggregate(n=Count("id"), median=Percentile(days, 0.5))
+    return {
+        "active": active["n"],
+        "active_median_days": _round(active["median"]),
+        "discharged": closed["n"],
+        "discharged_median_days": _round(closed["median"]),
+    }
+
+
+def _days(interval) -> Func:
+    """An interval in days (fractional)."""
+    return Func(
+        interval,
+        template="EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0",
+        output_field=FloatField(),
+    )
+
+
+def _round(value):
+    return None if value is None else round(value, 1)
+
+
+# --- visits ------------------------------------------------------------------------------------
+
+
+def working_days_in(scope: Scope, today: date | None = None) -> int:
+    """Working days in the period, up to and including today."""
+    from .models import CalendarDay
+
+    today = today or timezone.localdate()
+    last = min(scope.end_day - timedelta(days=1), today)
+    return CalendarDay.objects.filter(day__gte=scope.first, day__lte=last, working=True).count()
+
+
+def visits_per_pharmacist(scope: Scope, today: date | None = None) -> dict:
+    """Visits made by each pharmacist (and pharmacy technician) in the period, per working
+    day of the period so far."""
+    from medicines.models import Visit
+    from networks.models import Membership
+    from networks.roles import Role
+
+    working_days = working_days_in(scope, today)
+    role = Subquery(
+        Membership.objects.filter(
+            user_id=OuterRef("visitor_id"), network_id=OuterRef("network_id")
+        ).values("role")[:1]
+    )
+    rows = list(
+        Visit.objects.filter(network_id__in=scope.network_ids)
+        .filter(scope.in_period("visited_at"))
+        .annotate(role=role)
+        .filter(role__in=[Role.PHARMACIST, Role.PHARMACY_TECHNICIAN])
+        .values(
+            "visitor_id", "visitor__first_name", "visitor__last_name", "visitor__username", "role"
+        )
+        .annotate(visits=Count("id"))
+        .order_by("-visits", "visitor__last_name")
+    )
+    people = [
+        {
+            "user_id": row["visitor_id"],
+            "name": f"{row['visitor__first_name']} {row['visitor__last_name']}".strip()
+            or row["visitor__username"],
+            "role": row["role"],
+            "visits": row["visits"],
+            "per_working_day": round(row["visits"] / working_days, 2) if working_days else None,
+        }
+        for row in rows
+    ]
+    total = sum(p["visits"] for p in people)
+    return {
+        "working_days": working_days,
+        "pharmacists": people,
+        "visits": total,
+        "per_pharmacist_per_working_day": (
+            round(total / (len(people) * working_days), 2) if people and working_days else None
+        ),
+    }
+
+
+# --- red flags ----------------------------------------------------------------------------------
+
+
+def red_flags_by_month(scope: Scope) -> list[dict]:
+    """Red flags raised per code per month."""
+    from referrals.models import PatientFlag
+
+    rows = (
+        PatientFlag.objects.filter(patient__network_id__in=scope.network_ids)
+        .filter(scope.in_period("raised_at"))
+        .annotate(month=_month("raised_at"))
+        .values("flag__code", "flag__label", "month")
+        .annotate(n=Count("id"))
+        .order_by("flag__code", "month")
+    )
+    codes: dict[str, dict] = {}
+    for row in rows:
+        entry = codes.setdefault(
+            row["flag__code"],
+            {"code": row["flag__code"], "label": row["flag__label"], "months": {}, "total": 0},
+        )
+        entry["months"][_key(row["month"])] = row["n"]
+        entry["total"] += row["n"]
+    months = scope.months()
+    for entry in codes.values():
+        entry["months"] = [{"month": m, "n": entry["months"].get(m, 0)} for m in months]
+    return sorted(codes.values(), key=lambda e: (-e["total"], e["code"]))
+
+
+# --- meetings and actions -----------------------------------------------------------------------
+
+
+def meetings(scope: Scope, today: date | None = None) -> dict:
+    """Meetings held (closed) per month, people discussed per meeting, and actions agreed
+    at meetings and due in the period: done on time, done late, still open and overdue."""
+    from actions.models import Action
+    from huddles.models import AgendaItem, Meeting
+
+    today = today or timezone.localdate()
+    held = (
+        Meeting.objects.filter(network_id__in=scope.network_ids, status=Meeting.Status.CLOSED)
+        .filter(scope.in_period("starts_at"))
+        .annotate(discussed=Count("items", filter=Q(items__status=AgendaItem.Status.DISCUSSED)))
+    )
+    by_month = {m: {"month": m, "held": 0, "discussed": 0} for m in scope.months()}
+    for row in (
+        held.annotate(month=_month("starts_at"))
+        .values("month")
+        .annotate(held=Count("id", distinct=True))
+    ):
+        by_month[_key(row["month"])]["held"] = row["held"]
+    discussed = AgendaItem.objects.filter(
+        meeting__in=held.values("pk"), status=AgendaItem.Status.DISCUSSED
+    )
+    for row in (
+        discussed.annotate(month=_month("meeting__starts_at"))
+        .values("month")
+        .annotate(n=Count("id"))
+    ):
+        by_month[_key(row["month"])]["discussed"] = row["n"]
+    per_meeting = (
+        Meeting.objects.filter(pk__in=held.values("pk"))
+        .annotate(discussed=Count("items", filter=Q(items__status=AgendaItem.Status.DISCUSSED)))
+        .aggregate(
+            meetings=Count("id"),
+            mean=Avg("discussed"),
+            median=Percentile("discussed", 0.5),
+        )
+    )
+    actions = Action.objects.filter(
+        network_id__in=scope.network_ids,
+        agenda_item__isnull=False,
+        due_on__gte=scope.first,
+        due_on__lt=scope.end_day,
+    ).annotate(done_on=_local_day("done_at"))
+    on_time = actions.aggregate(
+        due=Count("id"),
+        on_time=Count("id", filter=Q(status="done", done_on__lte=F("due_on"))),
+        late=Count("id", filter=Q(status="done", done_on__gt=F("due_on"))),
+        overdue=Count("id", filter=Q(status="open", due_on__lt=today)),
+        open=Count("id", filter=Q(status="open", due_on__gte=today)),
+    )
+    return {
+        "by_month": list(by_month.values()),
+        "held": per_meeting["meetings"],
+        "discussed_per_meeting_mean": _round(per_meeting["mean"]),
+        "discussed_per_meeting_median": _round(per_meeting["median"]),
+        "actions": on_time,
+    }
+
+
+# --- personal outcomes --------------------------------------------------------------------------
+
+
+def goals(scope: Scope) -> dict:
+    """Goals agreed with people ("what matters to me") in the period, and their outcomes."""
+    from patients.models import Goal
+
+    agreed = Goal.objects.filter(
+        patient__network_id__in=scope.network_ids,
+        agreed_on__gte=scope.first,
+        agreed_on__lt=scope.end_day,
+    )
+    counts = agreed.aggregate(
+        agreed=Count("id"),
+        **{o: Count("id", filter=Q(outcome=o)) for o in Goal.Outcome.values},
+    )
+    decided = counts["met"] + counts["partly_met"] + counts["not_met"]
+    counts["met_rate"] = round(counts["met"] / decided, 3) if decided else None
+    return counts
+
+
+def dashboard(scope: Scope) -> dict:
+    """Every figure, for the API and the page."""
+    return {
+        "admissions_avoided": admissions_avoided(scope),
+        "admissions_after_discharge": admissions_after_discharge(scope),
+        "referrals": referrals_in(scope),
+        "triage_working_days": triage_times(scope),
+        "caseload": caseload(scope),
+        "visits": visits_per_pharmacist(scope),
+        "red_flags": red_flags_by_month(scope),
+        "meetings": meetings(scope),
+        "goals": goals(scope),
+    }
+
+
+# --- the people behind a number -----------------------------------------------------------------
+
+
+def people(scope: Scope, metric: str, **params):
+    """The people behind one number on the dashboard, as a Patient queryset. `metric` and
+    `params` name the number (e.g. metric="avoided", answer="yes", month="2026-11")."""
+    from patients.models import Patient
+
+    def months_q(field: str) -> Q:
+        if params.get("month"):
+            first = parse_month(params["month"])
+            sub = Scope(scope.network_ids, first, first, scope.service)
+            return sub.in_period(field)
+        return scope.in_period(field)
+
+    patients = Patient.objects.filter(network_id__in=scope.network_ids)
+    if metric == "avoided":
+        episodes = _episodes(scope).filter(months_q("closed_at"))
+        if params.get("answer"):
+            episodes = episodes.filter(admission_avoided=params["answer"])
+        return patients.filter(pk__in=episodes.values("patient_id"))
+    if metric == "admitted":
+        days = int(params.get("days", 30))
+        if days not in (30, 90):
+            raise ValueError("days must be 30 or 90")
+        episodes = (
+            _discharges(scope)
+            .filter(**{f"closed_plus_{days}__lte": timezone.localdate()})
+            .filter(_admitted_within(days))
+        )
+        if params.get("answer") in ANSWERS:
+            episodes = episodes.filter(admission_avoided=params["answer"])
+        return patients.filter(pk__in=episodes.values("patient_id"))
+    if metric == "referrals":
+        referrals = _referrals(scope)
+        if params.get("service"):
+            referrals = referrals.filter(service=params["service"])
+        if params.get("status"):
+            referrals = referrals.filter(status=params["status"])
+        if params.get("reason"):
+            referrals = referrals.filter(decline_reason=params["reason"])
+        return patients.filter(pk__in=referrals.values("patient_id"))
+    if metric == "caseload":
+        from huddles.models import Episode
+
+        return patients.filter(
+            pk__in=Episode.objects.filter(
+                network_id__in=scope.network_ids, closed_at__isnull=True
+            ).values("patient_id")
+        )
+    if metric == "flags":
+        from referrals.models import PatientFlag
+
+        flags = PatientFlag.objects.filter(months_q("raised_at"))
+        if params.get("code"):
+            flags = flags.filter(flag__code=params["code"])
+        return patients.filter(pk__in=flags.values("patient_id"))
+    if metric == "goals":
+        from patients.models import Goal
+
+        goals_q = Goal.objects.filter(agreed_on__gte=scope.first, agreed_on__lt=scope.end_day)
+        if params.get("outcome"):
+            goals_q = goals_q.filter(outcome=params["outcome"])
+        return patients.filter(pk__in=goals_q.values("patient_id"))
+    raise ValueError(f"Unknown metric {metric!r}")

@@ -1,0 +1,102 @@
+"""What reporting needs beyond the operational records: hospital admissions (the harder fact
+beside the MDT's own estimate of admissions avoided), their CSV imports, and a working-day
+calendar so that "working days to triage" is computed in SQL over any number of referrals."""
+
+import pghistory
+from django.conf import settings
+from django.db import models
+
+
+class CalendarDay(models.Model):
+    """One row per day. `working_index` counts England and Wales working days up to and
+    including the day, so working days after `a` up to and including `b` are
+    `index(b) - index(a)` (icn.core.workdays.working_days_between, as a join)."""
+
+    day = models.DateField(primary_key=True)
+    working = models.BooleanField()
+    working_index = models.IntegerField()
+
+    class Meta:
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day} ({'working' if self.working else 'not working'})"
+
+
+@pghistory.track()
+class AdmissionEvent(models.Model):
+    """A person's hospital admission, entered by hand or imported from a hospital feed."""
+
+    class Kind(models.TextChoices):
+        EMERGENCY = "emergency", "Emergency"
+        ELECTIVE = "elective", "Elective"
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Entered by hand"
+        IMPORT = "import", "Hospital feed (CSV)"
+
+    network = models.ForeignKey("networks.Network", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="admissions"
+    )
+    admitted_on = models.DateField()
+    kind = models.CharField(max_length=9, choices=Kind.choices)
+    source = models.CharField(max_length=6, choices=Source.choices, default=Source.MANUAL)
+    admission_import = models.ForeignKey(
+        "AdmissionImport",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-admitted_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "admitted_on", "kind"], name="admission_once_per_day_and_kind"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["patient", "kind", "admitted_on"]),
+            models.Index(fields=["network", "admitted_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} {self.kind} {self.admitted_on}"
+
+
+class AdmissionImport(models.Model):
+    """One hospital CSV file: checked first (every row, each bad one by line), then either
+    imported whole, imported without its bad rows (the user's choice), or discarded."""
+
+    class Status(models.TextChoices):
+        CHECKED = "checked", "Checked, waiting for a decision"
+        IMPORTED = "imported", "Imported"
+        DISCARDED = "discarded", "Discarded"
+
+    network = models.ForeignKey("networks.Network", on_delete=models.PROTECT, related_name="+")
+    filename = models.CharField(max_length=200)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=9, choices=Status.choices, default=Status.CHECKED)
+    rows_total = models.PositiveIntegerField(default=0)
+    # [{"line": 3, "nhs_number": "...", "admitted_on": "YYYY-MM-DD", "kind": "emergency",
+    #   "patient_id": 12}] and [{"line": 4, "errors": ["..."]}]
+    good_rows = models.JSONField(default=list, blank=True)
+    bad_rows = models.JSONField(default=list, blank=True)
+    duplicates = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"

@@ -1,0 +1,30 @@
+"""Reports pages: the dashboard (reports/views.py) and hospital admissions
+(reports/admission_views.py), under /reports/."""
+
+from django.urls import path
+
+from . import admission_views, views
+
+app_name = "reports"
+urlpatterns = [
+    path("", views.dashboard_view, name="dashboard"),
+    path("people/", views.people_view, name="people"),
+    path("export/<slug:table>.csv", views.export_view, name="export"),
+    path("admissions/", admission_views.admissions_view, name="admissions"),
+    path("admissions/check/", admission_views.admissions_check_view, name="admissions_check"),
+    path(
+        "admissions/imports/<int:pk>/",
+        admission_views.admission_import_view,
+        name="admission_import",
+    ),
+    path(
+        "admissions/imports/<int:pk>/import/",
+        admission_views.admission_import_do_view,
+        name="admission_import_do",
+    ),
+    path(
+        "admissions/imports/<int:pk>/discard/",
+        admission_views.admission_import_discard_view,
+        name="admission_import_discard",
+    ),
+]

@@ -1,0 +1,13 @@
+"""What every browser journey does: log in through the login page."""
+
+import re
+
+from django.conf import settings
+from playwright.sync_api import Page
+
+
+def log_in(page: Page, base: str, username: str, password: str | None = None) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password or settings.ICN_DEMO_PASSWORD)
+    page.get_by_role("button", name=re.compile("log in", re.I)).click()
