@@ -15,29 +15,33 @@ ROLES = [r.value for r in Role]
 
 
 @pytest.fixture(autouse=True)
-def migration_data(request):
+def migration_data(request, django_db_blocker):
     """The red-flag catalogue and the working-day calendar are data from migrations; a
-    transactional test's flush removes them for the tests after it, so make sure they are
-    there for every database test."""
+    transactional test's flush removes them. They are written back, committed, straight after
+    that flush, so every later test finds them as the migrations left them (refilling the
+    22,000-day calendar inside each later test's rolled-back transaction cost 0.8 s a test)."""
     marker = request.node.get_closest_marker("django_db")
     uses_db = marker is not None or any(
         name in request.fixturenames for name in ("db", "transactional_db", "live_server")
     )
     if not uses_db:
+        yield
         return
     transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
         name in request.fixturenames for name in ("transactional_db", "live_server")
     )
+    # Requested here, so torn down (flushed) before this fixture's teardown below.
     request.getfixturevalue("transactional_db" if transactional else "db")
     from referrals.catalogue import ensure_red_flags
     from reports.calendar import ensure_calendar
 
     ensure_red_flags()
-    # 22,000 rows: after a transactional test has flushed them, refilling them inside every
-    # later test's rolled-back transaction made the suite minutes slower; only the tests
-    # of working-day figures need the calendar.
-    if "reports" in str(request.node.path) or "e2e" in str(request.node.path):
-        ensure_calendar()
+    ensure_calendar()  # a no-op unless something removed it
+    yield
+    if transactional:
+        with django_db_blocker.unblock():
+            ensure_red_flags()
+            ensure_calendar()
 
 
 @pytest.fixture
