@@ -165,6 +165,21 @@ class Referral(models.Model):
             ),
             models.Index(fields=["patient", "-created_at"]),
             models.Index(fields=["referred_by", "-created_at"]),
+            # The dashboard's referral figures (reports/figures.py) for some networks and
+            # months, read from the index alone (an index-only scan).
+            models.Index(
+                fields=["network", "created_at"],
+                include=[
+                    "service",
+                    "status",
+                    "origin",
+                    "decline_reason",
+                    "source_organisation",
+                    "triaged_at",
+                    "id",
+                ],
+                name="referral_dashboard",
+            ),
         ]
 
     def __str__(self) -> str:
