@@ -152,13 +152,28 @@ def my_work(user, network, today: date) -> MyWork:
 def my_work_count(user, network, today: date) -> int:
     """The navigation's count, as `MyWork.count` (overdue, due today, and the role queue at
     any date), in one query: the colleagues covered today are a subquery."""
-    covered = _covers_today(user, network, today).values("member_id")
-    return Action.objects.filter(
-        _mine_in(user, network, covered),
-        Q(due_on__lte=today) | ~Q(assignee_role=""),
-        network_id=network.pk,
-        status=Action.Status.OPEN,
-    ).count()
+    from django.contrib.postgres.expressions import ArraySubquery
+    from django.db.models import BooleanField, F, Func
+
+    # Named tasks (mine or a covered colleague's) due by today, or my role's queue at any date
+    # (a task is named or queued, never both). The colleagues covered are an ARRAY(...) init
+    # plan, not an IN (...) subplan, so that PostgreSQL can OR the two indexes (assignee,
+    # status, due_on) and (network, assignee_role, status, due_on) rather than filter every
+    # open task of the network.
+    covered = ArraySubquery(_covers_today(user, network, today).values("member_id"))
+    any_covered = Func(
+        F("assignee_id"),
+        covered,
+        arg_joiner=" = ANY(",
+        template="(%(expressions)s))",
+        output_field=BooleanField(),
+    )
+    named = Q(assignee_id=user.pk) | Q(any_covered)
+    mine = Q(due_on__lte=today) & named
+    membership = active_memberships(user).get(network.pk)
+    if membership is not None:
+        mine |= Q(assignee_role=membership.role)
+    return Action.objects.filter(mine, network_id=network.pk, status=Action.Status.OPEN).count()
 
 
 def covers_in_network(network, today: date):
