@@ -4,7 +4,10 @@
 import datetime
 
 from django import forms
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 
 from icn.core.forms import DateInput
@@ -36,12 +39,44 @@ class CancelForm(forms.Form):
     reason = forms.CharField(label="Reason", max_length=300, required=False)
 
 
+class PersonSelect(forms.Select):
+    """The add form's <select> of everyone in the network not yet on the agenda: thousands of
+    people at scale. Its options are written in one pass over (id, name, NHS number) rows, not
+    through a model instance and a template per option (16,000 of them took 6 s); the HTML is
+    what forms.Select writes."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        from patients.nhs_number import display
+
+        field = self.choices.field
+        final = self.build_attrs(self.attrs, attrs)
+        final["name"] = name
+        chosen = "" if value in (None, "") else str(value)
+        rows = field.queryset.values_list("pk", "given_name", "family_name", "nhs_number")
+        parts = [format_html("<select{}>", flatatt(final))]
+        if field.empty_label is not None:
+            parts.append(
+                format_html(
+                    '<option value=""{}>{}</option>', " selected" if not chosen else "",
+                    field.empty_label,
+                )
+            )  # fmt: skip
+        parts.extend(
+            f'<option value="{pk}"{" selected" if str(pk) == chosen else ""}>'
+            f"{escape(given)} {escape(family)} ({escape(display(nhs))})</option>"
+            for pk, given, family, nhs in rows  # pk: an integer
+        )
+        parts.append("</select>")
+        return mark_safe("".join(parts))  # noqa: S308 (every value escaped)
+
+
 class AgendaAddForm(forms.Form):
     patient = forms.ModelChoiceField(
         label="Person",
         queryset=None,
         empty_label="Choose a person",
         error_messages={"required": "Choose the person to add."},
+        widget=PersonSelect,
     )
     reason = forms.CharField(label="Why", max_length=300, required=False)
 

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from actions.models import Action
@@ -196,53 +196,64 @@ def agenda_build(*, meeting: Meeting) -> list[AgendaItem]:
                 item.referral,
             )
 
-    discussed_referrals = set(
-        AgendaItem.objects.filter(
-            meeting__network=meeting.network, referral__isnull=False, status=Item.Status.DISCUSSED
-        ).values_list("referral_id", flat=True)
-    )
-    for referral in Referral.objects.filter(
-        network=meeting.network, service="mdt", status=Referral.Status.ACCEPTED
-    ).select_related("patient"):
-        if referral.pk not in discussed_referrals:
-            add(
-                referral.patient,
-                Item.Source.REFERRAL,
-                f"New MDT referral: {referral.reason}",
-                referral,
-            )
-
-    latest = {}
-    for item in (
-        AgendaItem.objects.filter(meeting__network=meeting.network, status=Item.Status.DISCUSSED)
-        .exclude(meeting=meeting)
-        .select_related("patient")
-        .order_by("patient_id", "-decided_at")
-    ):
-        latest.setdefault(item.patient_id, item)
-    open_episodes = set(
-        Episode.objects.filter(network=meeting.network, closed_at__isnull=True).values_list(
-            "patient_id", flat=True
+    # Each source is narrowed in SQL to people not yet on the agenda, so that a build with
+    # nothing to add (every view of the agenda after the first) reads no rows.
+    discussed_referrals = AgendaItem.objects.filter(
+        meeting__network=meeting.network, referral__isnull=False, status=Item.Status.DISCUSSED
+    ).values("referral_id")
+    for referral in (
+        Referral.objects.filter(
+            network=meeting.network, service="mdt", status=Referral.Status.ACCEPTED
         )
-    )
-    for patient_id, item in latest.items():
-        if (
-            patient_id in open_episodes
-            and item.decision == Item.Decision.CONTINUE
-            and item.next_review_on
-            and item.next_review_on <= day
-        ):
-            add(item.patient, Item.Source.REVIEW, f"Review due {item.next_review_on:%d %b}")
+        .exclude(pk__in=discussed_referrals)
+        .exclude(patient_id__in=on_agenda)
+        .select_related("patient")
+    ):
+        add(
+            referral.patient,
+            Item.Source.REFERRAL,
+            f"New MDT referral: {referral.reason}",
+            referral,
+        )
 
-    for flag in PatientFlag.objects.filter(
-        patient__network=meeting.network,
-        patient_id__in=open_episodes,
-        resolved_at__isnull=True,
-        flag__default_urgency="urgent",
-    ).select_related("patient", "flag"):
-        last = latest.get(flag.patient_id)
-        if last is None or (last.decided_at and flag.raised_at > last.decided_at):
-            add(flag.patient, Item.Source.RED_FLAG, f"Urgent red flag: {flag.flag.label}")
+    # The latest discussion of each person (at another meeting of the network).
+    discussed = AgendaItem.objects.filter(
+        meeting__network=meeting.network, status=Item.Status.DISCUSSED
+    ).exclude(meeting=meeting)
+    latest = discussed.order_by("patient_id", "-decided_at").distinct("patient_id")
+    open_episodes = Episode.objects.filter(network=meeting.network, closed_at__isnull=True).values(
+        "patient_id"
+    )
+    for item in (
+        AgendaItem.objects.filter(
+            pk__in=latest.values("pk"),
+            patient_id__in=open_episodes,
+            decision=Item.Decision.CONTINUE,
+            next_review_on__lte=day,
+        )
+        .exclude(patient_id__in=on_agenda)
+        .select_related("patient")
+        .order_by("patient_id")
+    ):
+        add(item.patient, Item.Source.REVIEW, f"Review due {item.next_review_on:%d %b}")
+
+    last = discussed.filter(patient_id=OuterRef("patient_id")).order_by("-decided_at")
+    for flag in (
+        PatientFlag.objects.filter(
+            patient__network=meeting.network,
+            patient_id__in=open_episodes,
+            resolved_at__isnull=True,
+            flag__default_urgency="urgent",
+        )
+        .exclude(patient_id__in=on_agenda)
+        .alias(
+            discussed_before=Exists(last),
+            last_decided=Subquery(last.values("decided_at")[:1]),
+        )
+        .filter(Q(discussed_before=False) | Q(raised_at__gt=F("last_decided")))
+        .select_related("patient", "flag")
+    ):
+        add(flag.patient, Item.Source.RED_FLAG, f"Urgent red flag: {flag.flag.label}")
     return added
 
 

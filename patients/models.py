@@ -128,6 +128,11 @@ class Patient(models.Model):
                 name="patient_given_prefix",
             ),
             models.Index(fields=["network", "family_name", "given_name"]),
+            # Search by NHS number is a prefix match (LIKE '999123%'): the plain index above
+            # serves it only under the C collation, this one under any.
+            models.Index(
+                OpClass("nhs_number", name="varchar_pattern_ops"), name="patient_nhs_prefix"
+            ),
         ]
 
     def __str__(self) -> str:
