@@ -2,6 +2,9 @@
 
 from collections.abc import Iterable
 
+from django.db import connections, router
+from django.utils import timezone
+
 from networks.selectors import role_in
 
 from .models import AccessEvent
@@ -16,23 +19,42 @@ def access_record(
     outcome: str = AccessEvent.Outcome.ALLOWED,
     path: str = "",
 ) -> None:
-    """One event per person read (a list writes one row per person shown, in one INSERT)."""
-    events = [
-        AccessEvent(
-            user_id=user.pk,
-            username=user.get_username(),
-            role=role_in(user, patient.network_id) or "",
-            network_id=patient.network_id,
-            patient_id=patient.pk,
-            what=what,
-            channel=channel,
-            outcome=outcome,
-            path=path[:300],
+    """One event per person read (a list writes one row per person shown, in one INSERT).
+
+    The rows go in by one INSERT ... SELECT over arrays (what bulk_create would write, with
+    `at` set here as auto_now_add does), not through 50 model instances: this runs on every
+    list, and building the instances cost more than the rest of the request's Python."""
+    rows = [(role_in(user, p.network_id) or "", p.network_id, p.pk) for p in patients]
+    if not rows:
+        return
+    roles, network_ids, patient_ids = (list(column) for column in zip(*rows, strict=True))
+    connection = connections[router.db_for_write(AccessEvent)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_EVENTS,
+            [
+                timezone.now(),
+                user.pk,
+                user.get_username(),
+                what,
+                channel,
+                outcome,
+                path[:300],
+                roles,
+                network_ids,
+                patient_ids,
+            ],
         )
-        for patient in patients
-    ]
-    if events:
-        AccessEvent.objects.bulk_create(events)
+
+
+_INSERT_EVENTS = f"""
+INSERT INTO {AccessEvent._meta.db_table} (at, user_id, username, role, network_id, patient_id,
+                                          patient_ref, what, channel, outcome, path)
+SELECT %s, %s, %s, t.role, t.network_id, t.patient_id, '', %s, %s, %s, %s
+FROM unnest(%s::varchar[], %s::bigint[], %s::bigint[]) WITH ORDINALITY
+     AS t(role, network_id, patient_id, n)
+ORDER BY t.n
+"""  # noqa: S608 (the table's name, ours)
 
 
 def access_refused(

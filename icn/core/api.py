@@ -18,6 +18,25 @@ class Pagination(PageNumberPagination):
     max_page_size = 200
 
 
+class RowsOfPage:
+    """A list to paginate whose count is the model queryset's and whose page is plain rows
+    (``values_list(*columns)``) of that queryset: the count without the joins the columns
+    bring (PostgreSQL answers it from an index), the page without model instances."""
+
+    def __init__(self, queryset, columns):
+        self.queryset = queryset
+        self.columns = columns
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        return list(self.queryset.values_list(*self.columns)[index])
+
+
 def _django_errors(exc: DjangoValidationError) -> dict:
     if hasattr(exc, "error_dict"):
         return {

@@ -310,3 +310,49 @@ def test_record_without_consent_recorded_matches_the_published_schema(api, pharm
     response = api(pharmacist).get(f"{URL}{patient.pk}/")
     assert response.json()["consent_recorded_by"] is None
     assert_matches_schema(response, "get", "/api/v1/patients/{id}/")
+
+
+def test_list_rows_are_the_serializers_and_pic_gets_no_clinical_fields(
+    api, member, network, other_network
+):
+    """The list builds its rows without the serializer's per-field machinery: each must be
+    what PatientSerializer gives (the detail, less its goals), field for field and in order,
+    and the clinical fields must go exactly where the role may not see them (here: a user
+    who is a GP in one network and the PIC in another)."""
+    from networks.models import Membership, Organisation
+    from tests.factories import MembershipFactory
+
+    user = member("gp")
+    MembershipFactory(user=user, network=other_network, role="pic")
+    key_worker = Membership.objects.get(user=user, network=network)
+    practice = OrganisationFactory(kind=Organisation.Kind.GP_PRACTICE)
+    home = OrganisationFactory(kind=Organisation.Kind.CARE_HOME)
+    PatientFactory(
+        network=network,
+        gp_practice=practice,
+        care_home=home,
+        key_worker=key_worker,
+        care_needs=["new_resident", "swallowing"],
+        consent_mdt="given",
+        consent_recorded_by=user,
+        consent_recorded_at=timezone.now() - datetime.timedelta(days=200),
+    )
+    PatientFactory(network=network, frailty=None, address="", phone="")
+    PatientFactory(network=other_network)
+    PatientFactory(network=other_network, key_worker=Membership.objects.get(network=other_network))
+    client = api(user)
+    response = client.get(URL)
+    assert response.status_code == 200
+    rows = response.json()["results"]
+    assert len(rows) == 4
+    clinical = ("frailty", "caseload_reason", "clinical_notes", "care_needs")
+    for row in rows:
+        detail = client.get(f"{URL}{row['id']}/").json()
+        detail.pop("goals")
+        assert list(row.items()) == list(detail.items())
+        shown = [field in row for field in clinical]
+        assert shown == [row["network"] == "thornton-heath"] * len(clinical)
+    pic_only = api(member("pic")).get(URL).json()["results"]
+    assert len(pic_only) == 2
+    assert not any(field in row for row in pic_only for field in clinical)
+    assert AccessEvent.objects.filter(what="list").count() == 6

@@ -302,3 +302,51 @@ def test_nul_character_in_a_red_flag_code_is_400(api, member, patient):
     assert response.status_code == 400
     assert response.json() == {"red_flags": ["Null characters are not allowed."]}
     assert not Referral.objects.exists()
+
+
+def test_list_rows_are_the_serializers(api, member, network):
+    """The list builds its rows without the serializer's per-field machinery: each must be
+    what ReferralSerializer gives (the detail), field for field and in order."""
+    import datetime
+
+    from django.utils import timezone
+
+    from networks.models import Organisation
+    from referrals.models import RedFlag
+    from tests.factories import OrganisationFactory
+    from tests.referrals.factories import PatientFlagFactory, ReferralFactory, age
+
+    chair = member("chair")
+    person = PatientFactory(network=network)
+    plain = age(ReferralFactory(patient=person), days=40)
+    flagged = ReferralFactory(
+        patient=PatientFactory(network=network),
+        service="social_services",
+        source_organisation=OrganisationFactory(kind=Organisation.Kind.NHS_TRUST),
+        source_contact="Ward 7",
+    )
+    for code in ("no_heating", "medicines_stockpile"):
+        PatientFlagFactory(
+            patient=flagged.patient, referral=flagged, flag=RedFlag.objects.get(code=code)
+        )
+    declined = age(ReferralFactory(patient=person, service="pic", declined=True), days=3)
+    age(ReferralFactory(patient=person, service="gp", accepted=True), days=9)
+    PatientFlag.objects.filter(referral=flagged, flag__code="no_heating").update(
+        raised_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    client = api(chair)
+    rows = client.get(URL).json()["results"]
+    assert len(rows) == 4
+    for row in rows:
+        detail = client.get(f"{URL}{row['id']}/").json()
+        assert list(row.items()) == list(detail.items())
+    by_id = {r["id"]: r for r in rows}
+    assert by_id[flagged.pk]["flags"] == ["medicines_stockpile", "no_heating"]
+    assert by_id[plain.pk]["flags"] == [] and by_id[plain.pk]["waited_working_days"] > 20
+    # The PIC sees the referrals to the PIC service (and the ones they made) only.
+    pic_rows = api(member("pic")).get(URL).json()["results"]
+    assert [r["id"] for r in pic_rows] == [declined.pk]
+    events = AccessEvent.objects.filter(what="referral_list")
+    assert sorted(events.values_list("patient_id", flat=True)) == sorted(
+        [person.pk, flagged.patient_id, person.pk, person.pk, person.pk]
+    )
