@@ -152,6 +152,11 @@ def my_work(user, network, today: date) -> MyWork:
 def my_work_count(user, network, today: date) -> int:
     """The navigation's count, as `MyWork.count` (overdue, due today, and the role queue at
     any date), in one query: the colleagues covered today are a subquery."""
+    return my_work_counted(user, network, today).count()
+
+
+def my_work_counted(user, network, today: date):
+    """The tasks `my_work_count` counts (the navigation counts them in its one query)."""
     from django.contrib.postgres.expressions import ArraySubquery
     from django.db.models import BooleanField, F, Func
 
@@ -173,7 +178,7 @@ def my_work_count(user, network, today: date) -> int:
     membership = active_memberships(user).get(network.pk)
     if membership is not None:
         mine |= Q(assignee_role=membership.role)
-    return Action.objects.filter(mine, network_id=network.pk, status=Action.Status.OPEN).count()
+    return Action.objects.filter(mine, network_id=network.pk, status=Action.Status.OPEN)
 
 
 def covers_in_network(network, today: date):

@@ -157,17 +157,105 @@ def mdt_referral_accepted(*, referral, by) -> AgendaItem | None:
     )
 
 
-@transaction.atomic
+def _agenda_sources(meeting: Meeting, on_agenda) -> dict:
+    """The people `agenda_build` would add, by source (in the order it adds them), each
+    narrowed in SQL to people not on the agenda (`on_agenda`: their ids, or a subquery)."""
+    from referrals.models import PatientFlag, Referral
+
+    day = timezone.localdate(meeting.starts_at)
+    previous = Meeting.objects.filter(
+        network_id=meeting.network_id,
+        status=Meeting.Status.CLOSED,
+        starts_at__lt=meeting.starts_at,
+    ).order_by("-starts_at")
+    carried = (
+        AgendaItem.objects.filter(
+            meeting_id=Subquery(previous.values("pk")[:1]), status=Item.Status.NOT_REACHED
+        )
+        .exclude(patient_id__in=on_agenda)
+        .select_related("patient", "meeting", "referral")
+    )
+    discussed_referrals = AgendaItem.objects.filter(
+        meeting__network_id=meeting.network_id,
+        referral__isnull=False,
+        status=Item.Status.DISCUSSED,
+    ).values("referral_id")
+    referrals = (
+        Referral.objects.filter(
+            network_id=meeting.network_id, service="mdt", status=Referral.Status.ACCEPTED
+        )
+        .exclude(pk__in=discussed_referrals)
+        .exclude(patient_id__in=on_agenda)
+        .select_related("patient")
+    )
+    # The latest discussion of each person (at another meeting of the network).
+    discussed = AgendaItem.objects.filter(
+        meeting__network_id=meeting.network_id, status=Item.Status.DISCUSSED
+    ).exclude(meeting_id=meeting.pk)
+    latest = discussed.order_by("patient_id", "-decided_at").distinct("patient_id")
+    open_episodes = Episode.objects.filter(
+        network_id=meeting.network_id, closed_at__isnull=True
+    ).values("patient_id")
+    reviews = (
+        AgendaItem.objects.filter(
+            pk__in=latest.values("pk"),
+            patient_id__in=open_episodes,
+            decision=Item.Decision.CONTINUE,
+            next_review_on__lte=day,
+        )
+        .exclude(patient_id__in=on_agenda)
+        .select_related("patient")
+        .order_by("patient_id")
+    )
+    last = discussed.filter(patient_id=OuterRef("patient_id")).order_by("-decided_at")
+    flags = (
+        PatientFlag.objects.filter(
+            patient__network_id=meeting.network_id,
+            patient_id__in=open_episodes,
+            resolved_at__isnull=True,
+            flag__default_urgency="urgent",
+        )
+        .exclude(patient_id__in=on_agenda)
+        .alias(
+            discussed_before=Exists(last),
+            last_decided=Subquery(last.values("decided_at")[:1]),
+        )
+        .filter(Q(discussed_before=False) | Q(raised_at__gt=F("last_decided")))
+        .select_related("patient", "flag")
+    )
+    return {"carried": carried, "referrals": referrals, "reviews": reviews, "flags": flags}
+
+
+def agenda_may_grow(meeting: Meeting) -> bool:
+    """Whether `agenda_build` would add anyone: one query (EXISTS per source), so that the
+    chair's every view of an agenda already up to date costs one read and no transaction."""
+    if meeting.status != Meeting.Status.SCHEDULED:
+        return False
+    on_agenda = meeting.items.exclude(status=Item.Status.REMOVED).values("patient_id")
+    sources = _agenda_sources(meeting, on_agenda)
+    found = (
+        Meeting.objects.filter(pk=meeting.pk)
+        .order_by()
+        .annotate(**{name: Exists(qs) for name, qs in sources.items()})
+        .values_list(*sources)
+        .first()
+    )
+    return bool(found and any(found))
+
+
 def agenda_build(*, meeting: Meeting) -> list[AgendaItem]:
     """Bring the agenda up to date (idempotent): accepted MDT referrals not yet discussed;
     people whose review date has come; people on the caseload with an urgent red flag since
-    they were last discussed; people not reached at the last meeting."""
-    from referrals.models import PatientFlag, Referral
-
-    if meeting.status != Meeting.Status.SCHEDULED:
+    they were last discussed; people not reached at the last meeting. An agenda up to date
+    (every view after the first) costs one query (`agenda_may_grow`)."""
+    if not agenda_may_grow(meeting):
         return []
+    with transaction.atomic():
+        return _agenda_build(meeting)
+
+
+def _agenda_build(meeting: Meeting) -> list[AgendaItem]:
     added = []
-    day = timezone.localdate(meeting.starts_at)
     on_agenda = set(
         meeting.items.exclude(status=Item.Status.REMOVED).values_list("patient_id", flat=True)
     )
@@ -180,79 +268,25 @@ def agenda_build(*, meeting: Meeting) -> list[AgendaItem]:
             on_agenda.add(patient.pk)
             added.append(item)
 
-    previous = (
-        Meeting.objects.filter(
-            network=meeting.network, status=Meeting.Status.CLOSED, starts_at__lt=meeting.starts_at
+    sources = _agenda_sources(meeting, on_agenda)
+    for item in sources["carried"]:
+        add(
+            item.patient,
+            Item.Source.CARRIED,
+            f"Not reached on {timezone.localdate(item.meeting.starts_at):%d %b}: {item.reason}",
+            item.referral,
         )
-        .order_by("-starts_at")
-        .first()
-    )
-    if previous is not None:
-        for item in previous.items.filter(status=Item.Status.NOT_REACHED).select_related("patient"):
-            add(
-                item.patient,
-                Item.Source.CARRIED,
-                f"Not reached on {timezone.localdate(previous.starts_at):%d %b}: {item.reason}",
-                item.referral,
-            )
-
-    # Each source is narrowed in SQL to people not yet on the agenda, so that a build with
-    # nothing to add (every view of the agenda after the first) reads no rows.
-    discussed_referrals = AgendaItem.objects.filter(
-        meeting__network=meeting.network, referral__isnull=False, status=Item.Status.DISCUSSED
-    ).values("referral_id")
-    for referral in (
-        Referral.objects.filter(
-            network=meeting.network, service="mdt", status=Referral.Status.ACCEPTED
-        )
-        .exclude(pk__in=discussed_referrals)
-        .exclude(patient_id__in=on_agenda)
-        .select_related("patient")
-    ):
+    # Each source is narrowed in SQL to people not yet on the agenda.
+    for referral in _agenda_sources(meeting, on_agenda)["referrals"]:
         add(
             referral.patient,
             Item.Source.REFERRAL,
             f"New MDT referral: {referral.reason}",
             referral,
         )
-
-    # The latest discussion of each person (at another meeting of the network).
-    discussed = AgendaItem.objects.filter(
-        meeting__network=meeting.network, status=Item.Status.DISCUSSED
-    ).exclude(meeting=meeting)
-    latest = discussed.order_by("patient_id", "-decided_at").distinct("patient_id")
-    open_episodes = Episode.objects.filter(network=meeting.network, closed_at__isnull=True).values(
-        "patient_id"
-    )
-    for item in (
-        AgendaItem.objects.filter(
-            pk__in=latest.values("pk"),
-            patient_id__in=open_episodes,
-            decision=Item.Decision.CONTINUE,
-            next_review_on__lte=day,
-        )
-        .exclude(patient_id__in=on_agenda)
-        .select_related("patient")
-        .order_by("patient_id")
-    ):
+    for item in _agenda_sources(meeting, on_agenda)["reviews"]:
         add(item.patient, Item.Source.REVIEW, f"Review due {item.next_review_on:%d %b}")
-
-    last = discussed.filter(patient_id=OuterRef("patient_id")).order_by("-decided_at")
-    for flag in (
-        PatientFlag.objects.filter(
-            patient__network=meeting.network,
-            patient_id__in=open_episodes,
-            resolved_at__isnull=True,
-            flag__default_urgency="urgent",
-        )
-        .exclude(patient_id__in=on_agenda)
-        .alias(
-            discussed_before=Exists(last),
-            last_decided=Subquery(last.values("decided_at")[:1]),
-        )
-        .filter(Q(discussed_before=False) | Q(raised_at__gt=F("last_decided")))
-        .select_related("patient", "flag")
-    ):
+    for flag in _agenda_sources(meeting, on_agenda)["flags"]:
         add(flag.patient, Item.Source.RED_FLAG, f"Urgent red flag: {flag.flag.label}")
     return added
 

@@ -7,8 +7,9 @@ access trail in one insert per page."""
 import datetime
 
 from django.contrib import messages
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Exists, OuterRef, Q, Subquery, When
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,15 +19,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from actions.models import Action
 from audit.services import access_record
+from icn.core import navigation
 from icn.core.access import member_required
 from icn.core.errors import Conflict
 from icn.core.network import current_membership
 from medicines.selectors import visits_visible_to
 from networks.roles import CLINICAL_ROLES, Role
-from networks.selectors import active_memberships, members_of
+from networks.selectors import active_memberships, members_of, network_ids_where
 from patients.models import CareTeamMember
 from patients.selectors import patients_visible_to
-from referrals.models import Referral
+from referrals.models import PatientFlag, RedFlag, Referral
 from referrals.selectors import active_flags_for, referrals_visible_to
 
 from . import services
@@ -55,12 +57,16 @@ def _vary(response):
     return response
 
 
-def _meeting(request, pk: int) -> Meeting:
+def _meeting(request, pk: int, *, page: bool = False) -> Meeting:
     """The meeting if the caller takes part in its network's casework; 403 for other roles
-    of that network, 404 for anyone outside it."""
+    of that network, 404 for anyone outside it. `page`: a full page, whose navigation's
+    counts come in the same query."""
     meeting = meetings_visible_to(request.user).select_related("network", "chair").filter(pk=pk)
+    if page:
+        meeting = navigation.annotate(request, meeting)
     meeting = meeting.first()
     if meeting is not None:
+        navigation.prime(request, meeting)
         return meeting
     if Meeting.objects.filter(pk=pk, network_id__in=list(active_memberships(request.user))):
         raise PermissionDenied("Your role does not take part in the team's meetings.")
@@ -86,8 +92,10 @@ def _item(meeting: Meeting, item_id: int) -> AgendaItem:
     return item
 
 
-def _agenda(meeting: Meeting) -> list[AgendaItem]:
-    items = list(meeting.items.exclude(status=AgendaItem.Status.REMOVED).select_related("patient"))
+def _agenda(meeting: Meeting, queryset=None) -> list[AgendaItem]:
+    if queryset is None:
+        queryset = meeting.items.exclude(status=AgendaItem.Status.REMOVED).select_related("patient")
+    items = list(queryset)
     for item in items:
         item.meeting = meeting
         # The reason often starts with the source's own words ("New MDT referral: ...").
@@ -109,6 +117,22 @@ def _my_patient_ids(user, network) -> set[int]:
     return set(team) | set(actions.values_list("patient_id", flat=True))
 
 
+def _yours(user, network_id=None):
+    """Whether the item's person is one of `_my_patient_ids` (an annotation of items; the
+    meeting's network from the row unless given)."""
+    network = OuterRef("meeting__network_id") if network_id is None else network_id
+    roles = Q()
+    for nid, membership in active_memberships(user).items():
+        roles |= Q(network_id=nid, assignee_role=membership.role)
+    team = CareTeamMember.objects.filter(
+        membership__user=user, membership__network_id=network, patient_id=OuterRef("patient_id")
+    )
+    actions = Action.objects.filter(
+        network_id=network, status=Action.Status.OPEN, patient_id=OuterRef("patient_id")
+    ).filter(Q(assignee=user) | (Q(assignee__isnull=True) & roles))
+    return Exists(team) | Exists(actions)
+
+
 def _record_access(request, patients) -> None:
     access_record(
         user=request.user,
@@ -119,9 +143,19 @@ def _record_access(request, patients) -> None:
     )
 
 
-def _members(network):
-    """The people of the network (not partner systems' accounts), with their labels."""
-    members = [m for m in members_of(network.pk) if m.role != Role.PARTNER_SYSTEM]
+def _members(network, meeting=None):
+    """The people of the network (not partner systems' accounts), with their labels (and,
+    given the meeting, whether they are marked present: `present`)."""
+    queryset = members_of(network.pk)
+    if meeting is not None:
+        queryset = queryset.annotate(
+            present=Exists(
+                Attendance.objects.filter(
+                    meeting=meeting, present=True, user_id=OuterRef("user_id")
+                )
+            )
+        )
+    members = [m for m in queryset if m.role != Role.PARTNER_SYSTEM]
     for membership in members:
         membership.network = network
         membership.label = f"{_name(membership.user)}, {network.role_label(membership.role)}"
@@ -251,10 +285,12 @@ def meeting_cancel_view(request, pk: int):
 
 
 def _render_agenda(request, meeting, *, add_form=None, status=200):
-    items = _agenda(meeting)
-    mine = _my_patient_ids(request.user, meeting.network)
-    for item in items:
-        item.yours = item.patient_id in mine
+    items = _agenda(
+        meeting,
+        meeting.items.exclude(status=AgendaItem.Status.REMOVED)
+        .select_related("patient")
+        .annotate(yours=_yours(request.user, meeting.network_id)),
+    )
     chair = request.user.has_perm("huddles.run_meeting", meeting)
     editable = chair and meeting.status == Meeting.Status.SCHEDULED
     if editable and add_form is None:
@@ -286,7 +322,7 @@ def _add_form(request, meeting, items, data=None):
 @member_required
 @require_GET
 def agenda_view(request, pk: int):
-    meeting = _meeting(request, pk)
+    meeting = _meeting(request, pk, page=True)
     if request.user.has_perm("huddles.run_meeting", meeting):
         services.agenda_build(meeting=meeting)
     return _render_agenda(request, meeting)
@@ -371,16 +407,69 @@ def run_view(request, pk: int):
 @member_required
 @require_GET
 def run_item_view(request, pk: int, item_id: int):
-    meeting = _meeting(request, pk)
-    items = _agenda(meeting)
+    """One query for the meeting, its agenda, the person's last discussion and open flags
+    (and the navigation's counts)."""
+    user = request.user
+    this = Q(pk=item_id)
+    last = (
+        AgendaItem.objects.filter(
+            patient_id=OuterRef("patient_id"),
+            status=AgendaItem.Status.DISCUSSED,
+            decided_at__isnull=False,
+        )
+        .exclude(meeting_id=OuterRef("meeting_id"))
+        .order_by("-decided_at")
+    )
+    flags = PatientFlag.objects.filter(
+        patient_id=OuterRef("patient_id"), resolved_at__isnull=True
+    ).order_by("-raised_at", "-id")
+    queryset = (
+        AgendaItem.objects.filter(
+            meeting_id=pk, meeting__network_id__in=network_ids_where(user, CLINICAL_ROLES)
+        )
+        .exclude(status=AgendaItem.Status.REMOVED)
+        .select_related("patient", "meeting__network", "meeting__chair")
+        .annotate(
+            yours=_yours(user),
+            last_pk=Case(When(this, then=Subquery(last.values("pk")[:1]))),
+            last_decided_at=Case(When(this, then=Subquery(last.values("decided_at")[:1]))),
+            last_decision=Case(When(this, then=Subquery(last.values("decision")[:1]))),
+            last_next_review_on=Case(When(this, then=Subquery(last.values("next_review_on")[:1]))),
+            flag_labels=Case(When(this, then=ArraySubquery(flags.values("flag__label")))),
+            flag_raised_at=Case(When(this, then=ArraySubquery(flags.values("raised_at")))),
+        )
+    )
+    rows = list(navigation.annotate(request, queryset))
+    if not rows:
+        _meeting(request, pk)  # 403 or 404 unless the meeting is there and its agenda empty
+        raise Http404("No such person on this agenda.")
+    navigation.prime(request, rows[0])
+    meeting = rows[0].meeting
+    items = _agenda(meeting, rows)
     item = next((i for i in items if i.pk == item_id), None)
     if item is None:
         raise Http404("No such person on this agenda.")
+    item.last = None
+    if item.last_pk is not None:
+        item.last = AgendaItem(
+            pk=item.last_pk,
+            patient_id=item.patient_id,
+            decided_at=item.last_decided_at,
+            decision=item.last_decision,
+            next_review_on=item.last_next_review_on,
+        )
+    item.flags = [
+        PatientFlag(patient_id=item.patient_id, flag=RedFlag(label=label), raised_at=raised_at)
+        for label, raised_at in zip(item.flag_labels or [], item.flag_raised_at or [], strict=True)
+    ]
     return _render_run(request, meeting, items, item)
 
 
 def _since(item: AgendaItem):
     """When the person was last decided on (else 90 days ago)."""
+    if hasattr(item, "last"):  # read with the agenda (run_item_view)
+        last = item.last
+        return (last.decided_at, last) if last else (timezone.now() - LOOK_BACK, None)
     last = (
         AgendaItem.objects.filter(
             patient_id=item.patient_id,
@@ -416,14 +505,13 @@ def _render_run(request, meeting, items, item, status=200):
     network = meeting.network
     chair = request.user.has_perm("huddles.run_meeting", meeting)
     writable = chair and meeting.status == Meeting.Status.SCHEDULED
-    mine = _my_patient_ids(request.user, network)
-    members = _members(network)
+    if items and not hasattr(items[0], "yours"):
+        mine = _my_patient_ids(request.user, network)
+        for each in items:
+            each.yours = each.patient_id in mine
+    members = _members(network, meeting)
     labels = {m.user_id: m.label for m in members}
-    present = set(
-        Attendance.objects.filter(meeting=meeting, present=True).values_list("user_id", flat=True)
-    )
-    for each in items:
-        each.yours = each.patient_id in mine
+    present = {m.user_id for m in members if m.present}
     context = {
         "meeting": meeting,
         "network": network,
@@ -469,7 +557,7 @@ def _render_run(request, meeting, items, item, status=200):
                 "last": last,
                 "visits": visits,
                 "referrals": referrals,
-                "flags": list(active_flags_for(patient)),
+                "flags": item.flags if hasattr(item, "flags") else list(active_flags_for(patient)),
                 "actions": actions,
                 "item_actions": [a for a in actions if a.agenda_item_id == item.pk],
                 "form": _record_form(item) if writable else None,

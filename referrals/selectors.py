@@ -44,13 +44,16 @@ class ServiceInfo:
 _SERVICES_ATTR = "_icn_service_directory"
 
 
-def service_directory(network) -> dict[str, ServiceInfo]:
+def service_directory(network, configs=None) -> dict[str, ServiceInfo]:
     """Every service in the network, the network's own settings over the defaults
-    (one query, kept on the network object for the rest of the request)."""
+    (one query, kept on the network object for the rest of the request). `configs`: the
+    network's ServiceConfig rows when already read (the navigation reads them)."""
     cached = getattr(network, _SERVICES_ATTR, None)
     if cached is not None:
         return cached
-    configs = {c.service: c for c in ServiceConfig.objects.filter(network_id=network.pk)}
+    if configs is None:
+        configs = ServiceConfig.objects.filter(network_id=network.pk)
+    configs = {c.service: c for c in configs}
     directory = {}
     for service in Service:
         config = configs.get(service.value)

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
+from .navigation import navigation
 from .network import current_membership
 
 
@@ -8,50 +9,26 @@ def network(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from networks.roles import CASEWORK_ROLES
     from networks.selectors import active_memberships
 
     membership = current_membership(request)
 
+    # Lazy: the navigation's one query runs only when a template uses its counts (the
+    # navigation does), unless the page's own query brought them (icn.core.navigation).
     def referral_services() -> list[str]:
         """Services whose inbox the user triages here (none for roles that do no casework)."""
-        from referrals.selectors import services_served_by
+        return navigation(request).referral_services
 
-        if membership is None or membership.role not in CASEWORK_ROLES:
-            return []
-        return services_served_by(user, membership.network)
-
-    def inbox_count() -> int:
-        from referrals.selectors import inbox_count
-
-        return inbox_count(user, membership.network) if referral_services_lazy else 0
-
-    def notifications_unread() -> int:
-        from notifications.selectors import unread_count
-
-        return unread_count(user)
-
-    def my_work_count() -> int:
-        """Tasks overdue, due today or unclaimed in the role queue (My work in the nav)."""
-        from django.utils import timezone
-
-        from actions.selectors import my_work_count
-
-        if membership is None or membership.role not in CASEWORK_ROLES:
-            return 0
-        return my_work_count(user, membership.network, timezone.localdate())
-
-    # Lazy: the queries run only when a template uses them (the navigation does).
-    referral_services_lazy = SimpleLazyObject(referral_services)
     return {
         "memberships": sorted(active_memberships(user).values(), key=lambda m: m.network.name),
         "current_membership": membership,
         "current_network": membership.network if membership else None,
         "terms": membership.network.terms if membership else {},
-        "referral_services": referral_services_lazy,
-        "inbox_count": SimpleLazyObject(inbox_count),
-        "my_work_count": SimpleLazyObject(my_work_count),
+        "referral_services": SimpleLazyObject(referral_services),
+        "inbox_count": SimpleLazyObject(lambda: navigation(request).inbox),
+        # Tasks overdue, due today or unclaimed in the role queue (My work in the nav).
+        "my_work_count": SimpleLazyObject(lambda: navigation(request).my_work),
         # The notification bell in the header (templates/notifications/bell.html).
-        "notifications_unread": SimpleLazyObject(notifications_unread),
+        "notifications_unread": SimpleLazyObject(lambda: navigation(request).unread),
         "bell_poll_seconds": getattr(settings, "ICN_BELL_POLL_SECONDS", 30),
     }

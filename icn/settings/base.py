@@ -123,7 +123,7 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Sessions: idle timeout (renewed on every request) and an absolute lifetime after login.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "icn.core.sessions"  # Django's database sessions (one UPDATE a save)
 SESSION_COOKIE_AGE = int(
     timedelta(minutes=env.int("SESSION_IDLE_MINUTES", default=30)).total_seconds()
 )
