@@ -693,4 +693,4 @@ def test_my_work_queries_do_not_grow_with_rows(
         response = client.get(URL)
     assert response.status_code == 200
     assert count_queries(client, URL) == few
-    assert few <= 20, few
+    assert few <= 13, few

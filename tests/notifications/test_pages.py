@@ -423,7 +423,7 @@ def test_settings_without_an_email_address(client, me, network):
 
 # The page's own queries are few (the page, the rows, the unread count); the rest is the
 # header every page shares. What matters is that the count is the same with many rows.
-MAX_QUERIES = 16
+MAX_QUERIES = 8
 
 
 @pytest.mark.parametrize(

@@ -245,10 +245,10 @@ def test_vocabulary_in_the_layout(client, logged_in, member, other_network):
 def test_list_page_query_count_constant(client, logged_in, network, django_assert_max_num_queries):
     logged_in()
     PatientFactory.create_batch(2, network=network)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(8):
         client.get("/patients/")
     PatientFactory.create_batch(23, network=network)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(8):
         assert client.get("/patients/").status_code == 200
 
 
@@ -260,14 +260,14 @@ def test_detail_page_query_count_constant(
     from tests.factories import ActionFactory
 
     user = logged_in("chair")
-    with django_assert_max_num_queries(23):
+    with django_assert_max_num_queries(19):
         client.get(f"/patients/{patient.pk}/")
     for role in ("gp", "community_nurse", "pic", "physiotherapist"):
         care_team_add(
             patient=patient, membership=Membership.objects.get(user=member(role)), by=user
         )
     ActionFactory.create_batch(6, patient=patient)
-    with django_assert_max_num_queries(23):
+    with django_assert_max_num_queries(19):
         assert client.get(f"/patients/{patient.pk}/").status_code == 200
 
 
