@@ -10,7 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from icn.core.forms import DateInput, DateTimeInput
+from icn.core.forms import DateInput, DateTimeInput, LocalDateTimeField
 from networks.models import Membership
 from networks.roles import Role
 from networks.selectors import members_of
@@ -196,7 +196,7 @@ class VisitForm(ObservationsForm, RiskForm):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose home visit, phone or video."},
     )
-    visited_at = forms.DateTimeField(
+    visited_at = LocalDateTimeField(
         label="When",
         widget=DateTimeInput(),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],

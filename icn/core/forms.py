@@ -1,7 +1,10 @@
 """Form pieces every app's pages share."""
 
+from datetime import datetime
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 
 class DateInput(forms.DateInput):
@@ -18,6 +21,24 @@ class DateTimeInput(forms.DateTimeInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A London wall-clock time that is never refused for the clock changes: in the hour
+    the October change repeats (01:00-01:59) it is read as the first, BST, occurrence, and in
+    the hour the March change skips it is read in GMT (01:30 is 02:30 BST). Django's field
+    refuses both as ambiguous or non-existent, so a visit logged at 01:30 that night,
+    with the time the form itself filled in, could not be saved."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip():
+            for fmt in self.input_formats:
+                try:
+                    naive = datetime.strptime(value.strip(), fmt)
+                except (TypeError, ValueError):
+                    continue
+                return timezone.make_aware(naive)  # fold=0: the earlier reading
+        return super().to_python(value)
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
