@@ -89,9 +89,14 @@ def _month_in(scope: Scope, text: str) -> bool:
         return False
 
 
-def people_behind(scope: Scope, metric: str, params: dict[str, str]) -> QuerySet:
-    """The people behind one number, ordered by name, with their network."""
+def people_behind(
+    scope: Scope, metric: str, params: dict[str, str], today: date | None = None
+) -> QuerySet:
+    """The people behind one number (as of `today`, by default the London day), ordered by
+    name, with their network."""
     from patients.models import Patient
+
+    today = today or timezone.localdate()
 
     patients = Patient.objects.filter(network_id__in=scope.network_ids)
     if metric == "discharged":
@@ -100,7 +105,7 @@ def people_behind(scope: Scope, metric: str, params: dict[str, str]) -> QuerySet
         days = int(params["days"])
         ids = (
             _discharges(scope, params, annotate=True)
-            .filter(**{f"closed_plus_{days}__lte": timezone.localdate()})
+            .filter(**{f"closed_plus_{days}__lte": today})
             .values("patient_id")
         )
     elif metric == "referrals":
@@ -112,10 +117,10 @@ def people_behind(scope: Scope, metric: str, params: dict[str, str]) -> QuerySet
     elif metric == "discussed":
         ids = _discussed(scope, params.get("month")).values("patient_id")
     elif metric == "actions":
-        ids = _actions(scope, params.get("status", "due")).values("patient_id")
+        ids = _actions(scope, params.get("status", "due"), today).values("patient_id")
     else:
         figure_params = {k: v for k, v in params.items() if k != "status"}
-        ids = figures.people(scope, metric, **figure_params).values("pk")
+        ids = figures.people(scope, metric, today=today, **figure_params).values("pk")
     return (
         patients.filter(pk__in=ids)
         .select_related("network")

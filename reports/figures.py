@@ -531,10 +531,13 @@ def dashboard(scope: Scope, *, today: date | None = None, now: datetime | None =
 # --- the people behind a number -----------------------------------------------------------------
 
 
-def people(scope: Scope, metric: str, **params):
+def people(scope: Scope, metric: str, *, today: date | None = None, **params):
     """The people behind one number on the dashboard, as a Patient queryset. `metric` and
-    `params` name the number (e.g. metric="avoided", answer="yes", month="2026-11")."""
+    `params` name the number (e.g. metric="avoided", answer="yes", month="2026-11"); `today`
+    (by default the London day) as for the figures."""
     from patients.models import Patient
+
+    today = today or timezone.localdate()
 
     def months_q(field: str) -> Q:
         if params.get("month"):
@@ -555,7 +558,7 @@ def people(scope: Scope, metric: str, **params):
             raise ValueError("days must be 30 or 90")
         episodes = (
             _discharges(scope)
-            .filter(**{f"closed_plus_{days}__lte": timezone.localdate()})
+            .filter(**{f"closed_plus_{days}__lte": today})
             .filter(_admitted_within(days))
         )
         if params.get("answer") in ANSWERS:

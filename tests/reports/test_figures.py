@@ -120,8 +120,13 @@ def test_emergency_admissions_within_30_and_90_days_of_discharge(network, member
     assert rows["yes"]["discharged"] == 4 and rows["yes"]["admitted_30"] == 1
     assert rows["no"]["admitted_30"] == 0 and rows["no"]["admitted_90"] == 1
     assert rows["unsure"]["admitted_90"] == 0
-    behind = people(scope_of(network, "2026-06", "2026-11"), "admitted", days=90)
+    # The people behind the numbers as of the same day as the figures (not the wall clock's:
+    # `recent` passes its 30 and 90 days in December 2026 and January 2027).
+    scope = scope_of(network, "2026-06", "2026-11")
+    behind = people(scope, "admitted", days=90, today=date(2026, 11, 23))
     assert set(behind) == {within_30.patient, within_90.patient}
+    behind = people(scope, "admitted", days=30, today=date(2026, 11, 23))
+    assert set(behind) == {within_30.patient}
 
 
 # --- referrals and triage -----------------------------------------------------------------------
