@@ -43,7 +43,6 @@ MEDICINES = {"chair", "pharmacist", "pharmacy_technician"}  # who triages medici
 SOCIAL = {"chair", "social_worker"}  # who triages social services
 CHAIR = {"chair"}  # who runs the huddle / virtual ward
 ADMIT = {"chair", "integrated_manager"}  # who records hospital admissions
-TODAY = datetime.date.today()
 SOON = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
 
 
@@ -338,6 +337,7 @@ def world(network, other_network, patient, foreign_patient, member):
 
     nurse = member("community_nurse", username="nurse.on.team")
     team = care_team_add(patient=patient, membership=Membership.objects.get(user=nurse), by=nurse)
+    today = timezone.localdate()  # when the test runs, not when the module was imported
     from referrals.services import referral_accept, referral_create
 
     def refer(person, service, by):
@@ -392,16 +392,16 @@ def world(network, other_network, patient, foreign_patient, member):
             network=network,
             member=nurse,
             deputy=member("physiotherapist", username="physio.deputy"),
-            starts_on=TODAY,
-            ends_on=TODAY + timedelta(days=3),
+            starts_on=today,
+            ends_on=today + timedelta(days=3),
             created_by=nurse,
         ).pk,
         "fcv": Cover.objects.create(
             network=other_network,
             member=foreign_gp,
             deputy=outsider,
-            starts_on=TODAY,
-            ends_on=TODAY,
+            starts_on=today,
+            ends_on=today,
             created_by=foreign_gp,
         ).pk,
         "on": notification_send(recipient=nurse, occurrence="n-other", kind="t", title="t").pk,

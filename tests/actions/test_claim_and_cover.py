@@ -5,6 +5,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from actions.models import Action
 from networks.models import Cover
@@ -12,7 +13,12 @@ from networks.services import cover_end, cover_set
 from tests.factories import ActionFactory
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
+
+
+def day(offset: int = 0) -> datetime.date:
+    """The London day `offset` days from today, taken when the test runs (not at import: a
+    run crossing midnight would otherwise set cover that ended yesterday)."""
+    return timezone.localdate() + datetime.timedelta(days=offset)
 
 
 def queued(patient, role="pharmacist", **kwargs):
@@ -92,8 +98,8 @@ def test_a_deputy_sees_and_completes_the_away_members_tasks(api, member, patient
         network=network,
         member=gp,
         deputy=nurse,
-        starts_on=TODAY,
-        ends_on=TODAY + datetime.timedelta(days=5),
+        starts_on=day(),
+        ends_on=day(5),
         by=gp,
     )
     assert task.pk in [t["id"] for t in client.get("/api/v1/tasks/?mine=true").json()["results"]]
@@ -105,7 +111,7 @@ def test_when_cover_ends_the_tasks_leave_the_deputys_list(api, member, patient, 
     nurse = member("community_nurse")
     task = ActionFactory(patient=patient, assignee=gp, assignee_role="")
     cover = cover_set(
-        network=network, member=gp, deputy=nurse, starts_on=TODAY, ends_on=TODAY, by=gp
+        network=network, member=gp, deputy=nurse, starts_on=day(), ends_on=day(), by=gp
     )
 
     def mine():
@@ -121,11 +127,12 @@ def test_when_cover_ends_the_tasks_leave_the_deputys_list(api, member, patient, 
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"ends_on": TODAY - datetime.timedelta(days=1)}, "ends_on"),
-        ({"starts_on": TODAY + datetime.timedelta(days=3), "ends_on": TODAY}, "ends_on"),
+        # days from today, taken when the test runs
+        ({"ends_on": -1}, "ends_on"),
+        ({"starts_on": 3, "ends_on": 0}, "ends_on"),
         ({"deputy": "self"}, "deputy"),
         ({"deputy": "outsider"}, "deputy"),
-        ({"ends_on": TODAY + datetime.timedelta(days=400)}, "ends_on"),
+        ({"ends_on": 400}, "ends_on"),
     ],
 )
 def test_bad_cover_is_refused_and_nothing_saved(member, network, other_network, change, field):
@@ -137,11 +144,11 @@ def test_bad_cover_is_refused_and_nothing_saved(member, network, other_network, 
         "network": network,
         "member": gp,
         "deputy": member("community_nurse"),
-        "starts_on": TODAY,
-        "ends_on": TODAY + datetime.timedelta(days=2),
+        "starts_on": day(),
+        "ends_on": day(2),
         "by": gp,
     }
-    kwargs.update({k: people.get(v, v) if isinstance(v, str) else v for k, v in change.items()})
+    kwargs.update({k: people[v] if k == "deputy" else day(v) for k, v in change.items()})
     with pytest.raises(ValidationError) as error:
         cover_set(**kwargs)
     assert field in error.value.message_dict
@@ -157,8 +164,8 @@ def test_overlapping_cover_is_a_conflict(member, network):
         network=network,
         member=gp,
         deputy=nurse,
-        starts_on=TODAY,
-        ends_on=TODAY + datetime.timedelta(days=4),
+        starts_on=day(),
+        ends_on=day(4),
         by=gp,
     )
     with pytest.raises(Conflict):
@@ -166,8 +173,8 @@ def test_overlapping_cover_is_a_conflict(member, network):
             network=network,
             member=gp,
             deputy=member("pharmacist"),
-            starts_on=TODAY + datetime.timedelta(days=2),
-            ends_on=TODAY + datetime.timedelta(days=9),
+            starts_on=day(2),
+            ends_on=day(9),
             by=gp,
         )
     assert Cover.objects.count() == 1
@@ -179,10 +186,10 @@ def test_ending_cover_under_way_ends_it_yesterday(member, network):
         network=network,
         member=gp,
         deputy=member("community_nurse"),
-        starts_on=TODAY - datetime.timedelta(days=3),
-        ends_on=TODAY + datetime.timedelta(days=3),
+        starts_on=day(-3),
+        ends_on=day(3),
         created_by=gp,
     )
     cover_end(cover=cover, by=gp)
     cover.refresh_from_db()
-    assert cover.ends_on == TODAY - datetime.timedelta(days=1)
+    assert cover.ends_on == day(-1)

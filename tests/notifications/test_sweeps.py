@@ -83,6 +83,9 @@ def test_owner_reminded_one_working_day_overdue_and_chair_after_three(team):
 def test_sweeping_again_or_twice_over_inserts_nothing(team):
     task(team, date(2026, 11, 20), assignee=team["gp"])
     task(team, date(2026, 11, 20))  # the pharmacist queue: two pharmacists
+    # Made long before the sweeps' WED (not at the wall clock's now): otherwise, run within
+    # the assignment look-back of WED or after it, sweep_all would also send assignments.
+    Action.objects.update(created_at=at(2026, 11, 13))
     sweep_overdue_actions(WED)
     first = Notification.objects.count()
     assert first == 1 + 2 + 2  # gp; two pharmacists; the chair twice (two tasks)

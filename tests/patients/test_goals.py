@@ -2,6 +2,7 @@
 the services, the two pages that write them, who may, and the person's page."""
 
 import datetime
+from dataclasses import dataclass
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -17,10 +18,37 @@ from patients.services import goal_add, goal_outcome_set
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
-TODAY = timezone.localdate()
-YESTERDAY = TODAY - datetime.timedelta(days=1)
-TOMORROW = TODAY + datetime.timedelta(days=1)
 CASEWORK = {r.value for r in CASEWORK_ROLES}
+
+
+# Days are taken when each test runs, not when the module is imported: a run that starts
+# before midnight and reaches these tests after it would otherwise expect yesterday's date.
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def yesterday() -> datetime.date:
+    return today() - datetime.timedelta(days=1)
+
+
+def tomorrow() -> datetime.date:
+    return today() + datetime.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Day:
+    """A parametrized day `offset` days from today, resolved when the test runs."""
+
+    offset: int
+    iso: bool = False
+
+    def get(self):
+        day = today() + datetime.timedelta(days=self.offset)
+        return day.isoformat() if self.iso else day
+
+
+def resolved(values: dict) -> dict:
+    return {k: v.get() if isinstance(v, Day) else v for k, v in values.items()}
 
 
 @pytest.fixture
@@ -29,7 +57,7 @@ def goal(patient, member):
         patient=patient,
         by=member("pic"),
         description="To get to the lunch club on Thursdays",
-        agreed_on=TODAY - datetime.timedelta(days=14),
+        agreed_on=today() - datetime.timedelta(days=14),
     )
 
 
@@ -49,7 +77,7 @@ def test_goal_add_is_open_agreed_today_by_default(patient, member):
     goal = goal_add(patient=patient, by=pic, description="  Walk to the shops again  ")
     assert (goal.description, goal.agreed_on, goal.agreed_by) == (
         "Walk to the shops again",
-        TODAY,
+        today(),
         pic,
     )
     assert (goal.outcome, goal.outcome_on, goal.outcome_by) == ("open", None, None)
@@ -62,29 +90,29 @@ def test_goal_add_is_open_agreed_today_by_default(patient, member):
         ({"description": ""}, "description"),
         ({"description": "   "}, "description"),
         ({"description": "x" * 301}, "description"),
-        ({"description": "Garden", "agreed_on": TOMORROW}, "agreed_on"),
+        ({"description": "Garden", "agreed_on": Day(1)}, "agreed_on"),
     ],
 )
 def test_goal_add_refuses_bad_input(patient, member, kwargs, field):
     with pytest.raises(ValidationError) as caught:
-        goal_add(patient=patient, by=member("pic"), **kwargs)
+        goal_add(patient=patient, by=member("pic"), **resolved(kwargs))
     assert field in caught.value.message_dict
     assert not Goal.objects.exists()
 
 
 def test_goal_outcome_set_and_reopen(goal, member):
     gp = member("gp")
-    goal_outcome_set(goal=goal, by=gp, outcome="met", note="Goes every week now", on=YESTERDAY)
+    goal_outcome_set(goal=goal, by=gp, outcome="met", note="Goes every week now", on=yesterday())
     goal.refresh_from_db()
     assert (goal.outcome, goal.outcome_on, goal.outcome_by, goal.outcome_note) == (
         "met",
-        YESTERDAY,
+        yesterday(),
         gp,
         "Goes every week now",
     )
     goal_outcome_set(goal=goal, by=gp, outcome="partly_met")
     goal.refresh_from_db()
-    assert (goal.outcome, goal.outcome_on, goal.outcome_note) == ("partly_met", TODAY, "")
+    assert (goal.outcome, goal.outcome_on, goal.outcome_note) == ("partly_met", today(), "")
     goal_outcome_set(goal=goal, by=gp, outcome="open")
     goal.refresh_from_db()
     assert (goal.outcome, goal.outcome_on, goal.outcome_by, goal.outcome_note) == (
@@ -105,14 +133,14 @@ def test_goal_outcome_set_and_reopen(goal, member):
     ("kwargs", "field"),
     [
         ({"outcome": "sort_of"}, "outcome"),
-        ({"outcome": "met", "on": TOMORROW}, "on"),
-        ({"outcome": "met", "on": TODAY - datetime.timedelta(days=15)}, "on"),  # before agreed
+        ({"outcome": "met", "on": Day(1)}, "on"),
+        ({"outcome": "met", "on": Day(-15)}, "on"),  # before agreed
         ({"outcome": "not_met", "note": "x" * 501}, "outcome_note"),
     ],
 )
 def test_goal_outcome_set_refuses_bad_input(goal, member, kwargs, field):
     with pytest.raises(ValidationError) as caught:
-        goal_outcome_set(goal=goal, by=member("gp"), **kwargs)
+        goal_outcome_set(goal=goal, by=member("gp"), **resolved(kwargs))
     assert field in caught.value.message_dict
     goal.refresh_from_db()
     assert (goal.outcome, goal.outcome_on, goal.outcome_by) == ("open", None, None)
@@ -135,19 +163,19 @@ def test_pic_adds_a_goal_by_htmx_and_gets_the_section(client, member, patient):
     assert "Goal added." in body and "To see my grandchildren at Christmas" in body
     assert "HX-Request" in response["Vary"]
     goal = Goal.objects.get()
-    assert (goal.patient, goal.agreed_by, goal.agreed_on) == (patient, pic, TODAY)
+    assert (goal.patient, goal.agreed_by, goal.agreed_on) == (patient, pic, today())
 
 
 def test_clinical_role_adds_a_goal_without_htmx_and_returns_to_the_section(client, member, patient):
     nurse = member("community_nurse")
     client.force_login(nurse)
     response = client.post(
-        add_url(patient), {"description": "Garden again", "agreed_on": YESTERDAY.isoformat()}
+        add_url(patient), {"description": "Garden again", "agreed_on": yesterday().isoformat()}
     )
     assert response.status_code == 302
     assert response["Location"] == f"/patients/{patient.pk}/#goals"
     goal = Goal.objects.get()
-    assert (goal.agreed_by, goal.agreed_on) == (nurse, YESTERDAY)
+    assert (goal.agreed_by, goal.agreed_on) == (nurse, yesterday())
     page = client.get(response["Location"]).content.decode()
     assert "Goal added." in page and "Garden again" in page
 
@@ -158,7 +186,7 @@ def test_clinical_role_adds_a_goal_without_htmx_and_returns_to_the_section(clien
         ({"description": ""}, "description", "required"),
         ({"description": "   "}, "description", "required"),
         ({"description": "x" * 301}, "description", "at most 300"),
-        ({"description": "Bake", "agreed_on": TOMORROW.isoformat()}, "agreed_on", "future"),
+        ({"description": "Bake", "agreed_on": Day(1, iso=True)}, "agreed_on", "future"),
         ({"description": "Bake", "agreed_on": "next week"}, "agreed_on", "valid date"),
         ({"description": "Ba\x00ke"}, "description", "Null characters"),
     ],
@@ -168,7 +196,7 @@ def test_add_goal_bad_input_is_400_next_to_the_field_and_saves_nothing(
     client, member, patient, data, field, message, htmx
 ):
     client.force_login(member("pic"))
-    response = client.post(add_url(patient), data, headers=HTMX if htmx else {})
+    response = client.post(add_url(patient), resolved(data), headers=HTMX if htmx else {})
     body = response.content.decode()
     assert response.status_code == 400
     assert ("<html" in body) is not htmx  # the section alone, or the whole page again
@@ -183,14 +211,14 @@ def test_outcome_met_then_reopened(client, member, goal):
     client.force_login(gp)
     response = client.post(
         outcome_url(goal),
-        {"outcome": "met", "note": "Goes with a neighbour", "on": YESTERDAY.isoformat()},
+        {"outcome": "met", "note": "Goes with a neighbour", "on": yesterday().isoformat()},
         headers=HTMX,
     )
     body = response.content.decode()
     assert response.status_code == 200 and "Goal marked as met." in body
     assert "Goes with a neighbour" in body
     goal.refresh_from_db()
-    assert (goal.outcome, goal.outcome_on, goal.outcome_by) == ("met", YESTERDAY, gp)
+    assert (goal.outcome, goal.outcome_on, goal.outcome_by) == ("met", yesterday(), gp)
 
     response = client.post(outcome_url(goal), {"outcome": "open"})
     assert response.status_code == 302
@@ -211,7 +239,7 @@ def test_pic_records_partly_met(client, member, goal):
     assert response.status_code == 200
     assert "Goal marked as partly met." in response.content.decode()
     goal.refresh_from_db()
-    assert (goal.outcome, goal.outcome_on, goal.outcome_by) == ("partly_met", TODAY, pic)
+    assert (goal.outcome, goal.outcome_on, goal.outcome_by) == ("partly_met", today(), pic)
 
 
 @pytest.mark.parametrize(
@@ -220,7 +248,7 @@ def test_pic_records_partly_met(client, member, goal):
         ({"outcome": "sort_of"}, "outcome"),
         ({"outcome": ""}, "outcome"),
         ({}, "outcome"),
-        ({"outcome": "met", "on": TOMORROW.isoformat()}, "on"),
+        ({"outcome": "met", "on": Day(1, iso=True)}, "on"),
         ({"outcome": "met", "on": "2001-01-01"}, "on"),  # before the goal was agreed
         ({"outcome": "met", "on": "yesterday"}, "on"),
         ({"outcome": "met", "note": "x" * 501}, "note"),
@@ -229,7 +257,7 @@ def test_pic_records_partly_met(client, member, goal):
 @pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "page"])
 def test_outcome_bad_input_is_400_and_changes_nothing(client, member, goal, data, field, htmx):
     client.force_login(member("pic"))
-    response = client.post(outcome_url(goal), data, headers=HTMX if htmx else {})
+    response = client.post(outcome_url(goal), resolved(data), headers=HTMX if htmx else {})
     body = response.content.decode()
     assert response.status_code == 400
     assert ("<html" in body) is not htmx
@@ -322,7 +350,7 @@ def test_person_page_shows_goals_with_who_when_and_outcome(client, member, netwo
     gp.first_name, gp.last_name = "Amara", "Osei"
     gp.save()
     other = goal_add(
-        patient=goal.patient, by=gp, description="Sleep upstairs again", agreed_on=YESTERDAY
+        patient=goal.patient, by=gp, description="Sleep upstairs again", agreed_on=yesterday()
     )
     goal_outcome_set(goal=other, by=gp, outcome="not_met", note="Stairlift delayed")
     client.force_login(member("pic"))
@@ -359,7 +387,7 @@ def test_person_page_queries_do_not_grow_with_goals(client, member, patient, rol
     authors = [member(r) for r in ("pic", "gp", "social_worker", "pharmacist")]
     for n in range(8):
         goal = goal_add(
-            patient=patient, by=authors[n % 4], description=f"Goal {n}", agreed_on=YESTERDAY
+            patient=patient, by=authors[n % 4], description=f"Goal {n}", agreed_on=yesterday()
         )
         if n % 2:
             goal_outcome_set(goal=goal, by=authors[(n + 1) % 4], outcome="met")
@@ -383,7 +411,7 @@ def test_api_detail_lists_goals_for_the_pic_and_the_list_does_not(api, member, g
             "agreed_on": goal.agreed_on.isoformat(),
             "agreed_by": pic.username,
             "outcome": "met",
-            "outcome_on": TODAY.isoformat(),
+            "outcome_on": today().isoformat(),
             "outcome_by": pic.username,
             "outcome_note": "Every week",
         }

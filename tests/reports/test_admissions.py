@@ -32,7 +32,12 @@ from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+
+def today() -> datetime.date:
+    """The London day when the test runs (not when the module was imported)."""
+    return timezone.localdate()
+
+
 PAGE = "/reports/admissions/"
 CHECK = "/reports/admissions/check/"
 HX = {"HX-Request": "true"}
@@ -245,7 +250,7 @@ def test_bad_file_page_lists_line_numbers_and_offers_discard_only(client, login,
 
 def test_mixed_file_saves_nothing_until_good_rows_only_is_chosen(network, people, chair):
     a, b, c = people
-    future = (TODAY + datetime.timedelta(days=2)).isoformat()
+    future = (today() + datetime.timedelta(days=2)).isoformat()
     data = csv_bytes(
         f"{a.nhs_number},2026-01-10,emergency",  # 2 good
         f"{b.nhs_number},{future},emergency",  # 3 future
@@ -257,7 +262,7 @@ def test_mixed_file_saves_nothing_until_good_rows_only_is_chosen(network, people
 
     assert [r["line"] for r in checked.good_rows] == [2, 4]
     assert [r["line"] for r in checked.bad_rows] == [3, 5]
-    future_day = TODAY + datetime.timedelta(days=2)
+    future_day = today() + datetime.timedelta(days=2)
     assert checked.bad_rows[0]["errors"] == [
         f"The admission date {admissions.day_display(future_day)} is in the future."
     ]
@@ -704,7 +709,7 @@ def test_manual_entry_errors_save_nothing(
     if post["nhs_number"] == "foreign":
         post["nhs_number"] = foreign_patient.nhs_number
     if post["admitted_on"] == "future":
-        post["admitted_on"] = (TODAY + datetime.timedelta(days=1)).isoformat()
+        post["admitted_on"] = (today() + datetime.timedelta(days=1)).isoformat()
 
     response = client.post(PAGE, post)
 
@@ -735,7 +740,7 @@ def test_manual_duplicate_is_a_clear_conflict(client, login, people):
 def test_services_refuse_roles_that_do_not_record_admissions(network, people, member):
     gp, manager = member("gp"), member("manager")
     with pytest.raises(NotAllowed):
-        admission_record(patient=people[0], admitted_on=TODAY, kind="emergency", by=gp)
+        admission_record(patient=people[0], admitted_on=today(), kind="emergency", by=gp)
     with pytest.raises(NotAllowed):
         check(network, manager, csv_bytes(f"{people[0].nhs_number},2026-01-10,emergency"))
     assert not AdmissionEvent.objects.exists() and not AdmissionImport.objects.exists()
