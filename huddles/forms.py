@@ -4,14 +4,12 @@
 import datetime
 
 from django import forms
-from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import escape, format_html
-from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 
 from icn.core.forms import DateInput
 from networks.roles import Role
+from patients.selectors import patient_search
 
 from .models import AgendaItem
 
@@ -39,53 +37,65 @@ class CancelForm(forms.Form):
     reason = forms.CharField(label="Reason", max_length=300, required=False)
 
 
-class PersonSelect(forms.Select):
-    """The add form's <select> of everyone in the network not yet on the agenda: thousands of
-    people at scale. Its options are written in one pass over (id, name, NHS number) rows, not
-    through a model instance and a template per option (16,000 of them took 6 s); the HTML is
-    what forms.Select writes."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        from patients.nhs_number import display
-
-        field = self.choices.field
-        final = self.build_attrs(self.attrs, attrs)
-        final["name"] = name
-        chosen = "" if value in (None, "") else str(value)
-        rows = field.queryset.values_list("pk", "given_name", "family_name", "nhs_number")
-        parts = [format_html("<select{}>", flatatt(final))]
-        if field.empty_label is not None:
-            parts.append(
-                format_html(
-                    '<option value=""{}>{}</option>', " selected" if not chosen else "",
-                    field.empty_label,
-                )
-            )  # fmt: skip
-        parts.extend(
-            f'<option value="{pk}"{" selected" if str(pk) == chosen else ""}>'
-            f"{escape(given)} {escape(family)} ({escape(display(nhs))})</option>"
-            for pk, given, family, nhs in rows  # pk: an integer
-        )
-        parts.append("</select>")
-        return mark_safe("".join(parts))  # noqa: S308 (every value escaped)
+MATCHES_SHOWN = 20
 
 
 class AgendaAddForm(forms.Form):
+    """Add a person by search rather than a list of everyone in the network (16,000 options
+    at borough scale). `q` is a name or NHS number, searched among the network's people not
+    on the agenda: one match is the person; several leave `matches` (up to MATCHES_SHOWN) to
+    choose from, sent back as `patient`; none is an error. `patient` (an id) is also accepted
+    on its own."""
+
+    q = forms.CharField(
+        label="Name or NHS number",
+        max_length=100,
+        error_messages={"required": "Give a name or NHS number to find the person."},
+    )
     patient = forms.ModelChoiceField(
         label="Person",
         queryset=None,
-        empty_label="Choose a person",
-        error_messages={"required": "Choose the person to add."},
-        widget=PersonSelect,
+        required=False,
+        widget=forms.HiddenInput,  # rendered by the template as radios of `matches` only
+        error_messages={
+            "invalid_choice": "That person is not in this network or is already on the agenda."
+        },
     )
     reason = forms.CharField(label="Why", max_length=300, required=False)
 
     def __init__(self, *args, patients, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["patient"].queryset = patients
-        self.fields["patient"].label_from_instance = lambda p: (
-            f"{p.full_name} ({p.nhs_number_display})"
+        self.fields["q"].required = not (self.data.get("patient") or self.data.get("choosing"))
+        self.matches: list = []
+        self.more = False
+
+    def clean(self):
+        data = super().clean()
+        if data.get("patient") is not None or "patient" in self.errors:
+            return data
+        q = (data.get("q") or "").strip()
+        if not q:
+            self.add_error("q", "Give a name or NHS number to find the person.")
+            return data
+        found = list(
+            patient_search(self.fields["patient"].queryset, q)
+            .only("pk", "network", "given_name", "family_name", "nhs_number", "date_of_birth")
+            .order_by("family_name", "given_name", "pk")[: MATCHES_SHOWN + 1]
         )
+        if not found:
+            self.add_error(
+                "q",
+                f"No one in this network matches \u201c{q}\u201d, or they are already on the "
+                "agenda. Check the spelling or the NHS number.",
+            )
+        elif len(found) == 1:
+            data["patient"] = found[0]
+        else:
+            self.matches, self.more = found[:MATCHES_SHOWN], len(found) > MATCHES_SHOWN
+            if self.data.get("choosing"):  # the choices were shown and none was chosen
+                self.add_error("patient", "Choose one of the people, or search again.")
+        return data
 
 
 class NotesForm(forms.Form):

@@ -295,7 +295,8 @@ def _render_agenda(request, meeting, *, add_form=None, status=200):
     editable = chair and meeting.status == Meeting.Status.SCHEDULED
     if editable and add_form is None:
         add_form = _add_form(request, meeting, items)
-    _record_access(request, [item.patient for item in items])
+    matches = getattr(add_form, "matches", [])  # a search's choices are shown: on the trail too
+    _record_access(request, [item.patient for item in items] + matches)
     context = {
         "meeting": meeting,
         "network": meeting.network,
@@ -334,6 +335,8 @@ def agenda_add_view(request, pk: int):
     meeting = _meeting(request, pk)
     _chair_only(request, meeting)
     form = _add_form(request, meeting, _agenda(meeting), request.POST)
+    if form.is_valid() and form.matches:  # several people match the search: choose one
+        return _render_agenda(request, meeting, add_form=form)
     if form.is_valid():
         try:
             item = services.agenda_add(

@@ -371,7 +371,8 @@ def test_agenda_add_remove_and_reorder(client, chair, network, meeting, item):
     person = PatientFactory(network=network)
     chair_client(client, chair)
     page = text(client.get(f"/meetings/{meeting.pk}/"))
-    assert "Start the huddle" in page and person.full_name in page  # in the add select
+    assert "Start the huddle" in page and "Name or NHS number" in page  # the add search
+    assert person.full_name not in page  # no list of everyone in the network
     client.post(f"/meetings/{meeting.pk}/agenda/", {"patient": person.pk, "reason": "Asked"})
     added = AgendaItem.objects.get(meeting=meeting, patient=person)
     assert added.source == "manual"
@@ -383,6 +384,108 @@ def test_agenda_add_remove_and_reorder(client, chair, network, meeting, item):
     client.post(f"/meetings/{meeting.pk}/items/{item.pk}/remove/")
     item.refresh_from_db()
     assert item.status == "removed"
+
+
+def _add(client, meeting, **data):
+    return client.post(f"/meetings/{meeting.pk}/agenda/", data)
+
+
+def _on_agenda(meeting, person) -> bool:
+    return meeting.items.exclude(status="removed").filter(patient=person).exists()
+
+
+def test_add_by_nhs_number_with_spaces_adds_the_one_match(client, chair, network, meeting):
+    person = PatientFactory(network=network)
+    PatientFactory(network=network)
+    digits = person.nhs_number
+    response = _add(
+        chair_client(client, chair),
+        meeting,
+        q=f" {digits[:3]} {digits[3:6]} {digits[6:]} ",
+        reason="Asked by the GP",
+    )
+    assert response.status_code == 302 and response["Location"] == f"/meetings/{meeting.pk}/"
+    added = AgendaItem.objects.get(meeting=meeting, patient=person)
+    assert added.source == "manual" and added.reason == "Asked by the GP"
+    assert f"{person.full_name} is on the agenda." in text(client.get(response["Location"]))
+
+
+def test_add_by_a_name_several_match_shows_choices_then_adds_the_one_chosen(
+    client, chair, network, meeting
+):
+    people = [
+        PatientFactory(network=network, given_name=given, family_name="Quenby")
+        for given in ("Ada", "Bert", "Cyril")
+    ]
+    PatientFactory(network=network, given_name="Dora", family_name="Marsh")
+    chair_client(client, chair)
+    response = _add(client, meeting, q="quenby", reason="Falls")
+    page = text(response)
+    assert response.status_code == 200
+    assert page.count('type="radio" name="patient"') == 3 and "3 people match" in page
+    for person in people:
+        assert f'value="{person.pk}"' in page and person.nhs_number_display in page
+        assert f"born {person.date_of_birth:%-d %b %Y}" in page
+    assert "Dora Marsh" not in page
+    assert not meeting.items.exclude(status="removed").exists()  # nothing added yet
+    # Submitting without a choice keeps the choices and says so.
+    response = _add(client, meeting, q="quenby", choosing="1", reason="Falls")
+    assert response.status_code == 400 and "Choose one of the people" in text(response)
+    assert not meeting.items.exclude(status="removed").exists()
+    # Choosing one adds it.
+    response = _add(client, meeting, q="quenby", choosing="1", patient=people[1].pk, reason="x")
+    assert response.status_code == 302
+    assert _on_agenda(meeting, people[1])
+    assert not _on_agenda(meeting, people[0]) and not _on_agenda(meeting, people[2])
+
+
+def test_add_shows_at_most_twenty_choices(client, chair, network, meeting):
+    for _ in range(22):
+        PatientFactory(network=network, family_name="Quenby")
+    page = text(_add(chair_client(client, chair), meeting, q="Quenby"))
+    assert page.count('type="radio" name="patient"') == 20 and "More than 20 people" in page
+
+
+def test_add_with_no_match_is_a_clear_error(client, chair, network, meeting):
+    PatientFactory(network=network, given_name="Ada", family_name="Quenby")
+    chair_client(client, chair)
+    for q in ("Zebedee", "123 456"):  # synthetic NHS numbers start 999
+        response = _add(client, meeting, q=q, reason="Falls")
+        assert response.status_code == 400
+        assert f"No one in this network matches \u201c{q}\u201d" in text(response)
+    response = _add(client, meeting, q="  ")
+    assert response.status_code == 400 and "Give a name or NHS number" in text(response)
+    assert not meeting.items.exists()
+
+
+def test_add_never_offers_people_on_the_agenda_or_in_another_network(
+    client, chair, network, meeting, item, foreign_patient
+):
+    # item: Edith Okafor, already on the agenda; Walter Pike: another network.
+    twin = PatientFactory(network=network, given_name="Edith", family_name="Okafield")
+    foreign_twin = PatientFactory(
+        network=foreign_patient.network, given_name="Edith", family_name="Okafor"
+    )
+    chair_client(client, chair)
+    response = _add(client, meeting, q="Edith Oka")  # only the twin is left: added at once
+    assert response.status_code == 302 and _on_agenda(meeting, twin)
+    for q in ("Okafor", "Walter Pike", foreign_patient.nhs_number, item.patient.nhs_number):
+        response = _add(client, meeting, q=q)
+        assert response.status_code == 400 and "No one in this network matches" in text(response)
+    for person in (item.patient, foreign_patient, foreign_twin):  # nor by id
+        response = _add(client, meeting, patient=person.pk)
+        assert response.status_code == 400
+        assert "not in this network or is already on the agenda" in text(response)
+    assert not _on_agenda(meeting, foreign_patient) and not _on_agenda(meeting, foreign_twin)
+    assert meeting.items.filter(patient=item.patient).count() == 1
+
+
+def test_only_the_chair_adds_by_search(client, member, network, meeting):
+    person = PatientFactory(network=network)
+    client.force_login(member("gp"))
+    assert _add(client, meeting, q=person.nhs_number).status_code == 403
+    assert "Name or NHS number" not in text(client.get(f"/meetings/{meeting.pk}/"))
+    assert not meeting.items.exists()
 
 
 def test_your_people_are_highlighted(client, member, meeting, network, item):
