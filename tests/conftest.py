@@ -14,32 +14,47 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 ROLES = [r.value for r in Role]
 
 
+FLUSHED = pytest.StashKey[bool]()
+
+
 @pytest.fixture(autouse=True)
-def migration_data(request, django_db_blocker):
+def migration_data(request):
     """The red-flag catalogue and the working-day calendar are data from migrations; a
     transactional test's flush removes them. They are written back, committed, straight after
-    that flush, so every later test finds them as the migrations left them (refilling the
-    22,000-day calendar inside each later test's rolled-back transaction cost 0.8 s a test)."""
+    that flush (pytest_runtest_teardown below), so every later test finds them as the
+    migrations left them: refilling the 22,000-day calendar inside each later test's
+    rolled-back transaction cost 1.5 s a test."""
     marker = request.node.get_closest_marker("django_db")
     uses_db = marker is not None or any(
         name in request.fixturenames for name in ("db", "transactional_db", "live_server")
     )
     if not uses_db:
-        yield
         return
     transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
         name in request.fixturenames for name in ("transactional_db", "live_server")
     )
-    # Requested here, so torn down (flushed) before this fixture's teardown below.
     request.getfixturevalue("transactional_db" if transactional else "db")
+    request.node.stash[FLUSHED] = bool(transactional)
     from referrals.catalogue import ensure_red_flags
     from reports.calendar import ensure_calendar
 
     ensure_red_flags()
     ensure_calendar()  # a no-op unless something removed it
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After every fixture of a transactional test is torn down, its flush included (the
+    flush comes from pytest-django's own fixture, which may be torn down after ours)."""
     yield
-    if transactional:
-        with django_db_blocker.unblock():
+    # After the last test the test database is gone (nextitem None): nothing to refill.
+    if item.stash.get(FLUSHED, False) and nextitem is not None:
+        from pytest_django.plugin import blocking_manager_key
+
+        from referrals.catalogue import ensure_red_flags
+        from reports.calendar import ensure_calendar
+
+        with item.config.stash[blocking_manager_key].unblock():
             ensure_red_flags()
             ensure_calendar()
 
