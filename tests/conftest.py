@@ -75,9 +75,8 @@ def other_network(db):
     )
 
 
-@pytest.fixture
-def member(network):
-    """member(role) -> a user with that role in `network`."""
+def member_maker(network):
+    """make(role) -> a user with that role in `network` (or in `net`)."""
 
     def make(role: str = "pharmacist", net=None, username: str | None = None):
         net = net or network
@@ -87,6 +86,12 @@ def member(network):
         return user
 
     return make
+
+
+@pytest.fixture
+def member(network):
+    """member(role) -> a user with that role in `network`."""
+    return member_maker(network)
 
 
 @pytest.fixture

@@ -330,8 +330,69 @@ PAGE_DATA = {
 }
 
 
+@pytest.fixture(scope="module")
+def _built(django_db_setup, django_db_blocker):
+    """The networks, people and `world` objects, made once for the module (in a transaction
+    rolled back at its end) rather than once for each of its ~1,800 tests: each test runs in
+    a savepoint inside it, so what one test writes is gone before the next."""
+    from django.db import transaction
+
+    from referrals.catalogue import ensure_red_flags
+    from reports.calendar import ensure_calendar
+
+    from .conftest import member_maker
+    from .factories import NetworkFactory, PatientFactory
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        ensure_red_flags()
+        ensure_calendar()
+        network = NetworkFactory(slug="thornton-heath", name="Thornton Heath", vocabulary="icn")
+        other = NetworkFactory(
+            slug="purbeck",
+            name="Purbeck",
+            vocabulary="hub",
+            cadence="twice_weekly",
+            meeting_weekdays=[0, 3],
+        )
+        patient = PatientFactory(network=network, given_name="Edith", family_name="Okafor")
+        foreign = PatientFactory(network=other, given_name="Walter", family_name="Pike")
+        built = {
+            "network": network,
+            "other_network": other,
+            "patient": patient,
+            "foreign_patient": foreign,
+            "world": _build_world(network, other, patient, foreign, member_maker(network)),
+        }
+        yield built
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def world(network, other_network, patient, foreign_patient, member):
+def network(_built, db):
+    return _built["network"]
+
+
+@pytest.fixture
+def other_network(_built, db):
+    return _built["other_network"]
+
+
+@pytest.fixture
+def patient(_built, db):
+    return _built["patient"]
+
+
+@pytest.fixture
+def foreign_patient(_built, db):
+    return _built["foreign_patient"]
+
+
+@pytest.fixture
+def world(_built, db):
+    return dict(_built["world"])  # a copy: tests set their own "n"
+
+
+def _build_world(network, other_network, patient, foreign_patient, member):
     from networks.models import Membership
     from patients.services import care_team_add, goal_add
 

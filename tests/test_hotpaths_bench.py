@@ -23,7 +23,7 @@ LABELS = [
     "page /referrals/inbox/",
     "API  /api/v1/referrals/?status=new&service=",
     "page /patients/<pk>/",
-    "page /meetings/<pk>/ (40)",
+    "page /meetings/<pk>/ (40 people)",
     "page /meetings/<pk>/run/<item>/ (40)",
     "page /reports/ (all networks, 12 months)",
     "API  /api/v1/reports/dashboard/ (all, 12 months)",
