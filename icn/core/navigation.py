@@ -60,7 +60,7 @@ def _expressions(request) -> dict:
         Referral.objects.filter(network_id=network.pk, status=Referral.Status.NEW)
         .order_by("service")
         .values("service")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # COUNT(*): the partial inbox index answers it alone
     )
     expressions["new_services"] = ArraySubquery(waiting.values("service"))
     expressions["new_counts"] = ArraySubquery(waiting.values("n"))
