@@ -15,7 +15,17 @@ import secrets
 import requests
 
 PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-password-change-me")
-NETWORKS = ("thornton-heath", "purbeck")
+# The demo's networks and accounts by default; for the synthetic data at scale (manage.py
+# generate_synthetic --password ...): NETWORKS=synthetic-eastwick-moor,... and
+# ACCOUNT=synthetic.{role}.1.{short}, {short} being the slug without "synthetic-".
+NETWORKS = tuple(os.environ.get("NETWORKS", "thornton-heath,purbeck").split(","))
+ACCOUNT = os.environ.get("ACCOUNT", "{role}.{network}")
+
+
+def account(role: str, network: str) -> str:
+    return ACCOUNT.format(role=role, network=network, short=network.removeprefix("synthetic-"))
+
+
 # Members who work the day from my-work: the clinical roles of seed_demo.
 MEMBER_ROLES = (
     "gp",

@@ -39,7 +39,7 @@ def log_in_every_account(environment, **kwargs):
     timings = []
     for network in journeys.NETWORKS:
         for role in ROLES:
-            username = f"{role}.{network}"
+            username = journeys.account(role, network)
             session = journeys.Session(environment.host)
             started = time.perf_counter()
             journeys.log_in(session, username)
@@ -62,7 +62,7 @@ class DemoUser(HttpUser):
     def on_start(self):
         self.network = secrets.choice(journeys.NETWORKS)
         LOGGED_IN.wait()
-        self.client.cookies.update(SESSIONS[f"{self.role}.{self.network}"])
+        self.client.cookies.update(SESSIONS[journeys.account(self.role, self.network)])
 
 
 class Chair(DemoUser):

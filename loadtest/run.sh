@@ -7,6 +7,9 @@
 # The database is migrated and seeded (seed_demo) first: use a throwaway one, the pharmacists
 # log real visits. Overridable: USERS (50), SPAWN_RATE (10), DURATION (5m), PORT (8765),
 # WORKERS (4), CSV (/tmp/loadtest), WAIT_MIN/WAIT_MAX (think time, 1..3 s), DEMO_PASSWORD.
+# At scale, on generate_synthetic data (its --password as DEMO_PASSWORD), without seeding:
+#   SEED=0 NETWORKS=synthetic-eastwick-moor,synthetic-... ACCOUNT='synthetic.{role}.1.{short}'
+#   (see loadtest/journeys.py; the pharmacists' visits are written there too).
 # Every account logs in once before the users start (timed and printed on its own: password
 # hashing is slow by design) and warms each worker up (WARM_UP rounds, 3); statistics are
 # then reset once every user is spawned (RESET_STATS=1, the default), leaving the ramp-up
@@ -32,7 +35,9 @@ export DATABASE_URL REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/14}"
 export CONN_MAX_AGE="${CONN_MAX_AGE:-60}"
 
 $PY manage.py migrate --verbosity 0
-$PY manage.py seed_demo --verbosity 0
+if [ "${SEED:-1}" = 1 ]; then
+    $PY manage.py seed_demo --verbosity 0
+fi
 
 .venv/bin/gunicorn icn.wsgi -w "$WORKERS" -b "127.0.0.1:$PORT" --log-level warning &
 GUNICORN=$!
@@ -60,6 +65,8 @@ for r in rows:
         f" {r['95%']:>5} {r['99%']:>5} {float(r['Requests/s']):>6.1f}"
     )
 total = next(r for r in rows if r["Name"] == "Aggregated")
+if total["Request Count"] == "0":
+    sys.exit("No requests were measured: the logins and warm-up took the whole DURATION.")
 p95 = float(total["95%"])
 fails = int(total["Failure Count"])
 print(
