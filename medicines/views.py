@@ -383,6 +383,11 @@ def _care_rows(rows):
     ]
 
 
+# Each of My day's lists shows its first MY_DAY_SHOWN rows in priority order, with the total
+# and a link to all of them (?show=all): a network can have thousands awaiting a visit.
+MY_DAY_SHOWN = 50
+
+
 @member_required
 @require_GET
 def my_day_view(request):
@@ -394,30 +399,39 @@ def my_day_view(request):
     for action in day["follow_ups"]:
         action.overdue = action.due_on < today
     groups = care_home_stratification(network)
+    show_all = request.GET.get("show") == "all"
+
+    def shown(rows):
+        return rows if show_all else rows[:MY_DAY_SHOWN]
+
     lists = {
         "pharmacist": {
             "key": "pharmacist",
             "title": "For pharmacists",
             "hint": "Complex residents, high frailty, frequent hospital users, end of life care.",
-            "rows": _care_rows(groups["pharmacist"]),
+            "rows": _care_rows(shown(groups["pharmacist"])),
+            "total": len(groups["pharmacist"]),
         },
         "technician": {
             "key": "technician",
             "title": "For technicians",
             "hint": "New and recently discharged residents, swallowing or adherence problems.",
-            "rows": _care_rows(groups["technician"]),
+            "rows": _care_rows(shown(groups["technician"])),
+            "total": len(groups["technician"]),
         },
     }
     role = current_membership(request).role
     mine = "technician" if role == Role.PHARMACY_TECHNICIAN else "pharmacist"
     other = "pharmacist" if mine == "technician" else "technician"
     care_lists = [lists[mine], lists[other]]
-    routine = _care_rows(groups["routine"])
+    routine = _care_rows(shown(groups["routine"]))
+    awaiting = shown(day["awaiting_visit"])
     people = (
         [v.patient for v in day["visits_today"]]
         + [a.patient for a in day["follow_ups"]]
-        + [r.patient for r in day["awaiting_visit"]]
-        + [row[0] for rows in groups.values() for row in rows]
+        + [r.patient for r in awaiting]
+        + [row["patient"] for care in care_lists for row in care["rows"]]
+        + [row["patient"] for row in routine]
     )
     _seen(request, people, "my_day")
     context = {
@@ -425,10 +439,13 @@ def my_day_view(request):
         "today": today,
         "visits_today": day["visits_today"],
         "follow_ups": day["follow_ups"],
-        "awaiting_visit": day["awaiting_visit"],
+        "awaiting_visit": awaiting,
+        "awaiting_total": len(day["awaiting_visit"]),
         "care_lists": care_lists,
         "routine": routine,
+        "routine_total": len(groups["routine"]),
         "care_home_count": sum(len(rows) for rows in groups.values()),
+        "shown": MY_DAY_SHOWN,
     }
     return render(request, "medicines/my_day.html", context)
 

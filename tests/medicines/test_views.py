@@ -848,6 +848,35 @@ def care_homes(network, by):
     )
 
 
+def test_my_day_shows_the_first_of_a_long_list_with_its_total(
+    client, login, network, member, monkeypatch
+):
+    """A network can have thousands awaiting a visit: each list shows its first rows in
+    priority order, says how many there are, and links to all of them; only the people shown
+    are in the access trail."""
+    from medicines import views
+
+    monkeypatch.setattr(views, "MY_DAY_SHOWN", 2)
+    pharmacist = login("pharmacist")
+    gp = member("gp")
+    people = [
+        PatientFactory(network=network, frailty=frailty, family_name=name)
+        for name, frailty in (("Fitperson", "fit"), ("Frailperson", "severe"), ("Mildone", "mild"))
+    ]
+    for person in people:
+        accepted_referral(person, gp, pharmacist, "routine")
+    page = text(client.get("/medicines/my-day/"))
+    awaiting = page[page.index('id="awaiting"') : page.index('id="care-homes"')]
+    assert "Frailperson" in awaiting and "Mildone" in awaiting and "Fitperson" not in awaiting
+    assert "The first 2 of 3." in awaiting and "Awaiting a visit (3)" in page
+    assert 'href="?show=all#awaiting"' in awaiting
+    shown = AccessEvent.objects.filter(user=pharmacist, what="my_day")
+    assert people[0].pk not in set(shown.values_list("patient_id", flat=True))
+
+    everyone = text(client.get("/medicines/my-day/?show=all"))
+    assert "Fitperson" in everyone and "The first" not in everyone
+
+
 @pytest.mark.parametrize(
     ("role", "first", "second"),
     [
