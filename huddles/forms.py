@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from icn.core.forms import DateInput
+from icn.core.forms import DateInput, LocalDateTimeField
 from networks.roles import Role
 from patients.selectors import patient_search
 
@@ -22,7 +22,8 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 
 class MoveForm(forms.Form):
-    starts_at = forms.DateTimeField(
+    # Never refused for the clock changes (01:30 on the last Sunday of October happens twice).
+    starts_at = LocalDateTimeField(
         label="New date and time",
         widget=DateTimeLocalInput,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],

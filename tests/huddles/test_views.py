@@ -342,6 +342,22 @@ def test_move_a_meeting(client, chair, meeting):
     assert "agenda moved with it" in text(response)
 
 
+@pytest.mark.parametrize(
+    ("local", "utc"),
+    [
+        ("2027-10-31T01:30", datetime.datetime(2027, 10, 31, 0, 30)),  # repeated: the BST one
+        ("2027-03-28T01:30", datetime.datetime(2027, 3, 28, 1, 30)),  # skipped: read as GMT
+    ],
+)
+def test_a_meeting_moves_to_a_time_in_a_clock_change_hour(client, chair, meeting, local, utc):
+    response = chair_client(client, chair).post(
+        f"/meetings/{meeting.pk}/move/", {"starts_at": local}, follow=True
+    )
+    assert response.status_code == 200
+    meeting.refresh_from_db()
+    assert meeting.starts_at == utc.replace(tzinfo=datetime.UTC)
+
+
 def test_close_carries_people_not_reached_to_the_next_meeting(
     client, chair, network, meeting, item
 ):
