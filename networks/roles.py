@@ -15,6 +15,7 @@ class Role(models.TextChoices):
     PHYSIOTHERAPIST = "physiotherapist", "Physiotherapist"
     INTEGRATED_MANAGER = "integrated_manager", "Integrated manager"
     MANAGER = "manager", "Manager"
+    IG_LEAD = "ig_lead", "Information governance lead"
     PARTNER_SYSTEM = "partner_system", "Partner system"
 
 

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "axes",
     "icn.core",
     "networks",
+    "accounts",
     "patients",
     "audit",
     "actions",
