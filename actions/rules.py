@@ -1,6 +1,6 @@
 import rules
 
-from patients.rules import does_casework
+from patients.rules import does_casework, sees_clinical
 
 rules.add_perm("actions.add_action", does_casework)  # obj: the patient
 
@@ -28,8 +28,9 @@ def is_covering(user, action) -> bool:
     return action.assignee_id in covered
 
 
-rules.add_perm("actions.view_action", is_assignee_or_role_holder | does_casework)
-rules.add_perm("actions.complete_action", is_assignee_or_role_holder | does_casework)
+# The whole network's tasks are for roles that see clinical detail; a PIC only their own.
+rules.add_perm("actions.view_action", is_assignee_or_role_holder | sees_clinical)
+rules.add_perm("actions.complete_action", is_assignee_or_role_holder | sees_clinical)
 
 
 @rules.predicate

@@ -3,16 +3,18 @@ from datetime import date, timedelta
 
 from django.db.models import Q, QuerySet
 
-from networks.roles import CASEWORK_ROLES
+from networks.roles import CLINICAL_ROLES
 from networks.selectors import active_memberships, network_ids_where
 
 from .models import Action
 
 
 def actions_visible_to(user) -> QuerySet[Action]:
-    """Tasks in networks where the user does casework, plus any that are theirs."""
+    """Every task in networks where the user's role sees clinical detail; elsewhere (the
+    voluntary-sector PIC) only the tasks that are theirs: by name, their role's queue, or a
+    colleague's they cover. A task's title and details are clinical more often than not."""
     return Action.objects.filter(
-        Q(network_id__in=network_ids_where(user, CASEWORK_ROLES)) | actions_for_me(user)
+        Q(network_id__in=network_ids_where(user, CLINICAL_ROLES)) | actions_for_me(user)
     ).filter(network_id__in=list(active_memberships(user)))
 
 

@@ -166,3 +166,34 @@ def test_open_task_matches_the_published_schema(api, member, patient):
     response = client.get(f"{URL}{created['id']}/")
     assert response.json()["done_by"] is None and response.json()["claimed_from_role"] == ""
     assert_matches_schema(response, "get", "/api/v1/tasks/{id}/")
+
+
+def test_a_pic_lists_reads_and_completes_only_their_own_and_the_pic_queue(
+    api, member, patient, network
+):
+    """Found in the go-live attack pass: a `pic` listed, read and completed every task in the
+    network, clinical titles and details included (API.md 1.1, Tasks)."""
+    pic = member("pic")
+    pharmacist = member("pharmacist")
+    clinical = ActionFactory(
+        patient=patient, assignee=pharmacist, assignee_role="", title="Stop warfarin"
+    )
+    gp_queue = ActionFactory(patient=patient, assignee_role="gp", details="INR 6.1")
+    pic_queue = ActionFactory(patient=patient, assignee_role="pic", title="Befriending")
+    named = ActionFactory(patient=patient, assignee=pic, assignee_role="", title="Lunch club")
+    client = api(pic)
+    listed = client.get(URL).json()
+    assert sorted(t["id"] for t in listed["results"]) == sorted([pic_queue.pk, named.pk])
+    assert "warfarin" not in str(listed) and "INR" not in str(listed)
+    for task in (clinical, gp_queue):
+        assert client.get(f"{URL}{task.pk}/").status_code == 403
+        assert client.post(f"{URL}{task.pk}/done/").status_code == 403
+        task.refresh_from_db()
+        assert task.status == "open"
+    for task in (pic_queue, named):
+        assert client.get(f"{URL}{task.pk}/").json()["title"] == task.title
+        assert client.post(f"{URL}{task.pk}/done/").json()["status"] == "done"
+    # A clinical role still sees and completes the network's tasks (the care team).
+    gp = api(member("gp"))
+    assert gp.get(URL).json()["count"] == 4
+    assert gp.post(f"{URL}{clinical.pk}/done/").status_code == 200

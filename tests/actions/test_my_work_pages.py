@@ -380,17 +380,36 @@ def test_done_without_javascript(client, login, patient):
 
 
 def test_done_by_the_care_team_as_the_rules_say(client, login, member, patient):
-    """`actions.complete_action`: the assignee, the role, the deputy, or any casework role
-    in the network (the care team); managers never."""
+    """`actions.complete_action`: the assignee, the role, the deputy, or any role that sees
+    clinical detail in the network (the care team); managers never."""
     pharmacist = member("pharmacist")
     task = task_for(pharmacist, patient)
-    login("pic")
+    login("gp")
     assert client.post(f"/my-work/tasks/{task.pk}/done/", headers=HX).status_code == 200
     task2 = task_for(pharmacist, patient)
     login("manager")
     assert client.post(f"/my-work/tasks/{task2.pk}/done/", headers=HX).status_code == 403
     task2.refresh_from_db()
     assert task2.status == "open"
+
+
+def test_a_pic_completes_only_their_own_or_the_pic_queues_tasks(client, login, member, patient):
+    """Found in the go-live attack pass: the voluntary-sector PIC could complete any task in
+    the network from My work, clinical ones included."""
+    pharmacist = member("pharmacist")
+    clinical = task_for(pharmacist, patient, title="Stop warfarin")
+    me = login("pic")
+    response = client.post(f"/my-work/tasks/{clinical.pk}/done/", headers=HX)
+    assert response.status_code == 403
+    assert "warfarin" not in response.content.decode()
+    clinical.refresh_from_db()
+    assert clinical.status == "open"
+    queued = ActionFactory(patient=patient, assignee=None, assignee_role="pic")
+    named = task_for(me, patient, title="Befriending call")
+    for task in (queued, named):
+        assert client.post(f"/my-work/tasks/{task.pk}/done/", headers=HX).status_code == 200
+        task.refresh_from_db()
+        assert task.status == "done"
 
 
 # --- cover ---------------------------------------------------------------------------------
