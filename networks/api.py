@@ -124,3 +124,9 @@ class TokenView(ObtainAuthToken):
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
+
+    def get_serializer_context(self):
+        # django-axes marks the request it is given as locked out, and its middleware reads
+        # that mark from Django's HttpRequest: give authenticate() that one, not DRF's
+        # wrapper, or a locked-out account gets a 400 instead of the lockout's 429.
+        return {**super().get_serializer_context(), "request": self.request._request}

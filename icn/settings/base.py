@@ -136,16 +136,21 @@ SESSION_ABSOLUTE_SECONDS = int(
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
-# Lockout after repeated failed logins (django-axes), by username and IP together.
+# Lockout after repeated failed logins (django-axes), by username whatever the address: an
+# attacker who changes address (or X-Forwarded-For) on every try is still locked out.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# Behind a reverse proxy, set AXES_PROXY_COUNT to the number of proxies in front of the app
-# so the client address is taken from X-Forwarded-For (django-ipware), not the proxy's.
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+AXES_LOCKOUT_CALLABLE = "icn.core.views.locked_out"
+# The client's address (for the lockout log and the access trail) is read from
+# X-Forwarded-For only through the proxies the deployment declares: a count of reverse
+# proxies in front of the app, or their addresses (CIDRs allowed). Neither: the header is
+# ignored. (`AXES_PROXY_COUNT` is the old name of the count.)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=env.int("AXES_PROXY_COUNT", default=0))
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+AXES_CLIENT_IP_CALLABLE = "icn.core.clientip.client_ip"
 
 # Content Security Policy (Django 6): no inline scripts or styles, nothing from elsewhere.
 from django.utils.csp import CSP  # noqa: E402
