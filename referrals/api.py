@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from audit.services import access_record
 from icn.core.api import RowsOfPage, ScopedAPIMixin
+from icn.core.errors import Conflict
 from icn.core.workdays import working_days_between
 from networks.models import Organisation
 from networks.roles import CASEWORK_ROLES, Role, Service
@@ -375,17 +376,23 @@ class ReferralViewSet(
         if role_in(user, patient.network_id) == Role.PARTNER_SYSTEM:
             membership = active_memberships(user)[patient.network_id]
             source_organisation = source_organisation or membership.organisation
-        with transaction.atomic():
-            raised = services.referral_create(
-                patient=patient,
-                service=data["service"],
-                reason=data["reason"],
-                urgency=data["urgency"],
-                by=user,
-                red_flags=data.get("red_flags", []),
-                source_organisation=source_organisation,
-                source_contact=data.get("source_contact", ""),
-            )
+        try:
+            with transaction.atomic():
+                raised = services.referral_create(
+                    patient=patient,
+                    service=data["service"],
+                    reason=data["reason"],
+                    urgency=data["urgency"],
+                    by=user,
+                    red_flags=data.get("red_flags", []),
+                    source_organisation=source_organisation,
+                    source_contact=data.get("source_contact", ""),
+                )
+        except Conflict as exc:
+            existing = exc.record
+            if existing is not None and referrals_visible_to(user).filter(pk=existing.pk).exists():
+                exc.extra["referral"] = existing.pk
+            raise
         body = self.get_serializer(self._reload(raised.referral)).data
         body["flag_referrals"] = self.get_serializer(
             [self._reload(r) for r in raised.flag_referrals], many=True

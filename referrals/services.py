@@ -41,12 +41,14 @@ def _insert_referral(referral: Referral) -> Referral:
             referral.save()
     except IntegrityError as exc:
         if "referral_one_open_per_person_and_service" in str(exc):
-            existing = open_referral(referral.patient, referral.service)
+            # Neither the person's name nor the other referral's id: the caller (a partner
+            # system, a PIC) may not be allowed to read them. The caller's view adds the id
+            # for those who may.
             raise Conflict(
-                f"{referral.patient.full_name} already has an open "
-                f"{referral.get_service_display().lower()} referral"
-                + (f" (#{existing.pk})." if existing else "."),
+                "This person already has an open "
+                f"{referral.get_service_display().lower()} referral.",
                 field="service",
+                record=open_referral(referral.patient, referral.service),
             ) from exc
         raise
     return referral

@@ -52,6 +52,7 @@ def exception_handler(exc, context):
         body = {"detail": exc.message}
         if exc.field:
             body[exc.field] = [exc.message]
+        body.update(exc.extra)
         return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, NotAllowed):
         exc = exceptions.PermissionDenied(exc.message)

@@ -4,10 +4,14 @@
 class Conflict(Exception):
     """The write clashes with what is stored (duplicate, stale version, wrong state)."""
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None, *, record=None):
         super().__init__(message)
         self.message = message
         self.field = field
+        # The stored record it clashes with, for the caller to name only to those who may
+        # read it (API.md 1.1: a 409 never names a person or record the caller may not read).
+        self.record = record
+        self.extra: dict = {}
 
 
 class NotAllowed(Exception):

@@ -57,7 +57,30 @@ def test_duplicate_open_referral_is_409_and_nothing_saved(api, member, patient):
     response = client.post(URL, body(patient, red_flags=["fall"]), format="json")
     assert response.status_code == 409
     assert "already has an open" in response.json()["detail"]
+    assert response.json()["referral"] == Referral.objects.get().pk  # they may read it
     assert Referral.objects.count() == 1 and not PatientFlag.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["partner_system", "pic"])
+def test_a_409_names_no_one_the_caller_may_not_read(api, member, patient, role):
+    """Found in the go-live attack pass: a duplicate referral's 409 named the person and the
+    other referral's id to a partner system or PIC, so walking NHS numbers or ids revealed
+    every name on the caseload."""
+    existing = api(member("gp")).post(URL, body(patient, service="mdt"), format="json")
+    assert existing.status_code == 201
+    caller = member(role)
+    request = {"service": "mdt", "reason": "Fell twice this week", "urgency": "routine"}
+    if role == "partner_system":
+        request |= {"nhs_number": patient.nhs_number, "network_slug": "thornton-heath"}
+    else:
+        request |= {"patient": patient.pk}
+    response = api(caller).post(URL, request, format="json")
+    assert response.status_code == 409
+    text = response.content.decode()
+    assert patient.given_name not in text and patient.family_name not in text
+    assert str(existing.json()["id"]) not in text
+    assert "referral" not in response.json()
+    assert Referral.objects.count() == 1
 
 
 @pytest.mark.parametrize(
