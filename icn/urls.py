@@ -6,6 +6,7 @@ from icn.core import views as core_views
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),  # login with a second factor, security
     path("accounts/", include("icn.core.auth_urls")),
     path("network/switch/", core_views.network_switch, name="network_switch"),
     path("patients/", include("patients.urls")),
