@@ -151,13 +151,13 @@ def second_factor_reset(*, user, by) -> SecondFactorReset:
 
 
 @transaction.atomic
-def totp_device_set_secret(*, user, secret_b32: str, by=None) -> TOTPDevice:
-    """A confirmed authenticator with a known secret (the demo's, DEMO_TOTP_SECRET).
-    Idempotent: an existing device with that secret is left as it is."""
-    padded = secret_b32.strip().replace(" ", "").upper()
-    padded += "=" * (-len(padded) % 8)
-    key = hexlify(b32decode(padded)).decode()
+def totp_device_set_secret(*, user, secret_b32: str, by=None) -> tuple[TOTPDevice, bool]:
+    """A confirmed authenticator with a known secret (the demo's, DEMO_TOTP_SECRET):
+    (device, created). Idempotent: an existing device with that secret is left as it is.
+    Raises ValueError for a secret that is not base32."""
+    key = totp_key_from_base32(secret_b32)
     device = TOTPDevice.objects.filter(user=user, key=key).order_by("pk").first()
+    created = device is None
     if device is None:
         device = TOTPDevice.objects.create(
             user=user, name=AUTHENTICATOR_NAME, key=key, confirmed=True
@@ -166,4 +166,17 @@ def totp_device_set_secret(*, user, secret_b32: str, by=None) -> TOTPDevice:
         device.confirmed = True
         device.save(update_fields=["confirmed"])
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-    return device
+    return device, created
+
+
+def totp_key_from_base32(secret_b32: str) -> str:
+    """The hex key django-otp stores, from the base32 secret authenticator apps show."""
+    padded = "".join(secret_b32.split()).upper()
+    padded += "=" * (-len(padded) % 8)
+    try:
+        raw = b32decode(padded)
+    except ValueError as exc:
+        raise ValueError("The TOTP secret must be base32 (A-Z, 2-7).") from exc
+    if len(raw) < 10:
+        raise ValueError("The TOTP secret must be at least 16 base32 characters (80 bits).")
+    return hexlify(raw).decode()

@@ -169,7 +169,10 @@ def login_enrol(request):
     if request.method == "POST" and form.is_valid():
         if locked := _locked_out(request, user):
             return locked
-        codes = totp_enrolment_confirm(device=device, code=form.cleaned_data["code"], by=user)
+        allowed, throttled = device.verify_is_allowed()
+        codes = None
+        if allowed:
+            codes = totp_enrolment_confirm(device=device, code=form.cleaned_data["code"], by=user)
         if codes is not None:
             device.refresh_from_db()
             if pending is None:
@@ -182,11 +185,10 @@ def login_enrol(request):
             )
         _count_failure(request, user)
         device.refresh_from_db()
-        allowed, data = device.verify_is_allowed()
         form.add_error(
             "code",
-            _wait_message(data["locked_until"])
-            if not allowed and data and data.get("locked_until")
+            _wait_message(throttled["locked_until"])
+            if not allowed
             else "That code is not right. Enter the 6-digit code your authenticator app shows now.",
         )
     context = {
