@@ -42,7 +42,9 @@ class TokenSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        request = self.context["request"]
+        # django-axes marks the request it is given as locked out, and its middleware reads
+        # that mark from Django's HttpRequest: give it that one, not DRF's wrapper.
+        request = self.context["request"]._request
         # django-axes: failures are counted and a locked-out username is refused here.
         user = authenticate(request=request, username=attrs["username"], password=attrs["password"])
         if user is None:

@@ -6,7 +6,6 @@ from icn.core import views as core_views
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
-    path("accounts/", include("accounts.urls")),  # login with a second factor, security
     path("accounts/", include("icn.core.auth_urls")),
     path("network/switch/", core_views.network_switch, name="network_switch"),
     path("patients/", include("patients.urls")),
@@ -18,6 +17,8 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("reports/", include("reports.urls")),
     path("api/v1/", include("icn.api_urls")),
+    # Logging in (password, then the second factor) and the person's security page.
+    path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -120,3 +120,23 @@ def api():
         return client
 
     return make
+
+
+@pytest.fixture
+def mfa(settings):
+    """A second factor required, as in production (ICN_REQUIRE_MFA)."""
+    settings.ICN_REQUIRE_MFA = True
+    return settings
+
+
+@pytest.fixture
+def enrolled(member):
+    """enrolled(role) -> (user, their confirmed TOTP authenticator)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def make(role="pharmacist", **kwargs):
+        user = member(role, **kwargs)
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+        return user, device
+
+    return make

@@ -126,15 +126,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "accounts.passwords.RevokeTokensOnPasswordChange"},
 ]
 
-# Second factor (django-otp: TOTP authenticators, recovery codes). When required, nobody
-# gets a session or an API token with a password alone (accounts/views.py, accounts/api.py).
-ICN_REQUIRE_MFA = env.bool("ICN_REQUIRE_MFA", default=False)
-# How long the code step waits after a correct password before the password is asked again.
-ICN_MFA_PENDING_SECONDS = 5 * 60
-ICN_RECOVERY_CODES = 10
-OTP_TOTP_ISSUER = "ICN"
-OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no secrets or QR codes of anyone's authenticator
-
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -181,6 +172,15 @@ SECURE_CSP = {
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Second factor (django-otp: TOTP authenticators, recovery codes). When required, nobody
+# gets a session or an API token with a password alone (accounts/views.py, accounts/api.py).
+ICN_REQUIRE_MFA = env.bool("ICN_REQUIRE_MFA", default=False)
+# How long the code step waits after a correct password before the password is asked again.
+ICN_MFA_PENDING_SECONDS = 5 * 60
+ICN_RECOVERY_CODES = 10
+OTP_TOTP_ISSUER = "ICN"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no secrets or QR codes of anyone's authenticator
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.services import recovery_codes_make
 from accounts.views import PENDING
 
-from .conftest import PASSWORD, totp_code
+from .mfa import PASSWORD, totp_code
 
 pytestmark = pytest.mark.django_db
 
