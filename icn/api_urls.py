@@ -3,10 +3,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
+from accounts.api import LogoutView, TokenView
 from actions.api import TaskViewSet
 from huddles.api import AgendaItemViewSet, MeetingViewSet
 from medicines.api import MedicationViewSet, ReviewViewSet, SupplyViewSet, VisitViewSet
-from networks.api import MeView, NetworkViewSet, TokenView
+from networks.api import MeView, NetworkViewSet
 from notifications.api import NotificationViewSet
 from patients.api import PatientViewSet
 from referrals.api import RedFlagViewSet, ReferralViewSet
@@ -30,6 +31,7 @@ router.register("huddles", MeetingViewSet, basename="huddle")
 app_name = "api"
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
+    path("auth/logout/", LogoutView.as_view(), name="logout"),
     path("me/", MeView.as_view(), name="me"),
     path(
         "reports/admissions-avoided/",

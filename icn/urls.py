@@ -17,6 +17,8 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("reports/", include("reports.urls")),
     path("api/v1/", include("icn.api_urls")),
+    # Logging in (password, then the second factor) and the person's security page.
+    path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]
 

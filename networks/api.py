@@ -1,7 +1,5 @@
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, viewsets
-from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -94,39 +92,3 @@ class MeView(ScopedAPIMixin, APIView):
             ],
         }
         return Response(MeSerializer(data).data)
-
-
-class MemberAuthTokenSerializer(AuthTokenSerializer):
-    def validate(self, attrs):
-        attrs = super().validate(attrs)
-        if not active_memberships(attrs["user"]):
-            raise serializers.ValidationError(
-                {"non_field_errors": ["This account has no active network membership."]}
-            )
-        return attrs
-
-
-class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token (django-axes locks out repeated
-    failures). Only a user with an active network membership gets a token."""
-
-    icn_scoped = True  # reads nothing but the caller's own account
-    serializer_class = MemberAuthTokenSerializer
-    # Credentials are in the body: no session (no CSRF check) and no token are looked at.
-    authentication_classes = ()
-
-    @extend_schema(
-        request=inline_serializer(
-            "TokenRequest",
-            {"username": serializers.CharField(), "password": serializers.CharField()},
-        ),
-        responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
-    )
-    def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
-
-    def get_serializer_context(self):
-        # django-axes marks the request it is given as locked out, and its middleware reads
-        # that mark from Django's HttpRequest: give authenticate() that one, not DRF's
-        # wrapper, or a locked-out account gets a 400 instead of the lockout's 429.
-        return {**super().get_serializer_context(), "request": self.request._request}

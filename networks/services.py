@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from icn.core.errors import Conflict
 
@@ -44,7 +44,7 @@ def membership_deactivate(*, membership: Membership, by=None) -> Membership:
     membership.is_active = False
     membership.deactivated_at = timezone.now()
     membership.save(update_fields=["is_active", "deactivated_at"])
-    Token.objects.filter(user_id=membership.user_id).delete()
+    AuthToken.objects.filter(user_id=membership.user_id).delete()
     forget_memberships(membership.user)
     return membership
 

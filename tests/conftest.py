@@ -107,13 +107,36 @@ def foreign_patient(other_network):
 @pytest.fixture
 def api():
     """api(user) -> an APIClient authenticated with that user's token (as partners do)."""
-    from rest_framework.authtoken.models import Token
+    from accounts.services import token_issue
+
+    keys = {}
 
     def make(user=None):
         client = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            if user.pk not in keys:
+                keys[user.pk] = token_issue(user=user)[1]
+            client.credentials(HTTP_AUTHORIZATION=f"Token {keys[user.pk]}")
         return client
+
+    return make
+
+
+@pytest.fixture
+def mfa(settings):
+    """A second factor required, as in production (ICN_REQUIRE_MFA)."""
+    settings.ICN_REQUIRE_MFA = True
+    return settings
+
+
+@pytest.fixture
+def enrolled(member):
+    """enrolled(role) -> (user, their confirmed TOTP authenticator)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def make(role="pharmacist", **kwargs):
+        user = member(role, **kwargs)
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+        return user, device
 
     return make

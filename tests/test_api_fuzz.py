@@ -17,6 +17,7 @@ to a django-axes lockout.
 import json
 import os
 import zlib
+from datetime import timedelta
 
 import pytest
 import schemathesis
@@ -115,7 +116,7 @@ def demo(django_db_setup, django_db_blocker):
     end; {username: token key}."""
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     from actions.models import Action
     from huddles.models import AgendaItem, Meeting
@@ -135,7 +136,12 @@ def demo(django_db_setup, django_db_blocker):
         with open(os.devnull, "w") as quiet:
             call_command("seed_demo", stdout=quiet)
         users = get_user_model().objects.filter(username__in=CALLERS)
-        tokens = {user.username: Token.objects.get_or_create(user=user)[0].key for user in users}
+        # Each request's savepoint is rolled back, so a token's use never moves its expiry on:
+        # issued for the whole run instead of the 30-minute idle window.
+        tokens = {
+            user.username: AuthToken.objects.create(user=user, expiry=timedelta(hours=2))[1]
+            for user in users
+        }
         assert len(tokens) == len(CALLERS) - 1
         REAL.update(
             patient=ids(Patient),

@@ -4,10 +4,6 @@ from django.urls import path
 from .access import public
 
 urlpatterns = [
-    path(
-        "login/",
-        public(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
-        name="login",
-    ),
+    # login/ is accounts.urls (password, then the second factor).
     path("logout/", public(auth_views.LogoutView.as_view()), name="logout"),
 ]

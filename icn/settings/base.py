@@ -30,7 +30,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -117,6 +120,10 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: Django calls `password_changed` on every validator whenever a password is
+    # set and saved (admin, password-change form, management commands); it revokes the
+    # account's API tokens.
+    {"NAME": "accounts.passwords.RevokeTokensOnPasswordChange"},
 ]
 
 LOGIN_URL = "login"
@@ -171,6 +178,15 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Second factor (django-otp: TOTP authenticators, recovery codes). When required, nobody
+# gets a session or an API token with a password alone (accounts/views.py, accounts/api.py).
+ICN_REQUIRE_MFA = env.bool("ICN_REQUIRE_MFA", default=False)
+# How long the code step waits after a correct password before the password is asked again.
+ICN_MFA_PENDING_SECONDS = 5 * 60
+ICN_RECOVERY_CODES = 10
+OTP_TOTP_ISSUER = "ICN"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no secrets or QR codes of anyone's authenticator
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
@@ -187,6 +203,20 @@ STORAGES = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ICN <icn@localhost>")
+
+# API tokens (django-rest-knox, stored hashed): expire API_TOKEN_IDLE_MINUTES after last use
+# (each use moves the expiry on) and never later than API_TOKEN_HOURS after issue;
+# `partner_system` tokens last PARTNER_TOKEN_DAYS and are not moved on.
+ICN_API_TOKEN_IDLE = timedelta(minutes=env.int("API_TOKEN_IDLE_MINUTES", default=30))
+ICN_API_TOKEN_MAX = timedelta(hours=env.int("API_TOKEN_HOURS", default=10))
+ICN_PARTNER_TOKEN_TTL = timedelta(days=env.int("PARTNER_TOKEN_DAYS", default=90))
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_TTL": ICN_API_TOKEN_IDLE,
+    "AUTO_REFRESH": True,
+    "AUTO_REFRESH_MAX_TTL": ICN_API_TOKEN_MAX,
+    "MIN_REFRESH_INTERVAL": 60,  # at most one UPDATE a minute per token
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -306,6 +336,8 @@ ICN_NOTIFY = {
 }
 
 ICN_DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-password-change-me")
+# Base32; when set every demo person (not partner_system) gets a TOTP authenticator with it.
+ICN_DEMO_TOTP_SECRET = env("DEMO_TOTP_SECRET", default="")
 
 # Red flags derived from dispensing history (medicines/dispensing.py).
 ICN_DISPENSING = {

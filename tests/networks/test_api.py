@@ -1,5 +1,5 @@
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from networks.models import Membership
 from networks.services import membership_add, membership_deactivate
@@ -43,7 +43,7 @@ def test_token_refused_for_bad_credentials(api, member, body):
     member("pharmacist")
     response = api().post("/api/v1/auth/token/", body, format="json")
     assert response.status_code == 400
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 def test_no_token_without_an_active_membership(api, member):
@@ -66,7 +66,7 @@ def test_repeated_failures_lock_the_account_out(api, member, settings):
     good = {"username": "pharmacist.thornton-heath", "password": "a-good-long-password"}
     response = api().post("/api/v1/auth/token/", good, format="json")
     assert response.status_code in (400, 403, 429)
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 def test_networks_lists_only_mine_with_terminology(api, member, network, other_network):

@@ -10,7 +10,9 @@ Running it again changes nothing: every object is looked up by its natural key (
 slug, organisation code, username, (network, NHS number)) and only missing objects are
 created; networks, organisations, users and memberships are brought back to the values
 below; people and actions already present are left as they are, since demo users may have
-changed them. The password is re-set whenever DEMO_PASSWORD no longer matches.
+changed them. The password is re-set whenever DEMO_PASSWORD no longer matches. With
+DEMO_TOTP_SECRET (base32) every demo person but the partner systems has a confirmed TOTP
+authenticator with that secret, so the demo runs with ICN_REQUIRE_MFA=true.
 
 Everything is fictional: NHS numbers come from the synthetic 999 range, telephone numbers
 from Ofcom's drama ranges, names and organisation codes are made up.
@@ -30,6 +32,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.services import totp_device_set_secret, totp_key_from_base32
 from actions.models import Action
 from actions.services import action_create
 from huddles.services import meetings_schedule
@@ -229,6 +232,7 @@ THORNTON_HEATH = DemoNetwork(
             "Sandra", "Mensah", "council", "Integrated health and social care manager"
         ),
         Role.MANAGER: Person("Jonathan", "Reeve", "trust", "Head of community services"),
+        Role.IG_LEAD: Person("Helen", "Adeyemi", "trust", "Information governance lead"),
         Role.PARTNER_SYSTEM: Person(
             "Discharge", "Team (system)", "trust", "Hospital discharge team's system account"
         ),
@@ -586,6 +590,7 @@ PURBECK = DemoNetwork(
         Role.PHYSIOTHERAPIST: Person("Ben", "Hollis", "trust", "Physiotherapist"),
         Role.INTEGRATED_MANAGER: Person("Fiona", "Garland", "trust", "Integrated locality manager"),
         Role.MANAGER: Person("Simon", "Ashdown", "council", "Commissioning manager"),
+        Role.IG_LEAD: Person("Martin", "Cole", "council", "Data protection officer"),
         Role.PARTNER_SYSTEM: Person(
             "Discharge", "Team (system)", "trust", "Hospital discharge team's system account"
         ),
@@ -845,6 +850,12 @@ class Command(BaseCommand):
         if not password:
             raise CommandError("DEMO_PASSWORD is empty; set a password for the demo users.")
         self.tally: Counter[tuple[str, str]] = Counter()
+        self.totp_secret = settings.ICN_DEMO_TOTP_SECRET
+        if self.totp_secret:
+            try:
+                totp_key_from_base32(self.totp_secret)
+            except ValueError as exc:
+                raise CommandError(f"DEMO_TOTP_SECRET: {exc}") from exc
         with transaction.atomic(), pghistory.context(command="seed_demo"):
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
@@ -1026,6 +1037,9 @@ class Command(BaseCommand):
             user.set_password(password)
             user.save(update_fields=["password"])
             self.count("passwords", "set")
+        if self.totp_secret and role != Role.PARTNER_SYSTEM:
+            _, created = totp_device_set_secret(user=user, secret_b32=self.totp_secret)
+            self.count("authenticators", "created" if created else "unchanged")
 
         organisation = orgs[person.org]
         membership = Membership.objects.filter(user=user, network=network).first()
@@ -1247,5 +1261,11 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Demo data ready ({slugs}). Log in as <role>.<network>, e.g. "
                 f"pharmacist.thornton-heath, with the DEMO_PASSWORD password."
+                + (
+                    " The security code comes from an authenticator app set up with "
+                    "DEMO_TOTP_SECRET."
+                    if self.totp_secret
+                    else ""
+                )
             )
         )

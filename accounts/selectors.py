@@ -1,0 +1,29 @@
+"""Reads about how a person proves who they are."""
+
+from django.conf import settings
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from networks.roles import Role
+from networks.selectors import active_memberships
+
+
+def is_partner_system(user) -> bool:
+    """Every active membership is a `partner_system` one (an API account of another system).
+    Anyone who is also a person in some network is treated as a person."""
+    memberships = active_memberships(user)
+    return bool(memberships) and all(m.role == Role.PARTNER_SYSTEM for m in memberships.values())
+
+
+def token_needs_otp(user) -> bool:
+    return settings.ICN_REQUIRE_MFA and not is_partner_system(user)
+
+
+def authenticator_of(user) -> TOTPDevice | None:
+    """The person's confirmed TOTP authenticator, if they have enrolled one."""
+    return TOTPDevice.objects.devices_for_user(user, confirmed=True).order_by("pk").first()
+
+
+def recovery_codes_left(user) -> int:
+    device = StaticDevice.objects.devices_for_user(user, confirmed=True).first()
+    return device.token_set.count() if device else 0
