@@ -71,9 +71,7 @@ def discovery() -> dict[str, Any]:
         if cached and cached[0] > time.monotonic():
             return cached[1]
     try:
-        response = requests.get(
-            f"{name}/.well-known/openid-configuration", timeout=TIMEOUT_SECONDS
-        )
+        response = requests.get(f"{name}/.well-known/openid-configuration", timeout=TIMEOUT_SECONDS)
         response.raise_for_status()
         document = response.json()
     except (requests.RequestException, ValueError) as exc:

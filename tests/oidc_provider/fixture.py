@@ -26,6 +26,7 @@ from django.conf import settings
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "provider-password-1"
 CLIENT_ID = "icn-test-client"
+RUNSERVER = [sys.executable, "-m", "django", "runserver"]
 
 
 @dataclass
@@ -109,7 +110,6 @@ def start_provider(*, redirect_uri: str, users: list[dict]) -> Provider:
         subprocess.run([sys.executable, *args], cwd=REPO, env=env, check=True, timeout=120)
 
     client_secret = secrets.token_urlsafe(24)
-    run("-m", "django", "migrate", "--verbosity", "0")
     spec = {
         "client_id": CLIENT_ID,
         "client_secret": client_secret,
@@ -120,7 +120,7 @@ def start_provider(*, redirect_uri: str, users: list[dict]) -> Provider:
     run("-m", "tests.oidc_provider.seed", json.dumps(spec))
     with open(Path(tmp.name) / "server.log", "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            [*RUNSERVER, f"127.0.0.1:{port}", "--noreload", "--skip-checks"],
             cwd=REPO,
             env=env,
             stdout=log,

@@ -1,4 +1,5 @@
-"""`python -m tests.oidc_provider.seed '<json>'`: the provider's client (ICN) and users.
+"""`python -m tests.oidc_provider.seed '<json>'`: migrate the provider's database, then add
+its client (ICN) and users (one process: each Django start costs a second or more).
 
 {"client_id", "client_secret", "redirect_uri", "password",
  "users": [{"username", "email", "first_name", "last_name", "email_verified"}]}
@@ -41,4 +42,7 @@ def seed(spec: dict) -> None:
 
 if __name__ == "__main__":
     django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
     seed(json.loads(sys.argv[1]))
