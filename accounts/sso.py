@@ -36,6 +36,7 @@ DISCOVERY_TTL_SECONDS = 3600
 TIMEOUT_SECONDS = 10
 AUTH_METHOD_SESSION_KEY = "icn_auth_method"
 REFUSAL_ATTR = "icn_sso_refusal"
+BACKEND = "accounts.sso.OIDCBackend"
 
 MATCH_EMAIL = "email"
 MATCH_USERNAME = "username"

@@ -65,7 +65,7 @@ class SSOCallback(OIDCAuthenticationCallbackView):
         if not sso.enabled():
             raise Http404
         try:
-            return super().get(request)
+            return self._callback(request)
         except SuspiciousOperation as exc:
             # A state not issued to this browser (a forged or replayed callback), or an ID
             # token that fails its checks.
@@ -76,6 +76,33 @@ class SSOCallback(OIDCAuthenticationCallbackView):
         except requests.RequestException as exc:
             logger.warning("SSO token exchange with %s failed: %s", sso.issuer(), exc)
             return _refused(request, None)
+
+    def _callback(self, request):
+        """mozilla-django-oidc's callback, except that the backend is called directly rather
+        than through `django.contrib.auth.authenticate`: that would count each refusal as a
+        failed password login for django-axes, whose lockout (by user name, here none, and
+        address) would soon shut out every SSO user behind the same proxy."""
+        if request.GET.get("error") or "code" not in request.GET or "state" not in request.GET:
+            states = request.session.get("oidc_states", {})
+            if request.GET.get("state") in states:
+                del states[request.GET["state"]]
+                request.session.save()
+            return self.login_failure()
+        state = request.GET["state"]
+        states = request.session.get("oidc_states")
+        if not isinstance(states, dict) or state not in states:
+            raise SuspiciousOperation("OIDC callback state not issued to this session")
+        # Each state is used once: forget it before anything slow happens.
+        entry = states.pop(state)
+        request.session.save()
+        backend = sso.OIDCBackend()
+        self.user = backend.authenticate(
+            request, nonce=entry["nonce"], code_verifier=entry.get("code_verifier")
+        )
+        if self.user is None or not self.user.is_active:
+            return self.login_failure()
+        self.user.backend = sso.BACKEND
+        return self.login_success()
 
     def login_success(self):
         response = super().login_success()

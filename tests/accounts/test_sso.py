@@ -224,3 +224,19 @@ def test_the_button_names_the_provider_and_keeps_the_destination(client, setting
 
     assert b"Sign in with NHS Care Identity" in page.content
     assert b'href="/accounts/oidc/login/?next=/patients/"' in page.content
+
+
+def test_refusals_do_not_lock_out_single_sign_on(sso_on, live_server, network, settings):
+    """Password lockout (django-axes, by user name and address) is not for SSO refusals:
+    they guess nothing, and a hospital's staff share one address behind its proxy."""
+    MembershipFactory(
+        user=UserFactory(username="alice.ward", email="alice.ward@example.nhs.uk"),
+        network=network,
+    )
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        refused(live_server.url, "carol", sso_on.password, NO_MEMBERSHIP)
+
+    browser, page = sso_login(live_server.url, "alice", sso_on.password)
+
+    assert page.status_code == 200
+    assert session_of(browser)["_auth_user_id"]
