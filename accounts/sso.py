@@ -218,6 +218,19 @@ class OIDCBackend(OIDCAuthenticationBackend):
     def get_user(self, user_id):
         return ModelBackend.get_user(self, user_id)
 
+    # Permissions are ModelBackend's and the rules backend's business, not this one's: the
+    # neutral answers keep it from adding work to every permission check.
+    def has_perm(self, user_obj, perm, obj=None):
+        return False
+
+    def has_module_perms(self, user_obj, app_label):
+        return False
+
+    def get_all_permissions(self, user_obj, obj=None):
+        return set()
+
+    get_user_permissions = get_group_permissions = get_all_permissions
+
     def _verify_jws(self, payload, key):
         """The signature (the provider's key, the configured algorithm), expiry, and that the
         token is from our issuer and for us."""
