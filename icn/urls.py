@@ -7,6 +7,7 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("icn.core.auth_urls")),
+    path("accounts/oidc/", include("accounts.sso_urls")),
     path("network/switch/", core_views.network_switch, name="network_switch"),
     path("patients/", include("patients.urls")),
     path("audit/", include("audit.urls")),

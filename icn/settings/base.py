@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -129,6 +130,23 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Single sign-on through OpenID Connect (accounts/sso.py), e.g. NHS CIS2 or a council's
+# Entra ID: off, and no button on the login page, unless OIDC_ISSUER is set. The endpoints
+# come from the issuer's discovery document. Nobody is created: OIDC_USERNAME_CLAIM names
+# the claim matched against User.email (OIDC_MATCH=email, only with email_verified true)
+# or User.username (OIDC_MATCH=username); the account needs an active membership.
+OIDC_ISSUER = env("OIDC_ISSUER", default="")
+OIDC_CLIENT_ID = env("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET", default="")
+OIDC_USERNAME_CLAIM = env("OIDC_USERNAME_CLAIM", default="email")
+OIDC_MATCH = env("OIDC_MATCH", default="email")
+if OIDC_MATCH not in {"email", "username"}:
+    raise ImproperlyConfigured("OIDC_MATCH must be 'email' or 'username'")
+OIDC_SCOPES = env("OIDC_SCOPES", default="openid email profile")
+OIDC_BUTTON_LABEL = env("OIDC_BUTTON_LABEL", default="your organisation's single sign-on")
+OIDC_SIGN_ALGO = env("OIDC_SIGN_ALGO", default="RS256")
+AUTHENTICATION_BACKENDS += ["accounts.sso.OIDCBackend"]
 
 # Sessions: idle timeout (renewed on every request) and an absolute lifetime after login.
 SESSION_ENGINE = "icn.core.sessions"  # Django's database sessions (one UPDATE a save)

@@ -3,6 +3,8 @@
 `manage.py check --deploy --fail-level WARNING` passes with these settings (tested).
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -29,3 +31,10 @@ STORAGES = {
 }
 CONN_MAX_AGE = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_MAX_AGE"] = CONN_MAX_AGE  # noqa: F405
+
+# Single sign-on only over HTTPS, and only with ICN's client registration.
+if OIDC_ISSUER:  # noqa: F405
+    if not OIDC_ISSUER.startswith("https://"):  # noqa: F405
+        raise ImproperlyConfigured("OIDC_ISSUER must be an https:// URL in production")
+    if not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):  # noqa: F405
+        raise ImproperlyConfigured("OIDC_ISSUER needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET")
