@@ -1,6 +1,7 @@
 """Writing the access trail. Only inserts: the table refuses UPDATE and DELETE."""
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.db import connections, router
 from django.utils import timezone
@@ -8,6 +9,14 @@ from django.utils import timezone
 from networks.selectors import role_in
 
 from .models import AccessEvent
+
+
+class Seen(NamedTuple):
+    """A person shown, as the trail needs them, when only their ids are at hand (a task's or
+    a list row's `patient_id` and `network_id`), so no patient row is loaded to record it."""
+
+    pk: int
+    network_id: int
 
 
 def access_record(

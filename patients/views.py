@@ -250,6 +250,13 @@ def patient_access_log_view(request, pk: int):
             )
         raise Http404
     page = Paginator(access_events_for_patient(patient), 50).get_page(request.GET.get("page"))
+    access_record(
+        user=request.user,
+        patients=[patient],
+        what="access_log",
+        channel="page",
+        path=request.get_full_path(),
+    )
     return render(request, "patients/access_log.html", {"patient": patient, "page": page})
 
 
