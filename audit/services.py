@@ -84,9 +84,12 @@ def access_refused(
     )
 
 
-def report_export_record(*, user, network_ids: Iterable[int], what: str, path: str = "") -> None:
-    """An export of report figures that name no one: one event per network reported on (no
-    patient), so each network's access log shows who took its figures away."""
+def network_access_record(
+    *, user, network_ids: Iterable[int], what: str, channel: str, path: str = ""
+) -> None:
+    """A look at something that names no one person but is about a network's people (report
+    figures, the access trail itself): one event per network, no patient, in one INSERT, so
+    each network's trail shows who took it away or read it."""
     AccessEvent.objects.bulk_create(
         [
             AccessEvent(
@@ -95,10 +98,17 @@ def report_export_record(*, user, network_ids: Iterable[int], what: str, path: s
                 role=role_in(user, network_id) or "",
                 network_id=network_id,
                 what=what,
-                channel="export",
+                channel=channel,
                 outcome=AccessEvent.Outcome.ALLOWED,
                 path=path[:300],
             )
             for network_id in network_ids
         ]
+    )
+
+
+def report_export_record(*, user, network_ids: Iterable[int], what: str, path: str = "") -> None:
+    """An export of report figures that name no one: one event per network reported on."""
+    network_access_record(
+        user=user, network_ids=network_ids, what=what, channel="export", path=path
     )

@@ -4,6 +4,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
 from actions.api import TaskViewSet
+from audit.api import AccessEventViewSet
 from huddles.api import AgendaItemViewSet, MeetingViewSet
 from medicines.api import MedicationViewSet, ReviewViewSet, SupplyViewSet, VisitViewSet
 from networks.api import MeView, NetworkViewSet, TokenView
@@ -26,6 +27,7 @@ router.register("medications", MedicationViewSet, basename="medication")
 router.register("supplies", SupplyViewSet, basename="supply")
 router.register("medication-reviews", ReviewViewSet, basename="medication-review")
 router.register("huddles", MeetingViewSet, basename="huddle")
+router.register("access-events", AccessEventViewSet, basename="access-event")
 
 app_name = "api"
 urlpatterns = [

@@ -38,7 +38,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "pgtrigger",
     "pghistory",
-    "pghistory.admin",
+    # Not "pghistory.admin": its event list shows whole rows (a person's clinical notes and
+    # NHS number) with no access event; row history is read in the database, not the admin.
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
     "icn.core",
@@ -221,6 +222,7 @@ SPECTACULAR_SETTINGS = {
         "VisitKindEnum": "medicines.models.Visit.Kind",
         "InterventionKindEnum": "medicines.models.Intervention.Kind",
         "ReviewOutcomeEnum": "medicines.models.MedicationReview.Outcome",
+        "AccessOutcomeEnum": "audit.models.AccessEvent.Outcome",
     },
 }
 

@@ -229,6 +229,7 @@ THORNTON_HEATH = DemoNetwork(
             "Sandra", "Mensah", "council", "Integrated health and social care manager"
         ),
         Role.MANAGER: Person("Jonathan", "Reeve", "trust", "Head of community services"),
+        Role.IG_LEAD: Person("Helen", "Adeyemi", "trust", "Information governance lead"),
         Role.PARTNER_SYSTEM: Person(
             "Discharge", "Team (system)", "trust", "Hospital discharge team's system account"
         ),
@@ -586,6 +587,7 @@ PURBECK = DemoNetwork(
         Role.PHYSIOTHERAPIST: Person("Ben", "Hollis", "trust", "Physiotherapist"),
         Role.INTEGRATED_MANAGER: Person("Fiona", "Garland", "trust", "Integrated locality manager"),
         Role.MANAGER: Person("Simon", "Ashdown", "council", "Commissioning manager"),
+        Role.IG_LEAD: Person("Martin", "Cole", "council", "Data protection officer"),
         Role.PARTNER_SYSTEM: Person(
             "Discharge", "Team (system)", "trust", "Hospital discharge team's system account"
         ),
