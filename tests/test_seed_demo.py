@@ -90,7 +90,9 @@ def test_one_user_per_role_per_network_with_an_active_membership():
     users = User.objects.filter(
         Q(username__endswith=".thornton-heath") | Q(username__endswith=".purbeck")
     )
-    assert users.count() == User.objects.count() == 24 == len(Role.values) * len(SLUGS)
+    assert users.count() == User.objects.count() == 26 == len(Role.values) * len(SLUGS)
+    for slug in SLUGS:  # one information governance lead per network
+        assert User.objects.get(username=f"ig_lead.{slug}").memberships.get().role == "ig_lead"
     assert not User.objects.filter(is_superuser=True).exists()
     for slug in SLUGS:
         for role in Role.values:
