@@ -71,7 +71,7 @@ def network_access_log_view(request):
     }
     if not filterset.is_valid():
         return render(request, "audit/log.html", context, status=400)
-    page = Paginator(filterset.qs, PER_PAGE).get_page(request.GET.get("page"))
+    # Recorded first: a page counted before the insert and read after it would lose a row.
     network_access_record(
         user=request.user,
         network_ids=ids,
@@ -79,6 +79,7 @@ def network_access_log_view(request):
         channel="page",
         path=request.get_full_path(),
     )
+    page = Paginator(filterset.qs, PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "audit/log.html", {**context, "page": page})
 
 

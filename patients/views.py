@@ -249,7 +249,7 @@ def patient_access_log_view(request, pk: int):
                 request, "Only the chair and managers may see who looked at a record."
             )
         raise Http404
-    page = Paginator(access_events_for_patient(patient), 50).get_page(request.GET.get("page"))
+    # Recorded first: a page counted before the insert and read after it would lose a row.
     access_record(
         user=request.user,
         patients=[patient],
@@ -257,6 +257,7 @@ def patient_access_log_view(request, pk: int):
         channel="page",
         path=request.get_full_path(),
     )
+    page = Paginator(access_events_for_patient(patient), 50).get_page(request.GET.get("page"))
     return render(request, "patients/access_log.html", {"patient": patient, "page": page})
 
 
