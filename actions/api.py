@@ -6,6 +6,7 @@ from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from audit.services import Seen, access_record
 from icn.core.api import ScopedAPIMixin
 from networks.roles import CASEWORK_ROLES, Role
 from networks.selectors import network_ids_where
@@ -129,6 +130,26 @@ class TaskViewSet(
             raise exceptions.PermissionDenied("Your role may not see this task.")
         return task
 
+    def _seen(self, tasks, what: str) -> None:
+        """The people the tasks are about, to the access trail (one INSERT)."""
+        access_record(
+            user=self.request.user,
+            patients=[Seen(t.patient_id, t.network_id) for t in tasks],
+            what=what,
+            channel="api",
+            path=self.request.get_full_path(),
+        )
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        self._seen(page, "task_list")
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        task = self.get_object()
+        self._seen([task], "task")
+        return Response(self.get_serializer(task).data)
+
     def create(self, request, *args, **kwargs):
         if not network_ids_where(request.user, CASEWORK_ROLES):
             raise exceptions.PermissionDenied("Your role may not add tasks.")
@@ -150,6 +171,7 @@ class TaskViewSet(
                 "Only the assignee, the role or the care team may do this."
             )
         task = services.action_mark_done(action=task, by=request.user)
+        self._seen([task], "task_done")
         return Response(self.get_serializer(task).data)
 
     @extend_schema(
@@ -164,4 +186,5 @@ class TaskViewSet(
         if task.assignee_role and not request.user.has_perm("actions.claim_action", task):
             raise exceptions.PermissionDenied("Only a member of the task's role can claim it.")
         task = services.action_claim(action=task, by=request.user)
+        self._seen([task], "task_claim")
         return Response(self.get_serializer(task).data)

@@ -48,7 +48,12 @@ class AccessEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["patient", "-at"]), models.Index(fields=["user", "-at"])]
+        indexes = [
+            models.Index(fields=["patient", "-at"]),
+            models.Index(fields=["user", "-at"]),
+            # The network's trail, newest first (the IG lead's page, API and daily digest).
+            models.Index(fields=["network", "-at"], name="audit_event_network_at"),
+        ]
         triggers = [
             pgtrigger.Protect(
                 name="access_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete

@@ -1,6 +1,7 @@
 """Writing the access trail. Only inserts: the table refuses UPDATE and DELETE."""
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.db import connections, router
 from django.utils import timezone
@@ -8,6 +9,14 @@ from django.utils import timezone
 from networks.selectors import role_in
 
 from .models import AccessEvent
+
+
+class Seen(NamedTuple):
+    """A person shown, as the trail needs them, when only their ids are at hand (a task's or
+    a list row's `patient_id` and `network_id`), so no patient row is loaded to record it."""
+
+    pk: int
+    network_id: int
 
 
 def access_record(
@@ -75,9 +84,12 @@ def access_refused(
     )
 
 
-def report_export_record(*, user, network_ids: Iterable[int], what: str, path: str = "") -> None:
-    """An export of report figures that name no one: one event per network reported on (no
-    patient), so each network's access log shows who took its figures away."""
+def network_access_record(
+    *, user, network_ids: Iterable[int], what: str, channel: str, path: str = ""
+) -> None:
+    """A look at something that names no one person but is about a network's people (report
+    figures, the access trail itself): one event per network, no patient, in one INSERT, so
+    each network's trail shows who took it away or read it."""
     AccessEvent.objects.bulk_create(
         [
             AccessEvent(
@@ -86,10 +98,17 @@ def report_export_record(*, user, network_ids: Iterable[int], what: str, path: s
                 role=role_in(user, network_id) or "",
                 network_id=network_id,
                 what=what,
-                channel="export",
+                channel=channel,
                 outcome=AccessEvent.Outcome.ALLOWED,
                 path=path[:300],
             )
             for network_id in network_ids
         ]
+    )
+
+
+def report_export_record(*, user, network_ids: Iterable[int], what: str, path: str = "") -> None:
+    """An export of report figures that name no one: one event per network reported on."""
+    network_access_record(
+        user=user, network_ids=network_ids, what=what, channel="export", path=path
     )

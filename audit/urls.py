@@ -3,4 +3,7 @@ from django.urls import path
 from . import views
 
 app_name = "audit"
-urlpatterns = [path("", views.network_access_log_view, name="log")]
+urlpatterns = [
+    path("", views.network_access_log_view, name="log"),
+    path("export.csv", views.access_trail_export_view, name="export"),
+]

@@ -87,6 +87,17 @@ class MeetingViewSet(
     def get_queryset(self):
         return meetings_with_items(meetings_visible_to(self.request.user)).order_by("starts_at")
 
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        access_record(
+            user=request.user,
+            patients=list({i.patient_id: i.patient for m in page for i in m.items.all()}.values()),
+            what="meeting_list",
+            channel="api",
+            path=request.get_full_path(),
+        )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
     def retrieve(self, request, *args, **kwargs):
         meeting = self.get_object()
         access_record(

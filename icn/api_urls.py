@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import LogoutView, TokenView
 from actions.api import TaskViewSet
+from audit.api import AccessEventViewSet
 from huddles.api import AgendaItemViewSet, MeetingViewSet
 from medicines.api import MedicationViewSet, ReviewViewSet, SupplyViewSet, VisitViewSet
 from networks.api import MeView, NetworkViewSet
@@ -27,6 +28,7 @@ router.register("medications", MedicationViewSet, basename="medication")
 router.register("supplies", SupplyViewSet, basename="supply")
 router.register("medication-reviews", ReviewViewSet, basename="medication-review")
 router.register("huddles", MeetingViewSet, basename="huddle")
+router.register("access-events", AccessEventViewSet, basename="access-event")
 
 app_name = "api"
 urlpatterns = [

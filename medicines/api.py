@@ -372,6 +372,11 @@ class MedicationViewSet(
         self.audit(page, "medication_list")
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
+    def retrieve(self, request, *args, **kwargs):
+        medication = self.get_object()
+        self.audit([medication], "medication")
+        return Response(self.get_serializer(medication).data)
+
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         patient = data.pop("patient")

@@ -65,3 +65,8 @@ DEFAULT_SERVING_ROLES: dict[str, tuple[str, ...]] = {
 
 # Roles that may see who looked at a record, and read reports.
 OVERSIGHT_ROLES = frozenset({Role.CHAIR, Role.INTEGRATED_MANAGER, Role.MANAGER})
+
+# Roles that read a network's access trail (who opened which record, refusals) and "who
+# looked at this record": oversight, and the information governance lead, who opens no
+# records and reads no reports.
+TRAIL_ROLES = OVERSIGHT_ROLES | {Role.IG_LEAD}

@@ -14,6 +14,7 @@ KINDS = {
     "meeting_items": "People you work with are on a meeting agenda",
     "meeting_pack": "The meeting pack is ready",
     "meeting_minutes": "Meeting minutes are ready",
+    "unusual_access": "Unusual access to people's records in your network",
 }
 
 

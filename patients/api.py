@@ -401,6 +401,10 @@ class PatientViewSet(
             patient=patient,
             clinical_allowed=request.user.has_perm("patients.change_clinical", patient),
         )
+        # The response is the whole record, as a read is.
+        access_record(
+            user=request.user, patients=[patient], what="edit", channel="api", path=request.path
+        )
         return Response(self.get_serializer(patient).data)
 
     def _save(self, write, data: dict, **kwargs) -> Patient:
@@ -436,4 +440,11 @@ class PatientViewSet(
                 )
             raise exceptions.NotFound()
         page = self.paginate_queryset(access_events_for_patient(patient))
+        access_record(
+            user=request.user,
+            patients=[patient],
+            what="access_log",
+            channel="api",
+            path=request.get_full_path(),
+        )
         return self.get_paginated_response(AccessEventSerializer(page, many=True).data)

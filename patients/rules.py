@@ -2,7 +2,7 @@
 
 import rules
 
-from networks.roles import CASEWORK_ROLES, CLINICAL_ROLES, OVERSIGHT_ROLES, Role
+from networks.roles import CASEWORK_ROLES, CLINICAL_ROLES, TRAIL_ROLES, Role
 from networks.selectors import role_in
 
 
@@ -28,7 +28,7 @@ def sees_clinical(user, obj) -> bool:
 
 @rules.predicate
 def oversees(user, obj) -> bool:
-    return _role(user, obj) in OVERSIGHT_ROLES
+    return _role(user, obj) in TRAIL_ROLES
 
 
 @rules.predicate

@@ -5,7 +5,7 @@ One condition per line so that coverage proves each branch.
 
 from django.db.models import Q, QuerySet
 
-from networks.roles import CASEWORK_ROLES, OVERSIGHT_ROLES
+from networks.roles import CASEWORK_ROLES, TRAIL_ROLES
 from networks.selectors import network_ids_where
 
 from . import nhs_number
@@ -26,7 +26,7 @@ def patients_in_user_networks(user) -> QuerySet[Patient]:
 
 def patients_auditable_by(user) -> QuerySet[Patient]:
     """People whose access log the user may read."""
-    return Patient.objects.filter(network_id__in=network_ids_where(user, OVERSIGHT_ROLES))
+    return Patient.objects.filter(network_id__in=network_ids_where(user, TRAIL_ROLES))
 
 
 def patient_search(queryset: QuerySet[Patient], q: str) -> QuerySet[Patient]:

@@ -249,6 +249,14 @@ def patient_access_log_view(request, pk: int):
                 request, "Only the chair and managers may see who looked at a record."
             )
         raise Http404
+    # Recorded first: a page counted before the insert and read after it would lose a row.
+    access_record(
+        user=request.user,
+        patients=[patient],
+        what="access_log",
+        channel="page",
+        path=request.get_full_path(),
+    )
     page = Paginator(access_events_for_patient(patient), 50).get_page(request.GET.get("page"))
     return render(request, "patients/access_log.html", {"patient": patient, "page": page})
 

@@ -419,7 +419,16 @@ class ReferralViewSet(
             )
             raise exceptions.PermissionDenied(message)
         write(referral=referral, by=request.user, **kwargs)
-        return Response(self.get_serializer(self._reload(referral)).data)
+        referral = self._reload(referral)
+        # The response is the whole referral (the person's id and why): to the trail.
+        access_record(
+            user=request.user,
+            patients=[referral.patient],
+            what=f"referral_{self.action}",
+            channel="api",
+            path=request.path,
+        )
+        return Response(self.get_serializer(referral).data)
 
     @extend_schema(request=None, responses=ReferralSerializer)
     @action(detail=True, methods=["post"])

@@ -1,8 +1,9 @@
 """Every URL (API and pages) for every role: the access matrix of issue #2, asserted.
 
 CASEWORK roles open people's records; `pic` too but without clinical fields (tested in
-tests/patients); `manager` reads reports and the access trail, not records. Chair and
-managers see who looked at a record. Anything in another network is 404 for everyone.
+tests/patients); `manager` reads reports and the access trail, not records; `ig_lead` reads
+the access trail only. Chair, managers and the IG lead see who looked at a record.
+Anything in another network is 404 for everyone.
 
 Referrals: casework roles refer and raise red flags; a partner system's account may only
 create referrals (API) and read its own, and gets 403 on every page but its notifications. A
@@ -24,6 +25,7 @@ from networks.roles import (
     CLINICAL_ROLES,
     DEFAULT_SERVING_ROLES,
     OVERSIGHT_ROLES,
+    TRAIL_ROLES,
     Role,
 )
 from notifications.services import notification_send
@@ -35,6 +37,7 @@ pytestmark = pytest.mark.django_db
 ALL = [r.value for r in Role]
 CASEWORK = {r.value for r in CASEWORK_ROLES}
 OVERSIGHT = {r.value for r in OVERSIGHT_ROLES}
+TRAIL = {r.value for r in TRAIL_ROLES}  # the access trail: oversight and the IG lead
 CLINICAL = {r.value for r in CLINICAL_ROLES}
 # Roles that serve at least one service by default (the chair serves them all).
 SERVING = {Role.CHAIR.value} | {r.value for roles in DEFAULT_SERVING_ROLES.values() for r in roles}
@@ -97,8 +100,16 @@ API = [
     ("patient patch", "patch", "/api/v1/patients/{p}/", "phone", expect(CASEWORK, 200)),
     ("foreign patient", "get", "/api/v1/patients/{f}/", None, expect(set(), 0, 404)),
     ("foreign patch", "patch", "/api/v1/patients/{f}/", "phone", expect(set(), 0, 404)),
-    ("access log", "get", "/api/v1/patients/{p}/access-log/", None, expect(OVERSIGHT, 200)),
+    ("access log", "get", "/api/v1/patients/{p}/access-log/", None, expect(TRAIL, 200)),
     ("foreign access log", "get", "/api/v1/patients/{f}/access-log/", None, expect(set(), 0, 404)),
+    ("access events", "get", "/api/v1/access-events/", None, expect(TRAIL, 200)),
+    (
+        "foreign access events",
+        "get",
+        "/api/v1/access-events/?network=purbeck",
+        None,
+        expect(set(), 0, 404),
+    ),
     ("tasks", "get", "/api/v1/tasks/", None, expect(set(ALL), 200)),
     ("task create", "post", "/api/v1/tasks/", "task", expect(CASEWORK, 201)),
     ("task", "get", "/api/v1/tasks/{t}/", None, expect(CASEWORK, 200)),
@@ -177,10 +188,13 @@ PAGES = [
     ("consent", "post", "/patients/{p}/consent/", expect(CASEWORK, 302)),
     ("care team add", "post", "/patients/{p}/care-team/", expect(CASEWORK, 302)),
     ("care team remove", "post", "/patients/{p}/care-team/{c}/remove/", expect(CASEWORK, 302)),
-    ("access log", "get", "/patients/{p}/access-log/", expect(OVERSIGHT, 200)),
+    ("access log", "get", "/patients/{p}/access-log/", expect(TRAIL, 200)),
     ("add goal", "post", "/patients/{p}/goals/", expect(CASEWORK, 302)),
     ("goal outcome", "post", "/patients/{p}/goals/{g}/outcome/", expect(CASEWORK, 302)),
-    ("network access log", "get", "/audit/", expect(OVERSIGHT, 200)),
+    ("network access log", "get", "/audit/", expect(TRAIL, 200)),
+    ("access trail filtered", "get", "/audit/?refused=true", expect(TRAIL, 200)),
+    ("access trail export", "get", "/audit/export.csv", expect(TRAIL, 200)),
+    ("foreign access trail", "get", "/audit/?network=purbeck", expect(set(), 0, 404)),
     ("foreign person", "get", "/patients/{f}/", expect(set(), 0, 404)),
     ("foreign edit", "get", "/patients/{f}/edit/", expect(set(), 0, 404)),
     ("foreign access log", "get", "/patients/{f}/access-log/", expect(set(), 0, 404)),

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from audit.services import access_record
 from notifications.services import notification_send
-from tests.factories import PatientFactory
+from tests.factories import ActionFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +29,8 @@ def grow(kind, network, chair, n):
             what="detail",
             channel="page",
         )
+    elif kind == "tasks":
+        ActionFactory.create_batch(n, patient=PatientFactory(network=network), assignee_role="gp")
     elif kind == "notifications":
         for i in range(n):
             notification_send(
@@ -39,6 +41,10 @@ def grow(kind, network, chair, n):
 CASES = [
     ("page", "/patients/", "patients"),
     ("page", "/audit/", "events"),
+    ("page", "/audit/?refused=false&date_from=2020-01-01", "events"),
+    ("api", "/api/v1/access-events/", "events"),
+    ("api", "/api/v1/tasks/", "tasks"),
+    ("api", "/api/v1/huddles/", None),
     ("api", "/api/v1/patients/", "patients"),
     ("api", "/api/v1/notifications/", "notifications"),
     ("api", "/api/v1/networks/", None),

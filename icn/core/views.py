@@ -11,10 +11,13 @@ from .network import current_membership, switch_network
 
 @member_required
 def home(request):
-    """People for those who work with records; reports for managers."""
+    """People for those who work with records; the access trail for the IG lead; reports for
+    managers."""
     membership = current_membership(request)
     if request.user.has_perm("patients.view_patient", membership.network):
         return redirect("patients:list")
+    if membership.role == "ig_lead":
+        return redirect("audit:log")
     return redirect("reports:dashboard")
 
 

@@ -42,7 +42,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "pgtrigger",
     "pghistory",
-    "pghistory.admin",
+    # Not "pghistory.admin": its event list shows whole rows (a person's clinical notes and
+    # NHS number) with no access event; row history is read in the database, not the admin.
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
     "icn.core",
@@ -274,6 +275,7 @@ SPECTACULAR_SETTINGS = {
         "VisitKindEnum": "medicines.models.Visit.Kind",
         "InterventionKindEnum": "medicines.models.Intervention.Kind",
         "ReviewOutcomeEnum": "medicines.models.MedicationReview.Outcome",
+        "AccessOutcomeEnum": "audit.models.AccessEvent.Outcome",
     },
 }
 
@@ -326,7 +328,17 @@ CELERY_BEAT_SCHEDULE = {
             day_of_week="mon-fri",
         ),
     },
+    # Yesterday's unusual access (audit/digest.py), to each network's IG lead, every day.
+    "unusual-access-digest": {
+        "task": "audit.tasks.notify_unusual_access",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }
+
+# The daily digest of unusual access: a member who opened more than this many distinct
+# people's records in a day, or was refused more than ICN_UNUSUAL_REFUSALS_PER_DAY times.
+ICN_UNUSUAL_ACCESS_PER_DAY = env.int("ICN_UNUSUAL_ACCESS_PER_DAY", default=50)
+ICN_UNUSUAL_REFUSALS_PER_DAY = env.int("ICN_UNUSUAL_REFUSALS_PER_DAY", default=10)
 
 # Reminders and e-mail (notifications/sweeps.py, notifications/services.py).
 ICN_SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")

@@ -1,0 +1,398 @@
+"""Meta-test: every read of a person's data writes an access event.
+
+Walks every operation of the OpenAPI schema and every page URL (the resolver, as
+tests/test_access_meta.py does). Each is either exercised here, as a role that may use it,
+on a small world built once for the module (tests/test_access_matrix.py's), and must add
+an access event for the caller; or it is in an exempt list with a one-line reason. An
+operation or page that is neither fails the test, so a new endpoint cannot slip through.
+Exempt GETs that can be called are called too, and must not show the person's name or
+NHS number (the reason for the exemption is checked, not just stated).
+"""
+
+import re
+
+import pytest
+from django.utils import timezone
+
+from audit.models import AccessEvent
+from notifications.services import notification_send
+from tests.openapi import raw_schema
+from tests.test_access_meta import all_url_patterns
+
+pytestmark = pytest.mark.django_db
+
+CHAIR = "chair"
+POST_ONLY = "POST only: answers with a redirect (or a form's errors), shows no one's record"
+
+# -- API ---------------------------------------------------------------------------------------
+# (method, schema path) -> (role, url template). Each must write an access event.
+API_READS = {
+    ("GET", "/api/v1/patients/"): (CHAIR, "/api/v1/patients/"),
+    ("GET", "/api/v1/patients/{id}/"): (CHAIR, "/api/v1/patients/{p}/"),
+    ("GET", "/api/v1/patients/{id}/access-log/"): (CHAIR, "/api/v1/patients/{p}/access-log/"),
+    ("GET", "/api/v1/tasks/"): (CHAIR, "/api/v1/tasks/"),
+    ("GET", "/api/v1/tasks/{id}/"): (CHAIR, "/api/v1/tasks/{t}/"),
+    ("GET", "/api/v1/referrals/"): (CHAIR, "/api/v1/referrals/"),
+    ("GET", "/api/v1/referrals/{id}/"): (CHAIR, "/api/v1/referrals/{r}/"),
+    ("GET", "/api/v1/visits/"): (CHAIR, "/api/v1/visits/"),
+    ("GET", "/api/v1/visits/{id}/"): (CHAIR, "/api/v1/visits/{v}/"),
+    ("GET", "/api/v1/medications/"): (CHAIR, "/api/v1/medications/"),
+    ("GET", "/api/v1/medications/{id}/"): (CHAIR, "/api/v1/medications/{m}/"),
+    ("GET", "/api/v1/supplies/"): (CHAIR, "/api/v1/supplies/"),
+    ("GET", "/api/v1/medication-reviews/"): (CHAIR, "/api/v1/medication-reviews/"),
+    ("GET", "/api/v1/huddles/"): (CHAIR, "/api/v1/huddles/"),
+    ("GET", "/api/v1/huddles/{id}/"): (CHAIR, "/api/v1/huddles/{h}/"),
+    ("GET", "/api/v1/huddles/{meeting_pk}/items/{id}/"): (CHAIR, "/api/v1/huddles/{h}/items/{hi}/"),
+    ("GET", "/api/v1/access-events/"): ("ig_lead", "/api/v1/access-events/"),
+}
+
+# Writes whose response carries the person's data: (role, url template, body).
+API_WRITES = {
+    ("POST", "/api/v1/tasks/{id}/done/"): (CHAIR, "/api/v1/tasks/{t}/done/", None),
+    ("POST", "/api/v1/tasks/{id}/claim/"): ("gp", "/api/v1/tasks/{t}/claim/", None),
+    ("PATCH", "/api/v1/patients/{id}/"): (
+        CHAIR,
+        "/api/v1/patients/{p}/",
+        {"phone": "020 7946 0999"},
+    ),
+    ("PATCH", "/api/v1/huddles/{meeting_pk}/items/{id}/"): (
+        CHAIR,
+        "/api/v1/huddles/{h}/items/{hi}/",
+        {"notes": "Discussed"},
+    ),
+    ("POST", "/api/v1/referrals/{id}/accept/"): (CHAIR, "/api/v1/referrals/{r}/accept/", None),
+    (
+        "POST",
+        "/api/v1/referrals/{id}/decline/",
+    ): (CHAIR, "/api/v1/referrals/{r}/decline/", {"reason": "already_known", "note": "Known"}),
+    ("POST", "/api/v1/referrals/{id}/withdraw/"): (
+        "nurse.on.team",
+        "/api/v1/referrals/{r}/withdraw/",
+        None,
+    ),
+    ("POST", "/api/v1/referrals/{id}/complete/"): (
+        CHAIR,
+        "/api/v1/referrals/{ra}/complete/",
+        {"outcome": "Seen at home"},
+    ),
+}
+
+CREATED = "creates from what the caller sent: the response is their own input back, with ids"
+# (method, schema path) -> (reason, url template to check it shows no one, or None).
+API_EXEMPT = {
+    ("POST", "/api/v1/auth/token/"): ("a token for the caller's own account", None),
+    ("GET", "/api/v1/me/"): ("the caller's own account and memberships", "/api/v1/me/"),
+    ("GET", "/api/v1/networks/"): ("networks and their vocabulary, no people", "/api/v1/networks/"),
+    ("GET", "/api/v1/networks/{slug}/"): (
+        "one network and its vocabulary, no people",
+        "/api/v1/networks/thornton-heath/",
+    ),
+    ("GET", "/api/v1/red-flags/"): ("the red-flag catalogue, no people", "/api/v1/red-flags/"),
+    ("GET", "/api/v1/notifications/"): (
+        "the caller's own notifications: sending one is the disclosure; its link is audited",
+        None,
+    ),
+    ("POST", "/api/v1/notifications/{id}/read/"): ("marks the caller's own notification", None),
+    ("GET", "/api/v1/reports/admissions-avoided/"): (
+        "figures per network, no people",
+        "/api/v1/reports/admissions-avoided/?network=thornton-heath",
+    ),
+    ("GET", "/api/v1/reports/dashboard/"): ("figures, no people", "/api/v1/reports/dashboard/"),
+    ("POST", "/api/v1/patients/"): (CREATED, None),
+    ("POST", "/api/v1/tasks/"): (CREATED, None),
+    ("POST", "/api/v1/referrals/"): (CREATED, None),
+    ("POST", "/api/v1/visits/"): (CREATED, None),
+    ("POST", "/api/v1/medications/"): (CREATED, None),
+    ("POST", "/api/v1/supplies/"): (CREATED, None),
+    ("POST", "/api/v1/supplies/upload/"): (CREATED, None),
+    ("POST", "/api/v1/medication-reviews/"): (CREATED, None),
+}
+
+# -- Pages -------------------------------------------------------------------------------------
+# route (as the resolver names it) -> [(role, url template)]. Each must write an access event.
+PAGE_READS = {
+    "/patients/": [(CHAIR, "/patients/"), (CHAIR, "/patients/?q=Okafor")],
+    "/patients/<pk>/": [(CHAIR, "/patients/{p}/")],
+    "/patients/<pk>/edit/": [(CHAIR, "/patients/{p}/edit/")],
+    "/patients/<pk>/access-log/": [(CHAIR, "/patients/{p}/access-log/")],
+    "/audit/": [("ig_lead", "/audit/")],
+    "/audit/export.csv": [("ig_lead", "/audit/export.csv")],
+    "/referrals/inbox/<service>/": [(CHAIR, "/referrals/inbox/medicines_optimisation/")],
+    "/referrals/patients/<pk>/refer/": [(CHAIR, "/referrals/patients/{p}/refer/")],
+    "/medicines/my-day/": [("pharmacist", "/medicines/my-day/")],
+    "/medicines/patients/<pk>/visit/": [(CHAIR, "/medicines/patients/{p}/visit/")],
+    "/medicines/patients/<pk>/medicines/new/": [(CHAIR, "/medicines/patients/{p}/medicines/new/")],
+    "/medicines/patients/<pk>/reviews/new/": [(CHAIR, "/medicines/patients/{p}/reviews/new/")],
+    "/medicines/patients/<pk>/dispensing/": [(CHAIR, "/medicines/patients/{p}/dispensing/")],
+    "/meetings/<pk>/": [(CHAIR, "/meetings/{h}/")],
+    "/meetings/<pk>/run/<item_id>/": [(CHAIR, "/meetings/{h}/run/{i}/")],
+    "/meetings/<pk>/minutes/": [(CHAIR, "/meetings/{h}/minutes/")],
+    "/my-work/": [(CHAIR, "/my-work/")],
+    "/reports/people/": [(CHAIR, "/reports/people/?metric=referrals")],
+    "/reports/export/<table>.csv": [(CHAIR, "/reports/export/people.csv?metric=referrals")],
+}
+
+# route -> (reason, url template to check it shows no one, or None).
+PAGE_EXEMPT = {
+    "/": ("redirects to the member's start page", "/"),
+    "/patients/new/": ("an empty form for a new person", "/patients/new/"),
+    "/referrals/inbox/": ("redirects to the first inbox served", "/referrals/inbox/"),
+    "/referrals/criteria/": ("a service's referral criteria", "/referrals/criteria/?service=pic"),
+    "/medicines/visit/news2/": ("a NEWS2 score from the numbers sent", "/medicines/visit/news2/"),
+    "/medicines/visit/recommendation/": (
+        "advice from the answers sent",
+        "/medicines/visit/recommendation/?infection_risk=on",
+    ),
+    "/meetings/": ("meetings with counts of items, no names", "/meetings/"),
+    "/meetings/<pk>/run/": ("redirects to the first item", "/meetings/{h}/run/"),
+    "/reports/": ("figures, no people", "/reports/"),
+    "/reports/admissions/": ("the form and recent imports' file names", "/reports/admissions/"),
+    "/reports/admissions/imports/<pk>/": (
+        "an import's rows are written to the trail by the admissions pages' own tests "
+        "(reports/admission_views.py); the world's import is empty",
+        "/reports/admissions/imports/{ai}/",
+    ),
+    "/notifications/": ("the caller's own notifications: sending one is the disclosure", None),
+    "/notifications/bell/": ("the caller's unread count", "/notifications/bell/"),
+    "/notifications/settings/": ("the caller's e-mail choice", "/notifications/settings/"),
+    "/patients/<pk>/consent/": (POST_ONLY, None),
+    "/patients/<pk>/care-team/": (POST_ONLY, None),
+    "/patients/<pk>/care-team/<member_id>/remove/": (POST_ONLY, None),
+    "/patients/<pk>/goals/": (POST_ONLY, None),
+    "/patients/<pk>/goals/<goal_id>/outcome/": (POST_ONLY, None),
+    "/referrals/<pk>/accept/": (POST_ONLY, None),
+    "/referrals/<pk>/decline/": (POST_ONLY, None),
+    "/referrals/patients/<pk>/flags/": (POST_ONLY, None),
+    "/referrals/flags/<flag_id>/resolve/": (POST_ONLY, None),
+    "/meetings/<pk>/move/": (POST_ONLY, None),
+    "/meetings/<pk>/cancel/": (POST_ONLY, None),
+    "/meetings/<pk>/agenda/": (POST_ONLY, None),
+    "/meetings/<pk>/items/<item_id>/remove/": (POST_ONLY, None),
+    "/meetings/<pk>/items/<item_id>/reorder/": (POST_ONLY, None),
+    "/meetings/<pk>/items/<item_id>/notes/": (POST_ONLY, None),
+    "/meetings/<pk>/items/<item_id>/decision/": (POST_ONLY, None),
+    "/meetings/<pk>/items/<item_id>/actions/": (POST_ONLY, None),
+    "/meetings/<pk>/attendance/": (POST_ONLY, None),
+    "/meetings/<pk>/close/": (POST_ONLY, None),
+    "/my-work/tasks/<pk>/done/": (POST_ONLY, None),
+    "/my-work/tasks/<pk>/claim/": (POST_ONLY, None),
+    "/my-work/away/": (POST_ONLY, None),
+    "/my-work/away/<pk>/end/": (POST_ONLY, None),
+    "/reports/admissions/check/": (POST_ONLY, None),
+    "/reports/admissions/imports/<pk>/import/": (POST_ONLY, None),
+    "/reports/admissions/imports/<pk>/discard/": (POST_ONLY, None),
+    "/notifications/<pk>/read/": (POST_ONLY, None),
+    "/notifications/read-all/": (POST_ONLY, None),
+}
+# Not people's data at all, and not member pages: login, admin (its own test), the API.
+PAGE_PREFIXES_OUT_OF_SCOPE = (
+    "/admin/",
+    "/accounts/",
+    "/api/",
+    "/healthz",
+    "/network/switch/",
+    "/static/",
+)
+
+
+@pytest.fixture(scope="module")
+def _built(django_db_setup, django_db_blocker):
+    """The access matrix's world, built once for the module in a transaction rolled back at
+    its end; each test runs in a savepoint inside it."""
+    from django.db import transaction
+
+    from referrals.catalogue import ensure_red_flags
+    from reports.calendar import ensure_calendar
+
+    from .conftest import member_maker
+    from .factories import NetworkFactory, PatientFactory
+    from .test_access_matrix import _build_world
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        ensure_red_flags()
+        ensure_calendar()
+        network = NetworkFactory(slug="thornton-heath", name="Thornton Heath", vocabulary="icn")
+        other = NetworkFactory(slug="purbeck", name="Purbeck", vocabulary="hub")
+        patient = PatientFactory(network=network, given_name="Edith", family_name="Okafor")
+        foreign = PatientFactory(network=other, given_name="Walter", family_name="Pike")
+        member = member_maker(network)
+        world = _build_world(network, other, patient, foreign, member)
+        _add_to_world(patient, member)
+        yield {"network": network, "patient": patient, "world": world}
+        transaction.set_rollback(True)
+
+
+def _add_to_world(patient, member):
+    """What the matrix's world lacks for every list here to show someone."""
+    from medicines.services import medication_review_record, supplies_add
+
+    nurse = member("community_nurse", username="nurse.on.team")
+    supplies_add(
+        patient=patient,
+        by=nurse,
+        rows=[{"medicine": "Ramipril", "dispensed_on": timezone.localdate(), "quantity": 28}],
+    )
+    medication_review_record(
+        patient=patient, by=nurse, reviewed_on=timezone.localdate(), outcome="no_change"
+    )
+    from audit.services import access_record
+
+    access_record(user=nurse, patients=[patient], what="detail", channel="page")
+    # A care-home resident of high frailty, for the pharmacist's My day.
+    from .factories import OrganisationFactory, PatientFactory
+
+    home = OrganisationFactory(kind="care_home", name="Elm House")
+    PatientFactory(network=patient.network, care_home=home, frailty="severe")
+
+
+@pytest.fixture
+def member(_built, db):
+    from .conftest import member_maker
+
+    return member_maker(_built["network"])
+
+
+@pytest.fixture
+def world(_built, db):
+    return dict(_built["world"])
+
+
+@pytest.fixture
+def patient(_built, db):
+    return _built["patient"]
+
+
+def _user(member, who: str):
+    """A role (a new member of the world's network) or the username of one already in it."""
+    if "." in who:
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().objects.get(username=who)
+    return member(who)
+
+
+def _last_event_id() -> int:
+    return AccessEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def _assert_event_written(user, since: int, label: str) -> None:
+    __tracebackhide__ = True
+    assert AccessEvent.objects.filter(id__gt=since, user_id=user.pk).exists(), (
+        f"{label}: returned a person's data but wrote no access event"
+    )
+
+
+def _assert_shows_no_one(response, patient, label: str) -> None:
+    __tracebackhide__ = True
+    body = response.content.decode(errors="replace")
+    for text in (patient.family_name, patient.nhs_number):
+        assert text not in body, f"{label} is exempt as showing no one, but shows {text!r}"
+
+
+def _schema_operations() -> set[tuple[str, str]]:
+    return {
+        (method.upper(), path)
+        for path, item in raw_schema()["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+
+
+def _page_routes() -> set[str]:
+    routes = set()
+    for route, _callback in all_url_patterns():
+        if not route.startswith(PAGE_PREFIXES_OUT_OF_SCOPE):
+            routes.add(route)
+    return routes
+
+
+def test_every_api_operation_is_exercised_or_exempt():
+    listed = set(API_READS) | set(API_WRITES) | set(API_EXEMPT)
+    schema = _schema_operations()
+    assert sorted(schema - listed) == [], "operations neither exercised nor exempt"
+    assert sorted(listed - schema) == [], "listed operations no longer in the schema"
+
+
+def test_every_page_is_exercised_or_exempt():
+    listed = set(PAGE_READS) | set(PAGE_EXEMPT)
+    routes = _page_routes()
+    assert sorted(routes - listed) == [], "pages neither exercised nor exempt"
+    assert sorted(listed - routes) == [], "listed pages no longer routed"
+
+
+def test_every_exemption_has_a_reason():
+    for reason, _url in [*API_EXEMPT.values(), *PAGE_EXEMPT.values()]:
+        assert reason.strip() and "\n" not in reason
+
+
+@pytest.mark.parametrize(("op", "case"), API_READS.items(), ids=[" ".join(k) for k in API_READS])
+def test_api_read_writes_an_access_event(api, member, world, op, case):
+    role, url = case
+    user = member(role)
+    since = _last_event_id()
+    response = api(user).get(url.format(**world))
+    assert response.status_code == 200, (op, response.content[:300])
+    _assert_event_written(user, since, " ".join(op))
+
+
+@pytest.mark.parametrize(("op", "case"), API_WRITES.items(), ids=[" ".join(k) for k in API_WRITES])
+def test_api_write_writes_an_access_event(api, member, world, op, case):
+    role, url, body = case
+    user = _user(member, role)
+    since = _last_event_id()
+    response = getattr(api(user), op[0].lower())(url.format(**world), body, format="json")
+    assert response.status_code == 200, (op, response.content[:300])
+    _assert_event_written(user, since, " ".join(op))
+
+
+_EXEMPT_API_GETS = {k: v for k, v in API_EXEMPT.items() if v[1]}
+
+
+@pytest.mark.parametrize(
+    ("op", "case"), _EXEMPT_API_GETS.items(), ids=[" ".join(k) for k in _EXEMPT_API_GETS]
+)
+def test_exempt_api_read_shows_no_one(api, member, world, patient, op, case):
+    _reason, url = case
+    response = api(member(CHAIR)).get(url.format(**world))
+    assert response.status_code == 200, (op, response.content[:300])
+    _assert_shows_no_one(response, patient, " ".join(op))
+
+
+_PAGE_CASES = [(route, role, url) for route, cases in PAGE_READS.items() for role, url in cases]
+
+
+@pytest.mark.parametrize(("route", "role", "url"), _PAGE_CASES, ids=[c[2] for c in _PAGE_CASES])
+def test_page_read_writes_an_access_event(client, member, world, route, role, url):
+    user = member(role)
+    client.force_login(user)
+    since = _last_event_id()
+    response = client.get(url.format(**world))
+    assert response.status_code == 200, (url, response.status_code)
+    if getattr(response, "streaming", False):
+        b"".join(response.streaming_content)
+    _assert_event_written(user, since, url)
+
+
+_EXEMPT_PAGE_GETS = {k: v for k, v in PAGE_EXEMPT.items() if v[1]}
+
+
+@pytest.mark.parametrize(("route", "case"), _EXEMPT_PAGE_GETS.items(), ids=list(_EXEMPT_PAGE_GETS))
+def test_exempt_page_shows_no_one(client, member, world, patient, route, case):
+    _reason, url = case
+    user = member(CHAIR)
+    notification_send(recipient=user, occurrence="meta", kind="t", title="t")
+    client.force_login(user)
+    response = client.get(url.format(**world))
+    assert response.status_code in {200, 302}, (url, response.status_code)
+    _assert_shows_no_one(response, patient, url)
+
+
+def test_the_meta_test_sees_a_new_operation(monkeypatch):
+    """An operation added to the schema without being listed fails the first test."""
+    schema = {"paths": {"/api/v1/new/": {"get": {}}}}
+    monkeypatch.setattr("tests.test_access_trail_meta.raw_schema", lambda: schema)
+    assert ("GET", "/api/v1/new/") in _schema_operations() - set(API_READS) - set(API_EXEMPT)
+
+
+def test_route_normalisation_matches_the_matrix():
+    assert all(re.match(r"^/[\w\-<>/.]*$", route) for route in _page_routes())
