@@ -414,7 +414,7 @@ class SuppliesAddedSerializer(serializers.Serializer):
 
 class SupplyUploadSerializer(serializers.Serializer):
     patient = ClinicalPatientField()
-    file = serializers.FileField(help_text="CSV with columns medicine, dispensed_on, quantity.")
+    file = serializers.FileField(help_text=services.SUPPLY_CSV_HELP, allow_empty_file=True)
 
 
 class SupplyViewSet(
@@ -459,6 +459,12 @@ class SupplyViewSet(
         return self._respond(services.supplies_add(patient=patient, by=request.user, rows=[data]))
 
     @extend_schema(
+        description=(
+            "Add dispensings from a CSV file. "
+            f"{services.SUPPLY_CSV_HELP} A larger file is refused (400) whole, never cut "
+            'short; a file that cannot be read gives 400 `{"file": ["Line N: ...", ...]}` '
+            "naming each bad line. Nothing is saved unless every row is valid."
+        ),
         request={"multipart/form-data": SupplyUploadSerializer},
         responses={201: SuppliesAddedSerializer},
     )
@@ -469,14 +475,7 @@ class SupplyViewSet(
         patient = body.validated_data["patient"]
         if not request.user.has_perm("medicines.change_medicines", patient):
             raise exceptions.PermissionDenied("Your role may not record dispensing.")
-        raw = body.validated_data["file"].read(2_000_000)
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise serializers.ValidationError(
-                {"file": ["The file is not UTF-8 text (save it as CSV UTF-8)."]}
-            ) from None
-        rows = services.parse_supplies_csv(text)
+        rows = services.read_supplies_csv(body.validated_data["file"])  # 400 naming the line
         return self._respond(
             services.supplies_add(
                 patient=patient, by=request.user, rows=rows, source=Supply.Source.CSV

@@ -19,10 +19,9 @@ from referrals.selectors import active_red_flags, service_directory
 
 from .models import Frequency, Intervention, Medication, MedicationReview, Visit
 from .news2 import News2, news2
-from .services import OBSERVATIONS, parse_supplies_csv
+from .services import OBSERVATIONS, SUPPLY_CSV_HELP, read_supplies_csv
 
 INTERVENTION_ROWS = 3
-CSV_MAX_BYTES = 1_000_000
 
 
 def _number(*, label, low, high, unit, what, decimal=False):
@@ -517,22 +516,17 @@ class SupplyUploadForm(forms.Form):
 
     file = forms.FileField(
         label="CSV file",
-        help_text="Columns medicine, dispensed_on, quantity, with a header row; dates as "
-        "YYYY-MM-DD or DD/MM/YYYY.",
+        help_text=SUPPLY_CSV_HELP,
+        allow_empty_file=True,  # refused by read_supplies_csv, with the line, as on the API
         widget=forms.FileInput(attrs={"accept": ".csv"}),
         error_messages={"required": "Choose a CSV file to upload."},
     )
 
     def clean_file(self):
+        """The same reading, limits and messages as the API's upload."""
         upload = self.cleaned_data["file"]
-        if upload.size > CSV_MAX_BYTES:
-            raise ValidationError("The file is larger than 1 MB: split it into smaller files.")
         try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValidationError("The file is not a CSV in UTF-8 text.") from None
-        try:
-            self.parsed = parse_supplies_csv(text)
+            self.parsed = read_supplies_csv(upload)
         except ValidationError as exc:
             raise ValidationError(exc.message_dict.get("file") or exc.messages) from None
         return upload
