@@ -182,6 +182,11 @@ STORAGES = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ICN <icn@localhost>")
+# Who hears of what needs an operator (mail_admins), e.g. an e-mail that could not be sent:
+# comma-separated addresses.
+ADMINS = env.list("ADMINS", default=[])
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+EMAIL_SUBJECT_PREFIX = "[ICN] "
 
 # The largest request body read (files apart, each upload has its own limit) and the most
 # fields in a form body: over either, a page gets 413 and the API 413 {"detail": ...}.
