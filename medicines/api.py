@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from actions.api import TaskSerializer
 from audit.services import access_record
 from icn.core.api import ScopedAPIMixin
+from icn.core.validators import single_line
 from networks.roles import CLINICAL_ROLES
 from networks.selectors import network_ids_where
 from referrals.api import RedFlagCodeField, ReferralSerializer
@@ -92,14 +93,18 @@ class RiskSerializer(serializers.Serializer):
 
 class DoseSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=7, decimal_places=2, min_value=Decimal("0.01"))
-    unit = serializers.CharField(max_length=20, required=False, default="tablet")
+    unit = serializers.CharField(
+        max_length=20, required=False, default="tablet", validators=[single_line]
+    )
     frequency = serializers.ChoiceField(choices=Frequency.choices)
     route = serializers.ChoiceField(choices=Medication.Route.choices, required=False)
 
 
 class InterventionSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Intervention.Kind.choices)
-    medicine = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    medicine = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="", validators=[single_line]
+    )
     medication = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -111,7 +116,7 @@ class InterventionSerializer(serializers.Serializer):
         required=False, write_only=True, help_text="For started and dose_changed."
     )
     strength = serializers.CharField(
-        max_length=60, required=False, allow_blank=True, write_only=True
+        max_length=60, required=False, allow_blank=True, write_only=True, validators=[single_line]
     )
     form = serializers.ChoiceField(choices=Medication.Form.choices, required=False, write_only=True)
 

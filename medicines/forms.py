@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from icn.core.forms import DateInput, DateTimeInput, LocalDateTimeField
+from icn.core.validators import single_line
 from networks.models import Membership
 from networks.roles import Role
 from networks.selectors import members_of
@@ -302,6 +303,7 @@ class InterventionForm(forms.Form):
         label="Medicine",
         required=False,
         max_length=200,
+        validators=[single_line],
         widget=forms.TextInput(attrs={"list": "active-medicines", "autocomplete": "off"}),
     )
     dose_amount = forms.DecimalField(
@@ -316,6 +318,7 @@ class InterventionForm(forms.Form):
         label="Unit",
         required=False,
         max_length=20,
+        validators=[single_line],
         widget=forms.TextInput(attrs={"placeholder": "tablet"}),
     )
     frequency = forms.ChoiceField(
@@ -477,6 +480,7 @@ class SupplyForm(forms.Form):
     medicine = forms.CharField(
         label="Medicine",
         max_length=200,
+        validators=[single_line],
         widget=forms.TextInput(attrs={"list": "active-medicines", "autocomplete": "off"}),
         error_messages={"required": "Name the medicine dispensed."},
     )
