@@ -9,6 +9,7 @@ import logging
 import pytest
 from django.core import mail
 
+from actions.models import Action
 from actions.services import action_create
 from notifications.models import Notification, Preference
 from notifications.tasks import email_pending, notify_action_assigned
@@ -79,16 +80,19 @@ def test_a_task_title_with_a_line_break_reaches_the_assignee_on_one_line(
     identifiable, member, patient
 ):
     """Defence in depth: the notification's title, and so the subject, is a single line even
-    when a line break got into the task's title by a path that skipped validation."""
+    when a task's stored title holds a line break."""
     chair, gp = member("chair"), member("gp")
     Preference.objects.create(user=gp, email=Preference.Delivery.IMMEDIATE)
     action = action_create(
         by=chair,
         patient=patient,
-        title="Ring her daughter\r\nabout the keys",
+        title="Ring her daughter",
         assignee=gp,
         due_on=datetime.date.today() + datetime.timedelta(days=3),
     )
+    # action_create now refuses a line break (single_line); a row stored before that rule,
+    # or written by a path that skips validation, may still hold one.
+    Action.objects.filter(pk=action.pk).update(title="Ring her daughter\r\nabout the keys")
     notify_action_assigned(action_id=action.pk)
     assert email_pending() == 1
     [message] = mail.outbox
