@@ -4,6 +4,7 @@ decides (who may deputise, dates, overlaps) and its errors land on these forms' 
 from django import forms
 
 from icn.core.forms import DateInput
+from icn.core.validators import single_line
 
 
 class CoverForm(forms.Form):
@@ -36,6 +37,7 @@ class CoverForm(forms.Form):
         label="Note for the deputy",
         max_length=200,
         required=False,
+        validators=[single_line],
         help_text="For example \u2018annual leave\u2019. Do not give health details.",
         error_messages={"max_length": "Keep the note to 200 characters."},
     )

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from icn.core.validators import single_line
 from networks.roles import Role
 
 
@@ -24,7 +25,7 @@ class Action(models.Model):
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="actions"
     )
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[single_line])
     details = models.TextField(max_length=4000, blank=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from icn.core.forms import DateInput, LocalDateTimeField
+from icn.core.validators import single_line
 from networks.roles import Role
 from patients.selectors import patient_search
 
@@ -176,6 +177,7 @@ class ActionForm(forms.Form):
     title = forms.CharField(
         label="Action",
         max_length=200,
+        validators=[single_line],
         error_messages={"required": "Say what needs doing."},
     )
     assignee = forms.ChoiceField(

@@ -23,4 +23,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "icn.core.api.bad_request"
 handler404 = "icn.core.api.not_found"

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from actions.api import TaskSerializer
 from audit.services import access_record
 from icn.core.api import ScopedAPIMixin
+from icn.core.validators import single_line
 from networks.roles import CLINICAL_ROLES
 from networks.selectors import network_ids_where
 from referrals.api import RedFlagCodeField, ReferralSerializer
@@ -92,14 +93,18 @@ class RiskSerializer(serializers.Serializer):
 
 class DoseSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=7, decimal_places=2, min_value=Decimal("0.01"))
-    unit = serializers.CharField(max_length=20, required=False, default="tablet")
+    unit = serializers.CharField(
+        max_length=20, required=False, default="tablet", validators=[single_line]
+    )
     frequency = serializers.ChoiceField(choices=Frequency.choices)
     route = serializers.ChoiceField(choices=Medication.Route.choices, required=False)
 
 
 class InterventionSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Intervention.Kind.choices)
-    medicine = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    medicine = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="", validators=[single_line]
+    )
     medication = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -111,7 +116,7 @@ class InterventionSerializer(serializers.Serializer):
         required=False, write_only=True, help_text="For started and dose_changed."
     )
     strength = serializers.CharField(
-        max_length=60, required=False, allow_blank=True, write_only=True
+        max_length=60, required=False, allow_blank=True, write_only=True, validators=[single_line]
     )
     form = serializers.ChoiceField(choices=Medication.Form.choices, required=False, write_only=True)
 
@@ -419,7 +424,7 @@ class SuppliesAddedSerializer(serializers.Serializer):
 
 class SupplyUploadSerializer(serializers.Serializer):
     patient = ClinicalPatientField()
-    file = serializers.FileField(help_text="CSV with columns medicine, dispensed_on, quantity.")
+    file = serializers.FileField(help_text=services.SUPPLY_CSV_HELP, allow_empty_file=True)
 
 
 class SupplyViewSet(
@@ -464,6 +469,12 @@ class SupplyViewSet(
         return self._respond(services.supplies_add(patient=patient, by=request.user, rows=[data]))
 
     @extend_schema(
+        description=(
+            "Add dispensings from a CSV file. "
+            f"{services.SUPPLY_CSV_HELP} A larger file is refused (400) whole, never cut "
+            'short; a file that cannot be read gives 400 `{"file": ["Line N: ...", ...]}` '
+            "naming each bad line. Nothing is saved unless every row is valid."
+        ),
         request={"multipart/form-data": SupplyUploadSerializer},
         responses={201: SuppliesAddedSerializer},
     )
@@ -474,14 +485,7 @@ class SupplyViewSet(
         patient = body.validated_data["patient"]
         if not request.user.has_perm("medicines.change_medicines", patient):
             raise exceptions.PermissionDenied("Your role may not record dispensing.")
-        raw = body.validated_data["file"].read(2_000_000)
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise serializers.ValidationError(
-                {"file": ["The file is not UTF-8 text (save it as CSV UTF-8)."]}
-            ) from None
-        rows = services.parse_supplies_csv(text)
+        rows = services.read_supplies_csv(body.validated_data["file"])  # 400 naming the line
         return self._respond(
             services.supplies_add(
                 patient=patient, by=request.user, rows=rows, source=Supply.Source.CSV

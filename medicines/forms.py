@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from icn.core.forms import DateInput, DateTimeInput, LocalDateTimeField
+from icn.core.validators import single_line
 from networks.models import Membership
 from networks.roles import Role
 from networks.selectors import members_of
@@ -19,10 +20,9 @@ from referrals.selectors import active_red_flags, service_directory
 
 from .models import Frequency, Intervention, Medication, MedicationReview, Visit
 from .news2 import News2, news2
-from .services import OBSERVATIONS, parse_supplies_csv
+from .services import OBSERVATIONS, SUPPLY_CSV_HELP, read_supplies_csv
 
 INTERVENTION_ROWS = 3
-CSV_MAX_BYTES = 1_000_000
 
 
 def _number(*, label, low, high, unit, what, decimal=False):
@@ -303,6 +303,7 @@ class InterventionForm(forms.Form):
         label="Medicine",
         required=False,
         max_length=200,
+        validators=[single_line],
         widget=forms.TextInput(attrs={"list": "active-medicines", "autocomplete": "off"}),
     )
     dose_amount = forms.DecimalField(
@@ -317,6 +318,7 @@ class InterventionForm(forms.Form):
         label="Unit",
         required=False,
         max_length=20,
+        validators=[single_line],
         widget=forms.TextInput(attrs={"placeholder": "tablet"}),
     )
     frequency = forms.ChoiceField(
@@ -478,6 +480,7 @@ class SupplyForm(forms.Form):
     medicine = forms.CharField(
         label="Medicine",
         max_length=200,
+        validators=[single_line],
         widget=forms.TextInput(attrs={"list": "active-medicines", "autocomplete": "off"}),
         error_messages={"required": "Name the medicine dispensed."},
     )
@@ -517,22 +520,17 @@ class SupplyUploadForm(forms.Form):
 
     file = forms.FileField(
         label="CSV file",
-        help_text="Columns medicine, dispensed_on, quantity, with a header row; dates as "
-        "YYYY-MM-DD or DD/MM/YYYY.",
+        help_text=SUPPLY_CSV_HELP,
+        allow_empty_file=True,  # refused by read_supplies_csv, with the line, as on the API
         widget=forms.FileInput(attrs={"accept": ".csv"}),
         error_messages={"required": "Choose a CSV file to upload."},
     )
 
     def clean_file(self):
+        """The same reading, limits and messages as the API's upload."""
         upload = self.cleaned_data["file"]
-        if upload.size > CSV_MAX_BYTES:
-            raise ValidationError("The file is larger than 1 MB: split it into smaller files.")
         try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValidationError("The file is not a CSV in UTF-8 text.") from None
-        try:
-            self.parsed = parse_supplies_csv(text)
+            self.parsed = read_supplies_csv(upload)
         except ValidationError as exc:
             raise ValidationError(exc.message_dict.get("file") or exc.messages) from None
         return upload

@@ -6,6 +6,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 
+from icn.core.validators import single_line
+
 
 class Frequency(models.TextChoices):
     """Structured dose frequency; `DOSES_PER_DAY` turns it into use per day for run-out
@@ -60,7 +62,7 @@ class Medication(models.Model):
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="medications"
     )
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[single_line])
     dmd_code = models.CharField(
         "dm+d code",
         max_length=18,
@@ -68,7 +70,9 @@ class Medication(models.Model):
         validators=[RegexValidator(r"^[0-9]{6,18}$", "A dm+d code is 6 to 18 digits.")],
     )
     form = models.CharField(max_length=12, choices=Form.choices, default=Form.TABLET)
-    strength = models.CharField(max_length=60, blank=True, help_text='e.g. "5 mg", "250 mg/5 ml"')
+    strength = models.CharField(
+        max_length=60, blank=True, validators=[single_line], help_text='e.g. "5 mg", "250 mg/5 ml"'
+    )
     dose_amount = models.DecimalField(
         max_digits=7,
         decimal_places=2,
@@ -83,7 +87,7 @@ class Medication(models.Model):
     started_on = models.DateField(null=True, blank=True)
     stopped_on = models.DateField(null=True, blank=True)
     stop_reason = models.CharField(max_length=300, blank=True)
-    prescriber = models.CharField(max_length=120, blank=True)
+    prescriber = models.CharField(max_length=120, blank=True, validators=[single_line])
     compliance_aid = models.BooleanField(
         "In a compliance aid", default=False, help_text="Dispensed in a multi-compartment aid."
     )
@@ -271,7 +275,7 @@ class Intervention(models.Model):
 
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="interventions")
     kind = models.CharField(max_length=15, choices=Kind.choices)
-    medicine = models.CharField(max_length=200, blank=True)
+    medicine = models.CharField(max_length=200, blank=True, validators=[single_line])
     medication = models.ForeignKey(
         Medication, on_delete=models.PROTECT, null=True, blank=True, related_name="interventions"
     )
@@ -326,7 +330,7 @@ class Supply(models.Model):
     medication = models.ForeignKey(
         Medication, on_delete=models.SET_NULL, null=True, blank=True, related_name="supplies"
     )
-    medicine = models.CharField(max_length=200)
+    medicine = models.CharField(max_length=200, validators=[single_line])
     dispensed_on = models.DateField()
     quantity = models.DecimalField(
         max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]

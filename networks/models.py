@@ -7,6 +7,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 
+from icn.core.validators import single_line
+
 from .roles import Role
 from .vocabulary import PRESETS
 
@@ -25,10 +27,10 @@ class Organisation(models.Model):
         validators=[RegexValidator(r"^[A-Z0-9-]+$", "Use capital letters, digits and hyphens.")],
         help_text="ODS code where the organisation has one, else a local code.",
     )
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[single_line])
     kind = models.CharField(max_length=20, choices=Kind.choices)
     address = models.CharField(max_length=300, blank=True)
-    phone = models.CharField(max_length=30, blank=True)
+    phone = models.CharField(max_length=30, blank=True, validators=[single_line])
 
     class Meta:
         ordering = ["name"]
@@ -50,11 +52,17 @@ class Network(models.Model):
         TWICE_WEEKLY = "twice_weekly", "Twice a week"
 
     slug = models.SlugField(max_length=60, unique=True)
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[single_line])
     vocabulary = models.CharField(max_length=3, choices=Vocabulary.choices, default="icn")
-    term_network = models.CharField(max_length=60, blank=True, help_text="Overrides the preset.")
-    term_meeting = models.CharField(max_length=60, blank=True, help_text="Overrides the preset.")
-    term_chair = models.CharField(max_length=60, blank=True, help_text="Overrides the preset.")
+    term_network = models.CharField(
+        max_length=60, blank=True, validators=[single_line], help_text="Overrides the preset."
+    )
+    term_meeting = models.CharField(
+        max_length=60, blank=True, validators=[single_line], help_text="Overrides the preset."
+    )
+    term_chair = models.CharField(
+        max_length=60, blank=True, validators=[single_line], help_text="Overrides the preset."
+    )
     cadence = models.CharField(max_length=12, choices=Cadence.choices, default="fortnightly")
     meeting_weekdays = ArrayField(
         models.PositiveSmallIntegerField(validators=[MaxValueValidator(6)]),
@@ -128,7 +136,7 @@ class Membership(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
     )
-    job_title = models.CharField(max_length=120, blank=True)
+    job_title = models.CharField(max_length=120, blank=True, validators=[single_line])
     is_active = models.BooleanField(default=True)
     deactivated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -168,7 +176,7 @@ class Cover(models.Model):
     )
     starts_on = models.DateField()
     ends_on = models.DateField()
-    note = models.CharField(max_length=200, blank=True)
+    note = models.CharField(max_length=200, blank=True, validators=[single_line])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

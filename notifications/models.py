@@ -15,6 +15,7 @@ class Notification(models.Model):
         PENDING = "pending", "To send now"
         DIGEST = "digest", "For the next digest"
         SENT = "sent", "Sent"
+        FAILED = "failed", "Could not be sent"  # never retried; an admin was told
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -5,17 +5,22 @@ a duplicate delivery, a sweep run twice or two beat processes never reach a pers
 A member who is away has a deputy (`networks.Cover`): the deputy gets a copy, marked as
 covering, and the away member's own copy is not e-mailed."""
 
+import logging
 from dataclasses import dataclass
+from smtplib import SMTPException, SMTPRecipientsRefused
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, mail_admins
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+
+from icn.core.validators import one_line
 
 from .models import Digest, Notification, Preference
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 
 
 def notification_key(
@@ -103,7 +108,7 @@ def _rows(messages: list[Message], day=None) -> list[Notification]:
                 key=notification_key(
                     m.kind, m.subject_type, m.subject_id, m.recipient_id, m.occurrence
                 ),
-                title=m.title[:200],
+                title=one_line(m.title)[:200],
                 email=email_state(m.recipient_id, away=deputy is not None),
                 **common,
             )
@@ -116,7 +121,7 @@ def _rows(messages: list[Message], day=None) -> list[Notification]:
                         m.kind, m.subject_type, m.subject_id, deputy, m.occurrence
                     ),
                     covering_for_id=m.recipient_id,
-                    title=f"Covering for {name(m.recipient_id)}: {m.title}"[:200],
+                    title=one_line(f"Covering for {name(m.recipient_id)}: {m.title}")[:200],
                     email=email_state(deputy, away=False),
                     **common,
                 )
@@ -243,10 +248,41 @@ def _footer() -> str:
     )
 
 
-def email_one_pending() -> bool:
+def _transient(exc: Exception) -> bool:
+    """A mail server that is down or busy: worth retrying. Anything else (a message Python's
+    e-mail package refuses to build, e.g. a line break in a header; an address the server
+    refuses for good) fails the same way every time."""
+    if isinstance(exc, SMTPRecipientsRefused):
+        return any(code < 500 for code, _ in exc.recipients.values())
+    return isinstance(exc, SMTPException | OSError)
+
+
+def _tell_admins_email_failed(notification: Notification, exc: Exception) -> None:
+    """A logged ERROR and an e-mail to ADMINS. Neither carries the title or the error's text,
+    which may hold a patient's name."""
+    logger.error(
+        "E-mail of notification %s (%s, to user %s) failed with %s; marked failed, not retried.",
+        notification.pk,
+        notification.kind,
+        notification.recipient_id,
+        type(exc).__name__,
+    )
+    mail_admins(
+        "An e-mail notification could not be sent",
+        f"Notification {notification.pk} ({notification.kind}) to user "
+        f"{notification.recipient_id} could not be e-mailed: {type(exc).__name__}.\n"
+        "It is marked failed and will not be retried; the e-mails after it were sent. The "
+        "recipient still has it in ICN's notifications.",
+        fail_silently=True,  # the mail server may be the trouble; the ERROR is logged anyway
+    )
+
+
+def email_one_pending() -> str | None:
     """Send the oldest pending e-mail, if any. The row is locked while it is sent (another
-    worker skips it) and marked sent in the same transaction. Returns False when none is left.
-    If sending raises, nothing is marked and the task retries with back-off."""
+    worker skips it) and marked sent in the same transaction. Returns "sent", "failed", or None
+    when none is left. If the mail server is unreachable, nothing is marked and the task
+    retries with back-off; a message that can never be sent is marked failed and an admin is
+    told, so that one poison message never holds up the others."""
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
@@ -256,19 +292,29 @@ def email_one_pending() -> bool:
             .first()
         )
         if notification is None:
-            return False
+            return None
         from .kinds import label
 
         subject = notification.title if _identifiable() else f"ICN: {label(notification.kind)}"
-        EmailMessage(
-            subject=subject[:150],
-            body=_email_line(notification) + _footer(),
-            to=[notification.recipient.email],
-        ).send()
-        notification.email = Notification.Email.SENT
-        notification.emailed_at = timezone.now()
-        notification.save(update_fields=["email", "emailed_at"])
-    return True
+        try:
+            EmailMessage(
+                subject=one_line(subject)[:150],
+                body=_email_line(notification) + _footer(),
+                to=[notification.recipient.email],
+            ).send()
+        except Exception as exc:
+            if _transient(exc):
+                raise
+            notification.email = Notification.Email.FAILED
+            notification.save(update_fields=["email"])
+            failed = exc
+        else:
+            notification.email = Notification.Email.SENT
+            notification.emailed_at = timezone.now()
+            notification.save(update_fields=["email", "emailed_at"])
+            return Notification.Email.SENT
+    _tell_admins_email_failed(notification, failed)
+    return Notification.Email.FAILED
 
 
 def digest_send(*, user_id: int, day) -> Digest | None:

@@ -56,12 +56,15 @@ def sweep_reminders() -> dict[str, int]:
 def email_pending(limit: int = 500) -> int:
     """Send e-mails waiting to go straight away (queued on commit, and by beat as the sweep for
     any whose message was lost). A mail server error retries with back-off; nothing is marked
-    sent until it has been handed over."""
+    sent until it has been handed over. A message that can never be sent is marked failed (an
+    admin is told) and the rest go on. Returns how many were sent."""
+    from .models import Notification
     from .services import email_one_pending
 
-    sent = 0
-    while sent < limit and email_one_pending():
-        sent += 1
+    sent = handled = 0
+    while handled < limit and (outcome := email_one_pending()):
+        handled += 1
+        sent += outcome == Notification.Email.SENT
     return sent
 
 

@@ -1,6 +1,7 @@
 from django import forms
 
 from icn.core.forms import DateInput
+from icn.core.validators import single_line
 from networks.models import Membership, Organisation
 
 from . import nhs_number
@@ -73,7 +74,10 @@ class ConsentForm(forms.Form):
 class CareTeamForm(forms.Form):
     membership = forms.ModelChoiceField(label="Member", queryset=Membership.objects.none())
     involvement = forms.CharField(
-        max_length=200, required=False, label="What they do for this person"
+        max_length=200,
+        required=False,
+        label="What they do for this person",
+        validators=[single_line],
     )
 
     def __init__(self, *args, network, **kwargs):

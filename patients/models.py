@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 
+from icn.core.validators import single_line
 from networks.models import Membership, Network, Organisation
 
 from . import nhs_number
@@ -43,13 +44,13 @@ class Consent(models.TextChoices):
 class Patient(models.Model):
     network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="patients")
     nhs_number = models.CharField("NHS number", max_length=10, validators=[validate_nhs_number])
-    given_name = models.CharField(max_length=100)
-    family_name = models.CharField(max_length=100)
+    given_name = models.CharField(max_length=100, validators=[single_line])
+    family_name = models.CharField(max_length=100, validators=[single_line])
     date_of_birth = models.DateField(validators=[validate_not_future])
     # Contact (every role that works with the person)
     address = models.CharField(max_length=300, blank=True)
-    postcode = models.CharField(max_length=10, blank=True)
-    phone = models.CharField(max_length=30, blank=True)
+    postcode = models.CharField(max_length=10, blank=True, validators=[single_line])
+    phone = models.CharField(max_length=30, blank=True, validators=[single_line])
     gp_practice = models.ForeignKey(
         Organisation,
         verbose_name="GP practice",
@@ -185,7 +186,7 @@ class CareTeamMember(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="care_team")
     membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
-    involvement = models.CharField(max_length=200, blank=True)
+    involvement = models.CharField(max_length=200, blank=True, validators=[single_line])
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -4,6 +4,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
+from icn.core.validators import single_line
 from networks.roles import Role, Service
 
 
@@ -54,7 +55,7 @@ class RedFlag(models.Model):
         HEALTH = "health", "Health"
 
     code = models.SlugField(max_length=60, unique=True)
-    label = models.CharField(max_length=120)
+    label = models.CharField(max_length=120, validators=[single_line])
     category = models.CharField(max_length=20, choices=Category.choices)
     routes_to = models.CharField(max_length=30, choices=Service.choices)
     default_urgency = models.CharField(max_length=7, choices=Urgency.choices, default="routine")
@@ -114,6 +115,7 @@ class Referral(models.Model):
     source_contact = models.CharField(
         max_length=200,
         blank=True,
+        validators=[single_line],
         help_text="Name and phone or e-mail of the referrer outside ICN.",
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

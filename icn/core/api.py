@@ -1,7 +1,13 @@
 """Shared API machinery: authentication, pagination, errors, the scoping marker."""
 
+from django.conf import settings
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
@@ -57,6 +63,38 @@ def exception_handler(exc, context):
     if isinstance(exc, NotAllowed):
         exc = exceptions.PermissionDenied(exc.message)
     return drf_exception_handler(exc, context)
+
+
+def _too_large(exception) -> str | None:
+    """What Django refused a request body for being too large, naming the limit; None for any
+    other bad request."""
+    if isinstance(exception, RequestDataTooBig):
+        return (
+            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes "
+            "(files apart)."
+        )
+    if isinstance(exception, TooManyFieldsSent):
+        return f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,} fields."
+    if isinstance(exception, TooManyFilesSent):
+        return f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES:,} files."
+    return None
+
+
+def bad_request(request, exception):
+    """handler400: Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE (or with too many
+    fields) when it is read, which for the API is inside DRF's `request.data`. Under /api/ that
+    is the API's JSON error, 413 naming the limit; a page gets a plain 413 page."""
+    message = _too_large(exception)
+    if request.path.startswith("/api/"):
+        if message:
+            return JsonResponse({"detail": message}, status=413)
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    if message:
+        return HttpResponse(
+            f"<!doctype html><title>Too large</title><h1>Too large (413)</h1><p>{message}</p>",
+            status=413,
+        )
+    return defaults.bad_request(request, exception)
 
 
 def not_found(request, exception):
@@ -149,6 +187,12 @@ _ERROR_RESPONSES = {
         "Conflicts with what is stored (duplicate, stale update, wrong state).",
         "ConflictDetail",
     ),
+    "413": (
+        f"The request body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes (files "
+        f"apart) or has over {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,} fields; nothing was "
+        "saved.",
+        "ErrorDetail",
+    ),
 }
 _WRITES = {"post", "put", "patch", "delete"}
 
@@ -161,6 +205,8 @@ def _error_statuses(method: str, operation: dict) -> list[str]:
     statuses = []
     if query or "requestBody" in operation:
         statuses.append("400")
+    if "requestBody" in operation:
+        statuses.append("413")
     if authenticated:
         statuses += ["401", "403"]
         # Objects outside the caller's networks, an unknown network, a page past the end.

@@ -222,6 +222,16 @@ STORAGES = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ICN <icn@localhost>")
+# Who hears of what needs an operator (mail_admins), e.g. an e-mail that could not be sent:
+# comma-separated addresses.
+ADMINS = env.list("ADMINS", default=[])
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+EMAIL_SUBJECT_PREFIX = "[ICN] "
+
+# The largest request body read (files apart, each upload has its own limit) and the most
+# fields in a form body: over either, a page gets 413 and the API 413 {"detail": ...}.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
 
 # API tokens (django-rest-knox, stored hashed): expire API_TOKEN_IDLE_MINUTES after last use
 # (each use moves the expiry on) and never later than API_TOKEN_HOURS after issue;
@@ -252,7 +262,11 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ICN REST API",
-    "DESCRIPTION": "Integrated community networks: patients, referrals, visits, huddles, tasks.",
+    "DESCRIPTION": (
+        "Integrated community networks: patients, referrals, visits, huddles, tasks. A request "
+        f"body over {DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes (files apart; each upload states its "
+        'own limit) is refused with 413 {"detail": ...}, never cut short.'
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",

@@ -754,7 +754,7 @@ def test_dispensing_csv_that_is_not_text(client, login, patient):
         f"/medicines/patients/{patient.pk}/dispensing/", {"form": "csv", "file": upload}
     )
     assert response.status_code == 400
-    assert "The file is not a CSV in UTF-8 text." in text(response)
+    assert "Line 1: the file is not UTF-8 text (save it as CSV UTF-8)." in text(response)
 
 
 def test_dispensing_page_shows_the_form_inputs_and_writes_the_access_trail(client, login, patient):
