@@ -158,6 +158,7 @@ JOB_TITLES = {
     "physiotherapist": "Physiotherapist",
     "integrated_manager": "Integrated health and social care manager",
     "manager": "Head of community services",
+    "ig_lead": "Information governance lead",
     "partner_system": "Hospital discharge team's system account",
 }
 
@@ -551,7 +552,7 @@ ITEMS_PER_EPISODE = 2.65  # agenda items per MDT episode (DISCUSSIONS, plus "not
 ROLES_ONCE = (
     "chair", "gp", "pharmacist", "pharmacy_technician", "social_worker", "community_nurse",
     "pic", "occupational_therapist", "physiotherapist", "integrated_manager", "manager",
-    "partner_system",
+    "partner_system", "ig_lead",
 )  # fmt: skip
 ROLES_MORE = (
     "community_nurse", "pharmacist", "gp", "social_worker", "pharmacy_technician",
