@@ -15,6 +15,7 @@ from patients.selectors import patients_visible_to
 from . import services
 from .models import Action
 from .selectors import actions_for_me, actions_in_networks_of, actions_visible_to
+from .services import NO_SUCH_ASSIGNEE
 
 User = get_user_model()
 
@@ -32,13 +33,16 @@ class TaskSerializer(serializers.ModelSerializer):
         queryset=User.objects.filter(is_active=True),
         required=False,
         allow_null=True,
-        help_text="Username of a member of the person's network.",
+        help_text="Username of a member of the person's network who does casework.",
+        # One message whether the username exists or not (no enumeration of accounts).
+        error_messages={"does_not_exist": NO_SUCH_ASSIGNEE, "invalid": NO_SUCH_ASSIGNEE},
     )
     assignee_role = serializers.ChoiceField(
         choices=Role.choices,
         required=False,
         allow_blank=True,
-        help_text="A role queue in the person's network (instead of a named assignee).",
+        help_text="A role queue in the person's network (instead of a named assignee): a role "
+        "that does casework, not `manager`, `ig_lead` or `partner_system`.",
     )
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     done_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)

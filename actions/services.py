@@ -7,10 +7,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from icn.core.errors import Conflict, NotAllowed
-from networks.roles import Role
+from networks.roles import CASEWORK_ROLES, Role
 from networks.selectors import membership_in
 
 from .models import Action
+
+# The same words whether the username exists elsewhere or not at all: an error must not tell
+# a caller which usernames exist.
+NO_SUCH_ASSIGNEE = "No member of this person's network who does casework has that username."
 
 
 @transaction.atomic
@@ -31,10 +35,18 @@ def action_create(
         errors["assignee"] = [
             "Give either a member (assignee) or a role (assignee_role), not both."
         ]
-    if assignee is not None and membership_in(assignee, patient.network_id) is None:
-        errors["assignee"] = ["The assignee must be an active member of this person's network."]
-    if assignee_role and assignee_role not in Role.values:
-        errors["assignee_role"] = [f"Unknown role {assignee_role!r}."]
+    if assignee is not None:
+        membership = membership_in(assignee, patient.network_id)
+        if membership is None or membership.role not in CASEWORK_ROLES:
+            errors["assignee"] = [NO_SUCH_ASSIGNEE]
+    if assignee_role and assignee_role not in CASEWORK_ROLES:
+        # A manager, IG lead or partner system does no casework: a task in their queue would
+        # show them the person's name and the (often clinical) title.
+        errors["assignee_role"] = [
+            f"Tasks go to a role that does casework, not {assignee_role!r}."
+            if assignee_role in Role.values
+            else f"Unknown role {assignee_role!r}."
+        ]
     if errors:
         raise ValidationError(errors)
     action = Action(

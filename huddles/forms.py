@@ -9,7 +9,7 @@ from django.utils.text import capfirst
 
 from icn.core.forms import DateInput, LocalDateTimeField
 from icn.core.validators import single_line
-from networks.roles import Role
+from networks.roles import CASEWORK_ROLES, Role
 from patients.selectors import patient_search
 
 from .models import AgendaItem
@@ -155,8 +155,9 @@ class DecisionForm(forms.Form):
 
 
 def assignee_choices(members) -> list:
-    """One select for whom an action is for: the roles present in the network, then the
-    named members."""
+    """One select for whom an action is for: the casework roles present in the network, then
+    the named members who do casework (never a manager, IG lead or partner system)."""
+    members = [m for m in members if m.role in CASEWORK_ROLES]
     roles = []
     seen = set()
     for membership in members:
@@ -192,7 +193,7 @@ class ActionForm(forms.Form):
     def __init__(self, *args, members, **kwargs):
         kwargs.setdefault("initial", {"due_on": timezone.localdate() + datetime.timedelta(days=7)})
         super().__init__(*args, **kwargs)
-        self.members = {m.user_id: m for m in members}
+        self.members = {m.user_id: m for m in members if m.role in CASEWORK_ROLES}
         self.fields["assignee"].choices = assignee_choices(members)
 
     def clean_due_on(self):

@@ -197,3 +197,32 @@ def test_a_pic_lists_reads_and_completes_only_their_own_and_the_pic_queue(
     gp = api(member("gp"))
     assert gp.get(URL).json()["count"] == 4
     assert gp.post(f"{URL}{clinical.pk}/done/").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["manager", "partner_system", "ig_lead"])
+def test_no_task_for_a_role_that_does_no_casework(api, member, patient, role):
+    """Found in the go-live attack pass: a task could be put in the manager's or the partner
+    system's queue (or named to one), who then saw the person's name in it."""
+    someone = member(role)
+    chair = api(member("chair"))
+    for assignment, field in (
+        ({"assignee_role": role}, "assignee_role"),
+        ({"assignee": someone.username}, "assignee"),
+    ):
+        body = {"patient": patient.pk, "title": "Review", "due_on": tomorrow(), **assignment}
+        response = chair.post(URL, body, format="json")
+        assert response.status_code == 400, response.json()
+        assert field in response.json()
+    assert not Action.objects.exists()
+
+
+def test_assignee_errors_do_not_tell_which_usernames_exist(api, member, patient, other_network):
+    elsewhere = member("gp", net=other_network)
+    chair = api(member("chair"))
+    answers = []
+    for username in (elsewhere.username, "nobody.at.all"):
+        body = {"patient": patient.pk, "title": "Call", "assignee": username, "due_on": tomorrow()}
+        response = chair.post(URL, body, format="json")
+        assert response.status_code == 400
+        answers.append(response.json()["assignee"])
+    assert answers[0] == answers[1]

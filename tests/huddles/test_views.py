@@ -308,6 +308,27 @@ def test_actions_are_created_from_meeting_mode(client, chair, member, item):
     assert bad.status_code == 400 and "Say what needs doing." in text(bad)
 
 
+def test_no_meeting_action_for_a_role_that_does_no_casework(client, chair, member, item):
+    """Found in the go-live attack pass: the meeting's action form offered the manager's and
+    the partner system's queues (and named managers), who then saw the person's name."""
+    manager = member("manager")
+    partner = member("partner_system")
+    member("ig_lead")
+    member("pharmacist")
+    url = f"/meetings/{item.meeting_id}/items/{item.pk}/actions/"
+    chair_client(client, chair)
+    page = text(client.get(f"/meetings/{item.meeting_id}/run/{item.pk}/"))
+    assert 'value="role:pharmacist"' in page
+    for value in ("role:manager", "role:partner_system", "role:ig_lead", f"member:{manager.pk}"):
+        assert f'value="{value}"' not in page
+    for value in ("role:manager", "role:partner_system", f"member:{partner.pk}"):
+        response = client.post(
+            url, {"title": "Ring the family", "assignee": value, "due_on": _soon(7)}, headers=HX
+        )
+        assert response.status_code == 400
+    assert not Action.objects.filter(agenda_item=item).exists()
+
+
 def test_attendance_is_recorded(client, chair, member, meeting, item):
     gp = member("gp")
     response = chair_client(client, chair).post(
