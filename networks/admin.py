@@ -15,7 +15,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 class NetworkAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "vocabulary", "cadence"]
     prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["gp_practices"]
+    filter_horizontal = ["gp_practices", "care_homes"]
     fieldsets = [
         (None, {"fields": ["name", "slug"]}),
         ("Vocabulary", {"fields": ["vocabulary", "term_network", "term_meeting", "term_chair"]}),
@@ -23,7 +23,7 @@ class NetworkAdmin(admin.ModelAdmin):
             "Meetings",
             {"fields": ["cadence", "meeting_weekdays", "meeting_time", "meeting_minutes"]},
         ),
-        ("Area", {"fields": ["gp_practices"]}),
+        ("Area", {"fields": ["gp_practices", "care_homes"]}),
     ]
 
 

@@ -84,6 +84,13 @@ class Network(models.Model):
         related_name="networks",
         limit_choices_to={"kind": Organisation.Kind.GP_PRACTICE},
     )
+    care_homes = models.ManyToManyField(
+        Organisation,
+        blank=True,
+        related_name="care_home_networks",
+        limit_choices_to={"kind": Organisation.Kind.CARE_HOME},
+        help_text="Care homes whose residents this network supports.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -24,6 +24,8 @@ from . import nhs_number, services
 from .access import open_patient
 from .models import Goal, Patient
 from .selectors import (
+    NOT_THE_NETWORKS,
+    organisation_of_network,
     patient_list,
     patients_auditable_by,
     patients_in_user_networks,
@@ -56,12 +58,16 @@ class PatientSerializer(serializers.ModelSerializer):
         queryset=Organisation.objects.filter(kind=Organisation.Kind.GP_PRACTICE),
         required=False,
         allow_null=True,
+        help_text="ODS code of one of the network's GP practices.",
+        error_messages={"does_not_exist": NOT_THE_NETWORKS["gp_practice"]},
     )
     care_home = serializers.SlugRelatedField(
         slug_field="code",
         queryset=Organisation.objects.filter(kind=Organisation.Kind.CARE_HOME),
         required=False,
         allow_null=True,
+        help_text="Code of one of the care homes the network supports.",
+        error_messages={"does_not_exist": NOT_THE_NETWORKS["care_home"]},
     )
     key_worker = serializers.SerializerMethodField()
     consent_recorded_by = serializers.SlugRelatedField(
@@ -122,6 +128,26 @@ class PatientSerializer(serializers.ModelSerializer):
         if self.instance is not None and network.pk != self.instance.network_id:
             raise serializers.ValidationError("A person cannot be moved to another network here.")
         return network
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        network = attrs.get("network") or getattr(self.instance, "network", None)
+        if network is not None:
+            errors = {}
+            for field in ("gp_practice", "care_home"):
+                organisation = attrs.get(field)
+                unchanged = self.instance is not None and (
+                    getattr(self.instance, f"{field}_id") == getattr(organisation, "pk", None)
+                )
+                if (
+                    organisation is not None
+                    and not unchanged
+                    and not organisation_of_network(network, organisation)
+                ):
+                    errors[field] = [NOT_THE_NETWORKS[field]]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return attrs
 
     def to_internal_value(self, data):
         # Unknown slugs must read the same as slugs of networks the caller is not in.

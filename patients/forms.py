@@ -6,6 +6,7 @@ from networks.models import Membership, Organisation
 
 from . import nhs_number
 from .models import CareNeed, Consent, Goal, Patient
+from .selectors import organisations_of_network
 from .services import CLINICAL_FIELDS, EDITABLE_FIELDS
 
 
@@ -40,11 +41,12 @@ class PatientForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.network = network
         self.instance.network = network
-        self.fields["gp_practice"].queryset = Organisation.objects.filter(
-            kind=Organisation.Kind.GP_PRACTICE
+        # Only the network's own practices and care homes (and the person's current ones).
+        self.fields["gp_practice"].queryset = organisations_of_network(
+            network, Organisation.Kind.GP_PRACTICE, self.instance.gp_practice_id
         )
-        self.fields["care_home"].queryset = Organisation.objects.filter(
-            kind=Organisation.Kind.CARE_HOME
+        self.fields["care_home"].queryset = organisations_of_network(
+            network, Organisation.Kind.CARE_HOME, self.instance.care_home_id
         )
         self.fields["key_worker"].queryset = Membership.objects.filter(
             network=network, is_active=True
@@ -80,8 +82,12 @@ class CareTeamForm(forms.Form):
         validators=[single_line],
     )
 
-    def __init__(self, *args, network, **kwargs):
+    def __init__(self, *args, network, clinical_allowed: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        if not clinical_allowed:
+            # What a member does for the person is often clinical ("manages her warfarin"):
+            # written and read by roles that see clinical detail only.
+            del self.fields["involvement"]
         self.fields["membership"].queryset = Membership.objects.filter(
             network=network, is_active=True
         ).select_related("user", "network")

@@ -65,3 +65,36 @@ def patient_detail(user, patient_id) -> Patient | None:
         .filter(pk=patient_id)
         .first()
     )
+
+
+# Another network's organisations are not this network's to use (API.md 1.1, Input rules): the
+# same words whether the code exists elsewhere or not at all.
+NOT_THE_NETWORKS = {
+    "gp_practice": "No GP practice with that code in this network.",
+    "care_home": "No care home with that code in this network.",
+}
+
+
+def organisation_of_network(network, organisation) -> bool:
+    """Is the organisation one of the network's GP practices or care homes (by its kind)?"""
+    from networks.models import Organisation
+
+    if organisation.kind == Organisation.Kind.GP_PRACTICE:
+        return network.gp_practices.filter(pk=organisation.pk).exists()
+    if organisation.kind == Organisation.Kind.CARE_HOME:
+        return network.care_homes.filter(pk=organisation.pk).exists()
+    return False
+
+
+def organisations_of_network(network, kind: str, current_id: int | None = None):
+    """The network's GP practices or care homes (and the person's current one, kept even if
+    the network has since stopped supporting it), for a form's choices."""
+    from django.db.models import Q
+
+    from networks.models import Organisation
+
+    related = "networks" if kind == Organisation.Kind.GP_PRACTICE else "care_home_networks"
+    condition = Q(**{related: network})
+    if current_id:
+        condition |= Q(pk=current_id)
+    return Organisation.objects.filter(condition, kind=kind).distinct().order_by("name")

@@ -835,6 +835,7 @@ TABLES = {
         ),
     ),
     "practices": (Network.gp_practices.through, ("network", "organisation")),
+    "homes": (Network.care_homes.through, ("network", "organisation")),
     "user": (
         User,
         (
@@ -1207,7 +1208,7 @@ class Builder:
 
         # Networks, with their GP practices and services.
         net_ids = self.take(Network, o.networks)
-        rows, through, services = [], [], []
+        rows, through, home_links, services = [], [], [], []
         sizes = [rng.uniform(0.7, 1.3) for _ in range(o.networks)]
         self.nets = []
         for n in range(o.networks):
@@ -1238,6 +1239,7 @@ class Builder:
                 )
             )  # fmt: skip
             through.extend((net.id, p) for p in practices[n])
+            home_links.extend((net.id, home[0]) for home in homes[n])
             services.extend(
                 (net.id, s, list(DEFAULT_SERVING_ROLES[s]), DEFAULT_ACCEPTS[s])
                 for s in Service.values
@@ -1245,6 +1247,7 @@ class Builder:
             self.nets.append(net)
         self.copy("network", rows)
         self.copy("practices", through)
+        self.copy("homes", home_links)
         self.copy("service", services)
 
         # Staff: users and memberships, a preference and a cover.

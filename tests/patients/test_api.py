@@ -77,7 +77,7 @@ def test_same_nhs_number_may_exist_in_another_network(api, member, foreign_patie
         ("frailty", "very", "valid choice"),
         ("network", "purbeck", "not a member"),
         ("network", "no-such-network", "not a member"),
-        ("gp_practice", "NOPE", "does not exist"),
+        ("gp_practice", "NOPE", "no gp practice with that code"),
         ("notes_for_visitors", "x" * 501, "500 characters"),
         ("consent_mdt", "maybe", "valid choice"),
     ],
@@ -267,6 +267,7 @@ def test_patch_outside_my_networks_is_404(api, pharmacist, foreign_patient):
 
 def test_gp_practice_by_code(api, pharmacist, network):
     practice = OrganisationFactory(code="H81001", kind="gp_practice", name="Parkside Surgery")
+    network.gp_practices.add(practice)
     response = api(pharmacist).post(URL, valid_payload(gp_practice="H81001"), format="json")
     assert response.status_code == 201
     assert Patient.objects.get().gp_practice == practice
@@ -356,3 +357,31 @@ def test_list_rows_are_the_serializers_and_pic_gets_no_clinical_fields(
     assert len(pic_only) == 2
     assert not any(field in row for row in pic_only for field in clinical)
     assert AccessEvent.objects.filter(what="list").count() == 6
+
+
+@pytest.mark.parametrize("field", ["gp_practice", "care_home"])
+def test_another_networks_organisation_codes_are_refused(
+    api, member, network, other_network, patient, field
+):
+    """Found in the go-live attack pass: a person could be registered with another network's
+    GP practice or care home; and whether a code existed anywhere could be told apart."""
+    from networks.models import Organisation
+
+    kind = Organisation.Kind.GP_PRACTICE if field == "gp_practice" else Organisation.Kind.CARE_HOME
+    ours = OrganisationFactory(kind=kind, code="OURS1")
+    theirs = OrganisationFactory(kind=kind, code="THEIRS1")
+    getattr(network, f"{field}s" if field == "gp_practice" else "care_homes").add(ours)
+    getattr(other_network, f"{field}s" if field == "gp_practice" else "care_homes").add(theirs)
+    client = api(member("gp"))
+    url = f"{URL}{patient.pk}/"
+    answers = []
+    for code in ("THEIRS1", "NOWHERE9"):
+        response = client.patch(url, {field: code}, format="json")
+        assert response.status_code == 400, response.json()
+        answers.append(response.json()[field])
+    assert answers[0] == answers[1]
+    patient.refresh_from_db()
+    assert getattr(patient, f"{field}_id") is None
+    assert client.patch(url, {field: "OURS1"}, format="json").status_code == 200
+    patient.refresh_from_db()
+    assert getattr(patient, f"{field}_id") == ours.pk

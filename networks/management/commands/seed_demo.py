@@ -919,6 +919,12 @@ class Command(BaseCommand):
         if missing:
             network.gp_practices.add(*missing)
             self.count("GP practices attached", "created", len(missing))
+        homes = [o for o in orgs.values() if o.kind == Kind.CARE_HOME]
+        attached = set(network.care_homes.values_list("id", flat=True))
+        missing = [o for o in homes if o.id not in attached]
+        if missing:
+            network.care_homes.add(*missing)
+            self.count("care homes attached", "created", len(missing))
 
         members = {
             role: self.seed_member(network, role, spec.people[role], orgs, password)
