@@ -138,7 +138,10 @@ def _render_detail(request, patient, *, status: int = 200, **goals):
         "consent_form": ConsentForm(
             initial={"consent_mdt": patient.consent_mdt, "consent_sharing": patient.consent_sharing}
         ),
-        "care_team_form": CareTeamForm(network=patient.network),
+        "care_team_form": CareTeamForm(
+            network=patient.network,
+            clinical_allowed=user.has_perm("patients.view_clinical", patient),
+        ),
         "open_actions": _open_actions_for(user, patient),
         # Goals agreed with the person ("what matters to me") and their outcomes.
         **goals_context(user, patient, **goals),
@@ -213,7 +216,11 @@ def care_team_add_view(request, pk: int):
     patient = _load(request, pk, "care_team")
     if not request.user.has_perm("patients.change_care_team", patient):
         return _forbidden(request, "Your role may not change the care team.")
-    form = CareTeamForm(request.POST, network=patient.network)
+    form = CareTeamForm(
+        request.POST,
+        network=patient.network,
+        clinical_allowed=request.user.has_perm("patients.change_clinical", patient),
+    )
     if form.is_valid():
         try:
             services.care_team_add(patient=patient, by=request.user, **form.cleaned_data)

@@ -184,6 +184,29 @@ def test_care_team_add_and_remove(client, logged_in, member, patient):
     assert not patient.care_team.exists()
 
 
+def test_care_team_involvement_is_clinical_and_not_shown_to_the_pic(
+    client, logged_in, member, patient
+):
+    """Found in the go-live attack pass: the free-text "what they do for this person" was
+    shown to the voluntary-sector PIC ("manages her warfarin", "dressings for her ulcer")."""
+    from networks.models import Membership
+    from patients.services import care_team_add
+
+    gp = Membership.objects.get(user=member("gp"))
+    care_team_add(patient=patient, membership=gp, by=gp.user, involvement="Manages her warfarin")
+    pic = logged_in("pic")
+    page = client.get(f"/patients/{patient.pk}/").content.decode()
+    assert gp.user.get_full_name() in page  # who is on the team: yes
+    assert "warfarin" not in page and 'name="involvement"' not in page
+    nurse = Membership.objects.get(user=member("community_nurse"))
+    client.post(
+        f"/patients/{patient.pk}/care-team/",
+        {"membership": nurse.pk, "involvement": "Leg ulcer dressings"},
+    )
+    added = patient.care_team.get(membership=nurse)
+    assert added.involvement == "" and added.added_by == pic
+
+
 def test_care_team_refuses_members_of_other_networks(
     client, logged_in, member, patient, other_network
 ):
