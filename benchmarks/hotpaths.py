@@ -289,9 +289,9 @@ def _clients(user, network, token_key: str):
 
 
 def _token(user) -> str:
-    from rest_framework.authtoken.models import Token
+    from accounts.services import token_issue
 
-    return Token.objects.get_or_create(user=user)[0].key
+    return token_issue(user=user)[1]
 
 
 @dataclass

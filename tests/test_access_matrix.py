@@ -112,8 +112,9 @@ API = [
     ),
     ("tasks", "get", "/api/v1/tasks/", None, expect(set(ALL), 200)),
     ("task create", "post", "/api/v1/tasks/", "task", expect(CASEWORK, 201)),
-    ("task", "get", "/api/v1/tasks/{t}/", None, expect(CASEWORK, 200)),
-    ("task done", "post", "/api/v1/tasks/{t}/done/", None, expect(CASEWORK, 200)),
+    # {t} is in the gp queue: the network's tasks are for clinical roles (not the PIC's).
+    ("task", "get", "/api/v1/tasks/{t}/", None, expect(CLINICAL, 200)),
+    ("task done", "post", "/api/v1/tasks/{t}/done/", None, expect(CLINICAL, 200)),
     # Reports: the chair, integrated manager and manager of the network.
     (
         "admissions avoided",
@@ -253,7 +254,7 @@ PAGES = [
     ("foreign minutes", "get", "/meetings/{fh}/minutes/", expect(set(), 0, 404)),
     # My work and cover: roles that do casework. The task {t} is in the gp queue.
     ("my work", "get", "/my-work/", expect(CASEWORK, 200)),
-    ("my work done", "post", "/my-work/tasks/{t}/done/", expect(CASEWORK, 302)),
+    ("my work done", "post", "/my-work/tasks/{t}/done/", expect(CLINICAL, 302)),
     ("my work claim", "post", "/my-work/tasks/{t}/claim/", expect({"gp"}, 302)),
     ("cover set", "post", "/my-work/away/", expect(CASEWORK, 400)),  # no dates: 400
     # Another member's cover: only the chair and the integrated manager may end it.

@@ -81,6 +81,7 @@ CREATED = "creates from what the caller sent: the response is their own input ba
 # (method, schema path) -> (reason, url template to check it shows no one, or None).
 API_EXEMPT = {
     ("POST", "/api/v1/auth/token/"): ("a token for the caller's own account", None),
+    ("POST", "/api/v1/auth/logout/"): ("revokes the caller's own token; returns nothing", None),
     ("GET", "/api/v1/me/"): ("the caller's own account and memberships", "/api/v1/me/"),
     ("GET", "/api/v1/networks/"): ("networks and their vocabulary, no people", "/api/v1/networks/"),
     ("GET", "/api/v1/networks/{slug}/"): (

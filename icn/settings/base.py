@@ -176,8 +176,8 @@ AXES_LOCKOUT_CALLABLE = "icn.core.views.locked_out"
 # The client's address (for the lockout log and the access trail) is read from
 # X-Forwarded-For only through the proxies the deployment declares: a count of reverse
 # proxies in front of the app, or their addresses (CIDRs allowed). Neither: the header is
-# ignored. (`AXES_PROXY_COUNT` is the old name of the count.)
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=env.int("AXES_PROXY_COUNT", default=0))
+# ignored. (It was AXES_PROXY_COUNT: left set, it is ignored, which fails safe.)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 AXES_CLIENT_IP_CALLABLE = "icn.core.clientip.client_ip"
 
