@@ -259,3 +259,13 @@ def test_a_second_factor_reset_removes_passkeys_too(with_passkey, member):
     reset = second_factor_reset(user=user, by=member("chair"))
     assert not WebAuthnCredential.objects.filter(user=user).exists()
     assert reset.devices_removed == 2
+
+
+def test_the_admin_lists_passkeys_without_their_keys(admin_client, with_passkey):
+    user, _key = with_passkey
+    passkey = WebAuthnCredential.objects.get(user=user)
+    listing = admin_client.get("/admin/django_otp_webauthn/webauthncredential/")
+    assert listing.status_code == 200 and "Passkey" in listing.content.decode()
+    page = admin_client.get(f"/admin/django_otp_webauthn/webauthncredential/{passkey.pk}/change/")
+    assert page.status_code == 200
+    assert passkey.public_key.hex() not in page.content.decode()
