@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django_otp_webauthn.admin import WebAuthnCredentialAdmin
+from django_otp_webauthn.models import WebAuthnCredential
 
 from .models import SecondFactorReset
 from .services import second_factor_reset
@@ -32,6 +34,11 @@ class ICNUserAdmin(UserAdmin):
 if admin.site.is_registered(User):
     admin.site.unregister(User)
 admin.site.register(User, ICNUserAdmin)
+
+# People's passkeys, read-only but for name and confirmed (django-otp-webauthn's own admin,
+# which it leaves unregistered); no public keys shown (OTP_ADMIN_HIDE_SENSITIVE_DATA).
+if not admin.site.is_registered(WebAuthnCredential):
+    admin.site.register(WebAuthnCredential, WebAuthnCredentialAdmin)
 
 
 @admin.register(SecondFactorReset)

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from networks.roles import Role
 from networks.selectors import active_memberships
@@ -27,3 +28,8 @@ def authenticator_of(user) -> TOTPDevice | None:
 def recovery_codes_left(user) -> int:
     device = StaticDevice.objects.devices_for_user(user, confirmed=True).first()
     return device.token_set.count() if device else 0
+
+
+def passkeys_of(user):
+    """The person's confirmed passkeys (WebAuthn credentials), oldest first."""
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 from knox.models import AuthToken
 from knox.settings import knox_settings
 
@@ -19,6 +20,7 @@ from .selectors import is_partner_system
 
 AUTHENTICATOR_NAME = "Authenticator app"
 RECOVERY_NAME = "Recovery codes"
+PASSKEY_NAME = "Passkey"
 
 
 # --- API tokens --------------------------------------------------------------------------
@@ -132,14 +134,33 @@ def second_factor_verify(*, user, code: str, recovery: bool = True) -> Verificat
     return Verification(wait_until=wait_until)
 
 
+def passkey_rename(*, user, passkey_id, name: str) -> WebAuthnCredential | None:
+    """Name one of the person's own passkeys ("Work laptop"); None if it is not theirs."""
+    passkey = WebAuthnCredential.objects.filter(user=user, pk=passkey_id).first()
+    if passkey is None:
+        return None
+    passkey.name = (" ".join((name or "").split()) or PASSKEY_NAME)[:64]
+    passkey.save(update_fields=["name"])
+    return passkey
+
+
+def passkey_remove(*, user, passkey_id) -> bool:
+    """Remove one of the person's own passkeys (the authenticator app stays)."""
+    deleted, _ = WebAuthnCredential.objects.filter(user=user, pk=passkey_id).delete()
+    return bool(deleted)
+
+
 @transaction.atomic
 def second_factor_reset(*, user, by) -> SecondFactorReset:
-    """Remove the person's authenticator and recovery codes (lost or replaced phone); they
-    enrol again at their next login. Their API tokens are revoked too. Recorded."""
+    """Remove the person's authenticator, passkeys and recovery codes (lost or replaced
+    phone); they enrol again at their next login. Their API tokens are revoked too.
+    Recorded."""
     removed = TOTPDevice.objects.filter(user=user).count()
     removed += StaticDevice.objects.filter(user=user).count()
+    removed += WebAuthnCredential.objects.filter(user=user).count()
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+    WebAuthnCredential.objects.filter(user=user).delete()
     tokens_revoke_all(user=user, by=by)
     return SecondFactorReset.objects.create(
         user=user,

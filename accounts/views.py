@@ -11,6 +11,7 @@ from base64 import b32encode
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
@@ -28,8 +29,11 @@ from django_otp import login as otp_login
 from icn.core.access import member_required, public
 
 from .forms import CodeForm
-from .selectors import authenticator_of, recovery_codes_left
+from .passkeys import browser_config
+from .selectors import authenticator_of, passkeys_of, recovery_codes_left
 from .services import (
+    passkey_remove,
+    passkey_rename,
     recovery_codes_make,
     second_factor_verify,
     totp_enrolment_confirm,
@@ -59,7 +63,7 @@ class PasswordLoginView(auth_views.LoginView):
 login = public(PasswordLoginView.as_view())
 
 
-def _pending(request) -> tuple[object | None, dict]:
+def pending_login(request) -> tuple[object | None, dict]:
     """The user whose password was right a moment ago (ICN_MFA_PENDING_SECONDS), or None."""
     pending = request.session.get(PENDING)
     if not isinstance(pending, dict):
@@ -76,22 +80,29 @@ def _restart(request):
     return redirect(f"{resolve_url(settings.LOGIN_URL)}?expired=1")
 
 
-def _locked_out(request, user):
-    """django-axes' own lockout page if this username is locked out (wrong passwords or wrong
-    codes, together)."""
+def is_locked_out(request, user) -> bool:
+    """This username is locked out by django-axes (wrong passwords, codes and passkeys,
+    together); the pending login is dropped then."""
     from axes.handlers.proxy import AxesProxyHandler
+
+    if AxesProxyHandler.is_locked(request, {"username": user.get_username()}):
+        request.session.pop(PENDING, None)
+        return True
+    return False
+
+
+def _locked_out(request, user):
+    """django-axes' own lockout page if this username is locked out."""
     from axes.helpers import get_lockout_response
 
-    credentials = {"username": user.get_username()}
-    if AxesProxyHandler.is_locked(request, credentials):
-        request.session.pop(PENDING, None)
-        return get_lockout_response(request, None, credentials)
+    if is_locked_out(request, user):
+        return get_lockout_response(request, None, {"username": user.get_username()})
     return None
 
 
-def _count_failure(request, user) -> None:
-    """A wrong code counts as a failed login for django-axes; at the limit its middleware
-    turns this response into the lockout page."""
+def count_failure(request, user) -> None:
+    """A wrong code (or a refused passkey) counts as a failed login for django-axes; at the
+    limit its middleware turns this response into the lockout page."""
     user_login_failed.send(
         sender=__name__, credentials={"username": user.get_username()}, request=request
     )
@@ -102,7 +113,7 @@ def _wait_message(wait_until) -> str:
     return f"Too many wrong codes. Wait {seconds} seconds, then enter the newest code."
 
 
-def _finish_login(request, user, device, pending):
+def finish_login(request, user, device, pending):
     request.session.pop(PENDING, None)
     auth_login(request, user, backend=pending["backend"])
     otp_login(request, device)
@@ -115,7 +126,7 @@ def _finish_login(request, user, device, pending):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_code(request):
-    user, pending = _pending(request)
+    user, pending = pending_login(request)
     if user is None:
         return _restart(request)
     if authenticator_of(user) is None:
@@ -126,8 +137,8 @@ def login_code(request):
             return locked
         result = second_factor_verify(user=user, code=form.cleaned_data["code"])
         if result.ok:
-            return redirect(_finish_login(request, user, result.device, pending))
-        _count_failure(request, user)
+            return redirect(finish_login(request, user, result.device, pending))
+        count_failure(request, user)
         form.add_error(
             "code",
             _wait_message(result.wait_until)
@@ -135,7 +146,10 @@ def login_code(request):
             else "That code is not right. Enter the 6-digit code your authenticator shows now, "
             "or one of your recovery codes.",
         )
-    return render(request, "accounts/login_code.html", {"form": form}, status=_status(form))
+    context = {"form": form, "has_passkey": passkeys_of(user).exists()}
+    if context["has_passkey"]:
+        context["passkey_config"] = browser_config(request)
+    return render(request, "accounts/login_code.html", context, status=_status(form))
 
 
 def _status(form) -> int:
@@ -159,7 +173,7 @@ def login_enrol(request):
     if request.user.is_authenticated:
         user, pending = request.user, None
     else:
-        user, pending = _pending(request)
+        user, pending = pending_login(request)
         if user is None:
             return _restart(request)
     if authenticator_of(user) is not None:
@@ -179,11 +193,11 @@ def login_enrol(request):
                 otp_login(request, device)
                 next_url = "/accounts/security/"
             else:
-                next_url = _finish_login(request, user, device, pending)
+                next_url = finish_login(request, user, device, pending)
             return render(
                 request, "accounts/recovery_codes.html", {"codes": codes, "next_url": next_url}
             )
-        _count_failure(request, user)
+        count_failure(request, user)
         device.refresh_from_db()
         form.add_error(
             "code",
@@ -215,10 +229,41 @@ def security(request):
         )
     context = {
         "authenticator": authenticator_of(request.user),
+        "passkeys": passkeys_of(request.user),
+        "passkey_config": browser_config(request),
         "recovery_left": recovery_codes_left(request.user),
         "mfa_required": settings.ICN_REQUIRE_MFA,
     }
     return render(request, "accounts/security.html", context)
+
+
+@member_required
+@require_http_methods(["POST"])
+def passkey_name(request):
+    """Name a passkey: sent by the security page's script right after registering one."""
+    passkey = passkey_rename(
+        user=request.user,
+        passkey_id=_int(request.POST.get("passkey")),
+        name=request.POST.get("name", ""),
+    )
+    if passkey is not None:
+        messages.success(request, f"Passkey “{passkey.name}” added.")
+    return redirect("account_security")
+
+
+@member_required
+@require_http_methods(["POST"])
+def passkey_delete(request):
+    if passkey_remove(user=request.user, passkey_id=_int(request.POST.get("passkey"))):
+        messages.success(request, "Passkey removed.")
+    return redirect("account_security")
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def admin_login(request, extra_context=None):

@@ -188,7 +188,7 @@ PAGE_EXEMPT = {
 # Not people's data at all, and not member pages: login, admin (its own test), the API.
 PAGE_PREFIXES_OUT_OF_SCOPE = (
     "/admin/",
-    "/accounts/",
+    "/accounts/",  # login, second factor, security page: the caller's own account
     "/api/",
     "/healthz",
     "/network/switch/",
@@ -319,6 +319,25 @@ def test_every_page_is_exercised_or_exempt():
     routes = _page_routes()
     assert sorted(routes - listed) == [], "pages neither exercised nor exempt"
     assert sorted(listed - routes) == [], "listed pages no longer routed"
+
+
+# Under /accounts/, so out of scope; listed so that each says why it shows no one.
+OWN_ACCOUNT_ROUTES = {
+    "/accounts/login/passkey/begin/": "a challenge for the pending login's own passkeys",
+    "/accounts/login/passkey/complete/": "checks the caller's own passkey, finishes their login",
+    "/accounts/security/passkeys/begin/": "a challenge to add a passkey to the caller's account",
+    "/accounts/security/passkeys/complete/": "adds a passkey to the caller's own account",
+    "/accounts/security/passkeys/name/": "names one of the caller's own passkeys",
+    "/accounts/security/passkeys/remove/": "removes one of the caller's own passkeys",
+    "/accounts/passkeys/jsi18n/": "the passkey scripts' messages, no people",
+}
+
+
+def test_own_account_routes_are_routed_and_out_of_scope():
+    routes = {route for route, _callback in all_url_patterns()}
+    for route, reason in OWN_ACCOUNT_ROUTES.items():
+        assert route in routes and route.startswith(PAGE_PREFIXES_OUT_OF_SCOPE), route
+        assert reason.strip() and "\n" not in reason
 
 
 def test_every_exemption_has_a_reason():

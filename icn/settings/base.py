@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -208,6 +209,22 @@ ICN_MFA_PENDING_SECONDS = 5 * 60
 ICN_RECOVERY_CODES = 10
 OTP_TOTP_ISSUER = "ICN"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no secrets or QR codes of anyone's authenticator
+# Passkeys (WebAuthn, django-otp-webauthn) as a second factor in place of a TOTP code; never
+# instead of the password. The relying party id is the domain passkeys are bound to: by
+# default the host name the page was served from; set it when ICN answers at several names
+# (a passkey made at one id never works at another). The allowed origins are the pages that
+# may use them: by default the request's own origin (scheme and host, after ALLOWED_HOSTS).
+ICN_WEBAUTHN_RP_ID = env("WEBAUTHN_RP_ID", default="")
+ICN_WEBAUTHN_RP_NAME = env("WEBAUTHN_RP_NAME", default="ICN")
+ICN_WEBAUTHN_ALLOWED_ORIGINS = env.list("WEBAUTHN_ALLOWED_ORIGINS", default=[])
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.passkeys.PasskeyHelper"
+OTP_WEBAUTHN_RP_ID_CALLABLE = "accounts.passkeys.rp_id"
+OTP_WEBAUTHN_RP_NAME = ICN_WEBAUTHN_RP_NAME
+OTP_WEBAUTHN_ALLOWED_ORIGINS = ICN_WEBAUTHN_ALLOWED_ORIGINS
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a second factor only, after the password
+if not ICN_WEBAUTHN_ALLOWED_ORIGINS:
+    # The library asks for a fixed list; without one PasskeyHelper takes the request's origin.
+    SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "otp_webauthn.E030"]
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
