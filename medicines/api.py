@@ -13,7 +13,13 @@ from rest_framework.response import Response
 from actions.api import TaskSerializer
 from audit.services import access_record
 from icn.core.api import ScopedAPIMixin
-from icn.core.fields import IdField, StrictCharField, StrictPrimaryKeyRelatedField
+from icn.core.fields import (
+    LIST_MAX,
+    IdField,
+    StrictCharField,
+    StrictPrimaryKeyRelatedField,
+    UniqueListField,
+)
 from icn.core.validators import single_line
 from networks.roles import CLINICAL_ROLES
 from networks.selectors import network_ids_where
@@ -141,10 +147,10 @@ class VisitSerializer(serializers.ModelSerializer):
     )
     observations = ObservationsSerializer(required=False)
     risk_assessment = RiskSerializer(required=False)
-    red_flags = serializers.ListField(
+    red_flags = UniqueListField(
         child=RedFlagCodeField(), required=False, max_length=20, write_only=True
     )
-    interventions = InterventionSerializer(many=True, required=False)
+    interventions = InterventionSerializer(many=True, required=False, max_length=LIST_MAX)
     news2 = serializers.SerializerMethodField()
     task = serializers.SerializerMethodField()
     summary = StrictCharField(max_length=10000, required=False, allow_blank=True, default="")

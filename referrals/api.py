@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from audit.services import access_record
 from icn.core.api import RowsOfPage, ScopedAPIMixin
 from icn.core.errors import Conflict
-from icn.core.fields import StrictCharField, StrictPrimaryKeyRelatedField
+from icn.core.fields import StrictCharField, StrictPrimaryKeyRelatedField, UniqueListField
 from icn.core.workdays import working_days_between
 from networks.models import Organisation
 from networks.roles import CASEWORK_ROLES, Role, Service
@@ -87,7 +87,7 @@ class ReferralSerializer(serializers.ModelSerializer):
     service = serializers.ChoiceField(choices=Service.choices)
     reason = StrictCharField(max_length=4000)
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.ROUTINE)
-    red_flags = serializers.ListField(
+    red_flags = UniqueListField(
         child=RedFlagCodeField(),
         required=False,
         write_only=True,

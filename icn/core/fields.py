@@ -72,12 +72,41 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+LIST_MAX = 30
+
+
+class UniqueListField(serializers.ListField):
+    """A list in a body: at most `max_length` items (documented as the schema's maxItems;
+    by default the number of choices of a choice child, else LIST_MAX) and none twice."""
+
+    default_error_messages = {"duplicate": "Give each item once: {item} is repeated."}
+
+    def __init__(self, **kwargs):
+        if kwargs.get("max_length") is None:
+            choices = getattr(kwargs.get("child"), "choices", None)
+            kwargs["max_length"] = len(choices) if choices else LIST_MAX
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        seen = set()
+        for value in values:
+            key = getattr(value, "pk", value)
+            if key in seen:
+                item = getattr(value, "code", value)
+                self.fail("duplicate", item=f"'{item}'" if isinstance(item, str) else item)
+            seen.add(key)
+        return values
+
+
 def install() -> None:
     """Make the strict fields what every ModelSerializer builds for model text fields and
-    relations (called once, from the core app's ready())."""
+    relations, and lists (called once, from the core app's ready())."""
+    from django.contrib.postgres.fields import ArrayField
     from django.db import models
 
     mapping = serializers.ModelSerializer.serializer_field_mapping
     mapping[models.CharField] = StrictCharField
     mapping[models.TextField] = StrictCharField
+    mapping[ArrayField] = UniqueListField
     serializers.ModelSerializer.serializer_related_field = StrictPrimaryKeyRelatedField
