@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from icn.core.authentication import MemberTokenAuthentication
+from icn.core.fields import StrictCharField
 from networks.selectors import active_memberships
 
 from .selectors import token_needs_otp
@@ -30,9 +31,9 @@ class MemberTokenScheme(OpenApiAuthenticationExtension):
 
 
 class TokenSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False)
-    otp = serializers.CharField(
+    username = StrictCharField(max_length=150)
+    password = StrictCharField(max_length=4096, trim_whitespace=False)
+    otp = StrictCharField(
         required=False,
         allow_blank=True,
         max_length=12,

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from audit.services import Seen, access_record
 from icn.core.api import ScopedAPIMixin
+from icn.core.fields import StrictPrimaryKeyRelatedField
 from networks.roles import CASEWORK_ROLES, Role
 from networks.selectors import network_ids_where
 from patients.selectors import patients_visible_to
@@ -20,7 +21,7 @@ from .services import NO_SUCH_ASSIGNEE
 User = get_user_model()
 
 
-class VisiblePatientField(serializers.PrimaryKeyRelatedField):
+class VisiblePatientField(StrictPrimaryKeyRelatedField):
     def get_queryset(self):
         return patients_visible_to(self.context["request"].user)
 

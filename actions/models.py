@@ -3,7 +3,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from icn.core.validators import single_line
+from icn.core.constraints import on_field
+from icn.core.validators import not_before_1900, single_line, within_five_years_ahead
 from networks.roles import Role
 
 
@@ -35,7 +36,7 @@ class Action(models.Model):
         related_name="assigned_actions",
     )
     assignee_role = models.CharField(max_length=30, choices=Role.choices, blank=True)
-    due_on = models.DateField()
+    due_on = models.DateField(validators=[not_before_1900, within_five_years_ahead])
     status = models.CharField(max_length=4, choices=Status.choices, default=Status.OPEN)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
     agenda_item = models.ForeignKey(
@@ -68,6 +69,9 @@ class Action(models.Model):
                 condition=(Q(assignee__isnull=False) & Q(assignee_role=""))
                 | (Q(assignee__isnull=True) & ~Q(assignee_role="")),
                 name="action_for_a_member_or_a_role",
+                **on_field(
+                    "assignee", "Give either a member (assignee) or a role (assignee_role)."
+                ),
             ),
             models.CheckConstraint(
                 condition=(Q(status="open") & Q(done_at__isnull=True))

@@ -3,6 +3,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from icn.core.constraints import on_field
+from icn.core.validators import not_before_1900, within_five_years_ahead
+
 
 class Meeting(models.Model):
     """One huddle / virtual ward. `scheduled_for` is the cadence slot it was created for
@@ -80,7 +83,9 @@ class AgendaItem(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     notes = models.TextField(max_length=20000, blank=True)
     decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
-    next_review_on = models.DateField(null=True, blank=True)
+    next_review_on = models.DateField(
+        null=True, blank=True, validators=[not_before_1900, within_five_years_ahead]
+    )
     admission_avoided = models.CharField(max_length=6, choices=AdmissionAvoided.choices, blank=True)
     decision_reason = models.CharField(max_length=500, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -101,6 +106,11 @@ class AgendaItem(models.Model):
             models.CheckConstraint(
                 condition=~Q(decision="discharge") | ~Q(admission_avoided=""),
                 name="agenda_discharge_needs_admission_answer",
+                **on_field(
+                    "admission_avoided",
+                    "Do we think we have avoided an admission? "
+                    "Answer yes, no or unsure to discharge.",
+                ),
             ),
         ]
 

@@ -13,6 +13,13 @@ from rest_framework.response import Response
 from actions.api import TaskSerializer
 from audit.services import access_record
 from icn.core.api import ScopedAPIMixin
+from icn.core.fields import (
+    LIST_MAX,
+    IdField,
+    StrictCharField,
+    StrictPrimaryKeyRelatedField,
+    UniqueListField,
+)
 from icn.core.validators import single_line
 from networks.roles import CLINICAL_ROLES
 from networks.selectors import network_ids_where
@@ -33,7 +40,7 @@ User = get_user_model()
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class ClinicalPatientField(serializers.PrimaryKeyRelatedField):
+class ClinicalPatientField(StrictPrimaryKeyRelatedField):
     def get_queryset(self):
         return clinical_patients(self.context["request"].user)
 
@@ -93,7 +100,7 @@ class RiskSerializer(serializers.Serializer):
 
 class DoseSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=7, decimal_places=2, min_value=Decimal("0.01"))
-    unit = serializers.CharField(
+    unit = StrictCharField(
         max_length=20, required=False, default="tablet", validators=[single_line]
     )
     frequency = serializers.ChoiceField(choices=Frequency.choices)
@@ -102,20 +109,20 @@ class DoseSerializer(serializers.Serializer):
 
 class InterventionSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Intervention.Kind.choices)
-    medicine = serializers.CharField(
+    medicine = StrictCharField(
         max_length=200, required=False, allow_blank=True, default="", validators=[single_line]
     )
-    medication = serializers.IntegerField(
+    medication = IdField(
         required=False,
         allow_null=True,
         source="medication_id",
         help_text="Id of the medication-list line.",
     )
-    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
     dose = DoseSerializer(
         required=False, write_only=True, help_text="For started and dose_changed."
     )
-    strength = serializers.CharField(
+    strength = StrictCharField(
         max_length=60, required=False, allow_blank=True, write_only=True, validators=[single_line]
     )
     form = serializers.ChoiceField(choices=Medication.Form.choices, required=False, write_only=True)
@@ -140,13 +147,13 @@ class VisitSerializer(serializers.ModelSerializer):
     )
     observations = ObservationsSerializer(required=False)
     risk_assessment = RiskSerializer(required=False)
-    red_flags = serializers.ListField(
+    red_flags = UniqueListField(
         child=RedFlagCodeField(), required=False, max_length=20, write_only=True
     )
-    interventions = InterventionSerializer(many=True, required=False)
+    interventions = InterventionSerializer(many=True, required=False, max_length=LIST_MAX)
     news2 = serializers.SerializerMethodField()
     task = serializers.SerializerMethodField()
-    summary = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
+    summary = StrictCharField(max_length=10000, required=False, allow_blank=True, default="")
 
     class Meta:
         model = Visit

@@ -6,7 +6,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 
-from icn.core.validators import single_line
+from icn.core.constraints import on_field
+from icn.core.validators import not_before_1900, single_line, within_five_years_ahead
 
 
 class Frequency(models.TextChoices):
@@ -84,8 +85,8 @@ class Medication(models.Model):
     )
     frequency = models.CharField(max_length=20, choices=Frequency.choices)
     route = models.CharField(max_length=14, choices=Route.choices, default=Route.ORAL)
-    started_on = models.DateField(null=True, blank=True)
-    stopped_on = models.DateField(null=True, blank=True)
+    started_on = models.DateField(null=True, blank=True, validators=[not_before_1900])
+    stopped_on = models.DateField(null=True, blank=True, validators=[not_before_1900])
     stop_reason = models.CharField(max_length=300, blank=True)
     prescriber = models.CharField(max_length=120, blank=True, validators=[single_line])
     compliance_aid = models.BooleanField(
@@ -104,8 +105,13 @@ class Medication(models.Model):
                 | Q(started_on__isnull=True)
                 | Q(stopped_on__gte=F("started_on")),
                 name="medication_stops_after_it_starts",
+                **on_field("stopped_on", "A medicine cannot stop before it started."),
             ),
-            models.CheckConstraint(condition=Q(dose_amount__gt=0), name="medication_dose_positive"),
+            models.CheckConstraint(
+                condition=Q(dose_amount__gt=0),
+                name="medication_dose_positive",
+                **on_field("dose_amount", "A dose is more than 0."),
+            ),
         ]
         indexes = [models.Index(fields=["patient", "stopped_on"])]
 
@@ -158,7 +164,7 @@ class Visit(models.Model):
     joint_visitor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    visited_at = models.DateTimeField()
+    visited_at = models.DateTimeField(validators=[not_before_1900])
     # Pre-visit risk assessment
     infection_risk = models.BooleanField(
         default=False, help_text="Infection risk to or from the person."
@@ -214,7 +220,9 @@ class Visit(models.Model):
     consciousness = models.CharField(max_length=12, choices=Consciousness.choices, blank=True)
     news2_score = models.PositiveSmallIntegerField("NEWS2", null=True, blank=True)
     news2_complete = models.BooleanField(default=False)
-    follow_up_on = models.DateField(null=True, blank=True)
+    follow_up_on = models.DateField(
+        null=True, blank=True, validators=[not_before_1900, within_five_years_ahead]
+    )
     follow_up_action = models.OneToOneField(
         "actions.Action", on_delete=models.PROTECT, null=True, blank=True, related_name="visit"
     )
@@ -228,15 +236,18 @@ class Visit(models.Model):
                 | Q(diastolic_bp__isnull=True)
                 | Q(systolic_bp__gt=F("diastolic_bp")),
                 name="visit_systolic_above_diastolic",
+                **on_field("diastolic_bp", "Diastolic must be lower than systolic."),
             ),
             models.CheckConstraint(
                 condition=Q(spo2__isnull=True) | Q(spo2__gte=50, spo2__lte=100),
                 name="visit_spo2_range",
+                **on_field("spo2", "Oxygen saturation is between 50 and 100%."),
             ),
             models.CheckConstraint(
                 condition=Q(temperature_c__isnull=True)
                 | Q(temperature_c__gte=25, temperature_c__lte=45),
                 name="visit_temperature_range",
+                **on_field("temperature_c", "A temperature is between 25 and 45 °C."),
             ),
         ]
         indexes = [
@@ -302,7 +313,7 @@ class MedicationReview(models.Model):
     visit = models.ForeignKey(
         Visit, on_delete=models.SET_NULL, null=True, blank=True, related_name="reviews"
     )
-    reviewed_on = models.DateField()
+    reviewed_on = models.DateField(validators=[not_before_1900, within_five_years_ahead])
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -331,7 +342,7 @@ class Supply(models.Model):
         Medication, on_delete=models.SET_NULL, null=True, blank=True, related_name="supplies"
     )
     medicine = models.CharField(max_length=200, validators=[single_line])
-    dispensed_on = models.DateField()
+    dispensed_on = models.DateField(validators=[not_before_1900])
     quantity = models.DecimalField(
         max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
     )
@@ -344,7 +355,11 @@ class Supply(models.Model):
     class Meta:
         ordering = ["-dispensed_on", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="supply_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0),
+                name="supply_quantity_positive",
+                **on_field("quantity", "A quantity is more than 0."),
+            ),
             models.UniqueConstraint(
                 fields=["patient", "medicine", "dispensed_on", "quantity"], name="supply_once"
             ),

@@ -7,7 +7,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 
-from icn.core.validators import single_line
+from icn.core.constraints import on_field
+from icn.core.validators import not_before_1900, single_line, within_five_years_ahead
 
 from .roles import Role
 from .vocabulary import PRESETS
@@ -181,8 +182,8 @@ class Cover(models.Model):
     deputy = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="covers_deputising"
     )
-    starts_on = models.DateField()
-    ends_on = models.DateField()
+    starts_on = models.DateField(validators=[not_before_1900])
+    ends_on = models.DateField(validators=[not_before_1900, within_five_years_ahead])
     note = models.CharField(max_length=200, blank=True, validators=[single_line])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -193,10 +194,14 @@ class Cover(models.Model):
         ordering = ["starts_on", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(ends_on__gte=models.F("starts_on")), name="cover_ends_after_start"
+                condition=Q(ends_on__gte=models.F("starts_on")),
+                name="cover_ends_after_start",
+                **on_field("ends_on", "Cover cannot end before it starts."),
             ),
             models.CheckConstraint(
-                condition=~Q(member=models.F("deputy")), name="cover_deputy_is_someone_else"
+                condition=~Q(member=models.F("deputy")),
+                name="cover_deputy_is_someone_else",
+                **on_field("deputy", "The deputy is someone other than the person away."),
             ),
         ]
         indexes = [

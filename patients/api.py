@@ -16,6 +16,7 @@ from audit.models import AccessEvent
 from audit.selectors import access_events_for_patient
 from audit.services import access_record
 from icn.core.api import RowsOfPage, ScopedAPIMixin
+from icn.core.fields import StrictCharField
 from networks.models import Network, Organisation
 from networks.roles import CASEWORK_ROLES
 from networks.selectors import active_memberships, network_by_slug_for, network_ids_where
@@ -32,7 +33,7 @@ from .selectors import (
 )
 
 
-class NhsNumberField(serializers.CharField):
+class NhsNumberField(StrictCharField):
     """10 digits; spaces (or hyphens) allowed on input; modulus-11 checked."""
 
     def __init__(self, **kwargs):

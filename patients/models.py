@@ -7,7 +7,8 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 
-from icn.core.validators import single_line
+from icn.core.constraints import on_field
+from icn.core.validators import not_before_1900, single_line
 from networks.models import Membership, Network, Organisation
 
 from . import nhs_number
@@ -46,7 +47,7 @@ class Patient(models.Model):
     nhs_number = models.CharField("NHS number", max_length=10, validators=[validate_nhs_number])
     given_name = models.CharField(max_length=100, validators=[single_line])
     family_name = models.CharField(max_length=100, validators=[single_line])
-    date_of_birth = models.DateField(validators=[validate_not_future])
+    date_of_birth = models.DateField(validators=[validate_not_future, not_before_1900])
     # Contact (every role that works with the person)
     address = models.CharField(max_length=300, blank=True)
     postcode = models.CharField(max_length=10, blank=True, validators=[single_line])
@@ -108,14 +109,19 @@ class Patient(models.Model):
                 fields=["network", "nhs_number"], name="patient_nhs_number_unique_in_network"
             ),
             models.CheckConstraint(
-                condition=Q(nhs_number__regex=r"^[0-9]{10}$"), name="patient_nhs_number_10_digits"
+                condition=Q(nhs_number__regex=r"^[0-9]{10}$"),
+                name="patient_nhs_number_10_digits",
+                **on_field("nhs_number", "An NHS number is 10 digits."),
             ),
             models.CheckConstraint(
                 condition=Q(frailty__isnull=True) | Q(frailty__in=Frailty.values),
                 name="patient_frailty_known",
+                **on_field("frailty", "Choose a frailty level from the list."),
             ),
             models.CheckConstraint(
-                condition=Q(date_of_birth__gte="1880-01-01"), name="patient_dob_plausible"
+                condition=Q(date_of_birth__gte="1880-01-01"),
+                name="patient_dob_plausible",
+                **on_field("date_of_birth", "Give a date of birth from 1880 on."),
             ),
         ]
         indexes = [
@@ -163,7 +169,7 @@ class FrailtyAssessment(models.Model):
     efi_score = models.DecimalField(
         "eFI score", max_digits=4, decimal_places=2, null=True, blank=True
     )
-    assessed_on = models.DateField()
+    assessed_on = models.DateField(validators=[not_before_1900])
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     recorded_at = models.DateTimeField(auto_now_add=True)
 
@@ -173,6 +179,7 @@ class FrailtyAssessment(models.Model):
             models.CheckConstraint(
                 condition=Q(efi_score__isnull=True) | Q(efi_score__gte=0, efi_score__lte=1),
                 name="frailty_efi_between_0_and_1",
+                **on_field("efi_score", "An eFI score is between 0 and 1."),
             )
         ]
 
@@ -215,12 +222,12 @@ class Goal(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="goals")
     description = models.CharField(max_length=300)
-    agreed_on = models.DateField()
+    agreed_on = models.DateField(validators=[not_before_1900])
     agreed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.OPEN)
-    outcome_on = models.DateField(null=True, blank=True)
+    outcome_on = models.DateField(null=True, blank=True, validators=[not_before_1900])
     outcome_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -233,6 +240,10 @@ class Goal(models.Model):
                 condition=(Q(outcome="open") & Q(outcome_on__isnull=True))
                 | (~Q(outcome="open") & Q(outcome_on__isnull=False)),
                 name="goal_outcome_dated_iff_decided",
+                **on_field(
+                    "outcome_on",
+                    "A goal's outcome has a date once it is decided, and none while it is open.",
+                ),
             ),
         ]
         indexes = [models.Index(fields=["patient", "outcome"])]

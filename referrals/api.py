@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from audit.services import access_record
 from icn.core.api import RowsOfPage, ScopedAPIMixin
 from icn.core.errors import Conflict
+from icn.core.fields import StrictCharField, StrictPrimaryKeyRelatedField, UniqueListField
 from icn.core.workdays import working_days_between
 from networks.models import Organisation
 from networks.roles import CASEWORK_ROLES, Role, Service
@@ -45,7 +46,7 @@ class RedFlagViewSet(ScopedAPIMixin, mixins.ListModelMixin, viewsets.GenericView
     queryset = RedFlag.objects.filter(active=True).order_by("category", "label")
 
 
-class ReferrablePatientField(serializers.PrimaryKeyRelatedField):
+class ReferrablePatientField(StrictPrimaryKeyRelatedField):
     """People in the networks where the caller may refer (a partner system included)."""
 
     def get_queryset(self):
@@ -70,23 +71,23 @@ class RedFlagCodeField(serializers.SlugRelatedField):
 
 class ReferralSerializer(serializers.ModelSerializer):
     patient = ReferrablePatientField(required=False)
-    nhs_number = serializers.CharField(
+    nhs_number = StrictCharField(
         write_only=True,
         required=False,
         max_length=14,
         help_text="Instead of `patient`: the person's NHS number, with `network`.",
     )
     network = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    network_slug = serializers.CharField(
+    network_slug = StrictCharField(
         write_only=True,
         required=False,
         source="network_slug_in",
         help_text="With `nhs_number`: the network's slug.",
     )
     service = serializers.ChoiceField(choices=Service.choices)
-    reason = serializers.CharField(max_length=4000)
+    reason = StrictCharField(max_length=4000)
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.ROUTINE)
-    red_flags = serializers.ListField(
+    red_flags = UniqueListField(
         child=RedFlagCodeField(),
         required=False,
         write_only=True,
@@ -296,7 +297,7 @@ class ReferralFilter(filters.FilterSet):
 
 class DeclineSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=Referral.DeclineReason.choices)
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class ReferralViewSet(

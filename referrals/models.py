@@ -4,6 +4,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
+from icn.core.constraints import on_field
 from icn.core.validators import single_line
 from networks.roles import Role, Service
 
@@ -152,6 +153,7 @@ class Referral(models.Model):
                 condition=Q(status="declined", decline_reason__gt="")
                 | (~Q(status="declined") & Q(decline_reason="")),
                 name="referral_decline_reason_iff_declined",
+                **on_field("decline_reason", "A declined referral has a reason; no other has one."),
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["completed", "withdrawn"], closed_at__isnull=False)

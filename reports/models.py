@@ -6,6 +6,8 @@ import pghistory
 from django.conf import settings
 from django.db import models
 
+from icn.core.validators import not_before_1900
+
 
 class CalendarDay(models.Model):
     """One row per day. `working_index` counts England and Wales working days up to and
@@ -39,7 +41,7 @@ class AdmissionEvent(models.Model):
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="admissions"
     )
-    admitted_on = models.DateField()
+    admitted_on = models.DateField(validators=[not_before_1900])
     kind = models.CharField(max_length=9, choices=Kind.choices)
     source = models.CharField(max_length=6, choices=Source.choices, default=Source.MANUAL)
     admission_import = models.ForeignKey(

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import (
+    NON_FIELD_ERRORS,
     RequestDataTooBig,
     TooManyFieldsSent,
     TooManyFilesSent,
@@ -15,6 +16,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .constraints import errors_by_field
 from .errors import Conflict, NotAllowed
 
 
@@ -44,11 +46,11 @@ class RowsOfPage:
 
 
 def _django_errors(exc: DjangoValidationError) -> dict:
+    """A model's or a service's ValidationError as the API's 400 body: a constraint's error
+    under its field (icn.core.constraints), never Django's `__all__`."""
     if hasattr(exc, "error_dict"):
-        return {
-            field: [m for e in errs for m in e.messages] for field, errs in exc.error_dict.items()
-        }
-    return {"non_field_errors": exc.messages}
+        return errors_by_field(exc.error_dict)
+    return errors_by_field({NON_FIELD_ERRORS: exc.error_list})
 
 
 def exception_handler(exc, context):

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "icn.core"
     label = "core"
+
+    def ready(self):
+        from .fields import install
+
+        install()

@@ -65,8 +65,8 @@ def test_same_nhs_number_may_exist_in_another_network(api, member, foreign_patie
     [
         ("nhs_number", "9990000019", "check digit"),
         ("nhs_number", "12345", "10 digits"),
-        ("nhs_number", 9990000018, None),  # a number, not a string: accepted as text
-        ("nhs_number", ["9990000018"], "valid string"),
+        ("nhs_number", 9990000018, "give text"),  # API.md 1.1: text is a JSON string
+        ("nhs_number", ["9990000018"], "give text"),
         ("date_of_birth", "2999-01-01", "future"),
         ("date_of_birth", "02/04/1938", "format"),
         ("date_of_birth", 19380402, "format"),
