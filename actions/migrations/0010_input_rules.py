@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('actions', '0009_single_line'),
         ('huddles', '0002_input_rules'),
-        ('networks', '0008_input_rules'),
+        ('networks', '0009_input_rules'),
         ('patients', '0007_input_rules'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('networks', '0008_input_rules'),
+        ('networks', '0009_input_rules'),
         ('patients', '0006_single_line'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('networks', '0008_input_rules'),
+        ('networks', '0009_input_rules'),
         ('patients', '0007_input_rules'),
         ('referrals', '0005_single_line'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

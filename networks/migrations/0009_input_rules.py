@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('networks', '0007_single_line'),
+        ('networks', '0008_network_care_homes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
