@@ -206,3 +206,9 @@ def test_security_page_makes_new_recovery_codes(client, enrolled):
 def test_security_page_is_for_members(client):
     response = client.get("/accounts/security/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_every_page_links_the_persons_name_to_login_and_security(client, member):
+    client.force_login(member("pharmacist"))
+    page = client.get("/patients/").content.decode()
+    assert 'class="site-header__account" href="/accounts/security/"' in page
