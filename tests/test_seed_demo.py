@@ -33,6 +33,7 @@ def counts() -> dict[str, int]:
     models = [
         Network,
         Network.gp_practices.through,
+        Network.care_homes.through,
         Organisation,
         User,
         Membership,
@@ -135,6 +136,8 @@ def test_patients_are_fictional_and_valid():
             assert patient.created_by == chair
             assert 2 <= patient.care_team.count() <= 3
             assert patient.gp_practice in network.gp_practices.all()
+            if patient.care_home is not None:
+                assert patient.care_home in network.care_homes.all()
             if patient.key_worker is not None:
                 assert patient.key_worker.network == network
         recorded = [p for p in patients if p.consent_mdt != Consent.NOT_ASKED]

@@ -913,18 +913,16 @@ class Command(BaseCommand):
             )
             for org in spec.organisations
         }
-        practices = [o for o in orgs.values() if o.kind == Kind.GP_PRACTICE]
-        attached = set(network.gp_practices.values_list("id", flat=True))
-        missing = [o for o in practices if o.id not in attached]
-        if missing:
-            network.gp_practices.add(*missing)
-            self.count("GP practices attached", "created", len(missing))
-        homes = [o for o in orgs.values() if o.kind == Kind.CARE_HOME]
-        attached = set(network.care_homes.values_list("id", flat=True))
-        missing = [o for o in homes if o.id not in attached]
-        if missing:
-            network.care_homes.add(*missing)
-            self.count("care homes attached", "created", len(missing))
+        # The network's GP practices and the care homes it supports.
+        for kind, related, label in (
+            (Kind.GP_PRACTICE, network.gp_practices, "GP practices attached"),
+            (Kind.CARE_HOME, network.care_homes, "care homes attached"),
+        ):
+            attached = set(related.values_list("id", flat=True))
+            missing = [o for o in orgs.values() if o.kind == kind and o.id not in attached]
+            if missing:
+                related.add(*missing)
+                self.count(label, "created", len(missing))
 
         members = {
             role: self.seed_member(network, role, spec.people[role], orgs, password)
