@@ -265,7 +265,9 @@ class OIDCBackend(OIDCAuthenticationBackend):
         return bool(claims.get("sub"))
 
     def filter_users_by_claims(self, claims):
-        raise NotImplementedError  # get_or_create_user below does the matching
+        # Matching is `match()`'s, in get_or_create_user below. The library's own lookup (any
+        # user with the claimed e-mail, verified or not) must never be reached.
+        return get_user_model().objects.none()
 
     def get_or_create_user(self, access_token, id_token, payload):
         claims = self.get_userinfo(access_token, id_token, payload)
