@@ -10,8 +10,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from icn.core.authentication import MemberTokenAuthentication
-from icn.core.fields import StrictCharField
+from core.authentication import MemberTokenAuthentication
+from core.fields import StrictCharField
 from networks.selectors import active_memberships
 
 from .selectors import token_needs_otp
@@ -21,7 +21,7 @@ from .services import second_factor_verify, token_issue, token_revoke
 class MemberTokenScheme(OpenApiAuthenticationExtension):
     """`Authorization: Token <key>` in the schema (the name earlier versions published)."""
 
-    target_class = "icn.core.authentication.MemberTokenAuthentication"
+    target_class = "core.authentication.MemberTokenAuthentication"
     name = "tokenAuth"
 
     def get_security_definition(self, auto_schema):

@@ -22,7 +22,7 @@ from django_otp_webauthn.views import (
     CompleteCredentialRegistrationView,
 )
 
-from icn.core.access import member_required, public
+from networks.access import member_required, public
 
 from .selectors import passkeys_of
 from .services import PASSKEY_NAME

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import render
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
-from icn.core.access import public
+from networks.access import public
 
 from . import sso
 

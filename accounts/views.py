@@ -26,7 +26,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
-from icn.core.access import member_required, public
+from networks.access import member_required, public
 
 from .forms import CodeForm
 from .passkeys import browser_config

@@ -7,8 +7,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from audit.services import Seen, access_record
-from icn.core.api import ScopedAPIMixin
-from icn.core.fields import StrictPrimaryKeyRelatedField
+from core.api import ScopedAPIMixin
+from core.fields import StrictPrimaryKeyRelatedField
 from networks.roles import CASEWORK_ROLES, Role
 from networks.selectors import network_ids_where
 from patients.selectors import patients_visible_to

@@ -3,8 +3,8 @@ decides (who may deputise, dates, overlaps) and its errors land on these forms' 
 
 from django import forms
 
-from icn.core.forms import DateInput
-from icn.core.validators import single_line
+from core.forms import DateInput
+from core.validators import single_line
 
 
 class CoverForm(forms.Form):

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from icn.core.errors import Conflict, NotAllowed
+from core.errors import Conflict, NotAllowed
 from networks.roles import CASEWORK_ROLES, Role
 from networks.selectors import membership_in
 

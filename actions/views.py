@@ -14,11 +14,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.services import access_record
-from icn.core.access import member_required
-from icn.core.errors import Conflict, NotAllowed
-from icn.core.forms import add_service_errors
-from icn.core.network import current_membership
-from icn.core.workdays import working_days_between
+from core.errors import Conflict, NotAllowed
+from core.forms import add_service_errors
+from core.workdays import working_days_between
+from networks.access import member_required
+from networks.current import current_membership
 from networks.roles import CASEWORK_ROLES, Role
 from networks.selectors import covers_of, members_of, role_in
 from networks.services import cover_end, cover_set

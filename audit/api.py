@@ -4,7 +4,7 @@ reads (the IG lead, the chair and managers). The read is itself written to the t
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 
-from icn.core.api import ScopedAPIMixin
+from core.api import ScopedAPIMixin
 
 from .filters import AccessEventFilter
 from .models import AccessEvent

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_filters import rest_framework as filters
 
-from patients import nhs_number
+from core import nhs_number
 
 from .models import AccessEvent
 

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from icn.core.access import member_required
+from networks.access import member_required
 from networks.roles import TRAIL_ROLES
 from networks.selectors import active_memberships
 

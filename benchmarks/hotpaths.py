@@ -277,7 +277,7 @@ def _clients(user, network, token_key: str):
     """A session client (working in `network`) and a token client, for one user."""
     from django.test import Client
 
-    from icn.core.network import SESSION_KEY
+    from networks.current import SESSION_KEY
 
     page = Client()
     page.force_login(user)
@@ -386,7 +386,7 @@ PATIENT_JOINS = """
 
 
 def _search_sql(q: str) -> tuple[str, dict]:
-    from patients import nhs_number
+    from core import nhs_number
 
     q = (q or "").strip()
     if not q:

@@ -244,7 +244,7 @@ def floor_statement(today: date, *, subset: str = "") -> tuple[str, dict]:
     from django.conf import settings
     from django.urls import reverse
 
-    from icn.core.workdays import working_days_cutoff
+    from core.workdays import working_days_cutoff
     from networks.roles import Role
     from networks.vocabulary import PRESETS
 
@@ -286,7 +286,7 @@ class DataSet:
 
 
 def _nhs_numbers(count: int):
-    from patients.nhs_number import check_digit
+    from core.nhs_number import check_digit
 
     n = 0
     while count:
@@ -336,7 +336,7 @@ def build(*, actions: int, networks: int, patients: int, already_sent: float, se
     from django.db import connection, transaction
     from django.urls import reverse
 
-    from icn.core.workdays import working_days_cutoff
+    from core.workdays import working_days_cutoff
     from networks.models import Cover, Membership, Network
     from notifications.models import Preference
     from patients.models import Patient
@@ -546,7 +546,7 @@ def vacuum_notifications() -> None:
 def describe(today: date) -> DataSet:
     from django.db import connection
 
-    from icn.core.workdays import working_days_cutoff
+    from core.workdays import working_days_cutoff
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -774,7 +774,7 @@ def _ms(values: list) -> str:
 def report(result: Result, repeat: int) -> None:
     from django.db import connection
 
-    from icn.core.workdays import working_days_cutoff
+    from core.workdays import working_days_cutoff
 
     data = result.data
     with connection.cursor() as cursor:
@@ -936,7 +936,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args, patients: int, *, build_data: bool) -> int:
-    from icn.core.workdays import is_working_day
+    from core.workdays import is_working_day
 
     assert is_working_day(NOW.date())
     if build_data:

@@ -4,7 +4,7 @@ from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.response import Response
 
 from audit.services import access_record
-from icn.core.api import ScopedAPIMixin
+from core.api import ScopedAPIMixin
 from networks.roles import CLINICAL_ROLES
 from networks.selectors import network_ids_where
 

@@ -7,8 +7,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from icn.core.forms import DateInput, LocalDateTimeField
-from icn.core.validators import single_line
+from core.forms import DateInput, LocalDateTimeField
+from core.validators import single_line
 from networks.roles import CASEWORK_ROLES, Role
 from patients.selectors import patient_search
 

@@ -3,8 +3,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from icn.core.constraints import on_field
-from icn.core.validators import not_before_1900, within_five_years_ahead
+from core.constraints import on_field
+from core.validators import not_before_1900, within_five_years_ahead
 
 
 class Meeting(models.Model):

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from actions.models import Action
 from actions.services import action_create
-from icn.core.errors import Conflict
+from core.errors import Conflict
 
 from . import scheduling
 from .models import AgendaItem, Attendance, Episode, Meeting

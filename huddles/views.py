@@ -19,11 +19,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from actions.models import Action
 from audit.services import access_record
-from icn.core import navigation
-from icn.core.access import member_required
-from icn.core.errors import Conflict
-from icn.core.network import current_membership
+from core.errors import Conflict
 from medicines.selectors import visits_visible_to
+from networks import navigation
+from networks.access import member_required
+from networks.current import current_membership
 from networks.roles import CLINICAL_ROLES, Role
 from networks.selectors import active_memberships, members_of, network_ids_where
 from patients.models import CareTeamMember

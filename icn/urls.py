@@ -1,12 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from icn.core import views as core_views
+from networks import views as core_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
-    path("accounts/", include("icn.core.auth_urls")),
+    path("accounts/", include("accounts.auth_urls")),
     path("accounts/oidc/", include("accounts.sso_urls")),
     path("network/switch/", core_views.network_switch, name="network_switch"),
     path("patients/", include("patients.urls")),
@@ -23,5 +23,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-handler400 = "icn.core.api.bad_request"
-handler404 = "icn.core.api.not_found"
+handler400 = "core.api.bad_request"
+handler404 = "core.api.not_found"

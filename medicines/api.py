@@ -12,15 +12,15 @@ from rest_framework.response import Response
 
 from actions.api import TaskSerializer
 from audit.services import access_record
-from icn.core.api import ScopedAPIMixin
-from icn.core.fields import (
+from core.api import ScopedAPIMixin
+from core.fields import (
     LIST_MAX,
     IdField,
     StrictCharField,
     StrictPrimaryKeyRelatedField,
     UniqueListField,
 )
-from icn.core.validators import single_line
+from core.validators import single_line
 from networks.roles import CLINICAL_ROLES
 from networks.selectors import network_ids_where
 from referrals.api import RedFlagCodeField, ReferralSerializer

@@ -10,8 +10,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from icn.core.forms import DateInput, DateTimeInput, LocalDateTimeField
-from icn.core.validators import single_line
+from core.forms import DateInput, DateTimeInput, LocalDateTimeField
+from core.validators import single_line
 from networks.models import Membership
 from networks.roles import Role
 from networks.selectors import members_of

@@ -6,8 +6,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 
-from icn.core.constraints import on_field
-from icn.core.validators import not_before_1900, single_line, within_five_years_ahead
+from core.constraints import on_field
+from core.validators import not_before_1900, single_line, within_five_years_ahead
 
 
 class Frequency(models.TextChoices):

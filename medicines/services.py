@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from actions.models import Action
 from actions.services import action_create
-from icn.core.validators import LINE_BREAKS
+from core.validators import LINE_BREAKS
 from networks.roles import CASEWORK_ROLES
 from networks.selectors import membership_in
 from referrals.models import PatientFlag, RedFlag, Referral

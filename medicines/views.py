@@ -16,9 +16,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.services import access_record
-from icn.core.access import member_required
-from icn.core.forms import add_service_errors
-from icn.core.network import current_membership
+from core.forms import add_service_errors
+from networks.access import member_required
+from networks.current import current_membership
 from networks.roles import Role
 from patients.access import open_patient
 from patients.models import CareNeed, Patient

@@ -4,7 +4,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from icn.core.api import ScopedAPIMixin
+from core.api import ScopedAPIMixin
 
 from .models import Network
 from .roles import Role

@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
-from icn.core.errors import Conflict
+from core.errors import Conflict
 
 from .models import Cover, Membership, Network, Organisation
 from .selectors import forget_memberships

@@ -3,7 +3,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from icn.core.api import ScopedAPIMixin
+from core.api import ScopedAPIMixin
 
 from .models import Notification
 from .selectors import notifications_for

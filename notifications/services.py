@@ -15,7 +15,7 @@ from django.core.mail import EmailMessage, mail_admins
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from icn.core.validators import one_line
+from core.validators import one_line
 
 from .models import Digest, Notification, Preference
 

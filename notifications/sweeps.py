@@ -20,7 +20,7 @@ from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 
-from icn.core.workdays import is_working_day, previous_working_day, working_days_cutoff
+from core.workdays import is_working_day, previous_working_day, working_days_cutoff
 
 from .models import Notification
 from .services import Message, deliver

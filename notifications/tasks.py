@@ -80,7 +80,7 @@ def send_digests(day: str | None = None) -> int:
     at most once a day, however often this runs. `day` (ISO date) is for tests and re-runs."""
     from datetime import date
 
-    from icn.core.workdays import is_working_day
+    from core.workdays import is_working_day
 
     from .models import Notification
     from .services import digest_send

@@ -19,8 +19,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from icn.core.access import member_required
-from icn.core.middleware import passive_session
+from core.middleware import passive_session
+from networks.access import member_required
 from networks.selectors import active_memberships
 
 from .models import Preference

@@ -15,13 +15,14 @@ from rest_framework.response import Response
 from audit.models import AccessEvent
 from audit.selectors import access_events_for_patient
 from audit.services import access_record
-from icn.core.api import RowsOfPage, ScopedAPIMixin
-from icn.core.fields import StrictCharField
+from core import nhs_number
+from core.api import RowsOfPage, ScopedAPIMixin
+from core.fields import StrictCharField
 from networks.models import Network, Organisation
 from networks.roles import CASEWORK_ROLES
 from networks.selectors import active_memberships, network_by_slug_for, network_ids_where
 
-from . import nhs_number, services
+from . import services
 from .access import open_patient
 from .models import Goal, Patient
 from .selectors import (

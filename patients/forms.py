@@ -1,10 +1,10 @@
 from django import forms
 
-from icn.core.forms import DateInput
-from icn.core.validators import single_line
+from core import nhs_number
+from core.forms import DateInput
+from core.validators import single_line
 from networks.models import Membership, Organisation
 
-from . import nhs_number
 from .models import CareNeed, Consent, Goal, Patient
 from .selectors import organisations_of_network
 from .services import CLINICAL_FIELDS, EDITABLE_FIELDS

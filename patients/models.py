@@ -7,11 +7,11 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 
-from icn.core.constraints import on_field
-from icn.core.validators import not_before_1900, single_line
+from core import nhs_number
+from core.constraints import on_field
+from core.validators import not_before_1900, single_line
 from networks.models import Membership, Network, Organisation
 
-from . import nhs_number
 from .validators import validate_nhs_number, validate_not_future
 
 

@@ -5,10 +5,10 @@ One condition per line so that coverage proves each branch.
 
 from django.db.models import Q, QuerySet
 
+from core import nhs_number
 from networks.roles import CASEWORK_ROLES, TRAIL_ROLES
 from networks.selectors import network_ids_where
 
-from . import nhs_number
 from .models import Patient
 
 

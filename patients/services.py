@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from icn.core.errors import Conflict, NotAllowed
+from core.errors import Conflict, NotAllowed
 from networks.models import Membership, Network
 
 from .models import CareTeamMember, FrailtyAssessment, Goal, Patient

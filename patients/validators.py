@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from . import nhs_number
+from core import nhs_number
 
 
 def validate_nhs_number(value: str) -> None:

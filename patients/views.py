@@ -12,9 +12,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.selectors import access_events_for_patient
 from audit.services import access_record
-from icn.core.access import member_required
-from icn.core.errors import Conflict
-from icn.core.network import current_membership
+from core.errors import Conflict
+from networks.access import member_required
+from networks.current import current_membership
 from networks.models import Membership
 
 from . import services

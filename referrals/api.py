@@ -10,10 +10,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from audit.services import access_record
-from icn.core.api import RowsOfPage, ScopedAPIMixin
-from icn.core.errors import Conflict
-from icn.core.fields import StrictCharField, StrictPrimaryKeyRelatedField, UniqueListField
-from icn.core.workdays import working_days_between
+from core import nhs_number
+from core.api import RowsOfPage, ScopedAPIMixin
+from core.errors import Conflict
+from core.fields import StrictCharField, StrictPrimaryKeyRelatedField, UniqueListField
+from core.workdays import working_days_between
 from networks.models import Organisation
 from networks.roles import CASEWORK_ROLES, Role, Service
 from networks.selectors import (
@@ -22,7 +23,6 @@ from networks.selectors import (
     network_ids_where,
     role_in,
 )
-from patients import nhs_number
 from patients.models import Patient
 
 from . import services

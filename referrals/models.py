@@ -4,8 +4,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
-from icn.core.constraints import on_field
-from icn.core.validators import single_line
+from core.constraints import on_field
+from core.validators import single_line
 from networks.roles import Role, Service
 
 

@@ -10,7 +10,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from icn.core.errors import Conflict
+from core import ports
+from core.errors import Conflict
 from notifications.services import notification_send
 
 from .models import PatientFlag, RedFlag, Referral, Urgency
@@ -270,9 +271,8 @@ def referral_accept(*, referral: Referral, by) -> Referral:
     referral.save(update_fields=["status", "triaged_at", "triaged_by"])
     _tell_referrer(referral, by)
     if referral.service == "mdt":
-        from huddles.services import mdt_referral_accepted
-
-        mdt_referral_accepted(referral=referral, by=by)
+        # The huddle (a floor above) opens the episode and puts the person on the agenda.
+        ports.call("referral_accepted_for_mdt", referral=referral, by=by)
     return referral
 
 

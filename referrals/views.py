@@ -16,11 +16,11 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.services import access_record
-from icn.core.access import member_required
-from icn.core.errors import Conflict
-from icn.core.forms import add_service_errors
-from icn.core.network import current_membership
-from icn.core.workdays import working_days_between
+from core.errors import Conflict
+from core.forms import add_service_errors
+from core.workdays import working_days_between
+from networks.access import member_required
+from networks.current import current_membership
 from networks.models import Membership
 from networks.roles import CASEWORK_ROLES
 from networks.selectors import network_by_slug_for

@@ -5,8 +5,8 @@ their errors land on these forms' fields."""
 from django import forms
 from django.core.exceptions import ValidationError
 
-from icn.core.forms import DateInput
-from patients import nhs_number
+from core import nhs_number
+from core.forms import DateInput
 from patients.models import Patient
 
 from .admissions import DATE_FORMATS, MAX_BYTES, not_found_message

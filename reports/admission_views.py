@@ -18,10 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from audit.services import access_record
-from icn.core.access import member_required
-from icn.core.errors import Conflict, NotAllowed
-from icn.core.forms import add_service_errors
-from icn.core.network import current_membership
+from core.errors import Conflict, NotAllowed
+from core.forms import add_service_errors
+from networks.access import member_required
+from networks.current import current_membership
 from networks.roles import Role
 from networks.selectors import active_memberships
 from patients.models import Patient

@@ -17,10 +17,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from icn.core.errors import Conflict, NotAllowed
+from core import nhs_number
+from core.errors import Conflict, NotAllowed
 from networks.roles import Role
 from networks.selectors import role_in
-from patients import nhs_number
 from patients.models import Patient
 
 from .models import AdmissionEvent, AdmissionImport

@@ -12,7 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from icn.core.api import ScopedAPIMixin
+from core.api import ScopedAPIMixin
 from networks.roles import OVERSIGHT_ROLES, Service
 from networks.selectors import active_memberships
 

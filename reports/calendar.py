@@ -1,4 +1,4 @@
-"""The working-day calendar table (reports.CalendarDay), from icn.core.workdays."""
+"""The working-day calendar table (reports.CalendarDay), from core.workdays."""
 
 from datetime import date, timedelta
 
@@ -7,7 +7,7 @@ LAST = date(2060, 12, 31)
 
 
 def calendar_rows(first: date = FIRST, last: date = LAST):
-    from icn.core.workdays import is_working_day
+    from core.workdays import is_working_day
 
     index = 0
     day = first

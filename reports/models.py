@@ -6,13 +6,13 @@ import pghistory
 from django.conf import settings
 from django.db import models
 
-from icn.core.validators import not_before_1900
+from core.validators import not_before_1900
 
 
 class CalendarDay(models.Model):
     """One row per day. `working_index` counts England and Wales working days up to and
     including the day, so working days after `a` up to and including `b` are
-    `index(b) - index(a)` (icn.core.workdays.working_days_between, as a join)."""
+    `index(b) - index(a)` (core.workdays.working_days_between, as a join)."""
 
     day = models.DateField(primary_key=True)
     working = models.BooleanField()

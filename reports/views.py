@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from audit.services import access_record, report_export_record
-from icn.core.access import member_required
+from networks.access import member_required
 from networks.roles import OVERSIGHT_ROLES
 from networks.selectors import active_memberships
 

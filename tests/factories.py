@@ -5,8 +5,8 @@ import factory
 from django.contrib.auth import get_user_model
 
 from actions.models import Action
+from core import nhs_number
 from networks.models import Membership, Network, Organisation
-from patients import nhs_number
 from patients.models import Patient
 
 

@@ -77,7 +77,7 @@ def _inbox_home(role: str) -> int:
 
 
 def _patient_body(n):
-    from patients.nhs_number import synthetic
+    from core.nhs_number import synthetic
 
     return {
         "nhs_number": synthetic(500 + n),

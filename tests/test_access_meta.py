@@ -1,7 +1,7 @@
 """Meta-test: every view is either explicitly public or scoped to the caller's networks.
 
-Page views carry `icn_access` (set by icn.core.access.member_required / public); API views
-inherit icn.core.api.ScopedAPIMixin (`icn_scoped`). A new view without either fails here.
+Page views carry `icn_access` (set by networks.access.member_required / public); API views
+inherit core.api.ScopedAPIMixin (`icn_scoped`). A new view without either fails here.
 """
 
 import re

@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from actions.models import Action
+from core import nhs_number
 from networks.models import Membership, Network, Organisation
 from networks.roles import Role
-from patients import nhs_number
 from patients.models import CareTeamMember, Consent, FrailtyAssessment, Patient
 
 User = get_user_model()

@@ -47,7 +47,7 @@ INSTALLED_APPS = [
     # NHS number) with no access event; row history is read in the database, not the admin.
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
-    "icn.core",
+    "core",
     "networks",
     "accounts",
     "patients",
@@ -58,22 +58,23 @@ INSTALLED_APPS = [
     "huddles",
     "medicines",
     "reports",
+    "demo",  # seed_demo and generate_synthetic (the shell: imports any app)
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "icn.core.middleware.SessionMiddleware",  # Django's, with passive requests (polling)
+    "core.middleware.SessionMiddleware",  # Django's, with passive requests (polling)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "icn.core.middleware.SessionLifetimeMiddleware",
+    "core.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "pghistory.middleware.HistoryMiddleware",
-    "icn.core.middleware.NoStoreMiddleware",
+    "core.middleware.NoStoreMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -91,7 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
-                "icn.core.context_processors.network",
+                "icn.context_processors.network",
             ],
         },
     },
@@ -151,7 +152,7 @@ OIDC_SIGN_ALGO = env("OIDC_SIGN_ALGO", default="RS256")
 AUTHENTICATION_BACKENDS += ["accounts.sso.OIDCBackend"]
 
 # Sessions: idle timeout (renewed on every request) and an absolute lifetime after login.
-SESSION_ENGINE = "icn.core.sessions"  # Django's database sessions (one UPDATE a save)
+SESSION_ENGINE = "core.sessions"  # Django's database sessions (one UPDATE a save)
 SESSION_COOKIE_AGE = int(
     timedelta(minutes=env.int("SESSION_IDLE_MINUTES", default=30)).total_seconds()
 )
@@ -173,14 +174,14 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_LOCKOUT_CALLABLE = "icn.core.views.locked_out"
+AXES_LOCKOUT_CALLABLE = "networks.views.locked_out"
 # The client's address (for the lockout log and the access trail) is read from
 # X-Forwarded-For only through the proxies the deployment declares: a count of reverse
 # proxies in front of the app, or their addresses (CIDRs allowed). Neither: the header is
 # ignored. (It was AXES_PROXY_COUNT: left set, it is ignored, which fails safe.)
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
-AXES_CLIENT_IP_CALLABLE = "icn.core.clientip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.clientip.client_ip"
 
 # Content Security Policy (Django 6): no inline scripts or styles, nothing from elsewhere.
 from django.utils.csp import CSP  # noqa: E402
@@ -269,15 +270,15 @@ REST_KNOX = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "icn.core.authentication.MemberTokenAuthentication",
+        "core.authentication.MemberTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "icn.core.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "icn.core.schema.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "EXCEPTION_HANDLER": "icn.core.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -296,7 +297,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "icn.core.api.document_error_responses",
+        "core.api.document_error_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "networks.roles.Role",
@@ -367,6 +368,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.tasks.notify_unusual_access",
         "schedule": crontab(hour=7, minute=0),
     },
+}
+
+# Ports (core/ports.py): how a lower floor reaches a higher one without importing it. The
+# shell composes them here; each list runs in order.
+ICN_PORTS = {
+    # An MDT referral was accepted: open the episode, put the person on the next agenda.
+    "referral_accepted_for_mdt": ["huddles.services.mdt_referral_accepted"],
+    # Every domain's reminder sweep (the sweep-reminders beat task and the morning digest).
+    "reminder_sweeps": [
+        "notifications.sweeps.sweep_assignments",
+        "notifications.sweeps.sweep_overdue_actions",
+        "notifications.sweeps.sweep_follow_ups_due",
+        "notifications.sweeps.sweep_untriaged_referrals",
+        "notifications.sweeps.sweep_meetings",
+        "notifications.sweeps.sweep_minutes",
+    ],
 }
 
 # The daily digest of unusual access: a member who opened more than this many distinct

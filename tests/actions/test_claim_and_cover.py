@@ -59,7 +59,7 @@ def test_another_role_may_not_claim(api, member, patient):
 @pytest.mark.django_db(transaction=True)
 def test_two_claims_at_once_one_wins(member, patient):
     from actions.services import action_claim
-    from icn.core.errors import Conflict
+    from core.errors import Conflict
 
     people = [member("pharmacist"), member("pharmacist", username="p2.thornton-heath")]
     task = queued(patient)
@@ -156,7 +156,7 @@ def test_bad_cover_is_refused_and_nothing_saved(member, network, other_network, 
 
 
 def test_overlapping_cover_is_a_conflict(member, network):
-    from icn.core.errors import Conflict
+    from core.errors import Conflict
 
     gp = member("gp")
     nurse = member("community_nurse")

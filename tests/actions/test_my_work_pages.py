@@ -17,7 +17,7 @@ from django.utils import timezone
 from actions.models import Action
 from actions.selectors import my_work_count
 from audit.models import AccessEvent
-from icn.core.network import SESSION_KEY
+from networks.current import SESSION_KEY
 from networks.models import Cover
 from networks.roles import CASEWORK_ROLES, Role
 from networks.services import cover_set

@@ -12,13 +12,13 @@ from django.db import connection
 from django.db.models import Count, F, Q
 
 from actions.models import Action
+from core import nhs_number
+from core.workdays import working_days_between
+from demo.synthetic import builder as synthetic
 from huddles.models import AgendaItem, Attendance, Episode, Meeting
-from icn.core import synthetic
-from icn.core.workdays import working_days_between
 from medicines.models import Visit
 from networks.models import Membership, Network, Organisation
 from networks.roles import Role
-from patients import nhs_number
 from patients.models import Goal, Patient
 from referrals.models import PatientFlag, Referral
 from reports.models import AdmissionEvent

@@ -331,7 +331,7 @@ def test_the_schema_documents_each_list_maximum():
 
 def _api_errors(exc) -> dict:
     """The 400 body the API gives for a ValidationError a service raised."""
-    from icn.core.api import exception_handler
+    from core.api import exception_handler
 
     response = exception_handler(exc, {})
     assert response.status_code == 400
@@ -406,7 +406,7 @@ def test_every_check_constraint_names_its_field():
     from django.apps import apps
     from django.db.models import CheckConstraint
 
-    from icn.core.constraints import field_of
+    from core.constraints import field_of
 
     unnamed = []
     for model in apps.get_models():

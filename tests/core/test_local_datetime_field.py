@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from icn.core.forms import LocalDateTimeField
+from core.forms import LocalDateTimeField
 
 
 def field():

@@ -5,7 +5,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.test import RequestFactory, override_settings
 
-from icn.core.clientip import client_ip
+from core.clientip import client_ip
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a-good-long-password"

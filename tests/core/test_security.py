@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
-from icn.core.middleware import LOGIN_AT
+from core.middleware import LOGIN_AT
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a-good-long-password"

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from actions.models import Action
+from core.validators import one_line, single_line
 from huddles import services as huddles_services
-from icn.core.validators import one_line, single_line
 from medicines.models import Supply
 from patients.models import Patient
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from patients.nhs_number import display, synthetic
+from core.nhs_number import display, synthetic
 from reports.models import AdmissionEvent, AdmissionImport
 from tests.e2e.pages import log_in
 

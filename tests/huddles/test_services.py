@@ -4,9 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from core.errors import Conflict
 from huddles import services
 from huddles.models import AgendaItem, Episode, Meeting
-from icn.core.errors import Conflict
 from referrals.models import RedFlag, Referral
 from referrals.services import flag_raise, referral_accept, referral_create
 from tests.factories import PatientFactory

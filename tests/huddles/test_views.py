@@ -617,7 +617,7 @@ def test_query_counts_do_not_grow_with_the_agenda(client, chair, network, page):
 MEETING_QUERY_GOAL = 10  # issue 8: the meeting pages, whatever the agenda's size
 # What they need with 40 people: five of them are the session, the user, the memberships
 # and the session's save (one UPDATE), on every page; the navigation's counts ride on the
-# page's own query (icn.core.navigation).
+# page's own query (networks.navigation).
 MEETING_QUERY_CEILING = {"run": 10, "agenda": 9}
 
 

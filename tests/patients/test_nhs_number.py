@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from patients import nhs_number
+from core import nhs_number
 
 
 @pytest.mark.parametrize("value", ["9434765919", "943 476 5919", "943-476-5919", " 9434765919 "])

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from icn.core.errors import Conflict
+from core.errors import Conflict
 from notifications.models import Notification
 from referrals import services
 from referrals.models import PatientFlag, RedFlag, Referral

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import AccessEvent
-from icn.core.workdays import working_days_between
+from core.workdays import working_days_between
 from notifications.models import Notification
 from referrals import services
 from referrals.models import PatientFlag, RedFlag, Referral
@@ -741,7 +741,7 @@ def test_nav_has_no_badge_when_nothing_is_new_and_no_link_for_those_who_serve_no
 def test_nav_count_is_lazy(rf, member, network):
     from django.contrib.sessions.backends.db import SessionStore
 
-    from icn.core.context_processors import network as network_context
+    from icn.context_processors import network as network_context
 
     request = rf.get("/")
     request.user = member("pharmacist")

@@ -17,9 +17,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import AccessEvent
-from icn.core.errors import Conflict, NotAllowed
+from core import nhs_number
+from core.errors import Conflict, NotAllowed
 from networks.roles import Role
-from patients import nhs_number
 from reports import admissions
 from reports.admissions import (
     admission_record,

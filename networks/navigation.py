@@ -13,7 +13,7 @@ from django.db.models import Count, F, Func, IntegerField, Subquery, Value
 from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
 
-from .network import current_membership
+from .current import current_membership
 
 _ATTR = "_icn_navigation"
 _PREFIX = "icn_nav_"

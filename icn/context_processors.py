@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
-from .navigation import navigation
-from .network import current_membership
+from networks.current import current_membership
+from networks.navigation import navigation
 
 
 def network(request):
@@ -14,7 +14,7 @@ def network(request):
     membership = current_membership(request)
 
     # Lazy: the navigation's one query runs only when a template uses its counts (the
-    # navigation does), unless the page's own query brought them (icn.core.navigation).
+    # navigation does), unless the page's own query brought them (networks.navigation).
     def referral_services() -> list[str]:
         """Services whose inbox the user triages here (none for roles that do no casework)."""
         return navigation(request).referral_services

@@ -35,6 +35,7 @@ from django.utils import timezone
 from accounts.services import totp_device_set_secret, totp_key_from_base32
 from actions.models import Action
 from actions.services import action_create
+from core.nhs_number import synthetic
 from huddles.services import meetings_schedule
 from medicines.models import Visit
 from medicines.services import medication_add, visit_log
@@ -43,7 +44,6 @@ from networks.roles import DEFAULT_SERVING_ROLES, Role, Service
 from networks.services import cover_set, membership_add, membership_reactivate
 from notifications.models import Preference
 from patients.models import CareTeamMember, Consent, Frailty, Patient
-from patients.nhs_number import synthetic
 from patients.services import care_team_add, patient_create, patient_record_consent
 from referrals.catalogue import ensure_red_flags
 from referrals.models import RedFlag, Referral, ServiceConfig
@@ -86,7 +86,7 @@ class Person:
 
 @dataclass(frozen=True)
 class DemoPatient:
-    seed: int  # for patients.nhs_number.synthetic
+    seed: int  # for core.nhs_number.synthetic
     given_name: str
     family_name: str
     date_of_birth: date

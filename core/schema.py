@@ -1,4 +1,4 @@
-"""The OpenAPI schema class (kept apart from icn.core.api, which DRF's settings import
+"""The OpenAPI schema class (kept apart from core.api, which DRF's settings import
 before drf-spectacular can be)."""
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema

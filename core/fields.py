@@ -39,7 +39,7 @@ def _json_type(data) -> str:
 class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """A primary-key reference that is a JSON integer: not a string, a decimal or a boolean
     (DRF takes `2.9` and `"2"` as 2). Set as every ModelSerializer's related field (see
-    icn.core.apps), and the base of the project's own id fields."""
+    core.apps), and the base of the project's own id fields."""
 
     default_error_messages = {"incorrect_type": ID_MESSAGE}
 
@@ -62,7 +62,7 @@ class IdField(serializers.IntegerField):
 
 class StrictCharField(serializers.CharField):
     """Text that is a JSON string: a number or a boolean is refused (DRF turns `123` into
-    "123"). Every model CharField and TextField maps to it (see icn.core.apps)."""
+    "123"). Every model CharField and TextField maps to it (see core.apps)."""
 
     default_error_messages = {"invalid": TEXT_MESSAGE}
 

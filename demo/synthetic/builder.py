@@ -52,16 +52,16 @@ from django.utils.text import slugify
 from psycopg import sql
 
 from actions.models import Action
+from core.nhs_number import check_digit
+from core.workdays import is_working_day
 from huddles.models import AgendaItem, Attendance, Episode, Meeting
 from huddles.scheduling import slots
-from icn.core.workdays import is_working_day
 from medicines.models import Intervention, Medication, MedicationReview, Visit
 from medicines.news2 import news2
 from networks.models import Cover, Membership, Network, Organisation
 from networks.roles import DEFAULT_SERVING_ROLES, Role, Service
 from notifications.models import Preference
 from patients.models import CareNeed, CareTeamMember, FrailtyAssessment, Goal, Patient
-from patients.nhs_number import check_digit
 from referrals.catalogue import ensure_red_flags
 from referrals.models import PatientFlag, RedFlag, Referral, ServiceConfig
 from referrals.selectors import DEFAULT_ACCEPTS

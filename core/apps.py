@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class CoreConfig(AppConfig):
-    name = "icn.core"
+    name = "core"
     label = "core"
 
     def ready(self):

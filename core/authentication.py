@@ -1,4 +1,4 @@
-"""Kept apart from icn.core.api: DRF imports authentication classes while rest_framework.views
+"""Kept apart from core.api: DRF imports authentication classes while rest_framework.views
 is still loading."""
 
 from django.utils import timezone

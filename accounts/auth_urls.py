@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .access import public
+from networks.access import public
 
 urlpatterns = [
     # login/ is accounts.urls (password, then the second factor).

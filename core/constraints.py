@@ -3,7 +3,7 @@
 Django reports a CheckConstraint (or a conditional UniqueConstraint) that `full_clean()`
 finds violated under `__all__`, with the message 'Constraint "name" is violated.'. Declared
 with `on_field()`, a constraint gets a message a person can act on and a violation code
-naming its field; the API reports it under that field (icn.core.api), never `__all__`.
+naming its field; the API reports it under that field (core.api), never `__all__`.
 Both are attributes Django keeps out of the database: changing them migrates nothing.
 """
 

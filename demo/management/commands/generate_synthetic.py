@@ -1,5 +1,5 @@
 """`python manage.py generate_synthetic`: a realistic data set at scale, for trying ICN out
-and for the benchmarks. See icn.core.synthetic for what it makes and how."""
+and for the benchmarks. See demo.synthetic.builder for what it makes and how."""
 
 import sys
 from datetime import date
@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from icn.core import synthetic
+from demo.synthetic import builder as synthetic
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from .access import member_required, public
-from .network import current_membership, switch_network
+from .current import current_membership, switch_network
 
 
 @member_required

@@ -47,7 +47,7 @@ class RowsOfPage:
 
 def _django_errors(exc: DjangoValidationError) -> dict:
     """A model's or a service's ValidationError as the API's 400 body: a constraint's error
-    under its field (icn.core.constraints), never Django's `__all__`."""
+    under its field (core.constraints), never Django's `__all__`."""
     if hasattr(exc, "error_dict"):
         return errors_by_field(exc.error_dict)
     return errors_by_field({NON_FIELD_ERRORS: exc.error_list})

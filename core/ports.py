@@ -1,0 +1,49 @@
+"""Named extension points: how a lower floor tells a higher one that something happened, or
+asks it for its part of a page, without importing it (STYLE.md "Layers (the house)").
+
+A port is a name in ``settings.ICN_PORTS`` mapped to dotted paths of callables that the shell
+(``icn/settings``) composes. The kernel resolves them; it knows no app. Callers call the port,
+never the consumers directly (saleor's ``PluginsManager``). No Django signals: a port is an
+ordinary call, in the caller's transaction, in the order the settings list.
+
+Ports in use (each documented where it is called):
+- ``referral_accepted_for_mdt``: ``(*, referral, by)`` after an MDT referral is accepted.
+- ``person_page_sections``: ``(request, patient, membership) -> dict`` context for the person's
+  page, one callable per section.
+- ``navigation_counts``: objects with ``expressions(user, membership)`` and
+  ``apply(navigation, values, request, membership)`` for the counts in the header.
+- ``reminder_sweeps``: ``(now) -> int``, every domain's reminder sweep (the beat task and the
+  morning digest run them all).
+"""
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+class UnknownPort(LookupError):
+    pass
+
+
+@cache
+def _resolve(name: str, paths: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(import_string(path) for path in paths)
+
+
+def port(name: str) -> tuple[Any, ...]:
+    """The callables (or objects) registered for ``name``, in the order settings give."""
+    ports: dict[str, list[str]] = getattr(settings, "ICN_PORTS", {})
+    if name not in ports:
+        raise UnknownPort(f"No port named {name!r} in settings.ICN_PORTS")
+    return _resolve(name, tuple(ports[name]))
+
+
+def call(name: str, *args: Any, **kwargs: Any) -> list[Any]:
+    """Call every callable registered for ``name``; their results in order."""
+    return [consumer(*args, **kwargs) for consumer in port(name)]
+
+
+Consumer = Callable[..., Any]
