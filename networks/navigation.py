@@ -1,17 +1,22 @@
 """The navigation's counts (My work, the referrals inbox, the bell's unread notifications)
 and the services the user triages, read in ONE query per request and kept on the request.
 
+Each count belongs to the app that owns its rows (``notifications.navigation``,
+``actions.navigation``, ``referrals.navigation``), registered in the ``navigation_counts``
+port: networks is on a floor below them and does not import them.
+
 A page whose main query returns a row anyway may carry the counts in it (`annotate`, then
 `prime` with a row): the subqueries are uncorrelated, so PostgreSQL evaluates each once
 (an InitPlan), however many rows the page's query returns. Otherwise the context
 processor's first use reads them in their own query."""
 
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Count, F, Func, IntegerField, Subquery, Value
-from django.db.models.functions import Coalesce, JSONObject
-from django.utils import timezone
+from django.db.models import F, Func, IntegerField, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from core import ports
 
 from .current import current_membership
 
@@ -27,43 +32,33 @@ class Navigation:
     referral_services: list[str] = field(default_factory=list)
 
 
-def _count(queryset):
+def count(queryset: Any) -> Coalesce:
     counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def _expressions(request) -> dict:
-    from actions.selectors import my_work_counted
-    from networks.roles import CASEWORK_ROLES
-    from notifications.selectors import notifications_for
-    from referrals.models import Referral, ServiceConfig
+class Counts(Protocol):
+    """What an app registers in the ``navigation_counts`` port: the expressions it adds to
+    the one query (names unique across apps), and how it fills the ``Navigation`` from them."""
 
-    user = request.user
-    expressions = {"unread": _count(notifications_for(user).filter(read_at__isnull=True))}
-    membership = current_membership(request)
-    if membership is None or membership.role not in CASEWORK_ROLES:
-        return expressions
-    network = membership.network
-    expressions["my_work"] = _count(my_work_counted(user, network, timezone.localdate()))
-    configs = ServiceConfig.objects.filter(network_id=network.pk).order_by("service")
-    expressions["configs"] = ArraySubquery(
-        configs.values(
-            json=JSONObject(
-                service=F("service"),
-                serving_roles=F("serving_roles"),
-                accepts=F("accepts"),
-                active=F("active"),
-            )
-        )
-    )
-    waiting = (
-        Referral.objects.filter(network_id=network.pk, status=Referral.Status.NEW)
-        .order_by("service")
-        .values("service")
-        .annotate(n=Count("*"))  # COUNT(*): the partial inbox index answers it alone
-    )
-    expressions["new_services"] = ArraySubquery(waiting.values("service"))
-    expressions["new_counts"] = ArraySubquery(waiting.values("n"))
+    keys: tuple[str, ...]
+
+    def expressions(self, user: Any, membership: Any) -> dict[str, Any]: ...
+
+    def apply(
+        self, nav: Navigation, values: dict[str, Any], request: Any, membership: Any
+    ) -> None: ...
+
+
+def _counts() -> tuple[Counts, ...]:
+    return ports.port("navigation_counts")
+
+
+def _expressions(request) -> dict:
+    user, membership = request.user, current_membership(request)
+    expressions: dict[str, Any] = {}
+    for counts in _counts():
+        expressions.update(counts.expressions(user, membership))
     return expressions
 
 
@@ -76,12 +71,10 @@ def annotate(request, queryset):
 
 def prime(request, row) -> None:
     """Take the counts from a row of a queryset that `annotate` extended."""
-    if row is None or hasattr(request, _ATTR) or not hasattr(row, _PREFIX + "unread"):
+    keys = [key for counts in _counts() for key in counts.keys]
+    if row is None or hasattr(request, _ATTR) or not any(hasattr(row, _PREFIX + k) for k in keys):
         return
-    setattr(request, _ATTR, _build(request, {k: getattr(row, _PREFIX + k, None) for k in _KEYS}))
-
-
-_KEYS = ("unread", "my_work", "configs", "new_services", "new_counts")
+    setattr(request, _ATTR, _build(request, {k: getattr(row, _PREFIX + k, None) for k in keys}))
 
 
 def _wanted(request) -> bool:
@@ -106,20 +99,8 @@ def navigation(request) -> Navigation:
 
 
 def _build(request, values: dict) -> Navigation:
-    nav = Navigation(unread=values.get("unread") or 0, my_work=values.get("my_work") or 0)
+    nav = Navigation()
     membership = current_membership(request)
-    if membership is None or values.get("configs") is None:
-        return nav
-    from referrals.models import ServiceConfig
-    from referrals.selectors import service_directory, services_served_by
-
-    network = membership.network
-    service_directory(
-        network,
-        configs=[ServiceConfig(network_id=network.pk, **config) for config in values["configs"]],
-    )
-    nav.referral_services = services_served_by(request.user, network)
-    services, counts = values.get("new_services") or [], values.get("new_counts") or []
-    waiting = dict(zip(services, counts, strict=True))
-    nav.inbox = sum(waiting.get(code, 0) for code in nav.referral_services)
+    for counts in _counts():
+        counts.apply(nav, values, request, membership)
     return nav

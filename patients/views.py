@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.selectors import access_events_for_patient
 from audit.services import access_record
+from core import ports
 from core.errors import Conflict
 from networks.access import member_required
 from networks.current import current_membership
@@ -97,17 +98,6 @@ def patient_create_view(request):
     )
 
 
-def _open_actions_for(user, patient):
-    """Open tasks about the person. Task titles can be clinical, so roles that may not see
-    clinical details (the PIC) see only the tasks that are theirs or their role's."""
-    from actions.selectors import actions_for_me
-
-    actions = patient.actions.filter(status="open").select_related("assignee")
-    if not user.has_perm("patients.view_clinical", patient):
-        actions = actions.filter(actions_for_me(user))
-    return actions[:20]
-
-
 @member_required
 def patient_detail_view(request, pk: int):
     patient = _load(request, pk, "detail")
@@ -117,9 +107,6 @@ def patient_detail_view(request, pk: int):
 def _render_detail(request, patient, *, status: int = 200, **goals):
     """The person's page, written to the access trail. `goals` carries the goal forms with
     errors when a goal could not be saved (the page is shown again, 400)."""
-    from medicines.views import patient_medicines_context
-    from referrals.views import patient_referrals_context
-
     access_record(
         user=request.user, patients=[patient], what="detail", channel="page", path=request.path
     )
@@ -142,14 +129,14 @@ def _render_detail(request, patient, *, status: int = 200, **goals):
             network=patient.network,
             clinical_allowed=user.has_perm("patients.view_clinical", patient),
         ),
-        "open_actions": _open_actions_for(user, patient),
         # Goals agreed with the person ("what matters to me") and their outcomes.
         **goals_context(user, patient, **goals),
-        # Active red flags and referrals (those the user may see), the raise-flag form.
-        **patient_referrals_context(user, patient),
-        # Medicines and visits, for the roles that may see them (not the PIC).
-        **patient_medicines_context(user, patient),
     }
+    # The sections other apps own (apps on floors above this one), through the port
+    # settings.ICN_PORTS["person_page_sections"]: open tasks; active red flags and referrals
+    # (those the user may see) with the raise-flag form; medicines and visits (not the PIC).
+    for section in ports.port("person_page_sections"):
+        context.update(section(user, patient))
     return render(request, "patients/detail.html", context, status=status)
 
 

@@ -375,6 +375,18 @@ CELERY_BEAT_SCHEDULE = {
 ICN_PORTS = {
     # An MDT referral was accepted: open the episode, put the person on the next agenda.
     "referral_accepted_for_mdt": ["huddles.services.mdt_referral_accepted"],
+    # The person's page: each callable (user, patient) -> dict adds its sections' context.
+    "person_page_sections": [
+        "actions.sections.patient_actions_context",
+        "referrals.views.patient_referrals_context",
+        "medicines.views.patient_medicines_context",
+    ],
+    # The counts in the header, read in one query (networks/navigation.py).
+    "navigation_counts": [
+        "notifications.navigation.Counts",
+        "actions.navigation.Counts",
+        "referrals.navigation.Counts",
+    ],
     # Every domain's reminder sweep (the sweep-reminders beat task and the morning digest).
     "reminder_sweeps": [
         "notifications.sweeps.sweep_assignments",
