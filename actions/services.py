@@ -11,6 +11,7 @@ from networks.roles import CASEWORK_ROLES, Role
 from networks.selectors import membership_in
 
 from .models import Action
+from .tasks import notify_action_assigned
 
 # The same words whether the username exists elsewhere or not at all: an error must not tell
 # a caller which usernames exist.
@@ -65,8 +66,6 @@ def action_create(
         exclude=["network", "patient", "assignee", "created_by", "done_by", "agenda_item"]
     )
     action.save()
-    from notifications.tasks import notify_action_assigned
-
     # robust: with the broker down the task is still saved and the request succeeds quickly;
     # the assignment sweep finds the undelivered notification from the database again.
     transaction.on_commit(lambda: notify_action_assigned.delay(action_id=action.pk), robust=True)

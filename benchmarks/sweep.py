@@ -643,7 +643,7 @@ def check(result: Result, explain: bool) -> list:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from notifications.sweeps import sweep_overdue_actions
+    from actions.reminders import sweep_overdue_actions
 
     captured = []
     with rolled_back():
@@ -681,7 +681,7 @@ def check(result: Result, explain: bool) -> list:
 
 
 def time_sweep(result: Result) -> None:
-    from notifications.sweeps import sweep_overdue_actions
+    from actions.reminders import sweep_overdue_actions
 
     vacuum_notifications()
     with rolled_back():
@@ -732,7 +732,7 @@ def explain(captured: list) -> None:
 
 
 def profile() -> None:
-    from notifications.sweeps import sweep_overdue_actions
+    from actions.reminders import sweep_overdue_actions
 
     profiler = cProfile.Profile()
     with rolled_back():

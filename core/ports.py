@@ -12,8 +12,8 @@ Ports in use (each documented where it is called):
   page, one callable per section.
 - ``navigation_counts``: objects with ``expressions(user, membership)`` and
   ``apply(navigation, values, request, membership)`` for the counts in the header.
-- ``reminder_sweeps``: ``(now) -> int``, every domain's reminder sweep (the beat task and the
-  morning digest run them all).
+- ``reminder_sweeps``: mappings of a name to a sweep ``(now) -> int``, one per domain (its
+  ``<app>/reminders.SWEEPS``); the beat task and the morning digest run them all.
 """
 
 from collections.abc import Callable

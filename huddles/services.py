@@ -100,7 +100,7 @@ def meeting_close(*, meeting: Meeting, by) -> Meeting:
     meeting.closed_at = timezone.now()
     meeting.chair = meeting.chair or by
     meeting.save(update_fields=["status", "closed_at", "chair"])
-    from notifications.tasks import send_minutes
+    from .tasks import send_minutes
 
     # The minutes go to those present and the care teams; if the broker is down, the
     # minutes sweep sends them later.

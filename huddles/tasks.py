@@ -1,6 +1,9 @@
-"""Thin periodic tasks: keep every network's meetings scheduled ahead and agendas current."""
+"""Thin tasks: keep every network's meetings scheduled ahead and agendas current; send the
+minutes of a closed meeting."""
 
 from celery import shared_task
+
+from .reminders import deliver_minutes
 
 
 @shared_task(acks_late=True)
@@ -18,3 +21,9 @@ def schedule_meetings() -> int:
         if meeting is not None:
             agenda_build(meeting=meeting)
     return created
+
+
+# Named as it was when it lived in notifications: queued messages still resolve.
+@shared_task(name="notifications.tasks.send_minutes")
+def send_minutes(*, meeting_id: int) -> int:
+    return deliver_minutes(meeting_id)

@@ -2,47 +2,25 @@
 late or concurrently: what is sent is decided from the database, and each notification's
 unique key stops a second delivery."""
 
+from datetime import date
 from smtplib import SMTPException
 
 from celery import shared_task
 from django.utils import timezone
 
+from core.workdays import is_working_day
+
+from .models import Notification
+from .services import digest_send, email_one_pending
+from .sweeping import sweep_all
+
 EMAIL_ERRORS = (SMTPException, OSError)
 
 
 @shared_task
-def notify_action_assigned(*, action_id: int) -> int:
-    from actions.models import Action
-
-    from .services import deliver
-    from .sweeps import _ACTION_FIELDS, Directory, assignment_messages
-
-    rows = list(
-        Action.objects.filter(pk=action_id, status=Action.Status.OPEN).values(
-            *_ACTION_FIELDS, "created_by_id"
-        )
-    )
-    if not rows:
-        return 0
-    return deliver(assignment_messages(rows, Directory.load({rows[0]["network_id"]})))
-
-
-@shared_task
-def send_minutes(*, meeting_id: int) -> int:
-    from huddles.models import Meeting
-
-    from .services import deliver
-    from .sweeps import minutes_messages
-
-    meeting = Meeting.objects.filter(pk=meeting_id, status=Meeting.Status.CLOSED).first()
-    return deliver(minutes_messages(meeting)) if meeting else 0
-
-
-@shared_task
 def sweep_reminders() -> dict[str, int]:
-    """Beat, every few minutes: overdue tasks, follow-ups, untriaged referrals, meetings."""
-    from .sweeps import sweep_all
-
+    """Beat, every few minutes: every domain's reminder sweeps (overdue tasks, follow-ups,
+    untriaged referrals, meetings), through the `reminder_sweeps` port."""
     return sweep_all(timezone.now())
 
 
@@ -58,9 +36,6 @@ def email_pending(limit: int = 500) -> int:
     any whose message was lost). A mail server error retries with back-off; nothing is marked
     sent until it has been handed over. A message that can never be sent is marked failed (an
     admin is told) and the rest go on. Returns how many were sent."""
-    from .models import Notification
-    from .services import email_one_pending
-
     sent = handled = 0
     while handled < limit and (outcome := email_one_pending()):
         handled += 1
@@ -78,14 +53,6 @@ def email_pending(limit: int = 500) -> int:
 def send_digests(day: str | None = None) -> int:
     """Beat, 07:30 Monday to Friday: the morning digest, except on bank holidays. Each person
     at most once a day, however often this runs. `day` (ISO date) is for tests and re-runs."""
-    from datetime import date
-
-    from core.workdays import is_working_day
-
-    from .models import Notification
-    from .services import digest_send
-    from .sweeps import sweep_all
-
     today = date.fromisoformat(day) if day else timezone.localdate()
     if not is_working_day(today):
         return 0

@@ -387,14 +387,13 @@ ICN_PORTS = {
         "actions.navigation.Counts",
         "referrals.navigation.Counts",
     ],
-    # Every domain's reminder sweep (the sweep-reminders beat task and the morning digest).
+    # Every domain's reminder sweeps, by the name each reports under, run in this order (the
+    # sweep-reminders beat task and the morning digest; notifications/sweeping.py).
     "reminder_sweeps": [
-        "notifications.sweeps.sweep_assignments",
-        "notifications.sweeps.sweep_overdue_actions",
-        "notifications.sweeps.sweep_follow_ups_due",
-        "notifications.sweeps.sweep_untriaged_referrals",
-        "notifications.sweeps.sweep_meetings",
-        "notifications.sweeps.sweep_minutes",
+        "actions.reminders.SWEEPS",  # assignments, overdue
+        "medicines.reminders.SWEEPS",  # follow_ups
+        "referrals.reminders.SWEEPS",  # referrals
+        "huddles.reminders.SWEEPS",  # meetings, minutes
     ],
 }
 
@@ -403,7 +402,7 @@ ICN_PORTS = {
 ICN_UNUSUAL_ACCESS_PER_DAY = env.int("ICN_UNUSUAL_ACCESS_PER_DAY", default=50)
 ICN_UNUSUAL_REFUSALS_PER_DAY = env.int("ICN_UNUSUAL_REFUSALS_PER_DAY", default=10)
 
-# Reminders and e-mail (notifications/sweeps.py, notifications/services.py).
+# Reminders and e-mail (<app>/reminders.py, notifications/sweeping.py and services.py).
 ICN_SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # How often an open page asks for the bell's unread count (a passive request: it does not
 # keep an idle session alive).

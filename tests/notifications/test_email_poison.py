@@ -11,8 +11,9 @@ from django.core import mail
 
 from actions.models import Action
 from actions.services import action_create
+from actions.tasks import notify_action_assigned
 from notifications.models import Notification, Preference
-from notifications.tasks import email_pending, notify_action_assigned
+from notifications.tasks import email_pending
 
 pytestmark = pytest.mark.django_db
 POISON = "Ring Edith Okafor's daughter\r\nBcc: someone@example.com"
