@@ -104,6 +104,18 @@ def agenda_of(meeting: Meeting) -> QuerySet[AgendaItem]:
     return meeting.items.exclude(status=AgendaItem.Status.REMOVED).select_related("patient")
 
 
+def agenda_items_visible_to(user: User, meeting_id: int) -> QuerySet[AgendaItem]:
+    """The people on a meeting's agenda, if the user takes part in its network's casework."""
+    return (
+        AgendaItem.objects.filter(
+            meeting_id=meeting_id,
+            meeting__network_id__in=network_ids_where(user, CLINICAL_ROLES),
+        )
+        .exclude(status=AgendaItem.Status.REMOVED)
+        .select_related("meeting", "patient")
+    )
+
+
 def agenda_item(meeting: Meeting, item_id: int) -> AgendaItem | None:
     return agenda_of(meeting).filter(pk=item_id).first()
 
