@@ -12,6 +12,7 @@ from huddles.models import Meeting
 from huddles.tasks import schedule_meetings
 from networks.models import Network
 from networks.services import network_create
+from referrals.services import referral_accept, referral_create
 from tests.factories import PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +75,18 @@ def test_beat_scheduling_is_recorded_as_the_system(network):
     context = context_of("Meeting", meeting.pk)
     assert context["user"] is None
     assert context["username"] == "system" and context["via"] == "beat:schedule_meetings"
+
+
+def test_the_agenda_built_by_the_reminder_sweep_is_recorded_as_the_system(
+    chair, member, network, meeting
+):
+    person = PatientFactory(network=network)
+    referral = referral_create(patient=person, service="mdt", reason="Falls", by=member("gp"))
+    referral_accept(referral=referral.referral, by=chair)
+    second = Meeting.objects.filter(network=network, starts_at__gt=meeting.starts_at).first()
+    (added,) = services.agenda_build(meeting=second)  # as the sweep calls it
+    context = context_of("AgendaItem", added.pk)
+    assert context["user"] is None and context["username"] == "system"
 
 
 def test_a_new_network_has_its_meetings_scheduled_by_whoever_created_it(member, network):
