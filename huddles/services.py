@@ -44,6 +44,11 @@ def attributed[**P, R](service: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _system(by: User | None, via: str) -> str:
+    """How a system write came about (`via`); nothing for a person's."""
+    return via if by is None else ""
+
+
 # --- scheduling -----------------------------------------------------------------------------
 
 
@@ -53,11 +58,11 @@ def meetings_schedule(
     by: User | None = None,
     today: date | None = None,
     weeks: int = HORIZON_WEEKS,
-    via: str = "beat:schedule_meetings",
+    via: str = "",
 ) -> int:
     """Create the network's meetings for the coming `weeks` (idempotent: one per slot, and a
-    moved or cancelled slot is never recreated). Returns how many were created. Beat and a
-    new network schedule as the system (`by` None, named by `via`)."""
+    moved or cancelled slot is never recreated). Returns how many were created. With `by`
+    None the history names the system and `via` (beat unless told)."""
     today = today or timezone.localdate()
     now = timezone.now()
     wanted = [
@@ -72,7 +77,7 @@ def meetings_schedule(
     )
     new = [m for m in wanted if m.scheduled_for not in existing]
     if new:
-        with acting(by, via=via):
+        with acting(by, via=via or _system(by, "beat:schedule_meetings")):
             Meeting.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
 
@@ -296,9 +301,7 @@ def agenda_may_grow(meeting: Meeting) -> bool:
     return bool(found and any(found))
 
 
-def agenda_build(
-    *, meeting: Meeting, by: User | None = None, via: str = "beat:agenda_build"
-) -> list[AgendaItem]:
+def agenda_build(*, meeting: Meeting, by: User | None = None, via: str = "") -> list[AgendaItem]:
     """Bring the agenda up to date (idempotent): accepted MDT referrals not yet discussed;
     people whose review date has come; people on the caseload with an urgent red flag since
     they were last discussed; people not reached at the last meeting. Run by beat and the
@@ -306,7 +309,7 @@ def agenda_build(
     and by the chair's button. An agenda up to date costs one query (`agenda_may_grow`)."""
     if not agenda_may_grow(meeting):
         return []
-    with acting(by, via=via), transaction.atomic():
+    with acting(by, via=via or _system(by, "beat:agenda_build")), transaction.atomic():
         return _agenda_build(meeting)
 
 

@@ -8,7 +8,7 @@ from django.apps import apps
 from django.utils import timezone
 
 from huddles import services
-from huddles.models import Meeting
+from huddles.models import AgendaItem, Meeting
 from huddles.tasks import schedule_meetings
 from networks.models import Network
 from networks.services import network_create
@@ -67,6 +67,15 @@ def test_attendance_and_reordering_name_the_chair(chair, member, meeting, networ
     assert context_of("AgendaItem", first.pk)["user"] == gp.pk
     services.agenda_reorder(meeting=meeting, item_ids=[second.pk, first.pk], by=chair)
     assert context_of("AgendaItem", first.pk)["user"] == chair.pk
+
+
+def test_the_next_agenda_built_at_the_close_names_the_chair_not_beat(chair, meeting, patient):
+    services.agenda_add(meeting=meeting, patient=patient, by=chair, reason="Falls")
+    services.meeting_close(meeting=meeting, by=chair)
+    carried = AgendaItem.objects.filter(patient=patient, source="carried").get()
+    context = context_of("AgendaItem", carried.pk)
+    assert context["user"] == chair.pk and "via" not in context
+    assert context_of("Meeting", meeting.pk)["user"] == chair.pk
 
 
 def test_beat_scheduling_is_recorded_as_the_system(network):
