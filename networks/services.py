@@ -1,6 +1,7 @@
 """Writes to networks and memberships."""
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from knox.models import AuthToken
@@ -15,7 +16,7 @@ User = get_user_model()
 
 
 @transaction.atomic
-def network_create(*, network: Network, by) -> Network:
+def network_create(*, network: Network, by: AbstractBaseUser | None) -> Network:
     """Save a new network (`network`: unsaved, from the admin's form or a command) and tell
     the floors above through the `network_created` port (huddles schedules its meetings), in
     this transaction, so that no page has to create anything on a GET."""
