@@ -18,17 +18,25 @@ def actions_visible_to(user) -> QuerySet[Action]:
     ).filter(network_id__in=list(active_memberships(user)))
 
 
-def actions_for_me(user, day=None) -> Q:
+def actions_for_me(user, day=None, *, in_sql: bool = False) -> Q:
     """Mine: assigned to me by name, to my role in a network I belong to, or by name to a
-    colleague away whom I cover today."""
+    colleague away whom I cover today. `in_sql`: the colleagues covered are a subquery per
+    network, not a query of their own (an annotation on a page with a query budget: the
+    meeting's "yours")."""
     from django.utils import timezone
 
     from networks.selectors import covering_for
 
+    day = day or timezone.localdate()
     mine = Q(assignee_id=user.pk)
     for network_id, membership in active_memberships(user).items():
         mine |= Q(network_id=network_id, assignee_role=membership.role)
-    for network_id, members in covering_for(user, day or timezone.localdate()).items():
+        if in_sql:
+            covered = _covers_today(user, membership.network, day).values("member_id")
+            mine |= Q(network_id=network_id, assignee_id__in=covered)
+    if in_sql:
+        return mine
+    for network_id, members in covering_for(user, day).items():
         mine |= Q(network_id=network_id, assignee_id__in=members)
     return mine
 

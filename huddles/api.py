@@ -10,7 +10,12 @@ from networks.selectors import network_ids_where
 
 from . import services
 from .models import AgendaItem, Meeting
-from .selectors import meetings_visible_to, meetings_with_items, upcoming
+from .selectors import (
+    agenda_items_visible_to,
+    meetings_visible_to,
+    meetings_with_items,
+    upcoming,
+)
 
 
 class AgendaItemSerializer(serializers.ModelSerializer):
@@ -120,14 +125,7 @@ class AgendaItemViewSet(
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self):
-        return (
-            AgendaItem.objects.filter(
-                meeting_id=self.kwargs["meeting_pk"],
-                meeting__network_id__in=network_ids_where(self.request.user, CLINICAL_ROLES),
-            )
-            .exclude(status=AgendaItem.Status.REMOVED)
-            .select_related("meeting", "patient")
-        )
+        return agenda_items_visible_to(self.request.user, self.kwargs["meeting_pk"])
 
     def get_object(self):
         item = super().get_object()

@@ -4,9 +4,11 @@ from django.db import models
 from django.db.models import Q
 
 from core.constraints import on_field
+from core.transitions import Lifecycle, Move
 from core.validators import not_before_1900, within_five_years_ahead
 
 
+@pghistory.track()
 class Meeting(models.Model):
     """One huddle / virtual ward. `scheduled_for` is the cadence slot it was created for
     (unique per network, so topping up the schedule never duplicates a meeting);
@@ -118,6 +120,7 @@ class AgendaItem(models.Model):
         return f"{self.patient} at {self.meeting}"
 
 
+@pghistory.track()
 class Attendance(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -161,3 +164,38 @@ class Episode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} from {self.opened_at:%Y-%m-%d}"
+
+
+# --- lifecycles (core.transitions): the only way a meeting's or an item's status changes ---
+
+_SCHEDULED = Meeting.Status.SCHEDULED
+MEETING = Lifecycle(
+    {
+        "move": Move({_SCHEDULED}, _SCHEDULED, "moved"),
+        "cancel": Move({_SCHEDULED}, Meeting.Status.CANCELLED, "cancelled"),
+        "close": Move({_SCHEDULED}, Meeting.Status.CLOSED, "closed"),
+        # The agenda, the record, actions and attendance change while the meeting is open.
+        "change": Move({_SCHEDULED}, _SCHEDULED, "changed"),
+    },
+    noun="meeting",
+)
+
+_ON_AGENDA = {
+    AgendaItem.Status.PENDING,
+    AgendaItem.Status.DISCUSSED,
+    AgendaItem.Status.NOT_REACHED,
+}
+AGENDA_ITEM = Lifecycle(
+    {
+        # Notes and decisions: a decision marks the person discussed (and may be changed).
+        "discuss": Move(
+            {AgendaItem.Status.PENDING, AgendaItem.Status.DISCUSSED},
+            AgendaItem.Status.DISCUSSED,
+            "discussed",
+        ),
+        # At the close, people still waiting are carried to the next agenda.
+        "miss": Move({AgendaItem.Status.PENDING}, AgendaItem.Status.NOT_REACHED, "not reached"),
+        "remove": Move(_ON_AGENDA, AgendaItem.Status.REMOVED, "removed"),
+    },
+    noun="agenda item",
+)

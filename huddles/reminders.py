@@ -85,7 +85,7 @@ def sweep_meetings(now: datetime) -> int:
             continue
         stage = stages[-1]  # late sweeps send the nearest reminder only
         occurrence = f"{stage}:{meeting.starts_at:%Y%m%dT%H%M%z}"
-        agenda_build(meeting=meeting)
+        agenda_build(meeting=meeting, by=None, via="beat:sweep_meetings")
         items = list(
             AgendaItem.objects.filter(meeting=meeting, status=AgendaItem.Status.PENDING)
             .select_related("patient")

@@ -1,17 +1,45 @@
-from datetime import timedelta
+"""Reads for meetings: who sees which meeting, the agenda, "yours", the people of the network
+and what happened to a person since they were last discussed. Pages and the API read here
+(STYLE.md: every read that depends on who is asking); nothing here writes."""
 
-from django.db.models import Prefetch, QuerySet
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, When
 from django.utils import timezone
 
-from networks.roles import CLINICAL_ROLES
-from networks.selectors import network_ids_where
+from actions.models import Action
+from actions.selectors import actions_for_me
+from medicines.models import Visit
+from medicines.selectors import visits_visible_to
+from networks.models import Membership, Network
+from networks.roles import CLINICAL_ROLES, Role
+from networks.selectors import active_memberships, members_of, network_ids_where
+from patients.models import CareTeamMember, Patient
+from patients.selectors import patients_visible_to
+from referrals.models import PatientFlag, Referral
+from referrals.selectors import referrals_visible_to
 
-from .models import AgendaItem, Meeting
+from .models import AgendaItem, Attendance, Meeting
+
+LOOK_BACK = timedelta(days=90)
+PAST_SHOWN = 10
+UPCOMING_SHOWN = 8
 
 
-def meetings_visible_to(user) -> QuerySet[Meeting]:
+# --- meetings --------------------------------------------------------------------------------
+
+
+def meetings_visible_to(user: User) -> QuerySet[Meeting]:
     """Meetings of the networks where the user does clinical casework."""
     return Meeting.objects.filter(network_id__in=network_ids_where(user, CLINICAL_ROLES))
+
+
+def meeting_in_networks_of(user: User, pk: int) -> bool:
+    """Whether the meeting is in any of the user's networks (to tell 403 from 404)."""
+    return Meeting.objects.filter(pk=pk, network_id__in=list(active_memberships(user))).exists()
 
 
 def meetings_with_items(queryset: QuerySet[Meeting]) -> QuerySet[Meeting]:
@@ -26,3 +54,230 @@ def upcoming(queryset: QuerySet[Meeting]) -> QuerySet[Meeting]:
         status=Meeting.Status.SCHEDULED,
         starts_at__gte=timezone.now() - timedelta(hours=12),
     )
+
+
+def next_scheduled_meeting(network: Network, after: datetime | None = None) -> Meeting | None:
+    """The network's next meeting still to be held (a read: beat and network creation
+    schedule meetings, `services.next_meeting` tops the schedule up on a write)."""
+    return (
+        Meeting.objects.filter(
+            network=network,
+            status=Meeting.Status.SCHEDULED,
+            starts_at__gte=after or timezone.now(),
+        )
+        .order_by("starts_at")
+        .first()
+    )
+
+
+def meetings_coming(user: User, network: Network, mine: set[int]) -> list[Meeting]:
+    """The next meetings of the network, with how many people are on each agenda and how
+    many of them are the user's (`mine`: their people, `my_patient_ids`)."""
+    live = ~Q(items__status=AgendaItem.Status.REMOVED)
+    return list(
+        upcoming(meetings_visible_to(user).filter(network=network))
+        .annotate(
+            on_agenda=Count("items", filter=live),
+            yours=Count("items", filter=live & Q(items__patient_id__in=mine)),
+        )
+        .order_by("starts_at")[:UPCOMING_SHOWN]
+    )
+
+
+def meetings_past(user: User, network: Network, coming: list[Meeting]) -> list[Meeting]:
+    """The last meetings of the network (not those `coming`), with how many were discussed."""
+    discussed = Q(items__status=AgendaItem.Status.DISCUSSED)
+    return list(
+        meetings_visible_to(user)
+        .filter(network=network, starts_at__lt=timezone.now())
+        .exclude(pk__in=[m.pk for m in coming])
+        .annotate(discussed=Count("items", filter=discussed))
+        .order_by("-starts_at")[:PAST_SHOWN]
+    )
+
+
+# --- the agenda ------------------------------------------------------------------------------
+
+
+def agenda_of(meeting: Meeting) -> QuerySet[AgendaItem]:
+    """The people on the agenda (not those taken off it), in order."""
+    return meeting.items.exclude(status=AgendaItem.Status.REMOVED).select_related("patient")
+
+
+def agenda_items_visible_to(user: User, meeting_id: int) -> QuerySet[AgendaItem]:
+    """The people on a meeting's agenda, if the user takes part in its network's casework."""
+    return (
+        AgendaItem.objects.filter(
+            meeting_id=meeting_id,
+            meeting__network_id__in=network_ids_where(user, CLINICAL_ROLES),
+        )
+        .exclude(status=AgendaItem.Status.REMOVED)
+        .select_related("meeting", "patient")
+    )
+
+
+def agenda_item(meeting: Meeting, item_id: int) -> AgendaItem | None:
+    return agenda_of(meeting).filter(pk=item_id).first()
+
+
+def present_user_ids(meeting: Meeting) -> set[int]:
+    return set(
+        Attendance.objects.filter(meeting=meeting, present=True).values_list("user_id", flat=True)
+    )
+
+
+def patients_to_add(user: User, meeting: Meeting, on_agenda: list[int]) -> QuerySet[Patient]:
+    """People the chair may add: in the meeting's network, visible to them, not on it yet."""
+    return (
+        patients_visible_to(user)
+        .filter(network=meeting.network)
+        .exclude(pk__in=on_agenda)
+        .order_by("family_name", "given_name")
+    )
+
+
+# --- "yours": the same rule as My work ------------------------------------------------------
+
+
+def _my_actions(user: User, day: date | None, *, in_sql: bool = False) -> QuerySet[Action]:
+    """Open tasks that are the user's (`actions.selectors.actions_for_me`: by name, their
+    role's queue, or by name to a colleague away whom they cover on `day`, today by default;
+    `in_sql`: the cover is a subquery, for annotations)."""
+    mine = actions_for_me(user, day or timezone.localdate(), in_sql=in_sql)
+    return Action.objects.filter(mine, status=Action.Status.OPEN)
+
+
+def my_patient_ids(user: User, network: Network, day: date | None = None) -> set[int]:
+    """People the user works with in the network: on their care team, or with an open task
+    that is theirs, as on My work (cover included)."""
+    team = CareTeamMember.objects.filter(
+        membership__user=user, membership__network=network
+    ).values_list("patient_id", flat=True)
+    actions = _my_actions(user, day).filter(network=network)
+    return set(team) | set(actions.values_list("patient_id", flat=True))
+
+
+def yours(user: User, network_id: int | None = None, day: date | None = None) -> Q:
+    """Whether the item's person is one of `my_patient_ids` (an annotation of agenda items;
+    the meeting's network from the row unless given)."""
+    network: Any = OuterRef("meeting__network_id") if network_id is None else network_id
+    team = CareTeamMember.objects.filter(
+        membership__user=user, membership__network_id=network, patient_id=OuterRef("patient_id")
+    )
+    actions = _my_actions(user, day, in_sql=True).filter(
+        network_id=network, patient_id=OuterRef("patient_id")
+    )
+    return Q(Exists(team)) | Q(Exists(actions))
+
+
+def agenda_marked(user: User, meeting: Meeting) -> QuerySet[AgendaItem]:
+    """The agenda with `yours` on each item."""
+    return agenda_of(meeting).annotate(yours=yours(user, meeting.network_id))
+
+
+# --- meeting mode ----------------------------------------------------------------------------
+
+
+def agenda_with_person(user: User, pk: int, item_id: int) -> QuerySet[AgendaItem]:
+    """Meeting mode in one query: the meeting (if the user takes part in its network's
+    casework), its agenda with `yours`, and for the one person shown their last discussion
+    at another meeting (`last_*`) and their open red flags (`flag_labels`, `flag_raised_at`)."""
+    this = Q(pk=item_id)
+    last = (
+        AgendaItem.objects.filter(
+            patient_id=OuterRef("patient_id"),
+            status=AgendaItem.Status.DISCUSSED,
+            decided_at__isnull=False,
+        )
+        .exclude(meeting_id=OuterRef("meeting_id"))
+        .order_by("-decided_at")
+    )
+    flags = PatientFlag.objects.filter(
+        patient_id=OuterRef("patient_id"), resolved_at__isnull=True
+    ).order_by("-raised_at", "-id")
+    return (
+        AgendaItem.objects.filter(
+            meeting_id=pk, meeting__network_id__in=network_ids_where(user, CLINICAL_ROLES)
+        )
+        .exclude(status=AgendaItem.Status.REMOVED)
+        .select_related("patient", "meeting__network", "meeting__chair")
+        .annotate(
+            yours=yours(user),
+            last_pk=Case(When(this, then=Subquery(last.values("pk")[:1]))),
+            last_decided_at=Case(When(this, then=Subquery(last.values("decided_at")[:1]))),
+            last_decision=Case(When(this, then=Subquery(last.values("decision")[:1]))),
+            last_next_review_on=Case(When(this, then=Subquery(last.values("next_review_on")[:1]))),
+            flag_labels=Case(When(this, then=ArraySubquery(flags.values("flag__label")))),
+            flag_raised_at=Case(When(this, then=ArraySubquery(flags.values("raised_at")))),
+        )
+    )
+
+
+def last_discussion(item: AgendaItem) -> AgendaItem | None:
+    """When the person was last decided on, at another meeting."""
+    return (
+        AgendaItem.objects.filter(
+            patient_id=item.patient_id,
+            status=AgendaItem.Status.DISCUSSED,
+            decided_at__isnull=False,
+        )
+        .exclude(meeting_id=item.meeting_id)
+        .order_by("-decided_at")
+        .first()
+    )
+
+
+def since_last_discussion(
+    user: User, item: AgendaItem, since: datetime
+) -> tuple[list[Visit], list[Referral], list[Action]]:
+    """What happened to the person since `since`: visits, referrals (and any still open),
+    tasks (and any still open, and those agreed for this item)."""
+    patient = item.patient
+    visits = list(
+        visits_visible_to(user)
+        .filter(patient=patient, visited_at__gte=since)
+        .select_related("visitor")
+        .order_by("-visited_at")
+    )
+    referrals = list(
+        referrals_visible_to(user)
+        .filter(patient=patient)
+        .filter(Q(created_at__gte=since) | Q(status__in=Referral.OPEN))
+        .order_by("-created_at")
+    )
+    actions = list(
+        Action.objects.filter(patient=patient)
+        .filter(Q(created_at__gte=since) | Q(status=Action.Status.OPEN) | Q(agenda_item=item))
+        .select_related("assignee")
+        .order_by("status", "due_on", "id")
+    )
+    return visits, referrals, actions
+
+
+def item_actions(item: AgendaItem) -> list[Action]:
+    """The tasks agreed for one person at the meeting."""
+    return list(item.actions.select_related("assignee").order_by("due_on", "id"))
+
+
+def meeting_actions(meeting: Meeting) -> list[Action]:
+    """Every task agreed at the meeting (for the minutes)."""
+    return list(
+        Action.objects.filter(agenda_item__meeting=meeting)
+        .select_related("assignee")
+        .order_by("due_on", "id")
+    )
+
+
+def meeting_members(network: Network, meeting: Meeting | None = None) -> list[Membership]:
+    """The people of the network (not partner systems' accounts); given the meeting, each
+    with `present`: whether they are marked present."""
+    queryset = members_of(network.pk)
+    if meeting is not None:
+        queryset = queryset.annotate(
+            present=Exists(
+                Attendance.objects.filter(
+                    meeting=meeting, present=True, user_id=OuterRef("user_id")
+                )
+            )
+        )
+    return [m for m in queryset if m.role != Role.PARTNER_SYSTEM]

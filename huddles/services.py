@@ -1,29 +1,68 @@
-"""Writes for meetings: scheduling, agenda, the chair's decisions, episodes on the caseload."""
+"""Writes for meetings: scheduling, agenda, the chair's decisions, episodes on the caseload.
 
-from datetime import date, timedelta
+Every service takes `by` (a user, or None for the system: beat and network creation) and
+runs inside `core.attribution.acting`, so the row history of meetings, agenda items and
+attendance says who did it. Statuses change only through the lifecycles in `models.py`."""
 
+import functools
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from actions.models import Action
 from actions.services import action_create
+from core.attribution import acting
 from core.errors import Conflict
+from networks.models import Network
+from networks.selectors import membership_in
+from patients.models import Patient
+from referrals.models import PatientFlag, Referral
+from referrals.services import referral_complete
 
 from . import scheduling
-from .models import AgendaItem, Attendance, Episode, Meeting
+from .models import AGENDA_ITEM, MEETING, AgendaItem, Attendance, Episode, Meeting
+from .selectors import next_scheduled_meeting
 
 HORIZON_WEEKS = 8
 Item = AgendaItem
 
 
+def attributed[**P, R](service: Callable[P, R]) -> Callable[P, R]:
+    """Run a service inside `acting(by)`: its `by` keyword is who the row history names."""
+
+    @functools.wraps(service)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with acting(kwargs.get("by")):
+            return service(*args, **kwargs)
+
+    return wrapper
+
+
+def _system(by: User | None, via: str) -> str:
+    """How a system write came about (`via`); nothing for a person's."""
+    return via if by is None else ""
+
+
 # --- scheduling -----------------------------------------------------------------------------
 
 
-def meetings_schedule(*, network, today: date | None = None, weeks: int = HORIZON_WEEKS) -> int:
+def meetings_schedule(
+    *,
+    network: Network,
+    by: User | None = None,
+    today: date | None = None,
+    weeks: int = HORIZON_WEEKS,
+    via: str = "",
+) -> int:
     """Create the network's meetings for the coming `weeks` (idempotent: one per slot, and a
-    moved or cancelled slot is never recreated). Returns how many were created."""
+    moved or cancelled slot is never recreated). Returns how many were created. With `by`
+    None the history names the system and `via` (beat unless told)."""
     today = today or timezone.localdate()
     now = timezone.now()
     wanted = [
@@ -37,31 +76,40 @@ def meetings_schedule(*, network, today: date | None = None, weeks: int = HORIZO
         ).values_list("scheduled_for", flat=True)
     )
     new = [m for m in wanted if m.scheduled_for not in existing]
-    Meeting.objects.bulk_create(new, ignore_conflicts=True)
+    if new:
+        with acting(by, via=via or _system(by, "beat:schedule_meetings")):
+            Meeting.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
 
 
-def next_meeting(network, after=None) -> Meeting | None:
-    after = after or timezone.now()
-    meeting = (
-        Meeting.objects.filter(
-            network=network, status=Meeting.Status.SCHEDULED, starts_at__gte=after
-        )
-        .order_by("starts_at")
-        .first()
-    )
-    if meeting is None and meetings_schedule(network=network):
-        return next_meeting(network, after)
+def network_created(*, network: Network, by: User | None) -> None:
+    """The `network_created` port (networks.services.network_create): a new network has its
+    meetings from the start, so no page has to create them."""
+    meetings_schedule(network=network, by=by, via="network_created")
+
+
+def next_meeting(
+    network: Network, after: datetime | None = None, *, by: User | None = None
+) -> Meeting | None:
+    """The next meeting still to be held, scheduling the network's meetings first if there is
+    none (for writes; pages read `selectors.next_scheduled_meeting`)."""
+    meeting = next_scheduled_meeting(network, after)
+    if meeting is None and meetings_schedule(network=network, by=by):
+        return next_scheduled_meeting(network, after)
     return meeting
 
 
-@transaction.atomic
-def meeting_move(*, meeting: Meeting, starts_at, by) -> Meeting:
+def _locked(meeting: Meeting, action: str) -> Meeting:
+    """The meeting locked for the write, if its lifecycle allows `action` (else Conflict)."""
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
-    if meeting.status != Meeting.Status.SCHEDULED:
-        raise Conflict(
-            f"This meeting is {meeting.get_status_display().lower()}; it cannot be moved."
-        )
+    MEETING.check(meeting, action)
+    return meeting
+
+
+@attributed
+@transaction.atomic
+def meeting_move(*, meeting: Meeting, starts_at: datetime, by: User | None) -> Meeting:
+    meeting = _locked(meeting, "move")
     if starts_at < timezone.now():
         raise ValidationError({"starts_at": ["A meeting cannot be moved into the past."]})
     meeting.starts_at = starts_at
@@ -69,37 +117,36 @@ def meeting_move(*, meeting: Meeting, starts_at, by) -> Meeting:
     return meeting
 
 
+@attributed
 @transaction.atomic
-def meeting_cancel(*, meeting: Meeting, by, reason: str = "") -> Meeting | None:
+def meeting_cancel(*, meeting: Meeting, by: User | None, reason: str = "") -> Meeting | None:
     """Cancel the meeting and move its agenda to the next one. Returns that next meeting."""
-    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
-    if meeting.status != Meeting.Status.SCHEDULED:
-        raise Conflict(
-            f"This meeting is {meeting.get_status_display().lower()}; it cannot be cancelled."
-        )
-    meeting.status = Meeting.Status.CANCELLED
+    meeting = _locked(meeting, "cancel")
     meeting.cancelled_reason = (reason or "").strip()[:300]
-    meeting.save(update_fields=["status", "cancelled_reason"])
-    target = next_meeting(meeting.network, after=meeting.starts_at + timedelta(minutes=1))
+    meeting.save(update_fields=[MEETING.apply(meeting, "cancel"), "cancelled_reason"])
+    target = next_meeting(meeting.network, after=meeting.starts_at + timedelta(minutes=1), by=by)
     for item in meeting.items.exclude(status=Item.Status.REMOVED).order_by("position", "id"):
         if target is not None:
             _add(target, item.patient, item.source, item.reason, referral=item.referral)
-        item.status = Item.Status.REMOVED
-        item.version += 1
-        item.save(update_fields=["status", "version", "updated_at"])
+        _item_remove(item)
     return target
 
 
+@attributed
 @transaction.atomic
-def meeting_close(*, meeting: Meeting, by) -> Meeting:
-    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
-    if meeting.status != Meeting.Status.SCHEDULED:
-        raise Conflict(f"This meeting is already {meeting.get_status_display().lower()}.")
-    meeting.items.filter(status=Item.Status.PENDING).update(status=Item.Status.NOT_REACHED)
-    meeting.status = Meeting.Status.CLOSED
+def meeting_close(*, meeting: Meeting, by: User | None) -> Meeting:
+    """Close the meeting: people not reached are carried to the next agenda (built now, so
+    the next agenda shows them at once), and the minutes go out."""
+    meeting = _locked(meeting, "close")
+    missed = AGENDA_ITEM.moves["miss"]
+    meeting.items.filter(status__in=missed.sources).update(status=missed.target)
+    status = MEETING.apply(meeting, "close")
     meeting.closed_at = timezone.now()
     meeting.chair = meeting.chair or by
-    meeting.save(update_fields=["status", "closed_at", "chair"])
+    meeting.save(update_fields=[status, "closed_at", "chair"])
+    following = next_meeting(meeting.network, after=meeting.starts_at + timedelta(minutes=1), by=by)
+    if following is not None:
+        agenda_build(meeting=following, by=by)
     from .tasks import send_minutes
 
     # The minutes go to those present and the care teams; if the broker is down, the
@@ -111,7 +158,13 @@ def meeting_close(*, meeting: Meeting, by) -> Meeting:
 # --- the agenda -----------------------------------------------------------------------------
 
 
-def _add(meeting: Meeting, patient, source: str, reason: str, referral=None) -> AgendaItem | None:
+def _add(
+    meeting: Meeting,
+    patient: Patient,
+    source: str,
+    reason: str,
+    referral: Referral | None = None,
+) -> AgendaItem | None:
     """Put a person on the agenda unless they are already on it."""
     if meeting.items.filter(patient=patient).exclude(status=Item.Status.REMOVED).exists():
         return None
@@ -130,10 +183,17 @@ def _add(meeting: Meeting, patient, source: str, reason: str, referral=None) -> 
         return None
 
 
+def _item_remove(item: AgendaItem) -> None:
+    status = AGENDA_ITEM.apply(item, "remove")
+    item.version += 1
+    item.save(update_fields=[status, "version", "updated_at"])
+
+
+@attributed
 @transaction.atomic
-def mdt_referral_accepted(*, referral, by) -> AgendaItem | None:
-    """An accepted MDT referral opens an episode on the caseload and puts the person on the
-    next meeting's agenda."""
+def mdt_referral_accepted(*, referral: Referral, by: User | None) -> AgendaItem | None:
+    """The `referral_accepted_for_mdt` port: an accepted MDT referral opens an episode on the
+    caseload and puts the person on the next meeting's agenda."""
     if not Episode.objects.filter(patient=referral.patient, closed_at__isnull=True).exists():
         try:
             with transaction.atomic():
@@ -145,7 +205,7 @@ def mdt_referral_accepted(*, referral, by) -> AgendaItem | None:
                 )
         except IntegrityError:
             pass
-    meeting = next_meeting(referral.network)
+    meeting = next_meeting(referral.network, by=by)
     if meeting is None:
         return None
     return _add(
@@ -157,11 +217,9 @@ def mdt_referral_accepted(*, referral, by) -> AgendaItem | None:
     )
 
 
-def _agenda_sources(meeting: Meeting, on_agenda) -> dict:
+def _agenda_sources(meeting: Meeting, on_agenda: Iterable[int] | QuerySet[Any]) -> dict[str, Any]:
     """The people `agenda_build` would add, by source (in the order it adds them), each
     narrowed in SQL to people not on the agenda (`on_agenda`: their ids, or a subquery)."""
-    from referrals.models import PatientFlag, Referral
-
     day = timezone.localdate(meeting.starts_at)
     previous = Meeting.objects.filter(
         network_id=meeting.network_id,
@@ -228,8 +286,8 @@ def _agenda_sources(meeting: Meeting, on_agenda) -> dict:
 
 def agenda_may_grow(meeting: Meeting) -> bool:
     """Whether `agenda_build` would add anyone: one query (EXISTS per source), so that the
-    chair's every view of an agenda already up to date costs one read and no transaction."""
-    if meeting.status != Meeting.Status.SCHEDULED:
+    chair's page can offer to bring the agenda up to date without building it on a GET."""
+    if not MEETING.allowed(meeting, "change"):
         return False
     on_agenda = meeting.items.exclude(status=Item.Status.REMOVED).values("patient_id")
     sources = _agenda_sources(meeting, on_agenda)
@@ -243,24 +301,25 @@ def agenda_may_grow(meeting: Meeting) -> bool:
     return bool(found and any(found))
 
 
-def agenda_build(*, meeting: Meeting) -> list[AgendaItem]:
+def agenda_build(*, meeting: Meeting, by: User | None = None, via: str = "") -> list[AgendaItem]:
     """Bring the agenda up to date (idempotent): accepted MDT referrals not yet discussed;
     people whose review date has come; people on the caseload with an urgent red flag since
-    they were last discussed; people not reached at the last meeting. An agenda up to date
-    (every view after the first) costs one query (`agenda_may_grow`)."""
+    they were last discussed; people not reached at the last meeting. Run by beat and the
+    meeting reminders (as the system, named by `via`), at the close of the meeting before,
+    and by the chair's button. An agenda up to date costs one query (`agenda_may_grow`)."""
     if not agenda_may_grow(meeting):
         return []
-    with transaction.atomic():
+    with acting(by, via=via or _system(by, "beat:agenda_build")), transaction.atomic():
         return _agenda_build(meeting)
 
 
 def _agenda_build(meeting: Meeting) -> list[AgendaItem]:
-    added = []
+    added: list[AgendaItem] = []
     on_agenda = set(
         meeting.items.exclude(status=Item.Status.REMOVED).values_list("patient_id", flat=True)
     )
 
-    def add(patient, source, reason, referral=None):
+    def add(patient: Patient, source: str, reason: str, referral: Referral | None = None) -> None:
         if patient.pk in on_agenda:
             return
         item = _add(meeting, patient, source, reason, referral)
@@ -291,10 +350,10 @@ def _agenda_build(meeting: Meeting) -> list[AgendaItem]:
     return added
 
 
+@attributed
 @transaction.atomic
-def agenda_add(*, meeting: Meeting, patient, by, reason: str) -> AgendaItem:
-    if meeting.status != Meeting.Status.SCHEDULED:
-        raise Conflict("Only a meeting that has not been closed or cancelled can be changed.")
+def agenda_add(*, meeting: Meeting, patient: Patient, by: User | None, reason: str) -> AgendaItem:
+    MEETING.check(meeting, "change")
     if patient.network_id != meeting.network_id:
         raise ValidationError({"patient": ["This person is not in the meeting's network."]})
     item = _add(
@@ -305,19 +364,19 @@ def agenda_add(*, meeting: Meeting, patient, by, reason: str) -> AgendaItem:
     return item
 
 
+@attributed
 @transaction.atomic
-def agenda_remove(*, item: AgendaItem, by) -> AgendaItem:
+def agenda_remove(*, item: AgendaItem, by: User | None) -> AgendaItem:
     item = AgendaItem.objects.select_for_update().select_related("meeting").get(pk=item.pk)
-    if item.meeting.status != Meeting.Status.SCHEDULED:
-        raise Conflict("Only a meeting that has not been closed or cancelled can be changed.")
-    item.status = Item.Status.REMOVED
-    item.version += 1
-    item.save(update_fields=["status", "version", "updated_at"])
+    MEETING.check(item.meeting, "change")
+    _item_remove(item)
     return item
 
 
+@attributed
 @transaction.atomic
-def agenda_reorder(*, meeting: Meeting, item_ids: list[int], by) -> None:
+def agenda_reorder(*, meeting: Meeting, item_ids: list[int], by: User | None) -> None:
+    MEETING.check(meeting, "change")
     items = {i.pk: i for i in meeting.items.select_for_update().exclude(status=Item.Status.REMOVED)}
     if set(item_ids) != set(items):
         raise ValidationError({"items": ["Give every item on the agenda exactly once."]})
@@ -327,20 +386,21 @@ def agenda_reorder(*, meeting: Meeting, item_ids: list[int], by) -> None:
 
 # --- the chair's record -------------------------------------------------------------------
 
-UNSET = object()
+UNSET: Any = object()
 
 
+@attributed
 @transaction.atomic
 def item_update(
     *,
     item: AgendaItem,
-    by,
+    by: User | None,
     version: int | None = None,
-    notes=UNSET,
-    decision=UNSET,
-    admission_avoided=UNSET,
-    next_review_on=UNSET,
-    decision_reason=UNSET,
+    notes: Any = UNSET,
+    decision: Any = UNSET,
+    admission_avoided: Any = UNSET,
+    next_review_on: Any = UNSET,
+    decision_reason: Any = UNSET,
 ) -> AgendaItem:
     """Notes and the decision for one person. With `version`, a stale edit is refused with
     Conflict (the caller shows the current version) rather than overwriting it.
@@ -350,10 +410,8 @@ def item_update(
     )
     if version is not None and version != item.version:
         raise ItemConflict(item)
-    if item.meeting.status != Meeting.Status.SCHEDULED or item.status == Item.Status.REMOVED:
-        raise Conflict(
-            "This item can no longer be changed: its meeting is closed or it was removed."
-        )
+    MEETING.check(item.meeting, "change")
+    AGENDA_ITEM.check(item, "discuss")
     changes = {
         name: value
         for name, value in {
@@ -383,7 +441,7 @@ def item_update(
         item.admission_avoided = item.admission_avoided if "admission_avoided" in changes else ""
         if item.next_review_on is None:
             following = next_meeting(
-                item.meeting.network, after=item.meeting.starts_at + timedelta(minutes=1)
+                item.meeting.network, after=item.meeting.starts_at + timedelta(minutes=1), by=by
             )
             item.next_review_on = timezone.localdate(following.starts_at) if following else None
     if item.next_review_on is not None and item.next_review_on < timezone.localdate(
@@ -394,7 +452,7 @@ def item_update(
         )
     item.full_clean(exclude=["meeting", "patient", "referral", "decided_by"])
     if decided:
-        item.status = Item.Status.DISCUSSED
+        AGENDA_ITEM.apply(item, "discuss")
         item.decided_at = timezone.now()
         item.decided_by = by
     item.version += 1
@@ -404,10 +462,7 @@ def item_update(
     return item
 
 
-def _discharge(item: AgendaItem, by) -> None:
-    from referrals.models import Referral
-    from referrals.services import referral_complete
-
+def _discharge(item: AgendaItem, by: User | None) -> None:
     Episode.objects.filter(patient=item.patient, closed_at__isnull=True).update(
         closed_at=timezone.now(),
         admission_avoided=item.admission_avoided,
@@ -422,7 +477,7 @@ def _discharge(item: AgendaItem, by) -> None:
 class ItemConflict(Conflict):
     """A stale edit: carries the current item so the editor can see the other version."""
 
-    def __init__(self, item: AgendaItem):
+    def __init__(self, item: AgendaItem) -> None:
         super().__init__(
             "Someone else changed this item since you opened it; their version is shown.",
             field="version",
@@ -430,13 +485,19 @@ class ItemConflict(Conflict):
         self.item = item
 
 
+@attributed
 @transaction.atomic
 def meeting_action_add(
-    *, item: AgendaItem, by, title: str, due_on: date, assignee=None, assignee_role: str = ""
+    *,
+    item: AgendaItem,
+    by: User,
+    title: str,
+    due_on: date,
+    assignee: User | None = None,
+    assignee_role: str = "",
 ) -> Action:
-    if item.meeting.status != Meeting.Status.SCHEDULED:
-        raise Conflict("Actions are added while the meeting is open.")
-    action = action_create(
+    MEETING.check(item.meeting, "change")
+    return action_create(
         patient=item.patient,
         by=by,
         title=title,
@@ -448,15 +509,12 @@ def meeting_action_add(
         f"{timezone.localdate(item.meeting.starts_at):%d %b %Y}.",
         agenda_item=item,
     )
-    return action
 
 
+@attributed
 @transaction.atomic
-def attendance_set(*, meeting: Meeting, user, present: bool, by) -> Attendance:
-    from networks.selectors import membership_in
-
-    if meeting.status != Meeting.Status.SCHEDULED:
-        raise Conflict("Attendance is recorded while the meeting is open.")
+def attendance_set(*, meeting: Meeting, user: User, present: bool, by: User | None) -> Attendance:
+    MEETING.check(meeting, "change")
     if membership_in(user, meeting.network_id) is None:
         raise ValidationError({"user": ["Only members of the network attend its meetings."]})
     attendance, _ = Attendance.objects.update_or_create(

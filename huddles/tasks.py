@@ -9,17 +9,19 @@ from .reminders import deliver_minutes
 @shared_task(acks_late=True)
 def schedule_meetings() -> int:
     """Top up each network's meetings for the rolling horizon and refresh the next agenda.
-    Idempotent: a second run creates nothing."""
+    Idempotent: a second run creates nothing. The row history names the system (beat)."""
     from networks.models import Network
 
-    from .services import agenda_build, meetings_schedule, next_meeting
+    from .selectors import next_scheduled_meeting
+    from .services import agenda_build, meetings_schedule
 
+    via = "beat:schedule_meetings"
     created = 0
     for network in Network.objects.all():
-        created += meetings_schedule(network=network)
-        meeting = next_meeting(network)
+        created += meetings_schedule(network=network, by=None, via=via)
+        meeting = next_scheduled_meeting(network)
         if meeting is not None:
-            agenda_build(meeting=meeting)
+            agenda_build(meeting=meeting, by=None, via=via)
     return created
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:pk>/move/", views.meeting_move_view, name="move"),
     path("<int:pk>/cancel/", views.meeting_cancel_view, name="cancel"),
     path("<int:pk>/agenda/", views.agenda_add_view, name="agenda_add"),
+    path("<int:pk>/agenda/build/", views.agenda_build_view, name="agenda_build"),
     path("<int:pk>/items/<int:item_id>/remove/", views.agenda_remove_view, name="remove"),
     path("<int:pk>/items/<int:item_id>/reorder/", views.agenda_move_view, name="reorder"),
     path("<int:pk>/run/", views.run_view, name="run"),

@@ -4,12 +4,8 @@ the minutes. Reads go through huddles.selectors (clinical roles of the meeting's
 writes through huddles.services (the chair only); every person shown is written to the
 access trail in one insert per page."""
 
-import datetime
-
 from django.contrib import messages
-from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, Count, Exists, OuterRef, Q, Subquery, When
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,26 +16,16 @@ from django.views.decorators.http import require_GET, require_POST
 from actions.models import Action
 from audit.services import access_record
 from core.errors import Conflict
-from medicines.selectors import visits_visible_to
 from networks import navigation
 from networks.access import member_required
 from networks.current import current_membership
-from networks.roles import CLINICAL_ROLES, Role
-from networks.selectors import active_memberships, members_of, network_ids_where
-from patients.models import CareTeamMember
-from patients.selectors import patients_visible_to
-from referrals.models import PatientFlag, RedFlag, Referral
-from referrals.selectors import active_flags_for, referrals_visible_to
+from networks.roles import CLINICAL_ROLES
+from referrals.models import PatientFlag, RedFlag
+from referrals.selectors import active_flags_for
 
-from . import services
+from . import selectors, services
 from .forms import ActionForm, AgendaAddForm, CancelForm, DecisionForm, MoveForm, NotesForm
-from .models import AgendaItem, Attendance, Meeting
-from .selectors import meetings_visible_to, upcoming
-
-LOOK_BACK = datetime.timedelta(days=90)
-PAST_SHOWN = 10
-UPCOMING_SHOWN = 8
-
+from .models import MEETING, AgendaItem, Meeting
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -61,14 +47,16 @@ def _meeting(request, pk: int, *, page: bool = False) -> Meeting:
     """The meeting if the caller takes part in its network's casework; 403 for other roles
     of that network, 404 for anyone outside it. `page`: a full page, whose navigation's
     counts come in the same query."""
-    meeting = meetings_visible_to(request.user).select_related("network", "chair").filter(pk=pk)
+    meeting = (
+        selectors.meetings_visible_to(request.user).select_related("network", "chair").filter(pk=pk)
+    )
     if page:
         meeting = navigation.annotate(request, meeting)
     meeting = meeting.first()
     if meeting is not None:
         navigation.prime(request, meeting)
         return meeting
-    if Meeting.objects.filter(pk=pk, network_id__in=list(active_memberships(request.user))):
+    if selectors.meeting_in_networks_of(request.user, pk):
         raise PermissionDenied("Your role does not take part in the team's meetings.")
     raise Http404("No such meeting in your networks.")
 
@@ -80,12 +68,7 @@ def _chair_only(request, meeting: Meeting) -> None:
 
 
 def _item(meeting: Meeting, item_id: int) -> AgendaItem:
-    item = (
-        meeting.items.exclude(status=AgendaItem.Status.REMOVED)
-        .select_related("patient")
-        .filter(pk=item_id)
-        .first()
-    )
+    item = selectors.agenda_item(meeting, item_id)
     if item is None:
         raise Http404("No such person on this agenda.")
     item.meeting = meeting
@@ -93,44 +76,12 @@ def _item(meeting: Meeting, item_id: int) -> AgendaItem:
 
 
 def _agenda(meeting: Meeting, queryset=None) -> list[AgendaItem]:
-    if queryset is None:
-        queryset = meeting.items.exclude(status=AgendaItem.Status.REMOVED).select_related("patient")
-    items = list(queryset)
+    items = list(selectors.agenda_of(meeting) if queryset is None else queryset)
     for item in items:
         item.meeting = meeting
         # The reason often starts with the source's own words ("New MDT referral: ...").
         item.reason_text = item.reason.removeprefix(f"{item.get_source_display()}: ")
     return items
-
-
-def _my_patient_ids(user, network) -> set[int]:
-    """People the user works with in the network: on their care team, or with an open action
-    for them or their role."""
-    membership = active_memberships(user).get(network.pk)
-    role = membership.role if membership else ""
-    team = CareTeamMember.objects.filter(
-        membership__user=user, membership__network=network
-    ).values_list("patient_id", flat=True)
-    actions = Action.objects.filter(network=network, status=Action.Status.OPEN).filter(
-        Q(assignee=user) | Q(assignee__isnull=True, assignee_role=role)
-    )
-    return set(team) | set(actions.values_list("patient_id", flat=True))
-
-
-def _yours(user, network_id=None):
-    """Whether the item's person is one of `_my_patient_ids` (an annotation of items; the
-    meeting's network from the row unless given)."""
-    network = OuterRef("meeting__network_id") if network_id is None else network_id
-    roles = Q()
-    for nid, membership in active_memberships(user).items():
-        roles |= Q(network_id=nid, assignee_role=membership.role)
-    team = CareTeamMember.objects.filter(
-        membership__user=user, membership__network_id=network, patient_id=OuterRef("patient_id")
-    )
-    actions = Action.objects.filter(
-        network_id=network, status=Action.Status.OPEN, patient_id=OuterRef("patient_id")
-    ).filter(Q(assignee=user) | (Q(assignee__isnull=True) & roles))
-    return Exists(team) | Exists(actions)
 
 
 def _record_access(request, patients) -> None:
@@ -146,16 +97,7 @@ def _record_access(request, patients) -> None:
 def _members(network, meeting=None):
     """The people of the network (not partner systems' accounts), with their labels (and,
     given the meeting, whether they are marked present: `present`)."""
-    queryset = members_of(network.pk)
-    if meeting is not None:
-        queryset = queryset.annotate(
-            present=Exists(
-                Attendance.objects.filter(
-                    meeting=meeting, present=True, user_id=OuterRef("user_id")
-                )
-            )
-        )
-    members = [m for m in queryset if m.role != Role.PARTNER_SYSTEM]
+    members = selectors.meeting_members(network, meeting)
     for membership in members:
         membership.network = network
         membership.label = f"{_name(membership.user)}, {network.role_label(membership.role)}"
@@ -169,7 +111,7 @@ def _action_for(action, network, labels: dict[int, str]) -> str:
 
 
 def _item_actions(item: AgendaItem, labels: dict[int, str]) -> list[Action]:
-    actions = list(item.actions.select_related("assignee").order_by("due_on", "id"))
+    actions = selectors.item_actions(item)
     for action in actions:
         action.for_label = _action_for(action, item.meeting.network, labels)
     return actions
@@ -192,24 +134,10 @@ def meeting_list_view(request):
     terms = network.terms
     if membership.role not in CLINICAL_ROLES:
         raise PermissionDenied(f"Your role does not take part in the {terms['meetings']}.")
-    services.next_meeting(network)  # makes sure the schedule exists
-    mine = _my_patient_ids(request.user, network)
-    live = ~Q(items__status=AgendaItem.Status.REMOVED)
-    ours = meetings_visible_to(request.user).filter(network=network)
-    coming = list(
-        upcoming(ours)
-        .annotate(
-            on_agenda=Count("items", filter=live),
-            yours=Count("items", filter=live & Q(items__patient_id__in=mine)),
-        )
-        .order_by("starts_at")[:UPCOMING_SHOWN]
-    )
-    past = list(
-        ours.filter(starts_at__lt=timezone.now())
-        .exclude(pk__in=[m.pk for m in coming])
-        .annotate(discussed=Count("items", filter=Q(items__status=AgendaItem.Status.DISCUSSED)))
-        .order_by("-starts_at")[:PAST_SHOWN]
-    )
+    # Meetings are scheduled by beat and when a network is created: this page only reads.
+    mine = selectors.my_patient_ids(request.user, network)
+    coming = selectors.meetings_coming(request.user, network, mine)
+    past = selectors.meetings_past(request.user, network, coming)
     chair = request.user.has_perm("huddles.run_meeting", coming[0]) if coming else False
     for meeting in coming:
         meeting.network = network
@@ -285,14 +213,9 @@ def meeting_cancel_view(request, pk: int):
 
 
 def _render_agenda(request, meeting, *, add_form=None, status=200):
-    items = _agenda(
-        meeting,
-        meeting.items.exclude(status=AgendaItem.Status.REMOVED)
-        .select_related("patient")
-        .annotate(yours=_yours(request.user, meeting.network_id)),
-    )
+    items = _agenda(meeting, selectors.agenda_marked(request.user, meeting))
     chair = request.user.has_perm("huddles.run_meeting", meeting)
-    editable = chair and meeting.status == Meeting.Status.SCHEDULED
+    editable = chair and MEETING.allowed(meeting, "change")
     if editable and add_form is None:
         add_form = _add_form(request, meeting, items)
     matches = getattr(add_form, "matches", [])  # a search's choices are shown: on the trail too
@@ -306,17 +229,14 @@ def _render_agenda(request, meeting, *, add_form=None, status=200):
         "chair": chair,
         "editable": editable,
         "add_form": add_form,
+        # The agenda is built by beat and the meeting's writes; the chair may catch it up.
+        "may_grow": editable and services.agenda_may_grow(meeting),
     }
     return render(request, "huddles/agenda.html", context, status=status)
 
 
 def _add_form(request, meeting, items, data=None):
-    patients = (
-        patients_visible_to(request.user)
-        .filter(network=meeting.network)
-        .exclude(pk__in=[item.patient_id for item in items])
-        .order_by("family_name", "given_name")
-    )
+    patients = selectors.patients_to_add(request.user, meeting, [item.patient_id for item in items])
     return AgendaAddForm(data, patients=patients, auto_id="add-%s")
 
 
@@ -324,9 +244,22 @@ def _add_form(request, meeting, items, data=None):
 @require_GET
 def agenda_view(request, pk: int):
     meeting = _meeting(request, pk, page=True)
-    if request.user.has_perm("huddles.run_meeting", meeting):
-        services.agenda_build(meeting=meeting)
     return _render_agenda(request, meeting)
+
+
+@member_required
+@require_POST
+def agenda_build_view(request, pk: int):
+    """The chair brings the agenda up to date (beat does it every quarter of an hour)."""
+    meeting = _meeting(request, pk)
+    _chair_only(request, meeting)
+    added = services.agenda_build(meeting=meeting, by=request.user)
+    if added:
+        people = "person" if len(added) == 1 else "people"
+        messages.success(request, f"{len(added)} {people} added to the agenda.")
+    else:
+        messages.info(request, "The agenda is up to date.")
+    return redirect("huddles:agenda", pk=meeting.pk)
 
 
 @member_required
@@ -385,6 +318,8 @@ def agenda_move_view(request, pk: int, item_id: int):
         ids[index], ids[other] = ids[other], ids[index]
         try:
             services.agenda_reorder(meeting=meeting, item_ids=ids, by=request.user)
+        except Conflict as exc:
+            messages.error(request, exc.message)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     return redirect(reverse("huddles:agenda", args=[meeting.pk]) + f"#item-{item.pk}")
@@ -398,8 +333,6 @@ def agenda_move_view(request, pk: int, item_id: int):
 def run_view(request, pk: int):
     """Start (or go back to) the meeting: the first person not yet discussed."""
     meeting = _meeting(request, pk)
-    if request.user.has_perm("huddles.run_meeting", meeting):
-        services.agenda_build(meeting=meeting)
     items = _agenda(meeting)
     if items:
         waiting = [i for i in items if i.status == AgendaItem.Status.PENDING]
@@ -412,36 +345,7 @@ def run_view(request, pk: int):
 def run_item_view(request, pk: int, item_id: int):
     """One query for the meeting, its agenda, the person's last discussion and open flags
     (and the navigation's counts)."""
-    user = request.user
-    this = Q(pk=item_id)
-    last = (
-        AgendaItem.objects.filter(
-            patient_id=OuterRef("patient_id"),
-            status=AgendaItem.Status.DISCUSSED,
-            decided_at__isnull=False,
-        )
-        .exclude(meeting_id=OuterRef("meeting_id"))
-        .order_by("-decided_at")
-    )
-    flags = PatientFlag.objects.filter(
-        patient_id=OuterRef("patient_id"), resolved_at__isnull=True
-    ).order_by("-raised_at", "-id")
-    queryset = (
-        AgendaItem.objects.filter(
-            meeting_id=pk, meeting__network_id__in=network_ids_where(user, CLINICAL_ROLES)
-        )
-        .exclude(status=AgendaItem.Status.REMOVED)
-        .select_related("patient", "meeting__network", "meeting__chair")
-        .annotate(
-            yours=_yours(user),
-            last_pk=Case(When(this, then=Subquery(last.values("pk")[:1]))),
-            last_decided_at=Case(When(this, then=Subquery(last.values("decided_at")[:1]))),
-            last_decision=Case(When(this, then=Subquery(last.values("decision")[:1]))),
-            last_next_review_on=Case(When(this, then=Subquery(last.values("next_review_on")[:1]))),
-            flag_labels=Case(When(this, then=ArraySubquery(flags.values("flag__label")))),
-            flag_raised_at=Case(When(this, then=ArraySubquery(flags.values("raised_at")))),
-        )
-    )
+    queryset = selectors.agenda_with_person(request.user, pk, item_id)
     rows = list(navigation.annotate(request, queryset))
     if not rows:
         _meeting(request, pk)  # 403 or 404 unless the meeting is there and its agenda empty
@@ -472,20 +376,11 @@ def _since(item: AgendaItem):
     """When the person was last decided on (else 90 days ago)."""
     if hasattr(item, "last"):  # read with the agenda (run_item_view)
         last = item.last
-        return (last.decided_at, last) if last else (timezone.now() - LOOK_BACK, None)
-    last = (
-        AgendaItem.objects.filter(
-            patient_id=item.patient_id,
-            status=AgendaItem.Status.DISCUSSED,
-            decided_at__isnull=False,
-        )
-        .exclude(meeting_id=item.meeting_id)
-        .order_by("-decided_at")
-        .first()
-    )
+        return (last.decided_at, last) if last else (timezone.now() - selectors.LOOK_BACK, None)
+    last = selectors.last_discussion(item)
     if last is not None:
         return last.decided_at, last
-    return timezone.now() - LOOK_BACK, None
+    return timezone.now() - selectors.LOOK_BACK, None
 
 
 def _record_form(item: AgendaItem, data=None) -> DecisionForm:
@@ -507,9 +402,9 @@ def _action_form(members, data=None) -> ActionForm:
 def _render_run(request, meeting, items, item, status=200):
     network = meeting.network
     chair = request.user.has_perm("huddles.run_meeting", meeting)
-    writable = chair and meeting.status == Meeting.Status.SCHEDULED
+    writable = chair and MEETING.allowed(meeting, "change")
     if items and not hasattr(items[0], "yours"):
-        mine = _my_patient_ids(request.user, network)
+        mine = selectors.my_patient_ids(request.user, network)
         for each in items:
             each.yours = each.patient_id in mine
     members = _members(network, meeting)
@@ -530,25 +425,7 @@ def _render_run(request, meeting, items, item, status=200):
     if item is not None:
         index = items.index(item)
         since, last = _since(item)
-        patient = item.patient
-        visits = list(
-            visits_visible_to(request.user)
-            .filter(patient=patient, visited_at__gte=since)
-            .select_related("visitor")
-            .order_by("-visited_at")
-        )
-        referrals = list(
-            referrals_visible_to(request.user)
-            .filter(patient=patient)
-            .filter(Q(created_at__gte=since) | Q(status__in=Referral.OPEN))
-            .order_by("-created_at")
-        )
-        actions = list(
-            Action.objects.filter(patient=patient)
-            .filter(Q(created_at__gte=since) | Q(status=Action.Status.OPEN) | Q(agenda_item=item))
-            .select_related("assignee")
-            .order_by("status", "due_on", "id")
-        )
+        visits, referrals, actions = selectors.since_last_discussion(request.user, item, since)
         for action in actions:
             action.for_label = _action_for(action, network, labels)
         context.update(
@@ -560,7 +437,9 @@ def _render_run(request, meeting, items, item, status=200):
                 "last": last,
                 "visits": visits,
                 "referrals": referrals,
-                "flags": item.flags if hasattr(item, "flags") else list(active_flags_for(patient)),
+                "flags": item.flags
+                if hasattr(item, "flags")
+                else list(active_flags_for(item.patient)),
                 "actions": actions,
                 "item_actions": [a for a in actions if a.agenda_item_id == item.pk],
                 "form": _record_form(item) if writable else None,
@@ -825,20 +704,14 @@ def minutes_view(request, pk: int):
     items = _agenda(meeting)
     members = _members(network)
     labels = {m.user_id: m.label for m in members}
-    actions = list(
-        Action.objects.filter(agenda_item__meeting=meeting)
-        .select_related("assignee")
-        .order_by("due_on", "id")
-    )
+    actions = selectors.meeting_actions(meeting)
     by_item: dict[int, list] = {}
     for action in actions:
         action.for_label = _action_for(action, network, labels)
         by_item.setdefault(action.agenda_item_id, []).append(action)
     for item in items:
         item.agreed = by_item.get(item.pk, [])
-    present_ids = set(
-        Attendance.objects.filter(meeting=meeting, present=True).values_list("user_id", flat=True)
-    )
+    present_ids = selectors.present_user_ids(meeting)
     _record_access(request, [item.patient for item in items])
     context = {
         "meeting": meeting,

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from .models import Membership, Network, Organisation
-from .services import membership_deactivate, membership_reactivate
+from .services import membership_deactivate, membership_reactivate, network_create
 
 
 @admin.register(Organisation)
@@ -25,6 +25,12 @@ class NetworkAdmin(admin.ModelAdmin):
         ),
         ("Area", {"fields": ["gp_practices", "care_homes"]}),
     ]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            network_create(network=obj, by=request.user)
 
 
 @admin.register(Membership)

@@ -1,16 +1,29 @@
 """Writes to networks and memberships."""
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
+from core import ports
 from core.errors import Conflict
 
 from .models import Cover, Membership, Network, Organisation
 from .selectors import forget_memberships
 
 User = get_user_model()
+
+
+@transaction.atomic
+def network_create(*, network: Network, by: AbstractBaseUser | None) -> Network:
+    """Save a new network (`network`: unsaved, from the admin's form or a command) and tell
+    the floors above through the `network_created` port (huddles schedules its meetings), in
+    this transaction, so that no page has to create anything on a GET."""
+    network.full_clean()
+    network.save()
+    ports.call("network_created", network=network, by=by)
+    return network
 
 
 @transaction.atomic

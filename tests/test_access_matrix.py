@@ -238,6 +238,7 @@ PAGES = [
     ("meeting move", "post", "/meetings/{h}/move/", expect(CHAIR, 302)),
     ("meeting cancel", "post", "/meetings/{h}/cancel/", expect(CHAIR, 302)),
     ("agenda add", "post", "/meetings/{h}/agenda/", expect(CHAIR, 400)),
+    ("agenda build", "post", "/meetings/{h}/agenda/build/", expect(CHAIR, 302)),
     ("agenda remove", "post", "/meetings/{h}/items/{i}/remove/", expect(CHAIR, 302)),
     ("agenda reorder", "post", "/meetings/{h}/items/{i}/reorder/", expect(CHAIR, 302)),
     ("meeting mode", "get", "/meetings/{h}/run/", expect(CLINICAL, 302)),

@@ -168,6 +168,7 @@ PAGE_EXEMPT = {
     "/meetings/<pk>/move/": (POST_ONLY, None),
     "/meetings/<pk>/cancel/": (POST_ONLY, None),
     "/meetings/<pk>/agenda/": (POST_ONLY, None),
+    "/meetings/<pk>/agenda/build/": (POST_ONLY, None),
     "/meetings/<pk>/items/<item_id>/remove/": (POST_ONLY, None),
     "/meetings/<pk>/items/<item_id>/reorder/": (POST_ONLY, None),
     "/meetings/<pk>/items/<item_id>/notes/": (POST_ONLY, None),

@@ -71,7 +71,10 @@ def test_the_kernel_knows_no_app():
     offenders = []
     for path in (ROOT / "core").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                if node.module.split(".")[0] in apps:
-                    offenders.append(f"{path.name}: {node.module}")
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.level == 0
+                and (node.module or "").split(".")[0] in apps
+            ):
+                offenders.append(f"{path.name}: {node.module}")
     assert offenders == []

@@ -643,3 +643,58 @@ def test_meeting_pages_with_40_people_stay_under_their_ceiling(client, chair, ne
 def test_meeting_pages_with_40_people_need_at_most_ten_queries(client, chair, network, page):
     chair_client(client, chair)
     assert _meeting_of_40(client, network, chair, page) <= MEETING_QUERY_GOAL
+
+
+# --- no GET writes ---------------------------------------------------------------------------
+
+
+def _rows() -> tuple[int, ...]:
+    return (
+        Meeting.objects.count(),
+        AgendaItem.objects.count(),
+        Attendance.objects.count(),
+        Episode.objects.count(),
+    )
+
+
+def test_no_meeting_page_writes_on_a_get(client, chair, member, network, other_network, item):
+    """The schedule comes from beat and network creation, the agenda from beat and the
+    meeting's writes: a GET of any meeting page, by the chair, adds nothing, even with a
+    person waiting to join the next agenda and a network with no meetings yet."""
+    second = Meeting.objects.filter(network=network, starts_at__gt=item.meeting.starts_at).first()
+    accept_to_mdt(PatientFactory(network=network), member("gp"), chair)  # waits for `second`
+    assert services.agenda_may_grow(second)
+    other_chair = member("chair", net=other_network, username="chair.purbeck")
+    assert not Meeting.objects.filter(network=other_network).exists()
+    before = _rows()
+    chair_client(client, chair)
+    for url in [
+        "/meetings/",
+        f"/meetings/{item.meeting_id}/",
+        f"/meetings/{second.pk}/",
+        f"/meetings/{second.pk}/run/",
+        f"/meetings/{item.meeting_id}/run/",
+        run_url(item),
+        f"/meetings/{item.meeting_id}/minutes/",
+    ]:
+        assert client.get(url).status_code in (200, 302), url
+        assert _rows() == before, url
+    client.force_login(other_chair)
+    assert client.get("/meetings/").status_code == 200
+    assert _rows() == before
+
+
+def test_the_chair_brings_the_agenda_up_to_date_with_a_post(client, chair, member, network, item):
+    second = Meeting.objects.filter(network=network, starts_at__gt=item.meeting.starts_at).first()
+    person = PatientFactory(network=network)
+    accept_to_mdt(person, member("gp"), chair)
+    chair_client(client, chair)
+    page = text(client.get(f"/meetings/{second.pk}/"))
+    assert "Bring the agenda up to date" in page and person.full_name not in page
+    client.force_login(member("gp"))
+    assert client.post(f"/meetings/{second.pk}/agenda/build/").status_code == 403
+    chair_client(client, chair)
+    response = client.post(f"/meetings/{second.pk}/agenda/build/", follow=True)
+    page = text(response)
+    assert person.full_name in page and "added to the agenda" in page
+    assert "Bring the agenda up to date" not in page
