@@ -15,6 +15,8 @@ from django_otp_webauthn.models import WebAuthnCredential
 from knox.models import AuthToken
 from knox.settings import knox_settings
 
+from core.typing import User
+
 from .models import SecondFactorReset
 from .selectors import is_partner_system
 
@@ -27,7 +29,7 @@ PASSKEY_NAME = "Passkey"
 
 
 @transaction.atomic
-def token_issue(*, user, by=None) -> tuple[AuthToken, str]:
+def token_issue(*, user: User, by: User | None = None) -> tuple[AuthToken, str]:
     """A new API token for `user`: (the row, the key to hand over once). A person's token
     lives API_TOKEN_IDLE_MINUTES from its last use, at most API_TOKEN_HOURS; a partner
     system's PARTNER_TOKEN_DAYS. The account's expired tokens are pruned here."""
@@ -37,11 +39,11 @@ def token_issue(*, user, by=None) -> tuple[AuthToken, str]:
     return AuthToken.objects.create(user=user, expiry=ttl)
 
 
-def token_revoke(*, token: AuthToken, by) -> None:
+def token_revoke(*, token: AuthToken, by: User) -> None:
     AuthToken.objects.filter(pk=token.pk).delete()
 
 
-def tokens_revoke_all(*, user, by=None) -> int:
+def tokens_revoke_all(*, user: User, by: User | None = None) -> int:
     """Every API token of the account (password changed, membership deactivated)."""
     deleted, _ = AuthToken.objects.filter(user_id=user.pk).delete()
     return deleted
@@ -57,7 +59,7 @@ def totp_secret_text(device: TOTPDevice) -> str:
 
 
 @transaction.atomic
-def totp_enrolment_start(*, user) -> TOTPDevice:
+def totp_enrolment_start(*, user: User) -> TOTPDevice:
     """The unconfirmed authenticator the person is setting up (the same one on a reload, so
     the QR code they scanned stays valid until they confirm it)."""
     device = (
@@ -72,7 +74,7 @@ def totp_enrolment_start(*, user) -> TOTPDevice:
 
 
 @transaction.atomic
-def totp_enrolment_confirm(*, device: TOTPDevice, code: str, by) -> list[str] | None:
+def totp_enrolment_confirm(*, device: TOTPDevice, code: str, by: User) -> list[str] | None:
     """Confirm the authenticator with a code it shows; returns the new recovery codes, to be
     shown once, or None if the code is wrong (throttled by django-otp)."""
     device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
@@ -86,7 +88,7 @@ def totp_enrolment_confirm(*, device: TOTPDevice, code: str, by) -> list[str] | 
 
 
 @transaction.atomic
-def recovery_codes_make(*, user, by) -> list[str]:
+def recovery_codes_make(*, user: User, by: User) -> list[str]:
     """ICN_RECOVERY_CODES new single-use recovery codes; any earlier ones stop working."""
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name=RECOVERY_NAME, confirmed=True)
@@ -110,7 +112,7 @@ def _digits(code: str) -> str:
 
 
 @transaction.atomic
-def second_factor_verify(*, user, code: str, recovery: bool = True) -> Verification:
+def second_factor_verify(*, user: User, code: str, recovery: bool = True) -> Verification:
     """Check a six-digit code from the person's authenticator or (when `recovery`) one of
     their unused recovery codes, which is used up. Wrong codes are throttled per device by
     django-otp (1, 2, 4, 8 ... seconds before the next try is even checked)."""
@@ -134,7 +136,7 @@ def second_factor_verify(*, user, code: str, recovery: bool = True) -> Verificat
     return Verification(wait_until=wait_until)
 
 
-def passkey_rename(*, user, passkey_id, name: str) -> WebAuthnCredential | None:
+def passkey_rename(*, user: User, passkey_id: int | None, name: str) -> WebAuthnCredential | None:
     """Name one of the person's own passkeys ("Work laptop"); None if it is not theirs."""
     passkey = WebAuthnCredential.objects.filter(user=user, pk=passkey_id).first()
     if passkey is None:
@@ -144,14 +146,14 @@ def passkey_rename(*, user, passkey_id, name: str) -> WebAuthnCredential | None:
     return passkey
 
 
-def passkey_remove(*, user, passkey_id) -> bool:
+def passkey_remove(*, user: User, passkey_id: int | None) -> bool:
     """Remove one of the person's own passkeys (the authenticator app stays)."""
     deleted, _ = WebAuthnCredential.objects.filter(user=user, pk=passkey_id).delete()
     return bool(deleted)
 
 
 @transaction.atomic
-def second_factor_reset(*, user, by) -> SecondFactorReset:
+def second_factor_reset(*, user: User, by: User | None) -> SecondFactorReset:
     """Remove the person's authenticator, passkeys and recovery codes (lost or replaced
     phone); they enrol again at their next login. Their API tokens are revoked too.
     Recorded."""
@@ -172,7 +174,9 @@ def second_factor_reset(*, user, by) -> SecondFactorReset:
 
 
 @transaction.atomic
-def totp_device_set_secret(*, user, secret_b32: str, by=None) -> tuple[TOTPDevice, bool]:
+def totp_device_set_secret(
+    *, user: User, secret_b32: str, by: User | None = None
+) -> tuple[TOTPDevice, bool]:
     """A confirmed authenticator with a known secret (the demo's, DEMO_TOTP_SECRET):
     (device, created). Idempotent: an existing device with that secret is left as it is.
     Raises ValueError for a secret that is not base32."""

@@ -1,15 +1,20 @@
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
+from core.typing import User
+from networks.models import Cover, Network
 from networks.roles import CLINICAL_ROLES
-from networks.selectors import active_memberships, network_ids_where
+from networks.selectors import active_memberships, covering_for, network_ids_where
 
 from .models import Action
 
 
-def actions_visible_to(user) -> QuerySet[Action]:
+def actions_visible_to(user: User) -> QuerySet[Action]:
     """Every task in networks where the user's role sees clinical detail; elsewhere (the
     voluntary-sector PIC) only the tasks that are theirs: by name, their role's queue, or a
     colleague's they cover. A task's title and details are clinical more often than not."""
@@ -18,15 +23,11 @@ def actions_visible_to(user) -> QuerySet[Action]:
     ).filter(network_id__in=list(active_memberships(user)))
 
 
-def actions_for_me(user, day=None, *, in_sql: bool = False) -> Q:
+def actions_for_me(user: User, day: date | None = None, *, in_sql: bool = False) -> Q:
     """Mine: assigned to me by name, to my role in a network I belong to, or by name to a
     colleague away whom I cover today. `in_sql`: the colleagues covered are a subquery per
     network, not a query of their own (an annotation on a page with a query budget: the
     meeting's "yours")."""
-    from django.utils import timezone
-
-    from networks.selectors import covering_for
-
     day = day or timezone.localdate()
     mine = Q(assignee_id=user.pk)
     for network_id, membership in active_memberships(user).items():
@@ -41,7 +42,7 @@ def actions_for_me(user, day=None, *, in_sql: bool = False) -> Q:
     return mine
 
 
-def actions_in_networks_of(user) -> QuerySet[Action]:
+def actions_in_networks_of(user: User) -> QuerySet[Action]:
     """Any task in the user's networks, to tell "not yours" (403) from "not here" (404)."""
     return Action.objects.filter(network_id__in=list(active_memberships(user)))
 
@@ -87,10 +88,8 @@ class MyWork:
         ]
 
 
-def _covers_today(user, network, today: date):
+def _covers_today(user: User, network: Network, today: date) -> QuerySet[Cover]:
     """Covers in `network` where the user deputises today (for an active member only)."""
-    from networks.models import Cover
-
     if network.pk not in active_memberships(user):
         return Cover.objects.none()
     return Cover.objects.filter(
@@ -98,7 +97,7 @@ def _covers_today(user, network, today: date):
     )
 
 
-def _mine_in(user, network, covered) -> Q:
+def _mine_in(user: User, network: Network, covered: Iterable[Any]) -> Q:
     """Mine in one network: by name, my role's queue there, or by name to a colleague I
     cover (`covered`: user ids or a subquery). The same rule as `actions_for_me`."""
     membership = active_memberships(user).get(network.pk)
@@ -108,7 +107,7 @@ def _mine_in(user, network, covered) -> Q:
     return mine
 
 
-def my_work(user, network, today: date) -> MyWork:
+def my_work(user: User, network: Network, today: date) -> MyWork:
     """The user's work in one network, in a fixed number of queries however many rows."""
     from referrals.models import Referral
     from referrals.selectors import services_served_by
@@ -159,13 +158,13 @@ def my_work(user, network, today: date) -> MyWork:
     return work
 
 
-def my_work_count(user, network, today: date) -> int:
+def my_work_count(user: User, network: Network, today: date) -> int:
     """The navigation's count, as `MyWork.count` (overdue, due today, and the role queue at
     any date), in one query: the colleagues covered today are a subquery."""
     return my_work_counted(user, network, today).count()
 
 
-def my_work_counted(user, network, today: date):
+def my_work_counted(user: User, network: Network, today: date) -> QuerySet[Action]:
     """The tasks `my_work_count` counts (the navigation counts them in its one query)."""
     from django.contrib.postgres.expressions import ArraySubquery
     from django.db.models import BooleanField, F, Func
@@ -191,10 +190,8 @@ def my_work_counted(user, network, today: date):
     return Action.objects.filter(mine, network_id=network.pk, status=Action.Status.OPEN)
 
 
-def covers_in_network(network, today: date):
+def covers_in_network(network: Network, today: date) -> QuerySet[Cover]:
     """Covers in a network that have not ended (for the chair and integrated managers)."""
-    from networks.models import Cover
-
     return (
         Cover.objects.filter(network_id=network.pk, ends_on__gte=today)
         .select_related("member", "deputy")
@@ -202,10 +199,8 @@ def covers_in_network(network, today: date):
     )
 
 
-def cover_in_networks_of(user, pk: int):
+def cover_in_networks_of(user: User, pk: int) -> Cover | None:
     """One cover in any of the user's networks, or None."""
-    from networks.models import Cover
-
     return (
         Cover.objects.filter(pk=pk, network_id__in=list(active_memberships(user)))
         .select_related("member", "deputy", "network")

@@ -1,7 +1,8 @@
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
+from core.typing import User
 from networks.models import Membership
 from networks.roles import TRAIL_ROLES
 from networks.selectors import active_memberships, network_ids_where
@@ -13,13 +14,16 @@ NOT_TRAIL_ROLE = (
 )
 
 
-def access_events_for_patient(patient) -> QuerySet[AccessEvent]:
+def access_events_for_patient(patient: Model) -> QuerySet[AccessEvent]:
+    """The events about one person (a Patient: audit stands below patients, so any model)."""
     return (
-        AccessEvent.objects.filter(patient=patient).select_related("network").order_by("-at", "-id")
+        AccessEvent.objects.filter(patient_id=patient.pk)
+        .select_related("network")
+        .order_by("-at", "-id")
     )
 
 
-def trail_network_ids(user, slug: str = "") -> list[int]:
+def trail_network_ids(user: User, slug: str = "") -> list[int]:
     """The networks whose trail the user reads: all where they hold a trail role, or the one
     named by `slug`. PermissionDenied (403) when they hold no trail role there (or anywhere);
     Http404 for a network they are not a member of."""
@@ -49,6 +53,6 @@ def access_trail(network_ids: list[int]) -> QuerySet[AccessEvent]:
     )
 
 
-def access_events_visible_to(user) -> QuerySet[AccessEvent]:
+def access_events_visible_to(user: User) -> QuerySet[AccessEvent]:
     """The network-wide trail of every network whose trail the user reads (none: empty)."""
     return access_trail(network_ids_where(user, TRAIL_ROLES))

@@ -1,11 +1,12 @@
 """Writing the access trail. Only inserts: the table refuses UPDATE and DELETE."""
 
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from django.db import connections, router
 from django.utils import timezone
 
+from core.typing import RequestUser, User
 from networks.selectors import role_in
 
 from .models import AccessEvent
@@ -19,10 +20,20 @@ class Seen(NamedTuple):
     network_id: int
 
 
+class Shown(Protocol):
+    """Whom the trail records as seen: a patient, or a `Seen`."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def network_id(self) -> int: ...
+
+
 def access_record(
     *,
-    user,
-    patients: Iterable,
+    user: User,
+    patients: Iterable[Shown],
     what: str,
     channel: str,
     outcome: str = AccessEvent.Outcome.ALLOWED,
@@ -67,7 +78,14 @@ ORDER BY t.n
 
 
 def access_refused(
-    *, user, patient_ref, what: str, channel: str, outcome: str, path: str = "", patient=None
+    *,
+    user: RequestUser,
+    patient_ref: object,
+    what: str,
+    channel: str,
+    outcome: str,
+    path: str = "",
+    patient: Shown | None = None,
 ) -> None:
     """A refused look: `denied` (role may not) or `not_found` (not in the user's networks)."""
     AccessEvent.objects.create(
@@ -85,7 +103,7 @@ def access_refused(
 
 
 def network_access_record(
-    *, user, network_ids: Iterable[int], what: str, channel: str, path: str = ""
+    *, user: User, network_ids: Iterable[int], what: str, channel: str, path: str = ""
 ) -> None:
     """A look at something that names no one person but is about a network's people (report
     figures, the access trail itself): one event per network, no patient, in one INSERT, so
@@ -107,7 +125,9 @@ def network_access_record(
     )
 
 
-def report_export_record(*, user, network_ids: Iterable[int], what: str, path: str = "") -> None:
+def report_export_record(
+    *, user: User, network_ids: Iterable[int], what: str, path: str = ""
+) -> None:
     """An export of report figures that name no one: one event per network reported on."""
     network_access_record(
         user=user, network_ids=network_ids, what=what, channel="export", path=path

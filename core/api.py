@@ -1,5 +1,8 @@
 """Shared API machinery: authentication, pagination, errors, the scoping marker."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import (
     NON_FIELD_ERRORS,
@@ -8,12 +11,15 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpResponse, JsonResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .constraints import errors_by_field
@@ -31,7 +37,7 @@ class RowsOfPage:
     (``values_list(*columns)``) of that queryset: the count without the joins the columns
     bring (PostgreSQL answers it from an index), the page without model instances."""
 
-    def __init__(self, queryset, columns):
+    def __init__(self, queryset: QuerySet[Any], columns: Sequence[str]) -> None:
         self.queryset = queryset
         self.columns = columns
 
@@ -41,11 +47,11 @@ class RowsOfPage:
     def __len__(self) -> int:
         return self.count()
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int | slice) -> list[Any]:
         return list(self.queryset.values_list(*self.columns)[index])
 
 
-def _django_errors(exc: DjangoValidationError) -> dict:
+def _django_errors(exc: DjangoValidationError) -> dict[str, Any]:
     """A model's or a service's ValidationError as the API's 400 body: a constraint's error
     under its field (core.constraints), never Django's `__all__`."""
     if hasattr(exc, "error_dict"):
@@ -53,11 +59,11 @@ def _django_errors(exc: DjangoValidationError) -> dict:
     return errors_by_field({NON_FIELD_ERRORS: exc.error_list})
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         return Response(_django_errors(exc), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Conflict):
-        body = {"detail": exc.message}
+        body: dict[str, Any] = {"detail": exc.message}
         if exc.field:
             body[exc.field] = [exc.message]
         body.update(exc.extra)
@@ -67,7 +73,7 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
-def _too_large(exception) -> str | None:
+def _too_large(exception: Exception | None) -> str | None:
     """What Django refused a request body for being too large, naming the limit; None for any
     other bad request."""
     if isinstance(exception, RequestDataTooBig):
@@ -82,7 +88,7 @@ def _too_large(exception) -> str | None:
     return None
 
 
-def bad_request(request, exception):
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler400: Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE (or with too many
     fields) when it is read, which for the API is inside DRF's `request.data`. Under /api/ that
     is the API's JSON error, 413 naming the limit; a page gets a plain 413 page."""
@@ -99,7 +105,7 @@ def bad_request(request, exception):
     return defaults.bad_request(request, exception)
 
 
-def not_found(request, exception):
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler404: a URL under /api/ that matches no route (e.g. a non-numeric id) gets the
     API's JSON 404, not the HTML page."""
     if request.path.startswith("/api/"):
@@ -110,7 +116,7 @@ def not_found(request, exception):
 NUL_MESSAGE = "Null characters are not allowed."
 
 
-def _has_nul(value) -> bool:
+def _has_nul(value: object) -> bool:
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
@@ -120,7 +126,7 @@ def _has_nul(value) -> bool:
     return False
 
 
-def reject_nul_characters(request, path_kwargs: dict) -> None:
+def reject_nul_characters(request: Request, path_kwargs: dict[str, Any]) -> None:
     """400 for a NUL (0x00) character anywhere in the query or the body, 404 in the path.
     PostgreSQL can neither store nor compare text containing one, so any lookup with it would
     fail as a server error; DRF's CharField rejects it, but slug lookups don't."""
@@ -143,13 +149,13 @@ def reject_nul_characters(request, path_kwargs: dict) -> None:
         raise exceptions.ValidationError(errors)
 
 
-class ScopedAPIMixin:
+class ScopedAPIMixin(APIView):
     """Marks an API view whose reads go through a selector scoped to the caller's networks.
     The meta-test (tests/test_access_meta.py) fails for any API view without it."""
 
     icn_scoped = True
 
-    def initial(self, request, *args, **kwargs):
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         reject_nul_characters(request, kwargs)
         import pghistory
@@ -219,7 +225,9 @@ def _error_statuses(method: str, operation: dict) -> list[str]:
     return statuses
 
 
-def document_error_responses(result, generator, request, public):
+def document_error_responses(
+    result: dict[str, Any], generator: object, request: object, public: bool
+) -> dict[str, Any]:
     """drf-spectacular postprocessing hook: adds the error responses each operation can give
     (400 invalid input or query, 401, 403, 404, 409) unless the view documents its own."""
     result.setdefault("components", {}).setdefault("schemas", {}).update(_ERROR_SCHEMAS)

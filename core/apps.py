@@ -5,7 +5,7 @@ class CoreConfig(AppConfig):
     name = "core"
     label = "core"
 
-    def ready(self):
+    def ready(self) -> None:
         from .fields import install
 
         install()

@@ -12,10 +12,12 @@ from typing import Any
 
 import pghistory
 
+from .typing import User
+
 SYSTEM = "system"
 
 
-def acting(by: Any, *, via: str = "") -> AbstractContextManager[Any]:
+def acting(by: User | None, *, via: str = "") -> AbstractContextManager[Any]:
     """The pghistory context for a write made by ``by`` (a user) or by the system (None).
     ``via`` names the command or task for system writes (``"beat:schedule_meetings"``)."""
     if by is None:

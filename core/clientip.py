@@ -12,6 +12,9 @@ client shared one lockout bucket.)
 import ipaddress
 
 from django.conf import settings
+from django.http import HttpRequest
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def _address(text: str) -> str | None:
@@ -26,16 +29,16 @@ def _address(text: str) -> str | None:
         return None
 
 
-def _trusted(address: str, networks) -> bool:
+def _trusted(address: str, networks: list[Network]) -> bool:
     ip = ipaddress.ip_address(address)
     return any(ip in network for network in networks)
 
 
-def trusted_proxy_networks() -> list:
+def trusted_proxy_networks() -> list[Network]:
     return [ipaddress.ip_network(item, strict=False) for item in settings.TRUSTED_PROXIES]
 
 
-def client_ip(request) -> str | None:
+def client_ip(request: HttpRequest) -> str | None:
     """The address of the client that sent `request` (AXES_CLIENT_IP_CALLABLE)."""
     peer = _address(request.META.get("REMOTE_ADDR", "")) or None
     count = settings.TRUSTED_PROXY_COUNT
@@ -48,7 +51,7 @@ def client_ip(request) -> str | None:
     if networks:
         # Walk back from the peer while the hop is one of our proxies.
         index = len(chain) - 1
-        while index > 0 and chain[index] is not None and _trusted(chain[index], networks):
+        while index > 0 and (hop := chain[index]) is not None and _trusted(hop, networks):
             index -= 1
         return chain[index] or peer
     # A fixed number of proxies: the client is the hop `count` places before the peer. A

@@ -7,6 +7,8 @@ there a digit string is still an id: the rules apply where the serializer was gi
 JSON (or Python data), not a QueryDict.
 """
 
+from typing import Any
+
 from django.http import QueryDict
 from rest_framework import serializers
 
@@ -14,13 +16,13 @@ ID_MESSAGE = "Give the id as a whole number (a JSON integer), not {data_type}."
 TEXT_MESSAGE = "Give text."
 
 
-def from_form(field: serializers.Field) -> bool:
+def from_form(field: serializers.Field[Any, Any, Any, Any]) -> bool:
     """Whether the data the field's serializer was given came from a form or multipart body,
     where every value is a string."""
     return isinstance(getattr(field.root, "initial_data", None), QueryDict)
 
 
-def _json_type(data) -> str:
+def _json_type(data: object) -> str:
     if isinstance(data, bool):
         return "true or false"
     if isinstance(data, float):
@@ -43,7 +45,7 @@ class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
     default_error_messages = {"incorrect_type": ID_MESSAGE}
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> Any:
         if not from_form(self) and (isinstance(data, bool) or not isinstance(data, int)):
             self.fail("incorrect_type", data_type=_json_type(data))
         return super().to_internal_value(data)
@@ -54,7 +56,7 @@ class IdField(serializers.IntegerField):
 
     default_error_messages = {"invalid": ID_MESSAGE.format(data_type="text or a decimal")}
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> int:
         if not from_form(self) and (isinstance(data, bool) or not isinstance(data, int)):
             raise serializers.ValidationError(ID_MESSAGE.format(data_type=_json_type(data)))
         return super().to_internal_value(data)
@@ -66,7 +68,7 @@ class StrictCharField(serializers.CharField):
 
     default_error_messages = {"invalid": TEXT_MESSAGE}
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str) and not from_form(self):
             self.fail("invalid")
         return super().to_internal_value(data)
@@ -81,13 +83,13 @@ class UniqueListField(serializers.ListField):
 
     default_error_messages = {"duplicate": "Give each item once: {item} is repeated."}
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         if kwargs.get("max_length") is None:
             choices = getattr(kwargs.get("child"), "choices", None)
             kwargs["max_length"] = len(choices) if choices else LIST_MAX
         super().__init__(**kwargs)
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> list[Any]:
         values = super().to_internal_value(data)
         seen = set()
         for value in values:

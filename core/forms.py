@@ -1,6 +1,7 @@
 """Form pieces every app's pages share."""
 
 from datetime import datetime
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -12,14 +13,14 @@ class DateInput(forms.DateInput):
 
     input_type = "date"
 
-    def __init__(self, attrs=None):
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs, format="%Y-%m-%d")
 
 
 class DateTimeInput(forms.DateTimeInput):
     input_type = "datetime-local"
 
-    def __init__(self, attrs=None):
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs, format="%Y-%m-%dT%H:%M")
 
 
@@ -30,9 +31,9 @@ class LocalDateTimeField(forms.DateTimeField):
     refuses both as ambiguous or non-existent, so a visit logged at 01:30 that night,
     with the time the form itself filled in, could not be saved."""
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> datetime | None:
         if isinstance(value, str) and value.strip():
-            for fmt in self.input_formats:
+            for fmt in self.input_formats or ():
                 try:
                     naive = datetime.strptime(value.strip(), fmt)
                 except (TypeError, ValueError):

@@ -12,10 +12,11 @@ from django.db import router
 
 
 class SessionStore(DatabaseSessionStore):
-    def save(self, must_create=False):
+    def save(self, must_create: bool = False) -> None:
         if must_create or self.session_key is None:
             return super().save(must_create=must_create)
-        obj = self.create_model_instance(self._get_session())
+        # SessionBase._get_session() is missing from django-stubs.
+        obj = self.create_model_instance(self._get_session())  # type: ignore[attr-defined]
         using = router.db_for_write(self.model, instance=obj)
         updated = (
             self.model._default_manager.using(using)

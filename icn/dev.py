@@ -4,8 +4,9 @@
 migrate, load the demo data, then run the web app, a Celery worker and Celery beat until
 Ctrl-C, which stops every process this started (engines included).
 
-``test``: the same engines (or the configured ones), then ruff, ``makemigrations --check``,
-OpenAPI schema validation and the pytest suite.
+``test``: the same engines (or the configured ones), then ruff, the import layers
+(import-linter), types (mypy), ``makemigrations --check``, OpenAPI schema validation and the
+pytest suite.
 """
 
 from __future__ import annotations
@@ -226,6 +227,8 @@ def test(args: list[str]) -> int:
     steps = [
         ("ruff check", [str(BIN / "ruff"), "check", "."]),
         ("ruff format", [str(BIN / "ruff"), "format", "--check", "."]),
+        ("import layers", [str(BIN / "lint-imports")]),
+        ("types", [str(BIN / "mypy")]),
         ("migrations", [PY, "manage.py", "makemigrations", "--check", "--dry-run"]),
         (
             "openapi",

@@ -1,5 +1,9 @@
+from typing import Any
+
 from django.db.models import QuerySet
 
+from core.typing import User
+from networks.models import Network
 from networks.roles import CLINICAL_ROLES
 from networks.selectors import network_ids_where
 from patients.models import Patient
@@ -7,33 +11,33 @@ from patients.models import Patient
 from .models import Medication, MedicationReview, Supply, Visit
 
 
-def clinical_patients(user) -> QuerySet[Patient]:
+def clinical_patients(user: User) -> QuerySet[Patient]:
     """People whose visits and medicines the user may see: clinical roles only (the PIC
     and managers see none of it)."""
     return Patient.objects.filter(network_id__in=network_ids_where(user, CLINICAL_ROLES))
 
 
-def visits_visible_to(user) -> QuerySet[Visit]:
+def visits_visible_to(user: User) -> QuerySet[Visit]:
     return Visit.objects.filter(network_id__in=network_ids_where(user, CLINICAL_ROLES))
 
 
-def medications_visible_to(user) -> QuerySet[Medication]:
+def medications_visible_to(user: User) -> QuerySet[Medication]:
     return Medication.objects.filter(
         patient__network_id__in=network_ids_where(user, CLINICAL_ROLES)
     )
 
 
-def supplies_visible_to(user) -> QuerySet[Supply]:
+def supplies_visible_to(user: User) -> QuerySet[Supply]:
     return Supply.objects.filter(patient__network_id__in=network_ids_where(user, CLINICAL_ROLES))
 
 
-def reviews_visible_to(user) -> QuerySet[MedicationReview]:
+def reviews_visible_to(user: User) -> QuerySet[MedicationReview]:
     return MedicationReview.objects.filter(
         patient__network_id__in=network_ids_where(user, CLINICAL_ROLES)
     )
 
 
-def active_medications(patient) -> QuerySet[Medication]:
+def active_medications(patient: Patient) -> QuerySet[Medication]:
     return Medication.objects.filter(patient=patient, stopped_on__isnull=True).order_by("name")
 
 
@@ -44,12 +48,15 @@ PHARMACIST_NEEDS = {"complex", "frequent_hospital_user", "end_of_life"}
 TECHNICIAN_NEEDS = {"new_resident", "recently_discharged", "swallowing", "adherence"}
 COMPLEX_MEDICINES = 10  # active medicines from which a resident counts as complex
 
+# A care-home resident and why they are in their group.
+Resident = tuple[Patient, list[str]]
 
-def _priority(urgent: bool, frailty: str | None):
+
+def _priority(urgent: bool, frailty: str | None) -> tuple[int, int]:
     return (0 if urgent else 1, -FRAILTY_RANK.get(frailty, -1))
 
 
-def my_day(user, network):
+def my_day(user: User, network: Network) -> dict[str, list[Any]]:
     """A pharmacist's or technician's day: visits logged today, follow-ups due (today or
     overdue), and accepted medicines referrals with no visit since they were accepted;
     ordered by urgency, then frailty (most frail first)."""
@@ -92,7 +99,7 @@ def my_day(user, network):
     return {"visits_today": visits_today, "follow_ups": follow_ups, "awaiting_visit": awaiting}
 
 
-def care_home_stratification(network):
+def care_home_stratification(network: Network) -> dict[str, list[Resident]]:
     """Care-home residents, priority cases first, split as PRODUCT.md says: technicians take
     new and recently discharged residents and swallowing or adherence problems; pharmacists
     take complex residents, high frailty, frequent hospital users and end of life care."""
@@ -105,7 +112,9 @@ def care_home_stratification(network):
             active_medicines=Count("medications", filter=Q(medications__stopped_on__isnull=True))
         )
     )
-    pharmacist, technician, routine = [], [], []
+    pharmacist: list[Resident] = []
+    technician: list[Resident] = []
+    routine: list[Resident] = []
     for person in residents:
         needs = set(person.care_needs)
         reasons = sorted(needs & PHARMACIST_NEEDS)
@@ -120,7 +129,7 @@ def care_home_stratification(network):
         else:
             routine.append((person, []))
 
-    def order(rows):
+    def order(rows: list[Resident]) -> list[Resident]:
         return sorted(
             rows,
             key=lambda row: (

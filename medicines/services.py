@@ -2,10 +2,11 @@
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -13,9 +14,11 @@ from django.utils import timezone
 
 from actions.models import Action
 from actions.services import action_create
+from core.typing import User
 from core.validators import LINE_BREAKS
 from networks.roles import CASEWORK_ROLES
 from networks.selectors import membership_in
+from patients.models import Patient
 from referrals.models import PatientFlag, RedFlag, Referral
 from referrals.services import flag_raise
 
@@ -61,7 +64,9 @@ def _score(visit: Visit) -> None:
     visit.news2_complete = result.complete
 
 
-def _find_active(patient, *, medication_id=None, name: str = "") -> Medication | None:
+def _find_active(
+    patient: Patient, *, medication_id: int | None = None, name: str = ""
+) -> Medication | None:
     active = Medication.objects.filter(patient=patient, stopped_on__isnull=True)
     if medication_id:
         return active.filter(pk=medication_id).first()
@@ -70,7 +75,9 @@ def _find_active(patient, *, medication_id=None, name: str = "") -> Medication |
     return None
 
 
-def _apply_intervention(*, visit: Visit, by, index: int, data: dict[str, Any]) -> Intervention:
+def _apply_intervention(
+    *, visit: Visit, by: User, index: int, data: dict[str, Any]
+) -> Intervention:
     """Record the intervention and change the medication list to match, so there is one
     reconciled list."""
     kind = data["kind"]
@@ -153,16 +160,16 @@ def _apply_intervention(*, visit: Visit, by, index: int, data: dict[str, Any]) -
 @transaction.atomic
 def visit_log(
     *,
-    patient,
-    by,
+    patient: Patient,
+    by: User,
     kind: str,
-    visited_at,
+    visited_at: datetime,
     summary: str = "",
     observations: dict[str, Any] | None = None,
     risk: dict[str, Any] | None = None,
-    joint_visitor=None,
-    red_flags: list[RedFlag] = (),
-    interventions: list[dict[str, Any]] = (),
+    joint_visitor: User | None = None,
+    red_flags: Sequence[RedFlag] = (),
+    interventions: Sequence[dict[str, Any]] = (),
     follow_up_on: date | None = None,
 ) -> VisitLogged:
     """Log a visit: observations with NEWS2, red flags raising referrals (once), changes to
@@ -224,7 +231,7 @@ def visit_log(
 
 
 @transaction.atomic
-def medication_add(*, patient, by, **data) -> Medication:
+def medication_add(*, patient: Patient, by: User, **data: Any) -> Medication:
     medication = Medication(patient=patient, created_by=by, **data)
     medication.full_clean(exclude=["patient", "created_by"])
     medication.save()
@@ -234,8 +241,8 @@ def medication_add(*, patient, by, **data) -> Medication:
 @transaction.atomic
 def medication_review_record(
     *,
-    patient,
-    by,
+    patient: Patient,
+    by: User,
     reviewed_on: date,
     outcome: str,
     agreed_actions: str = "",
@@ -264,7 +271,7 @@ class SuppliesAdded:
     referrals: list[Referral] = field(default_factory=list)
 
 
-def _match(patient, name: str) -> Medication | None:
+def _match(patient: Patient, name: str) -> Medication | None:
     return (
         Medication.objects.filter(patient=patient, name__iexact=name.strip())
         .order_by("stopped_on")
@@ -275,7 +282,7 @@ def _match(patient, name: str) -> Medication | None:
 @transaction.atomic
 @transaction.atomic
 def supplies_add(
-    *, patient, by, rows: list[dict[str, Any]], source: str = Supply.Source.MANUAL
+    *, patient: Patient, by: User, rows: list[dict[str, Any]], source: str = Supply.Source.MANUAL
 ) -> SuppliesAdded:
     """Add dispensing rows (medicine, dispensed_on, quantity), skipping exact repeats, then
     derive red flags from the history (each raises its referral once). All or nothing: a row
@@ -311,7 +318,9 @@ def supplies_add(
     return result
 
 
-def dispensing_check(*, patient, by) -> tuple[list[dispensing.Finding], list[Referral]]:
+def dispensing_check(
+    *, patient: Patient, by: User
+) -> tuple[list[dispensing.Finding], list[Referral]]:
     findings = dispensing.analyse(
         Medication.objects.filter(patient=patient, stopped_on__isnull=True),
         Supply.objects.filter(patient=patient),
@@ -357,7 +366,7 @@ def _line_of(data: str | bytes, index: int) -> int:
     return data.count(newline, 0, index) + 1  # type: ignore[arg-type]
 
 
-def read_supplies_csv(upload) -> list[dict[str, Any]]:
+def read_supplies_csv(upload: IO[bytes]) -> list[dict[str, Any]]:
     """The rows of an uploaded dispensing CSV (a file object with `size` and `read`), for the
     page and the API alike. Anything that is not a readable CSV of dispensings raises a
     ValidationError on `file` naming the line; a file over SUPPLY_CSV_MAX_BYTES is refused

@@ -1,13 +1,18 @@
 """Who belongs where. Every scoped read in ICN starts from `active_memberships`."""
 
+import datetime
+from collections.abc import Collection, Iterable
+
 from django.db.models import QuerySet
+
+from core.typing import RequestUser, User
 
 from .models import Cover, Membership, Network
 
 _CACHE_ATTR = "_icn_active_memberships"
 
 
-def active_memberships(user) -> dict[int, Membership]:
+def active_memberships(user: RequestUser | None) -> dict[int, Membership]:
     """The user's active memberships keyed by network id (one query per request)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return {}
@@ -23,32 +28,32 @@ def active_memberships(user) -> dict[int, Membership]:
     return cached
 
 
-def forget_memberships(user) -> None:
+def forget_memberships(user: RequestUser) -> None:
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
 
 
-def membership_in(user, network_id: int | None) -> Membership | None:
+def membership_in(user: RequestUser, network_id: int | None) -> Membership | None:
     if network_id is None:
         return None
     return active_memberships(user).get(network_id)
 
 
-def role_in(user, network_id: int | None) -> str | None:
+def role_in(user: RequestUser, network_id: int | None) -> str | None:
     membership = membership_in(user, network_id)
     return membership.role if membership else None
 
 
-def network_ids_where(user, roles) -> list[int]:
+def network_ids_where(user: RequestUser, roles: Collection[str]) -> list[int]:
     """Networks in which the user holds one of `roles` (active memberships only)."""
     return [nid for nid, m in active_memberships(user).items() if m.role in roles]
 
 
-def networks_visible_to(user) -> QuerySet[Network]:
+def networks_visible_to(user: RequestUser) -> QuerySet[Network]:
     return Network.objects.filter(id__in=list(active_memberships(user))).order_by("name")
 
 
-def network_by_slug_for(user, slug: str) -> Network | None:
+def network_by_slug_for(user: RequestUser, slug: str) -> Network | None:
     for membership in active_memberships(user).values():
         if membership.network.slug == slug:
             return membership.network
@@ -63,7 +68,9 @@ def members_of(network_id: int) -> QuerySet[Membership]:
     )
 
 
-def deputies_on(day, network_ids=None) -> dict[tuple[int, int], int]:
+def deputies_on(
+    day: datetime.date, network_ids: Iterable[int] | None = None
+) -> dict[tuple[int, int], int]:
     """{(network id, away member's user id): deputy's user id} for covers on `day`."""
 
     covers = Cover.objects.filter(starts_on__lte=day, ends_on__gte=day)
@@ -77,7 +84,7 @@ def deputies_on(day, network_ids=None) -> dict[tuple[int, int], int]:
     }
 
 
-def covering_for(user, day) -> dict[int, list[int]]:
+def covering_for(user: User, day: datetime.date) -> dict[int, list[int]]:
     """{network id: [user ids of members away whom `user` covers on `day`]}, only in networks
     where the user is still an active member."""
 
@@ -90,7 +97,7 @@ def covering_for(user, day) -> dict[int, list[int]]:
     return covered
 
 
-def covers_of(user, network_id: int):
+def covers_of(user: User, network_id: int) -> QuerySet[Cover]:
     """The user's own covers in a network that have not ended, soonest first."""
     from django.utils import timezone
 

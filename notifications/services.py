@@ -5,16 +5,21 @@ a duplicate delivery, a sweep run twice or two beat processes never reach a pers
 A member who is away has a deputy (`networks.Cover`): the deputy gets a copy, marked as
 covering, and the away member's own copy is not e-mailed."""
 
+import datetime
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from smtplib import SMTPException, SMTPRecipientsRefused
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, mail_admins
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.utils import timezone
 
+from core.typing import User as Person
 from core.validators import one_line
 
 from .models import Digest, Notification, Preference
@@ -24,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 
 def notification_key(
-    kind: str, subject_type: str, subject_id, recipient_id: int, occurrence: str = ""
+    kind: str, subject_type: str, subject_id: int | None, recipient_id: int, occurrence: str = ""
 ) -> str:
     return f"{kind}:{subject_type}:{subject_id or ''}:{recipient_id}:{occurrence}"[:200]
 
@@ -49,7 +54,7 @@ def email_default() -> str:
     return settings.ICN_NOTIFY["EMAIL_DEFAULT"]
 
 
-def _rows(messages: list[Message], day=None) -> list[Notification]:
+def _rows(messages: list[Message], day: datetime.date | None = None) -> list[Notification]:
     """Notification rows for the messages, plus a copy for the deputy of anyone away today,
     each with how it will be e-mailed (three queries, whatever the number of messages)."""
     from networks.selectors import deputies_on
@@ -83,7 +88,7 @@ def _rows(messages: list[Message], day=None) -> list[Notification]:
         return Notification.Email.DIGEST
 
     def name(user_id: int) -> str:
-        user = users.get(user_id) or {}
+        user: Mapping[str, Any] = users.get(user_id) or {}
         full = f"{user.get('first_name', '')} {user.get('last_name', '')}".strip()
         return full or user.get("username", "a colleague")
 
@@ -91,7 +96,7 @@ def _rows(messages: list[Message], day=None) -> list[Notification]:
     for m in messages:
         if m.recipient_id not in users or not users[m.recipient_id]["is_active"]:
             continue
-        deputy = deputies.get((m.network_id, m.recipient_id))
+        deputy = deputies.get((m.network_id, m.recipient_id)) if m.network_id else None
         common = dict(
             network_id=m.network_id,
             patient_id=m.patient_id,
@@ -129,7 +134,7 @@ def _rows(messages: list[Message], day=None) -> list[Notification]:
     return rows
 
 
-def _email_soon(rows) -> None:
+def _email_soon(rows: list[Notification]) -> None:
     if any(row.email == Notification.Email.PENDING for row in rows):
         from .tasks import email_pending
 
@@ -139,7 +144,7 @@ def _email_soon(rows) -> None:
 
 
 @transaction.atomic
-def deliver(messages: list[Message], day=None) -> int:
+def deliver(messages: list[Message], day: datetime.date | None = None) -> int:
     """Insert the notifications in bulk, skipping any already delivered (their keys exist).
     `day` decides who is away (today by default). Returns how many rows were offered;
     duplicates are silently ignored by the database."""
@@ -152,7 +157,7 @@ def deliver(messages: list[Message], day=None) -> int:
 
 def notification_send(
     *,
-    recipient,
+    recipient: Person,
     kind: str,
     title: str,
     subject_type: str = "",
@@ -160,8 +165,8 @@ def notification_send(
     occurrence: str = "",
     body: str = "",
     url: str = "",
-    network=None,
-    patient=None,
+    network: Model | int | None = None,
+    patient: Model | int | None = None,
 ) -> Notification | None:
     """Deliver one notification (and the deputy's copy). Returns the recipient's notification,
     or None if it had already been delivered."""
@@ -174,8 +179,8 @@ def notification_send(
         occurrence=occurrence,
         body=body,
         url=url,
-        network_id=getattr(network, "pk", network),
-        patient_id=getattr(patient, "pk", patient),
+        network_id=network.pk if isinstance(network, Model) else network,
+        patient_id=patient.pk if isinstance(patient, Model) else patient,
     )
     created = None
     with transaction.atomic():
@@ -192,20 +197,20 @@ def notification_send(
     return created
 
 
-def notification_mark_read(*, notification: Notification, by) -> Notification:
+def notification_mark_read(*, notification: Notification, by: Person) -> Notification:
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
     return notification
 
 
-def notifications_mark_all_read(*, user) -> int:
+def notifications_mark_all_read(*, user: Person) -> int:
     return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).update(
         read_at=timezone.now()
     )
 
 
-def preference_set(*, user, email: str) -> Preference:
+def preference_set(*, user: Person, email: str) -> Preference:
     from django.core.exceptions import ValidationError
 
     if email not in Preference.Delivery.values:
@@ -235,7 +240,7 @@ def _email_line(notification: Notification) -> str:
         text = notification.title + (f"\n  {notification.body}" if notification.body else "")
     else:
         text = label(notification.kind)
-        if notification.network_id:
+        if notification.network is not None:
             text += f" ({notification.network.name})"
     return text + (f"\n  {_absolute(notification.url)}" if notification.url else "")
 
@@ -317,7 +322,7 @@ def email_one_pending() -> str | None:
     return Notification.Email.FAILED
 
 
-def digest_send(*, user_id: int, day) -> Digest | None:
+def digest_send(*, user_id: int, day: datetime.date) -> Digest | None:
     """The morning digest for one person: everything waiting for it, in one e-mail. Once per
     person per day (unique constraint); None if already sent or nothing is waiting."""
     with transaction.atomic():

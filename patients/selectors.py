@@ -6,25 +6,27 @@ One condition per line so that coverage proves each branch.
 from django.db.models import Q, QuerySet
 
 from core import nhs_number
+from core.typing import User
+from networks.models import Network, Organisation
 from networks.roles import CASEWORK_ROLES, TRAIL_ROLES
 from networks.selectors import network_ids_where
 
 from .models import Patient
 
 
-def patients_visible_to(user) -> QuerySet[Patient]:
+def patients_visible_to(user: User) -> QuerySet[Patient]:
     """Everyone the user may open: people in networks where they do casework."""
     return Patient.objects.filter(network_id__in=network_ids_where(user, CASEWORK_ROLES))
 
 
-def patients_in_user_networks(user) -> QuerySet[Patient]:
+def patients_in_user_networks(user: User) -> QuerySet[Patient]:
     """People in any of the user's networks, whatever the role: to tell 403 from 404."""
     from networks.selectors import active_memberships
 
     return Patient.objects.filter(network_id__in=list(active_memberships(user)))
 
 
-def patients_auditable_by(user) -> QuerySet[Patient]:
+def patients_auditable_by(user: User) -> QuerySet[Patient]:
     """People whose access log the user may read."""
     return Patient.objects.filter(network_id__in=network_ids_where(user, TRAIL_ROLES))
 
@@ -44,14 +46,14 @@ def patient_search(queryset: QuerySet[Patient], q: str) -> QuerySet[Patient]:
     return queryset
 
 
-def patient_list(user, *, network_slug: str | None = None, q: str = "") -> QuerySet[Patient]:
+def patient_list(user: User, *, network_slug: str | None = None, q: str = "") -> QuerySet[Patient]:
     queryset = patients_visible_to(user).select_related("network", "gp_practice", "care_home")
     if network_slug:
         queryset = queryset.filter(network__slug=network_slug)
     return patient_search(queryset, q)
 
 
-def patient_detail(user, patient_id) -> Patient | None:
+def patient_detail(user: User, patient_id: int | str) -> Patient | None:
     return (
         patients_visible_to(user)
         .select_related(
@@ -75,10 +77,8 @@ NOT_THE_NETWORKS = {
 }
 
 
-def organisation_of_network(network, organisation) -> bool:
+def organisation_of_network(network: Network, organisation: Organisation) -> bool:
     """Is the organisation one of the network's GP practices or care homes (by its kind)?"""
-    from networks.models import Organisation
-
     if organisation.kind == Organisation.Kind.GP_PRACTICE:
         return network.gp_practices.filter(pk=organisation.pk).exists()
     if organisation.kind == Organisation.Kind.CARE_HOME:
@@ -86,13 +86,11 @@ def organisation_of_network(network, organisation) -> bool:
     return False
 
 
-def organisations_of_network(network, kind: str, current_id: int | None = None):
+def organisations_of_network(
+    network: Network, kind: str, current_id: int | None = None
+) -> QuerySet[Organisation]:
     """The network's GP practices or care homes (and the person's current one, kept even if
     the network has since stopped supporting it), for a form's choices."""
-    from django.db.models import Q
-
-    from networks.models import Organisation
-
     related = "networks" if kind == Organisation.Kind.GP_PRACTICE else "care_home_networks"
     condition = Q(**{related: network})
     if current_id:

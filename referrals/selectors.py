@@ -1,9 +1,12 @@
 """Reads of referrals and flags, scoped to the caller's networks and role."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
+from core.typing import User
+from networks.models import Network
 from networks.roles import (
     CLINICAL_ROLES,
     DEFAULT_SERVING_ROLES,
@@ -11,6 +14,7 @@ from networks.roles import (
     Service,
 )
 from networks.selectors import active_memberships, network_ids_where
+from patients.models import Patient
 
 from .models import PatientFlag, RedFlag, Referral, ServiceConfig
 
@@ -44,7 +48,9 @@ class ServiceInfo:
 _SERVICES_ATTR = "_icn_service_directory"
 
 
-def service_directory(network, configs=None) -> dict[str, ServiceInfo]:
+def service_directory(
+    network: Network, configs: Iterable[ServiceConfig] | None = None
+) -> dict[str, ServiceInfo]:
     """Every service in the network, the network's own settings over the defaults
     (one query, kept on the network object for the rest of the request). `configs`: the
     network's ServiceConfig rows when already read (the navigation reads them)."""
@@ -53,10 +59,10 @@ def service_directory(network, configs=None) -> dict[str, ServiceInfo]:
         return cached
     if configs is None:
         configs = ServiceConfig.objects.filter(network_id=network.pk)
-    configs = {c.service: c for c in configs}
+    by_service = {c.service: c for c in configs}
     directory = {}
     for service in Service:
-        config = configs.get(service.value)
+        config = by_service.get(service.value)
         directory[service.value] = ServiceInfo(
             code=service.value,
             label=service.label,
@@ -68,7 +74,7 @@ def service_directory(network, configs=None) -> dict[str, ServiceInfo]:
     return directory
 
 
-def services_served_by(user, network) -> list[str]:
+def services_served_by(user: User, network: Network) -> list[str]:
     """Services whose referrals the user may triage in this network (the chair: all)."""
     membership = active_memberships(user).get(network.pk)
     if membership is None:
@@ -83,7 +89,7 @@ def services_served_by(user, network) -> list[str]:
     ]
 
 
-def referrals_visible_to(user) -> QuerySet[Referral]:
+def referrals_visible_to(user: User) -> QuerySet[Referral]:
     """Clinical roles: every referral in their networks. The PIC: referrals to the PIC
     service and those they made. Anyone (a partner system too): the referrals they made."""
     memberships = active_memberships(user)
@@ -95,12 +101,12 @@ def referrals_visible_to(user) -> QuerySet[Referral]:
     )
 
 
-def referrals_in_networks_of(user) -> QuerySet[Referral]:
+def referrals_in_networks_of(user: User) -> QuerySet[Referral]:
     """Any referral in the user's networks: to tell "not yours" (403) from "not here" (404)."""
     return Referral.objects.filter(network_id__in=list(active_memberships(user)))
 
 
-def inbox(network, service: str) -> QuerySet[Referral]:
+def inbox(network: Network, service: str) -> QuerySet[Referral]:
     """New referrals to a service: urgent first, then oldest."""
     return (
         Referral.objects.filter(network=network, service=service, status=Referral.Status.NEW)
@@ -110,7 +116,7 @@ def inbox(network, service: str) -> QuerySet[Referral]:
     )
 
 
-def inbox_count(user, network) -> int:
+def inbox_count(user: User, network: Network) -> int:
     services = services_served_by(user, network)
     if not services:
         return 0
@@ -119,7 +125,7 @@ def inbox_count(user, network) -> int:
     ).count()
 
 
-def open_referral(patient, service: str) -> Referral | None:
+def open_referral(patient: Patient, service: str) -> Referral | None:
     return (
         Referral.objects.filter(patient=patient, service=service, status__in=Referral.OPEN)
         .order_by("created_at")
@@ -131,7 +137,7 @@ def active_red_flags() -> QuerySet[RedFlag]:
     return RedFlag.objects.filter(active=True).order_by("category", "label")
 
 
-def active_flags_for(patient) -> QuerySet[PatientFlag]:
+def active_flags_for(patient: Patient) -> QuerySet[PatientFlag]:
     return (
         PatientFlag.objects.filter(patient=patient, resolved_at__isnull=True)
         .select_related("flag", "raised_by", "referral")
