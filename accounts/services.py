@@ -15,6 +15,8 @@ from django_otp_webauthn.models import WebAuthnCredential
 from knox.models import AuthToken
 from knox.settings import knox_settings
 
+from core.attribution import attributed
+
 from .models import SecondFactorReset
 from .selectors import is_partner_system
 
@@ -26,6 +28,7 @@ PASSKEY_NAME = "Passkey"
 # --- API tokens --------------------------------------------------------------------------
 
 
+@attributed
 @transaction.atomic
 def token_issue(*, user, by=None) -> tuple[AuthToken, str]:
     """A new API token for `user`: (the row, the key to hand over once). A person's token
@@ -37,10 +40,12 @@ def token_issue(*, user, by=None) -> tuple[AuthToken, str]:
     return AuthToken.objects.create(user=user, expiry=ttl)
 
 
+@attributed
 def token_revoke(*, token: AuthToken, by) -> None:
     AuthToken.objects.filter(pk=token.pk).delete()
 
 
+@attributed
 def tokens_revoke_all(*, user, by=None) -> int:
     """Every API token of the account (password changed, membership deactivated)."""
     deleted, _ = AuthToken.objects.filter(user_id=user.pk).delete()
@@ -71,6 +76,7 @@ def totp_enrolment_start(*, user) -> TOTPDevice:
     return device
 
 
+@attributed
 @transaction.atomic
 def totp_enrolment_confirm(*, device: TOTPDevice, code: str, by) -> list[str] | None:
     """Confirm the authenticator with a code it shows; returns the new recovery codes, to be
@@ -85,6 +91,7 @@ def totp_enrolment_confirm(*, device: TOTPDevice, code: str, by) -> list[str] | 
     return recovery_codes_make(user=device.user, by=by)
 
 
+@attributed
 @transaction.atomic
 def recovery_codes_make(*, user, by) -> list[str]:
     """ICN_RECOVERY_CODES new single-use recovery codes; any earlier ones stop working."""
@@ -150,6 +157,7 @@ def passkey_remove(*, user, passkey_id) -> bool:
     return bool(deleted)
 
 
+@attributed
 @transaction.atomic
 def second_factor_reset(*, user, by) -> SecondFactorReset:
     """Remove the person's authenticator, passkeys and recovery codes (lost or replaced
@@ -171,6 +179,7 @@ def second_factor_reset(*, user, by) -> SecondFactorReset:
     )
 
 
+@attributed
 @transaction.atomic
 def totp_device_set_secret(*, user, secret_b32: str, by=None) -> tuple[TOTPDevice, bool]:
     """A confirmed authenticator with a known secret (the demo's, DEMO_TOTP_SECRET):

@@ -1,4 +1,5 @@
-"""Writes for visits, the medication list, reviews and dispensing history."""
+"""Writes for visits, the medication list, reviews and dispensing history. Each takes `by` and
+runs inside `core.attribution.acting(by)`, so the row history names who did it."""
 
 import csv
 import io
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from actions.models import Action
 from actions.services import action_create
+from core.attribution import attributed
 from core.validators import LINE_BREAKS
 from networks.roles import CASEWORK_ROLES
 from networks.selectors import membership_in
@@ -150,6 +152,7 @@ def _apply_intervention(*, visit: Visit, by, index: int, data: dict[str, Any]) -
     return intervention
 
 
+@attributed
 @transaction.atomic
 def visit_log(
     *,
@@ -223,6 +226,7 @@ def visit_log(
     return logged
 
 
+@attributed
 @transaction.atomic
 def medication_add(*, patient, by, **data) -> Medication:
     medication = Medication(patient=patient, created_by=by, **data)
@@ -231,6 +235,7 @@ def medication_add(*, patient, by, **data) -> Medication:
     return medication
 
 
+@attributed
 @transaction.atomic
 def medication_review_record(
     *,
@@ -272,7 +277,7 @@ def _match(patient, name: str) -> Medication | None:
     )
 
 
-@transaction.atomic
+@attributed
 @transaction.atomic
 def supplies_add(
     *, patient, by, rows: list[dict[str, Any]], source: str = Supply.Source.MANUAL
@@ -311,6 +316,7 @@ def supplies_add(
     return result
 
 
+@attributed
 def dispensing_check(*, patient, by) -> tuple[list[dispensing.Finding], list[Referral]]:
     findings = dispensing.analyse(
         Medication.objects.filter(patient=patient, stopped_on__isnull=True),

@@ -15,6 +15,7 @@ from django.core.mail import EmailMessage, mail_admins
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.attribution import attributed
 from core.validators import one_line
 
 from .models import Digest, Notification, Preference
@@ -192,6 +193,7 @@ def notification_send(
     return created
 
 
+@attributed
 def notification_mark_read(*, notification: Notification, by) -> Notification:
     if notification.read_at is None:
         notification.read_at = timezone.now()
