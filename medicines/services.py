@@ -23,7 +23,6 @@ from referrals.services import flag_raise
 
 from . import dispensing
 from .models import Intervention, Medication, MedicationReview, Supply, Visit
-from .news2 import news2
 
 OBSERVATIONS = (
     "systolic_bp",
@@ -48,18 +47,8 @@ class VisitLogged:
 
 
 def _score(visit: Visit) -> None:
-    result = news2(
-        respiratory_rate=visit.respiratory_rate,
-        spo2=visit.spo2,
-        on_oxygen=visit.on_oxygen,
-        spo2_scale=visit.spo2_scale,
-        systolic_bp_value=visit.systolic_bp,
-        pulse_rate=visit.pulse,
-        consciousness_level=visit.consciousness or None,
-        temperature_c=visit.temperature_c,
-    )
-    measured = len(result.parts) > 1  # more than the air/oxygen part
-    visit.news2_score = result.score if measured else None
+    result = visit.news2()
+    visit.news2_score = result.score if result.measured else None
     visit.news2_complete = result.complete
 
 
