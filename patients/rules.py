@@ -2,7 +2,7 @@
 
 import rules
 
-from networks.roles import CASEWORK_ROLES, CLINICAL_ROLES, TRAIL_ROLES, Role
+from networks.roles import CASEWORK_ROLES, CLINICAL_ROLES, TRAIL_ROLES
 from networks.selectors import role_in
 
 
@@ -29,11 +29,6 @@ def sees_clinical(user, obj) -> bool:
 @rules.predicate
 def oversees(user, obj) -> bool:
     return _role(user, obj) in TRAIL_ROLES
-
-
-@rules.predicate
-def is_chair(user, obj) -> bool:
-    return _role(user, obj) == Role.CHAIR
 
 
 rules.add_perm("patients.view_patient", does_casework)
