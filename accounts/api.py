@@ -104,7 +104,8 @@ class TokenView(APIView):
     def post(self, request, *args, **kwargs):
         serializer = TokenSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        instance, key = token_issue(user=serializer.validated_data["user"])
+        user = serializer.validated_data["user"]
+        instance, key = token_issue(user=user, by=user)  # the person signing in
         return Response({"token": key, "expires_at": instance.expiry})
 
 

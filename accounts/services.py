@@ -15,6 +15,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from knox.models import AuthToken
 from knox.settings import knox_settings
 
+from core.attribution import attributed
 from core.typing import User
 
 from .models import SecondFactorReset
@@ -28,6 +29,7 @@ PASSKEY_NAME = "Passkey"
 # --- API tokens --------------------------------------------------------------------------
 
 
+@attributed
 @transaction.atomic
 def token_issue(*, user: User, by: User | None = None) -> tuple[AuthToken, str]:
     """A new API token for `user`: (the row, the key to hand over once). A person's token
@@ -39,10 +41,12 @@ def token_issue(*, user: User, by: User | None = None) -> tuple[AuthToken, str]:
     return AuthToken.objects.create(user=user, expiry=ttl)
 
 
+@attributed
 def token_revoke(*, token: AuthToken, by: User) -> None:
     AuthToken.objects.filter(pk=token.pk).delete()
 
 
+@attributed
 def tokens_revoke_all(*, user: User, by: User | None = None) -> int:
     """Every API token of the account (password changed, membership deactivated)."""
     deleted, _ = AuthToken.objects.filter(user_id=user.pk).delete()
@@ -73,6 +77,7 @@ def totp_enrolment_start(*, user: User) -> TOTPDevice:
     return device
 
 
+@attributed
 @transaction.atomic
 def totp_enrolment_confirm(*, device: TOTPDevice, code: str, by: User) -> list[str] | None:
     """Confirm the authenticator with a code it shows; returns the new recovery codes, to be
@@ -87,6 +92,7 @@ def totp_enrolment_confirm(*, device: TOTPDevice, code: str, by: User) -> list[s
     return recovery_codes_make(user=device.user, by=by)
 
 
+@attributed
 @transaction.atomic
 def recovery_codes_make(*, user: User, by: User) -> list[str]:
     """ICN_RECOVERY_CODES new single-use recovery codes; any earlier ones stop working."""
@@ -152,6 +158,7 @@ def passkey_remove(*, user: User, passkey_id: int | None) -> bool:
     return bool(deleted)
 
 
+@attributed
 @transaction.atomic
 def second_factor_reset(*, user: User, by: User | None) -> SecondFactorReset:
     """Remove the person's authenticator, passkeys and recovery codes (lost or replaced
@@ -173,6 +180,7 @@ def second_factor_reset(*, user: User, by: User | None) -> SecondFactorReset:
     )
 
 
+@attributed
 @transaction.atomic
 def totp_device_set_secret(
     *, user: User, secret_b32: str, by: User | None = None

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.constraints import on_field
+from core.transitions import Lifecycle, Move
 from core.validators import not_before_1900, single_line, within_five_years_ahead
 from networks.roles import Role
 
@@ -89,3 +90,14 @@ class Action(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# A task is open until someone marks it done; only an open task can be claimed from its queue.
+_OPEN = {Action.Status.OPEN}
+ACTION = Lifecycle(
+    {
+        "done": Move(_OPEN, Action.Status.DONE, "done"),
+        "claim": Move(_OPEN, Action.Status.OPEN, "claimed"),
+    },
+    noun="task",
+)

@@ -1,16 +1,21 @@
-"""Writes to actions (API: tasks)."""
+"""Writes to actions (API: tasks). Each takes `by` and runs inside
+`core.attribution.acting(by)`; the status moves only through `actions.models.ACTION`."""
 
 from datetime import date
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.attribution import attributed
 from core.errors import Conflict, NotAllowed
 from networks.roles import CASEWORK_ROLES, Role
-from networks.selectors import membership_in
+from networks.selectors import membership_in, role_in
+from patients.models import Patient
 
-from .models import Action
+from .models import ACTION, Action
 from .tasks import notify_action_assigned
 
 # The same words whether the username exists elsewhere or not at all: an error must not tell
@@ -18,18 +23,19 @@ from .tasks import notify_action_assigned
 NO_SUCH_ASSIGNEE = "No member of this person's network who does casework has that username."
 
 
+@attributed
 @transaction.atomic
 def action_create(
     *,
-    patient,
-    by,
+    patient: Patient,
+    by: User,
     title: str,
     due_on: date,
-    assignee=None,
+    assignee: User | None = None,
     assignee_role: str = "",
     details: str = "",
     source: str = Action.Source.MANUAL,
-    agenda_item=None,
+    agenda_item: Any = None,  # a huddles.AgendaItem: a floor above, so not named here
 ) -> Action:
     errors: dict[str, list[str]] = {}
     if bool(assignee) == bool(assignee_role):
@@ -72,30 +78,33 @@ def action_create(
     return action
 
 
+ALREADY_DONE = "This task is already done."
+
+
+@attributed
 @transaction.atomic
-def action_mark_done(*, action: Action, by) -> Action:
+def action_mark_done(*, action: Action, by: User) -> Action:
     action = Action.objects.select_for_update().get(pk=action.pk)
-    if action.status == Action.Status.DONE:
-        raise Conflict("This task is already done.")
-    action.status = Action.Status.DONE
+    if not ACTION.allowed(action, "done"):
+        raise Conflict(ALREADY_DONE)
+    ACTION.apply(action, "done")
     action.done_at = timezone.now()
     action.done_by = by
     action.save(update_fields=["status", "done_at", "done_by"])
     return action
 
 
+@attributed
 @transaction.atomic
-def action_claim(*, action: Action, by) -> Action:
+def action_claim(*, action: Action, by: User) -> Action:
     """Take a task from a role queue: it becomes the claimer's, by name. Two people claiming
     at once: one wins, the other hears who did (409)."""
-    from networks.selectors import role_in
-
     # No join in the locking read: after waiting for the lock PostgreSQL re-reads the task
     # row but not a joined user row, so the assignee is fetched afterwards.
     action = Action.objects.select_for_update().get(pk=action.pk)
-    if action.status == Action.Status.DONE:
-        raise Conflict("This task is already done.")
-    if action.assignee_id is not None:
+    if not ACTION.allowed(action, "claim"):
+        raise Conflict(ALREADY_DONE)
+    if action.assignee is not None:
         who = action.assignee.get_full_name() or action.assignee.get_username()
         raise Conflict(
             "You already have this task."

@@ -4,8 +4,7 @@ Every service takes `by` (a user, or None for the system: beat and network creat
 runs inside `core.attribution.acting`, so the row history of meetings, agenda items and
 attendance says who did it. Statuses change only through the lifecycles in `models.py`."""
 
-import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -17,7 +16,7 @@ from django.utils import timezone
 
 from actions.models import Action
 from actions.services import action_create
-from core.attribution import acting
+from core.attribution import acting, attributed
 from core.errors import Conflict
 from networks.models import Network
 from networks.selectors import membership_in
@@ -31,17 +30,6 @@ from .selectors import next_scheduled_meeting
 
 HORIZON_WEEKS = 8
 Item = AgendaItem
-
-
-def attributed[**P, R](service: Callable[P, R]) -> Callable[P, R]:
-    """Run a service inside `acting(by)`: its `by` keyword is who the row history names."""
-
-    @functools.wraps(service)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with acting(kwargs.get("by")):
-            return service(*args, **kwargs)
-
-    return wrapper
 
 
 def _system(by: User | None, via: str) -> str:
@@ -394,7 +382,7 @@ UNSET: Any = object()
 def item_update(
     *,
     item: AgendaItem,
-    by: User | None,
+    by: User,
     version: int | None = None,
     notes: Any = UNSET,
     decision: Any = UNSET,
@@ -462,7 +450,7 @@ def item_update(
     return item
 
 
-def _discharge(item: AgendaItem, by: User | None) -> None:
+def _discharge(item: AgendaItem, by: User) -> None:
     Episode.objects.filter(patient=item.patient, closed_at__isnull=True).update(
         closed_at=timezone.now(),
         admission_avoided=item.admission_avoided,

@@ -27,7 +27,6 @@ from referrals.api import RedFlagCodeField, ReferralSerializer
 
 from . import services
 from .models import Frequency, Intervention, Medication, MedicationReview, Supply, Visit
-from .news2 import news2
 from .selectors import (
     clinical_patients,
     medications_visible_to,
@@ -192,16 +191,7 @@ class VisitSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(News2Serializer)
     def get_news2(self, visit):
-        result = news2(
-            respiratory_rate=visit.respiratory_rate,
-            spo2=visit.spo2,
-            on_oxygen=visit.on_oxygen,
-            spo2_scale=visit.spo2_scale,
-            systolic_bp_value=visit.systolic_bp,
-            pulse_rate=visit.pulse,
-            consciousness_level=visit.consciousness or None,
-            temperature_c=visit.temperature_c,
-        )
+        result = visit.news2()
         return {
             "score": visit.news2_score,
             "complete": visit.news2_complete,

@@ -4,7 +4,6 @@ saved); the services decide the rest, and their errors land on these forms' fiel
 
 from datetime import timedelta
 from decimal import Decimal
-from itertools import groupby
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -15,11 +14,10 @@ from core.validators import single_line
 from networks.models import Membership
 from networks.roles import Role
 from networks.selectors import members_of
-from referrals.models import RedFlag
-from referrals.selectors import active_red_flags, service_directory
+from referrals.forms import RedFlagPicker
 
 from .models import Frequency, Intervention, Medication, MedicationReview, Visit
-from .news2 import News2, news2
+from .news2 import News2
 from .services import OBSERVATIONS, SUPPLY_CSV_HELP, read_supplies_csv
 
 INTERVENTION_ROWS = 3
@@ -129,19 +127,8 @@ class ObservationsForm(forms.Form):
             return None, []
         self.is_valid()
         bad = [name for name in NEWS2_PARAMETER_NAMES if name in self.errors]
-        data = {name: self.cleaned_data.get(name) for name in OBSERVATIONS}
-        result = news2(
-            respiratory_rate=data["respiratory_rate"],
-            spo2=data["spo2"],
-            on_oxygen=bool(data["on_oxygen"]),
-            spo2_scale=data["spo2_scale"] or 1,
-            systolic_bp_value=data["systolic_bp"],
-            pulse_rate=data["pulse"],
-            consciousness_level=data["consciousness"] or None,
-            temperature_c=data["temperature_c"],
-        )
-        measured = len(result.parts) > 1  # more than the air/oxygen part, as services._score
-        return (result if measured else None), [NEWS2_PARAMETER_NAMES[n] for n in bad]
+        result = Visit(**self.observations()).news2()
+        return (result if result.measured else None), [NEWS2_PARAMETER_NAMES[n] for n in bad]
 
 
 def news2_missing(result: News2) -> list[str]:
@@ -188,7 +175,7 @@ class RiskForm(forms.Form):
         return visit.recommended_kind
 
 
-class VisitForm(ObservationsForm, RiskForm):
+class VisitForm(ObservationsForm, RiskForm, RedFlagPicker):
     kind = forms.ChoiceField(
         label="Kind of visit",
         choices=Visit.Kind.choices,
@@ -213,7 +200,6 @@ class VisitForm(ObservationsForm, RiskForm):
         help_text="What you found, what was agreed, anything the team should know.",
         widget=forms.Textarea(attrs={"rows": 5}),
     )
-    red_flags = forms.MultipleChoiceField(label="Red flags noticed", required=False)
     follow_up_on = forms.DateField(
         label="Follow-up date",
         required=False,
@@ -248,19 +234,7 @@ class VisitForm(ObservationsForm, RiskForm):
         self.fields["joint_visitor"].choices = [("", "No joint visitor")] + [
             (str(m.user_id), _member_label(m)) for m in members
         ]
-        self.flags = list(active_red_flags())
-        self.fields["red_flags"].choices = [(f.code, f.label) for f in self.flags]
-        labels = {code: info.label for code, info in service_directory(patient.network).items()}
-        for flag in self.flags:
-            flag.routes_to_label = labels.get(flag.routes_to, flag.routes_to)
-
-    def flag_groups(self):
-        """[(category label, [(flag, checked)])] for the grouped check boxes."""
-        ticked = set(self.data.getlist("red_flags")) if self.is_bound else set()
-        return [
-            (RedFlag.Category(category).label, [(f, f.code in ticked) for f in group])
-            for category, group in groupby(self.flags, key=lambda f: f.category)
-        ]
+        self.offer_red_flags(patient.network)
 
     def observation_fields(self):
         return [self[name] for name in ("systolic_bp", "diastolic_bp", "pulse", "respiratory_rate")]
@@ -280,10 +254,6 @@ class VisitForm(ObservationsForm, RiskForm):
     def clean_joint_visitor(self):
         value = self.cleaned_data["joint_visitor"]
         return self.joint_visitors.get(value) if value else None
-
-    def clean_red_flags(self) -> list[RedFlag]:
-        by_code = {f.code: f for f in self.flags}
-        return [by_code[code] for code in self.cleaned_data["red_flags"]]
 
 
 def _member_label(membership: Membership) -> str:

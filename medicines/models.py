@@ -9,6 +9,8 @@ from django.db.models import F, Q
 from core.constraints import on_field
 from core.validators import not_before_1900, single_line, within_five_years_ahead
 
+from .news2 import News2, news2
+
 
 class Frequency(models.TextChoices):
     """Structured dose frequency; `DOSES_PER_DAY` turns it into use per day for run-out
@@ -273,6 +275,20 @@ class Visit(models.Model):
     @property
     def news2_needs_attention(self) -> bool:
         return self.news2_score is not None and self.news2_score >= 5
+
+    def news2(self) -> News2:
+        """NEWS2 from this visit's observations (saved or not): the one place that maps the
+        visit's fields onto the score's parameters."""
+        return news2(
+            respiratory_rate=self.respiratory_rate,
+            spo2=self.spo2,
+            on_oxygen=self.on_oxygen,
+            spo2_scale=self.spo2_scale,
+            systolic_bp_value=self.systolic_bp,
+            pulse_rate=self.pulse,
+            consciousness_level=self.consciousness or None,
+            temperature_c=self.temperature_c,
+        )
 
 
 class Intervention(models.Model):

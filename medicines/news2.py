@@ -106,6 +106,11 @@ class News2:
         return not self.missing
 
     @property
+    def measured(self) -> bool:
+        """Anything was measured: more than the air/oxygen part, which is always there."""
+        return len(self.parts) > 1
+
+    @property
     def any_red(self) -> bool:
         """A single parameter scoring 3: an urgent ward-based response in hospital."""
         return 3 in self.parts.values()

@@ -1,4 +1,5 @@
-"""Writes for visits, the medication list, reviews and dispensing history."""
+"""Writes for visits, the medication list, reviews and dispensing history. Each takes `by` and
+runs inside `core.attribution.acting(by)`, so the row history names who did it."""
 
 import csv
 import io
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from actions.models import Action
 from actions.services import action_create
+from core.attribution import attributed
 from core.typing import User
 from core.validators import LINE_BREAKS
 from networks.roles import CASEWORK_ROLES
@@ -24,7 +26,6 @@ from referrals.services import flag_raise
 
 from . import dispensing
 from .models import Intervention, Medication, MedicationReview, Supply, Visit
-from .news2 import news2
 
 OBSERVATIONS = (
     "systolic_bp",
@@ -49,18 +50,8 @@ class VisitLogged:
 
 
 def _score(visit: Visit) -> None:
-    result = news2(
-        respiratory_rate=visit.respiratory_rate,
-        spo2=visit.spo2,
-        on_oxygen=visit.on_oxygen,
-        spo2_scale=visit.spo2_scale,
-        systolic_bp_value=visit.systolic_bp,
-        pulse_rate=visit.pulse,
-        consciousness_level=visit.consciousness or None,
-        temperature_c=visit.temperature_c,
-    )
-    measured = len(result.parts) > 1  # more than the air/oxygen part
-    visit.news2_score = result.score if measured else None
+    result = visit.news2()
+    visit.news2_score = result.score if result.measured else None
     visit.news2_complete = result.complete
 
 
@@ -157,6 +148,7 @@ def _apply_intervention(
     return intervention
 
 
+@attributed
 @transaction.atomic
 def visit_log(
     *,
@@ -230,6 +222,7 @@ def visit_log(
     return logged
 
 
+@attributed
 @transaction.atomic
 def medication_add(*, patient: Patient, by: User, **data: Any) -> Medication:
     medication = Medication(patient=patient, created_by=by, **data)
@@ -238,6 +231,7 @@ def medication_add(*, patient: Patient, by: User, **data: Any) -> Medication:
     return medication
 
 
+@attributed
 @transaction.atomic
 def medication_review_record(
     *,
@@ -279,7 +273,7 @@ def _match(patient: Patient, name: str) -> Medication | None:
     )
 
 
-@transaction.atomic
+@attributed
 @transaction.atomic
 def supplies_add(
     *, patient: Patient, by: User, rows: list[dict[str, Any]], source: str = Supply.Source.MANUAL
@@ -318,6 +312,7 @@ def supplies_add(
     return result
 
 
+@attributed
 def dispensing_check(
     *, patient: Patient, by: User
 ) -> tuple[list[dispensing.Finding], list[Referral]]:

@@ -1,22 +1,25 @@
-"""Writes to networks and memberships."""
+"""Writes to networks and memberships. Every service takes `by` (who acts, or None for the
+system) and runs inside `core.attribution.acting(by)`, so the row history names them."""
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
+from datetime import date, timedelta
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
 from core import ports
+from core.attribution import attributed
 from core.errors import Conflict
 
 from .models import Cover, Membership, Network, Organisation
 from .selectors import forget_memberships
 
-User = get_user_model()
 
-
+@attributed
 @transaction.atomic
-def network_create(*, network: Network, by: AbstractBaseUser | None) -> Network:
+def network_create(*, network: Network, by: User | None) -> Network:
     """Save a new network (`network`: unsaved, from the admin's form or a command) and tell
     the floors above through the `network_created` port (huddles schedules its meetings), in
     this transaction, so that no page has to create anything on a GET."""
@@ -29,8 +32,9 @@ def network_create(*, network: Network, by: AbstractBaseUser | None) -> Network:
 @transaction.atomic
 def membership_add(
     *,
-    user,
+    user: User,
     network: Network,
+    by: User | None,
     role: str,
     organisation: Organisation | None = None,
     job_title: str = "",
@@ -48,8 +52,9 @@ def membership_add(
     return membership
 
 
+@attributed
 @transaction.atomic
-def membership_deactivate(*, membership: Membership, by=None) -> Membership:
+def membership_deactivate(*, membership: Membership, by: User | None) -> Membership:
     """Revokes page and API access to that network at once: every scoped read checks active
     memberships, and the user's API tokens are deleted so partners must re-authenticate."""
     if not membership.is_active:
@@ -62,8 +67,9 @@ def membership_deactivate(*, membership: Membership, by=None) -> Membership:
     return membership
 
 
+@attributed
 @transaction.atomic
-def membership_reactivate(*, membership: Membership, by=None) -> Membership:
+def membership_reactivate(*, membership: Membership, by: User | None) -> Membership:
     membership.is_active = True
     membership.deactivated_at = None
     membership.save(update_fields=["is_active", "deactivated_at"])
@@ -74,15 +80,21 @@ def membership_reactivate(*, membership: Membership, by=None) -> Membership:
 # --- cover: a member away and their deputy -----------------------------------------------
 
 
+@attributed
 @transaction.atomic
 def cover_set(
-    *, network: Network, member, deputy, starts_on, ends_on, by, note: str = ""
-) -> "Cover":
+    *,
+    network: Network,
+    member: User,
+    deputy: User | None,
+    starts_on: date | None,
+    ends_on: date | None,
+    by: User,
+    note: str = "",
+) -> Cover:
     """Record that `member` is away from `starts_on` to `ends_on` (inclusive) and `deputy`
     covers: their named tasks show in the deputy's work and their notifications reach the
     deputy too. Periods of one member in one network may not overlap."""
-    from django.core.exceptions import ValidationError
-
     # Serialise covers for this member: two overlapping requests cannot both pass the check.
     own = (
         Membership.objects.select_for_update()
@@ -111,7 +123,7 @@ def cover_set(
             errors["ends_on"] = ["The last day away cannot be in the past."]
         elif (ends_on - starts_on).days > 365:
             errors["ends_on"] = ["Cover can be recorded for up to a year at a time."]
-    if errors:
+    if errors or starts_on is None or ends_on is None:  # a missing day is among the errors
         raise ValidationError(errors)
     clash = Cover.objects.filter(
         network=network, member=member, starts_on__lte=ends_on, ends_on__gte=starts_on
@@ -135,12 +147,11 @@ def cover_set(
     return cover
 
 
+@attributed
 @transaction.atomic
-def cover_end(*, cover: "Cover", by) -> None:
+def cover_end(*, cover: Cover, by: User) -> None:
     """Back early, or never went: a cover not yet started is removed; one under way ends
     yesterday, so from today the member's work is theirs again."""
-    from datetime import timedelta
-
     cover = Cover.objects.select_for_update().get(pk=cover.pk)
     today = timezone.localdate()
     if cover.starts_on >= today:

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from core.attribution import attributed
 from core.typing import User as Person
 from core.validators import one_line
 
@@ -197,6 +198,7 @@ def notification_send(
     return created
 
 
+@attributed
 def notification_mark_read(*, notification: Notification, by: Person) -> Notification:
     if notification.read_at is None:
         notification.read_at = timezone.now()

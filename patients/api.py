@@ -1,3 +1,4 @@
+from datetime import date
 from typing import NamedTuple
 
 from django.db import transaction
@@ -18,6 +19,7 @@ from audit.services import access_record
 from core import nhs_number
 from core.api import RowsOfPage, ScopedAPIMixin
 from core.fields import StrictCharField
+from core.rows import ListRows
 from networks.models import Network, Organisation
 from networks.roles import CASEWORK_ROLES
 from networks.selectors import active_memberships, network_by_slug_for, network_ids_where
@@ -213,108 +215,48 @@ class _Seen(NamedTuple):
     network_id: int
 
 
-# The list's columns, in PatientSerializer.Meta.fields order (the clinical ones together).
-_LIST_COLUMNS = (
-    "id",
-    "network_id",
-    "nhs_number",
-    "given_name",
-    "family_name",
-    "date_of_birth",
-    "gp_practice__code",
-    "care_home__code",
-    "address",
-    "postcode",
-    "phone",
-    "key_worker__user__username",
-    "notes_for_visitors",
-    "social_needs",
-    "what_matters",
-    "frailty",
-    "caseload_reason",
-    "clinical_notes",
-    "care_needs",
-    "consent_mdt",
-    "consent_sharing",
-    "consent_recorded_by__username",
-    "consent_recorded_at",
-    "created_at",
-    "updated_at",
+_moment = serializers.DateTimeField().to_representation
+
+# The list's rows, from PatientSerializer's own fields (core.rows): where each is read from
+# and how it is shown. `id` and `network_id` come first, for the access trail.
+PATIENT_ROWS = ListRows(
+    PatientSerializer,
+    first=("id", "network_id"),
+    columns={
+        "nhs_number_display": "nhs_number",
+        "network": "network_id",
+        "gp_practice": "gp_practice__code",
+        "care_home": "care_home__code",
+        "key_worker": "key_worker__user__username",
+        "consent_recorded_by": "consent_recorded_by__username",
+    },
+    show={
+        "nhs_number_display": nhs_number.display,
+        "date_of_birth": date.isoformat,
+        "care_needs": list,
+        "consent_recorded_at": _moment,
+        "created_at": _moment,
+        "updated_at": _moment,
+    },
 )
 
 
 def patient_list_rows(rows, *, user) -> list[dict]:
-    """What PatientSerializer(many=True) gives for rows of _LIST_COLUMNS, built directly: the
-    same fields, order and formats (tests/patients/test_api.py compares the two), with each
-    network's clinical-field decision (patients.view_clinical) taken once, not once a row."""
+    """What PatientSerializer(many=True) gives for rows of PATIENT_ROWS.columns, built
+    directly: the same fields, order and formats (tests/patients/test_api.py compares the
+    two), with each network's clinical-field decision (patients.view_clinical) taken once,
+    not once a row."""
     rows = list(rows)
     slugs = {nid: m.network.slug for nid, m in active_memberships(user).items()}
-    clinical = {
-        nid: user.has_perm("patients.view_clinical", Patient(network_id=nid))
+    hidden = {
+        nid: frozenset()
+        if user.has_perm("patients.view_clinical", Patient(network_id=nid))
+        else frozenset(services.CLINICAL_FIELDS)
         for nid in {row[1] for row in rows}
     }
-    moment = serializers.DateTimeField().to_representation
-    results = []
-    for (
-        pk,
-        network_id,
-        nhs,
-        given_name,
-        family_name,
-        date_of_birth,
-        gp_practice,
-        care_home,
-        address,
-        postcode,
-        phone,
-        key_worker,
-        notes_for_visitors,
-        social_needs,
-        what_matters,
-        frailty,
-        caseload_reason,
-        clinical_notes,
-        care_needs,
-        consent_mdt,
-        consent_sharing,
-        consent_recorded_by,
-        consent_recorded_at,
-        created_at,
-        updated_at,
-    ) in rows:
-        item = {
-            "id": pk,
-            "nhs_number": nhs,
-            "nhs_number_display": nhs_number.display(nhs),
-            "given_name": given_name,
-            "family_name": family_name,
-            "date_of_birth": date_of_birth.isoformat(),
-            "network": slugs[network_id],
-            "gp_practice": gp_practice,
-            "care_home": care_home,
-            "address": address,
-            "postcode": postcode,
-            "phone": phone,
-            "key_worker": key_worker,
-            "notes_for_visitors": notes_for_visitors,
-            "social_needs": social_needs,
-            "what_matters": what_matters,
-        }
-        if clinical[network_id]:
-            item["frailty"] = frailty
-            item["caseload_reason"] = caseload_reason
-            item["clinical_notes"] = clinical_notes
-            item["care_needs"] = None if care_needs is None else list(care_needs)
-        item["consent_mdt"] = consent_mdt
-        item["consent_sharing"] = consent_sharing
-        item["consent_recorded_by"] = consent_recorded_by
-        item["consent_recorded_at"] = (
-            None if consent_recorded_at is None else moment(consent_recorded_at)
-        )
-        item["created_at"] = moment(created_at)
-        item["updated_at"] = moment(updated_at)
-        results.append(item)
-    return results
+    return PATIENT_ROWS.build(
+        rows, show={"network": slugs.__getitem__}, omit=lambda row: hidden[row["network_id"]]
+    )
 
 
 class PatientFilter(filters.FilterSet):
@@ -382,7 +324,7 @@ class PatientViewSet(
         # Plain rows rather than model instances through the serializer's fields: the same
         # JSON (patient_list_rows), a fraction of the work per row.
         queryset = self.filter_queryset(patient_list(request.user))
-        page = self.paginate_queryset(RowsOfPage(queryset, _LIST_COLUMNS))
+        page = self.paginate_queryset(RowsOfPage(queryset, PATIENT_ROWS.columns))
         what = "search" if request.query_params.get("q") else "list"
         access_record(
             user=request.user,

@@ -1,13 +1,17 @@
 """Every write to a person's record. Callers have already checked the caller may act
-(rules); services enforce the invariants and keep history."""
+(rules); services enforce the invariants and keep history: each takes `by` and runs inside
+`core.attribution.acting(by)`, so the row history names who did it."""
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.attribution import attributed
 from core.errors import Conflict, NotAllowed
 from networks.models import Membership, Network
 
@@ -59,8 +63,9 @@ def _save(patient: Patient) -> None:
         raise
 
 
+@attributed
 @transaction.atomic
-def patient_create(*, network: Network, by, clinical_allowed: bool, **data: Any) -> Patient:
+def patient_create(*, network: Network, by: User, clinical_allowed: bool, **data: Any) -> Patient:
     _check_fields(data=data, clinical_allowed=clinical_allowed)
     _check_key_worker(key_worker=data.get("key_worker"), network=network)
     patient = Patient(network=network, created_by=by, **data)
@@ -75,8 +80,9 @@ def patient_create(*, network: Network, by, clinical_allowed: bool, **data: Any)
     return patient
 
 
+@attributed
 @transaction.atomic
-def patient_update(*, patient: Patient, by, clinical_allowed: bool, **data: Any) -> Patient:
+def patient_update(*, patient: Patient, by: User, clinical_allowed: bool, **data: Any) -> Patient:
     _check_fields(data=data, clinical_allowed=clinical_allowed)
     if "key_worker" in data:
         _check_key_worker(key_worker=data["key_worker"], network=patient.network)
@@ -94,9 +100,16 @@ def patient_update(*, patient: Patient, by, clinical_allowed: bool, **data: Any)
     return patient
 
 
+# Not called yet: the care loop (issue #14) records assessments through it.
+@attributed
 @transaction.atomic
 def frailty_record(
-    *, patient: Patient, by, frailty: str | None, assessed_on: date, efi_score=None
+    *,
+    patient: Patient,
+    by: User,
+    frailty: str | None,
+    assessed_on: date,
+    efi_score: Decimal | None = None,
 ) -> FrailtyAssessment:
     if assessed_on > timezone.localdate():
         raise ValidationError({"assessed_on": ["An assessment cannot be dated in the future."]})
@@ -116,9 +129,10 @@ def frailty_record(
     return assessment
 
 
+@attributed
 @transaction.atomic
 def patient_record_consent(
-    *, patient: Patient, by, consent_mdt: str, consent_sharing: str
+    *, patient: Patient, by: User, consent_mdt: str, consent_sharing: str
 ) -> Patient:
     patient.consent_mdt = consent_mdt
     patient.consent_sharing = consent_sharing
@@ -137,9 +151,10 @@ def patient_record_consent(
     return patient
 
 
+@attributed
 @transaction.atomic
 def care_team_add(
-    *, patient: Patient, membership: Membership, by, involvement: str = ""
+    *, patient: Patient, membership: Membership, by: User, involvement: str = ""
 ) -> CareTeamMember:
     if membership.network_id != patient.network_id or not membership.is_active:
         raise ValidationError({"membership": ["Choose an active member of this person's network."]})
@@ -155,9 +170,10 @@ def care_team_add(
     return member
 
 
+@attributed
 @transaction.atomic
-def care_team_remove(*, member: CareTeamMember, by) -> None:
-    member.delete()
+def care_team_remove(*, member: CareTeamMember, by: User) -> None:
+    member.delete()  # the delete event in the row history names `by`
 
 
 # --- Goals ("what matters to me") and whether they were met -------------------------------
@@ -169,8 +185,11 @@ GOAL_OUTCOME_FUTURE = "An outcome cannot be dated in the future."
 GOAL_OUTCOME_BEFORE_AGREED = "An outcome cannot be dated before the goal was agreed."
 
 
+@attributed
 @transaction.atomic
-def goal_add(*, patient: Patient, by, description: str, agreed_on: date | None = None) -> Goal:
+def goal_add(
+    *, patient: Patient, by: User, description: str, agreed_on: date | None = None
+) -> Goal:
     """A goal agreed with the person; it starts open ("working on it")."""
     description = (description or "").strip()
     agreed_on = agreed_on or timezone.localdate()
@@ -187,9 +206,10 @@ def goal_add(*, patient: Patient, by, description: str, agreed_on: date | None =
     return goal
 
 
+@attributed
 @transaction.atomic
 def goal_outcome_set(
-    *, goal: Goal, by, outcome: str, note: str = "", on: date | None = None
+    *, goal: Goal, by: User, outcome: str, note: str = "", on: date | None = None
 ) -> Goal:
     """Record whether a goal was met (dated, and by whom), or reopen it: `open` clears the
     outcome's date, author and note."""

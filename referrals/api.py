@@ -3,6 +3,7 @@ from typing import NamedTuple
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import transaction
 from django.db.models import OuterRef
+from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
@@ -14,6 +15,7 @@ from core import nhs_number
 from core.api import RowsOfPage, ScopedAPIMixin
 from core.errors import Conflict
 from core.fields import StrictCharField, StrictPrimaryKeyRelatedField, UniqueListField
+from core.rows import ListRows
 from core.workdays import working_days_between
 from networks.models import Organisation
 from networks.roles import CASEWORK_ROLES, Role, Service
@@ -154,8 +156,6 @@ class ReferralSerializer(serializers.ModelSerializer):
         return [f.flag.code for f in referral.flags.all()]
 
     def get_waited_working_days(self, referral) -> int:
-        from django.utils import timezone
-
         end = referral.triaged_at or referral.closed_at or timezone.now()
         return working_days_between(
             timezone.localdate(referral.created_at), timezone.localdate(end)
@@ -186,26 +186,30 @@ class ReferralSerializer(serializers.ModelSerializer):
         return attrs
 
 
-# The list's columns: ReferralSerializer's readable fields, in order, less the computed ones.
-_LIST_COLUMNS = (
-    "id",
-    "patient_id",
-    "network_id",
-    "service",
-    "reason",
-    "urgency",
-    "flag_codes",
-    "status",
-    "origin",
-    "referred_by__username",
-    "source_organisation__code",
-    "source_contact",
-    "created_at",
-    "triaged_at",
-    "triaged_by__username",
-    "decline_reason",
-    "decline_note",
-    "closed_at",
+_moment = serializers.DateTimeField().to_representation
+
+
+def _waited(row) -> int:
+    """Working days from referral to triage (or closing, or today while it waits)."""
+    end = row["triaged_at"] or row["closed_at"] or timezone.now()
+    return working_days_between(timezone.localdate(row["created_at"]), timezone.localdate(end))
+
+
+# The list's rows, from ReferralSerializer's own readable fields (core.rows): where each is
+# read from and how it is shown. `id`, `patient_id` and `network_id` come first, for the trail.
+REFERRAL_ROWS = ListRows(
+    ReferralSerializer,
+    first=("id", "patient_id", "network_id"),
+    columns={
+        "patient": "patient_id",
+        "network": "network_id",
+        "flags": "flag_codes",
+        "referred_by": "referred_by__username",
+        "source_organisation": "source_organisation__code",
+        "triaged_by": "triaged_by__username",
+    },
+    show={"created_at": _moment, "triaged_at": _moment, "closed_at": _moment},
+    computed={"waited_working_days": _waited},
 )
 
 
@@ -217,61 +221,11 @@ class _Seen(NamedTuple):
 
 
 def referral_list_rows(rows, *, user) -> list[dict]:
-    """What ReferralSerializer(many=True) gives for rows of _LIST_COLUMNS, built directly: the
-    same fields, order and formats (tests/referrals/test_api.py compares the two)."""
-    from django.utils import timezone
-
+    """What ReferralSerializer(many=True) gives for rows of REFERRAL_ROWS.columns, built
+    directly: the same fields, order and formats (tests/referrals/test_api.py compares the
+    two)."""
     slugs = {nid: m.network.slug for nid, m in active_memberships(user).items()}
-    moment = serializers.DateTimeField().to_representation
-    now = timezone.now()
-    results = []
-    for (
-        pk,
-        patient_id,
-        network_id,
-        service,
-        reason,
-        urgency,
-        flags,
-        status_,
-        origin,
-        referred_by,
-        source_organisation,
-        source_contact,
-        created_at,
-        triaged_at,
-        triaged_by,
-        decline_reason,
-        decline_note,
-        closed_at,
-    ) in rows:
-        end = triaged_at or closed_at or now
-        results.append(
-            {
-                "id": pk,
-                "patient": patient_id,
-                "network": slugs[network_id],
-                "service": service,
-                "reason": reason,
-                "urgency": urgency,
-                "flags": flags,
-                "status": status_,
-                "origin": origin,
-                "referred_by": referred_by,
-                "source_organisation": source_organisation,
-                "source_contact": source_contact,
-                "created_at": moment(created_at),
-                "triaged_at": None if triaged_at is None else moment(triaged_at),
-                "triaged_by": triaged_by,
-                "decline_reason": decline_reason,
-                "decline_note": decline_note,
-                "closed_at": None if closed_at is None else moment(closed_at),
-                "waited_working_days": working_days_between(
-                    timezone.localdate(created_at), timezone.localdate(end)
-                ),
-            }
-        )
-    return results
+    return REFERRAL_ROWS.build(rows, show={"network": slugs.__getitem__})
 
 
 class ReferralCreatedSerializer(ReferralSerializer):
@@ -341,7 +295,7 @@ class ReferralViewSet(
         queryset = self.filter_queryset(
             referrals_visible_to(request.user).order_by("-created_at", "-id")
         ).annotate(flag_codes=flag_codes)
-        page = self.paginate_queryset(RowsOfPage(queryset, _LIST_COLUMNS))
+        page = self.paginate_queryset(RowsOfPage(queryset, REFERRAL_ROWS.columns))
         access_record(
             user=request.user,
             patients=[_Seen(row[1], row[2]) for row in page],

@@ -18,7 +18,42 @@ def flag_choices(flags: list[RedFlag]) -> list[tuple[str, list[tuple[str, str]]]
     ]
 
 
-class ReferralForm(forms.Form):
+class RedFlagPicker(forms.Form):
+    """The red-flag picker, for any form that lets people tick the red flags they noticed
+    (a referral, a visit): the field, the active flags grouped by category with the service
+    each goes to (templates/referrals/red_flag_picker.html), and the flags ticked."""
+
+    red_flags = forms.MultipleChoiceField(
+        label="Red flags noticed",
+        required=False,
+        help_text="Each one is recorded on the person and reaches the service that owns it.",
+    )
+
+    def offer_red_flags(self, network) -> None:
+        """Offer the active red flags, each labelled with the service it goes to in `network`."""
+        self.flags = list(active_red_flags())
+        self.fields["red_flags"].choices = [(f.code, f.label) for f in self.flags]
+        labels = {code: info.label for code, info in service_directory(network).items()}
+        for flag in self.flags:
+            flag.routes_to_label = labels.get(flag.routes_to, flag.routes_to)
+
+    def flag_groups(self):
+        """[(category label, [(flag, checked)])] for the grouped check boxes."""
+        if self.is_bound:
+            ticked = set(self.data.getlist("red_flags"))
+        else:
+            ticked = set(self.initial.get("red_flags", []))
+        return [
+            (RedFlag.Category(category).label, [(f, f.code in ticked) for f in group])
+            for category, group in groupby(self.flags, key=lambda f: f.category)
+        ]
+
+    def clean_red_flags(self) -> list[RedFlag]:
+        by_code = {f.code: f for f in self.flags}
+        return [by_code[code] for code in self.cleaned_data["red_flags"]]
+
+
+class ReferralForm(RedFlagPicker):
     service = forms.ChoiceField(
         label="Service",
         error_messages={"required": "Choose the service you are referring to."},
@@ -37,11 +72,7 @@ class ReferralForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose routine or urgent."},
     )
-    red_flags = forms.MultipleChoiceField(
-        label="Red flags noticed",
-        required=False,
-        help_text="Each one is recorded on the person and reaches the service that owns it.",
-    )
+    field_order = ["service", "reason", "urgency", "red_flags"]
 
     def __init__(self, *args, network, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,31 +81,12 @@ class ReferralForm(forms.Form):
         self.fields["service"].choices = [("", "Choose a service")] + [
             (info.code, info.label) for info in self.services
         ]
-        self.flags = list(active_red_flags())
-        self.fields["red_flags"].choices = [(f.code, f.label) for f in self.flags]
-        service_labels = {code: info.label for code, info in directory.items()}
-        for flag in self.flags:
-            flag.routes_to_label = service_labels.get(flag.routes_to, flag.routes_to)
-
-    def flag_groups(self):
-        """[(category label, [(flag, checked)])] for the grouped check boxes."""
-        if self.is_bound:
-            ticked = set(self.data.getlist("red_flags"))
-        else:
-            ticked = set(self.initial.get("red_flags", []))
-        return [
-            (RedFlag.Category(category).label, [(f, f.code in ticked) for f in group])
-            for category, group in groupby(self.flags, key=lambda f: f.category)
-        ]
+        self.offer_red_flags(network)
 
     def selected_service(self):
         """The ServiceInfo chosen (bound or initial), for the criteria region."""
         code = self.data.get("service") if self.is_bound else self.initial.get("service")
         return next((info for info in self.services if info.code == code), None)
-
-    def clean_red_flags(self) -> list[RedFlag]:
-        by_code = {f.code: f for f in self.flags}
-        return [by_code[code] for code in self.cleaned_data["red_flags"]]
 
 
 class DeclineForm(forms.Form):

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.constraints import on_field
+from core.transitions import Lifecycle, Move
 from core.validators import single_line
 from networks.roles import Role, Service
 
@@ -240,3 +241,16 @@ class PatientFlag(models.Model):
     @property
     def is_active(self) -> bool:
         return self.resolved_at is None
+
+
+# The referral's lifecycle: new -> accepted | declined -> completed; new -> withdrawn.
+_NEW = {Referral.Status.NEW}
+REFERRAL = Lifecycle(
+    {
+        "accept": Move(_NEW, Referral.Status.ACCEPTED, "accepted"),
+        "decline": Move(_NEW, Referral.Status.DECLINED, "declined"),
+        "complete": Move({Referral.Status.ACCEPTED}, Referral.Status.COMPLETED, "completed"),
+        "withdraw": Move(_NEW, Referral.Status.WITHDRAWN, "withdrawn"),
+    },
+    noun="referral",
+)

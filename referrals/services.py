@@ -5,16 +5,20 @@ back to the referrer."""
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from core import ports
+from core.attribution import attributed
 from core.errors import Conflict
+from networks.models import Organisation
 from notifications.services import notification_send
+from patients.models import Patient
 
-from .models import PatientFlag, RedFlag, Referral, Urgency
+from .models import REFERRAL, PatientFlag, RedFlag, Referral, Urgency
 from .selectors import open_referral, service_directory
 
 Status = Referral.Status
@@ -55,16 +59,17 @@ def _insert_referral(referral: Referral) -> Referral:
     return referral
 
 
+@attributed
 @transaction.atomic
 def referral_create(
     *,
-    patient,
+    patient: Patient,
     service: str,
     reason: str,
-    by,
+    by: User,
     urgency: str = Urgency.ROUTINE,
     red_flags: Iterable[RedFlag] = (),
-    source_organisation=None,
+    source_organisation: Organisation | None = None,
     source_contact: str = "",
     raised_from: str = PatientFlag.RaisedFrom.REFERRAL,
 ) -> Raised:
@@ -99,12 +104,13 @@ def referral_create(
     return raised
 
 
+@attributed
 @transaction.atomic
 def flag_raise(
     *,
-    patient,
+    patient: Patient,
     flag: RedFlag,
-    by,
+    by: User,
     raised_from: str,
     note: str = "",
     referral: Referral | None = None,
@@ -132,26 +138,10 @@ def flag_raise(
     raised = Raised()
     target = referral if referral is not None and referral.service == service else None
     if target is None:
-        target = (
-            Referral.objects.select_for_update()
-            .filter(patient=patient, service=service, status__in=Referral.OPEN)
-            .first()
+        target, created = _flag_referral(
+            patient=patient, flag=flag, service=service, by=by, note=note
         )
-    if target is None:
-        target = Referral(
-            network_id=patient.network_id,
-            patient=patient,
-            service=service,
-            origin=Referral.Origin.RED_FLAG,
-            reason=f"Red flag: {flag.label}." + (f" {note.strip()}" if note.strip() else ""),
-            urgency=flag.default_urgency,
-            referred_by=by,
-        )
-        try:
-            _insert_referral(target)
-        except Conflict:  # raised at the same moment by someone else: join theirs
-            target = open_referral(patient, service)
-        else:
+        if created:
             raised.flag_referrals.append(target)
     if (
         flag.default_urgency == Urgency.URGENT
@@ -184,8 +174,45 @@ def flag_raise(
     return raised
 
 
+def _flag_referral(
+    *, patient: Patient, flag: RedFlag, service: str, by: User, note: str, tries: int = 3
+) -> tuple[Referral, bool]:
+    """The open referral of the person to `service` that a red flag joins, or a new one
+    (origin red_flag): (referral, created). Someone else raising one at the same moment makes
+    the insert a Conflict: their referral is joined. If it has already been closed again
+    (declined, withdrawn) by the time it is read, the lookup starts over."""
+    for _ in range(tries):
+        target = (
+            Referral.objects.select_for_update()
+            .filter(patient=patient, service=service, status__in=Referral.OPEN)
+            .first()
+        )
+        if target is not None:
+            return target, False
+        target = Referral(
+            network_id=patient.network_id,
+            patient=patient,
+            service=service,
+            origin=Referral.Origin.RED_FLAG,
+            reason=f"Red flag: {flag.label}." + (f" {note.strip()}" if note.strip() else ""),
+            urgency=flag.default_urgency,
+            referred_by=by,
+        )
+        try:
+            return _insert_referral(target), True
+        except Conflict:  # raised at the same moment by someone else: join theirs
+            joined = open_referral(patient, service)
+            if joined is not None:
+                return joined, False
+    raise Conflict(
+        f"This person's {service_directory(patient.network)[service].label.lower()} referral "
+        "changed while the red flag was raised: try again."
+    )
+
+
+@attributed
 @transaction.atomic
-def flag_resolve(*, patient_flag: PatientFlag, by, resolution: str = "") -> PatientFlag:
+def flag_resolve(*, patient_flag: PatientFlag, by: User, resolution: str = "") -> PatientFlag:
     patient_flag = PatientFlag.objects.select_for_update().get(pk=patient_flag.pk)
     if patient_flag.resolved_at is not None:
         raise Conflict("This flag is already resolved.")
@@ -196,45 +223,22 @@ def flag_resolve(*, patient_flag: PatientFlag, by, resolution: str = "") -> Pati
     return patient_flag
 
 
-# --- the lifecycle -------------------------------------------------------------------------
-
-_VERB = {
-    "accept": "accepted",
-    "decline": "declined",
-    "complete": "completed",
-    "withdraw": "withdrawn",
-}
-_TARGET = {
-    "accept": Status.ACCEPTED,
-    "decline": Status.DECLINED,
-    "complete": Status.COMPLETED,
-    "withdraw": Status.WITHDRAWN,
-}
-_FROM = {
-    "accept": {Status.NEW},
-    "decline": {Status.NEW},
-    "complete": {Status.ACCEPTED},
-    "withdraw": {Status.NEW},
-}
+# --- the lifecycle (referrals.models.REFERRAL) --------------------------------------------
 
 
 def _lock(referral: Referral, action: str) -> Referral:
-    """Lock the row and check the transition; two people acting at once are serialised
+    """Lock the row and make the move (not saved); two people acting at once are serialised
     here and the second gets a Conflict (409)."""
     locked = (
         Referral.objects.select_for_update()
         .select_related("patient", "network")
         .get(pk=referral.pk)
     )
-    if locked.status not in _FROM[action]:
-        status = locked.get_status_display().lower()
-        if locked.status == _TARGET[action]:
-            raise Conflict(f"This referral has already been {status}.")
-        raise Conflict(f"This referral is {status}, so it cannot be {_VERB[action]}.")
+    REFERRAL.apply(locked, action)
     return locked
 
 
-def _tell_referrer(referral: Referral, by) -> None:
+def _tell_referrer(referral: Referral, by: User) -> None:
     """The closed loop: the referrer hears the outcome (in the app, and by e-mail now or in
     the digest). Once per referral and outcome, whatever retries happen."""
     if referral.referred_by_id == by.pk:
@@ -262,10 +266,10 @@ def _tell_referrer(referral: Referral, by) -> None:
     )
 
 
+@attributed
 @transaction.atomic
-def referral_accept(*, referral: Referral, by) -> Referral:
+def referral_accept(*, referral: Referral, by: User) -> Referral:
     referral = _lock(referral, "accept")
-    referral.status = Status.ACCEPTED
     referral.triaged_at = timezone.now()
     referral.triaged_by = by
     referral.save(update_fields=["status", "triaged_at", "triaged_by"])
@@ -276,8 +280,9 @@ def referral_accept(*, referral: Referral, by) -> Referral:
     return referral
 
 
+@attributed
 @transaction.atomic
-def referral_decline(*, referral: Referral, by, reason: str, note: str = "") -> Referral:
+def referral_decline(*, referral: Referral, by: User, reason: str, note: str = "") -> Referral:
     if reason not in Referral.DeclineReason.values:
         raise ValidationError(
             {"reason": [f"Choose a reason: {', '.join(Referral.DeclineReason.values)}."]}
@@ -286,7 +291,6 @@ def referral_decline(*, referral: Referral, by, reason: str, note: str = "") -> 
     if reason == Referral.DeclineReason.OTHER and not note:
         raise ValidationError({"note": ["Say why, when the reason is 'other'."]})
     referral = _lock(referral, "decline")
-    referral.status = Status.DECLINED
     referral.triaged_at = timezone.now()
     referral.triaged_by = by
     referral.decline_reason = reason
@@ -308,10 +312,10 @@ def referral_decline(*, referral: Referral, by, reason: str, note: str = "") -> 
     return referral
 
 
+@attributed
 @transaction.atomic
-def referral_complete(*, referral: Referral, by) -> Referral:
+def referral_complete(*, referral: Referral, by: User) -> Referral:
     referral = _lock(referral, "complete")
-    referral.status = Status.COMPLETED
     referral.closed_at = timezone.now()
     referral.closed_by = by
     referral.save(update_fields=["status", "closed_at", "closed_by"])
@@ -319,10 +323,10 @@ def referral_complete(*, referral: Referral, by) -> Referral:
     return referral
 
 
+@attributed
 @transaction.atomic
-def referral_withdraw(*, referral: Referral, by) -> Referral:
+def referral_withdraw(*, referral: Referral, by: User) -> Referral:
     referral = _lock(referral, "withdraw")
-    referral.status = Status.WITHDRAWN
     referral.closed_at = timezone.now()
     referral.closed_by = by
     referral.save(update_fields=["status", "closed_at", "closed_by"])

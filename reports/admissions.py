@@ -18,12 +18,13 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from core import nhs_number
+from core.attribution import attributed
 from core.errors import Conflict, NotAllowed
 from networks.roles import Role
 from networks.selectors import role_in
 from patients.models import Patient
 
-from .models import AdmissionEvent, AdmissionImport
+from .models import ADMISSION_IMPORT, AdmissionEvent, AdmissionImport
 
 ADMISSION_ROLES = frozenset({Role.CHAIR, Role.INTEGRATED_MANAGER})
 MAX_BYTES = 5 * 1024 * 1024
@@ -92,6 +93,7 @@ def not_found_message(number: str, network) -> str:
 # --- one admission by hand --------------------------------------------------------------------
 
 
+@attributed
 @transaction.atomic
 def admission_record(*, patient: Patient, admitted_on: date, kind: str, by) -> AdmissionEvent:
     """One admission entered by hand. A second one for the same person, day and kind is a
@@ -275,6 +277,7 @@ def _check_values(row: _Row) -> _Row:
     return row
 
 
+@attributed
 def admissions_check(*, network, filename: str, data: bytes, by) -> AdmissionImport:
     """Check every row of a hospital CSV (nhs_number, admitted_on, kind) against the people
     of `network` and keep the result for the user's decision: the good rows with the
@@ -337,16 +340,19 @@ def admissions_check(*, network, filename: str, data: bytes, by) -> AdmissionImp
     )
 
 
-def _lock(admission_import: AdmissionImport, by) -> AdmissionImport:
-    """Lock the import's row: two clicks (or two people) are serialised here and the second
-    is told the file has already been decided (409)."""
+def _lock(admission_import: AdmissionImport, by, action: str) -> AdmissionImport:
+    """Lock the import's row and make the move (`ADMISSION_IMPORT`, not saved): two clicks
+    (or two people) are serialised here and the second is told the file has already been
+    decided (409)."""
     locked = AdmissionImport.objects.select_for_update().get(pk=admission_import.pk)
     _require(by, locked.network_id)
-    if locked.status != AdmissionImport.Status.CHECKED:
+    if not ADMISSION_IMPORT.allowed(locked, action):
         raise Conflict(f"This file has already been {locked.status}: nothing more was done.")
+    ADMISSION_IMPORT.apply(locked, action)
     return locked
 
 
+@attributed
 @transaction.atomic
 def admissions_import(
     *, admission_import: AdmissionImport, by, include_good_rows_only: bool
@@ -354,7 +360,7 @@ def admissions_import(
     """Import a checked file: all of it when every row is good; when some rows are bad, only
     if the user chose to import the good rows only. Admissions recorded since the check are
     skipped and counted as already recorded."""
-    locked = _lock(admission_import, by)
+    locked = _lock(admission_import, by, "import")
     if locked.bad_rows and not include_good_rows_only:
         count = len(locked.bad_rows)
         raise ValidationError(
@@ -389,17 +395,16 @@ def admissions_import(
     imported = AdmissionEvent.objects.filter(admission_import=locked).count()
     locked.imported = imported
     locked.duplicates += len(events) - imported
-    locked.status = AdmissionImport.Status.IMPORTED
     locked.decided_at = timezone.now()
     locked.save(update_fields=["imported", "duplicates", "status", "decided_at"])
     return locked
 
 
+@attributed
 @transaction.atomic
 def admissions_discard(*, admission_import: AdmissionImport, by) -> AdmissionImport:
     """Discard a checked file: nothing from it is imported."""
-    locked = _lock(admission_import, by)
-    locked.status = AdmissionImport.Status.DISCARDED
+    locked = _lock(admission_import, by, "discard")
     locked.decided_at = timezone.now()
     locked.save(update_fields=["status", "decided_at"])
     return locked

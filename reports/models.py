@@ -6,6 +6,7 @@ import pghistory
 from django.conf import settings
 from django.db import models
 
+from core.transitions import Lifecycle, Move
 from core.validators import not_before_1900
 
 
@@ -102,3 +103,14 @@ class AdmissionImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
+
+
+# A checked file is decided once: imported (whole, or its good rows) or discarded.
+_CHECKED = {AdmissionImport.Status.CHECKED}
+ADMISSION_IMPORT = Lifecycle(
+    {
+        "import": Move(_CHECKED, AdmissionImport.Status.IMPORTED, "imported"),
+        "discard": Move(_CHECKED, AdmissionImport.Status.DISCARDED, "discarded"),
+    },
+    noun="file",
+)

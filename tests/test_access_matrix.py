@@ -565,7 +565,7 @@ def test_deactivated_member_loses_page_access_at_once(client, member, world):
     user = member("pharmacist")
     client.force_login(user)
     assert client.get(f"/patients/{world['p']}/").status_code == 200
-    membership_deactivate(membership=Membership.objects.get(user=user))
+    membership_deactivate(membership=Membership.objects.get(user=user), by=None)
     assert client.get(f"/patients/{world['p']}/").status_code == 403
     assert client.get("/patients/").status_code == 403
 

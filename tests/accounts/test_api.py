@@ -191,7 +191,7 @@ def test_a_login_that_rehashes_the_password_does_not_revoke_tokens(client, membe
 def test_deactivating_a_membership_revokes_tokens(member):
     user = member("pharmacist")
     key = ask(user.username).json()["token"]
-    membership_deactivate(membership=Membership.objects.get(user=user))
+    membership_deactivate(membership=Membership.objects.get(user=user), by=None)
     assert not AuthToken.objects.filter(user=user).exists()
     assert me(key).status_code == 401
 

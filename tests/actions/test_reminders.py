@@ -83,7 +83,7 @@ def test_a_task_whose_owner_has_left_goes_to_the_chair(team):
     from networks.services import membership_deactivate
 
     task(team, date(2026, 12, 1), assignee=team["gp"])
-    membership_deactivate(membership=team["gp"].memberships.get())
+    membership_deactivate(membership=team["gp"].memberships.get(), by=None)
     sweep_overdue_actions(WED)
     assert got(team["gp"]) == []
     assert len(got(team["chair"], "action_overdue")) == 1

@@ -48,7 +48,7 @@ def test_token_refused_for_bad_credentials(api, member, body):
 
 def test_no_token_without_an_active_membership(api, member):
     user = member("pharmacist")
-    membership_deactivate(membership=Membership.objects.get(user=user))
+    membership_deactivate(membership=Membership.objects.get(user=user), by=None)
     response = api().post(
         "/api/v1/auth/token/",
         {"username": user.username, "password": "a-good-long-password"},
@@ -114,7 +114,7 @@ def test_terms_can_be_overridden(network):
 
 def test_user_in_two_networks(api, member, network, other_network):
     user = member("pharmacist")
-    membership_add(user=user, network=other_network, role="gp")
+    membership_add(user=user, network=other_network, role="gp", by=None)
     me = api(user).get("/api/v1/me/").json()
     assert [(n["slug"], n["role"]) for n in me["networks"]] == [
         ("purbeck", "gp"),

@@ -151,7 +151,7 @@ def test_network_filter(api, member, network, other_network, patient):
     user = member("pharmacist")
     from networks.services import membership_add
 
-    membership_add(user=user, network=other_network, role="gp")
+    membership_add(user=user, network=other_network, role="gp", by=None)
     PatientFactory(network=other_network)
     client = api(user)
     assert client.get(URL).json()["count"] == 2
@@ -240,7 +240,7 @@ def test_patch_cannot_move_network(api, member, patient, other_network):
     from networks.services import membership_add
 
     user = member("pharmacist")
-    membership_add(user=user, network=other_network, role="pharmacist")
+    membership_add(user=user, network=other_network, role="pharmacist", by=None)
     response = api(user).patch(f"{URL}{patient.pk}/", {"network": "purbeck"}, format="json")
     assert response.status_code == 400
     patient.refresh_from_db()
@@ -279,7 +279,7 @@ def test_deactivated_member_loses_api_access_at_once(api, pharmacist, patient):
 
     client = api(pharmacist)
     assert client.get(f"{URL}{patient.pk}/").status_code == 200
-    membership_deactivate(membership=Membership.objects.get(user=pharmacist))
+    membership_deactivate(membership=Membership.objects.get(user=pharmacist), by=None)
     assert client.get(f"{URL}{patient.pk}/").status_code == 401  # token revoked
 
 

@@ -235,7 +235,7 @@ def test_network_switcher_changes_the_list(
     from networks.services import membership_add
 
     user = member("pharmacist")
-    membership_add(user=user, network=other_network, role="pharmacist")
+    membership_add(user=user, network=other_network, role="pharmacist", by=None)
     client.force_login(user)
     client.post("/network/switch/", {"network": "thornton-heath"})
     assert "okafor" in client.get("/patients/").content.decode().lower()

@@ -331,3 +331,45 @@ def test_already_accepted_reads_as_such(patient, social_worker, pharmacist):
     services.referral_accept(referral=referral, by=pharmacist)
     with pytest.raises(Conflict, match="already been accepted"):
         services.referral_accept(referral=referral, by=pharmacist)
+
+
+def test_a_flag_whose_competing_referral_closed_at_once_makes_its_own(
+    patient, social_worker, member, monkeypatch
+):
+    """The race in flag_raise: the insert meets someone else's referral (Conflict), which is
+    closed again before it can be joined, so no open referral is found. The flag starts over
+    and makes its own referral, rather than failing on None."""
+    insert = services._insert_referral
+    calls = []
+
+    def someone_else_first(referral):
+        if not calls:
+            calls.append(referral)
+            theirs = refer(patient, member("gp"))
+            services.referral_withdraw(referral=theirs, by=theirs.referred_by)
+            raise Conflict("This person already has an open medicines referral.")
+        return insert(referral)
+
+    monkeypatch.setattr(services, "_insert_referral", someone_else_first)
+    raised = services.flag_raise(
+        patient=patient, flag=flag("medicines_stockpile"), by=social_worker, raised_from="visit"
+    )
+    (referral,) = raised.flag_referrals
+    assert referral.status == "new" and referral.origin == "red_flag"
+    (patient_flag,) = raised.flags
+    assert patient_flag.referral == referral
+    assert Referral.objects.filter(patient=patient).count() == 2  # theirs, withdrawn; ours
+
+
+def test_a_flag_that_never_finds_its_referral_is_a_clean_conflict(
+    patient, social_worker, monkeypatch
+):
+    def always_taken(referral):
+        raise Conflict("This person already has an open medicines referral.")
+
+    monkeypatch.setattr(services, "_insert_referral", always_taken)
+    monkeypatch.setattr(services, "open_referral", lambda patient, service: None)
+    with pytest.raises(Conflict, match="changed while the red flag was raised"):
+        services.flag_raise(
+            patient=patient, flag=flag("medicines_stockpile"), by=social_worker, raised_from="visit"
+        )

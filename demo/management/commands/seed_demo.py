@@ -1054,12 +1054,13 @@ class Command(BaseCommand):
                 role=role,
                 organisation=organisation,
                 job_title=person.job_title,
+                by=None,
             )
             self.count("memberships", "created")
             return membership
         outcome = "unchanged"
         if not membership.is_active:
-            membership = membership_reactivate(membership=membership)
+            membership = membership_reactivate(membership=membership, by=None)
             outcome = "updated"
         wanted = {"role": role, "organisation": organisation, "job_title": person.job_title}
         changed = [name for name, value in wanted.items() if getattr(membership, name) != value]
