@@ -1,5 +1,6 @@
 import rules
 
+from networks.selectors import covering_for, role_in
 from patients.rules import does_casework, sees_clinical
 
 rules.add_perm("actions.add_action", does_casework)  # obj: the patient
@@ -7,7 +8,6 @@ rules.add_perm("actions.add_action", does_casework)  # obj: the patient
 
 @rules.predicate
 def is_assignee_or_role_holder(user, action) -> bool:
-    from networks.selectors import role_in
 
     if action is None:
         return False
@@ -22,8 +22,6 @@ def is_covering(user, action) -> bool:
     """The user deputises today for the task's assignee, who is away."""
     from django.utils import timezone
 
-    from networks.selectors import covering_for
-
     covered = covering_for(user, timezone.localdate()).get(action.network_id, [])
     return action.assignee_id in covered
 
@@ -35,7 +33,6 @@ rules.add_perm("actions.complete_action", is_assignee_or_role_holder | sees_clin
 
 @rules.predicate
 def may_claim(user, action) -> bool:
-    from networks.selectors import role_in
 
     return (
         action is not None

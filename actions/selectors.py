@@ -10,6 +10,8 @@ from core.typing import User
 from networks.models import Cover, Network
 from networks.roles import CLINICAL_ROLES
 from networks.selectors import active_memberships, covering_for, network_ids_where
+from referrals.models import Referral
+from referrals.selectors import services_served_by
 
 from .models import Action
 
@@ -109,8 +111,6 @@ def _mine_in(user: User, network: Network, covered: Iterable[Any]) -> Q:
 
 def my_work(user: User, network: Network, today: date) -> MyWork:
     """The user's work in one network, in a fixed number of queries however many rows."""
-    from referrals.models import Referral
-    from referrals.selectors import services_served_by
 
     work = MyWork()
     work.covering = list(

@@ -5,13 +5,14 @@ import datetime
 from celery import shared_task
 from django.utils import timezone
 
+from .digest import unusual_access_notify
+
 
 @shared_task
 def notify_unusual_access(day: str | None = None) -> int:
     """Beat, daily at 07:00: yesterday's unusual access, to each network's IG lead(s). Safe to
     run twice or late: the notifications' unique keys stop a second delivery. `day` (ISO
     date) is for tests and re-runs."""
-    from .digest import unusual_access_notify
 
     when = (
         datetime.date.fromisoformat(day)

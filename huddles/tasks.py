@@ -3,17 +3,17 @@ minutes of a closed meeting."""
 
 from celery import shared_task
 
+from networks.models import Network
+
 from .reminders import deliver_minutes
+from .selectors import next_scheduled_meeting
+from .services import agenda_build, meetings_schedule
 
 
 @shared_task(acks_late=True)
 def schedule_meetings() -> int:
     """Top up each network's meetings for the rolling horizon and refresh the next agenda.
     Idempotent: a second run creates nothing. The row history names the system (beat)."""
-    from networks.models import Network
-
-    from .selectors import next_scheduled_meeting
-    from .services import agenda_build, meetings_schedule
 
     via = "beat:schedule_meetings"
     created = 0

@@ -3,13 +3,13 @@ from django.utils.functional import SimpleLazyObject
 
 from networks.current import current_membership
 from networks.navigation import navigation
+from networks.selectors import active_memberships
 
 
 def network(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from networks.selectors import active_memberships
 
     membership = current_membership(request)
 

@@ -24,6 +24,7 @@ from core.validators import single_line
 from networks.roles import CLINICAL_ROLES
 from networks.selectors import network_ids_where
 from referrals.api import RedFlagCodeField, ReferralSerializer
+from referrals.selectors import referrals_in_networks_of
 
 from . import services
 from .models import Frequency, Intervention, Medication, MedicationReview, Supply, Visit
@@ -306,7 +307,6 @@ class VisitViewSet(
             )
         visit = self.get_queryset().get(pk=logged.visit.pk)
         body = VisitSerializer(visit, context=self.get_serializer_context()).data
-        from referrals.selectors import referrals_in_networks_of
 
         referrals = (
             referrals_in_networks_of(request.user)

@@ -2,11 +2,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from actions.models import Action
 from core.typing import User
 from networks.models import Network
 from networks.roles import CLINICAL_ROLES
 from networks.selectors import network_ids_where
 from patients.models import Patient
+from referrals.models import Referral
 
 from .models import Medication, MedicationReview, Supply, Visit
 
@@ -62,9 +64,6 @@ def my_day(user: User, network: Network) -> dict[str, list[Any]]:
     ordered by urgency, then frailty (most frail first)."""
     from django.db.models import Exists, OuterRef
     from django.utils import timezone
-
-    from actions.models import Action
-    from referrals.models import Referral
 
     today = timezone.localdate()
     visits_today = list(

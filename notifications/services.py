@@ -22,7 +22,9 @@ from django.utils import timezone
 from core.attribution import attributed
 from core.typing import User as Person
 from core.validators import one_line
+from networks.selectors import deputies_on
 
+from .kinds import label
 from .models import Digest, Notification, Preference
 
 User = get_user_model()
@@ -58,7 +60,6 @@ def email_default() -> str:
 def _rows(messages: list[Message], day: datetime.date | None = None) -> list[Notification]:
     """Notification rows for the messages, plus a copy for the deputy of anyone away today,
     each with how it will be e-mailed (three queries, whatever the number of messages)."""
-    from networks.selectors import deputies_on
 
     if not messages:
         return []
@@ -236,7 +237,6 @@ def _email_line(notification: Notification) -> str:
     """One notification in an e-mail. Unless the deployment's mail is approved for patient
     data (EMAIL_IDENTIFIABLE, e.g. NHSmail to NHSmail), no name leaves ICN: the e-mail says
     what kind of thing happened and links to it."""
-    from .kinds import label
 
     if _identifiable():
         text = notification.title + (f"\n  {notification.body}" if notification.body else "")
@@ -300,7 +300,6 @@ def email_one_pending() -> str | None:
         )
         if notification is None:
             return None
-        from .kinds import label
 
         subject = notification.title if _identifiable() else f"ICN: {label(notification.kind)}"
         try:

@@ -31,6 +31,7 @@ from .selectors import (
     NOT_THE_NETWORKS,
     organisation_of_network,
     patient_list,
+    patient_search,
     patients_auditable_by,
     patients_in_user_networks,
 )
@@ -268,7 +269,6 @@ class PatientFilter(filters.FilterSet):
         fields = ["network", "q"]
 
     def search(self, queryset, name, value):
-        from .selectors import patient_search
 
         return patient_search(queryset, value)
 

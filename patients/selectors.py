@@ -9,7 +9,7 @@ from core import nhs_number
 from core.typing import User
 from networks.models import Network, Organisation
 from networks.roles import CASEWORK_ROLES, TRAIL_ROLES
-from networks.selectors import network_ids_where
+from networks.selectors import active_memberships, network_ids_where
 
 from .models import Patient
 
@@ -21,7 +21,6 @@ def patients_visible_to(user: User) -> QuerySet[Patient]:
 
 def patients_in_user_networks(user: User) -> QuerySet[Patient]:
     """People in any of the user's networks, whatever the role: to tell 403 from 404."""
-    from networks.selectors import active_memberships
 
     return Patient.objects.filter(network_id__in=list(active_memberships(user)))
 

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import ScopedAPIMixin
+from networks.models import Network
 from networks.roles import OVERSIGHT_ROLES, Service
 from networks.selectors import active_memberships
 
@@ -151,7 +152,6 @@ class DashboardView(ScopedAPIMixin, APIView):
             request.query_params.get("to", ""),
             request.query_params.get("service", ""),
         )
-        from networks.models import Network
 
         return Response(
             {

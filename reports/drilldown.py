@@ -11,7 +11,12 @@ from datetime import date
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from actions.models import Action
+from huddles.models import AgendaItem, Meeting
+from medicines.models import Visit
 from networks.roles import Service
+from patients.models import Goal, Patient
+from referrals.models import RedFlag, Referral
 
 from . import figures
 from .figures import ANSWERS, SOURCE_LABELS, Scope, parse_month
@@ -53,8 +58,6 @@ class BadDrilldown(ValueError):
 
 def clean_params(scope: Scope, metric: str, raw) -> dict[str, str]:
     """The drill-down parameters from a query dict, checked; BadDrilldown otherwise."""
-    from patients.models import Goal
-    from referrals.models import Referral
 
     if metric not in METRICS:
         raise BadDrilldown("Unknown number.")
@@ -94,7 +97,6 @@ def people_behind(
 ) -> QuerySet:
     """The people behind one number (as of `today`, by default the London day), ordered by
     name, with their network."""
-    from patients.models import Patient
 
     today = today or timezone.localdate()
 
@@ -139,7 +141,6 @@ def _discharges(scope: Scope, params: dict, annotate: bool = False):
 
 
 def _referrals(scope: Scope, params: dict):
-    from referrals.models import Referral
 
     Status = Referral.Status
     referrals = figures._referrals(scope)
@@ -167,7 +168,6 @@ def _referrals(scope: Scope, params: dict):
 
 
 def _visits(scope: Scope, visitor_id: int):
-    from medicines.models import Visit
 
     return Visit.objects.filter(network_id__in=scope.network_ids, visitor_id=visitor_id).filter(
         scope.in_period("visited_at")
@@ -175,7 +175,6 @@ def _visits(scope: Scope, visitor_id: int):
 
 
 def _discussed(scope: Scope, month: str | None):
-    from huddles.models import AgendaItem, Meeting
 
     period = scope
     if month:
@@ -190,8 +189,6 @@ def _discussed(scope: Scope, month: str | None):
 
 def _actions(scope: Scope, state: str, today: date | None = None):
     from django.db.models import F
-
-    from actions.models import Action
 
     today = today or timezone.localdate()
     actions = Action.objects.filter(
@@ -217,8 +214,6 @@ def describe(scope: Scope, metric: str, params: dict[str, str], meetings: str) -
     """A sentence for the list's heading, e.g. "Referred to Medicines optimisation by a GP
     practice, declined (Inappropriate for this service)". `meetings` is the word for the
     MDT meeting ("huddle", or "meeting" across networks)."""
-    from patients.models import Goal
-    from referrals.models import Referral
 
     month = f" in {parse_month(params['month']):%B %Y}" if params.get("month") else ""
     answer = params.get("answer")
@@ -257,8 +252,6 @@ def describe(scope: Scope, metric: str, params: dict[str, str], meetings: str) -
         name = (user.get_full_name() or user.get_username()) if user else "a pharmacist"
         return f"Visited by {name}"
     if metric == "flags":
-        from referrals.models import RedFlag
-
         code = params.get("code")
         flag = RedFlag.objects.filter(code=code).first() if code else None
         what = f"the red flag “{flag.label if flag else code}”" if code else "a red flag"

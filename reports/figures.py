@@ -29,6 +29,15 @@ from django.db.models.aggregates import Aggregate
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
+from actions.models import Action
+from huddles.models import AgendaItem, Episode, Meeting
+from medicines.models import Visit
+from networks.roles import Role
+from patients.models import Goal, Patient
+from referrals.models import PatientFlag, Referral
+
+from .models import AdmissionEvent, CalendarDay
+
 LONDON = ZoneInfo("Europe/London")
 ANSWERS = ("yes", "no", "unsure")
 
@@ -106,7 +115,6 @@ def _local_day(field: str):
 
 
 def _episodes(scope: Scope):
-    from huddles.models import Episode
 
     return Episode.objects.filter(network_id__in=scope.network_ids).filter(
         scope.in_period("closed_at")
@@ -131,7 +139,6 @@ def admissions_avoided(scope: Scope) -> list[dict]:
 
 
 def _admitted_within(days: int):
-    from .models import AdmissionEvent
 
     return Exists(
         AdmissionEvent.objects.filter(
@@ -195,7 +202,6 @@ def _after_row(answer: str) -> dict:
 
 
 def _referrals(scope: Scope):
-    from referrals.models import Referral
 
     referrals = Referral.objects.filter(network_id__in=scope.network_ids).filter(
         scope.in_period("created_at")
@@ -226,7 +232,6 @@ def referrals_in(scope: Scope) -> list[dict]:
     """Referrals made in the period per service and source: how many, accepted, declined
     (by reason), completed, withdrawn, waiting, and the inappropriate-referral rate
     (declined as inappropriate / triaged)."""
-    from referrals.models import Referral
 
     Status, Reason = Referral.Status, Referral.DeclineReason
     counts = {
@@ -312,7 +317,6 @@ def triage_times(scope: Scope) -> list[dict]:
 def caseload(scope: Scope, now: datetime | None = None) -> dict:
     """People on the MDT caseload now, and the median days on it of those discharged in the
     period (and of those still on it, so far)."""
-    from huddles.models import Episode
 
     now = now or timezone.now()
     days = _days(F("closed_at") - F("opened_at"))
@@ -347,7 +351,6 @@ def _round(value):
 
 def working_days_in(scope: Scope, today: date | None = None) -> int:
     """Working days in the period, up to and including today."""
-    from .models import CalendarDay
 
     today = today or timezone.localdate()
     last = min(scope.end_day - timedelta(days=1), today)
@@ -357,8 +360,6 @@ def working_days_in(scope: Scope, today: date | None = None) -> int:
 def visits_per_pharmacist(scope: Scope, today: date | None = None) -> dict:
     """Visits made by each pharmacist (and pharmacy technician) in the period, per working
     day of the period so far."""
-    from medicines.models import Visit
-    from networks.roles import Role
 
     working_days = working_days_in(scope, today)
     # The visitor's role in the visit's network: a join (one membership per user and
@@ -404,7 +405,6 @@ def visits_per_pharmacist(scope: Scope, today: date | None = None) -> dict:
 
 def red_flags_by_month(scope: Scope) -> list[dict]:
     """Red flags raised per code per month."""
-    from referrals.models import PatientFlag
 
     rows = (
         PatientFlag.objects.filter(patient__network_id__in=scope.network_ids)
@@ -434,8 +434,6 @@ def red_flags_by_month(scope: Scope) -> list[dict]:
 def meetings(scope: Scope, today: date | None = None) -> dict:
     """Meetings held (closed) per month, people discussed per meeting, and actions agreed
     at meetings and due in the period: done on time, done late, still open and overdue."""
-    from actions.models import Action
-    from huddles.models import AgendaItem, Meeting
 
     today = today or timezone.localdate()
     held = (
@@ -495,7 +493,6 @@ def meetings(scope: Scope, today: date | None = None) -> dict:
 
 def goals(scope: Scope) -> dict:
     """Goals agreed with people ("what matters to me") in the period, and their outcomes."""
-    from patients.models import Goal
 
     agreed = Goal.objects.filter(
         patient__network_id__in=scope.network_ids,
@@ -535,7 +532,6 @@ def people(scope: Scope, metric: str, *, today: date | None = None, **params):
     """The people behind one number on the dashboard, as a Patient queryset. `metric` and
     `params` name the number (e.g. metric="avoided", answer="yes", month="2026-11"); `today`
     (by default the London day) as for the figures."""
-    from patients.models import Patient
 
     today = today or timezone.localdate()
 
@@ -574,23 +570,17 @@ def people(scope: Scope, metric: str, *, today: date | None = None, **params):
             referrals = referrals.filter(decline_reason=params["reason"])
         return patients.filter(pk__in=referrals.values("patient_id"))
     if metric == "caseload":
-        from huddles.models import Episode
-
         return patients.filter(
             pk__in=Episode.objects.filter(
                 network_id__in=scope.network_ids, closed_at__isnull=True
             ).values("patient_id")
         )
     if metric == "flags":
-        from referrals.models import PatientFlag
-
         flags = PatientFlag.objects.filter(months_q("raised_at"))
         if params.get("code"):
             flags = flags.filter(flag__code=params["code"])
         return patients.filter(pk__in=flags.values("patient_id"))
     if metric == "goals":
-        from patients.models import Goal
-
         goals_q = Goal.objects.filter(agreed_on__gte=scope.first, agreed_on__lt=scope.end_day)
         if params.get("outcome"):
             goals_q = goals_q.filter(outcome=params["outcome"])
