@@ -8,8 +8,10 @@ ordinary call, in the caller's transaction, in the order the settings list.
 
 Ports in use (each documented where it is called):
 - ``referral_accepted_for_mdt``: ``(*, referral, by)`` after an MDT referral is accepted.
-- ``person_page_sections``: ``(request, patient, membership) -> dict`` context for the person's
-  page, one callable per section.
+- ``network_created``: ``(*, network, by)`` after a network is saved (its meetings are
+  scheduled at once, so no page creates them on a GET).
+- ``person_page_sections``: ``(user, patient) -> dict`` context for the person's page, one
+  callable per app that owns sections of it.
 - ``navigation_counts``: objects with ``expressions(user, membership)`` and
   ``apply(navigation, values, request, membership)`` for the counts in the header.
 - ``reminder_sweeps``: mappings of a name to a sweep ``(now) -> int``, one per domain (its
