@@ -14,7 +14,7 @@ from django.db.models import Count, F, Q
 from actions.models import Action
 from core import nhs_number
 from core.workdays import working_days_between
-from demo.synthetic import builder as synthetic
+from demo.synthetic.deleting import delete_synthetic
 from huddles.models import AgendaItem, Attendance, Episode, Meeting
 from medicines.models import Visit
 from networks.models import Membership, Network, Organisation
@@ -206,7 +206,7 @@ def test_replace_removes_only_synthetic_rows():
         "organisations": Organisation.objects.exclude(code__startswith="SYN-").count(),
         "patients": Patient.objects.exclude(network__slug__startswith="synthetic-").count(),
     }
-    deleted = synthetic.delete_synthetic()
+    deleted = delete_synthetic()
     assert deleted["patients_patient"] == 200
     assert deleted["referrals_referral"] == 2000
     assert not synthetic_networks().exists()

@@ -1,14 +1,16 @@
 """`python manage.py generate_synthetic`: a realistic data set at scale, for trying ICN out
-and for the benchmarks. See demo.synthetic.builder for what it makes and how."""
+and for the benchmarks. See demo/synthetic/builder.py for what it makes and how."""
 
 import sys
 from datetime import date
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
-from demo.synthetic import builder as synthetic
+from demo.synthetic.builder import Builder, Options, describe
+from demo.synthetic.deleting import delete_synthetic, synthetic_networks_exist
+from demo.synthetic.shape import ROLES_ONCE
 
 
 class Command(BaseCommand):
@@ -70,7 +72,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        o = synthetic.Options(
+        o = Options(
             people=options["people"],
             referrals=options["referrals"],
             networks=options["networks"],
@@ -86,10 +88,9 @@ class Command(BaseCommand):
             raise CommandError("Give at least one person and one network.")
         if o.months < 1:
             raise CommandError("--months must be at least 1.")
-        if o.staff_per_network < len(synthetic.ROLES_ONCE):
+        if o.staff_per_network < len(ROLES_ONCE):
             raise CommandError(
-                f"--staff-per-network must be at least {len(synthetic.ROLES_ONCE)} "
-                "(one of each role)."
+                f"--staff-per-network must be at least {len(ROLES_ONCE)} (one of each role)."
             )
         if o.people > 900_000:
             raise CommandError("The synthetic 999 range has about 909,000 valid NHS numbers.")
@@ -98,7 +99,7 @@ class Command(BaseCommand):
                 "DEBUG is off: this looks like a live system. generate_synthetic writes "
                 "millions of rows; use --force only on a scratch database."
             )
-        exists = synthetic.synthetic_networks_exist()
+        exists = synthetic_networks_exist()
         if exists and not options["replace"]:
             raise CommandError(
                 "Synthetic data already exists (networks 'synthetic-*'). Use --replace to "
@@ -110,17 +111,17 @@ class Command(BaseCommand):
         say = self.stdout.write
         if exists:
             with transaction.atomic():
-                synthetic.delete_synthetic(say, replica_role=o.replica_role)
+                delete_synthetic(say, replica_role=o.replica_role)
         say(
             f"Generating {o.people:,} people, {o.referrals:,} referrals, {o.networks} networks, "
             f"{o.practices} GP practices, {o.staff_per_network} staff each, {o.months} months "
             f"(seed {o.seed})"
         )
-        builder = synthetic.Builder(o, say)
+        builder = Builder(o, say)
         builder.run()
         for line in builder.report():
             say(line)
-        for line in synthetic.describe(builder.today):
+        for line in describe(builder.today):
             say(line)
         self.stdout.write(
             self.style.SUCCESS(
@@ -131,8 +132,6 @@ class Command(BaseCommand):
         )
 
     def confirm(self, o, replacing: bool) -> None:
-        from django.db import connection
-
         database = connection.settings_dict.get("NAME")
         question = (
             f"Write about {o.referrals * 3 + o.people * 4:,} synthetic rows into database "
