@@ -127,12 +127,12 @@ def start_provider(*, redirect_uri: str, users: list[dict]) -> Provider:
             stderr=subprocess.STDOUT,
         )
     provider = Provider(issuer, CLIENT_ID, client_secret, PASSWORD, process, database, tmp)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # a loaded CI machine starts Django slowly
     while True:
         try:
-            if requests.get(f"{issuer}/.well-known/openid-configuration", timeout=1).ok:
+            if requests.get(f"{issuer}/.well-known/openid-configuration", timeout=2).ok:
                 return provider
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or too slow to answer
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             log = provider.log
