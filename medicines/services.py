@@ -1,8 +1,6 @@
 """Writes for visits, the medication list, reviews and dispensing history. Each takes `by` and
 runs inside `core.attribution.acting(by)`, so the row history names who did it."""
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -16,6 +14,7 @@ from django.utils import timezone
 from actions.models import Action
 from actions.services import action_create
 from core.attribution import attributed
+from core.csv_upload import CSV_MAX_BYTES, CsvProblems, csv_date, csv_rows, read_text
 from core.typing import User
 from core.validators import LINE_BREAKS
 from networks.roles import CASEWORK_ROLES
@@ -346,19 +345,11 @@ CSV_COLUMNS = ("medicine", "dispensed_on", "quantity")
 # The largest dispensing CSV accepted, on the page and through the API (about 25,000 rows;
 # a person's dispensing history over years is a few hundred). Larger files are refused, never
 # cut short.
-SUPPLY_CSV_MAX_BYTES = 1_000_000
-SUPPLY_CSV_TOO_BIG = (
-    f"The file is larger than {SUPPLY_CSV_MAX_BYTES:,} bytes: split it into smaller files."
-)
+SUPPLY_CSV_MAX_BYTES = CSV_MAX_BYTES
 SUPPLY_CSV_HELP = (
     "CSV with a header row naming the columns medicine, dispensed_on, quantity (dates as "
     f"YYYY-MM-DD or DD/MM/YYYY), UTF-8, at most {SUPPLY_CSV_MAX_BYTES:,} bytes."
 )
-
-
-def _line_of(data: str | bytes, index: int) -> int:
-    newline = "\n" if isinstance(data, str) else b"\n"
-    return data.count(newline, 0, index) + 1  # type: ignore[arg-type]
 
 
 def read_supplies_csv(upload: IO[bytes]) -> list[dict[str, Any]]:
@@ -366,72 +357,31 @@ def read_supplies_csv(upload: IO[bytes]) -> list[dict[str, Any]]:
     page and the API alike. Anything that is not a readable CSV of dispensings raises a
     ValidationError on `file` naming the line; a file over SUPPLY_CSV_MAX_BYTES is refused
     whole, never read in part."""
-    size = getattr(upload, "size", None)
-    if size is not None and size > SUPPLY_CSV_MAX_BYTES:
-        raise ValidationError({"file": [SUPPLY_CSV_TOO_BIG]})
-    raw = upload.read(SUPPLY_CSV_MAX_BYTES + 1)
-    if len(raw) > SUPPLY_CSV_MAX_BYTES:  # the size was not told, or not true
-        raise ValidationError({"file": [SUPPLY_CSV_TOO_BIG]})
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = _line_of(raw, exc.start)
-        raise ValidationError(
-            {"file": [f"Line {line}: the file is not UTF-8 text (save it as CSV UTF-8)."]}
-        ) from None
-    return parse_supplies_csv(text)
+    return parse_supplies_csv(read_text(upload, max_bytes=SUPPLY_CSV_MAX_BYTES))
 
 
 def parse_supplies_csv(text: str) -> list[dict[str, Any]]:
     """Rows of `medicine,dispensed_on,quantity` (a header row, dates YYYY-MM-DD or
     DD/MM/YYYY). Every row is checked; the error names each bad row by its line number."""
-    if not text.strip():
-        raise ValidationError({"file": ["Line 1: the file is empty."]})
-    if "\x00" in text:  # PostgreSQL cannot store it; a CSV never holds one
-        line = _line_of(text, text.index("\x00"))
-        raise ValidationError(
-            {"file": [f"Line {line}: a NUL character (0x00): this is not a CSV text file."]}
-        )
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    rows, problems = [], []
-    try:
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
-        if not set(CSV_COLUMNS) <= set(header):
-            raise ValidationError(
-                {"file": [f"Line 1: the first row must name the columns {', '.join(CSV_COLUMNS)}."]}
-            )
-        today = timezone.localdate()
-        for raw in reader:
-            line = reader.line_num
-            if None in raw:  # more values than the header has columns
-                problems.append(
-                    f"Line {line}: {len(header) + len(raw[None])} values, but the first row "
-                    f"names {len(header)} columns."
-                )
-                continue
-            row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
-            if not any(row.values()):
-                continue
-            try:
-                parsed = _parse_row(row)
-                if parsed["dispensed_on"] > today:
-                    raise ValueError("the dispensing date is in the future")
-                rows.append(parsed)
-            except ValueError as exc:
-                problems.append(f"Line {line}: {exc}")
-    except csv.Error as exc:  # e.g. a field over csv.field_size_limit(): the rest is unreadable
-        # line_num counts the lines read whole; the error is in the next one.
-        problems.append(f"Line {reader.line_num + 1}: this line cannot be read as CSV ({exc}).")
+    lines, problems = csv_rows(text, columns=CSV_COLUMNS)
+    rows = []
+    today = timezone.localdate()
+    for line, row in lines:
+        try:
+            parsed = _parse_row(row)
+            if parsed["dispensed_on"] > today:
+                raise ValueError("the dispensing date is in the future")
+            rows.append(parsed)
+        except ValueError as exc:
+            problems.append((line, str(exc)))
     if problems:
-        raise ValidationError({"file": problems})
+        raise CsvProblems(problems)
     if not rows:
         raise ValidationError({"file": ["Line 2: there are no dispensings under the first row."]})
     return rows
 
 
 def _parse_row(row: dict[str, str]) -> dict[str, Any]:
-    from datetime import datetime
-
     name = row.get("medicine", "")
     if not name:
         raise ValueError("the medicine is missing")
@@ -439,15 +389,7 @@ def _parse_row(row: dict[str, str]) -> dict[str, Any]:
         raise ValueError("the medicine name is longer than 200 characters")
     if not LINE_BREAKS.isdisjoint(name):
         raise ValueError("the medicine name must be on a single line (no line breaks)")
-    text = row.get("dispensed_on", "")
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            day = datetime.strptime(text, fmt).date()
-            break
-        except ValueError:
-            day = None
-    if day is None:
-        raise ValueError(f"{text[:40]!r} is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
+    day = csv_date(row.get("dispensed_on", ""))
     if day.year < 1900:
         raise ValueError("the dispensing date is before 1900")
     try:

@@ -11,6 +11,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from audit.models import AccessEvent
@@ -18,6 +19,7 @@ from audit.selectors import access_events_for_patient
 from audit.services import access_record
 from core import nhs_number
 from core.api import RowsOfPage, ScopedAPIMixin
+from core.csv_upload import CsvProblems
 from core.fields import StrictCharField
 from core.rows import ListRows
 from networks.models import Network, Organisation
@@ -273,6 +275,61 @@ class PatientFilter(filters.FilterSet):
         return patient_search(queryset, value)
 
 
+class PatientImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=services.IMPORT_HELP, allow_empty_file=True)
+    network = serializers.CharField(
+        required=False, help_text="Network slug: needed if you are a member of several."
+    )
+    dry_run = serializers.BooleanField(
+        default=False, help_text="Check the file and count what it would do; save nothing."
+    )
+
+
+class PatientImportedSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField(allow_null=True)
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportErrorsSerializer(serializers.Serializer):
+    errors = ImportErrorSerializer(many=True)
+
+
+def import_network(user, slug: str | None) -> Network:
+    """The network a file of people goes into: the one named, or the caller's only one."""
+    if slug:
+        network = network_by_slug_for(user, slug)
+        if network is None:
+            raise exceptions.ValidationError(
+                {"network": [f"You are not a member of a network '{slug}'."]}
+            )
+        return network
+    memberships = list(active_memberships(user).values())
+    if len(memberships) != 1:
+        raise exceptions.ValidationError(
+            {"network": ["Name the network (its slug): you are a member of several."]}
+        )
+    return memberships[0].network
+
+
+def _import_errors(problems) -> Response:
+    """400 {"errors": [{"line", "field", "message"}]}; a {field: [messages]} of the body's
+    own fields (no line) is given the same shape."""
+    if isinstance(problems, dict):
+        problems = [
+            {"line": None, "field": field, "message": str(m)}
+            for field, messages in problems.items()
+            for m in messages
+        ]
+    return Response({"errors": problems}, status=400)
+
+
 class AccessEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AccessEvent
@@ -392,6 +449,55 @@ class PatientViewSet(
 
     def update(self, request, *args, **kwargs):
         return self.partial_update(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Add or update the network's people from a CSV file (matched by NHS number).",
+        description=(
+            f"{services.IMPORT_HELP} A row that changes nothing counts as `unchanged`, so the "
+            "same file imported again changes nothing. Any bad row, or a file that cannot be "
+            'read, gives 400 `{"errors": [{"line", "field", "message"}]}` and nothing is '
+            "saved; with `dry_run` nothing is saved either."
+        ),
+        request={"multipart/form-data": PatientImportSerializer},
+        responses={200: PatientImportedSerializer, 400: ImportErrorsSerializer},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[MultiPartParser, FormParser],
+        serializer_class=PatientImportSerializer,
+    )
+    def import_csv(self, request):
+        try:
+            network = import_network(request.user, request.data.get("network"))
+        except exceptions.ValidationError as exc:
+            return _import_errors(exc.detail)
+        if not request.user.has_perm("patients.add_patient", network):
+            raise exceptions.PermissionDenied("Your role may not add people.")
+        body = PatientImportSerializer(data=request.data)
+        if not body.is_valid():
+            return _import_errors(body.errors)
+        try:
+            rows = services.read_patients_csv(body.validated_data["file"])
+        except CsvProblems as exc:
+            return _import_errors(
+                [{"line": line, "field": "file", "message": m} for line, m in exc.problems]
+            )
+        dry_run = body.validated_data["dry_run"]
+        result = services.patients_import(
+            network=network, rows=rows, by=request.user, dry_run=dry_run
+        )
+        if result.errors:
+            return _import_errors(result.errors)
+        access_record(
+            user=request.user,
+            patients=[r.patient for r in result.rows if r.patient and r.patient.pk],
+            what="import_check" if dry_run else "import",
+            channel="api",
+            path=request.path,
+        )
+        return Response(result.counts)
 
     @extend_schema(
         summary="Who looked at this record (chair, integrated manager, manager).",

@@ -4,18 +4,21 @@
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import nhs_number
 from core.attribution import attributed
+from core.csv_upload import CSV_MAX_BYTES, CsvProblems, csv_date, csv_rows, read_text
 from core.errors import Conflict, NotAllowed
-from networks.models import Membership, Network
+from networks.models import Membership, Network, Organisation
 
 from .models import CareTeamMember, FrailtyAssessment, Goal, Patient
+from .selectors import NOT_THE_NETWORKS
 
 CONTACT_FIELDS = (
     "nhs_number",
@@ -229,3 +232,184 @@ def goal_outcome_set(
     goal.full_clean(exclude=["patient", "agreed_by", "outcome_by"])
     goal.save(update_fields=["outcome", "outcome_on", "outcome_by", "outcome_note"])
     return goal
+
+
+# --- Import from a CSV file (API.md 1.1: POST /api/v1/patients/import/) -------------------
+
+IMPORT_COLUMNS = ("nhs_number", "given_name", "family_name", "date_of_birth", "gp_practice")
+IMPORT_OPTIONAL = ("address", "postcode", "phone", "care_home")
+IMPORT_HELP = (
+    f"CSV with a header row naming the columns {', '.join(IMPORT_COLUMNS)} and, if you have "
+    f"them, {', '.join(IMPORT_OPTIONAL)} (dates as YYYY-MM-DD or DD/MM/YYYY; GP practices and "
+    f"care homes by their code), UTF-8, at most {CSV_MAX_BYTES:,} bytes."
+)
+IMPORT_NO_ROWS = "There are no people under the first row."
+_ORGANISATION_FIELDS = ("gp_practice", "care_home")
+
+
+class ImportRow:
+    """One row of the file: what it gives, and what importing it does (created, updated,
+    unchanged) or why it cannot be imported (errors: (field, message))."""
+
+    def __init__(self, line: int, values: dict[str, str]) -> None:
+        self.line = line
+        self.values = values
+        self.result = ""
+        self.errors: list[tuple[str, str]] = []
+        self.patient: Patient | None = None
+
+
+class ImportResult:
+    def __init__(self, rows: list[ImportRow]) -> None:
+        self.rows = rows
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return [
+            {"line": row.line, "field": field, "message": message}
+            for row in self.rows
+            for field, message in row.errors
+        ]
+
+    def count(self, result: str) -> int:
+        return sum(row.result == result for row in self.rows)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {r: self.count(r) for r in ("created", "updated", "unchanged")}
+
+
+def read_patients_csv(upload: IO[bytes]) -> list[tuple[int, dict[str, str]]]:
+    """The rows of an uploaded people CSV as (line, {column: text}); CsvProblems (a
+    ValidationError on `file` naming the lines) if it is not one."""
+    rows, problems = csv_rows(read_text(upload), columns=IMPORT_COLUMNS, optional=IMPORT_OPTIONAL)
+    if problems:
+        raise CsvProblems(problems)
+    if not rows:
+        raise CsvProblems([(2, IMPORT_NO_ROWS)])
+    return rows
+
+
+def _organisations(network: Network) -> dict[str, dict[str, Organisation]]:
+    """The network's GP practices and care homes by code (upper case), in one query each."""
+    return {
+        "gp_practice": {o.code.upper(): o for o in network.gp_practices.all()},
+        "care_home": {o.code.upper(): o for o in network.care_homes.all()},
+    }
+
+
+def _import_values(row: ImportRow, organisations: dict[str, dict[str, Organisation]]) -> dict:
+    """The row's fields as the model holds them; problems go on row.errors."""
+    values: dict[str, Any] = {}
+    for field, text in row.values.items():
+        try:
+            if field == "nhs_number":
+                values[field] = nhs_number.validate(text)
+            elif field == "date_of_birth":
+                values[field] = csv_date(text)
+            elif field in _ORGANISATION_FIELDS:
+                found = organisations[field].get(text.upper()) if text else None
+                if text and found is None:
+                    raise ValueError(NOT_THE_NETWORKS[field])
+                values[field] = found
+            else:
+                values[field] = text
+        except ValidationError as exc:
+            row.errors.append((field, " ".join(exc.messages)))
+        except ValueError as exc:
+            row.errors.append((field, str(exc)))
+    return values
+
+
+def _changed(patient: Patient, values: dict[str, Any]) -> list[str]:
+    """The fields the row changes (organisations compared by id: no query to load them)."""
+    return [
+        f
+        for f, v in values.items()
+        if (
+            getattr(patient, f"{f}_id") != getattr(v, "pk", None)
+            if f in _ORGANISATION_FIELDS
+            else getattr(patient, f) != v
+        )
+    ]
+
+
+@attributed
+@transaction.atomic
+def patients_import(
+    *, network: Network, rows: list[tuple[int, dict[str, str]]], by: User, dry_run: bool
+) -> ImportResult:
+    """Create or update the network's people from the rows of a CSV file, matched by NHS
+    number: every row is checked first, and nothing is saved if any is wrong (the result's
+    `errors`) or with `dry_run`. A row that changes nothing is `unchanged`, so importing
+    the same file again changes nothing. Queries do not grow with the rows (bulk writes;
+    the row history comes from the database's triggers)."""
+    result = ImportResult([ImportRow(line, values) for line, values in rows])
+    organisations = _organisations(network)
+    parsed = [(row, _import_values(row, organisations)) for row in result.rows]
+    numbers = [v["nhs_number"] for _, v in parsed if "nhs_number" in v]
+    existing = {
+        p.nhs_number: p for p in Patient.objects.filter(network=network, nhs_number__in=numbers)
+    }
+    seen: dict[str, int] = {}
+    now = timezone.now()
+    created: list[Patient] = []
+    updated: list[Patient] = []
+    fields: set[str] = set()
+    for row, values in parsed:
+        number = values.get("nhs_number")
+        if number in seen:
+            row.errors.append(("nhs_number", f"This NHS number is also on line {seen[number]}."))
+        elif number:
+            seen[number] = row.line
+        patient = existing.get(number or "")
+        changes = _changed(patient, values) if patient is not None else list(values)
+        if patient is None:
+            patient = Patient(network=network, created_by=by, **values)
+        else:
+            for field in changes:
+                setattr(patient, field, values[field])
+        try:
+            patient.full_clean(
+                # Organisations were found above; checking them again costs a query a row.
+                exclude=[
+                    "network",
+                    "created_by",
+                    "consent_recorded_by",
+                    "key_worker",
+                    *_ORGANISATION_FIELDS,
+                ],
+                validate_unique=False,
+                validate_constraints=False,
+            )
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                if not any(f == field for f, _ in row.errors):
+                    row.errors.extend((field, m) for m in messages)
+        row.patient = patient
+        if row.errors:
+            row.result = "error"
+        elif patient.pk is None:
+            row.result = "created"
+            created.append(patient)
+        elif changes:
+            row.result = "updated"
+            patient.updated_at = now
+            updated.append(patient)
+            fields.update(changes)
+        else:
+            row.result = "unchanged"
+    if dry_run or result.errors:
+        return result
+    try:
+        with transaction.atomic():
+            Patient.objects.bulk_create(created, batch_size=500)
+            if updated:
+                Patient.objects.bulk_update(
+                    updated, [*sorted(fields), "updated_at"], batch_size=500
+                )
+    except IntegrityError as exc:  # someone added one of these people meanwhile
+        if "patient_nhs_number_unique_in_network" in str(exc):
+            raise Conflict(DUPLICATE_NHS, field="nhs_number") from exc
+        raise
+    return result

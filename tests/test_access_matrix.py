@@ -97,6 +97,8 @@ API = [
     ("patients", "get", "/api/v1/patients/", None, expect(CASEWORK, 200)),
     ("patient create", "post", "/api/v1/patients/", "patient", expect(CASEWORK, 201)),
     ("patient", "get", "/api/v1/patients/{p}/", None, expect(CASEWORK, 200)),
+    # No file sent: those who may add people are told so (400); others are refused first.
+    ("patient import", "post", "/api/v1/patients/import/", None, expect(CASEWORK, 400)),
     ("patient patch", "patch", "/api/v1/patients/{p}/", "phone", expect(CASEWORK, 200)),
     ("foreign patient", "get", "/api/v1/patients/{f}/", None, expect(set(), 0, 404)),
     ("foreign patch", "patch", "/api/v1/patients/{f}/", "phone", expect(set(), 0, 404)),
