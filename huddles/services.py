@@ -21,7 +21,7 @@ from core.errors import Conflict
 from networks.models import Network
 from networks.selectors import membership_in
 from patients.models import Patient
-from referrals.models import PatientFlag, Referral
+from referrals.models import OUTCOME_MAX_LENGTH, PatientFlag, Referral
 from referrals.services import referral_complete
 
 from . import scheduling
@@ -459,7 +459,14 @@ def _discharge(item: AgendaItem, by: User) -> None:
     for referral in Referral.objects.filter(
         patient=item.patient, service="mdt", status=Referral.Status.ACCEPTED
     ):
-        referral_complete(referral=referral, by=by)
+        referral_complete(
+            referral=referral,
+            by=by,
+            outcome=(
+                "Discharged from the MDT"
+                + (f": {item.decision_reason}" if item.decision_reason else ".")
+            )[:OUTCOME_MAX_LENGTH],
+        )
 
 
 class ItemConflict(Conflict):

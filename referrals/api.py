@@ -28,7 +28,7 @@ from networks.selectors import (
 from patients.models import Patient
 
 from . import services
-from .models import PatientFlag, RedFlag, Referral, Urgency
+from .models import OUTCOME_MAX_LENGTH, PatientFlag, RedFlag, Referral, Urgency
 from .selectors import referrals_in_networks_of, referrals_visible_to
 
 REFERRING_ROLES = CASEWORK_ROLES | {Role.PARTNER_SYSTEM}
@@ -140,6 +140,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "decline_reason",
             "decline_note",
             "closed_at",
+            "outcome",
             "waited_working_days",
         ]
         read_only_fields = [
@@ -149,6 +150,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "triaged_at",
             "decline_note",
             "closed_at",
+            "outcome",
         ]
         validators = []  # one open referral per person and service: the service says 409
 
@@ -252,6 +254,12 @@ class ReferralFilter(filters.FilterSet):
 class DeclineSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=Referral.DeclineReason.choices)
     note = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class CompleteSerializer(serializers.Serializer):
+    outcome = StrictCharField(
+        max_length=OUTCOME_MAX_LENGTH, help_text="What was done; the referrer is told it."
+    )
 
 
 class ReferralViewSet(
@@ -364,7 +372,9 @@ class ReferralViewSet(
             .get(pk=referral.pk)
         )
 
-    def _triage(self, request, perm: str, write, **kwargs):
+    def _triage(self, request, perm: str, write, body=None, **kwargs):
+        """Find the referral (404), check the caller may (403), then read the body (400)
+        given as a serializer class, its fields passed to `write`."""
         referral = self.get_object()
         if not request.user.has_perm(perm, referral):
             message = (
@@ -373,6 +383,10 @@ class ReferralViewSet(
                 else "Only members who serve this service, or the chair, may triage it."
             )
             raise exceptions.PermissionDenied(message)
+        if body is not None:
+            given = body(data=request.data)
+            given.is_valid(raise_exception=True)
+            kwargs.update(given.validated_data)
         write(referral=referral, by=request.user, **kwargs)
         referral = self._reload(referral)
         # The response is the whole referral (the person's id and why): to the trail.
@@ -403,10 +417,12 @@ class ReferralViewSet(
             note=body.validated_data["note"],
         )
 
-    @extend_schema(request=None, responses=ReferralSerializer)
+    @extend_schema(request=CompleteSerializer, responses=ReferralSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
-        return self._triage(request, "referrals.triage_referral", services.referral_complete)
+        return self._triage(
+            request, "referrals.triage_referral", services.referral_complete, CompleteSerializer
+        )
 
     @extend_schema(request=None, responses=ReferralSerializer)
     @action(detail=True, methods=["post"])

@@ -6,7 +6,7 @@ from itertools import groupby
 
 from django import forms
 
-from .models import RedFlag, Referral, Urgency
+from .models import OUTCOME_MAX_LENGTH, RedFlag, Referral, Urgency
 from .selectors import active_red_flags, service_directory
 
 
@@ -131,4 +131,23 @@ class FlagResolveForm(forms.Form):
         required=False,
         max_length=500,
         widget=forms.TextInput,
+    )
+
+
+class CompleteForm(forms.Form):
+    outcome = forms.CharField(
+        label="Outcome: what was done",
+        max_length=OUTCOME_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="The referrer is told this.",
+        error_messages={"required": "Say what was done: the outcome."},
+    )
+
+
+class AddReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="What to add",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Say what to add to the referral."},
     )

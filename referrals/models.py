@@ -76,6 +76,9 @@ class RedFlag(models.Model):
         return self.label
 
 
+OUTCOME_MAX_LENGTH = 1000
+
+
 @pghistory.track()
 class Referral(models.Model):
     class Status(models.TextChoices):
@@ -130,6 +133,11 @@ class Referral(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    outcome = models.TextField(
+        max_length=OUTCOME_MAX_LENGTH,
+        blank=True,
+        help_text="What was done: given when the service completes the referral.",
     )
 
     class Meta:

@@ -18,10 +18,11 @@ from networks.models import Organisation
 from notifications.services import notification_send
 from patients.models import Patient
 
-from .models import REFERRAL, PatientFlag, RedFlag, Referral, Urgency
+from .models import OUTCOME_MAX_LENGTH, REFERRAL, PatientFlag, RedFlag, Referral, Urgency
 from .selectors import open_referral, service_directory
 
 Status = Referral.Status
+REASON_MAX_LENGTH = Referral._meta.get_field("reason").max_length or 4000
 
 
 @dataclass
@@ -252,7 +253,9 @@ def _tell_referrer(referral: Referral, by: User) -> None:
             body += f" {referral.decline_note}"
     else:
         title = f"{service} {referral.get_status_display().lower()} your referral for {name}"
-        body = ""
+        # The outcome is in the app; an e-mail carries it only where names may be sent
+        # (notifications: EMAIL_IDENTIFIABLE).
+        body = f"Outcome: {referral.outcome}" if referral.outcome else ""
     notification_send(
         recipient=referral.referred_by,
         kind=f"referral_{referral.status}",
@@ -314,13 +317,45 @@ def referral_decline(*, referral: Referral, by: User, reason: str, note: str = "
 
 @attributed
 @transaction.atomic
-def referral_complete(*, referral: Referral, by: User) -> Referral:
+def referral_complete(*, referral: Referral, by: User, outcome: str) -> Referral:
+    """Close an accepted referral with what was done; the referrer hears the outcome."""
+    outcome = _clean_text(outcome, "outcome", "Say what was done: the outcome.")
+    if len(outcome) > OUTCOME_MAX_LENGTH:
+        raise ValidationError(
+            {"outcome": [f"Keep the outcome to {OUTCOME_MAX_LENGTH} characters."]}
+        )
     referral = _lock(referral, "complete")
     referral.closed_at = timezone.now()
     referral.closed_by = by
-    referral.save(update_fields=["status", "closed_at", "closed_by"])
+    referral.outcome = outcome
+    referral.save(update_fields=["status", "closed_at", "closed_by", "outcome"])
     _tell_referrer(referral, by)
     return referral
+
+
+@attributed
+@transaction.atomic
+def referral_add_reason(*, referral: Referral, by: User, reason: str) -> Referral:
+    """Add a further reason (a second referrer's, say) to an open referral, signed and dated,
+    rather than raise a second one for the same person and service (recorded in its
+    history)."""
+    reason = _clean_text(reason, "reason", "Say what to add to the referral.")
+    locked = Referral.objects.select_for_update().get(pk=referral.pk)
+    if not locked.is_open:
+        raise Conflict(
+            f"This referral has been {locked.get_status_display().lower()}: "
+            "make a new referral instead."
+        )
+    when = timezone.localtime().strftime("%-d %b %Y %H:%M")
+    name = by.get_full_name() or by.get_username()
+    combined = f"{locked.reason}\n\nAdded by {name}, {when}: {reason}"
+    if len(combined) > REASON_MAX_LENGTH:
+        raise ValidationError(
+            {"reason": ["The referral's reason would be too long: shorten what you add."]}
+        )
+    locked.reason = combined
+    locked.save(update_fields=["reason"])
+    return locked
 
 
 @attributed

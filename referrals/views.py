@@ -137,17 +137,23 @@ def _render_inbox(request, network, service: str, served: list[str], *, failed=N
         {"code": code, "label": directory[code].label, "count": counts.get(code, 0)}
         for code in served
     ]
-    context = {
+    context = service_page_context(network, service, tabs, page, referrals)
+    response = render(request, "referrals/inbox.html", context, status=status)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+def service_page_context(network, service: str, tabs: list[dict], page, referrals) -> dict:
+    """What a page of one service's referrals shows (the inbox, the caseload): the service,
+    tabs to the others, and a page of its referrals."""
+    return {
         "network": network,
         "service": service,
-        "service_info": directory[service],
+        "service_info": service_directory(network)[service],
         "tabs": tabs,
         "page": page,
         "referrals": referrals,
     }
-    response = render(request, "referrals/inbox.html", context, status=status)
-    response["Vary"] = "HX-Request"
-    return response
 
 
 def _casework_membership(request):
@@ -360,6 +366,7 @@ def referral_create_view(request, pk: int):
         access_record(
             user=request.user, patients=[patient], what="refer", channel="page", path=request.path
         )
+    clash = None  # the open referral a new one clashed with, if the user may read it
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         active_before = _active_flag_ids(patient)
@@ -374,6 +381,13 @@ def referral_create_view(request, pk: int):
             )
         except Conflict as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            open_one = exc.record
+            if (
+                open_one is not None
+                and referrals_visible_to(request.user).filter(pk=open_one.pk).exists()
+            ):
+                # Offer to add this reason to it (referrals.loop_views.add_reason_view).
+                clash = open_one
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -382,7 +396,12 @@ def referral_create_view(request, pk: int):
     return render(
         request,
         "referrals/form.html",
-        {"patient": patient, "form": form, "selected_service": form.selected_service()},
+        {
+            "patient": patient,
+            "form": form,
+            "selected_service": form.selected_service(),
+            "clash": clash,
+        },
         status=400 if form.errors else 200,
     )
 
@@ -523,6 +542,13 @@ def patient_referrals_context(user, patient) -> dict:
         referral.triager = _label(labels, referral.triaged_by)
         referral.closer = _label(labels, referral.closed_by)
         referral.can_triage = referral.status == Referral.Status.NEW and referral.service in served
+        # The API's rules (referrals.rules): the service completes, the referrer withdraws.
+        referral.can_complete = (
+            referral.status == Referral.Status.ACCEPTED and referral.service in served
+        )
+        referral.can_withdraw = referral.status == Referral.Status.NEW and user.has_perm(
+            "referrals.withdraw_referral", referral
+        )
     for patient_flag in flags:
         patient_flag.raiser = _label(labels, patient_flag.raised_by)
         # A flag's note and referral are shown only to those who may see that referral.

@@ -150,7 +150,13 @@ API = [
         "decline",
         expect(MEDICINES, 200),
     ),
-    ("referral complete", "post", "/api/v1/referrals/{ra}/complete/", None, expect(SOCIAL, 200)),
+    (
+        "referral complete",
+        "post",
+        "/api/v1/referrals/{ra}/complete/",
+        "outcome",
+        expect(SOCIAL, 200),
+    ),
     ("referral withdraw", "post", "/api/v1/referrals/{r}/withdraw/", None, expect(set(), 0, 403)),
     ("foreign referral", "get", "/api/v1/referrals/{fr}/", None, expect(set(), 0, 404)),
     ("foreign accept", "post", "/api/v1/referrals/{fr}/accept/", None, expect(set(), 0, 404)),
@@ -211,6 +217,15 @@ PAGES = [
     ("raise flag", "post", "/referrals/patients/{p}/flags/", expect(CASEWORK, 302)),
     ("resolve flag", "post", "/referrals/flags/{fl}/resolve/", expect(CASEWORK, 302)),
     ("foreign accept", "post", "/referrals/{fr}/accept/", expect(set(), 0, 404)),
+    ("complete form", "get", "/referrals/{ra}/complete/", expect(SOCIAL, 200)),
+    ("complete", "post", "/referrals/{ra}/complete/", expect(SOCIAL, 302)),
+    ("foreign complete", "post", "/referrals/{fr}/complete/", expect(set(), 0, 404)),
+    # {r} was made by nurse.on.team: no role's fresh member is its referrer.
+    ("withdraw", "post", "/referrals/{r}/withdraw/", expect(set(), 0, 403)),
+    ("foreign withdraw", "post", "/referrals/{fr}/withdraw/", expect(set(), 0, 404)),
+    ("add reason", "post", "/referrals/{r}/add-reason/", expect(CLINICAL, 302)),
+    ("foreign add reason", "post", "/referrals/{fr}/add-reason/", expect(set(), 0, 404)),
+    ("caseload", "get", "/referrals/caseload/social_services/", expect(SOCIAL | ADMIT, 200)),
     ("foreign refer form", "get", "/referrals/patients/{f}/refer/", expect(set(), 0, 404)),
     ("foreign raise flag", "post", "/referrals/patients/{f}/flags/", expect(set(), 0, 404)),
     ("foreign resolve flag", "post", "/referrals/flags/{ffl}/resolve/", expect(set(), 0, 404)),
@@ -340,6 +355,8 @@ PAGE_DATA = {
     },
     "meeting move": {"starts_at": f"{SOON}T14:00"},
     "meeting cancel": {"reason": "Bank holiday"},
+    "complete": {"outcome": "Care package started"},
+    "add reason": {"reason": "Also struggling with stairs"},
     "agenda reorder": {"direction": "down"},
     "item notes": {"notes": "Seen by the GP", "version": 1},
     "item decision": {"decision": "continue", "next_review_on": SOON, "version": 1},
@@ -507,6 +524,7 @@ def test_api_matrix(api, member, world, patient, role, name, method, url, body, 
         "task": _task_body(patient),
         "referral": {"patient": patient.pk, "service": "physiotherapy", "reason": "Unsteady"},
         "decline": {"reason": "already_known", "note": "On our list"},
+        "outcome": {"outcome": "Care package started"},
         "visit": {"patient": patient.pk, "kind": "phone", "visited_at": timezone.now().isoformat()},
         "medication": {
             "patient": patient.pk,
@@ -590,6 +608,7 @@ def test_every_api_and_page_url_is_in_the_matrix():
         .replace("{fi}", "<item_id>")
         .replace("{i}", "<item_id>")
         .replace("/inbox/medicines_optimisation/", "/inbox/<service>/")
+        .replace("/caseload/social_services/", "/caseload/<service>/")
         .replace("/thornton-heath/", "/<slug>/")
         .replace("/purbeck/", "/<slug>/")
         .replace("/export/referrals.csv", "/export/<table>.csv")

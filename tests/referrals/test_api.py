@@ -171,10 +171,12 @@ def test_decline_with_reason_tells_the_referrer(api, member, patient):
 def test_wrong_state_is_409(api, member, patient):
     referral_id = api(member("social_worker")).post(URL, body(patient), format="json").json()["id"]
     client = api(member("pharmacist"))
-    assert client.post(f"{URL}{referral_id}/complete/").status_code == 409  # cannot skip accepted
+    done = {"outcome": "Reviewed at home"}
+    # cannot skip accepted
+    assert client.post(f"{URL}{referral_id}/complete/", done, format="json").status_code == 409
     assert client.post(f"{URL}{referral_id}/accept/").status_code == 200
     assert client.post(f"{URL}{referral_id}/accept/").status_code == 409
-    assert client.post(f"{URL}{referral_id}/complete/").status_code == 200
+    assert client.post(f"{URL}{referral_id}/complete/", done, format="json").status_code == 200
     assert (
         client.post(
             f"{URL}{referral_id}/decline/", {"reason": "other", "note": "x"}, format="json"

@@ -59,7 +59,9 @@ def test_lifecycle_new_accepted_completed_with_actor_and_time(patient, social_wo
     assert (
         referral.status == "accepted" and referral.triaged_by == pharmacist and referral.triaged_at
     )
-    referral = services.referral_complete(referral=referral, by=pharmacist)
+    referral = services.referral_complete(
+        referral=referral, by=pharmacist, outcome="Reviewed at home"
+    )
     assert (
         referral.status == "completed" and referral.closed_by == pharmacist and referral.closed_at
     )
@@ -103,7 +105,7 @@ def test_forbidden_transitions_are_conflicts(
         "decline": lambda r: services.referral_decline(
             referral=r, by=pharmacist, reason="inappropriate"
         ),
-        "complete": lambda r: services.referral_complete(referral=r, by=pharmacist),
+        "complete": lambda r: services.referral_complete(referral=r, by=pharmacist, outcome="Done"),
         "withdraw": lambda r: services.referral_withdraw(referral=r, by=social_worker),
     }
     for step in path:
@@ -124,7 +126,7 @@ def test_referrer_is_told_the_outcome_once(patient, social_worker, pharmacist):
     assert "declined" in note.title and "Already known to the service" in note.body
     referral = refer(patient, social_worker)
     services.referral_accept(referral=referral, by=pharmacist)
-    services.referral_complete(referral=referral, by=pharmacist)
+    services.referral_complete(referral=referral, by=pharmacist, outcome="Reviewed at home")
     kinds = sorted(
         Notification.objects.filter(recipient=social_worker).values_list("kind", flat=True)
     )

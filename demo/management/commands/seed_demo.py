@@ -170,6 +170,18 @@ DATA = load("seed_demo")
 DEMO_NETWORKS = tuple(demo_network(spec) for spec in DATA["networks"])
 # A medication list for the first three people: name, strength, tablets, frequency.
 DEMO_MEDICINES = frozen(DATA["demo_medicines"])
+# What each service did, for the demo's completed referrals.
+DEMO_OUTCOMES = {
+    Service.MDT: "Discussed at the meeting; plan agreed and shared with the GP.",
+    Service.MEDICINES_OPTIMISATION: "Home review done: two medicines stopped, blister pack "
+    "started, GP told.",
+    Service.SOCIAL_SERVICES: "Care needs assessed; morning care package started.",
+    Service.PIC: "Met at home; joined the lunch club on Tuesdays.",
+    Service.OCCUPATIONAL_THERAPY: "Assessed; grab rails and a perching stool fitted.",
+    Service.PHYSIOTHERAPY: "Strength and balance programme completed; walking with a frame.",
+    Service.COMMUNITY_NURSING: "Leg ulcer healed; discharged from nursing.",
+    Service.GP: "Seen by the GP; medicines adjusted.",
+}
 
 
 def demo_username(role: str, network_slug: str) -> str:
@@ -514,7 +526,9 @@ class Command(BaseCommand):
             if demo.outcome in ("accepted", "completed"):
                 referral = referral_accept(referral=referral, by=triager)
             if demo.outcome == "completed":
-                referral_complete(referral=referral, by=triager)
+                referral_complete(
+                    referral=referral, by=triager, outcome=DEMO_OUTCOMES[demo.service]
+                )
             if demo.outcome.startswith("declined:"):
                 _, reason, note = demo.outcome.split(":", 2)
                 referral_decline(referral=referral, by=triager, reason=reason, note=note)
