@@ -61,6 +61,11 @@ API_WRITES = {
         {"notes": "Discussed"},
     ),
     ("POST", "/api/v1/referrals/{id}/accept/"): (CHAIR, "/api/v1/referrals/{r}/accept/", None),
+    ("POST", "/api/v1/patients/{id}/frailty/"): (
+        CHAIR,
+        "/api/v1/patients/{p}/frailty/",
+        {"scale": "efi", "score": "0.3", "assessed_on": "2025-01-02"},
+    ),
     (
         "POST",
         "/api/v1/referrals/{id}/decline/",
@@ -160,6 +165,7 @@ PAGE_EXEMPT = {
     "/patients/<pk>/care-team/": (POST_ONLY, None),
     "/patients/<pk>/care-team/<member_id>/remove/": (POST_ONLY, None),
     "/patients/<pk>/goals/": (POST_ONLY, None),
+    "/patients/<pk>/frailty/": (POST_ONLY, None),
     "/patients/<pk>/goals/<goal_id>/outcome/": (POST_ONLY, None),
     "/referrals/<pk>/accept/": (POST_ONLY, None),
     "/referrals/<pk>/decline/": (POST_ONLY, None),
