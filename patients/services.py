@@ -102,6 +102,7 @@ def patient_update(*, patient: Patient, by: User, clinical_allowed: bool, **data
 
 
 ASSESSED_FUTURE = "An assessment cannot be dated in the future."
+CENTS = Decimal("0.01")
 
 
 @attributed
@@ -131,7 +132,7 @@ def frailty_record(
         patient=patient,
         frailty=level,
         scale=scale,
-        efi_score=Decimal(score) if scale == FrailtyScale.EFI else None,
+        efi_score=Decimal(score).quantize(CENTS) if scale == FrailtyScale.EFI else None,
         cfs_score=int(score) if scale == FrailtyScale.CFS else None,
         assessed_on=assessed_on,
         recorded_by=by,

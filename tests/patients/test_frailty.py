@@ -123,6 +123,8 @@ def test_clinical_roles_record_frailty(api, member, patient, role):
     patient.refresh_from_db()
     assert patient.frailty == "mild"
     assert AccessEvent.objects.filter(user=user, what="frailty", outcome="allowed").count() == 1
+    efi = api(user).post(url(patient), body(score="0.3"), format="json").json()
+    assert (efi["score"], efi["band"], efi["frailty"]) == ("0.30", "Moderate frailty", "moderate")
 
 
 @pytest.mark.parametrize("role", ["pic", "manager"])
