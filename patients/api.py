@@ -1,4 +1,5 @@
 from datetime import date
+from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import transaction
@@ -28,9 +29,11 @@ from networks.selectors import active_memberships, network_by_slug_for, network_
 
 from . import services
 from .access import open_patient
-from .models import Goal, Patient
+from .frailty import SCALE_UNKNOWN
+from .models import FrailtyAssessment, FrailtyScale, Goal, Patient
 from .selectors import (
     NOT_THE_NETWORKS,
+    latest_frailty_scores,
     organisation_of_network,
     patient_list,
     patient_search,
@@ -196,19 +199,97 @@ class GoalSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class FrailtyScoreSerializer(serializers.Serializer):
+    """A person's latest score on one frailty scale."""
+
+    score = serializers.SerializerMethodField(
+        help_text='eFI: a decimal 0 to 1 (as a string, "0.19"); CFS: a whole number 1 to 9.'
+    )
+    assessed_on = serializers.DateField()
+    band = serializers.CharField(help_text='The score\'s band, such as "Mild frailty".')
+
+    @extend_schema_field({"oneOf": [{"type": "string"}, {"type": "integer"}]})
+    def get_score(self, assessment) -> str | int | None:
+        return _score(assessment)
+
+
+def _score(assessment: FrailtyAssessment) -> str | int | None:
+    score = assessment.score
+    return str(score) if isinstance(score, Decimal) else score
+
+
+class FrailtyAssessmentSerializer(serializers.ModelSerializer):
+    """A frailty assessment as recorded: `score` on its `scale`, and the frailty level it
+    sets (`frailty`: fit, mild, moderate or severe)."""
+
+    score = serializers.SerializerMethodField()
+    band = serializers.CharField(read_only=True)
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = FrailtyAssessment
+        fields = ["id", "scale", "score", "band", "frailty", "assessed_on", "recorded_by"]
+        read_only_fields = fields
+
+    @extend_schema_field({"oneOf": [{"type": "string"}, {"type": "integer"}]})
+    def get_score(self, assessment) -> str | int | None:
+        return _score(assessment)
+
+
+class FrailtyRecordSerializer(serializers.Serializer):
+    """A scored assessment to record. The score's range depends on the scale, and the
+    service checks it (patients.frailty)."""
+
+    scale = serializers.ChoiceField(
+        choices=FrailtyScale.choices,
+        error_messages={"invalid_choice": SCALE_UNKNOWN},
+        help_text="efi (electronic Frailty Index) or cfs (Clinical Frailty Scale).",
+    )
+    score = serializers.DecimalField(
+        max_digits=None,
+        decimal_places=None,
+        help_text="eFI: a decimal 0 to 1 with at most two places; CFS: a whole number 1 to 9.",
+    )
+    assessed_on = serializers.DateField(help_text="Not in the future, not before 1900.")
+
+
 class PatientDetailSerializer(PatientSerializer):
     """One person's record, with the goals agreed with them ("what matters to me") and
-    their outcomes: social, so the PIC sees them too."""
+    their outcomes: social, so the PIC sees them too; and (clinical roles) the latest eFI
+    and CFS scores."""
 
     goals = serializers.SerializerMethodField()
+    efi = serializers.SerializerMethodField(help_text="Clinical: the latest eFI score, or null.")
+    cfs = serializers.SerializerMethodField(help_text="Clinical: the latest CFS score, or null.")
 
     class Meta(PatientSerializer.Meta):
-        fields = [*PatientSerializer.Meta.fields, "goals"]
+        fields = [*PatientSerializer.Meta.fields, "goals", "efi", "cfs"]
 
     @extend_schema_field(GoalSerializer(many=True))
     def get_goals(self, patient) -> list:
         goals = patient.goals.select_related("agreed_by", "outcome_by")
         return GoalSerializer(goals, many=True).data
+
+    def _latest(self, patient, scale: str) -> dict | None:
+        if not hasattr(patient, "_latest_frailty"):
+            patient._latest_frailty = latest_frailty_scores([patient.pk]).get(patient.pk, {})
+        assessment = patient._latest_frailty.get(scale)
+        return FrailtyScoreSerializer(assessment).data if assessment else None
+
+    @extend_schema_field(FrailtyScoreSerializer(allow_null=True))
+    def get_efi(self, patient) -> dict | None:
+        return self._latest(patient, FrailtyScale.EFI)
+
+    @extend_schema_field(FrailtyScoreSerializer(allow_null=True))
+    def get_cfs(self, patient) -> dict | None:
+        return self._latest(patient, FrailtyScale.CFS)
+
+    def to_representation(self, patient):
+        if not self.context["request"].user.has_perm("patients.view_clinical", patient):
+            # Clinical: not read at all for the roles that may not see it.
+            self.fields.pop("efi", None)
+            self.fields.pop("cfs", None)
+        return super().to_representation(patient)
 
 
 class _Seen(NamedTuple):
@@ -498,6 +579,28 @@ class PatientViewSet(
             path=request.path,
         )
         return Response(result.counts)
+
+    @extend_schema(
+        summary="Record a frailty assessment: an eFI or CFS score (clinical roles).",
+        request=FrailtyRecordSerializer,
+        responses={201: FrailtyAssessmentSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="frailty", serializer_class=None)
+    def frailty(self, request, pk=None):
+        patient = open_patient(
+            user=request.user, pk=pk, what="frailty", channel="api", path=request.path
+        )
+        if not request.user.has_perm("patients.change_clinical", patient):
+            raise exceptions.PermissionDenied("Your role may not record frailty.")
+        serializer = FrailtyRecordSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assessment = services.frailty_record(
+            patient=patient, by=request.user, **serializer.validated_data
+        )
+        access_record(
+            user=request.user, patients=[patient], what="frailty", channel="api", path=request.path
+        )
+        return Response(FrailtyAssessmentSerializer(assessment).data, status=201)
 
     @extend_schema(
         summary="Who looked at this record (chair, integrated manager, manager).",

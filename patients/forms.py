@@ -5,7 +5,8 @@ from core.forms import DateInput
 from core.validators import single_line
 from networks.models import Membership, Organisation
 
-from .models import CareNeed, Consent, Goal, Patient
+from .frailty import SCALE_UNKNOWN
+from .models import FRAILTY_SCALE_NAMES, CareNeed, Consent, Goal, Patient
 from .selectors import organisations_of_network
 from .services import CLINICAL_FIELDS, EDITABLE_FIELDS
 
@@ -124,3 +125,24 @@ class GoalOutcomeForm(forms.Form):
         help_text="Leave blank for today.",
     )
     note = forms.CharField(label="Note", max_length=500, required=False)
+
+
+class FrailtyForm(forms.Form):
+    """A scored frailty assessment: its scale, the score and when it was assessed."""
+
+    scale = forms.ChoiceField(
+        label="Scale",
+        choices=[("", "Choose a scale"), *FRAILTY_SCALE_NAMES],
+        error_messages={"required": SCALE_UNKNOWN, "invalid_choice": SCALE_UNKNOWN},
+    )
+    score = forms.DecimalField(
+        label="Score",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        help_text="eFI: a decimal from 0 to 1, such as 0.19. CFS: a whole number from 1 to 9.",
+        error_messages={"required": "Enter the score.", "invalid": "Enter the score as a number."},
+    )
+    assessed_on = forms.DateField(
+        label="Assessed on",
+        widget=DateInput(),
+        error_messages={"required": "Enter the date of the assessment."},
+    )

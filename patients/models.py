@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -12,6 +14,7 @@ from core.constraints import on_field
 from core.validators import not_before_1900, single_line
 from networks.models import Membership, Network, Organisation
 
+from .frailty import band as frailty_band
 from .validators import validate_nhs_number, validate_not_future
 
 
@@ -160,15 +163,30 @@ class Patient(models.Model):
         return nhs_number.display(self.nhs_number)
 
 
+class FrailtyScale(models.TextChoices):
+    EFI = "efi", "eFI"
+    CFS = "cfs", "CFS"
+
+
+FRAILTY_SCALE_NAMES = [
+    (FrailtyScale.EFI.value, "Electronic Frailty Index (eFI)"),
+    (FrailtyScale.CFS.value, "Clinical Frailty Scale (CFS)"),
+]
+
+
 @pghistory.track()
 class FrailtyAssessment(models.Model):
-    """Frailty history: one row each time it is assessed or changed."""
+    """Frailty history: one row each time it is assessed or changed. A scored assessment
+    has a scale and its score (eFI 0 to 1, or Clinical Frailty Scale 1 to 9); a row without a
+    scale is a frailty level set on the record by hand."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="frailty_history")
     frailty = models.CharField(max_length=10, choices=Frailty.choices, null=True, blank=True)
+    scale = models.CharField(max_length=3, choices=FrailtyScale.choices, blank=True, default="")
     efi_score = models.DecimalField(
         "eFI score", max_digits=4, decimal_places=2, null=True, blank=True
     )
+    cfs_score = models.PositiveSmallIntegerField("CFS score", null=True, blank=True)
     assessed_on = models.DateField(validators=[not_before_1900])
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     recorded_at = models.DateTimeField(auto_now_add=True)
@@ -180,11 +198,33 @@ class FrailtyAssessment(models.Model):
                 condition=Q(efi_score__isnull=True) | Q(efi_score__gte=0, efi_score__lte=1),
                 name="frailty_efi_between_0_and_1",
                 **on_field("efi_score", "An eFI score is between 0 and 1."),
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(cfs_score__isnull=True) | Q(cfs_score__gte=1, cfs_score__lte=9),
+                name="frailty_cfs_between_1_and_9",
+                **on_field("cfs_score", "A CFS score is a whole number from 1 to 9."),
+            ),
+            models.CheckConstraint(
+                condition=Q(scale="", efi_score__isnull=True, cfs_score__isnull=True)
+                | Q(scale="efi", efi_score__isnull=False, cfs_score__isnull=True)
+                | Q(scale="cfs", cfs_score__isnull=False, efi_score__isnull=True),
+                name="frailty_score_of_its_scale",
+                **on_field("scale", "An assessment has the one score of its scale."),
+            ),
         ]
+        indexes = [models.Index(fields=["patient", "scale", "-assessed_on", "-id"])]
 
     def __str__(self) -> str:
         return f"{self.get_frailty_display() or 'Not recorded'} on {self.assessed_on}"
+
+    @property
+    def score(self) -> Decimal | int | None:
+        return self.efi_score if self.scale == FrailtyScale.EFI else self.cfs_score
+
+    @property
+    def band(self) -> str:
+        """The score's band in its own scale's words ("Mild frailty", "Very mild frailty")."""
+        return frailty_band(self.scale, self.score) if self.scale else self.get_frailty_display()
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())

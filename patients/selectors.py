@@ -11,7 +11,7 @@ from networks.models import Network, Organisation
 from networks.roles import CASEWORK_ROLES, TRAIL_ROLES
 from networks.selectors import active_memberships, network_ids_where
 
-from .models import Patient
+from .models import FrailtyAssessment, FrailtyScale, Patient
 
 
 def patients_visible_to(user: User) -> QuerySet[Patient]:
@@ -66,6 +66,26 @@ def patient_detail(user: User, patient_id: int | str) -> Patient | None:
         .filter(pk=patient_id)
         .first()
     )
+
+
+def latest_frailty_scores(patient_ids: list[int]) -> dict[int, dict[str, FrailtyAssessment]]:
+    """Each person's latest scored assessment on each scale (eFI, CFS), by date assessed then
+    by when recorded: one query however many people."""
+    latest = (
+        FrailtyAssessment.objects.filter(patient_id__in=patient_ids, scale__in=FrailtyScale.values)
+        .order_by("patient_id", "scale", "-assessed_on", "-id")
+        .distinct("patient_id", "scale")
+        .only("id", "patient_id", "scale", "efi_score", "cfs_score", "assessed_on", "frailty")
+    )
+    found: dict[int, dict[str, FrailtyAssessment]] = {}
+    for assessment in latest:
+        found.setdefault(assessment.patient_id, {})[assessment.scale] = assessment
+    return found
+
+
+def latest_frailty_score(scores: dict[str, FrailtyAssessment]) -> FrailtyAssessment | None:
+    """The more recent of a person's latest eFI and CFS (latest_frailty_scores)."""
+    return max(scores.values(), key=lambda a: (a.assessed_on, a.pk), default=None)
 
 
 # Another network's organisations are not this network's to use (API.md 1.1, Input rules): the

@@ -17,7 +17,8 @@ from core.csv_upload import CSV_MAX_BYTES, CsvProblems, csv_date, csv_rows, read
 from core.errors import Conflict, NotAllowed
 from networks.models import Membership, Network, Organisation
 
-from .models import CareTeamMember, FrailtyAssessment, Goal, Patient
+from . import frailty
+from .models import CareTeamMember, FrailtyAssessment, FrailtyScale, Goal, Patient
 from .selectors import NOT_THE_NETWORKS
 
 CONTACT_FIELDS = (
@@ -103,31 +104,47 @@ def patient_update(*, patient: Patient, by: User, clinical_allowed: bool, **data
     return patient
 
 
-# Not called yet: the care loop (issue #14) records assessments through it.
+ASSESSED_FUTURE = "An assessment cannot be dated in the future."
+CENTS = Decimal("0.01")
+
+
 @attributed
 @transaction.atomic
 def frailty_record(
     *,
     patient: Patient,
     by: User,
-    frailty: str | None,
+    scale: str,
+    score: Decimal | int,
     assessed_on: date,
-    efi_score: Decimal | None = None,
 ) -> FrailtyAssessment:
+    """A scored frailty assessment (eFI 0 to 1 or CFS 1 to 9). The person's frailty level follows
+    the latest assessment (by date assessed, then by when recorded), so an older assessment
+    entered late goes into the history without changing it."""
+    errors: dict[str, list[str]] = {}
+    try:
+        level, _label = frailty.classify(scale, score)
+    except ValueError as exc:
+        errors["scale" if scale not in FrailtyScale.values else "score"] = [str(exc)]
     if assessed_on > timezone.localdate():
-        raise ValidationError({"assessed_on": ["An assessment cannot be dated in the future."]})
+        errors["assessed_on"] = [ASSESSED_FUTURE]
+    if errors:
+        raise ValidationError(errors)
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
     assessment = FrailtyAssessment(
         patient=patient,
-        frailty=frailty,
-        efi_score=efi_score,
+        frailty=level,
+        scale=scale,
+        efi_score=Decimal(score).quantize(CENTS) if scale == FrailtyScale.EFI else None,
+        cfs_score=int(score) if scale == FrailtyScale.CFS else None,
         assessed_on=assessed_on,
         recorded_by=by,
     )
     assessment.full_clean(exclude=["patient", "recorded_by"])
     assessment.save()
     latest = patient.frailty_history.order_by("-assessed_on", "-id").first()
-    if latest is not None and latest.pk == assessment.pk and patient.frailty != frailty:
-        patient.frailty = frailty
+    if latest is not None and latest.pk == assessment.pk and patient.frailty != level:
+        patient.frailty = level
         patient.save(update_fields=["frailty", "updated_at"])
     return assessment
 

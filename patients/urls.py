@@ -15,6 +15,7 @@ urlpatterns = [
         views.care_team_remove_view,
         name="care_team_remove",
     ),
+    path("<int:pk>/frailty/", views.frailty_record_view, name="frailty_record"),
     path("<int:pk>/goals/", views.goal_add_view, name="goal_add"),
     path(
         "<int:pk>/goals/<int:goal_id>/outcome/",

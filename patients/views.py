@@ -8,6 +8,7 @@ from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.selectors import access_events_for_patient
@@ -20,9 +21,18 @@ from networks.models import Membership
 
 from . import services
 from .access import open_patient
-from .forms import CareTeamForm, ConsentForm, GoalForm, GoalOutcomeForm, PatientForm
+from .forms import (
+    CareTeamForm,
+    ConsentForm,
+    FrailtyForm,
+    GoalForm,
+    GoalOutcomeForm,
+    PatientForm,
+)
 from .models import CareTeamMember, Goal
 from .selectors import (
+    latest_frailty_score,
+    latest_frailty_scores,
     patient_detail,
     patient_list,
     patients_auditable_by,
@@ -47,8 +57,11 @@ def patient_list_view(request):
         return _forbidden(request, "Your role may not open people's records.")
     q = request.GET.get("q", "").strip()[:100]
     queryset = patient_list(request.user, network_slug=membership.network.slug, q=q)
+    queryset = queryset.select_related("key_worker__user")
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
+    clinical = request.user.has_perm("patients.view_clinical", membership.network)
+    columns = _caseload_columns(request.user, rows, clinical=clinical)
     access_record(
         user=request.user,
         patients=rows,
@@ -61,12 +74,29 @@ def patient_list_view(request):
         "patients": rows,
         "q": q,
         "can_add": request.user.has_perm("patients.add_patient", membership.network),
+        "clinical": clinical,
+        "extra_columns": columns,
     }
     fragment = request.htmx and not request.htmx.history_restore_request
     template = "patients/list.html#results" if fragment else "patients/list.html"
     response = render(request, template, context)
     response["Vary"] = "HX-Request"
     return response
+
+
+def _caseload_columns(user, rows: list, *, clinical: bool) -> list[str]:
+    """Set on each person of the page their latest frailty (clinical roles: the latest eFI
+    or CFS score, else the level on the record) and the values of the columns other apps own
+    (port "caseload_columns"); the labels of those columns. A query per source, not per row."""
+    ids = [patient.pk for patient in rows]
+    scores = latest_frailty_scores(ids) if clinical and ids else {}
+    extra: dict[str, dict[int, str]] = {}
+    for source in ports.port("caseload_columns"):
+        extra.update(source(user, ids) if ids else {})
+    for patient in rows:
+        patient.latest_score = latest_frailty_score(scores.get(patient.pk, {}))
+        patient.extra_values = [(name, cells.get(patient.pk, "")) for name, cells in extra.items()]
+    return list(extra)
 
 
 @member_required
@@ -104,9 +134,10 @@ def patient_detail_view(request, pk: int):
     return _render_detail(request, patient)
 
 
-def _render_detail(request, patient, *, status: int = 200, **goals):
+def _render_detail(request, patient, *, status: int = 200, frailty_form=None, **goals):
     """The person's page, written to the access trail. `goals` carries the goal forms with
-    errors when a goal could not be saved (the page is shown again, 400)."""
+    errors when a goal could not be saved, `frailty_form` the frailty form when an
+    assessment could not be (the page is shown again, 400)."""
     access_record(
         user=request.user, patients=[patient], what="detail", channel="page", path=request.path
     )
@@ -120,7 +151,6 @@ def _render_detail(request, patient, *, status: int = 200, **goals):
         "care_team": CareTeamMember.objects.filter(patient=patient).select_related(
             "membership__user", "membership__network", "membership__organisation"
         ),
-        "frailty_history": patient.frailty_history.select_related("recorded_by")[:10],
         "access_events": access_events_for_patient(patient)[:10] if can_audit else [],
         "consent_form": ConsentForm(
             initial={"consent_mdt": patient.consent_mdt, "consent_sharing": patient.consent_sharing}
@@ -131,6 +161,7 @@ def _render_detail(request, patient, *, status: int = 200, **goals):
         ),
         # Goals agreed with the person ("what matters to me") and their outcomes.
         **goals_context(user, patient, **goals),
+        **frailty_context(user, patient, frailty_form=frailty_form),
     }
     # The sections other apps own (apps on floors above this one), through the port
     # settings.ICN_PORTS["person_page_sections"]: open tasks; active red flags and referrals
@@ -388,3 +419,45 @@ def goal_outcome_view(request, pk: int, goal_id: int):
     else:
         message = f"Goal marked as {Goal.Outcome(outcome).label.lower()}."
     return _goals_saved(request, patient, message)
+
+
+# --- Frailty: scored assessments (eFI, CFS) and their history -----------------------------
+
+
+def frailty_context(user, patient, *, frailty_form: FrailtyForm | None = None) -> dict:
+    """The person page's frailty section (clinical roles): the ten latest assessments and,
+    for the roles that may record one, the form."""
+    if not user.has_perm("patients.view_clinical", patient):
+        return {}
+    can_record = user.has_perm("patients.change_clinical", patient)
+    return {
+        "frailty_history": patient.frailty_history.select_related("recorded_by")[:10],
+        "can_record_frailty": can_record,
+        "frailty_form": (frailty_form or FrailtyForm(initial={"assessed_on": timezone.localdate()}))
+        if can_record
+        else None,
+    }
+
+
+@member_required
+@require_POST
+def frailty_record_view(request, pk: int):
+    patient = _load(request, pk, "frailty")
+    if not request.user.has_perm("patients.change_clinical", patient):
+        return _forbidden(request, "Your role may not record frailty.")
+    form = FrailtyForm(request.POST)
+    if form.is_valid():
+        try:
+            assessment = services.frailty_record(
+                patient=patient, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+    if not form.is_valid():
+        return _render_detail(request, patient, status=400, frailty_form=form)
+    messages.success(
+        request,
+        f"Frailty recorded: {assessment.get_scale_display()} {assessment.score}, "
+        f"{assessment.band.lower()}.",
+    )
+    return redirect(reverse("patients:detail", args=[pk]) + "#frailty")

@@ -102,6 +102,14 @@ API = [
     ("patient patch", "patch", "/api/v1/patients/{p}/", "phone", expect(CASEWORK, 200)),
     ("foreign patient", "get", "/api/v1/patients/{f}/", None, expect(set(), 0, 404)),
     ("foreign patch", "patch", "/api/v1/patients/{f}/", "phone", expect(set(), 0, 404)),
+    ("record frailty", "post", "/api/v1/patients/{p}/frailty/", "frailty", expect(CLINICAL, 201)),
+    (
+        "foreign frailty",
+        "post",
+        "/api/v1/patients/{f}/frailty/",
+        "frailty",
+        expect(set(), 0, 404),
+    ),
     ("access log", "get", "/api/v1/patients/{p}/access-log/", None, expect(TRAIL, 200)),
     ("foreign access log", "get", "/api/v1/patients/{f}/access-log/", None, expect(set(), 0, 404)),
     ("access events", "get", "/api/v1/access-events/", None, expect(TRAIL, 200)),
@@ -200,6 +208,8 @@ PAGES = [
     ("access log", "get", "/patients/{p}/access-log/", expect(TRAIL, 200)),
     ("add goal", "post", "/patients/{p}/goals/", expect(CASEWORK, 302)),
     ("goal outcome", "post", "/patients/{p}/goals/{g}/outcome/", expect(CASEWORK, 302)),
+    ("record frailty", "post", "/patients/{p}/frailty/", expect(CLINICAL, 302)),
+    ("foreign record frailty", "post", "/patients/{f}/frailty/", expect(set(), 0, 404)),
     ("network access log", "get", "/audit/", expect(TRAIL, 200)),
     ("access trail filtered", "get", "/audit/?refused=true", expect(TRAIL, 200)),
     ("access trail export", "get", "/audit/export.csv", expect(TRAIL, 200)),
@@ -328,6 +338,7 @@ PAGES = [
 PAGE_DATA = {
     "add goal": {"description": "Walk to the shops"},
     "goal outcome": {"outcome": "met"},
+    "record frailty": {"scale": "efi", "score": "0.2", "assessed_on": "2025-01-02"},
     "consent": {"consent_mdt": "given", "consent_sharing": "given"},
     "decline": {"reason": "already_known", "note": "Seen last week."},
     "refer": {"service": "gp", "reason": "Memory worse", "urgency": "routine"},
@@ -544,6 +555,7 @@ def test_api_matrix(api, member, world, patient, role, name, method, url, body, 
             "outcome": "no_change",
         },
         "notes": {"notes": "Discussed"},
+        "frailty": {"scale": "cfs", "score": 5, "assessed_on": timezone.localdate().isoformat()},
     }[body]
     response = getattr(api(user), method)(url.format(**world), payload, format="json")
     assert response.status_code == expected(role), (role, name, response.content[:300])

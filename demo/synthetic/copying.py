@@ -222,7 +222,10 @@ TABLES = {
     "team": (CareTeamMember, ("patient", "membership", "involvement", "added_by", "added_at")),
     "frailty": (
         FrailtyAssessment,
-        ("patient", "frailty", "efi_score", "assessed_on", "recorded_by", "recorded_at"),
+        (
+            "patient", "frailty", "scale", "efi_score", "assessed_on", "recorded_by",
+            "recorded_at",
+        ),
     ),
     "goal": (
         Goal,

@@ -279,7 +279,15 @@ class People:
                 efi = Decimal(f"{rng.uniform(*EFI[this]):.2f}")
             by = rng.choice(p.net.holders["gp" if rng.random() < 0.6 else "community_nurse"])[0]
             self.rows["frailty"].append(
-                (p.pid, this, efi, cal.dates[k], by, self.dt(cal.at(k, rng.uniform(9, 17) * HOUR)))
+                (
+                    p.pid,
+                    this,
+                    "efi" if efi is not None else "",
+                    efi,
+                    cal.dates[k],
+                    by,
+                    self.dt(cal.at(k, rng.uniform(9, 17) * HOUR)),
+                )
             )
 
     def goals(self, created: float) -> None:

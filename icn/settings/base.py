@@ -383,6 +383,8 @@ ICN_PORTS = {
         "referrals.views.patient_referrals_context",
         "medicines.views.patient_medicines_context",
     ],
+    # The people list's extra columns: each callable (user, patient_ids) -> {label: {id: text}}.
+    "caseload_columns": ["huddles.caseload.caseload_columns"],
     # The counts in the header, read in one query (networks/navigation.py).
     "navigation_counts": [
         "notifications.navigation.Counts",

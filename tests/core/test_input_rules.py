@@ -338,22 +338,23 @@ def _api_errors(exc) -> dict:
     return response.data
 
 
-def test_an_eFI_score_over_1_is_reported_on_efi_score(patient, pharmacist):
+def test_an_eFI_score_over_1_is_reported_on_score(patient, pharmacist):
     from decimal import Decimal
 
     from django.core.exceptions import ValidationError
 
+    from patients.frailty import EFI_RANGE
     from patients.services import frailty_record
 
     with pytest.raises(ValidationError) as caught:
         frailty_record(
             patient=patient,
             by=pharmacist,
-            frailty="severe",
-            efi_score=Decimal("1.5"),
+            scale="efi",
+            score=Decimal("1.5"),
             assessed_on=timezone.localdate(),
         )
-    assert _api_errors(caught.value) == {"efi_score": ["An eFI score is between 0 and 1."]}
+    assert _api_errors(caught.value) == {"score": [EFI_RANGE]}
 
 
 def test_a_medicine_stopping_before_it_started_is_reported_on_stopped_on(patient, pharmacist):
