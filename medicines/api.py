@@ -155,6 +155,7 @@ class VisitSerializer(serializers.ModelSerializer):
     news2_acknowledged_by = serializers.SlugRelatedField(
         slug_field="username",
         read_only=True,
+        allow_null=True,
         help_text="The clinician who acknowledged the NEWS2 escalation.",
     )
     task = serializers.SerializerMethodField()

@@ -592,7 +592,9 @@ def test_every_api_and_page_url_is_in_the_matrix():
         re.sub(
             r"\{(p|f|t|ft|n|on|r|ra|fr|v|fv|m|h|hi|fh|cv|fcv|ai|fai)\}",
             "<pk>",
-            c.replace("/huddles/{h}/items/", "/huddles/<meeting_pk>/items/"),
+            c.replace("/huddles/{h}/items/", "/huddles/<meeting_pk>/items/")
+            .replace("/visits/{v}/news2", "/visits/<visit_id>/news2")
+            .replace("/visits/{fv}/news2", "/visits/<visit_id>/news2"),
         )
         .replace("{c}", "<member_id>")
         .replace("{g}", "<goal_id>")
