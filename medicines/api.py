@@ -152,6 +152,12 @@ class VisitSerializer(serializers.ModelSerializer):
     )
     interventions = InterventionSerializer(many=True, required=False, max_length=LIST_MAX)
     news2 = serializers.SerializerMethodField()
+    news2_acknowledged_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="The clinician who acknowledged the NEWS2 escalation.",
+    )
     task = serializers.SerializerMethodField()
     summary = StrictCharField(max_length=10000, required=False, allow_blank=True, default="")
 
@@ -169,13 +175,29 @@ class VisitSerializer(serializers.ModelSerializer):
             "summary",
             "observations",
             "news2",
+            "news2_escalation",
+            "news2_task",
+            "news2_acknowledged_at",
+            "news2_acknowledged_by",
             "red_flags",
             "interventions",
             "follow_up_on",
             "task",
             "created_at",
         ]
-        read_only_fields = ["created_at"]
+        read_only_fields = [
+            "created_at",
+            "news2_escalation",
+            "news2_task",
+            "news2_acknowledged_at",
+        ]
+        extra_kwargs = {
+            "news2_escalation": {
+                "help_text": "none; urgent (NEWS2 5-6, or 3 in one parameter): urgent review "
+                "within the hour; emergency (7 or more): emergency assessment."
+            },
+            "news2_task": {"help_text": "The urgent task the escalation raised (once)."},
+        }
 
     def to_representation(self, visit):
         data = super().to_representation(visit)
@@ -264,6 +286,7 @@ class VisitViewSet(
                 "patient",
                 "visitor",
                 "joint_visitor",
+                "news2_acknowledged_by",
                 "follow_up_action__network",
                 "follow_up_action__assignee",
                 "follow_up_action__created_by",

@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from core.constraints import on_field
 from core.validators import not_before_1900, single_line, within_five_years_ahead
 
+from . import news2 as news2_module
 from .news2 import News2, news2
 
 
@@ -157,6 +158,11 @@ class Visit(models.Model):
         PAIN = "pain", "Responds to pain"
         UNRESPONSIVE = "unresponsive", "Unresponsive"
 
+    class Escalation(models.TextChoices):
+        NONE = news2_module.NO_ESCALATION, "None"
+        URGENT = news2_module.URGENT, "Urgent response"
+        EMERGENCY = news2_module.EMERGENCY, "Emergency response"
+
     network = models.ForeignKey("networks.Network", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="visits")
     kind = models.CharField(max_length=5, choices=Kind.choices)
@@ -222,6 +228,22 @@ class Visit(models.Model):
     consciousness = models.CharField(max_length=12, choices=Consciousness.choices, blank=True)
     news2_score = models.PositiveSmallIntegerField("NEWS2", null=True, blank=True)
     news2_complete = models.BooleanField(default=False)
+    # NEWS2 escalation: a lasting warning on the person's page until a clinician
+    # acknowledges it, and one urgent task per visit (the one-to-one makes it once).
+    news2_escalation = models.CharField(
+        "NEWS2 escalation",
+        max_length=9,
+        choices=Escalation.choices,
+        default=Escalation.NONE,
+        db_default=Escalation.NONE,  # rows copied in bulk (demo/synthetic) leave it out
+    )
+    news2_task = models.OneToOneField(
+        "actions.Action", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    news2_acknowledged_at = models.DateTimeField(null=True, blank=True)
+    news2_acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     follow_up_on = models.DateField(
         null=True, blank=True, validators=[not_before_1900, within_five_years_ahead]
     )
@@ -275,6 +297,15 @@ class Visit(models.Model):
     @property
     def news2_needs_attention(self) -> bool:
         return self.news2_score is not None and self.news2_score >= 5
+
+    @property
+    def news2_warning(self) -> bool:
+        """An escalation no clinician has acknowledged yet."""
+        return self.news2_escalation != self.Escalation.NONE and self.news2_acknowledged_at is None
+
+    @property
+    def news2_guidance(self) -> str:
+        return news2_module.GUIDANCE.get(self.news2_escalation, "")
 
     def news2(self) -> News2:
         """NEWS2 from this visit's observations (saved or not): the one place that maps the

@@ -129,6 +129,38 @@ class News2:
     def needs_attention(self) -> bool:
         return self.score >= 5
 
+    @property
+    def escalation(self) -> str:
+        return escalation(self)
+
+    @property
+    def guidance(self) -> str:
+        """The RCP clinical response the score asks for ("" when none)."""
+        return GUIDANCE.get(escalation(self), "")
+
+
+# Escalation (RCP NEWS2 clinical response): what a visit's score asks of the network.
+NO_ESCALATION, URGENT, EMERGENCY = "none", "urgent", "emergency"
+GUIDANCE = {
+    URGENT: (
+        "NEWS2 of 5 or 6, or 3 in any single parameter: urgent response \u2013 urgent review by "
+        "a clinician competent in acute illness, within the hour."
+    ),
+    EMERGENCY: (
+        "NEWS2 of 7 or more: emergency response \u2013 urgent assessment by a clinical team with "
+        "critical-care competencies; usually transfer to a higher level of care."
+    ),
+}
+
+
+def escalation(result: News2) -> str:
+    """none, urgent (5-6, or 3 in one parameter) or emergency (7 or more)."""
+    if result.score >= 7:
+        return EMERGENCY
+    if result.score >= 5 or result.any_red:
+        return URGENT
+    return NO_ESCALATION
+
 
 PARAMETERS = ("respiratory_rate", "spo2", "systolic_bp", "pulse", "consciousness", "temperature_c")
 

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,15 +16,16 @@ from actions.models import Action
 from actions.services import action_create
 from core.attribution import attributed
 from core.csv_upload import CSV_MAX_BYTES, CsvProblems, csv_date, csv_rows, read_text
+from core.errors import Conflict
 from core.typing import User
 from core.validators import LINE_BREAKS
-from networks.roles import CASEWORK_ROLES
+from networks.roles import CASEWORK_ROLES, Role
 from networks.selectors import membership_in
 from patients.models import Patient
 from referrals.models import PatientFlag, RedFlag, Referral
 from referrals.services import flag_raise
 
-from . import dispensing
+from . import dispensing, news2
 from .models import Intervention, Medication, MedicationReview, Supply, Visit
 
 OBSERVATIONS = (
@@ -46,12 +48,72 @@ class VisitLogged:
     referrals: list[Referral] = field(default_factory=list)
     flags: list[PatientFlag] = field(default_factory=list)
     task: Action | None = None
+    escalation_task: Action | None = None
 
 
 def _score(visit: Visit) -> None:
     result = visit.news2()
     visit.news2_score = result.score if result.measured else None
     visit.news2_complete = result.complete
+    visit.news2_escalation = news2.escalation(result)
+
+
+def escalation_role() -> str:
+    """The role whose queue gets NEWS2 escalations (settings.ICN_NEWS2_ESCALATION_ROLE)."""
+    return settings.ICN_NEWS2_ESCALATION_ROLE
+
+
+def escalation_role_label() -> str:
+    role = escalation_role()
+    return str(Role(role).label) if role in Role.values else role
+
+
+@attributed
+@transaction.atomic
+def visit_news2_escalate(*, visit: Visit, by: User) -> Action | None:
+    """The visit's urgent task for a NEWS2 of 5 or more (or 3 in one parameter): due today, in
+    the escalation role's queue. Once per visit however often this runs: the visit row is
+    locked and holds its task (a one-to-one), so a second run returns the same task."""
+    locked = Visit.objects.select_for_update().select_related("patient").get(pk=visit.pk)
+    if locked.news2_escalation == Visit.Escalation.NONE:
+        return None
+    if locked.news2_task_id is None:
+        score = locked.news2_score
+        red = " (3 in one parameter)" if score is not None and score < 5 else ""
+        response = locked.get_news2_escalation_display().lower()
+        locked.news2_task = action_create(
+            patient=locked.patient,
+            by=by,
+            title=f"Urgent: NEWS2 {score}{red} at a visit, {response}",
+            details=(
+                f"{locked.news2_guidance}\nRecorded at the "
+                f"{locked.get_kind_display().lower()} on "
+                f"{timezone.localtime(locked.visited_at):%d %b %Y %H:%M}."
+            ),
+            due_on=timezone.localdate(),
+            assignee_role=escalation_role(),
+            source=Action.Source.VISIT,
+        )
+        locked.save(update_fields=["news2_task"])
+    visit.news2_task = locked.news2_task
+    return locked.news2_task
+
+
+@attributed
+@transaction.atomic
+def visit_news2_acknowledge(*, visit: Visit, by: User) -> Visit:
+    """A clinician has seen the visit's NEWS2 escalation: the warning leaves the person's page.
+    Who may is the view's (rules: medicines.acknowledge_news2); a visit with nothing to
+    acknowledge, or acknowledged already, is a Conflict and nothing changes."""
+    locked = Visit.objects.select_for_update().get(pk=visit.pk)
+    if locked.news2_escalation == Visit.Escalation.NONE:
+        raise Conflict("This visit's NEWS2 needed no escalation: there is nothing to acknowledge.")
+    if locked.news2_acknowledged_at is not None:
+        raise Conflict("This visit's NEWS2 escalation is already acknowledged.")
+    locked.news2_acknowledged_at = timezone.now()
+    locked.news2_acknowledged_by = by
+    locked.save(update_fields=["news2_acknowledged_at", "news2_acknowledged_by"])
+    return locked
 
 
 def _find_active(
@@ -218,6 +280,7 @@ def visit_log(
         )
         visit.follow_up_action = logged.task
         visit.save(update_fields=["follow_up_action"])
+    logged.escalation_task = visit_news2_escalate(visit=visit, by=by)
     return logged
 
 

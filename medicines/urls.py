@@ -13,6 +13,11 @@ urlpatterns = [
     ),
     path("patients/<int:pk>/reviews/new/", views.review_create_view, name="review_create"),
     path("patients/<int:pk>/dispensing/", views.dispensing_view, name="dispensing"),
+    path(
+        "patients/<int:pk>/visits/<int:visit_id>/news2-acknowledge/",
+        views.news2_acknowledge_view,
+        name="news2_acknowledge",
+    ),
     path("visit/news2/", views.news2_preview_view, name="news2_preview"),
     path("visit/recommendation/", views.recommendation_view, name="recommendation"),
 ]

@@ -8,14 +8,16 @@ import datetime
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import JSONObject
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.services import access_record
+from core.errors import Conflict
 from core.forms import add_service_errors
 from networks.access import member_required
 from networks.current import current_membership
@@ -39,6 +41,7 @@ from .forms import (
 from .models import Medication, MedicationReview, Supply, Visit
 from .selectors import active_medications, care_home_stratification, my_day
 
+ESCALATED = (Visit.Escalation.URGENT, Visit.Escalation.EMERGENCY)
 SUPPLIES_PAGE_SIZE = 50
 VISITS_SHOWN = 25
 
@@ -101,8 +104,13 @@ def _news2_sentence(visit: Visit) -> str:
     sentence = f"NEWS2 {visit.news2_score}"
     if not visit.news2_complete:
         sentence += " (partial)"
-    if visit.news2_needs_attention:
-        sentence += ": 5 or more, consider an urgent clinical response"
+    if visit.news2_warning:
+        sentence += f": {visit.get_news2_escalation_display().lower()}. {visit.news2_guidance}"
+        if visit.news2_task is not None:
+            sentence += (
+                f" An urgent task, due today, went to the {services.escalation_role_label()} queue."
+            )
+        return sentence
     return sentence + "."
 
 
@@ -183,10 +191,8 @@ def visit_create_view(request, pk: int):
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                # A NEWS2 of 5 or more is a warning, not a plain confirmation.
-                report = (
-                    messages.warning if logged.visit.news2_needs_attention else messages.success
-                )
+                # A NEWS2 escalation is a warning, not a plain confirmation.
+                report = messages.warning if logged.visit.news2_warning else messages.success
                 report(request, _visit_message(logged, active_before, len(changes)))
                 return redirect(reverse("patients:detail", args=[patient.pk]) + "#visits")
     context = _visit_form_context(patient, form, rows, active)
@@ -223,6 +229,29 @@ def recommendation_view(request):
         "medicines/visit_form.html#recommendation",
         {"recommendation": form.recommendation()},
     )
+
+
+@member_required
+@require_POST
+def news2_acknowledge_view(request, pk: int, visit_id: int):
+    """A clinician acknowledges a visit's NEWS2 escalation: its warning leaves the page."""
+    patient = _open(request, pk, "news2_acknowledge")
+    if not request.user.has_perm("medicines.acknowledge_news2", patient):
+        return _forbidden(request, "Your role may not acknowledge NEWS2 escalations.")
+    visit = Visit.objects.filter(pk=visit_id, patient=patient).first()
+    if visit is None:
+        raise Http404("No such visit for this person.")
+    try:
+        services.visit_news2_acknowledge(visit=visit, by=request.user)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"NEWS2 {visit.news2_score} from the visit on "
+            f"{_short_date(timezone.localdate(visit.visited_at))} acknowledged.",
+        )
+    return _to_medicines(patient)
 
 
 # --- the medication list and reviews ----------------------------------------------------------
@@ -512,13 +541,23 @@ def patient_medicines_context(user, patient) -> dict:
     if not user.has_perm("medicines.view_medicines", patient):
         return {"medicines_visible": False}
     medications, review = _medications_and_latest_review(patient)
-    visits = list(
+    # The latest visits and any older one whose NEWS2 escalation is not yet acknowledged, in
+    # one query: the first rows in visit order are the latest, the rest only warn.
+    latest = Visit.objects.filter(patient=patient).order_by("-visited_at", "-id")
+    rows = list(
         Visit.objects.filter(patient=patient)
-        .select_related("visitor", "joint_visitor", "follow_up_action")
+        .filter(
+            Q(pk__in=latest.values("pk")[: VISITS_SHOWN + 1])
+            | Q(news2_acknowledged_at__isnull=True, news2_escalation__in=ESCALATED)
+        )
+        .select_related("visitor", "joint_visitor", "follow_up_action", "news2_acknowledged_by")
         .prefetch_related("interventions")
-        .order_by("-visited_at", "-id")[: VISITS_SHOWN + 1]
+        .order_by("-visited_at", "-id")
     )
+    visits = rows[: VISITS_SHOWN + 1]
     return {
+        "news2_warnings": [v for v in rows if v.news2_warning],
+        "can_acknowledge_news2": user.has_perm("medicines.acknowledge_news2", patient),
         "medicines_visible": True,
         "medications_active": [m for m in medications if m.stopped_on is None],
         "medications_stopped": sorted(

@@ -256,6 +256,19 @@ PAGES = [
     ("record review", "post", "/medicines/patients/{p}/reviews/new/", expect(CLINICAL, 302)),
     ("dispensing", "get", "/medicines/patients/{p}/dispensing/", expect(CLINICAL, 200)),
     ("add dispensing", "post", "/medicines/patients/{p}/dispensing/", expect(CLINICAL, 200)),
+    # A visit's NEWS2 escalation: acknowledged by clinical roles (nothing to acknowledge: 302).
+    (
+        "news2 acknowledge",
+        "post",
+        "/medicines/patients/{p}/visits/{v}/news2-acknowledge/",
+        expect(CLINICAL, 302),
+    ),
+    (
+        "foreign news2 acknowledge",
+        "post",
+        "/medicines/patients/{f}/visits/{fv}/news2-acknowledge/",
+        expect(set(), 0, 404),
+    ),
     ("foreign visit form", "get", "/medicines/patients/{f}/visit/", expect(set(), 0, 404)),
     ("foreign log visit", "post", "/medicines/patients/{f}/visit/", expect(set(), 0, 404)),
     ("foreign dispensing", "get", "/medicines/patients/{f}/dispensing/", expect(set(), 0, 404)),
@@ -611,7 +624,9 @@ def test_every_api_and_page_url_is_in_the_matrix():
         re.sub(
             r"\{(p|f|t|ft|n|on|r|ra|fr|v|fv|m|h|hi|fh|cv|fcv|ai|fai)\}",
             "<pk>",
-            c.replace("/huddles/{h}/items/", "/huddles/<meeting_pk>/items/"),
+            c.replace("/huddles/{h}/items/", "/huddles/<meeting_pk>/items/")
+            .replace("/visits/{v}/news2", "/visits/<visit_id>/news2")
+            .replace("/visits/{fv}/news2", "/visits/<visit_id>/news2"),
         )
         .replace("{c}", "<member_id>")
         .replace("{g}", "<goal_id>")

@@ -431,6 +431,10 @@ ICN_NOTIFY = {
     "ASSIGNMENT_LOOKBACK_HOURS": env.int("NOTIFY_LOOKBACK_HOURS", default=72),
 }
 
+# A visit's NEWS2 of 5 or more (or 3 in one parameter) raises an urgent task, due today, in
+# this role's queue (a role that does casework; medicines.services.visit_news2_escalate).
+ICN_NEWS2_ESCALATION_ROLE = env("ICN_NEWS2_ESCALATION_ROLE", default="gp")
+
 ICN_DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-password-change-me")
 # Base32; when set every demo person (not partner_system) gets a TOTP authenticator with it.
 ICN_DEMO_TOTP_SECRET = env("DEMO_TOTP_SECRET", default="")

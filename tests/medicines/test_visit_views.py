@@ -170,7 +170,8 @@ def test_a_visit_with_news2_of_five_or_more_is_saved_with_a_warning(client, logi
     assert Visit.objects.get().news2_score == 6
     [message] = get_messages(response.wsgi_request)
     assert message.tags == "warning"
-    assert "NEWS2 6: 5 or more, consider an urgent clinical response." in str(message)
+    assert "NEWS2 6: urgent response. NEWS2 of 5 or 6" in str(message)
+    assert "An urgent task, due today, went to the GP queue." in str(message)
 
 
 def test_a_second_identical_visit_raises_no_referral(client, login, patient):
