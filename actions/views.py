@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.services import access_record
 from core import nhs_number
@@ -406,6 +406,7 @@ def _person(request, network, form) -> Patient | None:
 
 
 @member_required
+@require_http_methods(["GET", "POST"])
 def task_new_view(request):
     membership = _casework_membership(request)
     network = membership.network
@@ -423,6 +424,8 @@ def task_new_view(request):
     ask = patient is None
     if request.method != "POST":
         form = _task_form(request, network, ask_person=ask)
+        if patient is not None:
+            _record(request, patient, "task_new")
         return _form_page(request, form, patient=patient)
     form = _task_form(request, network, ask_person=ask, data=request.POST)
     status = 400
@@ -458,6 +461,7 @@ def _task_for_change(request, pk: int) -> Action:
 
 
 @member_required
+@require_http_methods(["GET", "POST"])
 def task_edit_view(request, pk: int):
     task = _task_for_change(request, pk)
     network = task.network
@@ -469,7 +473,7 @@ def task_edit_view(request, pk: int):
             "owner": TaskForm.owner_value(task),
         }
         form = _task_form(request, network, ask_person=False, initial=initial)
-        _record(request, task, "task_change")
+        _record(request, task.patient, "task_change")
         return _form_page(request, form, patient=task.patient, task=task)
     form = _task_form(request, network, ask_person=False, data=request.POST)
     status = 400
@@ -495,10 +499,10 @@ def task_edit_view(request, pk: int):
     return _form_page(request, form, patient=task.patient, task=task, status=status)
 
 
-def _record(request, task: Action, what: str) -> None:
+def _record(request, patient: Patient, what: str) -> None:
     access_record(
         user=request.user,
-        patients=[task.patient],
+        patients=[patient],
         what=what,
         channel="page",
         path=request.get_full_path(),
@@ -511,7 +515,7 @@ def task_view(request, pk: int):
     task = _task(request, pk)
     if not request.user.has_perm("actions.view_action", task):
         raise PermissionDenied("Your role may not see this task.")
-    _record(request, task, "task")
+    _record(request, task.patient, "task")
     context = {
         "task": task,
         "done_form": DoneForm(auto_id="done-%s"),
