@@ -74,4 +74,5 @@ def test_pharmacist_adds_reassigns_and_completes_tasks(page: Page, demo):
     page.get_by_role("button", name="Done").click()
     own.refresh_from_db()
     assert (own.status, own.done_note) == ("done", "Delivered; carer shown the new pack.")
-    assert errors == []
+    # The refused duplicate is a 409 page, which the browser logs; nothing else.
+    assert [e for e in errors if "status of 409" not in e] == []
