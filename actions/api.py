@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from audit.services import Seen, access_record
 from core.api import ScopedAPIMixin
+from core.errors import Conflict
 from core.fields import StrictPrimaryKeyRelatedField
 from networks.roles import CASEWORK_ROLES, Role
 from networks.selectors import network_ids_where
@@ -27,6 +28,8 @@ class VisiblePatientField(StrictPrimaryKeyRelatedField):
 
 
 class TaskSerializer(serializers.ModelSerializer):
+    EDITABLE = ("title", "details", "due_on", "assignee", "assignee_role")
+
     patient = VisiblePatientField()
     network = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     assignee = serializers.SlugRelatedField(
@@ -73,8 +76,10 @@ class TaskSerializer(serializers.ModelSerializer):
             "created_at",
             "done_at",
             "done_by",
+            "done_note",
         ]
         read_only_fields = [
+            "done_note",
             "status",
             "source",
             "claimed_at",
@@ -93,6 +98,33 @@ class TaskSerializer(serializers.ModelSerializer):
                 {"assignee": ["Give either a member (assignee) or a role (assignee_role)."]}
             )
         return attrs
+
+
+class TaskUpdateSerializer(TaskSerializer):
+    """PATCH: any of title, due date, details, and a new owner (a member or a role queue)."""
+
+    patient = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta(TaskSerializer.Meta):
+        read_only_fields = [
+            f for f in TaskSerializer.Meta.fields if f not in TaskSerializer.EDITABLE
+        ]
+
+    def validate(self, attrs):
+        if attrs.get("assignee") and attrs.get("assignee_role"):
+            raise serializers.ValidationError(
+                {"assignee": ["Give either a member (assignee) or a role (assignee_role)."]}
+            )
+        return attrs
+
+
+class DoneSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        help_text="What was done (optional).",
+    )
 
 
 class TaskFilter(filters.FilterSet):
@@ -117,10 +149,17 @@ class TaskViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
     serializer_class = TaskSerializer
     filterset_class = TaskFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_serializer_class(self):
+        if self.action == "partial_update":
+            return TaskUpdateSerializer
+        return TaskSerializer
 
     def get_queryset(self):
         if self.action in ("list", "create"):
@@ -165,9 +204,48 @@ class TaskViewSet(
         patient = data.pop("patient")
         if not self.request.user.has_perm("actions.add_action", patient):
             raise exceptions.PermissionDenied("Your role may not add tasks.")
-        serializer.instance = services.action_create(by=self.request.user, patient=patient, **data)
+        try:
+            serializer.instance = services.action_create(
+                by=self.request.user, patient=patient, **data
+            )
+        except Conflict as exc:
+            self._name_existing(exc)
+            raise
 
-    @extend_schema(request=None, responses=TaskSerializer)
+    def _name_existing(self, exc: Conflict) -> None:
+        """A 409 names the identical open task only to a caller who may read it."""
+        existing = exc.record
+        if existing is not None and self.request.user.has_perm("actions.view_action", existing):
+            exc.extra["id"] = existing.pk
+
+    @extend_schema(
+        description="Edit an open task (title, due date, details) or reassign it to a member "
+        "(`assignee`) or a role queue (`assignee_role`) of the person's network who does "
+        "casework. 409 if the task is done, or if it would repeat another open task (that "
+        "task's `id` is given)."
+    )
+    def partial_update(self, request, *args, **kwargs):
+        task = self.get_object()
+        if not request.user.has_perm("actions.change_action", task):
+            raise exceptions.PermissionDenied("Your role may not change this task.")
+        serializer = self.get_serializer(task, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        changes = {k: data[k] for k in ("title", "due_on", "details") if k in data}
+        if data.get("assignee"):
+            changes["assignee"] = data["assignee"]
+        elif data.get("assignee_role"):
+            changes["assignee_role"] = data["assignee_role"]
+        try:
+            task = services.action_update(action=task, by=request.user, **changes)
+        except Conflict as exc:
+            self._name_existing(exc)
+            raise
+        task = self.get_queryset().get(pk=task.pk)
+        self._seen([task], "task_change")
+        return Response(TaskSerializer(task, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=DoneSerializer, responses=TaskSerializer)
     @action(detail=True, methods=["post"])
     def done(self, request, pk=None):
         task = self.get_object()
@@ -175,7 +253,11 @@ class TaskViewSet(
             raise exceptions.PermissionDenied(
                 "Only the assignee, the role or the care team may do this."
             )
-        task = services.action_mark_done(action=task, by=request.user)
+        body = DoneSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        task = services.action_mark_done(
+            action=task, by=request.user, note=body.validated_data.get("note", "")
+        )
         self._seen([task], "task_done")
         return Response(self.get_serializer(task).data)
 

@@ -2,6 +2,7 @@
 decides (who may deputise, dates, overlaps) and its errors land on these forms' fields."""
 
 from django import forms
+from django.utils import timezone
 
 from core.forms import DateInput
 from core.validators import single_line
@@ -78,3 +79,90 @@ class CoverForm(forms.Form):
 
     def deputy_user(self):
         return self.users[self.cleaned_data["deputy"]]
+
+
+class TaskForm(forms.Form):
+    """Add or edit a task: what, when, and for whom (a member who does casework in the
+    network, or a role's queue). `actions.services` decides; its errors land here."""
+
+    nhs_number = forms.CharField(
+        label="NHS number of the person",
+        max_length=14,
+        help_text="The person this task is about, on your caseload in this network.",
+        error_messages={"required": "Give the person\u2019s NHS number."},
+    )
+    title = forms.CharField(
+        label="Task",
+        max_length=200,
+        validators=[single_line],
+        help_text="What needs doing, for example \u2018Check blood pressure next week\u2019.",
+        error_messages={
+            "required": "Say what needs doing.",
+            "max_length": "Keep the task to 200 characters.",
+        },
+    )
+    due_on = forms.DateField(
+        label="Due",
+        widget=DateInput(),
+        error_messages={"required": "Give the due date.", "invalid": "Give a real date."},
+    )
+    owner = forms.ChoiceField(
+        label="For",
+        help_text="A named colleague, or a role\u2019s queue that anyone in the role can claim.",
+        error_messages={"required": "Choose who the task is for."},
+    )
+    details = forms.CharField(
+        label="Details",
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"max_length": "Keep the details to 4000 characters."},
+    )
+
+    def __init__(self, *args, members, network, roles, ask_person: bool, **kwargs):
+        kwargs.setdefault("auto_id", "task-%s")
+        super().__init__(*args, **kwargs)
+        if not ask_person:
+            del self.fields["nhs_number"]
+        self.users = {m.user_id: m.user for m in members}
+        queues = sorted((network.role_label(r), r) for r in roles)
+        people = sorted(
+            (
+                f"{m.user.get_full_name() or m.user.get_username()}, {network.role_label(m.role)}",
+                m.user_id,
+            )
+            for m in members
+        )
+        self.fields["owner"].choices = [
+            ("", "Choose who it is for"),
+            ("Colleagues", [(f"user:{pk}", label) for label, pk in people]),
+            ("Role queues", [(f"role:{code}", f"{label} queue") for label, code in queues]),
+        ]
+
+    @staticmethod
+    def owner_value(task) -> str:
+        return f"role:{task.assignee_role}" if task.assignee_role else f"user:{task.assignee_id}"
+
+    def clean_due_on(self):
+        due_on = self.cleaned_data["due_on"]
+        if due_on < timezone.localdate():
+            raise forms.ValidationError("The due date cannot be in the past.")
+        return due_on
+
+    def owner_kwargs(self) -> dict:
+        """{"assignee": user} or {"assignee_role": code}, for the services."""
+        kind, _, value = self.cleaned_data["owner"].partition(":")
+        if kind == "role":
+            return {"assignee_role": value}
+        return {"assignee": self.users[int(value)]}
+
+
+class DoneForm(forms.Form):
+    note = forms.CharField(
+        label="What was done",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Optional. For the record and the care team.",
+        error_messages={"max_length": "Keep the note to 2000 characters."},
+    )

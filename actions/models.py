@@ -62,6 +62,9 @@ class Action(models.Model):
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    done_note = models.TextField(
+        max_length=2000, blank=True, help_text="What was done, said when it was marked done."
+    )
 
     class Meta:
         ordering = ["due_on", "id"]
@@ -98,6 +101,7 @@ ACTION = Lifecycle(
     {
         "done": Move(_OPEN, Action.Status.DONE, "done"),
         "claim": Move(_OPEN, Action.Status.OPEN, "claimed"),
+        "change": Move(_OPEN, Action.Status.OPEN, "changed"),
     },
     noun="task",
 )

@@ -55,8 +55,11 @@ def _owner_text(row: Row, directory: Directory) -> str:
     return f"the {directory.role_label(row['network_id'], row['assignee_role']).lower()} queue"
 
 
-def assignment_messages(rows: list[Row], directory: Directory) -> list[Message]:
-    """A new task: its assignee hears at once; a role-queue task reaches everyone in the role."""
+def assignment_messages(
+    rows: list[Row], directory: Directory, occurrence: str = ""
+) -> list[Message]:
+    """A new task: its assignee hears at once; a role-queue task reaches everyone in the role.
+    `occurrence`: a reassignment (each one is told, even to someone who had it before)."""
     messages = []
     for row in rows:
         due = f"Due {row['due_on']:%a %d %b}."
@@ -80,6 +83,7 @@ def assignment_messages(rows: list[Row], directory: Directory) -> list[Message]:
                     title=title,
                     subject_type="action",
                     subject_id=row["pk"],
+                    occurrence=occurrence,
                     body=f"For {patient_name(row)}. {due}",
                     url=url,
                     network_id=row["network_id"],
@@ -89,9 +93,9 @@ def assignment_messages(rows: list[Row], directory: Directory) -> list[Message]:
     return messages
 
 
-def notify_assigned(action_id: int) -> int:
-    """Tell a new open task's owner (or its role queue) at once; nothing for a task made for
-    oneself, or one already done."""
+def notify_assigned(action_id: int, *, occurrence: str = "", by_id: int | None = None) -> int:
+    """Tell a new (or reassigned: `occurrence`) open task's owner or role queue at once;
+    nothing for a task made or passed to oneself (`by_id`), or one already done."""
     rows = list(
         Action.objects.filter(pk=action_id, status=Action.Status.OPEN).values(
             *ACTION_FIELDS, "created_by_id"
@@ -99,7 +103,10 @@ def notify_assigned(action_id: int) -> int:
     )
     if not rows:
         return 0
-    return deliver(assignment_messages(rows, Directory.load({rows[0]["network_id"]})))
+    if by_id is not None:
+        rows[0]["created_by_id"] = by_id
+    directory = Directory.load({rows[0]["network_id"]})
+    return deliver(assignment_messages(rows, directory, occurrence))
 
 
 def sweep_assignments(now: datetime) -> int:

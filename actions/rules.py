@@ -29,6 +29,10 @@ def is_covering(user, action) -> bool:
 # The whole network's tasks are for roles that see clinical detail; a PIC only their own.
 rules.add_perm("actions.view_action", is_assignee_or_role_holder | sees_clinical)
 rules.add_perm("actions.complete_action", is_assignee_or_role_holder | sees_clinical)
+# Edit or reassign: casework roles of the task's network; the PIC only the tasks it may see.
+rules.add_perm(
+    "actions.change_action", does_casework & (is_assignee_or_role_holder | sees_clinical)
+)
 
 
 @rules.predicate

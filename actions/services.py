@@ -23,6 +23,63 @@ from .tasks import notify_action_assigned
 NO_SUCH_ASSIGNEE = "No member of this person's network who does casework has that username."
 
 
+DUPLICATE = "An identical open task already exists: same person, title and member or role."
+
+
+def _check_owner(network_id: int, assignee: User | None, assignee_role: str) -> None:
+    """A task is for one member who does casework in the network, or one casework role."""
+    errors: dict[str, list[str]] = {}
+    if bool(assignee) == bool(assignee_role):
+        errors["assignee"] = [
+            "Give either a member (assignee) or a role (assignee_role), not both."
+        ]
+    if assignee is not None:
+        membership = membership_in(assignee, network_id)
+        if membership is None or membership.role not in CASEWORK_ROLES:
+            errors["assignee"] = [NO_SUCH_ASSIGNEE]
+    if assignee_role and assignee_role not in CASEWORK_ROLES:
+        # A manager, IG lead or partner system does no casework: a task in their queue would
+        # show them the person's name and the (often clinical) title.
+        errors["assignee_role"] = [
+            f"Tasks go to a role that does casework, not {assignee_role!r}."
+            if assignee_role in Role.values
+            else f"Unknown role {assignee_role!r}."
+        ]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _refuse_identical(action: Action) -> None:
+    """Refuse a second open task with the same person, title and owner (409 naming it).
+    Race-safe: the person's row is locked first, so two such writes for one person queue up
+    and the second sees the first's task."""
+    Patient.objects.select_for_update().filter(pk=action.patient_id).values_list("pk").first()
+    existing = (
+        Action.objects.filter(
+            patient_id=action.patient_id,
+            status=Action.Status.OPEN,
+            title__iexact=action.title.strip(),
+            assignee_id=action.assignee_id,
+            assignee_role=action.assignee_role,
+        )
+        .exclude(pk=action.pk)
+        .first()
+    )
+    if existing is not None:
+        raise Conflict(DUPLICATE, field="title", record=existing)
+
+
+def _notify_owner(action: Action, *, by: User, occurrence: str = "") -> None:
+    # robust: with the broker down the task is still saved and the request succeeds quickly;
+    # the assignment sweep finds the undelivered notification from the database again.
+    transaction.on_commit(
+        lambda: notify_action_assigned.delay(
+            action_id=action.pk, occurrence=occurrence, by_id=by.pk
+        ),
+        robust=True,
+    )
+
+
 @attributed
 @transaction.atomic
 def action_create(
@@ -37,25 +94,9 @@ def action_create(
     source: str = Action.Source.MANUAL,
     agenda_item: Any = None,  # a huddles.AgendaItem: a floor above, so not named here
 ) -> Action:
-    errors: dict[str, list[str]] = {}
-    if bool(assignee) == bool(assignee_role):
-        errors["assignee"] = [
-            "Give either a member (assignee) or a role (assignee_role), not both."
-        ]
-    if assignee is not None:
-        membership = membership_in(assignee, patient.network_id)
-        if membership is None or membership.role not in CASEWORK_ROLES:
-            errors["assignee"] = [NO_SUCH_ASSIGNEE]
-    if assignee_role and assignee_role not in CASEWORK_ROLES:
-        # A manager, IG lead or partner system does no casework: a task in their queue would
-        # show them the person's name and the (often clinical) title.
-        errors["assignee_role"] = [
-            f"Tasks go to a role that does casework, not {assignee_role!r}."
-            if assignee_role in Role.values
-            else f"Unknown role {assignee_role!r}."
-        ]
-    if errors:
-        raise ValidationError(errors)
+    """A task about a person. One added by hand that repeats an open task (same person,
+    title and owner) is refused with a Conflict naming the task (`record`)."""
+    _check_owner(patient.network_id, assignee, assignee_role)
     action = Action(
         network_id=patient.network_id,
         patient=patient,
@@ -68,13 +109,59 @@ def action_create(
         agenda_item=agenda_item,
         created_by=by,
     )
-    action.full_clean(
-        exclude=["network", "patient", "assignee", "created_by", "done_by", "agenda_item"]
-    )
+    action.full_clean(exclude=_NOT_CLEANED)
+    if source == Action.Source.MANUAL:
+        _refuse_identical(action)
     action.save()
-    # robust: with the broker down the task is still saved and the request succeeds quickly;
-    # the assignment sweep finds the undelivered notification from the database again.
-    transaction.on_commit(lambda: notify_action_assigned.delay(action_id=action.pk), robust=True)
+    _notify_owner(action, by=by)
+    return action
+
+
+_NOT_CLEANED = ["network", "patient", "assignee", "created_by", "done_by", "agenda_item"]
+_UNSET: Any = object()
+
+
+@attributed
+@transaction.atomic
+def action_update(
+    *,
+    action: Action,
+    by: User,
+    title: str | None = None,
+    due_on: date | None = None,
+    details: str | None = None,
+    assignee: User | None = _UNSET,
+    assignee_role: str | None = None,
+) -> Action:
+    """Edit an open task (title, due date, details) and/or reassign it: to a member who does
+    casework in its network, or to a casework role's queue. The new owner is notified; an
+    edit that would make it identical to another open task is refused (409)."""
+    action = Action.objects.select_for_update().get(pk=action.pk)
+    ACTION.check(action, "change")
+    fields: list[str] = []
+    for name, value in (("title", title), ("due_on", due_on), ("details", details)):
+        if value is not None and value != getattr(action, name):
+            setattr(action, name, value)
+            fields.append(name)
+    reassigned = assignee is not _UNSET or assignee_role is not None
+    if reassigned:
+        new_assignee = None if assignee is _UNSET else assignee
+        new_role = assignee_role or ""
+        _check_owner(action.network_id, new_assignee, new_role)
+        reassigned = (new_assignee.pk if new_assignee else None, new_role) != (
+            action.assignee_id,
+            action.assignee_role,
+        )
+        action.assignee, action.assignee_role = new_assignee, new_role
+        fields += ["assignee", "assignee_role"]
+    if not fields:
+        return action
+    action.full_clean(exclude=_NOT_CLEANED)
+    if {"title", "assignee"} & set(fields):
+        _refuse_identical(action)
+    action.save(update_fields=fields)
+    if reassigned:
+        _notify_owner(action, by=by, occurrence=f"reassigned {timezone.now().isoformat()}")
     return action
 
 
@@ -83,14 +170,17 @@ ALREADY_DONE = "This task is already done."
 
 @attributed
 @transaction.atomic
-def action_mark_done(*, action: Action, by: User) -> Action:
+def action_mark_done(*, action: Action, by: User, note: str = "") -> Action:
+    """Mark a task done, with an optional note of what was done."""
     action = Action.objects.select_for_update().get(pk=action.pk)
     if not ACTION.allowed(action, "done"):
         raise Conflict(ALREADY_DONE)
     ACTION.apply(action, "done")
     action.done_at = timezone.now()
     action.done_by = by
-    action.save(update_fields=["status", "done_at", "done_by"])
+    action.done_note = note.strip()
+    action.full_clean(exclude=_NOT_CLEANED)
+    action.save(update_fields=["status", "done_at", "done_by", "done_note"])
     return action
 
 

@@ -8,5 +8,7 @@ from .reminders import notify_assigned
 
 # Named as it was when it lived in notifications: queued messages still resolve.
 @shared_task(name="notifications.tasks.notify_action_assigned")
-def notify_action_assigned(*, action_id: int) -> int:
-    return notify_assigned(action_id)
+def notify_action_assigned(
+    *, action_id: int, occurrence: str = "", by_id: int | None = None
+) -> int:
+    return notify_assigned(action_id, occurrence=occurrence, by_id=by_id)

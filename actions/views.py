@@ -11,9 +11,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.html import format_html
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.services import access_record
+from core import nhs_number
 from core.errors import Conflict, NotAllowed
 from core.forms import add_service_errors
 from core.workdays import working_days_between
@@ -22,10 +24,12 @@ from networks.current import current_membership
 from networks.roles import CASEWORK_ROLES, Role
 from networks.selectors import covers_of, members_of, role_in
 from networks.services import cover_end, cover_set
+from patients.models import Patient
+from patients.selectors import patients_visible_to
 from referrals.selectors import service_directory
 
 from . import services
-from .forms import CoverForm
+from .forms import CoverForm, DoneForm, TaskForm
 from .models import Action
 from .selectors import (
     FOLLOW_UP_WINDOW_DAYS,
@@ -225,8 +229,12 @@ def task_done_view(request, pk: int):
             "Only the person the task is for, their deputy, their role or the care team may "
             "mark it done."
         )
+    form = DoneForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"{task.title}: {form.errors['note'][0]}")
+        return redirect(reverse("actions:task", args=[task.pk]))
     try:
-        services.action_mark_done(action=task, by=request.user)
+        services.action_mark_done(action=task, by=request.user, note=form.cleaned_data["note"])
     except Conflict as exc:
         return _conflict(request, task, exc)
     if request.htmx:
@@ -344,3 +352,174 @@ def cover_end_view(request, pk: int):
         )
     cover_end(cover=cover, by=request.user)
     return redirect(_my_work_url("away"))
+
+
+# --- add, edit, reassign, and a task's own page --------------------------------------------
+
+
+def _task_form(request, network, *, ask_person: bool, data=None, initial=None) -> TaskForm:
+    members = [m for m in members_of(network.pk) if m.role in CASEWORK_ROLES]
+    return TaskForm(
+        data,
+        initial=initial,
+        members=members,
+        network=network,
+        roles=sorted(CASEWORK_ROLES),
+        ask_person=ask_person,
+    )
+
+
+def _identical(request, form: TaskForm, exc: Conflict) -> None:
+    """The identical open task, linked for those who may read it (else only the words)."""
+    existing = exc.record
+    if existing is not None and request.user.has_perm("actions.view_action", existing):
+        url = reverse("actions:task", args=[existing.pk])
+        form.add_error(
+            "title",
+            format_html('{} <a href="{}">See the open task</a>.', exc.message, url),
+        )
+    else:
+        form.add_error("title", exc.message)
+
+
+def _form_page(request, form, *, patient=None, task=None, status=200):
+    _autofocus_first_error(form)
+    return render(
+        request,
+        "actions/task_form.html",
+        {"form": form, "patient": patient, "task": task},
+        status=status,
+    )
+
+
+def _person(request, network, form) -> Patient | None:
+    """The person the new task is about: ?patient= on the person's page, else the NHS
+    number typed in (one of the current network's people the user may see)."""
+    visible = patients_visible_to(request.user).filter(network_id=network.pk)
+    if "nhs_number" not in form.fields:
+        return visible.filter(pk=request.GET.get("patient")).first()
+    digits = nhs_number.normalise(form.cleaned_data["nhs_number"])
+    found = visible.filter(nhs_number=digits).first()
+    if found is None:
+        form.add_error("nhs_number", "No one with that NHS number in this network.")
+    return found
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def task_new_view(request):
+    membership = _casework_membership(request)
+    network = membership.network
+    patient = None
+    if request.GET.get("patient"):
+        patient = (
+            patients_visible_to(request.user)
+            .filter(network_id=network.pk, pk=request.GET["patient"])
+            .first()
+            if request.GET["patient"].isdigit()
+            else None
+        )
+        if patient is None:
+            raise Http404("No such person in this network.")
+    ask = patient is None
+    if request.method != "POST":
+        form = _task_form(request, network, ask_person=ask)
+        if patient is not None:
+            _record(request, patient, "task_new")
+        return _form_page(request, form, patient=patient)
+    form = _task_form(request, network, ask_person=ask, data=request.POST)
+    status = 400
+    if form.is_valid() and (patient := patient or _person(request, network, form)):
+        data = form.cleaned_data
+        try:
+            task = services.action_create(
+                patient=patient,
+                by=request.user,
+                title=data["title"],
+                due_on=data["due_on"],
+                details=data["details"],
+                **form.owner_kwargs(),
+            )
+        except Conflict as exc:
+            _identical(request, form, exc)
+            status = 409
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Task added: {task.title} for {patient.full_name}.")
+            if ask:
+                return redirect(_my_work_url())
+            return redirect(reverse("patients:detail", args=[patient.pk]) + "#tasks")
+    return _form_page(request, form, patient=patient, status=status)
+
+
+def _task_for_change(request, pk: int) -> Action:
+    task = _task(request, pk)
+    if not request.user.has_perm("actions.change_action", task):
+        raise PermissionDenied("Your role may not change this task.")
+    return task
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def task_edit_view(request, pk: int):
+    task = _task_for_change(request, pk)
+    network = task.network
+    if request.method != "POST":
+        initial = {
+            "title": task.title,
+            "due_on": task.due_on,
+            "details": task.details,
+            "owner": TaskForm.owner_value(task),
+        }
+        form = _task_form(request, network, ask_person=False, initial=initial)
+        _record(request, task.patient, "task_change")
+        return _form_page(request, form, patient=task.patient, task=task)
+    form = _task_form(request, network, ask_person=False, data=request.POST)
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.action_update(
+                action=task,
+                by=request.user,
+                title=data["title"],
+                due_on=data["due_on"],
+                details=data["details"],
+                **form.owner_kwargs(),
+            )
+        except Conflict as exc:
+            _identical(request, form, exc)
+            status = 409
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Task saved: {data['title']}.")
+            return redirect(reverse("actions:task", args=[task.pk]))
+    return _form_page(request, form, patient=task.patient, task=task, status=status)
+
+
+def _record(request, patient: Patient, what: str) -> None:
+    access_record(
+        user=request.user,
+        patients=[patient],
+        what=what,
+        channel="page",
+        path=request.get_full_path(),
+    )
+
+
+@member_required
+@require_GET
+def task_view(request, pk: int):
+    task = _task(request, pk)
+    if not request.user.has_perm("actions.view_action", task):
+        raise PermissionDenied("Your role may not see this task.")
+    _record(request, task.patient, "task")
+    context = {
+        "task": task,
+        "done_form": DoneForm(auto_id="done-%s"),
+        "may_change": request.user.has_perm("actions.change_action", task),
+        "may_complete": request.user.has_perm("actions.complete_action", task),
+    }
+    return render(request, "actions/task_detail.html", context)

@@ -125,6 +125,8 @@ API = [
     # {t} is in the gp queue: the network's tasks are for clinical roles (not the PIC's).
     ("task", "get", "/api/v1/tasks/{t}/", None, expect(CLINICAL, 200)),
     ("task done", "post", "/api/v1/tasks/{t}/done/", None, expect(CLINICAL, 200)),
+    ("task patch", "patch", "/api/v1/tasks/{t}/", "task_title", expect(CLINICAL, 200)),
+    ("foreign task patch", "patch", "/api/v1/tasks/{ft}/", "task_title", expect(set(), 0, 404)),
     # Reports: the chair, integrated manager and manager of the network.
     (
         "admissions avoided",
@@ -297,6 +299,16 @@ PAGES = [
     ("my work", "get", "/my-work/", expect(CASEWORK, 200)),
     ("my work done", "post", "/my-work/tasks/{t}/done/", expect(CLINICAL, 302)),
     ("my work claim", "post", "/my-work/tasks/{t}/claim/", expect({"gp"}, 302)),
+    # A task's page, edit and reassign: clinical roles (the PIC only its own; {t} is not).
+    ("task page", "get", "/my-work/tasks/{t}/", expect(CLINICAL, 200)),
+    ("task edit form", "get", "/my-work/tasks/{t}/edit/", expect(CLINICAL, 200)),
+    ("task edit", "post", "/my-work/tasks/{t}/edit/", expect(CLINICAL, 400)),  # no data: 400
+    ("task new form", "get", "/my-work/tasks/new/?patient={p}", expect(CASEWORK, 200)),
+    ("task new blank form", "get", "/my-work/tasks/new/", expect(CASEWORK, 200)),
+    ("task new", "post", "/my-work/tasks/new/", expect(CASEWORK, 400)),  # no data: 400
+    ("foreign task page", "get", "/my-work/tasks/{ft}/", expect(set(), 0, 404)),
+    ("foreign task edit", "post", "/my-work/tasks/{ft}/edit/", expect(set(), 0, 404)),
+    ("foreign task new", "get", "/my-work/tasks/new/?patient={f}", expect(CASEWORK, 404)),
     ("cover set", "post", "/my-work/away/", expect(CASEWORK, 400)),  # no dates: 400
     # Another member's cover: only the chair and the integrated manager may end it.
     ("cover end", "post", "/my-work/away/{cv}/end/", expect({"chair", "integrated_manager"}, 302)),
@@ -546,6 +558,7 @@ def test_api_matrix(api, member, world, patient, role, name, method, url, body, 
         "patient": _patient_body(ALL.index(role)),
         "phone": {"phone": "020 7946 0999"},
         "task": _task_body(patient),
+        "task_title": {"title": f"Call back ({role})"},
         "referral": {"patient": patient.pk, "service": "physiotherapy", "reason": "Unsteady"},
         "decline": {"reason": "already_known", "note": "On our list"},
         "outcome": {"outcome": "Care package started"},

@@ -50,6 +50,7 @@ API_READS = {
 API_WRITES = {
     ("POST", "/api/v1/tasks/{id}/done/"): (CHAIR, "/api/v1/tasks/{t}/done/", None),
     ("POST", "/api/v1/tasks/{id}/claim/"): ("gp", "/api/v1/tasks/{t}/claim/", None),
+    ("PATCH", "/api/v1/tasks/{id}/"): (CHAIR, "/api/v1/tasks/{t}/", {"title": "Call back"}),
     ("PATCH", "/api/v1/patients/{id}/"): (
         CHAIR,
         "/api/v1/patients/{p}/",
@@ -141,6 +142,9 @@ PAGE_READS = {
     "/meetings/<pk>/run/<item_id>/": [(CHAIR, "/meetings/{h}/run/{i}/")],
     "/meetings/<pk>/minutes/": [(CHAIR, "/meetings/{h}/minutes/")],
     "/my-work/": [(CHAIR, "/my-work/")],
+    "/my-work/tasks/<pk>/": [(CHAIR, "/my-work/tasks/{t}/")],
+    "/my-work/tasks/<pk>/edit/": [(CHAIR, "/my-work/tasks/{t}/edit/")],
+    "/my-work/tasks/new/": [(CHAIR, "/my-work/tasks/new/?patient={p}")],
     "/reports/people/": [(CHAIR, "/reports/people/?metric=referrals")],
     "/reports/export/<table>.csv": [(CHAIR, "/reports/export/people.csv?metric=referrals")],
 }

@@ -304,6 +304,7 @@ SPECTACULAR_SETTINGS = {
         "ConsentEnum": "patients.models.Consent",
         "ReferralStatusEnum": "referrals.models.Referral.Status",
         "TaskStatusEnum": "actions.models.Action.Status",
+        "TaskSourceEnum": "actions.models.Action.Source",
         "DeclineReasonEnum": "referrals.models.Referral.DeclineReason",
         "UrgencyEnum": "referrals.models.Urgency",
         "ServiceEnum": "networks.roles.Service",
