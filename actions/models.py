@@ -63,7 +63,10 @@ class Action(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     done_note = models.TextField(
-        max_length=2000, blank=True, help_text="What was done, said when it was marked done."
+        max_length=2000,
+        blank=True,
+        db_default="",  # rows copied in bulk (demo/synthetic, benchmarks) leave it out
+        help_text="What was done, said when it was marked done.",
     )
 
     class Meta:
