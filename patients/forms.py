@@ -1,6 +1,8 @@
 from django import forms
+from django.core.exceptions import ValidationError
 
 from core import nhs_number
+from core.csv_upload import CsvProblems, read_text
 from core.forms import DateInput
 from core.validators import single_line
 from networks.models import Membership, Organisation
@@ -8,7 +10,7 @@ from networks.models import Membership, Organisation
 from .frailty import SCALE_UNKNOWN
 from .models import FRAILTY_SCALE_NAMES, CareNeed, Consent, Goal, Patient
 from .selectors import organisations_of_network
-from .services import CLINICAL_FIELDS, EDITABLE_FIELDS
+from .services import CLINICAL_FIELDS, EDITABLE_FIELDS, patients_csv_rows
 
 
 class PatientForm(forms.ModelForm):
@@ -146,3 +148,25 @@ class FrailtyForm(forms.Form):
         widget=DateInput(),
         error_messages={"required": "Enter the date of the assessment."},
     )
+
+
+class PatientImportForm(forms.Form):
+    """A CSV of people (a GP practice list or a case-finding export), as the API's import."""
+
+    file = forms.FileField(
+        label="CSV file",
+        allow_empty_file=True,  # refused with its line by patients_csv_rows, as on the API
+        widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}),
+        error_messages={"required": "Choose a CSV file to check."},
+    )
+
+    def clean_file(self):
+        """The same reading, limits and messages as the API's import; keeps the text, which
+        the confirmation carries."""
+        upload = self.cleaned_data["file"]
+        try:
+            self.text = read_text(upload)
+            self.rows = patients_csv_rows(self.text)
+        except CsvProblems as exc:
+            raise ValidationError(exc.messages) from None
+        return upload

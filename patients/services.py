@@ -273,6 +273,7 @@ class ImportRow:
         self.values = values
         self.result = ""
         self.errors: list[tuple[str, str]] = []
+        self.changes: list[str] = []  # the fields an update changes
         self.patient: Patient | None = None
 
 
@@ -299,7 +300,13 @@ class ImportResult:
 def read_patients_csv(upload: IO[bytes]) -> list[tuple[int, dict[str, str]]]:
     """The rows of an uploaded people CSV as (line, {column: text}); CsvProblems (a
     ValidationError on `file` naming the lines) if it is not one."""
-    rows, problems = csv_rows(read_text(upload), columns=IMPORT_COLUMNS, optional=IMPORT_OPTIONAL)
+    return patients_csv_rows(read_text(upload))
+
+
+def patients_csv_rows(text: str) -> list[tuple[int, dict[str, str]]]:
+    """The rows of a people CSV's text (read_patients_csv; the import page's confirmation
+    carries the text it previewed)."""
+    rows, problems = csv_rows(text, columns=IMPORT_COLUMNS, optional=IMPORT_OPTIONAL)
     if problems:
         raise CsvProblems(problems)
     if not rows:
@@ -411,6 +418,7 @@ def patients_import(
             created.append(patient)
         elif changes:
             row.result = "updated"
+            row.changes = changes
             patient.updated_at = now
             updated.append(patient)
             fields.update(changes)

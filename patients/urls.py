@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import import_views, views
 
 app_name = "patients"
 urlpatterns = [
     path("", views.patient_list_view, name="list"),
     path("new/", views.patient_create_view, name="create"),
+    path("import/", import_views.patient_import_view, name="import"),
     path("<int:pk>/", views.patient_detail_view, name="detail"),
     path("<int:pk>/edit/", views.patient_edit_view, name="edit"),
     path("<int:pk>/consent/", views.patient_consent_view, name="consent"),

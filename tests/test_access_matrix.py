@@ -202,6 +202,8 @@ PAGES = [
     ("people", "get", "/patients/", expect(CASEWORK, 200)),
     ("search", "get", "/patients/?q=ok", expect(CASEWORK, 200)),
     ("new person", "get", "/patients/new/", expect(CASEWORK, 200)),
+    ("import people", "get", "/patients/import/", expect(CASEWORK, 200)),
+    ("check people file", "post", "/patients/import/", expect(CASEWORK, 400)),
     ("person", "get", "/patients/{p}/", expect(CASEWORK, 200)),
     ("edit person", "get", "/patients/{p}/edit/", expect(CASEWORK, 200)),
     ("consent", "post", "/patients/{p}/consent/", expect(CASEWORK, 302)),

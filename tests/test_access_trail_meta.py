@@ -153,6 +153,11 @@ PAGE_READS = {
 PAGE_EXEMPT = {
     "/": ("redirects to the member's start page", "/"),
     "/patients/new/": ("an empty form for a new person", "/patients/new/"),
+    "/patients/import/": (
+        "the upload form; a check's and an import's people are written to the trail "
+        "(tests/patients/test_import_page.py)",
+        "/patients/import/",
+    ),
     "/referrals/inbox/": ("redirects to the first inbox served", "/referrals/inbox/"),
     "/referrals/criteria/": ("a service's referral criteria", "/referrals/criteria/?service=pic"),
     "/medicines/visit/news2/": ("a NEWS2 score from the numbers sent", "/medicines/visit/news2/"),

@@ -15,13 +15,6 @@ URL = "/api/v1/patients/import/"
 HEADER = "nhs_number,given_name,family_name,date_of_birth,gp_practice,postcode,care_home\n"
 
 
-@pytest.fixture
-def practice(network):
-    practice = OrganisationFactory(code="H81001", kind=Organisation.Kind.GP_PRACTICE)
-    network.gp_practices.add(practice)
-    return practice
-
-
 def csv_of(n: int, *, start: int = 0, practice: str = "H81001") -> str:
     return HEADER + "".join(
         f"{synthetic(start + 2 * i)},Ann{i},Smith,02/04/1938,{practice},CR7 7AA,\n"
