@@ -317,6 +317,9 @@ SPECTACULAR_SETTINGS = {
 
 # Celery on Redis. Tasks are thin and idempotent; work is enqueued on commit.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+# Kombu's Redis transport, with a failed acknowledgement freeing the worker's slot (icn/broker.py).
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT = "icn.broker:Transport"
 CELERY_RESULT_BACKEND = None
 CELERY_RESULT_EXPIRES = None  # no result backend, so no backend_cleanup task in beat
 CELERY_TASK_IGNORE_RESULT = True
