@@ -1,4 +1,5 @@
-"""Meeting slots on a network's cadence, in Europe/London local time across clock changes."""
+"""Meeting slots on a network's cadence, in Europe/London local time across clock changes,
+and where a slot on a bank holiday goes (the network's `bank_holidays`)."""
 
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -6,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
+
+from core.workdays import is_working_day
 
 DEFAULT_WEEKDAYS = {"weekly": [1], "fortnightly": [1], "twice_weekly": [0, 3]}
 
@@ -37,3 +40,21 @@ def slots(network, start: date, end: date) -> Iterator[datetime]:
             if network.cadence != "fortnightly" or weeks % 2 == 0:
                 yield datetime.combine(day, network.meeting_time, tzinfo=tz)
         day += timedelta(days=1)
+
+
+def starts_for(network, slot: datetime) -> datetime | None:
+    """When the meeting of `slot` starts: the slot itself on a working day. On an England and
+    Wales bank holiday, the next working day at the same time, or None (no meeting) when the
+    network skips such meetings or a meeting of its own cadence is held that day anyway."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    day = slot.astimezone(tz).date()
+    if is_working_day(day) or day.weekday() >= 5:  # weekends: only if the network chose them
+        return slot
+    if network.bank_holidays == "skip":
+        return None
+    moved = day + timedelta(days=1)
+    while not is_working_day(moved):
+        moved += timedelta(days=1)
+    if next(slots(network, moved, moved), None) is not None:
+        return None  # that day has its own meeting, which takes this one's agenda
+    return datetime.combine(moved, network.meeting_time, tzinfo=tz)

@@ -49,15 +49,19 @@ def meetings_schedule(
     via: str = "",
 ) -> int:
     """Create the network's meetings for the coming `weeks` (idempotent: one per slot, and a
-    moved or cancelled slot is never recreated). Returns how many were created. With `by`
-    None the history names the system and `via` (beat unless told)."""
+    moved or cancelled slot is never recreated). A slot on a bank holiday starts on the next
+    working day or is skipped, as the network chose (`scheduling.starts_for`); meetings
+    scheduled before that rule, or before the network changed it, are moved or cancelled
+    (`bank_holidays_apply`). Returns how many were created. With `by` None the history
+    names the system and `via` (beat unless told)."""
     today = today or timezone.localdate()
     now = timezone.now()
-    wanted = [
-        Meeting(network=network, scheduled_for=slot, starts_at=slot)
-        for slot in scheduling.slots(network, today, today + timedelta(weeks=weeks))
-        if slot >= now
-    ]
+    via = via or _system(by, "beat:schedule_meetings")
+    wanted = []
+    for slot in scheduling.slots(network, today, today + timedelta(weeks=weeks)):
+        starts = scheduling.starts_for(network, slot)
+        if starts is not None and starts >= now:
+            wanted.append(Meeting(network=network, scheduled_for=slot, starts_at=starts))
     existing = set(
         Meeting.objects.filter(
             network=network, scheduled_for__in=[m.scheduled_for for m in wanted]
@@ -65,9 +69,34 @@ def meetings_schedule(
     )
     new = [m for m in wanted if m.scheduled_for not in existing]
     if new:
-        with acting(by, via=via or _system(by, "beat:schedule_meetings")):
+        with acting(by, via=via):
             Meeting.objects.bulk_create(new, ignore_conflicts=True)
+    bank_holidays_apply(network=network, by=by, via=via)
     return len(new)
+
+
+def bank_holidays_apply(*, network: Network, by: User | None = None, via: str = "") -> int:
+    """Move (or cancel, carrying the agenda forward) the network's scheduled meetings that
+    still start at their slot on a bank holiday. A meeting the chair moved is left where
+    they put it. Returns how many changed."""
+    changed = 0
+    upcoming = Meeting.objects.filter(
+        network=network,
+        status=Meeting.Status.SCHEDULED,
+        starts_at__gte=timezone.now(),
+        starts_at=F("scheduled_for"),
+    )
+    for meeting in upcoming:
+        starts = scheduling.starts_for(network, meeting.scheduled_for)
+        if starts == meeting.scheduled_for:
+            continue
+        with acting(by, via=via or _system(by, "bank_holidays")):
+            if starts is None:
+                meeting_cancel(meeting=meeting, by=by, reason="Bank holiday")
+            else:
+                meeting_move(meeting=meeting, starts_at=starts, by=by)
+        changed += 1
+    return changed
 
 
 def network_created(*, network: Network, by: User | None) -> None:

@@ -21,7 +21,15 @@ class NetworkAdmin(admin.ModelAdmin):
         ("Vocabulary", {"fields": ["vocabulary", "term_network", "term_meeting", "term_chair"]}),
         (
             "Meetings",
-            {"fields": ["cadence", "meeting_weekdays", "meeting_time", "meeting_minutes"]},
+            {
+                "fields": [
+                    "cadence",
+                    "meeting_weekdays",
+                    "meeting_time",
+                    "meeting_minutes",
+                    "bank_holidays",
+                ]
+            },
         ),
         ("Area", {"fields": ["gp_practices", "care_homes"]}),
     ]

@@ -42,6 +42,7 @@ class NetworkSerializer(serializers.ModelSerializer):
             "vocabulary",
             "meeting_weekdays",
             "meeting_time",
+            "bank_holidays",
             "gp_practices",
         ]
 

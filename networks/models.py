@@ -52,6 +52,10 @@ class Network(models.Model):
         FORTNIGHTLY = "fortnightly", "Fortnightly"
         TWICE_WEEKLY = "twice_weekly", "Twice a week"
 
+    class BankHolidays(models.TextChoices):
+        NEXT_WORKING_DAY = "next_working_day", "Move it to the next working day"
+        SKIP = "skip", "Skip it"
+
     slug = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=120, validators=[single_line])
     vocabulary = models.CharField(max_length=3, choices=Vocabulary.choices, default="icn")
@@ -75,6 +79,13 @@ class Network(models.Model):
         null=True,
         blank=True,
         help_text="A date in a week with a meeting, for fortnightly cadences (default: creation).",
+    )
+    bank_holidays = models.CharField(
+        "A meeting on a bank holiday",
+        max_length=16,
+        choices=BankHolidays.choices,
+        default=BankHolidays.NEXT_WORKING_DAY,
+        help_text="England and Wales bank holidays: move that meeting, or skip it.",
     )
     meeting_minutes = models.PositiveSmallIntegerField(
         default=90, validators=[MinValueValidator(15), MaxValueValidator(480)]
@@ -103,6 +114,10 @@ class Network(models.Model):
             models.CheckConstraint(
                 condition=Q(cadence__in=["weekly", "fortnightly", "twice_weekly"]),
                 name="network_cadence_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(bank_holidays__in=["next_working_day", "skip"]),
+                name="network_bank_holidays_known",
             ),
         ]
 

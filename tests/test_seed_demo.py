@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from actions.models import Action
 from core import nhs_number
+from core.workdays import is_working_day
 from networks.models import Membership, Network, Organisation
 from networks.roles import Role
 from patients.models import CareTeamMember, Consent, FrailtyAssessment, Patient
@@ -262,6 +263,9 @@ def test_demo_has_visits_medicines_and_meetings_in_each_network():
         assert Medication.objects.filter(patient__network__slug=slug).count() == 12
         assert Meeting.objects.filter(network__slug=slug).count() >= 4  # 8 weeks, fortnightly
         assert AgendaItem.objects.filter(meeting__network__slug=slug, source="referral").exists()
+    # No meeting of either network in the next 8 weeks is on an England and Wales bank holiday.
+    starts = Meeting.objects.filter(status="scheduled").values_list("starts_at", flat=True)
+    assert starts and all(is_working_day(timezone.localtime(at).date()) for at in starts)
 
 
 @pytest.mark.django_db

@@ -123,6 +123,7 @@ def test_a_network_added_in_the_admin_has_its_meetings(client):
             "meeting_weekdays": "1",
             "meeting_time": "13:00",
             "meeting_minutes": "60",
+            "bank_holidays": "next_working_day",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]

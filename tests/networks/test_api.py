@@ -85,6 +85,7 @@ def test_networks_lists_only_mine_with_terminology(api, member, network, other_n
             "vocabulary": "icn",
             "meeting_weekdays": [1],
             "meeting_time": "13:00:00",
+            "bank_holidays": "next_working_day",
             "gp_practices": [],
         }
     ]
