@@ -5,8 +5,8 @@ from rest_framework.response import Response
 
 from audit.services import access_record
 from core.api import ScopedAPIMixin
-from networks.roles import CLINICAL_ROLES
-from networks.selectors import network_ids_where
+from networks.roles import CLINICAL_ROLES, Role
+from networks.selectors import network_by_slug_for, network_ids_where, role_in
 
 from . import services
 from .models import AgendaItem, Meeting
@@ -76,10 +76,21 @@ class MeetingFilter(filters.FilterSet):
         return upcoming(queryset) if value else queryset
 
 
+class MeetingAddSerializer(serializers.Serializer):
+    network = serializers.SlugField(help_text="The network's slug.")
+    starts_at = serializers.DateTimeField()
+    reason = serializers.CharField(max_length=300, help_text="Why the extra meeting is needed.")
+
+
 class MeetingViewSet(
-    ScopedAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    ScopedAPIMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
-    """Huddles / virtual wards, scheduled ahead on each network's cadence."""
+    """Huddles / virtual wards, scheduled ahead on each network's cadence; the chair adds
+    extra ones."""
 
     serializer_class = MeetingSerializer
     filterset_class = MeetingFilter
@@ -102,6 +113,30 @@ class MeetingViewSet(
             path=request.get_full_path(),
         )
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Add an extra meeting (e.g. for an urgent referral): the network's chair.",
+        request=MeetingAddSerializer,
+        responses={201: MeetingSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        if not network_ids_where(request.user, {Role.CHAIR}):
+            raise exceptions.PermissionDenied("Only the chair adds meetings.")
+        body = MeetingAddSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        network = network_by_slug_for(request.user, body.validated_data["network"])
+        if network is None:
+            raise exceptions.ValidationError({"network": ["You are not a member of that network."]})
+        if role_in(request.user, network.pk) != Role.CHAIR:
+            raise exceptions.PermissionDenied("Only the chair adds meetings.")
+        meeting = services.meeting_add(
+            network=network,
+            starts_at=body.validated_data["starts_at"],
+            reason=body.validated_data["reason"],
+            by=request.user,
+        )
+        meeting = meetings_with_items(Meeting.objects.filter(pk=meeting.pk)).get()
+        return Response(self.get_serializer(meeting).data, status=201)
 
     def retrieve(self, request, *args, **kwargs):
         meeting = self.get_object()

@@ -35,6 +35,28 @@ class MoveForm(forms.Form):
     )
 
 
+class ExtraMeetingForm(forms.Form):
+    """An extra meeting: when, why, and who comes to it (ids of the network's people, from
+    the urgent list the page offers)."""
+
+    starts_at = LocalDateTimeField(
+        label="Date and time",
+        widget=DateTimeLocalInput,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        error_messages={"required": "Give the date and time.", "invalid": "Give a date and time."},
+    )
+    reason = forms.CharField(
+        label="Why it is needed",
+        max_length=300,
+        error_messages={"required": "Say why the extra meeting is needed."},
+    )
+    patients = forms.TypedMultipleChoiceField(coerce=int, required=False)
+
+    def __init__(self, *args, offered: list[int] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["patients"].choices = [(pk, pk) for pk in offered or []]
+
+
 class CancelForm(forms.Form):
     reason = forms.CharField(label="Reason", max_length=300, required=False)
 

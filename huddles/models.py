@@ -11,8 +11,9 @@ from core.validators import not_before_1900, within_five_years_ahead
 @pghistory.track()
 class Meeting(models.Model):
     """One huddle / virtual ward. `scheduled_for` is the cadence slot it was created for
-    (unique per network, so topping up the schedule never duplicates a meeting);
-    `starts_at` is when it actually starts (moved meetings differ)."""
+    (unique per network, so topping up the schedule never duplicates a meeting), or none for
+    an extra meeting the chair added (with its `reason`); `starts_at` is when it actually
+    starts (moved meetings differ)."""
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"
@@ -22,13 +23,18 @@ class Meeting(models.Model):
     network = models.ForeignKey(
         "networks.Network", on_delete=models.PROTECT, related_name="meetings"
     )
-    scheduled_for = models.DateTimeField()
+    scheduled_for = models.DateTimeField(
+        null=True, blank=True, help_text="The cadence slot; none for an extra meeting."
+    )
     starts_at = models.DateTimeField(db_index=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     chair = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     cancelled_reason = models.CharField(max_length=300, blank=True)
+    reason = models.CharField(
+        max_length=300, blank=True, help_text="Why an extra meeting was added (e.g. urgent)."
+    )
     closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from actions.models import Action
 from actions.selectors import actions_for_me
+from core.workdays import add_working_days
 from medicines.models import Visit
 from medicines.selectors import visits_visible_to
 from networks.models import Membership, Network
@@ -53,6 +54,26 @@ def upcoming(queryset: QuerySet[Meeting]) -> QuerySet[Meeting]:
     return queryset.filter(
         status=Meeting.Status.SCHEDULED,
         starts_at__gte=timezone.now() - timedelta(hours=12),
+    )
+
+
+URGENT_WITHIN_WORKING_DAYS = 2
+
+
+def urgent_waiting(network: Network) -> list[AgendaItem]:
+    """People accepted to the MDT urgently whose next discussion is more than
+    URGENT_WITHIN_WORKING_DAYS working days away: the chair is offered an extra meeting."""
+    latest = add_working_days(timezone.localdate(), URGENT_WITHIN_WORKING_DAYS)
+    return list(
+        AgendaItem.objects.filter(
+            meeting__network=network,
+            meeting__status=Meeting.Status.SCHEDULED,
+            meeting__starts_at__date__gt=latest,
+            status=AgendaItem.Status.PENDING,
+            referral__urgency="urgent",
+        )
+        .select_related("patient", "meeting", "referral")
+        .order_by("referral__triaged_at", "id")
     )
 
 

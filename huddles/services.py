@@ -87,8 +87,11 @@ def bank_holidays_apply(*, network: Network, by: User | None = None, via: str = 
         starts_at=F("scheduled_for"),
     )
     for meeting in upcoming:
-        starts = scheduling.starts_for(network, meeting.scheduled_for)
-        if starts == meeting.scheduled_for:
+        slot = meeting.scheduled_for
+        if slot is None:  # an extra meeting (never matched by the filter; for the types)
+            continue
+        starts = scheduling.starts_for(network, slot)
+        if starts == slot:
             continue
         with acting(by, via=via or _system(by, "bank_holidays")):
             if starts is None:
@@ -97,6 +100,57 @@ def bank_holidays_apply(*, network: Network, by: User | None = None, via: str = 
                 meeting_move(meeting=meeting, starts_at=starts, by=by)
         changed += 1
     return changed
+
+
+EXTRA_REASON_REQUIRED = "Say why the extra meeting is needed (e.g. an urgent referral)."
+EXTRA_IN_THE_PAST = "An extra meeting cannot start in the past."
+EXTRA_CLASHES = "There is already a meeting at that time."
+
+
+@attributed
+@transaction.atomic
+def meeting_add(
+    *,
+    network: Network,
+    starts_at: datetime,
+    reason: str,
+    by: User | None,
+    patients: Iterable[Patient] = (),
+) -> Meeting:
+    """An extra meeting (e.g. for an urgent MDT referral), beside the cadence. Each of
+    `patients` comes to it: from a later meeting's agenda if they wait on one (moved, with
+    their reason and referral), else added with the meeting's reason."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": [EXTRA_REASON_REQUIRED]})
+    if starts_at < timezone.now():
+        raise ValidationError({"starts_at": [EXTRA_IN_THE_PAST]})
+    if Meeting.objects.filter(
+        network=network, status=Meeting.Status.SCHEDULED, starts_at=starts_at
+    ).exists():
+        raise ValidationError({"starts_at": [EXTRA_CLASHES]})
+    meeting = Meeting(network=network, starts_at=starts_at, reason=reason[:300])
+    meeting.full_clean(exclude=["network", "chair"])
+    meeting.save()
+    people = list(patients)
+    waiting = {
+        item.patient_id: item
+        for item in AgendaItem.objects.filter(
+            meeting__network=network,
+            meeting__status=Meeting.Status.SCHEDULED,
+            meeting__starts_at__gt=starts_at,
+            patient__in=people,
+            status=Item.Status.PENDING,
+        ).select_related("referral")
+    }
+    for patient in people:
+        item = waiting.get(patient.pk)
+        if item is not None:
+            _add(meeting, patient, item.source, item.reason, referral=item.referral)
+            _item_remove(item)
+        else:
+            _add(meeting, patient, Item.Source.MANUAL, reason)
+    return meeting
 
 
 def network_created(*, network: Network, by: User | None) -> None:

@@ -16,15 +16,24 @@ from django.views.decorators.http import require_GET, require_POST
 from actions.models import Action
 from audit.services import access_record
 from core.errors import Conflict
+from core.forms import add_service_errors
 from networks import navigation
 from networks.access import member_required
 from networks.current import current_membership
-from networks.roles import CLINICAL_ROLES
+from networks.roles import CLINICAL_ROLES, Role
 from referrals.models import PatientFlag, RedFlag
 from referrals.selectors import active_flags_for
 
 from . import selectors, services
-from .forms import ActionForm, AgendaAddForm, CancelForm, DecisionForm, MoveForm, NotesForm
+from .forms import (
+    ActionForm,
+    AgendaAddForm,
+    CancelForm,
+    DecisionForm,
+    ExtraMeetingForm,
+    MoveForm,
+    NotesForm,
+)
 from .models import MEETING, AgendaItem, Meeting
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -129,6 +138,10 @@ def _run_url(meeting, item=None) -> str:
 @member_required
 @require_GET
 def meeting_list_view(request):
+    return _render_list(request)
+
+
+def _render_list(request, *, extra_form: ExtraMeetingForm | None = None, status: int = 200):
     membership = current_membership(request)
     network = membership.network
     terms = network.terms
@@ -138,12 +151,19 @@ def meeting_list_view(request):
     mine = selectors.my_patient_ids(request.user, network)
     coming = selectors.meetings_coming(request.user, network, mine)
     past = selectors.meetings_past(request.user, network, coming)
-    chair = request.user.has_perm("huddles.run_meeting", coming[0]) if coming else False
+    chair = membership.role == Role.CHAIR
+    urgent = selectors.urgent_waiting(network) if chair else []
     for meeting in coming:
         meeting.network = network
         meeting.move_form = MoveForm(
             auto_id=f"move-{meeting.pk}-%s",
             initial={"starts_at": timezone.localtime(meeting.starts_at)},
+        )
+    if chair and extra_form is None:
+        extra_form = ExtraMeetingForm(
+            auto_id="extra-%s",
+            initial={"reason": "Urgent referral" if urgent else ""},
+            offered=[item.patient_id for item in urgent],
         )
     context = {
         "network": network,
@@ -151,8 +171,45 @@ def meeting_list_view(request):
         "coming": coming,
         "past": past,
         "chair": chair,
+        "urgent": urgent,
+        "urgent_days": selectors.URGENT_WITHIN_WORKING_DAYS,
+        "extra_form": extra_form,
     }
-    return render(request, "huddles/list.html", context)
+    return render(request, "huddles/list.html", context, status=status)
+
+
+@member_required
+@require_POST
+def meeting_add_view(request):
+    """The chair adds an extra meeting, bringing the urgent people ticked to it."""
+    membership = current_membership(request)
+    network = membership.network
+    if membership.role != Role.CHAIR:
+        terms = network.terms
+        raise PermissionDenied(f"Only the {terms['chair']} adds {terms['meetings']}.")
+    urgent = selectors.urgent_waiting(network)
+    form = ExtraMeetingForm(
+        request.POST, auto_id="extra-%s", offered=[item.patient_id for item in urgent]
+    )
+    if form.is_valid():
+        chosen = set(form.cleaned_data["patients"])
+        try:
+            meeting = services.meeting_add(
+                network=network,
+                starts_at=form.cleaned_data["starts_at"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+                patients=[item.patient for item in urgent if item.patient_id in chosen],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            brought = f", with {len(chosen)} of the urgent people" if chosen else ""
+            messages.success(
+                request, f"Extra {network.terms['meeting']} added for {_when(meeting)}{brought}."
+            )
+            return redirect("huddles:agenda", pk=meeting.pk)
+    return _render_list(request, extra_form=form, status=400)
 
 
 @member_required

@@ -183,6 +183,8 @@ API = [
     ("reviews", "get", "/api/v1/medication-reviews/", None, expect(CLINICAL, 200)),
     ("review add", "post", "/api/v1/medication-reviews/", "review", expect(CLINICAL, 201)),
     ("huddles", "get", "/api/v1/huddles/", None, expect(CLINICAL, 200)),
+    # No body: the chair is told what is missing (400); others are refused first.
+    ("huddle add", "post", "/api/v1/huddles/", None, expect(CHAIR, 400)),
     ("huddle", "get", "/api/v1/huddles/{h}/", None, expect(CLINICAL, 200)),
     ("foreign huddle", "get", "/api/v1/huddles/{fh}/", None, clinical_404),
     ("huddle item", "get", "/api/v1/huddles/{h}/items/{hi}/", None, expect(CLINICAL, 200, 404)),
@@ -278,6 +280,7 @@ PAGES = [
     ("foreign dispensing", "get", "/medicines/patients/{f}/dispensing/", expect(set(), 0, 404)),
     # Meetings (huddles / virtual wards): clinical roles view; only the chair writes.
     ("meetings", "get", "/meetings/", expect(CLINICAL, 200)),
+    ("extra meeting", "post", "/meetings/new/", expect(CHAIR, 400)),
     ("agenda", "get", "/meetings/{h}/", expect(CLINICAL, 200)),
     ("meeting move", "post", "/meetings/{h}/move/", expect(CHAIR, 302)),
     ("meeting cancel", "post", "/meetings/{h}/cancel/", expect(CHAIR, 302)),
