@@ -384,8 +384,9 @@ ICN_PORTS = {
         "referrals.views.patient_referrals_context",
         "medicines.views.patient_medicines_context",
     ],
-    # The people list's extra columns: each callable (user, patient_ids) -> {label: {id: text}}.
-    "caseload_columns": ["huddles.caseload.caseload_columns"],
+    # The people list's columns owned above patients: each callable (user) -> a list of
+    # patients.caseload.CaseloadColumn, a Subquery the list annotates, filters and sorts on.
+    "caseload_columns": ["huddles.caseload.caseload_columns", "reports.caseload.caseload_columns"],
     # The counts in the header, read in one query (networks/navigation.py).
     "navigation_counts": [
         "notifications.navigation.Counts",
