@@ -4,10 +4,11 @@ list sorts on in SQL."""
 
 import datetime
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models import OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.queries import count_of
 from core.typing import User
 from patients.caseload import CaseloadColumn
 
@@ -20,14 +21,8 @@ def admissions_within(days: int) -> Coalesce:
     """The number of a person's hospital admissions (any kind) in the last `days` days, as an
     expression on OuterRef("pk") (0 when none)."""
     since = timezone.localdate() - datetime.timedelta(days=days)
-    counted = (
-        AdmissionEvent.objects.filter(patient=OuterRef("pk"), admitted_on__gt=since)
-        .order_by()
-        .values("patient")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+    admissions = AdmissionEvent.objects.filter(patient=OuterRef("pk"), admitted_on__gt=since)
+    return count_of(admissions, "patient")
 
 
 def caseload_columns(user: User) -> list[CaseloadColumn]:

@@ -105,6 +105,7 @@ class DemoPatient:
     notes_for_visitors: str = ""
     clinical_notes: str = ""
     care_home: str | None = None  # organisation key
+    care_needs: tuple[str, ...] = ()  # why a care-home resident needs the medicines team
     key_worker: str | None = None  # role
     consent: tuple[str, str] = (Consent.GIVEN, Consent.GIVEN)  # (MDT, sharing)
     team: tuple[tuple[str, str], ...] = ()  # (role, involvement)
@@ -434,6 +435,7 @@ class Command(BaseCommand):
                 phone=spec.phone,
                 gp_practice=orgs[spec.gp],
                 care_home=orgs[spec.care_home] if spec.care_home else None,
+                care_needs=list(spec.care_needs),
                 key_worker=members[spec.key_worker] if spec.key_worker else None,
                 notes_for_visitors=spec.notes_for_visitors,
                 social_needs=spec.social_needs,
