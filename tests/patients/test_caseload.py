@@ -45,7 +45,7 @@ def admitted(person, days_ago: int, user, kind="emergency") -> None:
 
 
 def names(page: str) -> list[str]:
-    return re.findall(r'data-label="Name"><a href="/patients/\d+/">([A-Z]+),', page)
+    return re.findall(r'data-label="Name"><a href="/patients/\d+/">([^<,]+),', page)
 
 
 def row(page: str, family: str) -> str:
