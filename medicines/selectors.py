@@ -1,14 +1,14 @@
 from typing import Any
 
 from django.conf import settings
-from django.db.models import OuterRef, QuerySet
+from django.db.models import Count, OuterRef, QuerySet
 
 from actions.models import Action
 from core import ports
 from core.queries import count_of
 from core.typing import User
-from networks.models import Network
-from networks.roles import CLINICAL_ROLES
+from networks.models import Membership, Network
+from networks.roles import CLINICAL_ROLES, Role
 from networks.selectors import network_ids_where
 from patients.models import Frailty, Patient
 from referrals.models import Referral
@@ -132,7 +132,7 @@ def care_home_stratification(network: Network) -> dict[str, list[Resident]]:
     medicines = Medication.objects.filter(patient=OuterRef("pk"), stopped_on__isnull=True)
     residents = (
         Patient.objects.filter(network=network, care_home__isnull=False)
-        .select_related("care_home")
+        .select_related("care_home", "medicines_allocation__member__user")
         .annotate(
             active_medicines=count_of(medicines, "patient"),
             recent_admissions=_admissions_within(rules["RECENT_DISCHARGE_DAYS"]),
@@ -182,3 +182,18 @@ def care_home_stratification(network: Network) -> dict[str, list[Resident]]:
         "technician": order(technician),
         "routine": order(routine),
     }
+
+
+def allocatable_staff(network: Network) -> QuerySet[Membership]:
+    """The network's active pharmacists and pharmacy technicians, each with how many
+    care-home residents are allocated to them (`caseload`): one query."""
+    return (
+        Membership.objects.filter(
+            network=network,
+            is_active=True,
+            role__in=[Role.PHARMACIST, Role.PHARMACY_TECHNICIAN],
+        )
+        .select_related("user")
+        .annotate(caseload=Count("resident_allocations"))
+        .order_by("role", "user__first_name", "user__last_name", "pk")
+    )
