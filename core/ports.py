@@ -12,8 +12,11 @@ Ports in use (each documented where it is called):
   scheduled at once, so no page creates them on a GET).
 - ``person_page_sections``: ``(user, patient) -> dict`` context for the person's page, one
   callable per app that owns sections of it.
-- ``caseload_columns``: ``(user, patient_ids) -> {label: {patient_id: text}}``, columns of
-  the people list that apps above patients own (one query a page each).
+- ``caseload_columns``: ``(user) -> list[patients.caseload.CaseloadColumn]``, columns of the
+  people list that apps above patients own, each an expression (a Subquery on the person) the
+  list annotates, so it filters and sorts on them in SQL across pages, in one query a page.
+- ``admissions_within``: ``(days) -> Expression``, a person's admissions in the last ``days``
+  days counted on ``OuterRef("pk")`` (reports), for floors below reports (medicines).
 - ``navigation_counts``: objects with ``expressions(user, membership)`` and
   ``apply(navigation, values, request, membership)`` for the counts in the header.
 - ``reminder_sweeps``: mappings of a name to a sweep ``(now) -> int``, one per domain (its

@@ -415,3 +415,25 @@ class Supply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.medicine} x{self.quantity} on {self.dispensed_on}"
+
+
+@pghistory.track()
+class ResidentAllocation(models.Model):
+    """The named pharmacist or pharmacy technician of the network who looks after a care-home
+    resident's medicines, allocated by the medicines lead (a pharmacist) or the chair. One
+    row a resident: reallocating changes it, and the row history keeps who had them before
+    and who moved them (medicines.services.resident_allocate)."""
+
+    patient = models.OneToOneField(
+        "patients.Patient", on_delete=models.CASCADE, related_name="medicines_allocation"
+    )
+    member = models.ForeignKey(
+        "networks.Membership", on_delete=models.PROTECT, related_name="resident_allocations"
+    )
+    allocated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    allocated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.patient} to {self.member}"

@@ -1,6 +1,9 @@
 import rules
 
+from networks.selectors import role_in
 from patients.rules import sees_clinical
+
+from .services import ALLOCATORS
 
 # Visits, observations and medicines are clinical: roles that see clinical details may
 # record them (the PIC and managers see none of it).
@@ -9,3 +12,10 @@ rules.add_perm("medicines.view_medicines", sees_clinical)
 rules.add_perm("medicines.change_medicines", sees_clinical)
 # A NEWS2 escalation's warning is acknowledged by a clinical role (obj: the patient).
 rules.add_perm("medicines.acknowledge_news2", sees_clinical)
+
+# Care-home residents are allocated to named pharmacists and technicians by the medicines
+# lead (a pharmacist) or the chair (obj: the network; medicines.services.resident_allocate).
+rules.add_perm(
+    "medicines.allocate_residents",
+    rules.predicate(lambda user, obj: role_in(user, getattr(obj, "id", None)) in ALLOCATORS),
+)

@@ -1,13 +1,16 @@
 from typing import Any
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Count, OuterRef, QuerySet
 
 from actions.models import Action
+from core import ports
+from core.queries import count_of
 from core.typing import User
-from networks.models import Network
-from networks.roles import CLINICAL_ROLES
+from networks.models import Membership, Network
+from networks.roles import CLINICAL_ROLES, Role
 from networks.selectors import network_ids_where
-from patients.models import Patient
+from patients.models import Frailty, Patient
 from referrals.models import Referral
 
 from .models import Medication, MedicationReview, Supply, Visit
@@ -48,7 +51,6 @@ def active_medications(patient: Patient) -> QuerySet[Medication]:
 FRAILTY_RANK = {"severe": 3, "moderate": 2, "mild": 1, "fit": 0, None: -1}
 PHARMACIST_NEEDS = {"complex", "frequent_hospital_user", "end_of_life"}
 TECHNICIAN_NEEDS = {"new_resident", "recently_discharged", "swallowing", "adherence"}
-COMPLEX_MEDICINES = 10  # active medicines from which a resident counts as complex
 
 # A care-home resident and why they are in their group.
 Resident = tuple[Patient, list[str]]
@@ -62,7 +64,7 @@ def my_day(user: User, network: Network) -> dict[str, list[Any]]:
     """A pharmacist's or technician's day: visits logged today, follow-ups due (today or
     overdue), and accepted medicines referrals with no visit since they were accepted;
     ordered by urgency, then frailty (most frail first)."""
-    from django.db.models import Exists, OuterRef
+    from django.db.models import Exists
     from django.utils import timezone
 
     today = timezone.localdate()
@@ -98,17 +100,43 @@ def my_day(user: User, network: Network) -> dict[str, list[Any]]:
     return {"visits_today": visits_today, "follow_ups": follow_ups, "awaiting_visit": awaiting}
 
 
+def _admissions_within(days: int) -> Any:
+    """A person's admissions in the last `days` days as an expression on OuterRef("pk"), from
+    reports through the port settings.ICN_PORTS["admissions_within"]: medicines sits on a
+    floor below the one that holds admissions."""
+    (expression,) = ports.call("admissions_within", days)
+    return expression
+
+
+def _high_frailty() -> set[str]:
+    """The frailty levels at or above settings.ICN_STRATIFICATION["HIGH_FRAILTY"]."""
+    levels = list(Frailty.values)
+    threshold = settings.ICN_STRATIFICATION["HIGH_FRAILTY"]
+    return set(levels[levels.index(threshold) :]) if threshold in levels else set()
+
+
 def care_home_stratification(network: Network) -> dict[str, list[Resident]]:
     """Care-home residents, priority cases first, split as PRODUCT.md says: technicians take
     new and recently discharged residents and swallowing or adherence problems; pharmacists
-    take complex residents, high frailty, frequent hospital users and end of life care."""
-    from django.db.models import Count, Q
+    take complex residents, high frailty, frequent hospital users and end of life care.
 
+    The inputs come from the needs ticked on the record and from data ICN holds, with the
+    thresholds in settings.ICN_STRATIFICATION: an admission in the last RECENT_DISCHARGE_DAYS
+    (recently discharged), COMPLEX_MEDICINES or more current medicines, the frailty level
+    (which follows the latest eFI or CFS) at HIGH_FRAILTY or above, HOSPITAL_USE_ADMISSIONS
+    admissions in HOSPITAL_USE_DAYS. Each resident carries every reason that placed them: a
+    pharmacist's resident with a swallowing problem shows it too, and a technician need never
+    leaves a resident "Routine". One query however many residents."""
+    rules = settings.ICN_STRATIFICATION
+    high_frailty = _high_frailty()
+    medicines = Medication.objects.filter(patient=OuterRef("pk"), stopped_on__isnull=True)
     residents = (
         Patient.objects.filter(network=network, care_home__isnull=False)
-        .select_related("care_home")
+        .select_related("care_home", "medicines_allocation__member__user")
         .annotate(
-            active_medicines=Count("medications", filter=Q(medications__stopped_on__isnull=True))
+            active_medicines=count_of(medicines, "patient"),
+            recent_admissions=_admissions_within(rules["RECENT_DISCHARGE_DAYS"]),
+            hospital_use=_admissions_within(rules["HOSPITAL_USE_DAYS"]),
         )
     )
     pharmacist: list[Resident] = []
@@ -117,14 +145,25 @@ def care_home_stratification(network: Network) -> dict[str, list[Resident]]:
     for person in residents:
         needs = set(person.care_needs)
         reasons = sorted(needs & PHARMACIST_NEEDS)
-        if person.frailty == "severe":
-            reasons.append("high frailty")
-        if person.active_medicines >= COMPLEX_MEDICINES and "complex" not in needs:
+        if person.frailty in high_frailty:
+            reasons.append(f"high frailty ({person.get_frailty_display().lower()})")
+        if person.active_medicines >= rules["COMPLEX_MEDICINES"] and "complex" not in needs:
             reasons.append(f"{person.active_medicines} medicines")
+        if (
+            person.hospital_use >= rules["HOSPITAL_USE_ADMISSIONS"]
+            and "frequent_hospital_user" not in needs
+        ):
+            plural = "" if person.hospital_use == 1 else "s"
+            reasons.append(
+                f"{person.hospital_use} admission{plural} in {rules['HOSPITAL_USE_DAYS']} days"
+            )
+        technician_reasons = sorted(needs & TECHNICIAN_NEEDS)
+        if person.recent_admissions and "recently_discharged" not in needs:
+            technician_reasons.append(f"admitted in the last {rules['RECENT_DISCHARGE_DAYS']} days")
         if reasons:
-            pharmacist.append((person, reasons))
-        elif needs & TECHNICIAN_NEEDS:
-            technician.append((person, sorted(needs & TECHNICIAN_NEEDS)))
+            pharmacist.append((person, reasons + technician_reasons))
+        elif technician_reasons:
+            technician.append((person, technician_reasons))
         else:
             routine.append((person, []))
 
@@ -143,3 +182,18 @@ def care_home_stratification(network: Network) -> dict[str, list[Resident]]:
         "technician": order(technician),
         "routine": order(routine),
     }
+
+
+def allocatable_staff(network: Network) -> QuerySet[Membership]:
+    """The network's active pharmacists and pharmacy technicians, each with how many
+    care-home residents are allocated to them (`caseload`): one query."""
+    return (
+        Membership.objects.filter(
+            network=network,
+            is_active=True,
+            role__in=[Role.PHARMACIST, Role.PHARMACY_TECHNICIAN],
+        )
+        .select_related("user")
+        .annotate(caseload=Count("resident_allocations"))
+        .order_by("role", "user__first_name", "user__last_name", "pk")
+    )

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from core.csv_upload import CSV_MAX_BYTES, CsvProblems, csv_date, csv_rows, read
 from core.errors import Conflict
 from core.typing import User
 from core.validators import LINE_BREAKS
+from networks.models import Membership
 from networks.roles import CASEWORK_ROLES, Role
 from networks.selectors import membership_in
 from patients.models import Patient
@@ -26,7 +27,14 @@ from referrals.models import PatientFlag, RedFlag, Referral
 from referrals.services import flag_raise
 
 from . import dispensing, news2
-from .models import Intervention, Medication, MedicationReview, Supply, Visit
+from .models import (
+    Intervention,
+    Medication,
+    MedicationReview,
+    ResidentAllocation,
+    Supply,
+    Visit,
+)
 
 OBSERVATIONS = (
     "systolic_bp",
@@ -464,3 +472,45 @@ def _parse_row(row: dict[str, str]) -> dict[str, Any]:
     if quantity != quantity.quantize(Decimal("0.01")):
         raise ValueError("the quantity has more than 2 decimal places")
     return {"medicine": name, "dispensed_on": day, "quantity": quantity}
+
+
+# --- care-home residents allocated to named staff --------------------------------------------
+
+ALLOCATORS = frozenset({Role.CHAIR, Role.PHARMACIST})  # the medicines lead and the chair
+ALLOCATABLE = frozenset({Role.PHARMACIST, Role.PHARMACY_TECHNICIAN})
+NOT_ALLOCATABLE = "Choose a pharmacist or pharmacy technician of this network."
+NOT_A_RESIDENT = "Only care-home residents are allocated to the medicines team."
+
+
+@attributed
+@transaction.atomic
+def resident_allocate(*, patient: Patient, member_id: int | None, by: User) -> ResidentAllocation:
+    """Allocate (or reallocate) a care-home resident to a named pharmacist or pharmacy
+    technician of the resident's network. Only the medicines lead (a pharmacist) or the chair
+    may (PermissionDenied); a member who is not an active pharmacist or technician there, or
+    a person not in a care home, is a ValidationError and nothing is saved. The row history
+    keeps every earlier allocation and who made it."""
+    allocator = membership_in(by, patient.network_id)
+    if allocator is None or allocator.role not in ALLOCATORS:
+        raise PermissionDenied("Only the medicines lead or the chair allocates residents.")
+    if patient.care_home_id is None:
+        raise ValidationError({"member": [NOT_A_RESIDENT]})
+    member = (
+        Membership.objects.filter(
+            pk=member_id, network_id=patient.network_id, is_active=True, role__in=ALLOCATABLE
+        ).first()
+        if member_id
+        else None
+    )
+    if member is None:
+        raise ValidationError({"member": [NOT_ALLOCATABLE]})
+    allocation = ResidentAllocation.objects.select_for_update().filter(patient=patient).first()
+    if allocation is None:
+        allocation = ResidentAllocation(patient=patient)
+    elif allocation.member_id == member.pk:
+        return allocation
+    allocation.member = member
+    allocation.allocated_by = by
+    allocation.allocated_at = timezone.now()
+    allocation.save()
+    return allocation

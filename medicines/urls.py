@@ -18,6 +18,7 @@ urlpatterns = [
         views.news2_acknowledge_view,
         name="news2_acknowledge",
     ),
+    path("patients/<int:pk>/allocate/", views.resident_allocate_view, name="allocate"),
     path("visit/news2/", views.news2_preview_view, name="news2_preview"),
     path("visit/recommendation/", views.recommendation_view, name="recommendation"),
 ]

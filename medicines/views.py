@@ -39,7 +39,7 @@ from .forms import (
     news2_missing,
 )
 from .models import Medication, MedicationReview, Supply, Visit
-from .selectors import active_medications, care_home_stratification, my_day
+from .selectors import active_medications, allocatable_staff, care_home_stratification, my_day
 
 ESCALATED = (Visit.Escalation.URGENT, Visit.Escalation.EMERGENCY)
 SUPPLIES_PAGE_SIZE = 50
@@ -423,11 +423,22 @@ def my_day_view(request):
     network = _clinical_network(request)
     if network is None:
         return _forbidden(request, "My day is for members whose role sees clinical records.")
+    return _render_my_day(request, network)
+
+
+def _render_my_day(request, network, *, error: tuple[int, str] | None = None, status: int = 200):
+    """My day; `error` is (resident's pk, message) when an allocation was refused (400)."""
     day = my_day(request.user, network)
     today = timezone.localdate()
     for action in day["follow_ups"]:
         action.overdue = action.due_on < today
     groups = care_home_stratification(network)
+    mine = request.GET.get("care") == "mine"
+    if mine:
+        groups = {
+            key: [row for row in rows if _allocated_to(row[0], request.user)]
+            for key, rows in groups.items()
+        }
     show_all = request.GET.get("show") == "all"
 
     def shown(rows):
@@ -450,9 +461,9 @@ def my_day_view(request):
         },
     }
     role = current_membership(request).role
-    mine = "technician" if role == Role.PHARMACY_TECHNICIAN else "pharmacist"
-    other = "pharmacist" if mine == "technician" else "technician"
-    care_lists = [lists[mine], lists[other]]
+    own = "technician" if role == Role.PHARMACY_TECHNICIAN else "pharmacist"
+    other = "pharmacist" if own == "technician" else "technician"
+    care_lists = [lists[own], lists[other]]
     routine = _care_rows(shown(groups["routine"]))
     awaiting = shown(day["awaiting_visit"])
     people = (
@@ -475,8 +486,46 @@ def my_day_view(request):
         "routine_total": len(groups["routine"]),
         "care_home_count": sum(len(rows) for rows in groups.values()),
         "shown": MY_DAY_SHOWN,
+        "staff": list(allocatable_staff(network)),
+        "can_allocate": request.user.has_perm("medicines.allocate_residents", network),
+        "care_mine": mine,
+        "allocation_error": error,
     }
-    return render(request, "medicines/my_day.html", context)
+    return render(request, "medicines/my_day.html", context, status=status)
+
+
+def _allocated_to(person, user) -> bool:
+    allocation = getattr(person, "medicines_allocation", None)
+    return allocation is not None and allocation.member.user_id == user.pk
+
+
+@member_required
+@require_POST
+def resident_allocate_view(request, pk: int):
+    """The medicines lead or the chair allocates a care-home resident to a named pharmacist or
+    technician (My day's care-home lists); a refused choice shows My day again (400)."""
+    membership = current_membership(request)
+    network = membership.network
+    if not request.user.has_perm("medicines.allocate_residents", network):
+        return _forbidden(request, "Only the medicines lead or the chair allocates residents.")
+    patient = Patient.objects.filter(pk=pk, network=network).select_related("care_home").first()
+    if patient is None:
+        raise Http404
+    try:
+        member_id = int(request.POST.get("member") or 0)
+    except ValueError:
+        member_id = 0
+    try:
+        allocation = services.resident_allocate(
+            patient=patient, member_id=member_id, by=request.user
+        )
+    except ValidationError as exc:
+        message = " ".join(m for messages_ in exc.message_dict.values() for m in messages_)
+        return _render_my_day(request, network, error=(patient.pk, message), status=400)
+    _seen(request, [patient], "allocation")
+    who = allocation.member.user.get_full_name() or allocation.member.user.get_username()
+    messages.success(request, f"{patient.full_name} is allocated to {who}.")
+    return redirect(reverse("medicines:my_day") + "#care-homes")
 
 
 # --- the person's page -----------------------------------------------------------------------

@@ -21,6 +21,7 @@ from networks.models import Membership
 
 from . import services
 from .access import open_patient
+from .caseload import CaseloadFilterForm, caseload_columns, caseload_filter
 from .forms import (
     CareTeamForm,
     ConsentForm,
@@ -56,16 +57,29 @@ def patient_list_view(request):
     if not request.user.has_perm("patients.view_patient", membership.network):
         return _forbidden(request, "Your role may not open people's records.")
     q = request.GET.get("q", "").strip()[:100]
+    clinical = request.user.has_perm("patients.view_clinical", membership.network)
+    columns = caseload_columns(request.user, clinical=clinical)
+    form = CaseloadFilterForm(
+        request.GET,
+        user=request.user,
+        network=membership.network,
+        columns=columns,
+        clinical=clinical,
+    )
     queryset = patient_list(request.user, network_slug=membership.network.slug, q=q)
-    queryset = queryset.select_related("key_worker__user")
+    queryset = caseload_filter(queryset.select_related("key_worker__user"), form, request.user)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    clinical = request.user.has_perm("patients.view_clinical", membership.network)
-    columns = _caseload_columns(request.user, rows, clinical=clinical)
+    scores = latest_frailty_scores([p.pk for p in rows]) if clinical and rows else {}
+    for patient in rows:
+        patient.latest_score = latest_frailty_score(scores.get(patient.pk, {}))
+        patient.extra_values = [(c.label, c.display(getattr(patient, c.key))) for c in columns]
+    filtered = any(form.value(name) for name in form.fields if name != "sort")
+    headers = _sort_headers(form, columns)
     access_record(
         user=request.user,
         patients=rows,
-        what="search" if q else "list",
+        what="search" if q or filtered else "list",
         channel="page",
         path=request.get_full_path(),
     )
@@ -73,30 +87,33 @@ def patient_list_view(request):
         "page": page,
         "patients": rows,
         "q": q,
+        "form": form,
+        "filtered": filtered,
+        "headers": headers,
+        "extra_headers": [(column, headers[column.key]) for column in columns],
         "can_add": request.user.has_perm("patients.add_patient", membership.network),
         "clinical": clinical,
-        "extra_columns": columns,
     }
     fragment = request.htmx and not request.htmx.history_restore_request
     template = "patients/list.html#results" if fragment else "patients/list.html"
-    response = render(request, template, context)
+    response = render(request, template, context, status=400 if form.errors else 200)
     response["Vary"] = "HX-Request"
     return response
 
 
-def _caseload_columns(user, rows: list, *, clinical: bool) -> list[str]:
-    """Set on each person of the page their latest frailty (clinical roles: the latest eFI
-    or CFS score, else the level on the record) and the values of the columns other apps own
-    (port "caseload_columns"); the labels of those columns. A query per source, not per row."""
-    ids = [patient.pk for patient in rows]
-    scores = latest_frailty_scores(ids) if clinical and ids else {}
-    extra: dict[str, dict[int, str]] = {}
-    for source in ports.port("caseload_columns"):
-        extra.update(source(user, ids) if ids else {})
-    for patient in rows:
-        patient.latest_score = latest_frailty_score(scores.get(patient.pk, {}))
-        patient.extra_values = [(name, cells.get(patient.pk, "")) for name, cells in extra.items()]
-    return list(extra)
+def _sort_headers(form, columns) -> dict[str, dict[str, str]]:
+    """For each sortable column: its aria-sort ("ascending", "descending" or "none") and the
+    sort a click on its header asks for (the other direction when it is the current one)."""
+    current = form.value("sort") or "name"
+    headers = {}
+    for key in form.sort_keys():
+        if current == key:
+            headers[key] = {"aria": "ascending", "next": f"-{key}"}
+        elif current == f"-{key}":
+            headers[key] = {"aria": "descending", "next": key}
+        else:
+            headers[key] = {"aria": "none", "next": key}
+    return headers
 
 
 @member_required

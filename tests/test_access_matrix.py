@@ -46,6 +46,7 @@ MEDICINES = {"chair", "pharmacist", "pharmacy_technician"}  # who triages medici
 SOCIAL = {"chair", "social_worker"}  # who triages social services
 CHAIR = {"chair"}  # who runs the huddle / virtual ward
 ADMIT = {"chair", "integrated_manager"}  # who records hospital admissions
+ALLOCATE = {"chair", "pharmacist"}  # who allocates care-home residents to named staff
 SOON = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
 
 
@@ -274,6 +275,15 @@ PAGES = [
         "post",
         "/medicines/patients/{f}/visits/{fv}/news2-acknowledge/",
         expect(set(), 0, 404),
+    ),
+    # Care-home residents allocated to named staff: the medicines lead or the chair (the
+    # world's person lives at home and no member is chosen: 400, nothing saved).
+    ("allocate resident", "post", "/medicines/patients/{p}/allocate/", expect(ALLOCATE, 400)),
+    (
+        "foreign allocate resident",
+        "post",
+        "/medicines/patients/{f}/allocate/",
+        expect(ALLOCATE, 404),
     ),
     ("foreign visit form", "get", "/medicines/patients/{f}/visit/", expect(set(), 0, 404)),
     ("foreign log visit", "post", "/medicines/patients/{f}/visit/", expect(set(), 0, 404)),

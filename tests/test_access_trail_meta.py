@@ -185,6 +185,7 @@ PAGE_EXEMPT = {
     "/patients/<pk>/frailty/": (POST_ONLY, None),
     "/patients/<pk>/goals/<goal_id>/outcome/": (POST_ONLY, None),
     "/medicines/patients/<pk>/visits/<visit_id>/news2-acknowledge/": (POST_ONLY, None),
+    "/medicines/patients/<pk>/allocate/": (POST_ONLY, None),
     "/referrals/<pk>/accept/": (POST_ONLY, None),
     "/referrals/<pk>/decline/": (POST_ONLY, None),
     "/referrals/<pk>/withdraw/": (POST_ONLY, None),

@@ -387,8 +387,12 @@ ICN_PORTS = {
         "referrals.views.patient_referrals_context",
         "medicines.views.patient_medicines_context",
     ],
-    # The people list's extra columns: each callable (user, patient_ids) -> {label: {id: text}}.
-    "caseload_columns": ["huddles.caseload.caseload_columns"],
+    # The people list's columns owned above patients: each callable (user) -> a list of
+    # patients.caseload.CaseloadColumn, a Subquery the list annotates, filters and sorts on.
+    "caseload_columns": ["huddles.caseload.caseload_columns", "reports.caseload.caseload_columns"],
+    # A person's hospital admissions in the last n days, as an expression on OuterRef("pk")
+    # (days) -> Expression, for floors below reports (medicines' care-home stratification).
+    "admissions_within": ["reports.caseload.admissions_within"],
     # The counts in the header, read in one query (networks/navigation.py).
     "navigation_counts": [
         "notifications.navigation.Counts",
@@ -438,6 +442,19 @@ ICN_NOTIFY = {
 # A visit's NEWS2 of 5 or more (or 3 in one parameter) raises an urgent task, due today, in
 # this role's queue (a role that does casework; medicines.services.visit_news2_escalate).
 ICN_NEWS2_ESCALATION_ROLE = env("ICN_NEWS2_ESCALATION_ROLE", default="gp")
+
+# Care-home stratification (medicines.selectors.care_home_stratification) from data ICN holds:
+# a resident admitted in the last RECENT_DISCHARGE_DAYS days goes to the technicians; one on
+# COMPLEX_MEDICINES or more current medicines, at HIGH_FRAILTY or above (fit, mild, moderate,
+# severe: the latest eFI or CFS band) or with HOSPITAL_USE_ADMISSIONS or more admissions in
+# HOSPITAL_USE_DAYS days goes to the pharmacists.
+ICN_STRATIFICATION = {
+    "RECENT_DISCHARGE_DAYS": env.int("ICN_STRATIFICATION_RECENT_DISCHARGE_DAYS", default=30),
+    "COMPLEX_MEDICINES": env.int("ICN_STRATIFICATION_COMPLEX_MEDICINES", default=10),
+    "HIGH_FRAILTY": env("ICN_STRATIFICATION_HIGH_FRAILTY", default="severe"),
+    "HOSPITAL_USE_ADMISSIONS": env.int("ICN_STRATIFICATION_HOSPITAL_USE_ADMISSIONS", default=3),
+    "HOSPITAL_USE_DAYS": env.int("ICN_STRATIFICATION_HOSPITAL_USE_DAYS", default=365),
+}
 
 ICN_DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-password-change-me")
 # Base32; when set every demo person (not partner_system) gets a TOTP authenticator with it.

@@ -40,8 +40,8 @@ from core.nhs_number import synthetic
 from demo.datafiles import frozen, load
 from huddles.models import Episode
 from huddles.services import meetings_schedule
-from medicines.models import Visit
-from medicines.services import medication_add, visit_log
+from medicines.models import ResidentAllocation, Visit
+from medicines.services import medication_add, resident_allocate, visit_log
 from networks.models import Cover, Membership, Network, Organisation
 from networks.roles import DEFAULT_SERVING_ROLES, Role, Service
 from networks.services import cover_set, membership_add, membership_reactivate
@@ -105,6 +105,8 @@ class DemoPatient:
     notes_for_visitors: str = ""
     clinical_notes: str = ""
     care_home: str | None = None  # organisation key
+    care_needs: tuple[str, ...] = ()  # why a care-home resident needs the medicines team
+    allocated_to: str | None = None  # role of the named member who looks after their medicines
     key_worker: str | None = None  # role
     consent: tuple[str, str] = (Consent.GIVEN, Consent.GIVEN)  # (MDT, sharing)
     team: tuple[tuple[str, str], ...] = ()  # (role, involvement)
@@ -434,6 +436,7 @@ class Command(BaseCommand):
                 phone=spec.phone,
                 gp_practice=orgs[spec.gp],
                 care_home=orgs[spec.care_home] if spec.care_home else None,
+                care_needs=list(spec.care_needs),
                 key_worker=members[spec.key_worker] if spec.key_worker else None,
                 notes_for_visitors=spec.notes_for_visitors,
                 social_needs=spec.social_needs,
@@ -463,6 +466,15 @@ class Command(BaseCommand):
                 continue
             care_team_add(patient=patient, membership=membership, by=chair, involvement=involvement)
             self.count("care team members", "created")
+        if spec.allocated_to:
+            allocated = ResidentAllocation.objects.filter(
+                patient=patient, member=members[spec.allocated_to]
+            ).exists()
+            if not allocated:
+                resident_allocate(
+                    patient=patient, member_id=members[spec.allocated_to].pk, by=chair
+                )
+            self.count("resident allocations", "unchanged" if allocated else "created")
         return patient
 
     def seed_actions(
