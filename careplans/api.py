@@ -94,22 +94,18 @@ class CarePlanView(ScopedAPIMixin, APIView):
     def _patient(self, request, pk, what: str):
         return open_patient(user=request.user, pk=pk, what=what, channel="api", path=request.path)
 
-    def _read(self, request, patient) -> dict:
+    def _read(self, request, patient, what: str) -> dict:
+        """The plan as the caller may read it, written to the access trail."""
         plan = care_plan_for(request.user, patient) or empty_plan(patient)
+        access_record(
+            user=request.user, patients=[patient], what=what, channel="api", path=request.path
+        )
         return CarePlanSerializer(plan).data
 
     @extend_schema(summary="A person's care plan (the PIC reads its social parts).")
     def get(self, request, pk: int):
         patient = self._patient(request, pk, "care_plan")
-        body = self._read(request, patient)
-        access_record(
-            user=request.user,
-            patients=[patient],
-            what="care_plan",
-            channel="api",
-            path=request.path,
-        )
-        return Response(body)
+        return Response(self._read(request, patient, "care_plan"))
 
     @extend_schema(
         summary="Agree or edit a person's care plan (clinical and casework roles, not the PIC).",
@@ -134,20 +130,6 @@ class CarePlanView(ScopedAPIMixin, APIView):
         try:
             services.care_plan_save(by=request.user, patient=patient, data=data, version=version)
         except services.CarePlanConflict as conflict:
-            body = {"detail": conflict.message, "current": self._read(request, patient)}
-            access_record(
-                user=request.user,
-                patients=[patient],
-                what="care_plan",
-                channel="api",
-                path=request.path,
-            )
-            return Response(body, status=409)
-        access_record(
-            user=request.user,
-            patients=[patient],
-            what="care_plan_edit",
-            channel="api",
-            path=request.path,
-        )
-        return Response(self._read(request, patient))
+            current = self._read(request, patient, "care_plan")
+            return Response({"detail": conflict.message, "current": current}, status=409)
+        return Response(self._read(request, patient, "care_plan_edit"))

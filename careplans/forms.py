@@ -51,9 +51,10 @@ InterventionFormSet = forms.formset_factory(InterventionForm, extra=BLANK_ROWS, 
 
 
 def owner_choices(members: list, network: Any) -> list:
-    """Who an intervention is for: a casework role's queue, or a named member doing casework."""
+    """Who an intervention is for: a casework role's queue (any, as the tasks API takes), or a
+    named member doing casework."""
     members = [m for m in members if m.role in CASEWORK_ROLES]
-    roles = sorted({m.role for m in members})
+    roles = sorted(CASEWORK_ROLES, key=network.role_label)
     people = [
         (
             f"member:{m.user_id}",

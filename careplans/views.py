@@ -46,7 +46,14 @@ def care_plan_edit_view(request, pk: int):
         raise PermissionDenied("Your role may not change care plans.")
     data = request.POST if request.method == "POST" else None
     context = edit_context(request.user, patient, data)
-    context.update({"patient": patient, "next": _back(request, patient), "conflict": None})
+    context.update(
+        {
+            "patient": patient,
+            "next": _back(request, patient),
+            "conflict": None,
+            "care_plan_whole": True,  # those who may edit read the whole plan
+        }
+    )
     status = 200
     if data is not None and not data.get("add_rows"):
         status = 400
@@ -84,4 +91,10 @@ def care_plan_edit_view(request, pk: int):
         channel="page",
         path=request.path,
     )
-    return render(request, "careplans/edit.html", context, status=status)
+    if request.htmx and request.method == "GET":
+        template = "careplans/edit.html#meeting_card"  # meeting mode, in place
+    else:
+        template = "careplans/edit.html"
+    response = render(request, template, context, status=status)
+    response["Vary"] = "HX-Request"
+    return response

@@ -15,8 +15,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from actions.models import Action
 from audit.services import access_record
-from careplans.sections import shown_plan
-from careplans.views import edit_context
 from core.errors import Conflict
 from networks import navigation
 from networks.access import member_required
@@ -448,24 +446,8 @@ def _render_run(request, meeting, items, item, status=200):
                 "action_form": _action_form(members) if writable else None,
             }
         )
-        context.update(_care_plan_context(request, meeting, item))
     _record_access(request, [each.patient for each in items])
     return _vary(render(request, "huddles/run.html", context, status=status))
-
-
-def _care_plan_context(request, meeting, item) -> dict:
-    """The person's care plan, agreed and edited in place: everyone in meeting mode (clinical
-    roles) may edit it; the form saves and comes back to this person in the meeting."""
-    patient = item.patient
-    patient.network = meeting.network
-    editable = request.user.has_perm("careplans.change_care_plan", patient)
-    context = {"care_plan_whole": True, "care_plan_editable": editable, "patient": patient}
-    if editable:
-        context.update(edit_context(request.user, patient))
-        context["next"] = _run_url(meeting, item) + "#care-plan"
-    else:
-        context["care_plan"] = shown_plan(request.user, patient)
-    return context
 
 
 def _writable_item(request, pk: int, item_id: int) -> AgendaItem:
