@@ -243,3 +243,33 @@ def test_query_counts_do_not_grow_with_the_plan(
         client.get(url)
         counts.append(_count(client, url, django_assert_max_num_queries, 30))
     assert counts[0] == counts[1], counts
+
+
+def test_removing_an_intervention_on_the_page_closes_its_task(client, member, patient):
+    from careplans.models import CarePlanIntervention
+
+    chair = member("chair")
+    saved_plan(patient, chair)
+    kept, removed = CarePlanIntervention.objects.order_by("position")
+    client.force_login(chair)
+    rows = {
+        "plan-version": "1",
+        "interventions-TOTAL_FORMS": "2",
+        "interventions-INITIAL_FORMS": "2",
+        "interventions-0-id": str(kept.pk),
+        "interventions-0-description": kept.description,
+        "interventions-0-owner": "role:pharmacist",
+        "interventions-0-due_on": SOON.isoformat(),
+        "interventions-1-id": str(removed.pk),
+        "interventions-1-description": removed.description,
+        "interventions-1-owner": "role:pic",
+        "interventions-1-due_on": SOON.isoformat(),
+        "interventions-1-DELETE": "on",
+    }
+    response = client.post(edit_url(patient), form_post(**rows))
+    assert response.status_code == 302, text(response)[:2000]
+    kept_task = Action.objects.get(pk=kept.task_id)
+    removed_task = Action.objects.get(pk=removed.task_id)
+    assert kept_task.status == "open" and removed_task.status == "done"
+    assert "Removed from the care plan" in removed_task.done_note
+    assert list(CarePlanIntervention.objects.values_list("pk", flat=True)) == [kept.pk]
