@@ -51,9 +51,13 @@ class CarePlanInterventionSerializer(serializers.ModelSerializer):
         help_text="A casework role's queue (instead of a named owner).",
     )
     task = serializers.PrimaryKeyRelatedField(
-        read_only=True, help_text="The task it is worked as (null without an owner)."
+        read_only=True,
+        allow_null=True,
+        help_text="The task it is worked as (null without an owner).",
     )
-    task_status = serializers.CharField(source="task.status", read_only=True, default=None)
+    task_status = serializers.CharField(
+        source="task.status", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = CarePlanIntervention
@@ -67,7 +71,9 @@ class CarePlanSerializer(serializers.ModelSerializer):
 
     needs = CarePlanNeedSerializer(many=True, source="shown_needs")
     interventions = CarePlanInterventionSerializer(many=True, source="shown_interventions")
-    updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    updated_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     version = serializers.IntegerField(
         min_value=0, help_text="The version read (0: no plan yet); a stale one gives 409."
     )
