@@ -22,6 +22,7 @@ class Action(models.Model):
         VISIT = "visit", "Visit follow-up"
         MEETING = "meeting", "Agreed at a meeting"
         REFERRAL = "referral", "Referral"
+        CARE_PLAN = "care_plan", "Care plan"
 
     network = models.ForeignKey("networks.Network", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(

@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from accounts.api import LogoutView, TokenView
 from actions.api import TaskViewSet
 from audit.api import AccessEventViewSet
+from careplans.api import CarePlanView
 from huddles.api import AgendaItemViewSet, MeetingViewSet
 from medicines.api import MedicationViewSet, ReviewViewSet, SupplyViewSet, VisitViewSet
 from networks.api import MeView, NetworkViewSet
@@ -56,5 +57,7 @@ urlpatterns = [
         AgendaItemViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
         name="huddle-item",
     ),
+    # Routed here, not by patients' viewset: care plans sit on a floor above patients.
+    path("patients/<int:pk>/care-plan/", CarePlanView.as_view(), name="patient-care-plan"),
     *router.urls,
 ]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("medicines/", include("medicines.urls")),
     path("meetings/", include("huddles.urls")),
     path("my-work/", include("actions.urls")),
+    path("care-plans/", include("careplans.urls")),
     path("notifications/", include("notifications.urls")),
     path("reports/", include("reports.urls")),
     path("api/v1/", include("icn.api_urls")),

@@ -111,6 +111,16 @@ API = [
         "frailty",
         expect(set(), 0, 404),
     ),
+    # The care plan: casework roles read it (the PIC its social parts); clinical roles edit.
+    ("care plan", "get", "/api/v1/patients/{p}/care-plan/", None, expect(CASEWORK, 200)),
+    ("care plan put", "put", "/api/v1/patients/{p}/care-plan/", "care_plan", expect(CLINICAL, 200)),
+    (
+        "foreign care plan",
+        "put",
+        "/api/v1/patients/{f}/care-plan/",
+        "care_plan",
+        expect(set(), 0, 404),
+    ),
     ("access log", "get", "/api/v1/patients/{p}/access-log/", None, expect(TRAIL, 200)),
     ("foreign access log", "get", "/api/v1/patients/{f}/access-log/", None, expect(set(), 0, 404)),
     ("access events", "get", "/api/v1/access-events/", None, expect(TRAIL, 200)),
@@ -217,6 +227,9 @@ PAGES = [
     ("goal outcome", "post", "/patients/{p}/goals/{g}/outcome/", expect(CASEWORK, 302)),
     ("record frailty", "post", "/patients/{p}/frailty/", expect(CLINICAL, 302)),
     ("foreign record frailty", "post", "/patients/{f}/frailty/", expect(set(), 0, 404)),
+    ("care plan form", "get", "/care-plans/patients/{p}/edit/", expect(CLINICAL, 200)),
+    ("care plan save", "post", "/care-plans/patients/{p}/edit/", expect(CLINICAL, 302)),
+    ("foreign care plan form", "get", "/care-plans/patients/{f}/edit/", expect(set(), 0, 404)),
     ("network access log", "get", "/audit/", expect(TRAIL, 200)),
     ("access trail filtered", "get", "/audit/?refused=true", expect(TRAIL, 200)),
     ("access trail export", "get", "/audit/export.csv", expect(TRAIL, 200)),
@@ -413,6 +426,19 @@ PAGE_DATA = {
     "item decision": {"decision": "continue", "next_review_on": SOON, "version": 1},
     "item action": {"title": "Call the daughter", "assignee": "role:gp", "due_on": SOON},
     "attendance": {"present": []},
+    "care plan save": {
+        "plan-version": "0",
+        "plan-review_on": SOON,
+        "needs-TOTAL_FORMS": "1",
+        "needs-INITIAL_FORMS": "0",
+        "needs-0-domain": "home",
+        "needs-0-description": "Stairs",
+        "interventions-TOTAL_FORMS": "1",
+        "interventions-INITIAL_FORMS": "0",
+        "interventions-0-description": "Fit a rail",
+        "interventions-0-owner": "role:occupational_therapist",
+        "interventions-0-due_on": SOON,
+    },
 }
 
 
@@ -597,6 +623,12 @@ def test_api_matrix(api, member, world, patient, role, name, method, url, body, 
         },
         "notes": {"notes": "Discussed"},
         "frailty": {"scale": "cfs", "score": 5, "assessed_on": timezone.localdate().isoformat()},
+        "care_plan": {
+            "version": 0,
+            "review_on": SOON,
+            "needs": [{"domain": "home", "description": "Stairs"}],
+            "interventions": [{"description": "Fit a rail", "owner_role": "gp", "due_on": SOON}],
+        },
     }[body]
     response = getattr(api(user), method)(url.format(**world), payload, format="json")
     assert response.status_code == expected(role), (role, name, response.content[:300])

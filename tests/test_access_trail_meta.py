@@ -9,6 +9,7 @@ Exempt GETs that can be called are called too, and must not show the person's na
 NHS number (the reason for the exemption is checked, not just stated).
 """
 
+import datetime
 import re
 
 import pytest
@@ -22,6 +23,7 @@ from tests.test_access_meta import all_url_patterns
 pytestmark = pytest.mark.django_db
 
 CHAIR = "chair"
+SOON = (timezone.localdate() + datetime.timedelta(days=30)).isoformat()
 POST_ONLY = "POST only: answers with a redirect (or a form's errors), shows no one's record"
 
 # -- API ---------------------------------------------------------------------------------------
@@ -44,6 +46,7 @@ API_READS = {
     ("GET", "/api/v1/huddles/{id}/"): (CHAIR, "/api/v1/huddles/{h}/"),
     ("GET", "/api/v1/huddles/{meeting_pk}/items/{id}/"): (CHAIR, "/api/v1/huddles/{h}/items/{hi}/"),
     ("GET", "/api/v1/access-events/"): ("ig_lead", "/api/v1/access-events/"),
+    ("GET", "/api/v1/patients/{id}/care-plan/"): (CHAIR, "/api/v1/patients/{p}/care-plan/"),
 }
 
 # Writes whose response carries the person's data: (role, url template, body).
@@ -75,6 +78,16 @@ API_WRITES = {
         "nurse.on.team",
         "/api/v1/referrals/{r}/withdraw/",
         None,
+    ),
+    ("PUT", "/api/v1/patients/{id}/care-plan/"): (
+        CHAIR,
+        "/api/v1/patients/{p}/care-plan/",
+        {
+            "version": 0,
+            "needs": [{"domain": "social", "description": "Lonely"}],
+            "interventions": [],
+            "review_on": SOON,
+        },
     ),
     ("POST", "/api/v1/referrals/{id}/complete/"): (
         CHAIR,
@@ -128,6 +141,7 @@ PAGE_READS = {
     "/patients/<pk>/": [(CHAIR, "/patients/{p}/")],
     "/patients/<pk>/edit/": [(CHAIR, "/patients/{p}/edit/")],
     "/patients/<pk>/access-log/": [(CHAIR, "/patients/{p}/access-log/")],
+    "/care-plans/patients/<pk>/edit/": [(CHAIR, "/care-plans/patients/{p}/edit/")],
     "/audit/": [("ig_lead", "/audit/")],
     "/audit/export.csv": [("ig_lead", "/audit/export.csv")],
     "/referrals/inbox/<service>/": [(CHAIR, "/referrals/inbox/medicines_optimisation/")],

@@ -13,7 +13,8 @@ from core import ports
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = [
     "core", "networks", "notifications", "audit", "accounts", "patients", "referrals",
-    "actions", "medicines", "huddles", "reports", "icn", "demo", "benchmarks", "loadtest",
+    "actions", "careplans", "medicines", "huddles", "reports", "icn", "demo", "benchmarks",
+    "loadtest",
     "tests",
 ]  # fmt: skip
 MAX_LINES = 800

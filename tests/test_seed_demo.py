@@ -297,3 +297,16 @@ def test_a_year_of_outcomes_for_the_reports_once():
         assert set(history.values_list("admission_avoided", flat=True)) == {"yes", "no", "unsure"}
         assert AdmissionEvent.objects.filter(network__slug=slug, kind="emergency").count() == 2
         assert Goal.objects.filter(patient__network__slug=slug).count() == 5
+
+
+@pytest.mark.django_db
+def test_two_people_have_care_plans_whose_interventions_are_tasks():
+    from careplans.models import CarePlan, CarePlanIntervention
+
+    seed()
+    seed()
+    plans = CarePlan.objects.filter(network__slug="thornton-heath")
+    assert plans.count() == 2 and set(plans.values_list("version", flat=True)) == {1}
+    interventions = CarePlanIntervention.objects.filter(plan__in=plans)
+    assert interventions.count() == 4
+    assert all(i.task and i.task.source == "care_plan" for i in interventions)

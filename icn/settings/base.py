@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "patients",
     "audit",
     "actions",
+    "careplans",
     "notifications",
     "referrals",
     "huddles",
@@ -384,6 +385,7 @@ ICN_PORTS = {
     # The person's page: each callable (user, patient) -> dict adds its sections' context.
     "person_page_sections": [
         "actions.sections.patient_actions_context",
+        "careplans.sections.patient_care_plan_context",
         "referrals.views.patient_referrals_context",
         "medicines.views.patient_medicines_context",
     ],

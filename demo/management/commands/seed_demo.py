@@ -36,6 +36,8 @@ from django.utils import timezone
 from accounts.services import totp_device_set_secret, totp_key_from_base32
 from actions.models import Action
 from actions.services import action_create
+from careplans.models import CarePlan
+from careplans.services import care_plan_save
 from core.nhs_number import synthetic
 from demo.datafiles import frozen, load
 from huddles.models import Episode
@@ -137,6 +139,14 @@ class DemoReferral:
 
 
 @dataclass(frozen=True)
+class DemoCarePlan:
+    patient_seed: int
+    review_in_days: int
+    needs: tuple[tuple[str, str], ...]
+    interventions: tuple[tuple[str, str, int], ...]  # description, owner, due in days
+
+
+@dataclass(frozen=True)
 class DemoNetwork:
     slug: str
     name: str
@@ -149,6 +159,7 @@ class DemoNetwork:
     patients: tuple[DemoPatient, ...]
     actions: tuple[DemoAction, ...] = field(default=())
     referrals: tuple[DemoReferral, ...] = field(default=())
+    care_plans: tuple[DemoCarePlan, ...] = field(default=())
 
 
 def demo_network(spec: dict) -> DemoNetwork:
@@ -164,6 +175,7 @@ def demo_network(spec: dict) -> DemoNetwork:
             "patients": tuple(DemoPatient(**patient) for patient in spec["patients"]),
             "actions": tuple(DemoAction(**action) for action in spec.get("actions", ())),
             "referrals": tuple(DemoReferral(**referral) for referral in spec.get("referrals", ())),
+            "care_plans": tuple(DemoCarePlan(**plan) for plan in spec.get("care_plans", ())),
         }
     )
 
@@ -282,6 +294,7 @@ class Command(BaseCommand):
             p.seed: self.seed_patient(network, p, orgs, members, chair) for p in spec.patients
         }
         self.seed_actions(network, spec, patients, members, chair)
+        self.seed_care_plans(spec, patients, members, chair)
         self.seed_services(network)
         self.seed_referrals(network, spec, patients, members, orgs)
         self.seed_medicines(network, spec, patients, members)
@@ -496,6 +509,38 @@ class Command(BaseCommand):
                 assignee_role=demo.queue,
             )
             self.count("actions", "created")
+
+    def seed_care_plans(self, spec: DemoNetwork, patients: dict, members: dict, chair) -> None:
+        """Care plans agreed at the huddle (their interventions become tasks); a person who
+        has one already keeps it as it is."""
+        today = timezone.localdate()
+        for demo in spec.care_plans:
+            patient = patients[demo.patient_seed]
+            if CarePlan.objects.filter(patient=patient).exists():
+                self.count("care plans", "unchanged")
+                continue
+            interventions = []
+            for description, owner, due_in_days in demo.interventions:
+                queue = owner.removeprefix("queue:") if owner.startswith("queue:") else ""
+                interventions.append(
+                    {
+                        "description": description,
+                        "owner": None if queue else members[owner].user,
+                        "owner_role": queue,
+                        "due_on": today + timedelta(days=due_in_days),
+                    }
+                )
+            care_plan_save(
+                by=chair,
+                patient=patient,
+                version=0,
+                data={
+                    "review_on": today + timedelta(days=demo.review_in_days),
+                    "needs": [{"domain": d, "description": text} for d, text in demo.needs],
+                    "interventions": interventions,
+                },
+            )
+            self.count("care plans", "created")
 
     def seed_services(self, network: Network) -> None:
         """Each service as this network runs it: the default serving roles and criteria,

@@ -1,0 +1,44 @@
+"""Reads of care plans, scoped to who asks. The person is opened first (patients.access), so
+these only narrow what of the plan a role reads: a personal independence coordinator (no
+clinical details) reads the social and what-matters needs, and only the interventions that
+are theirs or their role's (an intervention's wording is often clinical)."""
+
+from typing import Any
+
+from django.db.models import Prefetch, Q
+
+from networks.roles import Role
+
+from .models import SOCIAL_DOMAINS, CarePlan, CarePlanIntervention, CarePlanNeed
+
+
+def reads_whole_plan(user: Any, patient: Any) -> bool:
+    return bool(user.has_perm("patients.view_clinical", patient))
+
+
+def care_plan_for(user: Any, patient: Any) -> CarePlan | None:
+    """The person's plan as `user` may read it (three queries, whatever its size), with
+    `shown_needs` and `shown_interventions` (owner and task read with them); None if the
+    person has none yet."""
+    needs = CarePlanNeed.objects.all()
+    interventions = CarePlanIntervention.objects.select_related("owner", "task")
+    if not reads_whole_plan(user, patient):
+        needs = needs.filter(domain__in=SOCIAL_DOMAINS)
+        interventions = interventions.filter(Q(owner=user) | Q(owner_role=Role.PIC))
+    return (
+        CarePlan.objects.filter(patient=patient)
+        .select_related("updated_by")
+        .prefetch_related(
+            Prefetch("needs", queryset=needs, to_attr="shown_needs"),
+            Prefetch("interventions", queryset=interventions, to_attr="shown_interventions"),
+        )
+        .first()
+    )
+
+
+def empty_plan(patient: Any) -> CarePlan:
+    """What a person without a plan reads: version 0, nothing agreed (not saved)."""
+    plan = CarePlan(patient=patient, network_id=patient.network_id, version=0)
+    plan.shown_needs = []  # type: ignore[attr-defined]
+    plan.shown_interventions = []  # type: ignore[attr-defined]
+    return plan
