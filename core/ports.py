@@ -12,6 +12,8 @@ Ports in use (each documented where it is called):
   scheduled at once, so no page creates them on a GET).
 - ``person_page_sections``: ``(user, patient) -> dict`` context for the person's page, one
   callable per app that owns sections of it.
+- ``person_timeline``: ``(user, patient) -> list[patients.timeline.Entry]``, what one app
+  holds of the person's history that the user may see, in a fixed number of queries.
 - ``caseload_columns``: ``(user, patient_ids) -> {label: {patient_id: text}}``, columns of
   the people list that apps above patients own (one query a page each).
 - ``navigation_counts``: objects with ``expressions(user, membership)`` and

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.patient_list_view, name="list"),
     path("new/", views.patient_create_view, name="create"),
     path("<int:pk>/", views.patient_detail_view, name="detail"),
+    path("<int:pk>/timeline/", views.patient_timeline_view, name="timeline"),
     path("<int:pk>/edit/", views.patient_edit_view, name="edit"),
     path("<int:pk>/consent/", views.patient_consent_view, name="consent"),
     path("<int:pk>/care-team/", views.care_team_add_view, name="care_team_add"),

@@ -125,6 +125,10 @@ API_EXEMPT = {
 PAGE_READS = {
     "/patients/": [(CHAIR, "/patients/"), (CHAIR, "/patients/?q=Okafor")],
     "/patients/<pk>/": [(CHAIR, "/patients/{p}/")],
+    "/patients/<pk>/timeline/": [
+        (CHAIR, "/patients/{p}/timeline/"),
+        ("pic", "/patients/{p}/timeline/"),
+    ],
     "/patients/<pk>/edit/": [(CHAIR, "/patients/{p}/edit/")],
     "/patients/<pk>/access-log/": [(CHAIR, "/patients/{p}/access-log/")],
     "/audit/": [("ig_lead", "/audit/")],

@@ -384,6 +384,15 @@ ICN_PORTS = {
         "referrals.views.patient_referrals_context",
         "medicines.views.patient_medicines_context",
     ],
+    # The person's timeline: each callable (user, patient) -> [patients.timeline.Entry], the
+    # entries of one app that the user may see, in a fixed number of queries.
+    "person_timeline": [
+        "huddles.timeline.person_timeline",  # discussions at meetings, episodes
+        "referrals.timeline.person_timeline",  # made, accepted or declined, completed, withdrawn
+        "medicines.timeline.person_timeline",  # visits (clinical roles)
+        "reports.timeline.person_timeline",  # hospital admissions (clinical roles)
+        "patients.timeline.frailty_entries",  # frailty assessments (clinical roles)
+    ],
     # The people list's extra columns: each callable (user, patient_ids) -> {label: {id: text}}.
     "caseload_columns": ["huddles.caseload.caseload_columns"],
     # The counts in the header, read in one query (networks/navigation.py).
