@@ -27,6 +27,9 @@ KINDS: dict[str, str] = {
     "frailty": "Frailty",
 }
 
+# Kinds only the roles that see clinical details read (the PIC does not).
+CLINICAL_KINDS = frozenset({"visit", "admission", "frailty"})
+
 # How many entries the person's page shows; the timeline page shows them all.
 SHOWN_ON_PERSON_PAGE = 50
 
@@ -58,11 +61,18 @@ class Entry:
         return isinstance(self.when, datetime)
 
 
-def kinds_chosen(values: Iterable[str]) -> list[str]:
-    """The known kinds among ``values`` (a GET's ``kind``), in the filter's order; all of
-    them when none is known."""
-    chosen = set(values) & set(KINDS)
-    return [kind for kind in KINDS if kind in chosen] or list(KINDS)
+def kinds_for(user: Any, patient: Any) -> dict[str, str]:
+    """The kinds of entry the user may see about the person (code -> label)."""
+    clinical = user.has_perm("patients.view_clinical", patient)
+    return {code: label for code, label in KINDS.items() if clinical or code not in CLINICAL_KINDS}
+
+
+def kinds_chosen(values: Iterable[str], offered: Iterable[str] = KINDS) -> list[str]:
+    """The ``offered`` kinds among ``values`` (a GET's ``kind``), in the filter's order; all
+    of them when none is offered."""
+    offered = list(offered)
+    chosen = set(values)
+    return [kind for kind in offered if kind in chosen] or offered
 
 
 def collect(user: Any, patient: Any, *, kinds: Iterable[str] | None = None) -> list[Entry]:

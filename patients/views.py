@@ -176,7 +176,9 @@ def timeline_context(request, patient, *, limit: int | None = None) -> dict:
     """The person's timeline (patients.timeline): the entries of the kinds the GET chose
     (``kind``, any number; all when none), newest first, grouped by month; the latest
     ``limit`` of them when given."""
-    kinds = timeline.kinds_chosen(request.GET.getlist("kind"))
+    offered = timeline.kinds_for(request.user, patient)
+    kinds = timeline.kinds_chosen(request.GET.getlist("kind"), offered)
+    filtered = len(kinds) < len(offered)
     entries = timeline.collect(request.user, patient, kinds=kinds)
     shown = entries[:limit] if limit is not None else entries
     return {
@@ -184,11 +186,9 @@ def timeline_context(request, patient, *, limit: int | None = None) -> dict:
         "timeline_shown": len(shown),
         "timeline_total": len(entries),
         "timeline_more": len(entries) > len(shown),
-        "timeline_kinds": [(code, label, code in kinds) for code, label in timeline.KINDS.items()],
-        "timeline_filtered": len(kinds) < len(timeline.KINDS),
-        "timeline_query": "&".join(f"kind={kind}" for kind in kinds)
-        if len(kinds) < len(timeline.KINDS)
-        else "",
+        "timeline_kinds": [(code, label, code in kinds) for code, label in offered.items()],
+        "timeline_filtered": filtered,
+        "timeline_query": "&".join(f"kind={kind}" for kind in kinds) if filtered else "",
     }
 
 

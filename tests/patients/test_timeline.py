@@ -219,6 +219,10 @@ def test_the_pic_sees_no_clinical_content(client, story, patient):
     assert "Medicines optimisation" not in text
     page = client.get(f"/patients/{patient.pk}/timeline/").content.decode()
     assert "Find a befriender" in page and "Dizzy" not in page and "BP low" not in page
+    # The filter offers only what they may see; asking for visits shows them everything else.
+    assert 'value="referral"' in page and 'value="visit"' not in page
+    page = client.get(f"/patients/{patient.pk}/timeline/?kind=visit").content.decode()
+    assert "Dizzy" not in page and "Find a befriender" in page
 
 
 def test_filter_by_kind(client, story, patient):
