@@ -355,6 +355,39 @@ PERSON_SQL = [
        FROM medicines_visit v LEFT JOIN auth_user u ON u.id = v.visitor_id
        LEFT JOIN auth_user ju ON ju.id = v.joint_visitor_id
        WHERE v.patient_id = %(patient)s ORDER BY v.visited_at DESC, v.id DESC LIMIT %(visits)s""",
+    # The timeline (patients/timeline.py): every discussion with the tasks agreed at it, time
+    # on the caseload, every visit, admission and frailty assessment, with who did each and
+    # their role, newest first (the referrals are the query above).
+    """SELECT t.at, t.kind, t.title, t.detail, u.first_name, u.last_name, m.role
+       FROM (
+           SELECT mt.starts_at AS at, 'discussion' AS kind, i.decision AS title,
+                  concat_ws(' ', i.reason, i.admission_avoided, i.decision_reason, i.notes,
+                    (SELECT string_agg(a.title, ' ' ORDER BY a.due_on, a.id)
+                       FROM actions_action a WHERE a.agenda_item_id = i.id)) AS detail,
+                  i.decided_by_id AS who
+           FROM huddles_agendaitem i JOIN huddles_meeting mt ON mt.id = i.meeting_id
+           WHERE i.patient_id = %(patient)s AND i.status = 'discussed'
+           UNION ALL
+           SELECT e.opened_at, 'episode', 'opened', '', NULL
+           FROM huddles_episode e WHERE e.patient_id = %(patient)s
+           UNION ALL
+           SELECT e.closed_at, 'episode', 'closed', e.admission_avoided || e.closing_reason, NULL
+           FROM huddles_episode e WHERE e.patient_id = %(patient)s AND e.closed_at IS NOT NULL
+           UNION ALL
+           SELECT v.visited_at, 'visit', v.kind, concat_ws(' ', v.news2_score, v.summary),
+                  v.visitor_id
+           FROM medicines_visit v WHERE v.patient_id = %(patient)s
+           UNION ALL
+           SELECT ad.admitted_on, 'admission', ad.kind, ad.source, NULL
+           FROM reports_admissionevent ad WHERE ad.patient_id = %(patient)s
+           UNION ALL
+           SELECT f.assessed_on, 'frailty', f.scale, concat_ws(' ', f.efi_score, f.cfs_score),
+                  f.recorded_by_id
+           FROM patients_frailtyassessment f WHERE f.patient_id = %(patient)s
+       ) t
+       LEFT JOIN auth_user u ON u.id = t.who
+       LEFT JOIN networks_membership m ON m.user_id = t.who AND m.network_id = %(network)s
+       ORDER BY t.at DESC""",
 ]
 
 

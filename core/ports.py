@@ -12,6 +12,8 @@ Ports in use (each documented where it is called):
   scheduled at once, so no page creates them on a GET).
 - ``person_page_sections``: ``(user, patient) -> dict`` context for the person's page, one
   callable per app that owns sections of it.
+- ``person_timeline``: ``(user, patient) -> list[patients.timeline.Entry]``, what one app
+  holds of the person's history that the user may see, in a fixed number of queries.
 - ``caseload_columns``: ``(user) -> list[patients.caseload.CaseloadColumn]``, columns of the
   people list that apps above patients own, each an expression (a Subquery on the person) the
   list annotates, so it filters and sorts on them in SQL across pages, in one query a page.

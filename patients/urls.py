@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.patient_create_view, name="create"),
     path("import/", import_views.patient_import_view, name="import"),
     path("<int:pk>/", views.patient_detail_view, name="detail"),
+    path("<int:pk>/timeline/", views.patient_timeline_view, name="timeline"),
     path("<int:pk>/edit/", views.patient_edit_view, name="edit"),
     path("<int:pk>/consent/", views.patient_consent_view, name="consent"),
     path("<int:pk>/care-team/", views.care_team_add_view, name="care_team_add"),

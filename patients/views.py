@@ -19,7 +19,7 @@ from networks.access import member_required
 from networks.current import current_membership
 from networks.models import Membership
 
-from . import services
+from . import services, timeline
 from .access import open_patient
 from .caseload import CaseloadFilterForm, caseload_columns, caseload_filter
 from .forms import (
@@ -179,6 +179,7 @@ def _render_detail(request, patient, *, status: int = 200, frailty_form=None, **
         # Goals agreed with the person ("what matters to me") and their outcomes.
         **goals_context(user, patient, **goals),
         **frailty_context(user, patient, frailty_form=frailty_form),
+        **timeline_context(request, patient, limit=timeline.SHOWN_ON_PERSON_PAGE),
     }
     # The sections other apps own (apps on floors above this one), through the port
     # settings.ICN_PORTS["person_page_sections"]: open tasks; active red flags and referrals
@@ -186,6 +187,41 @@ def _render_detail(request, patient, *, status: int = 200, frailty_form=None, **
     for section in ports.port("person_page_sections"):
         context.update(section(user, patient))
     return render(request, "patients/detail.html", context, status=status)
+
+
+def timeline_context(request, patient, *, limit: int | None = None) -> dict:
+    """The person's timeline (patients.timeline): the entries of the kinds the GET chose
+    (``kind``, any number; all when none), newest first, grouped by month; the latest
+    ``limit`` of them when given."""
+    offered = timeline.kinds_for(request.user, patient)
+    kinds = timeline.kinds_chosen(request.GET.getlist("kind"), offered)
+    filtered = len(kinds) < len(offered)
+    entries = timeline.collect(request.user, patient, kinds=kinds)
+    shown = entries[:limit] if limit is not None else entries
+    return {
+        "timeline_months": timeline.by_month(shown),
+        "timeline_shown": len(shown),
+        "timeline_total": len(entries),
+        "timeline_more": len(entries) > len(shown),
+        "timeline_kinds": [(code, label, code in kinds) for code, label in offered.items()],
+        "timeline_filtered": filtered,
+        "timeline_query": "&".join(f"kind={kind}" for kind in kinds) if filtered else "",
+    }
+
+
+@member_required
+def patient_timeline_view(request, pk: int):
+    """Everything on the person's timeline (the person's page shows the latest)."""
+    patient = _load(request, pk, "timeline")
+    access_record(
+        user=request.user,
+        patients=[patient],
+        what="timeline",
+        channel="page",
+        path=request.get_full_path(),
+    )
+    context = {"patient": patient, "full_timeline": True, **timeline_context(request, patient)}
+    return render(request, "patients/timeline.html", context)
 
 
 @member_required

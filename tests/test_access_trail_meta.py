@@ -139,6 +139,10 @@ API_EXEMPT = {
 PAGE_READS = {
     "/patients/": [(CHAIR, "/patients/"), (CHAIR, "/patients/?q=Okafor")],
     "/patients/<pk>/": [(CHAIR, "/patients/{p}/")],
+    "/patients/<pk>/timeline/": [
+        (CHAIR, "/patients/{p}/timeline/"),
+        ("pic", "/patients/{p}/timeline/"),
+    ],
     "/patients/<pk>/edit/": [(CHAIR, "/patients/{p}/edit/")],
     "/patients/<pk>/access-log/": [(CHAIR, "/patients/{p}/access-log/")],
     "/care-plans/patients/<pk>/edit/": [(CHAIR, "/care-plans/patients/{p}/edit/")],

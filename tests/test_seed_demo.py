@@ -156,7 +156,10 @@ def test_open_actions_for_members_and_role_queues():
 
     today = timezone.localdate()
     for slug in SLUGS:
-        actions = Action.objects.filter(network__slug=slug)
+        # The tasks agreed at past meetings (the person's timeline) were done long ago.
+        agreed = Action.objects.filter(network__slug=slug, source=Action.Source.MEETING)
+        assert agreed.exists() and not agreed.exclude(status=Action.Status.DONE).exists()
+        actions = Action.objects.filter(network__slug=slug).exclude(source=Action.Source.MEETING)
         assert actions.count() >= 3
         assert all(a.status == Action.Status.OPEN for a in actions)
         assert all(a.due_on <= today + timedelta(days=14) for a in actions)
@@ -266,6 +269,21 @@ def test_demo_has_visits_medicines_and_meetings_in_each_network():
     # No meeting of either network in the next 8 weeks is on an England and Wales bank holiday.
     starts = Meeting.objects.filter(status="scheduled").values_list("starts_at", flat=True)
     assert starts and all(is_working_day(timezone.localtime(at).date()) for at in starts)
+
+
+@pytest.mark.django_db
+def test_a_demo_person_has_a_varied_timeline():
+    from patients.timeline import collect
+
+    seed()
+    chair = get_user_model().objects.get(username="chair.thornton-heath")
+    people = Patient.objects.filter(network__slug="thornton-heath").order_by("pk")
+    timelines = [[entry.kind for entry in collect(chair, patient)] for patient in people]
+    kinds = [set(timeline) for timeline in timelines]
+    assert any({"discussion", "episode", "referral", "visit", "frailty"} <= k for k in kinds)
+    assert any("admission" in k for k in kinds)
+    seed()  # the past discussions are not made twice
+    assert [[entry.kind for entry in collect(chair, patient)] for patient in people] == timelines
 
 
 @pytest.mark.django_db

@@ -389,6 +389,15 @@ ICN_PORTS = {
         "referrals.views.patient_referrals_context",
         "medicines.views.patient_medicines_context",
     ],
+    # The person's timeline: each callable (user, patient) -> [patients.timeline.Entry], the
+    # entries of one app that the user may see, in a fixed number of queries.
+    "person_timeline": [
+        "huddles.timeline.person_timeline",  # discussions at meetings, episodes
+        "referrals.timeline.person_timeline",  # made, accepted or declined, completed, withdrawn
+        "medicines.timeline.person_timeline",  # visits (clinical roles)
+        "reports.timeline.person_timeline",  # hospital admissions (clinical roles)
+        "patients.timeline.frailty_entries",  # frailty assessments (clinical roles)
+    ],
     # The people list's columns owned above patients: each callable (user) -> a list of
     # patients.caseload.CaseloadColumn, a Subquery the list annotates, filters and sorts on.
     "caseload_columns": ["huddles.caseload.caseload_columns", "reports.caseload.caseload_columns"],

@@ -24,7 +24,7 @@ add them extend this command with a few of each per network, in the same idempot
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pghistory
 from django.conf import settings
@@ -40,7 +40,7 @@ from careplans.models import CarePlan
 from careplans.services import care_plan_save
 from core.nhs_number import synthetic
 from demo.datafiles import frozen, load
-from huddles.models import Episode
+from huddles.models import AgendaItem, Episode, Meeting
 from huddles.services import meetings_schedule
 from medicines.models import ResidentAllocation, Visit
 from medicines.services import medication_add, resident_allocate, visit_log
@@ -328,8 +328,9 @@ class Command(BaseCommand):
         )
 
     def seed_outcomes(self, network: Network, patients: list, members: dict) -> None:
-        """A year of history for the reports: discharges from the MDT with the answer to
-        "have we avoided an admission?", the emergency admissions that followed two of them,
+        """A year of history for the reports and the person's timeline: discharges from the
+        MDT with the answer to "have we avoided an admission?" and the discussions at past
+        meetings that led there, the emergency admissions that followed two of them,
         and goals agreed with people, some met."""
         if Episode.objects.filter(network=network, closing_reason__startswith="Demo:").exists():
             self.count("report history", "unchanged")
@@ -349,6 +350,7 @@ class Command(BaseCommand):
                 admission_avoided=answer,
                 closing_reason=f"Demo: discharged from the {network.terms['meeting']}",
             )
+            self.seed_discussions(network, patient, chair, members, n, answer, closed)
             if n in (2, 5):  # an emergency admission 12 and 60 days after discharge
                 AdmissionEvent.objects.create(
                     network=network,
@@ -377,6 +379,70 @@ class Command(BaseCommand):
                 outcome_by=None if outcome == "open" else pic,
             )
             self.count("goals", "created")
+
+    def seed_discussions(
+        self, network: Network, patient, chair, members: dict, n: int, answer: str, closed
+    ) -> None:
+        """The episode's two discussions at past meetings, for the person's timeline and the
+        reports: the first after coming onto the caseload (continue, a task agreed, done),
+        the last at discharge with the admission-avoided answer."""
+        opened = closed - timedelta(days=20 + 4 * n)
+        said = {
+            "first": {
+                "source": AgendaItem.Source.REFERRAL,
+                "reason": "New MDT referral",
+                "notes": "Two falls this month; lives alone. Medicines review and a visit agreed.",
+                "decision": AgendaItem.Decision.CONTINUE,
+                "next_review_on": timezone.localdate(closed),
+            },
+            "last": {
+                "source": AgendaItem.Source.REVIEW,
+                "reason": "Review due",
+                "notes": "No falls since the review; walking to the shop with a frame.",
+                "decision": AgendaItem.Decision.DISCHARGE,
+                "admission_avoided": answer,
+                "decision_reason": "Goals met; stable at home",
+            },
+        }
+        items = {}
+        for which, day in (("first", opened + timedelta(days=2)), ("last", closed)):
+            meeting = self.past_meeting(network, chair, timezone.localdate(day))
+            items[which] = AgendaItem.objects.create(
+                meeting=meeting,
+                patient=patient,
+                status=AgendaItem.Status.DISCUSSED,
+                decided_at=meeting.starts_at,
+                decided_by=chair,
+                **said[which],
+            )
+        agreed_at = items["first"].decided_at
+        Action.objects.create(
+            network=network,
+            patient=patient,
+            title="Structured medication review",
+            assignee=members[Role.PHARMACIST].user,
+            due_on=timezone.localdate(agreed_at) + timedelta(days=7),
+            status=Action.Status.DONE,
+            source=Action.Source.MEETING,
+            agenda_item=items["first"],
+            created_by=chair,
+            done_at=agreed_at + timedelta(days=5),
+            done_by=members[Role.PHARMACIST].user,
+        )
+
+    def past_meeting(self, network: Network, chair, day: date) -> Meeting:
+        starts = timezone.make_aware(datetime.combine(day, time(13, 0)))
+        meeting, _ = Meeting.objects.get_or_create(
+            network=network,
+            scheduled_for=starts,
+            defaults={
+                "starts_at": starts,
+                "status": Meeting.Status.CLOSED,
+                "chair": chair,
+                "closed_at": starts + timedelta(hours=1),
+            },
+        )
+        return meeting
 
     def seed_member(
         self, network: Network, role: str, person: Person, orgs: dict, password: str
