@@ -259,8 +259,12 @@ class PatientDetailSerializer(PatientSerializer):
     and CFS scores."""
 
     goals = serializers.SerializerMethodField()
-    efi = serializers.SerializerMethodField(help_text="Clinical: the latest eFI score, or null.")
-    cfs = serializers.SerializerMethodField(help_text="Clinical: the latest CFS score, or null.")
+    efi = serializers.SerializerMethodField(
+        help_text="Clinical: the latest eFI score; null if none, or for roles that may not see it."
+    )
+    cfs = serializers.SerializerMethodField(
+        help_text="Clinical: the latest CFS score; null if none, or for roles that may not see it."
+    )
 
     class Meta(PatientSerializer.Meta):
         fields = [*PatientSerializer.Meta.fields, "goals", "efi", "cfs"]
@@ -271,6 +275,8 @@ class PatientDetailSerializer(PatientSerializer):
         return GoalSerializer(goals, many=True).data
 
     def _latest(self, patient, scale: str) -> dict | None:
+        if not self.context["request"].user.has_perm("patients.view_clinical", patient):
+            return None  # clinical: not read at all for the roles that may not see it
         if not hasattr(patient, "_latest_frailty"):
             patient._latest_frailty = latest_frailty_scores([patient.pk]).get(patient.pk, {})
         assessment = patient._latest_frailty.get(scale)
@@ -283,13 +289,6 @@ class PatientDetailSerializer(PatientSerializer):
     @extend_schema_field(FrailtyScoreSerializer(allow_null=True))
     def get_cfs(self, patient) -> dict | None:
         return self._latest(patient, FrailtyScale.CFS)
-
-    def to_representation(self, patient):
-        if not self.context["request"].user.has_perm("patients.view_clinical", patient):
-            # Clinical: not read at all for the roles that may not see it.
-            self.fields.pop("efi", None)
-            self.fields.pop("cfs", None)
-        return super().to_representation(patient)
 
 
 class _Seen(NamedTuple):
@@ -435,6 +434,17 @@ class PatientViewSet(
     serializer_class = PatientSerializer
     filterset_class = PatientFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def handle_exception(self, exc):
+        """The import's errors keep their one shape (`{"errors": [...]}`), including those
+        raised before the view runs (a NUL character in a field: core.api)."""
+        if (
+            getattr(self, "action", None) == "import_csv"
+            and isinstance(exc, exceptions.ValidationError)
+            and isinstance(exc.detail, dict)
+        ):
+            return _import_errors(exc.detail)
+        return super().handle_exception(exc)
 
     def get_serializer_class(self):
         if self.action == "retrieve":

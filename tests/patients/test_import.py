@@ -177,3 +177,13 @@ def test_queries_do_not_grow_with_rows(
         with django_assert_max_num_queries(25):
             response = client.post(URL, {"file": file}, format="multipart")
         assert response.status_code == 200, response.json()
+
+
+def test_a_nul_character_in_a_field_name_keeps_the_errors_shape(api, member, network):
+    file = SimpleUploadedFile("people.csv", csv_of(1).encode(), "text/csv")
+    response = api(member("gp")).post(URL, {"file": file, "dry\x00run": "x"}, format="multipart")
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": [{"line": None, "field": "dryrun", "message": "Null characters are not allowed."}]
+    }
+    assert not Patient.objects.exists()
