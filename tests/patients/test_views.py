@@ -287,8 +287,8 @@ def test_detail_page_query_count_constant(
 
     user = logged_in("chair")
     # 22 for the page and its sections (the care plan, its needs and its interventions are a
-    # query each, careplans.sections), 6 for the timeline (patients/timeline.py: one query per source; who
-    # did what and the tasks agreed at discussions add one each when there).
+    # query each, careplans.sections), 6 for the timeline (patients/timeline.py: one query
+    # per source; who did what and the tasks agreed at discussions add one each when there).
     with django_assert_max_num_queries(28):
         client.get(f"/patients/{patient.pk}/")
     for role in ("gp", "community_nurse", "pic", "physiotherapist"):
