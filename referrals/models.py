@@ -226,6 +226,10 @@ class Referral(models.Model):
             label = self._service_label = info.label if info else self.service
         return label
 
+    @service_label.setter
+    def service_label(self, label: str) -> None:
+        self._service_label = label
+
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN
