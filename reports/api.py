@@ -17,7 +17,7 @@ from networks.models import Network
 from networks.roles import OVERSIGHT_ROLES
 from networks.selectors import active_memberships
 
-from .figures import Scope, admissions_avoided, dashboard, parse_month
+from .figures import Scope, admissions_avoided, dashboard_with_services, parse_month
 from .tables import scope_service_labels
 
 MAX_MONTHS = 36  # as the dashboard page
@@ -164,6 +164,6 @@ class DashboardView(ScopedAPIMixin, APIView):
                 "from": f"{scope.first:%Y-%m}",
                 "to": f"{scope.last:%Y-%m}",
                 "service": scope.service or None,
-                **dashboard(scope),
+                **dashboard_with_services(scope),
             }
         )

@@ -152,6 +152,7 @@ def build_tables(
         _goals(figures["goals"]),
         _referrals(figures["referrals"], labels),
         _triage(figures["triage_working_days"], labels),
+        _service_waits(figures["service_waits"], labels),
         _caseload(figures["caseload"]),
         _visits(figures["visits"], role_label),
         _red_flags(figures["red_flags"], figures["admissions_avoided"]),
@@ -432,6 +433,43 @@ def _triage(rows: list[dict], labels: dict[str, str] | None = None) -> Table:
             number(row["p90"]),
         ]
         (table.foot if service == "all" else table.rows).append(cells)
+    return table
+
+
+def _service_waits(rows: list[dict], labels: dict[str, str] | None = None) -> Table:
+    table = Table(
+        "service_waits",
+        "Waiting list and time to first contact, per service",
+        [
+            Column("Service", False),
+            Column("Waiting: new"),
+            Column("Waiting: accepted"),
+            Column("Waiting list"),
+            Column("Accepted"),
+            Column("Contacted"),
+            Column("First contact, median (working days)"),
+            Column("First contact, 90th percentile (working days)"),
+        ],
+        notes=[
+            "The waiting list is now: referrals new or accepted, not yet completed, declined "
+            "or withdrawn. First contact is for referrals made in the period and accepted: "
+            "working days from acceptance to the person's first visit or task done after it."
+        ],
+        missing_note="A dash means no one accepted in the period has been contacted yet.",
+    )
+    for row in rows:
+        table.rows.append(
+            [
+                header(row["service"], service_label(row["service"], labels)),
+                count(row["waiting_new"]),
+                count(row["waiting_accepted"]),
+                count(row["waiting"]),
+                count(row["accepted"]),
+                count(row["contacted"]),
+                number(row["first_contact_median"]),
+                number(row["first_contact_p90"]),
+            ]
+        )
     return table
 
 

@@ -22,7 +22,7 @@ from networks.roles import OVERSIGHT_ROLES
 from networks.selectors import active_memberships
 
 from .drilldown import BadDrilldown, clean_params, describe, people_behind
-from .figures import Scope, dashboard
+from .figures import Scope, dashboard_with_services
 from .forms import DashboardFilterForm, period_in_words
 from .tables import (
     Table,
@@ -40,6 +40,7 @@ TABLES = (
     "goals",
     "referrals",
     "triage",
+    "service_waits",
     "caseload",
     "visits",
     "red_flags",
@@ -143,7 +144,7 @@ def dashboard_view(request):
     filters = _filters(request)
     if filters is None:
         return _refuse(request, REFUSED)
-    figures = dashboard(filters.scope)
+    figures = dashboard_with_services(filters.scope)
     meetings = filters.term("meetings", "meetings")
     labels = filters.form.services
     tables = build_tables(figures, meetings=meetings, labels=labels)
@@ -286,7 +287,7 @@ def export_view(request, table: str):
         )
     meetings = filters.term("meetings", "meetings")
     chosen: Table = build_tables(
-        dashboard(filters.scope), meetings=meetings, labels=filters.form.services
+        dashboard_with_services(filters.scope), meetings=meetings, labels=filters.form.services
     )[table]
     report_export_record(
         user=request.user,
