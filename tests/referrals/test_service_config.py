@@ -319,3 +319,23 @@ def test_person_page_queries_do_not_grow_with_custom_service_referrals(
     with CaptureQueriesContext(connection) as one:
         client.get(f"/patients/{person.pk}/")
     assert len(many) == len(one)
+
+
+def test_the_data_migration_gives_existing_networks_the_built_in_services(network, other_network):
+    """referrals 0008: every network gets a row per built-in service, its own settings kept
+    and labelled."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("referrals.migrations.0008_service_configuration")
+    ServiceConfig.objects.create(network=network, service="pic", serving_roles=["social_worker"])
+    migration.built_in_services(apps, None)
+    migration.built_in_services(apps, None)  # twice: nothing more
+    assert ServiceConfig.objects.filter(network=network).count() == 8
+    assert ServiceConfig.objects.filter(network=other_network).count() == 8
+    pic = ServiceConfig.objects.get(network=network, service="pic")
+    assert (pic.label, pic.serving_roles) == (
+        "Personal independence coordination",
+        ["social_worker"],
+    )
