@@ -8,8 +8,8 @@ ordinary call, in the caller's transaction, in the order the settings list.
 
 Ports in use (each documented where it is called):
 - ``referral_accepted_for_mdt``: ``(*, referral, by)`` after an MDT referral is accepted.
-- ``network_created``: ``(*, network, by)`` after a network is saved (its meetings are
-  scheduled at once, so no page creates them on a GET).
+- ``network_created``: ``(*, network, by)`` after a network is saved (its built-in
+  services are created and its meetings scheduled at once, so no page creates them on a GET).
 - ``person_page_sections``: ``(user, patient) -> dict`` context for the person's page, one
   callable per app that owns sections of it.
 - ``person_timeline``: ``(user, patient) -> list[patients.timeline.Entry]``, what one app

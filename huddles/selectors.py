@@ -21,7 +21,7 @@ from networks.selectors import active_memberships, members_of, network_ids_where
 from patients.models import CareTeamMember, Patient
 from patients.selectors import patients_visible_to
 from referrals.models import PatientFlag, Referral
-from referrals.selectors import referrals_visible_to
+from referrals.selectors import label_from, network_directory_for, referrals_visible_to
 
 from .models import AgendaItem, Attendance, Meeting
 
@@ -266,6 +266,7 @@ def since_last_discussion(
         .filter(Q(created_at__gte=since) | Q(status__in=Referral.OPEN))
         .order_by("-created_at")
     )
+    label_from(referrals, network_directory_for(user, patient.network_id))
     actions = list(
         Action.objects.filter(patient=patient)
         .filter(Q(created_at__gte=since) | Q(status=Action.Status.OPEN) | Q(agenda_item=item))

@@ -12,7 +12,7 @@ from medicines.api import MedicationViewSet, ReviewViewSet, SupplyViewSet, Visit
 from networks.api import MeView, NetworkViewSet
 from notifications.api import NotificationViewSet
 from patients.api import PatientViewSet
-from referrals.api import RedFlagViewSet, ReferralViewSet
+from referrals.api import NetworkServicesView, RedFlagViewSet, ReferralViewSet
 from reports.api import AdmissionsAvoidedView, DashboardView
 
 router = DefaultRouter(trailing_slash=True)
@@ -36,6 +36,7 @@ urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
     path("auth/logout/", LogoutView.as_view(), name="logout"),
     path("me/", MeView.as_view(), name="me"),
+    path("networks/<slug:slug>/services/", NetworkServicesView.as_view(), name="network-services"),
     path(
         "reports/admissions-avoided/",
         AdmissionsAvoidedView.as_view(),

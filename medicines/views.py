@@ -120,7 +120,7 @@ def _visit_message(logged, active_before: set[int], changes: int) -> str:
     visit = logged.visit
     parts = ["Visit saved.", _news2_sentence(visit)]
     if logged.referrals:
-        services_raised = ", ".join(r.get_service_display() for r in logged.referrals)
+        services_raised = ", ".join(r.service_label for r in logged.referrals)
         noun = "referrals" if len(logged.referrals) > 1 else "a referral"
         parts.append(f"Raised {noun} to {services_raised}.")
     raised_ids = {r.pk for r in logged.referrals}
@@ -129,7 +129,7 @@ def _visit_message(logged, active_before: set[int], changes: int) -> str:
         if patient_flag.flag_id in active_before:
             parts.append(f"{label} was already active; nothing new was raised.")
         elif patient_flag.referral_id and patient_flag.referral_id not in raised_ids:
-            service = patient_flag.referral.get_service_display()
+            service = patient_flag.referral.service_label
             parts.append(f"{label} was added to the open {service} referral.")
     if changes:
         parts.append(

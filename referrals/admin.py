@@ -24,5 +24,5 @@ class RedFlagAdmin(admin.ModelAdmin):
 class ServiceConfigAdmin(admin.ModelAdmin):
     """A network's services: which roles triage each, and what it accepts."""
 
-    list_display = ["network", "service", "serving_roles", "active"]
+    list_display = ["network", "service", "label", "serving_roles", "active"]
     list_filter = ["network", "service", "active"]

@@ -8,7 +8,9 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from audit.services import access_record
 from core import nhs_number
@@ -18,7 +20,7 @@ from core.fields import StrictCharField, StrictPrimaryKeyRelatedField, UniqueLis
 from core.rows import ListRows
 from core.workdays import working_days_between
 from networks.models import Organisation
-from networks.roles import CASEWORK_ROLES, Role, Service
+from networks.roles import CASEWORK_ROLES, Role
 from networks.selectors import (
     active_memberships,
     network_by_slug_for,
@@ -29,7 +31,7 @@ from patients.models import Patient
 
 from . import services
 from .models import OUTCOME_MAX_LENGTH, PatientFlag, RedFlag, Referral, Urgency
-from .selectors import referrals_in_networks_of, referrals_visible_to
+from .selectors import referrals_in_networks_of, referrals_visible_to, service_directory
 
 REFERRING_ROLES = CASEWORK_ROLES | {Role.PARTNER_SYSTEM}
 
@@ -86,7 +88,11 @@ class ReferralSerializer(serializers.ModelSerializer):
         source="network_slug_in",
         help_text="With `nhs_number`: the network's slug.",
     )
-    service = serializers.ChoiceField(choices=Service.choices)
+    service = StrictCharField(
+        max_length=30,
+        help_text="Any active service code of the person's network "
+        "(`GET /api/v1/networks/{slug}/services/`).",
+    )
     reason = StrictCharField(max_length=4000)
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.ROUTINE)
     red_flags = UniqueListField(
@@ -241,7 +247,7 @@ class ReferralCreatedSerializer(ReferralSerializer):
 
 class ReferralFilter(filters.FilterSet):
     patient = filters.NumberFilter(field_name="patient_id")
-    service = filters.ChoiceFilter(choices=Service.choices)
+    service = filters.CharFilter(help_text="A service code.")
     status = filters.ChoiceFilter(choices=Referral.Status.choices)
     network = filters.CharFilter(field_name="network__slug", help_text="Network slug.")
     urgency = filters.ChoiceFilter(choices=Urgency.choices)
@@ -428,3 +434,39 @@ class ReferralViewSet(
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         return self._triage(request, "referrals.withdraw_referral", services.referral_withdraw)
+
+
+class NetworkServiceSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    accepts = serializers.CharField()
+    triaged_by = serializers.ListField(
+        child=serializers.ChoiceField(choices=Role.choices),
+        help_text="Roles whose members triage its referrals (the chair always may).",
+    )
+    active = serializers.BooleanField(help_text="Whether it takes new referrals.")
+
+
+class NetworkServicesView(ScopedAPIMixin, APIView):
+    """The network's services: the built-in ones as the network runs them, then its own.
+    Any member may read them (a partner system, to know what it may refer to); another
+    network is 404."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=NetworkServiceSerializer(many=True))
+    def get(self, request, slug: str):
+        network = network_by_slug_for(request.user, slug)
+        if network is None:
+            raise exceptions.NotFound("Not one of your networks.")
+        rows = [
+            {
+                "code": info.code,
+                "label": info.label,
+                "accepts": info.accepts,
+                "triaged_by": list(info.serving_roles),
+                "active": info.active,
+            }
+            for info in service_directory(network).values()
+        ]
+        return Response(NetworkServiceSerializer(rows, many=True).data)

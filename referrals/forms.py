@@ -6,7 +6,9 @@ from itertools import groupby
 
 from django import forms
 
-from .models import OUTCOME_MAX_LENGTH, RedFlag, Referral, Urgency
+from networks.roles import CASEWORK_ROLES, Role
+
+from .models import OUTCOME_MAX_LENGTH, SERVICE_CODE, RedFlag, Referral, Urgency
 from .selectors import active_red_flags, service_directory
 
 
@@ -151,3 +153,51 @@ class AddReasonForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": "Say what to add to the referral."},
     )
+
+
+class ServiceForm(forms.Form):
+    """A service of the network (the services page): its code only when adding it."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=30,
+        validators=[SERVICE_CODE],
+        help_text="Lower-case letters, digits and underscores, for example "
+        "mental_health_pharmacy. Partner systems refer with it; it cannot be changed later.",
+        error_messages={"required": "Give the service a code."},
+    )
+    label = forms.CharField(
+        label="Name",
+        max_length=80,
+        help_text="As the referral form, the inbox and the reports show it.",
+        error_messages={"required": "Give the service a name."},
+    )
+    accepts = forms.CharField(
+        label="What this service accepts",
+        required=False,
+        max_length=2000,
+        help_text="Shown on the referral form so that inappropriate referrals are avoided.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    serving_roles = forms.MultipleChoiceField(
+        label="Roles that triage it",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Their members see its referrals in their inbox; the chair always may.",
+        error_messages={"required": "Choose at least one role to triage this service."},
+    )
+    active = forms.BooleanField(
+        label="Takes new referrals",
+        required=False,
+        help_text="Untick to stop new referrals; open ones carry on. Red flags that go to a "
+        "built-in service that is switched off go to the MDT.",
+    )
+
+    def __init__(self, *args, network, adding: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["serving_roles"].choices = [
+            (role.value, network.role_label(role.value))
+            for role in Role
+            if role.value in CASEWORK_ROLES
+        ]
+        if not adding:
+            del self.fields["code"]

@@ -64,7 +64,7 @@ def complete_view(request, pk: int):
     referral = _referral_in_my_networks(request, pk)
     if not request.user.has_perm("referrals.triage_referral", referral):
         raise PermissionDenied(
-            f"Only members who serve {referral.get_service_display()}, or the "
+            f"Only members who serve {referral.service_label}, or the "
             f"{referral.network.terms['chair']}, may complete this referral."
         )
     _record(request, referral, "referral_complete")
@@ -82,7 +82,7 @@ def complete_view(request, pk: int):
         else:
             messages.success(
                 request,
-                f"{referral.get_service_display()} referral for {referral.patient.full_name} "
+                f"{referral.service_label} referral for {referral.patient.full_name} "
                 "completed. The referrer has been told the outcome.",
             )
             return _to_referral(referral)
@@ -106,7 +106,7 @@ def withdraw_view(request, pk: int):
     except Conflict as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"{referral.get_service_display()} referral withdrawn.")
+        messages.success(request, f"{referral.service_label} referral withdrawn.")
     return _to_referral(referral)
 
 
@@ -137,7 +137,7 @@ def add_reason_view(request, pk: int):
         messages.error(request, f"Nothing was added: {text}")
         return redirect("referrals:create", pk=referral.patient_id)
     messages.success(
-        request, f"Your reason was added to the open {referral.get_service_display()} referral."
+        request, f"Your reason was added to the open {referral.service_label} referral."
     )
     return _to_referral(referral)
 

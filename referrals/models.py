@@ -1,6 +1,7 @@
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -15,13 +16,23 @@ class Urgency(models.TextChoices):
     URGENT = "urgent", "Urgent"
 
 
+SERVICE_CODE = RegexValidator(
+    r"^[a-z][a-z0-9_]{1,29}$",
+    "Use 2 to 30 lower-case letters, digits and underscores, starting with a letter "
+    "(for example mental_health_pharmacy).",
+)
+
+
 class ServiceConfig(models.Model):
-    """A service as one network runs it: who serves it and what it accepts."""
+    """A service as one network runs it: its label, who serves it and what it accepts. The
+    built-in services (networks.roles.Service) are every network's defaults; a network adds
+    its own (a code of its choosing) without a migration."""
 
     network = models.ForeignKey(
         "networks.Network", on_delete=models.CASCADE, related_name="service_configs"
     )
-    service = models.CharField(max_length=30, choices=Service.choices)
+    service = models.CharField("Code", max_length=30, validators=[SERVICE_CODE])
+    label = models.CharField(max_length=80, blank=True, validators=[single_line])
     serving_roles = ArrayField(
         models.CharField(max_length=30, choices=Role.choices),
         default=list,
@@ -39,11 +50,16 @@ class ServiceConfig(models.Model):
         ordering = ["network", "service"]
         constraints = [
             models.UniqueConstraint(fields=["network", "service"], name="service_once_per_network"),
-            models.CheckConstraint(condition=Q(service__in=Service.values), name="service_known"),
+            # The huddle takes the MDT's referrals: a network cannot switch it off.
+            models.CheckConstraint(
+                condition=~Q(service=Service.MDT) | Q(active=True),
+                name="service_mdt_active",
+                **on_field("active", "The MDT service cannot be switched off."),
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_service_display()} ({self.network})"
+        return f"{self.label or self.service} ({self.network_id})"
 
 
 class RedFlag(models.Model):
@@ -105,7 +121,8 @@ class Referral(models.Model):
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="referrals"
     )
-    service = models.CharField(max_length=30, choices=Service.choices)
+    # Any service code of the network (ServiceConfig); the services check it is active.
+    service = models.CharField(max_length=30)
     reason = models.TextField(max_length=4000)
     urgency = models.CharField(max_length=7, choices=Urgency.choices, default=Urgency.ROUTINE)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
@@ -148,9 +165,6 @@ class Referral(models.Model):
                 fields=["patient", "service"],
                 condition=Q(status__in=["new", "accepted"]),
                 name="referral_one_open_per_person_and_service",
-            ),
-            models.CheckConstraint(
-                condition=Q(service__in=Service.values), name="referral_service"
             ),
             models.CheckConstraint(
                 condition=Q(status="new", triaged_at__isnull=True)
@@ -196,7 +210,25 @@ class Referral(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_service_display()} referral for {self.patient}"
+        return f"{self.service_label} referral for {self.patient}"
+
+    _service_label: str
+
+    @property
+    def service_label(self) -> str:
+        """The service as the network calls it: primed for lists by
+        selectors.label_services (one query), else read from the network's directory."""
+        label = self.__dict__.get("_service_label")
+        if label is None:
+            from .selectors import service_directory
+
+            info = service_directory(self.network).get(self.service)
+            label = self._service_label = info.label if info else self.service
+        return label
+
+    @service_label.setter
+    def service_label(self, label: str) -> None:
+        self._service_label = label
 
     @property
     def is_open(self) -> bool:

@@ -25,7 +25,8 @@ from .selectors import service_directory
 
 def serving(directory: Directory, network_id: int, service: str) -> list[int]:
     """Who in the network triages referrals to `service` (its serving roles' holders)."""
-    roles = service_directory(directory.networks[network_id])[service].serving_roles
+    info = service_directory(directory.networks[network_id]).get(service)
+    roles = info.serving_roles if info else ()
     return sorted({u for role in roles for u in directory.holders(network_id, role)})
 
 
@@ -77,11 +78,11 @@ def sweep_untriaged_referrals(now: datetime) -> int:
     if not remind and not escalate:
         return 0
     directory = Directory.load({r["network_id"] for r in remind + escalate})
-    services = dict(Referral._meta.get_field("service").choices or ())
     messages: list[Message] = []
     for stage, rows in (("referral_untriaged", remind), ("referral_escalated", escalate)):
         for row in rows:
-            service = services[row["service"]]
+            info = service_directory(directory.networks[row["network_id"]]).get(row["service"])
+            service = info.label if info else row["service"]
             urgent = "Urgent referral" if row["urgency"] == Urgency.URGENT else "Referral"
             made = timezone.localtime(row["created_at"])
             if stage == "referral_untriaged":

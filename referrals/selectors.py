@@ -51,27 +51,88 @@ _SERVICES_ATTR = "_icn_service_directory"
 def service_directory(
     network: Network, configs: Iterable[ServiceConfig] | None = None
 ) -> dict[str, ServiceInfo]:
-    """Every service in the network, the network's own settings over the defaults
-    (one query, kept on the network object for the rest of the request). `configs`: the
-    network's ServiceConfig rows when already read (the navigation reads them)."""
+    """Every service in the network: the built-in ones (the network's settings over the
+    defaults), then the network's own in label order (one query, kept on the network object
+    for the rest of the request). `configs`: the network's ServiceConfig rows when already
+    read (the navigation reads them)."""
     cached = getattr(network, _SERVICES_ATTR, None)
     if cached is not None:
         return cached
     if configs is None:
         configs = ServiceConfig.objects.filter(network_id=network.pk)
+    directory = _directory(list(configs))
+    setattr(network, _SERVICES_ATTR, directory)
+    return directory
+
+
+def forget_service_directory(network: Network) -> None:
+    """After a change to the network's services: the next read asks the database again."""
+    network.__dict__.pop(_SERVICES_ATTR, None)
+
+
+def _directory(configs: list[ServiceConfig]) -> dict[str, ServiceInfo]:
     by_service = {c.service: c for c in configs}
     directory = {}
     for service in Service:
-        config = by_service.get(service.value)
+        config = by_service.pop(service.value, None)
         directory[service.value] = ServiceInfo(
             code=service.value,
-            label=service.label,
+            label=(config.label if config and config.label else service.label),
             serving_roles=tuple(config.serving_roles) if config else DEFAULT_SERVING_ROLES[service],
             accepts=(config.accepts if config and config.accepts else DEFAULT_ACCEPTS[service]),
             active=config.active if config else True,
         )
-    setattr(network, _SERVICES_ATTR, directory)
+    for config in sorted(by_service.values(), key=lambda c: (c.label or c.service).lower()):
+        directory[config.service] = ServiceInfo(
+            code=config.service,
+            label=config.label or config.service,
+            serving_roles=tuple(config.serving_roles),
+            accepts=config.accepts,
+            active=config.active,
+        )
     return directory
+
+
+def service_labels(network_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """{network id: {service code: label}} for several networks, in one query."""
+    ids = sorted(set(network_ids))
+    configs: dict[int, list[ServiceConfig]] = {pk: [] for pk in ids}
+    if ids:
+        for config in ServiceConfig.objects.filter(network_id__in=ids):
+            configs[config.network_id].append(config)
+    return {
+        pk: {code: info.label for code, info in _directory(rows).items()}
+        for pk, rows in configs.items()
+    }
+
+
+def network_directory_for(user: User, network_id: int) -> dict[str, ServiceInfo]:
+    """The directory of one of the user's networks through their membership's network object,
+    which the navigation has already primed (no query on pages)."""
+    membership = active_memberships(user).get(network_id)
+    if membership is None:
+        return {code: info for code, info in _directory([]).items()}
+    return service_directory(membership.network)
+
+
+def label_from(referrals: Iterable[Referral | None], directory: dict[str, ServiceInfo]) -> None:
+    """Prime `service_label` of referrals of one network from its directory (no query)."""
+    for referral in referrals:
+        if referral is not None:
+            info = directory.get(referral.service)
+            referral._service_label = info.label if info else referral.service
+
+
+def label_services(referrals: Iterable[Referral]) -> list[Referral]:
+    """Prime each referral's `service_label` from its network's configuration: one query
+    however many referrals and networks."""
+    referrals = list(referrals)
+    labels = service_labels(r.network_id for r in referrals)
+    for referral in referrals:
+        referral._service_label = labels[referral.network_id].get(
+            referral.service, referral.service
+        )
+    return referrals
 
 
 def services_served_by(user: User, network: Network) -> list[str]:

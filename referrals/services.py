@@ -14,12 +14,21 @@ from django.utils import timezone
 from core import ports
 from core.attribution import attributed
 from core.errors import Conflict
-from networks.models import Organisation
+from networks.models import Network, Organisation
+from networks.roles import CASEWORK_ROLES, DEFAULT_SERVING_ROLES, Service
 from notifications.services import notification_send
 from patients.models import Patient
 
-from .models import OUTCOME_MAX_LENGTH, REFERRAL, PatientFlag, RedFlag, Referral, Urgency
-from .selectors import open_referral, service_directory
+from .models import (
+    OUTCOME_MAX_LENGTH,
+    REFERRAL,
+    PatientFlag,
+    RedFlag,
+    Referral,
+    ServiceConfig,
+    Urgency,
+)
+from .selectors import forget_service_directory, open_referral, service_directory
 
 Status = Referral.Status
 REASON_MAX_LENGTH = Referral._meta.get_field("reason").max_length or 4000
@@ -51,8 +60,7 @@ def _insert_referral(referral: Referral) -> Referral:
             # system, a PIC) may not be allowed to read them. The caller's view adds the id
             # for those who may.
             raise Conflict(
-                "This person already has an open "
-                f"{referral.get_service_display().lower()} referral.",
+                f"This person already has an open {referral.service_label.lower()} referral.",
                 field="service",
                 record=open_referral(referral.patient, referral.service),
             ) from exc
@@ -76,10 +84,17 @@ def referral_create(
 ) -> Raised:
     """Refer a person to a service. Red flags ticked on the referral are recorded on the
     person; each raises a referral to the service that owns it, or joins the open one."""
-    info = service_directory(patient.network).get(service)
+    directory = service_directory(patient.network)
+    info = directory.get(service)
     if info is None or not info.active:
+        offered = ", ".join(code for code, i in directory.items() if i.active)
         raise ValidationError(
-            {"service": [f"This network does not offer the service {service!r}."]}
+            {
+                "service": [
+                    f"{service!r} is not an active service of this network: "
+                    f"choose one of {offered}."
+                ]
+            }
         )
     reason = _clean_text(reason, "reason", "Say why you are referring.")
     if urgency not in Urgency.values:
@@ -244,7 +259,7 @@ def _tell_referrer(referral: Referral, by: User) -> None:
     the digest). Once per referral and outcome, whatever retries happen."""
     if referral.referred_by_id == by.pk:
         return
-    service = referral.get_service_display()
+    service = referral.service_label
     name = referral.patient.full_name
     if referral.status == Status.DECLINED:
         title = f"{service} declined your referral for {name}"
@@ -366,3 +381,72 @@ def referral_withdraw(*, referral: Referral, by: User) -> Referral:
     referral.closed_by = by
     referral.save(update_fields=["status", "closed_at", "closed_by"])
     return referral
+
+
+# --- the network's services (configuration) -------------------------------------------------
+
+
+def network_created(*, network: Network, by: User | None) -> None:
+    """The `network_created` port: a new network starts with the built-in services."""
+    ServiceConfig.objects.bulk_create(
+        ServiceConfig(
+            network=network,
+            service=service.value,
+            label=service.label,
+            serving_roles=list(DEFAULT_SERVING_ROLES[service]),
+        )
+        for service in Service
+    )
+
+
+@attributed
+@transaction.atomic
+def service_save(
+    *,
+    network: Network,
+    by: User,
+    code: str,
+    label: str,
+    accepts: str,
+    serving_roles: Iterable[str],
+    active: bool,
+    adding: bool,
+) -> ServiceConfig:
+    """Add a service to the network (`adding`: its code must be new there) or change one:
+    its label, what it accepts, the roles that triage it (at least one) and whether it takes
+    referrals. The MDT cannot be switched off (the huddle takes its referrals)."""
+    code = (code or "").strip()
+    directory = service_directory(network)
+    errors: dict[str, list[str]] = {}
+    if adding and code in directory:
+        errors["code"] = [f"This network already has a service with the code {code!r}."]
+    elif not adding and code not in directory:
+        errors["code"] = [f"This network has no service {code!r}."]
+    roles = list(dict.fromkeys(serving_roles))
+    if not roles:
+        errors["serving_roles"] = ["Choose at least one role to triage this service."]
+    elif not set(roles) <= CASEWORK_ROLES:
+        errors["serving_roles"] = ["Only roles that do casework may triage a service."]
+    if code == Service.MDT and not active:
+        errors["active"] = ["The MDT service cannot be switched off: the meeting takes it."]
+    if errors:
+        raise ValidationError(errors)
+    config = ServiceConfig.objects.select_for_update().filter(
+        network=network, service=code
+    ).first() or ServiceConfig(network=network, service=code)
+    config.label = (label or "").strip()
+    config.accepts = (accepts or "").strip()
+    config.serving_roles = roles
+    config.active = active
+    if not config.label:
+        raise ValidationError({"label": ["Give the service a name."]})
+    config.full_clean(exclude=["network"], validate_unique=False)
+    try:
+        with transaction.atomic():
+            config.save()
+    except IntegrityError as exc:  # two people adding the same code at once
+        raise Conflict(
+            f"This network already has a service with the code {code!r}.", field="code"
+        ) from exc
+    forget_service_directory(network)
+    return config

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import loop_views, views
+from . import loop_views, service_views, views
 
 app_name = "referrals"
 urlpatterns = [
@@ -13,6 +13,9 @@ urlpatterns = [
     path("<int:pk>/add-reason/", loop_views.add_reason_view, name="add_reason"),
     path("caseload/<slug:service>/", loop_views.caseload_view, name="caseload"),
     path("criteria/", views.criteria_view, name="criteria"),
+    path("services/", service_views.services_view, name="services"),
+    path("services/add/", service_views.service_add_view, name="service_add"),
+    path("services/<slug:code>/edit/", service_views.service_edit_view, name="service_edit"),
     path("patients/<int:pk>/refer/", views.referral_create_view, name="create"),
     path("patients/<int:pk>/flags/", views.flag_raise_view, name="flag_raise"),
     path("flags/<int:flag_id>/resolve/", views.flag_resolve_view, name="flag_resolve"),

@@ -39,6 +39,8 @@ from .selectors import (
     active_flags_for,
     active_red_flags,
     inbox,
+    label_from,
+    network_directory_for,
     referrals_in_networks_of,
     referrals_visible_to,
     service_directory,
@@ -215,7 +217,7 @@ def _referral_to_triage(request, pk: int) -> Referral:
         raise Http404("No such referral in your networks.")
     if not request.user.has_perm("referrals.triage_referral", referral):
         raise PermissionDenied(
-            f"Only members who serve {referral.get_service_display()}, or the "
+            f"Only members who serve {referral.service_label}, or the "
             f"{referral.network.terms['chair']}, may triage this referral."
         )
     return referral
@@ -311,7 +313,7 @@ def decline_view(request, pk: int):
 def _flag_outcome(patient_flag, raised, active_before: set[int], subject: str, also: str) -> str:
     """Where one red flag went, as a sentence starting with `subject`."""
     target = patient_flag.referral
-    service = target.get_service_display() if target is not None else ""
+    service = target.service_label if target is not None else ""
     if patient_flag.flag_id in active_before:
         where = f" (on the {service} referral)" if target is not None else ""
         return f"{subject} was already active{where}; nothing new was raised for it."
@@ -326,7 +328,7 @@ def _flag_outcome(patient_flag, raised, active_before: set[int], subject: str, a
 
 def _raised_message(raised, active_before: set[int]) -> str:
     """What a referral raised: the referral asked for, and where each red flag went."""
-    parts = [f"Referred to {raised.referral.get_service_display()}."]
+    parts = [f"Referred to {raised.referral.service_label}."]
     for patient_flag in raised.flags:
         subject = f"The red flag {_quoted(patient_flag.flag.label)}"
         parts.append(_flag_outcome(patient_flag, raised, active_before, subject, "also "))
@@ -466,7 +468,7 @@ def flag_raise_view(request, pk: int):
         patient_flag = raised.flags[0]
         if flag.pk in active_before:
             target = patient_flag.referral
-            where = f" (on the {target.get_service_display()} referral)" if target else ""
+            where = f" (on the {target.service_label} referral)" if target else ""
             messages.info(
                 request,
                 f"{_quoted(flag.label)} is already an active red flag for "
@@ -537,6 +539,10 @@ def patient_referrals_context(user, patient) -> dict:
     )
     visible = {r.pk for r in referrals}
     served = set(services_served_by(user, patient.network))
+    label_from(
+        [*referrals, *(f.referral for f in flags)],
+        network_directory_for(user, patient.network_id),
+    )
     for referral in referrals:
         referral.referrer = _label(labels, referral.referred_by)
         referral.triager = _label(labels, referral.triaged_by)

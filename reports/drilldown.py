@@ -14,12 +14,12 @@ from django.utils import timezone
 from actions.models import Action
 from huddles.models import AgendaItem, Meeting
 from medicines.models import Visit
-from networks.roles import Service
 from patients.models import Goal, Patient
 from referrals.models import RedFlag, Referral
 
 from . import figures
 from .figures import ANSWERS, SOURCE_LABELS, Scope, parse_month
+from .tables import scope_service_labels, service_label
 
 ACTION_STATES = {
     "due": "due in the period",
@@ -231,7 +231,8 @@ def describe(scope: Scope, metric: str, params: dict[str, str], meetings: str) -
         label = Goal.Outcome(outcome).label.lower() if outcome else ""
         return "A goal agreed with them" + (f", {label}" if label else "")
     if metric in ("referrals", "triaged"):
-        service = f" to {Service(scope.service).label}" if scope.service else ""
+        labels = scope_service_labels(scope.network_ids) if scope.service else {}
+        service = f" to {service_label(scope.service, labels)}" if scope.service else ""
         if metric == "triaged":
             return f"Referred{service} and triaged"
         source = params.get("source")

@@ -284,6 +284,19 @@ SELECT r.service, GROUPING(r.service) AS overall, count(*) AS triaged,
 """
 
 
+def _referral_statement(template: str, scope: Scope) -> tuple[str, dict]:
+    """A referral figure's SQL for the scope (narrowed to its service, if any) and its
+    parameters."""
+    sql = template.format(service="AND r.service = %(service)s" if scope.service else "")
+    params = {
+        "networks": list(scope.network_ids),
+        "start": scope.start,
+        "end": scope.end,
+        "service": scope.service,
+    }
+    return sql, params
+
+
 def triage_times(scope: Scope) -> list[dict]:
     """Working days from referral to triage (accepted or declined), per service and over
     all: median and 90th percentile, for referrals made in the period and triaged.
@@ -291,13 +304,7 @@ def triage_times(scope: Scope) -> list[dict]:
     One statement, one pass: the calendar table is joined on each end's London day (a hash
     join, not a lookup per row) and the per-service and overall figures are grouping sets
     of the same scan. A day missing from the calendar counts as triaged but has no wait."""
-    sql = TRIAGE_SQL.format(service="AND r.service = %(service)s" if scope.service else "")
-    params = {
-        "networks": list(scope.network_ids),
-        "start": scope.start,
-        "end": scope.end,
-        "service": scope.service,
-    }
+    sql, params = _referral_statement(TRIAGE_SQL, scope)
     rows, overall = [], {"service": "all", "triaged": 0, "median": None, "p90": None}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -309,6 +316,73 @@ def triage_times(scope: Scope) -> list[dict]:
                 rows.append(row)
     rows.append(overall)
     return rows
+
+
+SERVICE_WAITS_SQL = """
+WITH waiting AS (
+  SELECT r.service,
+         count(*) FILTER (WHERE r.status = 'new') AS new,
+         count(*) FILTER (WHERE r.status = 'accepted') AS accepted
+    FROM referrals_referral r
+   WHERE r.network_id = ANY(%(networks)s) AND r.status IN ('new', 'accepted') {service}
+   GROUP BY r.service
+), contact AS (
+  SELECT r.service, r.triaged_at,
+         LEAST(
+           (SELECT min(v.visited_at) FROM medicines_visit v
+             WHERE v.patient_id = r.patient_id AND v.visited_at >= r.triaged_at),
+           (SELECT min(a.done_at) FROM actions_action a
+             WHERE a.patient_id = r.patient_id AND a.status = 'done'
+               AND a.done_at >= r.triaged_at)
+         ) AS first_at
+    FROM referrals_referral r
+   WHERE r.network_id = ANY(%(networks)s)
+     AND r.created_at >= %(start)s AND r.created_at < %(end)s
+     AND r.status IN ('accepted', 'completed') {service}
+), contacted AS (
+  SELECT c.service, count(*) AS accepted_in_period, count(c.first_at) AS contacted,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY f.working_index - t.working_index)
+           AS median,
+         percentile_cont(0.9) WITHIN GROUP (ORDER BY f.working_index - t.working_index)
+           AS p90
+    FROM contact c
+    LEFT JOIN reports_calendarday t
+      ON t.day = (c.triaged_at AT TIME ZONE 'Europe/London')::date
+    LEFT JOIN reports_calendarday f
+      ON f.day = (c.first_at AT TIME ZONE 'Europe/London')::date
+   GROUP BY c.service
+)
+SELECT coalesce(w.service, c.service), coalesce(w.new, 0), coalesce(w.accepted, 0),
+       coalesce(c.accepted_in_period, 0), coalesce(c.contacted, 0), c.median, c.p90
+  FROM waiting w FULL OUTER JOIN contacted c ON c.service = w.service
+ ORDER BY 1
+"""
+
+
+def service_waits(scope: Scope) -> list[dict]:
+    """Per service: the waiting list now (referrals new or accepted, not yet completed,
+    declined or withdrawn) and, for referrals made in the period and accepted, the working
+    days from acceptance to first contact: the person's first visit (medicines) or task done
+    after the acceptance, whichever came first (median and 90th percentile of those
+    contacted). One statement however many services and referrals."""
+    sql, params = _referral_statement(SERVICE_WAITS_SQL, scope)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [
+            {
+                "service": service,
+                "waiting_new": new,
+                "waiting_accepted": accepted,
+                "waiting": new + accepted,
+                "accepted": accepted_in_period,
+                "contacted": contacted,
+                "first_contact_median": median,
+                "first_contact_p90": p90,
+            }
+            for service, new, accepted, accepted_in_period, contacted, median, p90 in (
+                cursor.fetchall()
+            )
+        ]
 
 
 # --- the caseload -------------------------------------------------------------------------------
@@ -506,6 +580,12 @@ def goals(scope: Scope) -> dict:
     decided = counts["met"] + counts["partly_met"] + counts["not_met"]
     counts["met_rate"] = round(counts["met"] / decided, 3) if decided else None
     return counts
+
+
+def dashboard_with_services(scope: Scope) -> dict:
+    """The dashboard's figures and the per-service waiting lists and first contact (kept out
+    of `dashboard`, which benchmarks/dashboard_floor.py reproduces by hand)."""
+    return {**dashboard(scope), "service_waits": service_waits(scope)}
 
 
 def dashboard(scope: Scope, *, today: date | None = None, now: datetime | None = None) -> dict:

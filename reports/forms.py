@@ -74,11 +74,18 @@ class DashboardFilterForm(forms.Form):
     service = forms.ChoiceField(
         label="Service",
         required=False,
-        choices=[("", "All services"), *Service.choices],
+        choices=[("", "All services")],
         help_text="Narrows the referral and triage tables.",
     )
 
-    def __init__(self, data, *, networks: list[tuple[str, str]], today: date | None = None):
+    def __init__(
+        self,
+        data,
+        *,
+        networks: list[tuple[str, str]],
+        services: dict[str, str] | None = None,
+        today: date | None = None,
+    ):
         self.default_first, self.default_last = default_period(today)
         data = data.copy()
         if not data.get("from") and not data.get("to"):
@@ -86,6 +93,9 @@ class DashboardFilterForm(forms.Form):
             data["from"] = f"{self.default_first:%Y-%m}"
             data["to"] = f"{self.default_last:%Y-%m}"
         super().__init__(data)
+        # The services of the networks reported on, as they call them ({code: label}).
+        self.services = services if services is not None else dict(Service.choices)
+        self.fields["service"].choices = [("", "All services"), *self.services.items()]
         self.network_choices = networks
         self.fields["network"] = forms.MultipleChoiceField(
             label="Networks",

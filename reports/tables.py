@@ -7,6 +7,7 @@ count from), and, for a count of people, the drill-down parameters naming who is
 from dataclasses import dataclass, field
 
 from networks.roles import Role, Service
+from referrals.selectors import service_labels
 
 from .figures import ANSWERS, SOURCE_LABELS, parse_month
 
@@ -115,9 +116,21 @@ def month_label(month: str, short: bool = True) -> str:
     return f"{parse_month(month):%b %Y}" if short else f"{parse_month(month):%B %Y}"
 
 
-def service_label(service: str) -> str:
+def scope_service_labels(network_ids) -> dict[str, str]:
+    """{code: label} of the services of the networks reported on, as each network calls
+    them (the first network's label where two differ), in one query."""
+    labels: dict[str, str] = {}
+    for by_code in service_labels(network_ids).values():
+        for code, label in by_code.items():
+            labels.setdefault(code, label)
+    return labels
+
+
+def service_label(service: str, labels: dict[str, str] | None = None) -> str:
     if service == "all":
         return "All services"
+    if labels and service in labels:
+        return labels[service]
     try:
         return Service(service).label
     except ValueError:
@@ -127,7 +140,9 @@ def service_label(service: str) -> str:
 # --- the tables ---------------------------------------------------------------------------------
 
 
-def build_tables(figures: dict, *, meetings: str, role_label=None) -> dict[str, Table]:
+def build_tables(
+    figures: dict, *, meetings: str, role_label=None, labels: dict[str, str] | None = None
+) -> dict[str, Table]:
     """Every table of the dashboard, keyed as the CSV exports are. `meetings` is the word for
     the MDT meetings ("huddles" for one network using that word, else "meetings")."""
     role_label = role_label or (lambda role: Role(role).label if role in Role.values else role)
@@ -135,8 +150,9 @@ def build_tables(figures: dict, *, meetings: str, role_label=None) -> dict[str, 
         _admissions_avoided(figures["admissions_avoided"]),
         _after_discharge(figures["admissions_after_discharge"]),
         _goals(figures["goals"]),
-        _referrals(figures["referrals"]),
-        _triage(figures["triage_working_days"]),
+        _referrals(figures["referrals"], labels),
+        _triage(figures["triage_working_days"], labels),
+        _service_waits(figures["service_waits"], labels),
         _caseload(figures["caseload"]),
         _visits(figures["visits"], role_label),
         _red_flags(figures["red_flags"], figures["admissions_avoided"]),
@@ -307,7 +323,7 @@ def _goals(goals: dict) -> Table:
     return table
 
 
-def _referrals(rows: list[dict]) -> Table:
+def _referrals(rows: list[dict], labels: dict[str, str] | None = None) -> Table:
     statuses = (
         ("accepted", "Accepted"),
         ("declined", "Declined"),
@@ -369,10 +385,10 @@ def _referrals(rows: list[dict]) -> Table:
 
     for row in rows:
         service, source = row["service"], row["source"]
-        who = f"{service_label(service)} from {SOURCE_LABELS.get(source, source)}"
+        who = f"{service_label(service, labels)} from {SOURCE_LABELS.get(source, source)}"
         table.rows.append(
             [
-                header(service, service_label(service)),
+                header(service, service_label(service, labels)),
                 header(source, SOURCE_LABELS.get(source, source)),
                 *cells_for(row, {"service": service, "source": source}, who),
             ]
@@ -390,7 +406,7 @@ def _referrals(rows: list[dict]) -> Table:
     return table
 
 
-def _triage(rows: list[dict]) -> Table:
+def _triage(rows: list[dict], labels: dict[str, str] | None = None) -> Table:
     table = Table(
         "triage",
         "Working days from referral to triage",
@@ -411,12 +427,49 @@ def _triage(rows: list[dict]) -> Table:
         service = row["service"]
         drill = {"metric": "triaged"} | ({} if service == "all" else {"service": service})
         cells = [
-            header(service, service_label(service)),
-            count(row["triaged"], drill, f"{service_label(service)}, triaged"),
+            header(service, service_label(service, labels)),
+            count(row["triaged"], drill, f"{service_label(service, labels)}, triaged"),
             number(row["median"]),
             number(row["p90"]),
         ]
         (table.foot if service == "all" else table.rows).append(cells)
+    return table
+
+
+def _service_waits(rows: list[dict], labels: dict[str, str] | None = None) -> Table:
+    table = Table(
+        "service_waits",
+        "Waiting list and time to first contact, per service",
+        [
+            Column("Service", False),
+            Column("Waiting: new"),
+            Column("Waiting: accepted"),
+            Column("Waiting list"),
+            Column("Accepted"),
+            Column("Contacted"),
+            Column("First contact, median (working days)"),
+            Column("First contact, 90th percentile (working days)"),
+        ],
+        notes=[
+            "The waiting list is now: referrals new or accepted, not yet completed, declined "
+            "or withdrawn. First contact is for referrals made in the period and accepted: "
+            "working days from acceptance to the person's first visit or task done after it."
+        ],
+        missing_note="A dash means no one accepted in the period has been contacted yet.",
+    )
+    for row in rows:
+        table.rows.append(
+            [
+                header(row["service"], service_label(row["service"], labels)),
+                count(row["waiting_new"]),
+                count(row["waiting_accepted"]),
+                count(row["waiting"]),
+                count(row["accepted"]),
+                count(row["contacted"]),
+                number(row["first_contact_median"]),
+                number(row["first_contact_p90"]),
+            ]
+        )
     return table
 
 
@@ -620,7 +673,9 @@ def _actions(actions: dict, word: str) -> Table:
 # --- chart data (the same numbers as the tables) ------------------------------------------------
 
 
-def charts(figures: dict, *, meetings: str) -> dict[str, dict]:
+def charts(
+    figures: dict, *, meetings: str, labels: dict[str, str] | None = None
+) -> dict[str, dict]:
     """The data of each chart, rendered with json_script and drawn by dashboard.js."""
     months = [m["month"] for m in figures["admissions_avoided"]]
     labels = [month_label(m) for m in months]
@@ -651,7 +706,7 @@ def charts(figures: dict, *, meetings: str) -> dict[str, dict]:
             "kind": "bar",
             "stacked": True,
             "horizontal": True,
-            "labels": [service_label(s) for s in by_service],
+            "labels": [service_label(s, labels) for s in by_service],
             "axis": "Referrals",
             "series": [
                 {
@@ -670,7 +725,7 @@ def charts(figures: dict, *, meetings: str) -> dict[str, dict]:
         "triage": {
             "kind": "bar",
             "horizontal": True,
-            "labels": [service_label(r["service"]) for r in triage],
+            "labels": [service_label(r["service"], labels) for r in triage],
             "axis": "Working days",
             "series": [
                 {"label": "Median", "tone": "blue", "data": [r["median"] for r in triage]},

@@ -22,9 +22,16 @@ from networks.roles import OVERSIGHT_ROLES
 from networks.selectors import active_memberships
 
 from .drilldown import BadDrilldown, clean_params, describe, people_behind
-from .figures import Scope, dashboard
+from .figures import Scope, dashboard_with_services
 from .forms import DashboardFilterForm, period_in_words
-from .tables import Table, build_tables, charts, referral_parts, service_label
+from .tables import (
+    Table,
+    build_tables,
+    charts,
+    referral_parts,
+    scope_service_labels,
+    service_label,
+)
 
 PER_PAGE = 50
 TABLES = (
@@ -33,6 +40,7 @@ TABLES = (
     "goals",
     "referrals",
     "triage",
+    "service_waits",
     "caseload",
     "visits",
     "red_flags",
@@ -113,7 +121,9 @@ def _filters(request) -> Filters | None:
     if any(slug not in by_slug for slug in request.GET.getlist("network")):
         raise Http404("No such network among those you report on.")
     form = DashboardFilterForm(
-        request.GET, networks=[(m.network.slug, m.network.name) for m in reporting]
+        request.GET,
+        networks=[(m.network.slug, m.network.name) for m in reporting],
+        services=scope_service_labels(m.network_id for m in reporting),
     )
     scope = form.scope({slug: m.network_id for slug, m in by_slug.items()})
     memberships = [m for m in reporting if m.network_id in scope.network_ids]
@@ -134,9 +144,10 @@ def dashboard_view(request):
     filters = _filters(request)
     if filters is None:
         return _refuse(request, REFUSED)
-    figures = dashboard(filters.scope)
+    figures = dashboard_with_services(filters.scope)
     meetings = filters.term("meetings", "meetings")
-    tables = build_tables(figures, meetings=meetings)
+    labels = filters.form.services
+    tables = build_tables(figures, meetings=meetings, labels=labels)
     may_see_people = _may_see_people(request.user, filters)
     if may_see_people:
         people_url = reverse("reports:people")
@@ -151,10 +162,12 @@ def dashboard_view(request):
         "filters": filters,
         "form": filters.form,
         "scope": filters.scope,
-        "service_label": service_label(filters.scope.service) if filters.scope.service else "",
+        "service_label": (
+            service_label(filters.scope.service, labels) if filters.scope.service else ""
+        ),
         "tables": tables,
         "referral_parts": referral_parts(tables["referrals"]),
-        "charts": charts(figures, meetings=meetings),
+        "charts": charts(figures, meetings=meetings, labels=labels),
         "exports": exports,
         "may_see_people": may_see_people,
         "meetings_word": meetings,
@@ -211,7 +224,11 @@ def people_view(request):
         "filters": filters,
         "scope": filters.scope,
         "description": describe(filters.scope, metric, params, filters.term("meeting", "meeting")),
-        "service_label": service_label(filters.scope.service) if filters.scope.service else "",
+        "service_label": (
+            service_label(filters.scope.service, filters.form.services)
+            if filters.scope.service
+            else ""
+        ),
         "page": page,
         "query": query,
         "back": f"{reverse('reports:dashboard')}?{filters.query()}",
@@ -269,7 +286,9 @@ def export_view(request, table: str):
             content_type="text/plain; charset=utf-8",
         )
     meetings = filters.term("meetings", "meetings")
-    chosen: Table = build_tables(dashboard(filters.scope), meetings=meetings)[table]
+    chosen: Table = build_tables(
+        dashboard_with_services(filters.scope), meetings=meetings, labels=filters.form.services
+    )[table]
     report_export_record(
         user=request.user,
         network_ids=filters.scope.network_ids,

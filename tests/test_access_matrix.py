@@ -95,6 +95,21 @@ API = [
     ("networks", "get", "/api/v1/networks/", None, expect(set(ALL), 200)),
     ("network", "get", "/api/v1/networks/thornton-heath/", None, expect(set(ALL), 200)),
     ("foreign network", "get", "/api/v1/networks/purbeck/", None, expect(set(), 0, 404)),
+    # The network's services (configuration): any member; another network is 404.
+    (
+        "network services",
+        "get",
+        "/api/v1/networks/thornton-heath/services/",
+        None,
+        expect(set(ALL), 200),
+    ),
+    (
+        "foreign network services",
+        "get",
+        "/api/v1/networks/purbeck/services/",
+        None,
+        expect(set(), 0, 404),
+    ),
     ("patients", "get", "/api/v1/patients/", None, expect(CASEWORK, 200)),
     ("patient create", "post", "/api/v1/patients/", "patient", expect(CASEWORK, 201)),
     ("patient", "get", "/api/v1/patients/{p}/", None, expect(CASEWORK, 200)),
@@ -258,6 +273,12 @@ PAGES = [
     ("add reason", "post", "/referrals/{r}/add-reason/", expect(CLINICAL, 302)),
     ("foreign add reason", "post", "/referrals/{fr}/add-reason/", expect(set(), 0, 404)),
     ("caseload", "get", "/referrals/caseload/social_services/", expect(SOCIAL | ADMIT, 200)),
+    # The network's services page: the chair and the integrated manager only.
+    ("services", "get", "/referrals/services/", expect(ADMIT, 200)),
+    ("service add form", "get", "/referrals/services/add/", expect(ADMIT, 200)),
+    ("service add", "post", "/referrals/services/add/", expect(ADMIT, 302)),
+    ("service edit form", "get", "/referrals/services/mdt/edit/", expect(ADMIT, 200)),
+    ("service edit", "post", "/referrals/services/mdt/edit/", expect(ADMIT, 302)),
     ("foreign refer form", "get", "/referrals/patients/{f}/refer/", expect(set(), 0, 404)),
     ("foreign raise flag", "post", "/referrals/patients/{f}/flags/", expect(set(), 0, 404)),
     ("foreign resolve flag", "post", "/referrals/flags/{ffl}/resolve/", expect(set(), 0, 404)),
@@ -422,6 +443,13 @@ PAGE_DATA = {
     "meeting move": {"starts_at": f"{SOON}T14:00"},
     "meeting cancel": {"reason": "Bank holiday"},
     "complete": {"outcome": "Care package started"},
+    "service add": {
+        "code": "mental_health_pharmacy",
+        "label": "Mental health pharmacy clinic",
+        "serving_roles": ["pharmacist"],
+        "active": "on",
+    },
+    "service edit": {"label": "MDT", "serving_roles": ["chair"], "active": "on"},
     "add reason": {"reason": "Also struggling with stairs"},
     "agenda reorder": {"direction": "down"},
     "item notes": {"notes": "Seen by the GP", "version": 1},
@@ -698,6 +726,7 @@ def test_every_api_and_page_url_is_in_the_matrix():
         .replace("{i}", "<item_id>")
         .replace("/inbox/medicines_optimisation/", "/inbox/<service>/")
         .replace("/caseload/social_services/", "/caseload/<service>/")
+        .replace("/services/mdt/edit/", "/services/<code>/edit/")
         .replace("/thornton-heath/", "/<slug>/")
         .replace("/purbeck/", "/<slug>/")
         .replace("/export/referrals.csv", "/export/<table>.csv")

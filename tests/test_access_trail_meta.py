@@ -108,6 +108,10 @@ API_EXEMPT = {
         "/api/v1/networks/thornton-heath/",
     ),
     ("GET", "/api/v1/red-flags/"): ("the red-flag catalogue, no people", "/api/v1/red-flags/"),
+    ("GET", "/api/v1/networks/{slug}/services/"): (
+        "the network's services (configuration), no people",
+        "/api/v1/networks/thornton-heath/services/",
+    ),
     ("GET", "/api/v1/notifications/"): (
         "the caller's own notifications: sending one is the disclosure; its link is audited",
         None,
@@ -179,6 +183,12 @@ PAGE_EXEMPT = {
     ),
     "/referrals/inbox/": ("redirects to the first inbox served", "/referrals/inbox/"),
     "/referrals/criteria/": ("a service's referral criteria", "/referrals/criteria/?service=pic"),
+    "/referrals/services/": ("the network's services (configuration)", "/referrals/services/"),
+    "/referrals/services/add/": ("an empty form for a new service", "/referrals/services/add/"),
+    "/referrals/services/<code>/edit/": (
+        "one service's configuration",
+        "/referrals/services/mdt/edit/",
+    ),
     "/medicines/visit/news2/": ("a NEWS2 score from the numbers sent", "/medicines/visit/news2/"),
     "/medicines/visit/recommendation/": (
         "advice from the answers sent",

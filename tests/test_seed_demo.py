@@ -247,7 +247,15 @@ def test_demo_referrals_fill_the_inboxes_and_show_each_outcome():
     assert th.filter(status="declined", decline_reason="already_known").exists()
     assert Referral.objects.filter(network__slug="purbeck", status="completed").exists()
     assert PatientFlag.objects.filter(resolved_at__isnull=True).count() >= 5
-    assert ServiceConfig.objects.count() == 16
+    # The 8 built-in services in each network, and Thornton Heath's own clinic with a
+    # referral waiting for its pharmacist.
+    assert ServiceConfig.objects.count() == 17
+    clinic = ServiceConfig.objects.get(service="mental_health_pharmacy")
+    assert (clinic.network.slug, clinic.label) == (
+        "thornton-heath",
+        "Mental health pharmacy clinic",
+    )
+    assert th.filter(service="mental_health_pharmacy", status="new").count() == 1
     before = Referral.objects.count()
     seed()
     assert Referral.objects.count() == before

@@ -129,7 +129,7 @@ TABLES = {
         Membership,
         ("id", "user", "network", "role", "organisation", "job_title", "is_active", "created_at"),
     ),
-    "service": (ServiceConfig, ("network", "service", "serving_roles", "accepts")),
+    "service": (ServiceConfig, ("network", "service", "label", "serving_roles", "accepts")),
     "preference": (Preference, ("user", "email", "updated_at")),
     "cover": (
         Cover,

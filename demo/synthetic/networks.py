@@ -147,8 +147,8 @@ class Networks:
             through.extend((net.id, p) for p in practices[n])
             home_links.extend((net.id, home[0]) for home in homes[n])
             services.extend(
-                (net.id, s, list(DEFAULT_SERVING_ROLES[s]), DEFAULT_ACCEPTS[s])
-                for s in Service.values
+                (net.id, s.value, s.label, list(DEFAULT_SERVING_ROLES[s]), DEFAULT_ACCEPTS[s])
+                for s in Service
             )
             self.nets.append(net)
         self.copy("network", rows)

@@ -380,8 +380,9 @@ CELERY_BEAT_SCHEDULE = {
 ICN_PORTS = {
     # An MDT referral was accepted: open the episode, put the person on the next agenda.
     "referral_accepted_for_mdt": ["huddles.services.mdt_referral_accepted"],
-    # A network was created (networks.services.network_create): schedule its meetings.
-    "network_created": ["huddles.services.network_created"],
+    # A network was created (networks.services.network_create): give it the built-in
+    # services, schedule its meetings.
+    "network_created": ["referrals.services.network_created", "huddles.services.network_created"],
     # The person's page: each callable (user, patient) -> dict adds its sections' context.
     "person_page_sections": [
         "actions.sections.patient_actions_context",

@@ -52,7 +52,7 @@ from patients.models import CareTeamMember, Consent, Goal, Patient
 from patients.services import care_team_add, patient_create, patient_record_consent
 from referrals.catalogue import ensure_red_flags
 from referrals.models import RedFlag, Referral, ServiceConfig
-from referrals.selectors import DEFAULT_ACCEPTS
+from referrals.selectors import DEFAULT_ACCEPTS, forget_service_directory
 from referrals.services import (
     referral_accept,
     referral_complete,
@@ -125,6 +125,16 @@ class DemoAction:
 
 
 @dataclass(frozen=True)
+class DemoService:
+    """A service the network added beside the built-in ones (configuration, no code)."""
+
+    code: str
+    label: str
+    accepts: str
+    triaged_by: tuple[str, ...]  # roles
+
+
+@dataclass(frozen=True)
 class DemoReferral:
     patient_seed: int
     service: str
@@ -160,6 +170,7 @@ class DemoNetwork:
     actions: tuple[DemoAction, ...] = field(default=())
     referrals: tuple[DemoReferral, ...] = field(default=())
     care_plans: tuple[DemoCarePlan, ...] = field(default=())
+    services: tuple[DemoService, ...] = field(default=())
 
 
 def demo_network(spec: dict) -> DemoNetwork:
@@ -176,6 +187,7 @@ def demo_network(spec: dict) -> DemoNetwork:
             "actions": tuple(DemoAction(**action) for action in spec.get("actions", ())),
             "referrals": tuple(DemoReferral(**referral) for referral in spec.get("referrals", ())),
             "care_plans": tuple(DemoCarePlan(**plan) for plan in spec.get("care_plans", ())),
+            "services": tuple(DemoService(**service) for service in spec.get("services", ())),
         }
     )
 
@@ -296,6 +308,7 @@ class Command(BaseCommand):
         self.seed_actions(network, spec, patients, members, chair)
         self.seed_care_plans(spec, patients, members, chair)
         self.seed_services(network)
+        self.seed_services(network, spec)
         self.seed_referrals(network, spec, patients, members, orgs)
         self.seed_medicines(network, spec, patients, members)
         self.seed_meetings(network)
@@ -609,20 +622,37 @@ class Command(BaseCommand):
             self.count("care plans", "created")
 
     def seed_services(self, network: Network) -> None:
+    def seed_services(self, network: Network, spec: DemoNetwork) -> None:
         """Each service as this network runs it: the default serving roles and criteria,
-        written out so that they can be changed in the admin."""
+        written out so that they can be changed on the services page, and the services the
+        network added (a mental health pharmacy clinic)."""
         for service in Service:
             self.upsert(
                 ServiceConfig,
                 "services",
                 {"network": network, "service": service.value},
                 {
+                    "label": service.label,
                     "serving_roles": list(DEFAULT_SERVING_ROLES[service]),
                     "accepts": DEFAULT_ACCEPTS[service],
                     "active": True,
                 },
                 exclude=["network"],
             )
+        for own in spec.services:
+            self.upsert(
+                ServiceConfig,
+                "services",
+                {"network": network, "service": own.code},
+                {
+                    "label": own.label,
+                    "serving_roles": list(own.triaged_by),
+                    "accepts": own.accepts,
+                    "active": True,
+                },
+                exclude=["network"],
+            )
+        forget_service_directory(network)
 
     def seed_referrals(
         self, network: Network, spec: DemoNetwork, patients: dict, members: dict, orgs: dict
