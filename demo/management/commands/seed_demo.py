@@ -307,7 +307,6 @@ class Command(BaseCommand):
         }
         self.seed_actions(network, spec, patients, members, chair)
         self.seed_care_plans(spec, patients, members, chair)
-        self.seed_services(network)
         self.seed_services(network, spec)
         self.seed_referrals(network, spec, patients, members, orgs)
         self.seed_medicines(network, spec, patients, members)
@@ -621,7 +620,6 @@ class Command(BaseCommand):
             )
             self.count("care plans", "created")
 
-    def seed_services(self, network: Network) -> None:
     def seed_services(self, network: Network, spec: DemoNetwork) -> None:
         """Each service as this network runs it: the default serving roles and criteria,
         written out so that they can be changed on the services page, and the services the
