@@ -10,18 +10,20 @@ from django.urls import reverse
 from patients.timeline import Entry
 
 from .models import Referral
-from .selectors import referrals_visible_to
+from .selectors import label_from, network_directory_for, referrals_visible_to
 
 
 def person_timeline(user: Any, patient: Any) -> list[Entry]:
     """Up to four entries a referral, in one query."""
-    referrals = (
+    referrals = list(
         referrals_visible_to(user).filter(patient=patient).select_related("source_organisation")
     )
+    # The services as the person's network names them (no query where the navigation ran).
+    label_from(referrals, network_directory_for(user, patient.network_id))
     page = reverse("patients:detail", args=[patient.pk])
     entries = []
     for referral in referrals:
-        service = referral.get_service_display()
+        service = referral.service_label
         link = f"{page}#referral-{referral.pk}"
         made = [referral.reason]
         if referral.origin == Referral.Origin.RED_FLAG:

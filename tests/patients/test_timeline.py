@@ -287,3 +287,22 @@ def test_queries_do_not_grow_with_rows(client, member, patient, url, django_asse
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(url).content.decode()
     assert "Call the GP 11" in page  # the rows are there, on the same queries
+
+
+def test_a_referral_is_named_as_the_network_names_its_service(member, patient):
+    from referrals.services import service_save
+
+    chair = member("chair")
+    service_save(
+        network=patient.network,
+        by=chair,
+        code="mental_health_pharmacy",
+        label="Mental health pharmacy clinic",
+        accepts="",
+        serving_roles=["pharmacist"],
+        active=True,
+        adding=True,
+    )
+    referral(patient, chair, at(2026, 5, 1), service="mental_health_pharmacy")
+    titles_seen = [e.title for e in collect(chair, patient)]
+    assert "Referred to Mental health pharmacy clinic" in titles_seen
