@@ -65,12 +65,18 @@ class CarePlanInterventionSerializer(serializers.ModelSerializer):
         extra_kwargs = {"description": {"validators": []}, "due_on": {"validators": []}}
 
 
+# A care plan is read in a huddle: more rows than this is not a plan anyone can agree.
+MAX_ROWS = 50
+
+
 class CarePlanSerializer(serializers.ModelSerializer):
     """A person's care plan. A personal independence coordinator reads the social and
     what-matters needs only, and the interventions owned by them or the `pic` role."""
 
-    needs = CarePlanNeedSerializer(many=True, source="shown_needs")
-    interventions = CarePlanInterventionSerializer(many=True, source="shown_interventions")
+    needs = CarePlanNeedSerializer(many=True, source="shown_needs", max_length=MAX_ROWS)
+    interventions = CarePlanInterventionSerializer(
+        many=True, source="shown_interventions", max_length=MAX_ROWS
+    )
     updated_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )

@@ -118,6 +118,7 @@ class Network(models.Model):
             models.CheckConstraint(
                 condition=Q(bank_holidays__in=["next_working_day", "skip"]),
                 name="network_bank_holidays_known",
+                **on_field("bank_holidays", "Choose what happens to a meeting on a bank holiday."),
             ),
         ]
 

@@ -190,3 +190,20 @@ def test_get_query_count_is_constant(api, member, patient, django_assert_max_num
     )
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(client.get(url(patient)).json()["interventions"]) == 4
+
+
+def test_more_needs_than_a_plan_may_hold_is_400_and_nothing_saved(api, member, patient):
+    from careplans.api import MAX_ROWS
+
+    soon = (timezone.localdate() + datetime.timedelta(days=7)).isoformat()
+    body = {
+        "needs": [{"domain": "home", "description": f"Need {n}"} for n in range(MAX_ROWS + 1)],
+        "interventions": [],
+        "review_on": soon,
+        "version": 0,
+    }
+    response = api(member("gp")).put(
+        f"/api/v1/patients/{patient.pk}/care-plan/", body, format="json"
+    )
+    assert response.status_code == 400 and "needs" in response.json()
+    assert not CarePlan.objects.exists()

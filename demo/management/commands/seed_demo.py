@@ -40,6 +40,7 @@ from careplans.models import CarePlan
 from careplans.services import care_plan_save
 from core.nhs_number import synthetic
 from demo.datafiles import frozen, load
+from huddles import scheduling
 from huddles.models import AgendaItem, Episode, Meeting
 from huddles.services import meetings_schedule
 from medicines.models import ResidentAllocation, Visit
@@ -443,10 +444,19 @@ class Command(BaseCommand):
         )
 
     def past_meeting(self, network: Network, chair, day: date) -> Meeting:
-        starts = timezone.make_aware(datetime.combine(day, time(13, 0)))
+        """The network's meeting on its own cadence on or before `day` (never a weekend or a
+        bank holiday), held and closed."""
+        slot, starts = None, None
+        for candidate in reversed(list(scheduling.slots(network, day - timedelta(days=28), day))):
+            starts = scheduling.starts_for(network, candidate)
+            if starts is not None:
+                slot = candidate
+                break
+        if slot is None or starts is None:  # no cadence slot in four weeks: that day itself
+            slot = starts = timezone.make_aware(datetime.combine(day, time(13, 0)))
         meeting, _ = Meeting.objects.get_or_create(
             network=network,
-            scheduled_for=starts,
+            scheduled_for=slot,
             defaults={
                 "starts_at": starts,
                 "status": Meeting.Status.CLOSED,
