@@ -246,7 +246,23 @@ def _triaged(request, referral: Referral):
             request, "done", {"referral": referral, "text": text, "remaining": remaining}
         )
     messages.success(request, text)
+    if _urgent_to_the_meeting(referral):
+        meeting = referral.network.terms["meeting"]
+        messages.info(
+            request,
+            f"Urgent: if the next {meeting} is more than 2 working days away, add an extra "
+            f"{meeting} from the {referral.network.terms['meetings']} page.",
+        )
     return _back_to_inbox(referral)
+
+
+def _urgent_to_the_meeting(referral: Referral) -> bool:
+    """An urgent MDT referral just accepted: the chair is offered an extra meeting."""
+    return (
+        referral.status == Referral.Status.ACCEPTED
+        and referral.service == "mdt"
+        and referral.urgency == "urgent"
+    )
 
 
 def _conflict(request, referral: Referral, exc: Conflict):

@@ -314,3 +314,26 @@ def test_another_networks_referral_is_404(client, login, foreign_patient, member
     theirs = refer(foreign_patient, member("gp", net=other_network))
     assert client.post(f"/referrals/{theirs.pk}/accept/", headers=HX).status_code == 404
     assert client.post(f"/referrals/{theirs.pk}/decline/", {"reason": "other"}).status_code == 404
+
+
+def test_accepting_an_urgent_mdt_referral_offers_an_extra_meeting(
+    client, login, patient, social_worker
+):
+    login("chair")
+    urgent = refer(patient, social_worker, service="mdt", urgency="urgent")
+    body = text(client.post(f"/referrals/{urgent.pk}/accept/", headers=HX))
+    assert 'href="/meetings/#extra"' in body and "Urgent:" in body
+    routine = refer(PatientFactory(network=patient.network), social_worker, service="mdt")
+    assert "/meetings/#extra" not in text(
+        client.post(f"/referrals/{routine.pk}/accept/", headers=HX)
+    )
+    other = refer(PatientFactory(network=patient.network), social_worker, urgency="urgent")
+    response = client.post(f"/referrals/{other.pk}/accept/", follow=True)
+    assert not any("extra" in m for m in message_texts(response))  # not the MDT: no meeting
+
+
+def test_without_htmx_the_offer_is_a_message(client, login, patient, social_worker):
+    login("chair")
+    urgent = refer(patient, social_worker, service="mdt", urgency="urgent")
+    response = client.post(f"/referrals/{urgent.pk}/accept/", follow=True)
+    assert any(m.startswith("Urgent: if the next") for m in message_texts(response))
