@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from notifications.models import Notification
 from patients.models import Patient
-from referrals.models import PatientFlag, Referral
+from referrals.models import PatientFlag, Referral, ServiceConfig
 from tests.e2e.pages import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -75,8 +75,11 @@ def test_social_worker_flags_a_stockpile_and_the_pharmacist_accepts_it(page: Pag
     # The pharmacist sees the count in the navigation and accepts it from the inbox.
     log_in(page, demo, "pharmacist.thornton-heath")
     nav = page.get_by_role("navigation", name="Main")
+    served = ServiceConfig.objects.filter(  # the pharmacist's services (the clinic too)
+        network__slug="thornton-heath", serving_roles__contains=["pharmacist"], active=True
+    ).values_list("service", flat=True)
     count = Referral.objects.filter(
-        network__slug="thornton-heath", service=MEDS, status="new"
+        network__slug="thornton-heath", service__in=list(served), status="new"
     ).count()
     referrals_link = nav.get_by_role("link", name=f"Referrals, {count} new")
     expect(referrals_link).to_be_visible()
