@@ -145,21 +145,30 @@ def sweep_meetings(now: datetime) -> int:
     return deliver(messages, timezone.localdate(now))
 
 
-def minutes_messages(meeting: Meeting) -> list[Message]:
-    """After a meeting closes: the minutes to everyone present and to the care teams of the
-    people discussed."""
-    directory = Directory.load({meeting.network_id})
-    recipients = set(
+def minutes_recipients(meeting: Meeting, chair_id: int | None = None) -> dict[str, set[int]]:
+    """Who gets the minutes, by why: those marked present, the chair (`chair_id` if the
+    meeting has none yet: whoever closes it) and the care teams of the people discussed.
+    The close confirmation shows these before the close; `minutes_messages` sends to them
+    (members of the network only) after it. Two queries."""
+    present = set(
         Attendance.objects.filter(meeting=meeting, present=True).values_list("user_id", flat=True)
     )
     discussed = AgendaItem.objects.filter(meeting=meeting, status=AgendaItem.Status.DISCUSSED)
-    recipients |= set(
+    care_teams = set(
         CareTeamMember.objects.filter(
             patient_id__in=discussed.values("patient_id"), membership__is_active=True
         ).values_list("membership__user_id", flat=True)
     )
-    if meeting.chair_id:
-        recipients.add(meeting.chair_id)
+    chair = meeting.chair_id or chair_id
+    return {"present": present, "chair": {chair} if chair else set(), "care_teams": care_teams}
+
+
+def minutes_messages(meeting: Meeting) -> list[Message]:
+    """After a meeting closes: the minutes to everyone present and to the care teams of the
+    people discussed."""
+    directory = Directory.load({meeting.network_id})
+    recipients = set().union(*minutes_recipients(meeting).values())
+    discussed = AgendaItem.objects.filter(meeting=meeting, status=AgendaItem.Status.DISCUSSED)
     terms = directory.terms(meeting.network_id)
     when = timezone.localtime(meeting.starts_at)
     count = discussed.count()

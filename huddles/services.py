@@ -203,12 +203,25 @@ def meeting_cancel(*, meeting: Meeting, by: User | None, reason: str = "") -> Me
     return target
 
 
+def close_too_early(meeting: Meeting) -> str:
+    """Why the meeting cannot be closed yet (the page says the same)."""
+    when = timezone.localtime(meeting.starts_at)
+    word = meeting.network.terms["meeting"]
+    return (
+        f"The {word} cannot be closed before it starts "
+        f"({when:%H:%M} on {when:%A} {when.day} {when:%B %Y})."
+    )
+
+
 @attributed
 @transaction.atomic
 def meeting_close(*, meeting: Meeting, by: User | None) -> Meeting:
     """Close the meeting: people not reached are carried to the next agenda (built now, so
-    the next agenda shows them at once), and the minutes go out."""
+    the next agenda shows them at once), and the minutes go out. Not before it has started:
+    closing would carry everyone forward and send minutes of a meeting not held."""
     meeting = _locked(meeting, "close")
+    if timezone.now() < meeting.starts_at:
+        raise Conflict(close_too_early(meeting))
     missed = AGENDA_ITEM.moves["miss"]
     meeting.items.filter(status__in=missed.sources).update(status=missed.target)
     status = MEETING.apply(meeting, "close")

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from actions.models import Action
 from audit.services import access_record
@@ -35,6 +35,7 @@ from .forms import (
     NotesForm,
 )
 from .models import MEETING, AgendaItem, Meeting
+from .reminders import minutes_recipients
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -475,6 +476,7 @@ def _render_run(request, meeting, items, item, status=200):
         "item": item,
         "chair": chair,
         "writable": writable,
+        "started": timezone.now() >= meeting.starts_at,
         "members": members,
         "present": present,
         "discussed": sum(1 for i in items if i.status == AgendaItem.Status.DISCUSSED),
@@ -728,12 +730,65 @@ def attendance_view(request, pk: int):
     return _fragment(request, "attendance", context)
 
 
+def _close_confirm(request, meeting: Meeting):
+    """What closing will do, before the chair confirms: who is carried forward (not yet
+    discussed) and who gets the minutes (`reminders.minutes_recipients`: those present, the
+    chair, the care teams of the people discussed). Close is offered only once the meeting
+    has started. Constant queries: the agenda, attendance, care teams, members."""
+    network = meeting.network
+    items = _agenda(meeting)
+    carried = [i for i in items if i.status == AgendaItem.Status.PENDING]
+    discussed = [i for i in items if i.status == AgendaItem.Status.DISCUSSED]
+    labels = {m.user_id: m.label for m in _members(network)}
+    why = minutes_recipients(meeting, chair_id=request.user.pk)
+    recipients = [
+        {
+            "label": label,
+            "why": "; ".join(
+                words
+                for key, words in (
+                    ("chair", network.terms["chair"]),
+                    ("present", "present"),
+                    ("care_teams", "care team of someone discussed"),
+                )
+                if user_id in why[key]
+            ),
+        }
+        for user_id, label in sorted(labels.items(), key=lambda pair: pair[1])
+        if any(user_id in ids for ids in why.values())
+    ]
+    started = timezone.now() >= meeting.starts_at
+    _record_access(request, [item.patient for item in items])
+    return render(
+        request,
+        "huddles/close.html",
+        {
+            "meeting": meeting,
+            "network": network,
+            "terms": network.terms,
+            "carried": carried,
+            "discussed": discussed,
+            "recipients": recipients,
+            "started": started,
+            "too_early": "" if started else services.close_too_early(meeting),
+        },
+    )
+
+
 @member_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def meeting_close_view(request, pk: int):
+    """GET: the confirmation (what will happen); POST: close the meeting."""
     meeting = _meeting(request, pk)
     _chair_only(request, meeting)
     terms = meeting.network.terms
+    if request.method == "GET":
+        if not MEETING.allowed(meeting, "close"):
+            messages.info(
+                request, f"This {terms['meeting']} is {meeting.get_status_display().lower()}."
+            )
+            return redirect("huddles:agenda", pk=meeting.pk)
+        return _close_confirm(request, meeting)
     try:
         services.meeting_close(meeting=meeting, by=request.user)
     except Conflict as exc:

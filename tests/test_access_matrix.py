@@ -319,7 +319,9 @@ PAGES = [
     ("item decision", "post", "/meetings/{h}/items/{i}/decision/", expect(CHAIR, 302)),
     ("item action", "post", "/meetings/{h}/items/{i}/actions/", expect(CHAIR, 302)),
     ("attendance", "post", "/meetings/{h}/attendance/", expect(CHAIR, 302)),
-    ("meeting close", "post", "/meetings/{h}/close/", expect(CHAIR, 302)),
+    ("meeting close", "post", "/meetings/{h}/close/", expect(CHAIR, 302)),  # not started: refused
+    ("meeting close confirm", "get", "/meetings/{h}/close/", expect(CHAIR, 200)),
+    ("foreign meeting close", "get", "/meetings/{fh}/close/", expect(set(), 0, 404)),
     ("minutes", "get", "/meetings/{h}/minutes/", expect(CLINICAL, 200)),
     ("foreign agenda", "get", "/meetings/{fh}/", expect(set(), 0, 404)),
     ("foreign meeting mode", "get", "/meetings/{fh}/run/{fi}/", expect(set(), 0, 404)),
