@@ -5,15 +5,18 @@ agenda and the chair gets the pack; after it closes, the minutes go out. Deliver
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from actions.models import Action
+from networks.roles import CLINICAL_ROLES
 from notifications.models import Notification
-from notifications.services import Message, deliver
+from notifications.services import Message, deliver, email_identifiable
 from notifications.sweeping import Directory, Sweep, already_sent, config
 from patients.models import CareTeamMember, Patient
 
+from .minutes import minutes_context
 from .models import AgendaItem, Attendance, Meeting
 from .services import agenda_build
 
@@ -165,13 +168,30 @@ def minutes_recipients(meeting: Meeting, chair_id: int | None = None) -> dict[st
 
 def minutes_messages(meeting: Meeting) -> list[Message]:
     """After a meeting closes: the minutes to everyone present and to the care teams of the
-    people discussed."""
+    people discussed. Where e-mail may carry patient data (NOTIFY_EMAIL_IDENTIFIABLE) the
+    e-mail carries the minutes themselves, to those whose role may read them (the clinical
+    roles, as on the page); everyone else, and every e-mail otherwise, has the link only."""
     directory = Directory.load({meeting.network_id})
     recipients = set().union(*minutes_recipients(meeting).values())
     discussed = AgendaItem.objects.filter(meeting=meeting, status=AgendaItem.Status.DISCUSSED)
     terms = directory.terms(meeting.network_id)
     when = timezone.localtime(meeting.starts_at)
     count = discussed.count()
+    readers: set[int] = set()
+    text = ""
+    if email_identifiable():
+        readers = {
+            user_id
+            for role in CLINICAL_ROLES
+            for user_id in directory.holders(meeting.network_id, role)
+        }
+        if recipients & readers:
+            text = render_to_string(
+                "huddles/minutes_email.txt",
+                minutes_context(
+                    Meeting.objects.select_related("network", "chair").get(pk=meeting.pk)
+                ),
+            ).strip()
     return [
         Message(
             recipient_id=user_id,
@@ -182,6 +202,7 @@ def minutes_messages(meeting: Meeting) -> list[Message]:
             body=f"{count} {'person' if count == 1 else 'people'} discussed.",
             url=reverse("huddles:minutes", args=[meeting.pk]),
             network_id=meeting.network_id,
+            email_body=text if user_id in readers else "",
         )
         for user_id in sorted(recipients)
         if directory.is_member(meeting.network_id, user_id)

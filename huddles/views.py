@@ -10,13 +10,13 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from actions.models import Action
 from audit.services import access_record
 from core.errors import Conflict
 from core.forms import add_service_errors
+from core.pdf import pdf_response
 from networks import navigation
 from networks.access import member_required
 from networks.current import current_membership
@@ -34,14 +34,11 @@ from .forms import (
     MoveForm,
     NotesForm,
 )
+from .minutes import action_for, agenda_shown, members_labelled, minutes_context
 from .models import MEETING, AgendaItem, Meeting
 from .reminders import minutes_recipients
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _name(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def _when(meeting: Meeting) -> str:
@@ -85,45 +82,20 @@ def _item(meeting: Meeting, item_id: int) -> AgendaItem:
     return item
 
 
-def _agenda(meeting: Meeting, queryset=None) -> list[AgendaItem]:
-    items = list(selectors.agenda_of(meeting) if queryset is None else queryset)
-    for item in items:
-        item.meeting = meeting
-        # The reason often starts with the source's own words ("New MDT referral: ...").
-        item.reason_text = item.reason.removeprefix(f"{item.get_source_display()}: ")
-    return items
-
-
-def _record_access(request, patients) -> None:
+def _record_access(request, patients, channel: str = "page") -> None:
     access_record(
         user=request.user,
         patients=patients,
         what="meeting",
-        channel="page",
+        channel=channel,
         path=request.get_full_path(),
     )
-
-
-def _members(network, meeting=None):
-    """The people of the network (not partner systems' accounts), with their labels (and,
-    given the meeting, whether they are marked present: `present`)."""
-    members = selectors.meeting_members(network, meeting)
-    for membership in members:
-        membership.network = network
-        membership.label = f"{_name(membership.user)}, {network.role_label(membership.role)}"
-    return members
-
-
-def _action_for(action, network, labels: dict[int, str]) -> str:
-    if action.assignee_id:
-        return labels.get(action.assignee_id) or _name(action.assignee)
-    return capfirst(network.role_label(action.assignee_role))
 
 
 def _item_actions(item: AgendaItem, labels: dict[int, str]) -> list[Action]:
     actions = selectors.item_actions(item)
     for action in actions:
-        action.for_label = _action_for(action, item.meeting.network, labels)
+        action.for_label = action_for(action, item.meeting.network, labels)
     return actions
 
 
@@ -271,7 +243,7 @@ def meeting_cancel_view(request, pk: int):
 
 
 def _render_agenda(request, meeting, *, add_form=None, status=200):
-    items = _agenda(meeting, selectors.agenda_marked(request.user, meeting))
+    items = agenda_shown(meeting, selectors.agenda_marked(request.user, meeting))
     chair = request.user.has_perm("huddles.run_meeting", meeting)
     editable = chair and MEETING.allowed(meeting, "change")
     if editable and add_form is None:
@@ -325,7 +297,7 @@ def agenda_build_view(request, pk: int):
 def agenda_add_view(request, pk: int):
     meeting = _meeting(request, pk)
     _chair_only(request, meeting)
-    form = _add_form(request, meeting, _agenda(meeting), request.POST)
+    form = _add_form(request, meeting, agenda_shown(meeting), request.POST)
     if form.is_valid() and form.matches:  # several people match the search: choose one
         return _render_agenda(request, meeting, add_form=form)
     if form.is_valid():
@@ -368,7 +340,7 @@ def agenda_move_view(request, pk: int, item_id: int):
     meeting = _meeting(request, pk)
     _chair_only(request, meeting)
     item = _item(meeting, item_id)
-    ids = [i.pk for i in _agenda(meeting)]
+    ids = [i.pk for i in agenda_shown(meeting)]
     index = ids.index(item.pk)
     step = -1 if request.POST.get("direction") == "up" else 1
     other = index + step
@@ -391,7 +363,7 @@ def agenda_move_view(request, pk: int, item_id: int):
 def run_view(request, pk: int):
     """Start (or go back to) the meeting: the first person not yet discussed."""
     meeting = _meeting(request, pk)
-    items = _agenda(meeting)
+    items = agenda_shown(meeting)
     if items:
         waiting = [i for i in items if i.status == AgendaItem.Status.PENDING]
         return redirect(_run_url(meeting, (waiting or items)[0]))
@@ -410,7 +382,7 @@ def run_item_view(request, pk: int, item_id: int):
         raise Http404("No such person on this agenda.")
     navigation.prime(request, rows[0])
     meeting = rows[0].meeting
-    items = _agenda(meeting, rows)
+    items = agenda_shown(meeting, rows)
     item = next((i for i in items if i.pk == item_id), None)
     if item is None:
         raise Http404("No such person on this agenda.")
@@ -465,7 +437,7 @@ def _render_run(request, meeting, items, item, status=200):
         mine = selectors.my_patient_ids(request.user, network)
         for each in items:
             each.yours = each.patient_id in mine
-    members = _members(network, meeting)
+    members = members_labelled(network, meeting)
     labels = {m.user_id: m.label for m in members}
     present = {m.user_id for m in members if m.present}
     context = {
@@ -486,7 +458,7 @@ def _render_run(request, meeting, items, item, status=200):
         since, last = _since(item)
         visits, referrals, actions = selectors.since_last_discussion(request.user, item, since)
         for action in actions:
-            action.for_label = _action_for(action, network, labels)
+            action.for_label = action_for(action, network, labels)
         context.update(
             {
                 "previous": items[index - 1] if index > 0 else None,
@@ -642,7 +614,7 @@ def decision_view(request, pk: int, item_id: int):
 @require_POST
 def action_add_view(request, pk: int, item_id: int):
     item = _writable_item(request, pk, item_id)
-    members = _members(item.meeting.network)
+    members = members_labelled(item.meeting.network)
     labels = {m.user_id: m.label for m in members}
     form = _action_form(members, request.POST)
     status = 400
@@ -661,7 +633,7 @@ def action_add_view(request, pk: int, item_id: int):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            whom = _action_for(action, item.meeting.network, labels)
+            whom = action_for(action, item.meeting.network, labels)
             message = f"Action added: {action.title}, for {whom}."
             if not request.htmx:
                 messages.success(request, message)
@@ -703,7 +675,7 @@ def action_add_view(request, pk: int, item_id: int):
 def attendance_view(request, pk: int):
     meeting = _meeting(request, pk)
     _chair_only(request, meeting)
-    members = _members(meeting.network)
+    members = members_labelled(meeting.network)
     ticked = set(request.POST.getlist("present"))
     for membership in members:
         services.attendance_set(
@@ -736,10 +708,10 @@ def _close_confirm(request, meeting: Meeting):
     chair, the care teams of the people discussed). Close is offered only once the meeting
     has started. Constant queries: the agenda, attendance, care teams, members."""
     network = meeting.network
-    items = _agenda(meeting)
+    items = agenda_shown(meeting)
     carried = [i for i in items if i.status == AgendaItem.Status.PENDING]
     discussed = [i for i in items if i.status == AgendaItem.Status.DISCUSSED]
-    labels = {m.user_id: m.label for m in _members(network)}
+    labels = {m.user_id: m.label for m in members_labelled(network)}
     why = minutes_recipients(meeting, chair_id=request.user.pk)
     recipients = [
         {
@@ -812,24 +784,19 @@ def meeting_close_view(request, pk: int):
 @require_GET
 def minutes_view(request, pk: int):
     meeting = _meeting(request, pk)
-    network = meeting.network
-    items = _agenda(meeting)
-    members = _members(network)
-    labels = {m.user_id: m.label for m in members}
-    actions = selectors.meeting_actions(meeting)
-    by_item: dict[int, list] = {}
-    for action in actions:
-        action.for_label = _action_for(action, network, labels)
-        by_item.setdefault(action.agenda_item_id, []).append(action)
-    for item in items:
-        item.agreed = by_item.get(item.pk, [])
-    present_ids = selectors.present_user_ids(meeting)
-    _record_access(request, [item.patient for item in items])
-    context = {
-        "meeting": meeting,
-        "network": network,
-        "terms": network.terms,
-        "items": items,
-        "attendees": [m for m in members if m.user_id in present_ids],
-    }
+    context = minutes_context(meeting)
+    _record_access(request, [item.patient for item in context["items"]])
     return render(request, "huddles/minutes.html", context)
+
+
+@member_required
+@require_GET
+def minutes_pdf_view(request, pk: int):
+    """The minutes as PDF: the same people, rules and access trail as the page."""
+    meeting = _meeting(request, pk)
+    context = minutes_context(meeting)
+    _record_access(request, [item.patient for item in context["items"]], channel="export")
+    day = timezone.localdate(meeting.starts_at)
+    return pdf_response(
+        request, "pdf/minutes.html", context, f"minutes-{meeting.network.slug}-{day:%Y-%m-%d}.pdf"
+    )

@@ -323,6 +323,8 @@ PAGES = [
     ("meeting close confirm", "get", "/meetings/{h}/close/", expect(CHAIR, 200)),
     ("foreign meeting close", "get", "/meetings/{fh}/close/", expect(set(), 0, 404)),
     ("minutes", "get", "/meetings/{h}/minutes/", expect(CLINICAL, 200)),
+    ("minutes pdf", "get", "/meetings/{h}/minutes.pdf", expect(CLINICAL, 200)),
+    ("foreign minutes pdf", "get", "/meetings/{fh}/minutes.pdf", expect(set(), 0, 404)),
     ("foreign agenda", "get", "/meetings/{fh}/", expect(set(), 0, 404)),
     ("foreign meeting mode", "get", "/meetings/{fh}/run/{fi}/", expect(set(), 0, 404)),
     ("foreign notes", "post", "/meetings/{fh}/items/{fi}/notes/", expect(set(), 0, 404)),

@@ -160,6 +160,7 @@ PAGE_READS = {
     "/meetings/<pk>/": [(CHAIR, "/meetings/{h}/")],
     "/meetings/<pk>/run/<item_id>/": [(CHAIR, "/meetings/{h}/run/{i}/")],
     "/meetings/<pk>/minutes/": [(CHAIR, "/meetings/{h}/minutes/")],
+    "/meetings/<pk>/minutes.pdf": [(CHAIR, "/meetings/{h}/minutes.pdf")],
     "/meetings/<pk>/close/": [(CHAIR, "/meetings/{h}/close/")],
     "/my-work/": [(CHAIR, "/my-work/")],
     "/my-work/tasks/<pk>/": [(CHAIR, "/my-work/tasks/{t}/")],
