@@ -1,5 +1,6 @@
 """Reminders about meetings: before each one, members hear which of their people are on the
-agenda and the chair gets the pack; after it closes, the minutes go out. Delivered through
+agenda and what changed for each since they were last discussed, and the chair gets the pack
+(everyone on the agenda, the same way); after it closes, the minutes go out. Delivered through
 `notifications` (see `notifications/sweeping.py`)."""
 
 from collections import defaultdict
@@ -18,6 +19,7 @@ from patients.models import CareTeamMember, Patient
 
 from .minutes import minutes_context
 from .models import AgendaItem, Attendance, Meeting
+from .selectors import Changes, changes_since_last_discussion
 from .services import agenda_build
 
 
@@ -51,6 +53,38 @@ def _involved(patient_ids: list[int]) -> dict[int, set[int]]:
     ).values_list("patient_id", "assignee_id"):
         involved[user_id].add(patient_id)
     return involved
+
+
+def _clinical(directory: Directory, network_id: int) -> set[int]:
+    """The members whose role may read the minutes and a person's visits (clinical roles)."""
+    return {user_id for role in CLINICAL_ROLES for user_id in directory.holders(network_id, role)}
+
+
+def _changes_text(changes: Changes) -> str:
+    """One line of the pack: what happened to the person since they were last discussed."""
+    when = (
+        f"since discussed {timezone.localtime(changes.discussed_at):%-d %b}"
+        if changes.discussed_at
+        else f"not discussed before; since {timezone.localtime(changes.since):%-d %b}"
+    )
+    parts = []
+    if changes.visits:
+        visits = f"{changes.visits} visit{'s' if changes.visits != 1 else ''}"
+        if changes.news2:
+            at, score = changes.news2[0]
+            visits += f", latest NEWS2 {score} ({timezone.localtime(at):%-d %b})"
+        parts.append(visits)
+    if changes.referrals:
+        parts.append("referrals: " + ", ".join(changes.referrals))
+    if changes.flags:
+        parts.append("red flags: " + ", ".join(changes.flags))
+    if changes.done:
+        parts.append("tasks done: " + ", ".join(changes.done))
+    if changes.overdue:
+        parts.append(
+            "overdue: " + ", ".join(f"{title} (due {due:%-d %b})" for title, due in changes.overdue)
+        )
+    return f"{when}: " + ("; ".join(parts) if parts else "nothing new") + "."
 
 
 def sweep_meetings(now: datetime) -> int:
@@ -99,10 +133,18 @@ def sweep_meetings(now: datetime) -> int:
         when_text = f"{when:%a %d %b} at {when:%H:%M}"
         agenda_url = reverse("huddles:agenda", args=[meeting.pk])
         names = {item.patient_id: item.patient.full_name for item in items}
+        changes = changes_since_last_discussion(meeting, list(names), now)
+        clinical = _clinical(directory, meeting.network_id)
         for user_id, people in _involved(list(names)).items():
             if not directory.is_member(meeting.network_id, user_id):
                 continue
             listed = sorted(names[p] for p in people)
+            body = "On the agenda: " + ", ".join(listed) + "."
+            if user_id in clinical:
+                ordered = sorted(people, key=lambda p: names[p])
+                body += "\n\nSince each was last discussed:\n" + "\n".join(
+                    f"- {names[p]}: {_changes_text(changes[p])}" for p in ordered
+                )
             messages.append(
                 Message(
                     recipient_id=user_id,
@@ -115,7 +157,7 @@ def sweep_meetings(now: datetime) -> int:
                     subject_type="meeting",
                     subject_id=meeting.pk,
                     occurrence=occurrence,
-                    body="On the agenda: " + ", ".join(listed) + ".",
+                    body=body,
                     url=agenda_url,
                     network_id=meeting.network_id,
                 )
@@ -127,7 +169,9 @@ def sweep_meetings(now: datetime) -> int:
         )
         pack = (
             "\n".join(
-                f"{i}. {item.patient.full_name}: {item.reason}" for i, item in enumerate(items, 1)
+                f"{i}. {item.patient.full_name}: {item.reason}\n"
+                f"   {_changes_text(changes[item.patient_id])}"
+                for i, item in enumerate(items, 1)
             )
             or "Nobody is on the agenda yet."
         )
@@ -180,11 +224,7 @@ def minutes_messages(meeting: Meeting) -> list[Message]:
     readers: set[int] = set()
     text = ""
     if email_identifiable():
-        readers = {
-            user_id
-            for role in CLINICAL_ROLES
-            for user_id in directory.holders(meeting.network_id, role)
-        }
+        readers = _clinical(directory, meeting.network_id)
         if recipients & readers:
             text = render_to_string(
                 "huddles/minutes_email.txt",
