@@ -143,6 +143,10 @@ PAGE_READS = {
         (CHAIR, "/patients/{p}/timeline/"),
         ("pic", "/patients/{p}/timeline/"),
     ],
+    "/patients/<pk>/summary.pdf": [
+        (CHAIR, "/patients/{p}/summary.pdf"),
+        ("pic", "/patients/{p}/summary.pdf"),
+    ],
     "/patients/<pk>/edit/": [(CHAIR, "/patients/{p}/edit/")],
     "/patients/<pk>/access-log/": [(CHAIR, "/patients/{p}/access-log/")],
     "/care-plans/patients/<pk>/edit/": [(CHAIR, "/care-plans/patients/{p}/edit/")],

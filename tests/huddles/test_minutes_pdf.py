@@ -2,24 +2,14 @@
 may read the minutes page and no one else, on the access trail, at a cost that does not grow
 with the agenda."""
 
-import io
-
 import pytest
-from pypdf import PdfReader
 
 from audit.models import AccessEvent
 from huddles import services
 from tests.factories import PatientFactory
+from tests.pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
-
-
-def pdf_text(response) -> str:
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/pdf"
-    assert response.content.startswith(b"%PDF")
-    reader = PdfReader(io.BytesIO(response.content))
-    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
 
 
 @pytest.fixture
