@@ -17,7 +17,7 @@ from notifications.services import Message, deliver, email_identifiable
 from notifications.sweeping import Directory, Sweep, already_sent, config
 from patients.models import CareTeamMember, Patient
 
-from .minutes import minutes_context
+from .minutes import members_labelled, minutes_context
 from .models import AgendaItem, Attendance, Meeting
 from .selectors import Changes, changes_since_last_discussion
 from .services import agenda_build
@@ -208,6 +208,26 @@ def minutes_recipients(meeting: Meeting, chair_id: int | None = None) -> dict[st
     )
     chair = meeting.chair_id or chair_id
     return {"present": present, "chair": {chair} if chair else set(), "care_teams": care_teams}
+
+
+def minutes_recipients_named(meeting: Meeting, chair_id: int | None) -> list[dict[str, str]]:
+    """`minutes_recipients` as the close confirmation lists them, members only (as the
+    minutes go): each one's label and why they get the minutes, by name."""
+    network = meeting.network
+    why = minutes_recipients(meeting, chair_id=chair_id)
+    reasons = (
+        ("chair", network.terms["chair"]),
+        ("present", "present"),
+        ("care_teams", "care team of someone discussed"),
+    )
+    return [
+        {
+            "label": membership.label,
+            "why": "; ".join(words for key, words in reasons if membership.user_id in why[key]),
+        }
+        for membership in sorted(members_labelled(network), key=lambda m: m.label)
+        if any(membership.user_id in ids for ids in why.values())
+    ]
 
 
 def minutes_messages(meeting: Meeting) -> list[Message]:

@@ -36,7 +36,7 @@ from .forms import (
 )
 from .minutes import action_for, agenda_shown, members_labelled, minutes_context
 from .models import MEETING, AgendaItem, Meeting
-from .reminders import minutes_recipients
+from .reminders import minutes_recipients_named
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -711,24 +711,7 @@ def _close_confirm(request, meeting: Meeting):
     items = agenda_shown(meeting)
     carried = [i for i in items if i.status == AgendaItem.Status.PENDING]
     discussed = [i for i in items if i.status == AgendaItem.Status.DISCUSSED]
-    labels = {m.user_id: m.label for m in members_labelled(network)}
-    why = minutes_recipients(meeting, chair_id=request.user.pk)
-    recipients = [
-        {
-            "label": label,
-            "why": "; ".join(
-                words
-                for key, words in (
-                    ("chair", network.terms["chair"]),
-                    ("present", "present"),
-                    ("care_teams", "care team of someone discussed"),
-                )
-                if user_id in why[key]
-            ),
-        }
-        for user_id, label in sorted(labels.items(), key=lambda pair: pair[1])
-        if any(user_id in ids for ids in why.values())
-    ]
+    recipients = minutes_recipients_named(meeting, chair_id=request.user.pk)
     started = timezone.now() >= meeting.starts_at
     _record_access(request, [item.patient for item in items])
     return render(
