@@ -34,7 +34,10 @@ from .forms import (
     MoveForm,
     NotesForm,
 )
-from .minutes import action_for, agenda_shown, members_labelled, minutes_context
+from .minutes import action_for as _action_for
+from .minutes import agenda_shown as _agenda
+from .minutes import members_labelled as _members
+from .minutes import minutes_context
 from .models import MEETING, AgendaItem, Meeting
 from .reminders import minutes_recipients_named
 
@@ -95,7 +98,7 @@ def _record_access(request, patients, channel: str = "page") -> None:
 def _item_actions(item: AgendaItem, labels: dict[int, str]) -> list[Action]:
     actions = selectors.item_actions(item)
     for action in actions:
-        action.for_label = action_for(action, item.meeting.network, labels)
+        action.for_label = _action_for(action, item.meeting.network, labels)
     return actions
 
 
@@ -243,7 +246,7 @@ def meeting_cancel_view(request, pk: int):
 
 
 def _render_agenda(request, meeting, *, add_form=None, status=200):
-    items = agenda_shown(meeting, selectors.agenda_marked(request.user, meeting))
+    items = _agenda(meeting, selectors.agenda_marked(request.user, meeting))
     chair = request.user.has_perm("huddles.run_meeting", meeting)
     editable = chair and MEETING.allowed(meeting, "change")
     if editable and add_form is None:
@@ -297,7 +300,7 @@ def agenda_build_view(request, pk: int):
 def agenda_add_view(request, pk: int):
     meeting = _meeting(request, pk)
     _chair_only(request, meeting)
-    form = _add_form(request, meeting, agenda_shown(meeting), request.POST)
+    form = _add_form(request, meeting, _agenda(meeting), request.POST)
     if form.is_valid() and form.matches:  # several people match the search: choose one
         return _render_agenda(request, meeting, add_form=form)
     if form.is_valid():
@@ -340,7 +343,7 @@ def agenda_move_view(request, pk: int, item_id: int):
     meeting = _meeting(request, pk)
     _chair_only(request, meeting)
     item = _item(meeting, item_id)
-    ids = [i.pk for i in agenda_shown(meeting)]
+    ids = [i.pk for i in _agenda(meeting)]
     index = ids.index(item.pk)
     step = -1 if request.POST.get("direction") == "up" else 1
     other = index + step
@@ -363,7 +366,7 @@ def agenda_move_view(request, pk: int, item_id: int):
 def run_view(request, pk: int):
     """Start (or go back to) the meeting: the first person not yet discussed."""
     meeting = _meeting(request, pk)
-    items = agenda_shown(meeting)
+    items = _agenda(meeting)
     if items:
         waiting = [i for i in items if i.status == AgendaItem.Status.PENDING]
         return redirect(_run_url(meeting, (waiting or items)[0]))
@@ -382,7 +385,7 @@ def run_item_view(request, pk: int, item_id: int):
         raise Http404("No such person on this agenda.")
     navigation.prime(request, rows[0])
     meeting = rows[0].meeting
-    items = agenda_shown(meeting, rows)
+    items = _agenda(meeting, rows)
     item = next((i for i in items if i.pk == item_id), None)
     if item is None:
         raise Http404("No such person on this agenda.")
@@ -437,7 +440,7 @@ def _render_run(request, meeting, items, item, status=200):
         mine = selectors.my_patient_ids(request.user, network)
         for each in items:
             each.yours = each.patient_id in mine
-    members = members_labelled(network, meeting)
+    members = _members(network, meeting)
     labels = {m.user_id: m.label for m in members}
     present = {m.user_id for m in members if m.present}
     context = {
@@ -458,7 +461,7 @@ def _render_run(request, meeting, items, item, status=200):
         since, last = _since(item)
         visits, referrals, actions = selectors.since_last_discussion(request.user, item, since)
         for action in actions:
-            action.for_label = action_for(action, network, labels)
+            action.for_label = _action_for(action, network, labels)
         context.update(
             {
                 "previous": items[index - 1] if index > 0 else None,
@@ -614,7 +617,7 @@ def decision_view(request, pk: int, item_id: int):
 @require_POST
 def action_add_view(request, pk: int, item_id: int):
     item = _writable_item(request, pk, item_id)
-    members = members_labelled(item.meeting.network)
+    members = _members(item.meeting.network)
     labels = {m.user_id: m.label for m in members}
     form = _action_form(members, request.POST)
     status = 400
@@ -633,7 +636,7 @@ def action_add_view(request, pk: int, item_id: int):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            whom = action_for(action, item.meeting.network, labels)
+            whom = _action_for(action, item.meeting.network, labels)
             message = f"Action added: {action.title}, for {whom}."
             if not request.htmx:
                 messages.success(request, message)
@@ -675,7 +678,7 @@ def action_add_view(request, pk: int, item_id: int):
 def attendance_view(request, pk: int):
     meeting = _meeting(request, pk)
     _chair_only(request, meeting)
-    members = members_labelled(meeting.network)
+    members = _members(meeting.network)
     ticked = set(request.POST.getlist("present"))
     for membership in members:
         services.attendance_set(
@@ -708,7 +711,7 @@ def _close_confirm(request, meeting: Meeting):
     chair, the care teams of the people discussed). Close is offered only once the meeting
     has started. Constant queries: the agenda, attendance, care teams, members."""
     network = meeting.network
-    items = agenda_shown(meeting)
+    items = _agenda(meeting)
     carried = [i for i in items if i.status == AgendaItem.Status.PENDING]
     discussed = [i for i in items if i.status == AgendaItem.Status.DISCUSSED]
     recipients = minutes_recipients_named(meeting, chair_id=request.user.pk)
