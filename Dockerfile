@@ -49,6 +49,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=icn.settings.production \
     WEB_CONCURRENCY=3
 
+# WeasyPrint (the minutes and a person's summary as PDF) draws text with Pango and HarfBuzz.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system --gid 10001 icn \
     && useradd --system --uid 10001 --gid icn --create-home --home-dir /home/icn \
         --shell /usr/sbin/nologin icn

@@ -1,20 +1,25 @@
 """Reminders about meetings: before each one, members hear which of their people are on the
-agenda and the chair gets the pack; after it closes, the minutes go out. Delivered through
+agenda and what changed for each since they were last discussed, and the chair gets the pack
+(everyone on the agenda, the same way); after it closes, the minutes go out. Delivered through
 `notifications` (see `notifications/sweeping.py`)."""
 
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from actions.models import Action
+from networks.roles import CLINICAL_ROLES
 from notifications.models import Notification
-from notifications.services import Message, deliver
+from notifications.services import Message, deliver, email_identifiable
 from notifications.sweeping import Directory, Sweep, already_sent, config
 from patients.models import CareTeamMember, Patient
 
+from .minutes import members_labelled, minutes_context
 from .models import AgendaItem, Attendance, Meeting
+from .selectors import Changes, changes_since_last_discussion
 from .services import agenda_build
 
 
@@ -48,6 +53,38 @@ def _involved(patient_ids: list[int]) -> dict[int, set[int]]:
     ).values_list("patient_id", "assignee_id"):
         involved[user_id].add(patient_id)
     return involved
+
+
+def _clinical(directory: Directory, network_id: int) -> set[int]:
+    """The members whose role may read the minutes and a person's visits (clinical roles)."""
+    return {user_id for role in CLINICAL_ROLES for user_id in directory.holders(network_id, role)}
+
+
+def _changes_text(changes: Changes) -> str:
+    """One line of the pack: what happened to the person since they were last discussed."""
+    when = (
+        f"since discussed {timezone.localtime(changes.discussed_at):%-d %b}"
+        if changes.discussed_at
+        else f"not discussed before; since {timezone.localtime(changes.since):%-d %b}"
+    )
+    parts = []
+    if changes.visits:
+        visits = f"{changes.visits} visit{'s' if changes.visits != 1 else ''}"
+        if changes.news2:
+            at, score = changes.news2[0]
+            visits += f", latest NEWS2 {score} ({timezone.localtime(at):%-d %b})"
+        parts.append(visits)
+    if changes.referrals:
+        parts.append("referrals: " + ", ".join(changes.referrals))
+    if changes.flags:
+        parts.append("red flags: " + ", ".join(changes.flags))
+    if changes.done:
+        parts.append("tasks done: " + ", ".join(changes.done))
+    if changes.overdue:
+        parts.append(
+            "overdue: " + ", ".join(f"{title} (due {due:%-d %b})" for title, due in changes.overdue)
+        )
+    return f"{when}: " + ("; ".join(parts) if parts else "nothing new") + "."
 
 
 def sweep_meetings(now: datetime) -> int:
@@ -96,10 +133,18 @@ def sweep_meetings(now: datetime) -> int:
         when_text = f"{when:%a %d %b} at {when:%H:%M}"
         agenda_url = reverse("huddles:agenda", args=[meeting.pk])
         names = {item.patient_id: item.patient.full_name for item in items}
+        changes = changes_since_last_discussion(meeting, list(names), now)
+        clinical = _clinical(directory, meeting.network_id)
         for user_id, people in _involved(list(names)).items():
             if not directory.is_member(meeting.network_id, user_id):
                 continue
             listed = sorted(names[p] for p in people)
+            body = "On the agenda: " + ", ".join(listed) + "."
+            if user_id in clinical:
+                ordered = sorted(people, key=lambda p: names[p])
+                body += "\n\nSince each was last discussed:\n" + "\n".join(
+                    f"- {names[p]}: {_changes_text(changes[p])}" for p in ordered
+                )
             messages.append(
                 Message(
                     recipient_id=user_id,
@@ -112,7 +157,7 @@ def sweep_meetings(now: datetime) -> int:
                     subject_type="meeting",
                     subject_id=meeting.pk,
                     occurrence=occurrence,
-                    body="On the agenda: " + ", ".join(listed) + ".",
+                    body=body,
                     url=agenda_url,
                     network_id=meeting.network_id,
                 )
@@ -124,7 +169,9 @@ def sweep_meetings(now: datetime) -> int:
         )
         pack = (
             "\n".join(
-                f"{i}. {item.patient.full_name}: {item.reason}" for i, item in enumerate(items, 1)
+                f"{i}. {item.patient.full_name}: {item.reason}\n"
+                f"   {_changes_text(changes[item.patient_id])}"
+                for i, item in enumerate(items, 1)
             )
             or "Nobody is on the agenda yet."
         )
@@ -145,24 +192,66 @@ def sweep_meetings(now: datetime) -> int:
     return deliver(messages, timezone.localdate(now))
 
 
-def minutes_messages(meeting: Meeting) -> list[Message]:
-    """After a meeting closes: the minutes to everyone present and to the care teams of the
-    people discussed."""
-    directory = Directory.load({meeting.network_id})
-    recipients = set(
+def minutes_recipients(meeting: Meeting, chair_id: int | None = None) -> dict[str, set[int]]:
+    """Who gets the minutes, by why: those marked present, the chair (`chair_id` if the
+    meeting has none yet: whoever closes it) and the care teams of the people discussed.
+    The close confirmation shows these before the close; `minutes_messages` sends to them
+    (members of the network only) after it. Two queries."""
+    present = set(
         Attendance.objects.filter(meeting=meeting, present=True).values_list("user_id", flat=True)
     )
     discussed = AgendaItem.objects.filter(meeting=meeting, status=AgendaItem.Status.DISCUSSED)
-    recipients |= set(
+    care_teams = set(
         CareTeamMember.objects.filter(
             patient_id__in=discussed.values("patient_id"), membership__is_active=True
         ).values_list("membership__user_id", flat=True)
     )
-    if meeting.chair_id:
-        recipients.add(meeting.chair_id)
+    chair = meeting.chair_id or chair_id
+    return {"present": present, "chair": {chair} if chair else set(), "care_teams": care_teams}
+
+
+def minutes_recipients_named(meeting: Meeting, chair_id: int | None) -> list[dict[str, str]]:
+    """`minutes_recipients` as the close confirmation lists them, members only (as the
+    minutes go): each one's label and why they get the minutes, by name."""
+    network = meeting.network
+    why = minutes_recipients(meeting, chair_id=chair_id)
+    reasons = (
+        ("chair", network.terms["chair"]),
+        ("present", "present"),
+        ("care_teams", "care team of someone discussed"),
+    )
+    return [
+        {
+            "label": membership.label,
+            "why": "; ".join(words for key, words in reasons if membership.user_id in why[key]),
+        }
+        for membership in sorted(members_labelled(network), key=lambda m: m.label)
+        if any(membership.user_id in ids for ids in why.values())
+    ]
+
+
+def minutes_messages(meeting: Meeting) -> list[Message]:
+    """After a meeting closes: the minutes to everyone present and to the care teams of the
+    people discussed. Where e-mail may carry patient data (NOTIFY_EMAIL_IDENTIFIABLE) the
+    e-mail carries the minutes themselves, to those whose role may read them (the clinical
+    roles, as on the page); everyone else, and every e-mail otherwise, has the link only."""
+    directory = Directory.load({meeting.network_id})
+    recipients = set().union(*minutes_recipients(meeting).values())
+    discussed = AgendaItem.objects.filter(meeting=meeting, status=AgendaItem.Status.DISCUSSED)
     terms = directory.terms(meeting.network_id)
     when = timezone.localtime(meeting.starts_at)
     count = discussed.count()
+    readers: set[int] = set()
+    text = ""
+    if email_identifiable():
+        readers = _clinical(directory, meeting.network_id)
+        if recipients & readers:
+            text = render_to_string(
+                "huddles/minutes_email.txt",
+                minutes_context(
+                    Meeting.objects.select_related("network", "chair").get(pk=meeting.pk)
+                ),
+            ).strip()
     return [
         Message(
             recipient_id=user_id,
@@ -173,6 +262,7 @@ def minutes_messages(meeting: Meeting) -> list[Message]:
             body=f"{count} {'person' if count == 1 else 'people'} discussed.",
             url=reverse("huddles:minutes", args=[meeting.pk]),
             network_id=meeting.network_id,
+            email_body=text if user_id in readers else "",
         )
         for user_id in sorted(recipients)
         if directory.is_member(meeting.network_id, user_id)

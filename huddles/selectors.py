@@ -2,6 +2,7 @@
 and what happened to a person since they were last discussed. Pages and the API read here
 (STYLE.md: every read that depends on who is asking); nothing here writes."""
 
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from core.workdays import add_working_days
 from medicines.models import Visit
 from medicines.selectors import visits_visible_to
 from networks.models import Membership, Network
-from networks.roles import CLINICAL_ROLES, Role
+from networks.roles import CLINICAL_ROLES, Role, Service
 from networks.selectors import active_memberships, members_of, network_ids_where
 from patients.models import CareTeamMember, Patient
 from patients.selectors import patients_visible_to
@@ -274,6 +275,97 @@ def since_last_discussion(
         .order_by("status", "due_on", "id")
     )
     return visits, referrals, actions
+
+
+@dataclass
+class Changes:
+    """What happened to one person since `since` (their last discussion, `discussed_at`, or
+    LOOK_BACK ago if never discussed), as the pre-meeting pack tells it."""
+
+    since: datetime
+    discussed_at: datetime | None = None
+    visits: int = 0
+    news2: list[tuple[datetime, int]] = field(default_factory=list)  # newest first
+    referrals: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    done: list[str] = field(default_factory=list)
+    overdue: list[tuple[str, date]] = field(default_factory=list)
+
+    def any(self) -> bool:
+        return bool(self.visits or self.referrals or self.flags or self.done or self.overdue)
+
+
+def changes_since_last_discussion(
+    meeting: Meeting, patient_ids: list[int], now: datetime | None = None
+) -> dict[int, Changes]:
+    """For each person, what happened since they were last discussed (at another meeting):
+    the reads of `since_last_discussion` (visits with NEWS2, referrals new since or still
+    open, tasks) and red flags raised, for many people at once: six queries whatever their
+    number. No user's visibility is applied: the caller tells each reader only what their
+    role may see (visits and NEWS2 are clinical)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    last = dict(
+        AgendaItem.objects.filter(
+            patient_id__in=patient_ids,
+            status=AgendaItem.Status.DISCUSSED,
+            decided_at__isnull=False,
+        )
+        .exclude(meeting_id=meeting.pk)
+        .order_by("patient_id", "-decided_at")
+        .distinct("patient_id")
+        .values_list("patient_id", "decided_at")
+    )
+    found = {
+        pid: Changes(since=last.get(pid) or now - LOOK_BACK, discussed_at=last.get(pid))
+        for pid in patient_ids
+    }
+    if not found:
+        return found
+    earliest = min(c.since for c in found.values())
+
+    def since(pid: int, at: datetime) -> bool:
+        return at >= found[pid].since
+
+    for pid, at, score in (
+        Visit.objects.filter(patient_id__in=patient_ids, visited_at__gte=earliest)
+        .order_by("-visited_at")
+        .values_list("patient_id", "visited_at", "news2_score")
+    ):
+        if since(pid, at):
+            found[pid].visits += 1
+            if score is not None:
+                found[pid].news2.append((at, score))
+    for pid, at, service, status in (
+        Referral.objects.filter(patient_id__in=patient_ids)
+        .filter(Q(created_at__gte=earliest) | Q(status__in=Referral.OPEN))
+        .order_by("-created_at")
+        .values_list("patient_id", "created_at", "service", "status")
+    ):
+        if since(pid, at) or status in Referral.OPEN:
+            label = Service(service).label if service in Service.values else service
+            found[pid].referrals.append(f"{label} ({Referral.Status(status).label.lower()})")
+    for pid, at, label in (
+        PatientFlag.objects.filter(patient_id__in=patient_ids, raised_at__gte=earliest)
+        .order_by("-raised_at")
+        .values_list("patient_id", "raised_at", "flag__label")
+    ):
+        if since(pid, at):
+            found[pid].flags.append(label)
+    for pid, title, status, done_at, due_on in (
+        Action.objects.filter(patient_id__in=patient_ids)
+        .filter(
+            Q(status=Action.Status.DONE, done_at__gte=earliest)
+            | Q(status=Action.Status.OPEN, due_on__lt=today)
+        )
+        .order_by("due_on", "id")
+        .values_list("patient_id", "title", "status", "done_at", "due_on")
+    ):
+        if status == Action.Status.OPEN:
+            found[pid].overdue.append((title, due_on))
+        elif done_at is not None and since(pid, done_at):
+            found[pid].done.append(title)
+    return found
 
 
 def item_actions(item: AgendaItem) -> list[Action]:

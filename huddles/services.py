@@ -203,12 +203,25 @@ def meeting_cancel(*, meeting: Meeting, by: User | None, reason: str = "") -> Me
     return target
 
 
+def close_too_early(meeting: Meeting) -> str:
+    """Why the meeting cannot be closed yet (the page says the same)."""
+    when = timezone.localtime(meeting.starts_at)
+    word = meeting.network.terms["meeting"]
+    return (
+        f"The {word} cannot be closed before it starts "
+        f"({when:%H:%M} on {when:%A} {when.day} {when:%B %Y})."
+    )
+
+
 @attributed
 @transaction.atomic
 def meeting_close(*, meeting: Meeting, by: User | None) -> Meeting:
     """Close the meeting: people not reached are carried to the next agenda (built now, so
-    the next agenda shows them at once), and the minutes go out."""
+    the next agenda shows them at once), and the minutes go out. Not before it has started:
+    closing would carry everyone forward and send minutes of a meeting not held."""
     meeting = _locked(meeting, "close")
+    if timezone.now() < meeting.starts_at:
+        raise Conflict(close_too_early(meeting))
     missed = AGENDA_ITEM.moves["miss"]
     meeting.items.filter(status__in=missed.sources).update(status=missed.target)
     status = MEETING.apply(meeting, "close")
@@ -242,7 +255,7 @@ def _add(
     position = (meeting.items.aggregate(top=Max("position"))["top"] or 0) + 1
     try:
         with transaction.atomic():
-            return AgendaItem.objects.create(
+            item = AgendaItem.objects.create(
                 meeting=meeting,
                 patient=patient,
                 source=source,
@@ -252,6 +265,23 @@ def _add(
             )
     except IntegrityError:  # added by someone else at the same moment
         return None
+    _episode_open(patient, meeting.network_id, referral)
+    return item
+
+
+def _episode_open(patient: Patient, network_id: int, referral: Referral | None = None) -> None:
+    """The person comes to the huddle (by any route: an accepted MDT referral, the chair,
+    a review, a red flag): they are on the MDT caseload from now unless they already are,
+    so that a discharge answer always closes an episode and counts in the reports."""
+    if Episode.objects.filter(patient=patient, closed_at__isnull=True).exists():
+        return
+    try:
+        with transaction.atomic():
+            Episode.objects.create(
+                patient=patient, network_id=network_id, referral=referral, opened_at=timezone.now()
+            )
+    except IntegrityError:  # opened by someone else at the same moment
+        pass
 
 
 def _item_remove(item: AgendaItem) -> None:
@@ -265,17 +295,7 @@ def _item_remove(item: AgendaItem) -> None:
 def mdt_referral_accepted(*, referral: Referral, by: User | None) -> AgendaItem | None:
     """The `referral_accepted_for_mdt` port: an accepted MDT referral opens an episode on the
     caseload and puts the person on the next meeting's agenda."""
-    if not Episode.objects.filter(patient=referral.patient, closed_at__isnull=True).exists():
-        try:
-            with transaction.atomic():
-                Episode.objects.create(
-                    patient=referral.patient,
-                    network_id=referral.network_id,
-                    referral=referral,
-                    opened_at=timezone.now(),
-                )
-        except IntegrityError:
-            pass
+    _episode_open(referral.patient, referral.network_id, referral)
     meeting = next_meeting(referral.network, by=by)
     if meeting is None:
         return None
@@ -483,6 +503,11 @@ def item_update(
         raise ItemConflict(item)
     MEETING.check(item.meeting, "change")
     AGENDA_ITEM.check(item, "discuss")
+    discharged_at = (
+        item.decided_at
+        if item.status == Item.Status.DISCUSSED and item.decision == Item.Decision.DISCHARGE
+        else None
+    )
     changes = {
         name: value
         for name, value in {
@@ -524,21 +549,70 @@ def item_update(
     item.full_clean(exclude=["meeting", "patient", "referral", "decided_by"])
     if decided:
         AGENDA_ITEM.apply(item, "discuss")
-        item.decided_at = timezone.now()
-        item.decided_by = by
+        if discharged_at is None or item.decision != Item.Decision.DISCHARGE:
+            # A discharge recorded again keeps the moment it was first recorded.
+            item.decided_at = timezone.now()
+            item.decided_by = by
     item.version += 1
     item.save()
-    if decided and item.decision == Item.Decision.DISCHARGE:
+    if item.decision == Item.Decision.DISCHARGE and discharged_at is not None:
+        _discharge_amend(item, discharged_at, reopen=False)
+    elif decided and item.decision == Item.Decision.DISCHARGE:
         _discharge(item, by)
+    elif discharged_at is not None:
+        _discharge_amend(item, discharged_at, reopen=True)
     return item
 
 
+def _discharged_by(item: AgendaItem, discharged_at: datetime) -> Episode | None:
+    """The episode this item's discharge closed (closed in the same transaction as, so not
+    before, the decision)."""
+    return (
+        Episode.objects.select_for_update()
+        .filter(patient_id=item.patient_id, closed_at__gte=discharged_at)
+        .order_by("-closed_at", "-id")
+        .first()
+    )
+
+
+def _discharge_amend(item: AgendaItem, discharged_at: datetime, *, reopen: bool) -> None:
+    """A discharge already recorded changes: its answer and reason follow the item (counted
+    once, on the day first recorded); or it is no longer a discharge, and the episode is
+    open again unless the person has come back since."""
+    episode = _discharged_by(item, discharged_at)
+    if episode is None:
+        return
+    if not reopen:
+        episode.admission_avoided = item.admission_avoided
+        episode.closing_reason = item.decision_reason[:500]
+        episode.save(update_fields=["admission_avoided", "closing_reason"])
+    elif not Episode.objects.filter(patient_id=item.patient_id, closed_at__isnull=True).exists():
+        episode.closed_at = None
+        episode.admission_avoided = ""
+        episode.closing_reason = ""
+        episode.save(update_fields=["closed_at", "admission_avoided", "closing_reason"])
+
+
 def _discharge(item: AgendaItem, by: User) -> None:
-    Episode.objects.filter(patient=item.patient, closed_at__isnull=True).update(
-        closed_at=timezone.now(),
+    """Close the person's episode with the answer. Every discharge answer counts in the
+    reports: a person with no open episode (discharged before, still on a later agenda, or
+    added before episodes opened at the agenda) has one opened and closed now."""
+    now = timezone.now()
+    closed = Episode.objects.filter(patient=item.patient, closed_at__isnull=True).update(
+        closed_at=now,
         admission_avoided=item.admission_avoided,
         closing_reason=item.decision_reason[:500],
     )
+    if not closed:
+        Episode.objects.create(
+            patient=item.patient,
+            network_id=item.meeting.network_id,
+            referral=item.referral,
+            opened_at=min(item.meeting.starts_at, now),
+            closed_at=now,
+            admission_avoided=item.admission_avoided,
+            closing_reason=item.decision_reason[:500],
+        )
     for referral in Referral.objects.filter(
         patient=item.patient, service="mdt", status=Referral.Status.ACCEPTED
     ):

@@ -21,4 +21,5 @@ urlpatterns = [
     path("<int:pk>/attendance/", views.attendance_view, name="attendance"),
     path("<int:pk>/close/", views.meeting_close_view, name="close"),
     path("<int:pk>/minutes/", views.minutes_view, name="minutes"),
+    path("<int:pk>/minutes.pdf", views.minutes_pdf_view, name="minutes_pdf"),
 ]

@@ -10,13 +10,13 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import capfirst
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from actions.models import Action
 from audit.services import access_record
 from core.errors import Conflict
 from core.forms import add_service_errors
+from core.pdf import pdf_response
 from networks import navigation
 from networks.access import member_required
 from networks.current import current_membership
@@ -34,13 +34,14 @@ from .forms import (
     MoveForm,
     NotesForm,
 )
+from .minutes import action_for as _action_for
+from .minutes import agenda_shown as _agenda
+from .minutes import members_labelled as _members
+from .minutes import minutes_context
 from .models import MEETING, AgendaItem, Meeting
+from .reminders import minutes_recipients_named
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _name(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def _when(meeting: Meeting) -> str:
@@ -84,39 +85,14 @@ def _item(meeting: Meeting, item_id: int) -> AgendaItem:
     return item
 
 
-def _agenda(meeting: Meeting, queryset=None) -> list[AgendaItem]:
-    items = list(selectors.agenda_of(meeting) if queryset is None else queryset)
-    for item in items:
-        item.meeting = meeting
-        # The reason often starts with the source's own words ("New MDT referral: ...").
-        item.reason_text = item.reason.removeprefix(f"{item.get_source_display()}: ")
-    return items
-
-
-def _record_access(request, patients) -> None:
+def _record_access(request, patients, channel: str = "page") -> None:
     access_record(
         user=request.user,
         patients=patients,
         what="meeting",
-        channel="page",
+        channel=channel,
         path=request.get_full_path(),
     )
-
-
-def _members(network, meeting=None):
-    """The people of the network (not partner systems' accounts), with their labels (and,
-    given the meeting, whether they are marked present: `present`)."""
-    members = selectors.meeting_members(network, meeting)
-    for membership in members:
-        membership.network = network
-        membership.label = f"{_name(membership.user)}, {network.role_label(membership.role)}"
-    return members
-
-
-def _action_for(action, network, labels: dict[int, str]) -> str:
-    if action.assignee_id:
-        return labels.get(action.assignee_id) or _name(action.assignee)
-    return capfirst(network.role_label(action.assignee_role))
 
 
 def _item_actions(item: AgendaItem, labels: dict[int, str]) -> list[Action]:
@@ -475,6 +451,7 @@ def _render_run(request, meeting, items, item, status=200):
         "item": item,
         "chair": chair,
         "writable": writable,
+        "started": timezone.now() >= meeting.starts_at,
         "members": members,
         "present": present,
         "discussed": sum(1 for i in items if i.status == AgendaItem.Status.DISCUSSED),
@@ -728,12 +705,48 @@ def attendance_view(request, pk: int):
     return _fragment(request, "attendance", context)
 
 
+def _close_confirm(request, meeting: Meeting):
+    """What closing will do, before the chair confirms: who is carried forward (not yet
+    discussed) and who gets the minutes (`reminders.minutes_recipients`: those present, the
+    chair, the care teams of the people discussed). Close is offered only once the meeting
+    has started. Constant queries: the agenda, attendance, care teams, members."""
+    network = meeting.network
+    items = _agenda(meeting)
+    carried = [i for i in items if i.status == AgendaItem.Status.PENDING]
+    discussed = [i for i in items if i.status == AgendaItem.Status.DISCUSSED]
+    recipients = minutes_recipients_named(meeting, chair_id=request.user.pk)
+    started = timezone.now() >= meeting.starts_at
+    _record_access(request, [item.patient for item in items])
+    return render(
+        request,
+        "huddles/close.html",
+        {
+            "meeting": meeting,
+            "network": network,
+            "terms": network.terms,
+            "carried": carried,
+            "discussed": discussed,
+            "recipients": recipients,
+            "started": started,
+            "too_early": "" if started else services.close_too_early(meeting),
+        },
+    )
+
+
 @member_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def meeting_close_view(request, pk: int):
+    """GET: the confirmation (what will happen); POST: close the meeting."""
     meeting = _meeting(request, pk)
     _chair_only(request, meeting)
     terms = meeting.network.terms
+    if request.method == "GET":
+        if not MEETING.allowed(meeting, "close"):
+            messages.info(
+                request, f"This {terms['meeting']} is {meeting.get_status_display().lower()}."
+            )
+            return redirect("huddles:agenda", pk=meeting.pk)
+        return _close_confirm(request, meeting)
     try:
         services.meeting_close(meeting=meeting, by=request.user)
     except Conflict as exc:
@@ -757,24 +770,19 @@ def meeting_close_view(request, pk: int):
 @require_GET
 def minutes_view(request, pk: int):
     meeting = _meeting(request, pk)
-    network = meeting.network
-    items = _agenda(meeting)
-    members = _members(network)
-    labels = {m.user_id: m.label for m in members}
-    actions = selectors.meeting_actions(meeting)
-    by_item: dict[int, list] = {}
-    for action in actions:
-        action.for_label = _action_for(action, network, labels)
-        by_item.setdefault(action.agenda_item_id, []).append(action)
-    for item in items:
-        item.agreed = by_item.get(item.pk, [])
-    present_ids = selectors.present_user_ids(meeting)
-    _record_access(request, [item.patient for item in items])
-    context = {
-        "meeting": meeting,
-        "network": network,
-        "terms": network.terms,
-        "items": items,
-        "attendees": [m for m in members if m.user_id in present_ids],
-    }
+    context = minutes_context(meeting)
+    _record_access(request, [item.patient for item in context["items"]])
     return render(request, "huddles/minutes.html", context)
+
+
+@member_required
+@require_GET
+def minutes_pdf_view(request, pk: int):
+    """The minutes as PDF: the same people, rules and access trail as the page."""
+    meeting = _meeting(request, pk)
+    context = minutes_context(meeting)
+    _record_access(request, [item.patient for item in context["items"]], channel="export")
+    day = timezone.localdate(meeting.starts_at)
+    return pdf_response(
+        request, "pdf/minutes.html", context, f"minutes-{meeting.network.slug}-{day:%Y-%m-%d}.pdf"
+    )

@@ -41,6 +41,11 @@ class Notification(models.Model):
     )
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
+    email_body = models.TextField(
+        blank=True,
+        help_text="More for the e-mail only (e.g. the minutes themselves), sent only where "
+        "e-mail may carry patient data (NOTIFY_EMAIL_IDENTIFIABLE).",
+    )
     url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)

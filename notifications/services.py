@@ -51,6 +51,7 @@ class Message:
     url: str = ""
     network_id: int | None = None
     patient_id: int | None = None
+    email_body: str = ""  # for the e-mail only, and only if it may carry patient data
 
 
 def email_default() -> str:
@@ -107,6 +108,7 @@ def _rows(messages: list[Message], day: datetime.date | None = None) -> list[Not
             subject_id=m.subject_id,
             occurrence=m.occurrence,
             body=m.body,
+            email_body=m.email_body,
             url=m.url,
         )
         rows.append(
@@ -229,7 +231,8 @@ def _absolute(url: str) -> str:
     return settings.ICN_SITE_URL.rstrip("/") + url if url.startswith("/") else url
 
 
-def _identifiable() -> bool:
+def email_identifiable() -> bool:
+    """Whether e-mail may carry patient data (NOTIFY_EMAIL_IDENTIFIABLE, e.g. NHSmail)."""
     return settings.ICN_NOTIFY["EMAIL_IDENTIFIABLE"]
 
 
@@ -238,8 +241,10 @@ def _email_line(notification: Notification) -> str:
     data (EMAIL_IDENTIFIABLE, e.g. NHSmail to NHSmail), no name leaves ICN: the e-mail says
     what kind of thing happened and links to it."""
 
-    if _identifiable():
+    if email_identifiable():
         text = notification.title + (f"\n  {notification.body}" if notification.body else "")
+        if notification.email_body:
+            text += f"\n\n{notification.email_body}\n"
     else:
         text = label(notification.kind)
         if notification.network is not None:
@@ -301,7 +306,7 @@ def email_one_pending() -> str | None:
         if notification is None:
             return None
 
-        subject = notification.title if _identifiable() else f"ICN: {label(notification.kind)}"
+        subject = notification.title if email_identifiable() else f"ICN: {label(notification.kind)}"
         try:
             EmailMessage(
                 subject=one_line(subject)[:150],

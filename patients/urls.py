@@ -9,6 +9,7 @@ urlpatterns = [
     path("import/", import_views.patient_import_view, name="import"),
     path("<int:pk>/", views.patient_detail_view, name="detail"),
     path("<int:pk>/timeline/", views.patient_timeline_view, name="timeline"),
+    path("<int:pk>/summary.pdf", views.patient_summary_pdf_view, name="summary_pdf"),
     path("<int:pk>/edit/", views.patient_edit_view, name="edit"),
     path("<int:pk>/consent/", views.patient_consent_view, name="consent"),
     path("<int:pk>/care-team/", views.care_team_add_view, name="care_team_add"),

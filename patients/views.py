@@ -9,12 +9,13 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.selectors import access_events_for_patient
 from audit.services import access_record
 from core import ports
 from core.errors import Conflict
+from core.pdf import pdf_response
 from networks.access import member_required
 from networks.current import current_membership
 from networks.models import Membership
@@ -187,6 +188,31 @@ def _render_detail(request, patient, *, status: int = 200, frailty_form=None, **
     for section in ports.port("person_page_sections"):
         context.update(section(user, patient))
     return render(request, "patients/detail.html", context, status=status)
+
+
+@member_required
+@require_GET
+def patient_summary_pdf_view(request, pk: int):
+    """The person's summary as PDF: what their page shows the user, on the same rules (the
+    clinical part for roles that may see it; the other apps' sections through the
+    `person_page_sections` port, each applying its own), written to the access trail."""
+    patient = _load(request, pk, "summary")
+    access_record(
+        user=request.user, patients=[patient], what="summary", channel="export", path=request.path
+    )
+    user = request.user
+    context = {
+        "patient": patient,
+        "clinical": user.has_perm("patients.view_clinical", patient),
+        "generated_at": timezone.localtime(),
+        "care_team": CareTeamMember.objects.filter(patient=patient).select_related(
+            "membership__user", "membership__network", "membership__organisation"
+        ),
+        "goals": patient.goals.order_by("id"),
+    }
+    for section in ports.port("person_page_sections"):
+        context.update(section(user, patient))
+    return pdf_response(request, "pdf/person_summary.html", context, f"summary-{patient.pk}.pdf")
 
 
 def timeline_context(request, patient, *, limit: int | None = None) -> dict:

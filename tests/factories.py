@@ -93,3 +93,13 @@ class ActionFactory(factory.django.DjangoModelFactory):
     due_on = factory.LazyFunction(lambda: datetime.date.today() + datetime.timedelta(days=3))
     assignee_role = "pharmacist"
     created_by = factory.SubFactory(UserFactory)
+
+
+def meeting_started(meeting, minutes: int = 5):
+    """The meeting has started (`minutes` ago): it may be closed (huddles.services
+    meeting_close refuses a meeting not yet started)."""
+    from django.utils import timezone
+
+    meeting.starts_at = timezone.now() - datetime.timedelta(minutes=minutes)
+    type(meeting).objects.filter(pk=meeting.pk).update(starts_at=meeting.starts_at)
+    return meeting

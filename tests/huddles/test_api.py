@@ -4,6 +4,7 @@ from django.utils import timezone
 from huddles import services
 from huddles.models import AgendaItem, Meeting
 from referrals.services import referral_accept, referral_create
+from tests.factories import meeting_started
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +89,7 @@ def test_stale_version_is_409_with_the_current_one(api, member, item):
 
 
 def test_closed_meeting_items_cannot_change(api, member, item):
-    services.meeting_close(meeting=item.meeting, by=member("chair", username="c2"))
+    services.meeting_close(meeting=meeting_started(item.meeting), by=member("chair", username="c2"))
     assert (
         api(member("chair")).patch(url(item), {"notes": "late"}, format="json").status_code == 409
     )

@@ -13,7 +13,7 @@ from huddles.tasks import schedule_meetings
 from networks.models import Network
 from networks.services import network_create
 from referrals.services import referral_accept, referral_create
-from tests.factories import PatientFactory, UserFactory
+from tests.factories import PatientFactory, UserFactory, meeting_started
 
 pytestmark = pytest.mark.django_db
 
@@ -28,16 +28,6 @@ def context_of(model: str, pk: int) -> dict:
     )
     assert event.pgh_context is not None
     return event.pgh_context.metadata
-
-
-@pytest.fixture
-def chair(member):
-    return member("chair")
-
-
-@pytest.fixture
-def meeting(network):
-    return services.next_meeting(network)
 
 
 def test_a_moved_meeting_names_who_moved_it(chair, meeting):
@@ -71,7 +61,7 @@ def test_attendance_and_reordering_name_the_chair(chair, member, meeting, networ
 
 def test_the_next_agenda_built_at_the_close_names_the_chair_not_beat(chair, meeting, patient):
     services.agenda_add(meeting=meeting, patient=patient, by=chair, reason="Falls")
-    services.meeting_close(meeting=meeting, by=chair)
+    services.meeting_close(meeting=meeting_started(meeting), by=chair)
     carried = AgendaItem.objects.filter(patient=patient, source="carried").get()
     context = context_of("AgendaItem", carried.pk)
     assert context["user"] == chair.pk and "via" not in context

@@ -9,7 +9,7 @@ from huddles import services
 from huddles.models import AgendaItem, Episode, Meeting
 from referrals.models import RedFlag, Referral
 from referrals.services import flag_raise, referral_accept, referral_create
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, meeting_started
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +89,7 @@ def test_continue_sets_a_review_and_the_person_returns_when_it_is_due(
     item = AgendaItem.objects.get(patient=patient)
     review_on = timezone.localdate(meetings[2].starts_at)
     services.item_update(item=item, by=chair, decision="continue", next_review_on=review_on)
-    services.meeting_close(meeting=meetings[0], by=chair)
+    services.meeting_close(meeting=meeting_started(meetings[0]), by=chair)
     assert services.agenda_build(meeting=meetings[1]) == []  # not due yet
     added = services.agenda_build(meeting=meetings[2])
     assert [(i.patient, i.source) for i in added] == [(patient, "review")]
@@ -107,7 +107,7 @@ def test_not_reached_items_carry_over(meetings, network, chair, member):
         decision="continue",
         next_review_on=timezone.localdate(meetings[3].starts_at),
     )
-    services.meeting_close(meeting=meetings[0], by=chair)
+    services.meeting_close(meeting=meeting_started(meetings[0]), by=chair)
     assert AgendaItem.objects.get(meeting=meetings[0], patient=people[1]).status == "not_reached"
     # Closing builds the next agenda at once (no page builds it on a GET).
     carried = meetings[1].items.exclude(status="removed")
@@ -124,7 +124,7 @@ def test_urgent_red_flag_since_last_discussion_puts_the_person_on(meetings, pati
         decision="continue",
         next_review_on=timezone.localdate(meetings[4].starts_at),
     )
-    services.meeting_close(meeting=meetings[0], by=chair)
+    services.meeting_close(meeting=meeting_started(meetings[0]), by=chair)
     assert services.agenda_build(meeting=meetings[1]) == []
     flag_raise(
         patient=patient,

@@ -16,7 +16,7 @@ from huddles import services
 from huddles.models import AgendaItem, Attendance, Episode, Meeting
 from medicines.services import visit_log
 from referrals.services import flag_raise, referral_accept, referral_create
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, meeting_started
 
 pytestmark = pytest.mark.django_db
 
@@ -25,16 +25,6 @@ HX = {"HX-Request": "true"}
 
 def text(response) -> str:
     return html.unescape(response.content.decode())
-
-
-@pytest.fixture
-def chair(member):
-    return member("chair")
-
-
-@pytest.fixture
-def meeting(network):
-    return services.next_meeting(network)
 
 
 @pytest.fixture
@@ -147,7 +137,9 @@ def test_a_hub_network_says_virtual_ward_and_coordinator(
     chair = member("chair", net=other_network, username="chair.hub")
     client.force_login(chair)
     page = text(client.get(run_url(item)))
-    assert "Close the virtual ward" in page
+    assert "Close is offered once the virtual ward has started" in page
+    meeting_started(meeting)
+    assert "Close the virtual ward" in text(client.get(run_url(item)))
 
 
 # --- notes ------------------------------------------------------------------------------------
@@ -391,6 +383,7 @@ def test_close_carries_people_not_reached_to_the_next_meeting(
         decision="continue",
         next_review_on=timezone.localdate() + datetime.timedelta(days=60),
     )
+    meeting_started(meeting)
     response = chair_client(client, chair).post(f"/meetings/{meeting.pk}/close/", follow=True)
     assert "1 person not reached will be on the next huddle" in text(response)
     item.refresh_from_db()
