@@ -132,6 +132,18 @@ class NotesForm(forms.Form):
         return self.cleaned_data.get("base_version") or self.cleaned_data["version"]
 
 
+class SocialNotesForm(forms.Form):
+    social_notes = forms.CharField(
+        label="Social notes",
+        required=False,
+        max_length=20000,
+        strip=False,
+        help_text="What matters to the person, their home, family and community support. "
+        "Everyone who sees this person at the meeting reads them.",
+    )
+    social_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
 class DecisionForm(forms.Form):
     notes = forms.CharField(label="Discussion notes", required=False, max_length=20000, strip=False)
     version = forms.IntegerField(min_value=1)

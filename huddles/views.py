@@ -1,8 +1,9 @@
 """Pages for the MDT meeting (huddle / virtual ward), in the network's own words: the list of
 meetings, the agenda, the chair's meeting mode (shared on screen while the team talks) and
-the minutes. Reads go through huddles.selectors (clinical roles of the meeting's network),
-writes through huddles.services (the chair only); every person shown is written to the
-access trail in one insert per page."""
+the minutes. Reads go through huddles.selectors (clinical roles of the meeting's network;
+the PIC sees the people they support, without the clinical part), writes through
+huddles.services (the chair; the social notes: anyone who sees the item); every person shown
+is written to the access trail in one insert per page."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,7 +21,7 @@ from core.forms import add_service_errors
 from networks import navigation
 from networks.access import member_required
 from networks.current import current_membership
-from networks.roles import CLINICAL_ROLES, Role
+from networks.roles import Role
 from referrals.models import PatientFlag, RedFlag
 from referrals.selectors import active_flags_for
 
@@ -33,6 +34,7 @@ from .forms import (
     ExtraMeetingForm,
     MoveForm,
     NotesForm,
+    SocialNotesForm,
 )
 from .models import MEETING, AgendaItem, Meeting
 
@@ -119,8 +121,8 @@ def _action_for(action, network, labels: dict[int, str]) -> str:
     return capfirst(network.role_label(action.assignee_role))
 
 
-def _item_actions(item: AgendaItem, labels: dict[int, str]) -> list[Action]:
-    actions = selectors.item_actions(item)
+def _item_actions(item: AgendaItem, labels: dict[int, str], user) -> list[Action]:
+    actions = selectors.item_actions(item, user)
     for action in actions:
         action.for_label = _action_for(action, item.meeting.network, labels)
     return actions
@@ -145,7 +147,7 @@ def _render_list(request, *, extra_form: ExtraMeetingForm | None = None, status:
     membership = current_membership(request)
     network = membership.network
     terms = network.terms
-    if membership.role not in CLINICAL_ROLES:
+    if membership.role not in selectors.MEETING_ROLES:
         raise PermissionDenied(f"Your role does not take part in the {terms['meetings']}.")
     # Meetings are scheduled by beat and when a network is created: this page only reads.
     mine = selectors.my_patient_ids(request.user, network)
@@ -284,6 +286,7 @@ def _render_agenda(request, meeting, *, add_form=None, status=200):
         "items": items,
         "yours": sum(1 for item in items if item.yours),
         "chair": chair,
+        "clinical": selectors.sees_clinical(request.user, meeting.network_id),
         "editable": editable,
         "add_form": add_form,
         # The agenda is built by beat and the meeting's writes; the chair may catch it up.
@@ -390,7 +393,7 @@ def agenda_move_view(request, pk: int, item_id: int):
 def run_view(request, pk: int):
     """Start (or go back to) the meeting: the first person not yet discussed."""
     meeting = _meeting(request, pk)
-    items = _agenda(meeting)
+    items = _agenda(meeting, selectors.agenda_for(request.user, meeting))
     if items:
         waiting = [i for i in items if i.status == AgendaItem.Status.PENDING]
         return redirect(_run_url(meeting, (waiting or items)[0]))
@@ -452,6 +455,11 @@ def _record_form(item: AgendaItem, data=None) -> DecisionForm:
     return DecisionForm(data, initial=initial, auto_id="record-%s")
 
 
+def _social_form(item: AgendaItem, data=None) -> SocialNotesForm:
+    initial = {"social_notes": item.social_notes, "social_version": item.social_version}
+    return SocialNotesForm(data, initial=initial, auto_id="social-%s")
+
+
 def _action_form(members, data=None) -> ActionForm:
     return ActionForm(data, members=members, auto_id="action-%s")
 
@@ -459,7 +467,9 @@ def _action_form(members, data=None) -> ActionForm:
 def _render_run(request, meeting, items, item, status=200):
     network = meeting.network
     chair = request.user.has_perm("huddles.run_meeting", meeting)
-    writable = chair and MEETING.allowed(meeting, "change")
+    open_ = MEETING.allowed(meeting, "change")
+    writable = chair and open_
+    clinical = selectors.sees_clinical(request.user, network.pk)
     if items and not hasattr(items[0], "yours"):
         mine = selectors.my_patient_ids(request.user, network)
         for each in items:
@@ -475,6 +485,7 @@ def _render_run(request, meeting, items, item, status=200):
         "item": item,
         "chair": chair,
         "writable": writable,
+        "clinical": clinical,
         "members": members,
         "present": present,
         "discussed": sum(1 for i in items if i.status == AgendaItem.Status.DISCUSSED),
@@ -494,12 +505,16 @@ def _render_run(request, meeting, items, item, status=200):
                 "last": last,
                 "visits": visits,
                 "referrals": referrals,
-                "flags": item.flags
+                "flags": []
+                if not clinical
+                else item.flags
                 if hasattr(item, "flags")
                 else list(active_flags_for(item.patient)),
                 "actions": actions,
                 "item_actions": [a for a in actions if a.agenda_item_id == item.pk],
                 "form": _record_form(item) if writable else None,
+                # Everyone who sees the item (the PIC too) adds to its social part.
+                "social_form": _social_form(item) if open_ else None,
                 "action_form": _action_form(members) if writable else None,
             }
         )
@@ -572,6 +587,64 @@ def notes_view(request, pk: int, item_id: int):
         return redirect(_run_url(item.meeting, item))
     context = {"item": saved, "version": saved.version, "saved_at": saved.updated_at}
     return _fragment(request, "notes_state", context)
+
+
+def _social_fragment(request, item, *, form=None, conflict=None, saved=None, status=200):
+    context = {
+        "meeting": item.meeting,
+        "item": item,
+        "social_form": form or _social_form(item),
+        "social_conflict": conflict,
+        "social_saved": saved,
+    }
+    return _fragment(request, "social", context, status)
+
+
+@member_required
+@require_POST
+def social_notes_view(request, pk: int, item_id: int):
+    """The social part of one person's item: the PIC, and every clinical member, who sees the
+    person on this agenda (not only the chair). A stale edit: 409 and the other text."""
+    meeting = _meeting(request, pk)
+    item = selectors.agenda_for(request.user, meeting).filter(pk=item_id).first()
+    if item is None:
+        raise Http404("No such person on this agenda.")
+    item.meeting = meeting
+    form = SocialNotesForm(request.POST, auto_id="social-%s")
+    status, conflict = 400, None
+    if form.is_valid():
+        try:
+            item = services.item_social_notes_set(
+                item=item,
+                by=request.user,
+                social_notes=form.cleaned_data["social_notes"],
+                social_version=form.cleaned_data["social_version"],
+            )
+        except services.ItemConflict as exc:
+            conflict = exc.item
+            values = request.POST.copy()
+            values["social_version"] = str(exc.item.social_version)
+            form = SocialNotesForm(values, auto_id="social-%s")
+            form.is_valid()
+            status = 409
+        except Conflict as exc:
+            form.add_error(None, exc.message)
+            status = 409
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            item.meeting = meeting
+            if not request.htmx:
+                messages.success(request, "Social notes saved.")
+                return redirect(_run_url(meeting, item))
+            return _social_fragment(request, item, saved="Social notes saved.")
+    if not request.htmx:
+        errors = " ".join(e for errors in form.errors.values() for e in errors)
+        if conflict is not None:
+            errors = "someone else changed them since you opened them."
+        messages.error(request, f"The social notes were not saved: {errors}")
+        return redirect(_run_url(meeting, item))
+    return _social_fragment(request, item, form=form, conflict=conflict, status=status)
 
 
 def _decision_message(item, terms) -> str:
@@ -670,7 +743,7 @@ def action_add_view(request, pk: int, item_id: int):
                 "item": item,
                 "meeting": item.meeting,
                 "writable": True,
-                "item_actions": _item_actions(item, labels),
+                "item_actions": _item_actions(item, labels, request.user),
                 "action_form": form,
                 "added": message,
             }
@@ -690,7 +763,7 @@ def action_add_view(request, pk: int, item_id: int):
         "item": item,
         "meeting": item.meeting,
         "writable": True,
-        "item_actions": _item_actions(item, labels),
+        "item_actions": _item_actions(item, labels, request.user),
         "action_form": form,
     }
     return _fragment(request, "item_actions", context, status=status)
@@ -758,10 +831,10 @@ def meeting_close_view(request, pk: int):
 def minutes_view(request, pk: int):
     meeting = _meeting(request, pk)
     network = meeting.network
-    items = _agenda(meeting)
+    items = _agenda(meeting, selectors.agenda_for(request.user, meeting))
     members = _members(network)
     labels = {m.user_id: m.label for m in members}
-    actions = selectors.meeting_actions(meeting)
+    actions = selectors.meeting_actions(meeting, request.user)
     by_item: dict[int, list] = {}
     for action in actions:
         action.for_label = _action_for(action, network, labels)
@@ -775,6 +848,7 @@ def minutes_view(request, pk: int):
         "network": network,
         "terms": network.terms,
         "items": items,
+        "clinical": selectors.sees_clinical(request.user, network.pk),
         "attendees": [m for m in members if m.user_id in present_ids],
     }
     return render(request, "huddles/minutes.html", context)
