@@ -15,7 +15,15 @@ from notifications.sweeping import Directory, Sweep, already_sent, config
 from patients.models import CareTeamMember, Patient
 
 from .models import AgendaItem, Attendance, Meeting
+from .selectors import MEETING_ROLES
 from .services import agenda_build
+
+
+def _taking_part(directory: Directory, network_id: int) -> set[int]:
+    """Members whose role takes part in the network's meetings (the clinical roles and the
+    PIC): only they are sent links to the agenda and the minutes, which refuse the others
+    (a manager or IG lead on a care team or marked present reads no records)."""
+    return {u for role in MEETING_ROLES for u in directory.holders(network_id, role)}
 
 
 def meeting_reminder_at(starts_at: datetime, stage: str) -> datetime:
@@ -96,8 +104,9 @@ def sweep_meetings(now: datetime) -> int:
         when_text = f"{when:%a %d %b} at {when:%H:%M}"
         agenda_url = reverse("huddles:agenda", args=[meeting.pk])
         names = {item.patient_id: item.patient.full_name for item in items}
+        taking_part = _taking_part(directory, meeting.network_id)
         for user_id, people in _involved(list(names)).items():
-            if not directory.is_member(meeting.network_id, user_id):
+            if user_id not in taking_part:
                 continue
             listed = sorted(names[p] for p in people)
             messages.append(
@@ -147,7 +156,7 @@ def sweep_meetings(now: datetime) -> int:
 
 def minutes_messages(meeting: Meeting) -> list[Message]:
     """After a meeting closes: the minutes to everyone present and to the care teams of the
-    people discussed."""
+    people discussed (those whose role takes part in meetings)."""
     directory = Directory.load({meeting.network_id})
     recipients = set(
         Attendance.objects.filter(meeting=meeting, present=True).values_list("user_id", flat=True)
@@ -174,8 +183,7 @@ def minutes_messages(meeting: Meeting) -> list[Message]:
             url=reverse("huddles:minutes", args=[meeting.pk]),
             network_id=meeting.network_id,
         )
-        for user_id in sorted(recipients)
-        if directory.is_member(meeting.network_id, user_id)
+        for user_id in sorted(recipients & _taking_part(directory, meeting.network_id))
     ]
 
 
