@@ -132,6 +132,17 @@ class NotesForm(forms.Form):
         return self.cleaned_data.get("base_version") or self.cleaned_data["version"]
 
 
+def rebound(form_class, data, auto_id: str, **current):
+    """After a stale edit: the editor's input again, with the current version(s) in it, so
+    that a second press keeps theirs (the form is validated, for its errors)."""
+    values = data.copy()
+    for name, value in current.items():
+        values[name] = str(value)
+    form = form_class(values, auto_id=auto_id)
+    form.is_valid()
+    return form
+
+
 class SocialNotesForm(forms.Form):
     social_notes = forms.CharField(
         label="Social notes",

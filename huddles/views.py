@@ -35,6 +35,7 @@ from .forms import (
     MoveForm,
     NotesForm,
     SocialNotesForm,
+    rebound,
 )
 from .models import MEETING, AgendaItem, Meeting
 
@@ -589,64 +590,6 @@ def notes_view(request, pk: int, item_id: int):
     return _fragment(request, "notes_state", context)
 
 
-def _social_fragment(request, item, *, form=None, conflict=None, saved=None, status=200):
-    context = {
-        "meeting": item.meeting,
-        "item": item,
-        "social_form": form or _social_form(item),
-        "social_conflict": conflict,
-        "social_saved": saved,
-    }
-    return _fragment(request, "social", context, status)
-
-
-@member_required
-@require_POST
-def social_notes_view(request, pk: int, item_id: int):
-    """The social part of one person's item: the PIC, and every clinical member, who sees the
-    person on this agenda (not only the chair). A stale edit: 409 and the other text."""
-    meeting = _meeting(request, pk)
-    item = selectors.agenda_for(request.user, meeting).filter(pk=item_id).first()
-    if item is None:
-        raise Http404("No such person on this agenda.")
-    item.meeting = meeting
-    form = SocialNotesForm(request.POST, auto_id="social-%s")
-    status, conflict = 400, None
-    if form.is_valid():
-        try:
-            item = services.item_social_notes_set(
-                item=item,
-                by=request.user,
-                social_notes=form.cleaned_data["social_notes"],
-                social_version=form.cleaned_data["social_version"],
-            )
-        except services.ItemConflict as exc:
-            conflict = exc.item
-            values = request.POST.copy()
-            values["social_version"] = str(exc.item.social_version)
-            form = SocialNotesForm(values, auto_id="social-%s")
-            form.is_valid()
-            status = 409
-        except Conflict as exc:
-            form.add_error(None, exc.message)
-            status = 409
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            item.meeting = meeting
-            if not request.htmx:
-                messages.success(request, "Social notes saved.")
-                return redirect(_run_url(meeting, item))
-            return _social_fragment(request, item, saved="Social notes saved.")
-    if not request.htmx:
-        errors = " ".join(e for errors in form.errors.values() for e in errors)
-        if conflict is not None:
-            errors = "someone else changed them since you opened them."
-        messages.error(request, f"The social notes were not saved: {errors}")
-        return redirect(_run_url(meeting, item))
-    return _social_fragment(request, item, form=form, conflict=conflict, status=status)
-
-
 def _decision_message(item, terms) -> str:
     if item.decision == AgendaItem.Decision.DISCHARGE:
         return (
@@ -681,10 +624,7 @@ def decision_view(request, pk: int, item_id: int):
         except services.ItemConflict as exc:
             # Keep what this editor entered; show the other version; a second press keeps it.
             conflict = exc.item
-            values = request.POST.copy()
-            values["version"] = str(exc.item.version)
-            form = DecisionForm(values, auto_id="record-%s")
-            form.is_valid()
+            form = rebound(DecisionForm, request.POST, "record-%s", version=exc.item.version)
             status = 409
         except Conflict as exc:
             form.add_error(None, exc.message)
