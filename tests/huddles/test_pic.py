@@ -102,6 +102,9 @@ def test_pic_sees_the_meetings_and_only_their_people_on_the_agenda(client, pic, 
     client.force_login(pic)
     listing = client.get("/meetings/")
     assert listing.status_code == 200
+    # The count is of the people they support (2 of the 5 on the agenda).
+    assert "2 people on the agenda" in text(listing)
+    assert "5 people on the agenda" not in text(listing)
     agenda = client.get(f"/meetings/{meeting.pk}/")
     assert agenda.status_code == 200
     page = text(agenda)
@@ -186,6 +189,25 @@ def test_pic_never_runs_the_meeting_nor_notes_people_they_do_not_support(client,
     assert response.status_code == 404
     assert AgendaItem.objects.get(pk=other.pk).social_notes == ""
     assert Meeting.objects.get(pk=team.meeting_id).status == "scheduled"
+
+
+def test_a_pic_supporting_no_one_on_the_agenda_follows_an_empty_meeting(
+    client, network, chair, pic, people
+):
+    later = Meeting.objects.create(
+        network=network,
+        scheduled_for=timezone.now() + datetime.timedelta(days=40),
+        starts_at=timezone.now() + datetime.timedelta(days=40),
+    )
+    other = services.agenda_add(
+        meeting=later, patient=people["other"].patient, by=chair, reason="x"
+    )
+    client.force_login(pic)
+    response = client.get(f"/meetings/{later.pk}/run/")
+    assert response.status_code == 200
+    page = text(response)
+    assert "None of the people you support is on the agenda" in page
+    assert other.patient.full_name not in page
 
 
 def test_clinical_members_read_and_write_the_social_notes_too(client, member, pic, people):
