@@ -27,7 +27,9 @@ class AgendaItemSerializer(serializers.ModelSerializer):
         choices=AgendaItem.AdmissionAvoided.choices,
         required=False,
         allow_blank=True,
-        help_text='"Do we think we have avoided an admission?" Required to discharge.',
+        allow_null=True,
+        help_text='"Do we think we have avoided an admission?" Required to discharge. '
+        "Null for the PIC.",
     )
     version = serializers.IntegerField(
         required=False, help_text="The version you edited; a stale one is refused with 409."
@@ -68,9 +70,8 @@ class AgendaItemSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["patient", "reason", "source", "status", "position", "decided_at"]
         extra_kwargs = {
-            "notes": {"help_text": "Clinical: null for the PIC."},
-            "reason": {"help_text": "Clinical: null for the PIC."},
-            "decision_reason": {"help_text": "Clinical: null for the PIC."},
+            name: {"help_text": "Clinical: null for the PIC.", "allow_null": True}
+            for name in ("notes", "reason", "decision_reason")
         }
 
     def to_representation(self, instance):
@@ -233,7 +234,10 @@ class AgendaItemViewSet(
     )
     def partial_update(self, request, *args, **kwargs):
         item = self.get_object()
-        social_only = set(request.data) <= {"social_notes", "social_version"}
+        social_only = isinstance(request.data, dict) and set(request.data) <= {
+            "social_notes",
+            "social_version",
+        }
         if not social_only and not request.user.has_perm("huddles.run_meeting", item):
             raise exceptions.PermissionDenied(
                 "Only the chair records notes and decisions; you may add social notes."

@@ -292,6 +292,8 @@ def test_api_pic_patches_social_notes_only(api, pic, people):
     assert bad.status_code == 400
     saved = AgendaItem.objects.get(pk=team.pk)
     assert saved.social_notes == "Dog walker needed" and saved.notes == CLINICAL_NOTE
+    odd = client.patch(api_item(team), [{"social_notes": "x"}], format="json")
+    assert odd.status_code == 403  # not a body of social notes alone
     other = client.patch(api_item(people["other"]), {"social_notes": "x"}, format="json")
     assert other.status_code == 404
 
