@@ -436,6 +436,14 @@ class PatientViewSet(
     filterset_class = PatientFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
+    def handle_exception(self, exc):
+        """The import answers every invalid request in its own shape (ImportErrors), the
+        checks every API view makes first (e.g. a NUL character in a field's name) too."""
+        invalid = isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, dict)
+        if self.action == "import_csv" and invalid:
+            return _import_errors(exc.detail)
+        return super().handle_exception(exc)
+
     def get_serializer_class(self):
         if self.action == "retrieve":
             return PatientDetailSerializer
