@@ -11,6 +11,7 @@ from networks.selectors import network_by_slug_for, network_ids_where, role_in
 from . import services
 from .models import AgendaItem, Meeting
 from .selectors import (
+    MEETING_ROLES,
     agenda_items_visible_to,
     meetings_visible_to,
     meetings_with_items,
@@ -26,11 +27,27 @@ class AgendaItemSerializer(serializers.ModelSerializer):
         choices=AgendaItem.AdmissionAvoided.choices,
         required=False,
         allow_blank=True,
-        help_text='"Do we think we have avoided an admission?" Required to discharge.',
+        allow_null=True,
+        help_text='"Do we think we have avoided an admission?" Required to discharge. '
+        "Null for the PIC.",
     )
     version = serializers.IntegerField(
         required=False, help_text="The version you edited; a stale one is refused with 409."
     )
+    social_notes = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20000,
+        help_text="The social part, read by everyone who sees the item; the PIC and clinical "
+        "members write it (a PATCH with only `social_notes` and `social_version`).",
+    )
+    social_version = serializers.IntegerField(
+        required=False,
+        help_text="The version of `social_notes` you edited; a stale one is refused with 409.",
+    )
+
+    # What a role that may not read clinical details (the PIC) gets as null.
+    CLINICAL = ("notes", "reason", "admission_avoided", "decision_reason")
 
     class Meta:
         model = AgendaItem
@@ -42,14 +59,27 @@ class AgendaItemSerializer(serializers.ModelSerializer):
             "status",
             "position",
             "notes",
+            "social_notes",
             "decision",
             "next_review_on",
             "admission_avoided",
             "decision_reason",
             "decided_at",
             "version",
+            "social_version",
         ]
         read_only_fields = ["patient", "reason", "source", "status", "position", "decided_at"]
+        extra_kwargs = {
+            name: {"help_text": "Clinical: null for the PIC.", "allow_null": True}
+            for name in ("notes", "reason", "decision_reason")
+        }
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if instance.meeting.network_id not in self.context.get("clinical_networks", ()):
+            for name in self.CLINICAL:
+                data[name] = None
+        return data
 
 
 class MeetingSerializer(serializers.ModelSerializer):
@@ -97,11 +127,15 @@ class MeetingViewSet(
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if not network_ids_where(request.user, CLINICAL_ROLES):
+        if not network_ids_where(request.user, MEETING_ROLES):
             raise exceptions.PermissionDenied("Your role does not take part in meetings.")
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **_clinical_context(self.request)}
+
     def get_queryset(self):
-        return meetings_with_items(meetings_visible_to(self.request.user)).order_by("starts_at")
+        user = self.request.user
+        return meetings_with_items(meetings_visible_to(user), user).order_by("starts_at")
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -135,7 +169,7 @@ class MeetingViewSet(
             reason=body.validated_data["reason"],
             by=request.user,
         )
-        meeting = meetings_with_items(Meeting.objects.filter(pk=meeting.pk)).get()
+        meeting = meetings_with_items(Meeting.objects.filter(pk=meeting.pk), request.user).get()
         return Response(self.get_serializer(meeting).data, status=201)
 
     def retrieve(self, request, *args, **kwargs):
@@ -150,14 +184,24 @@ class MeetingViewSet(
         return Response(self.get_serializer(meeting).data)
 
 
+def _clinical_context(request) -> dict:
+    """The networks where the caller reads the clinical part of meetings (not the PIC's)."""
+    return {"clinical_networks": set(network_ids_where(request.user, CLINICAL_ROLES))}
+
+
 class AgendaItemViewSet(
     ScopedAPIMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
 ):
-    """One person on a meeting's agenda. PATCH: the chair only; discharge needs
-    `admission_avoided`; send `version` to be protected from overwriting someone else."""
+    """One person on a meeting's agenda (the PIC: only the people they support, clinical
+    fields null). PATCH: the chair records notes and decisions; anyone who sees the item may
+    send `social_notes` alone; discharge needs `admission_avoided`; send `version` to be
+    protected from overwriting someone else."""
 
     serializer_class = AgendaItemSerializer
     http_method_names = ["get", "patch", "head", "options"]
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **_clinical_context(self.request)}
 
     def get_queryset(self):
         return agenda_items_visible_to(self.request.user, self.kwargs["meeting_pk"])
@@ -190,14 +234,30 @@ class AgendaItemViewSet(
     )
     def partial_update(self, request, *args, **kwargs):
         item = self.get_object()
-        if not request.user.has_perm("huddles.run_meeting", item):
-            raise exceptions.PermissionDenied("Only the chair records notes and decisions.")
+        social_only = isinstance(request.data, dict) and set(request.data) <= {
+            "social_notes",
+            "social_version",
+        }
+        if not social_only and not request.user.has_perm("huddles.run_meeting", item):
+            raise exceptions.PermissionDenied(
+                "Only the chair records notes and decisions; you may add social notes."
+            )
         serializer = self.get_serializer(item, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         version = data.pop("version", None)
+        social_version = data.pop("social_version", None)
+        social_notes = data.pop("social_notes", None)
         try:
-            item = services.item_update(item=item, by=request.user, version=version, **data)
+            if data or version is not None:
+                item = services.item_update(item=item, by=request.user, version=version, **data)
+            if social_notes is not None:
+                item = services.item_social_notes_set(
+                    item=item,
+                    by=request.user,
+                    social_version=social_version,
+                    social_notes=social_notes,
+                )
         except services.ItemConflict as conflict:
             body = {"detail": conflict.message, "current": self.get_serializer(conflict.item).data}
             return Response(body, status=409)

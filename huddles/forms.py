@@ -132,6 +132,29 @@ class NotesForm(forms.Form):
         return self.cleaned_data.get("base_version") or self.cleaned_data["version"]
 
 
+def rebound(form_class, data, auto_id: str, **current):
+    """After a stale edit: the editor's input again, with the current version(s) in it, so
+    that a second press keeps theirs (the form is validated, for its errors)."""
+    values = data.copy()
+    for name, value in current.items():
+        values[name] = str(value)
+    form = form_class(values, auto_id=auto_id)
+    form.is_valid()
+    return form
+
+
+class SocialNotesForm(forms.Form):
+    social_notes = forms.CharField(
+        label="Social notes",
+        required=False,
+        max_length=20000,
+        strip=False,
+        help_text="What matters to the person, their home, family and community support. "
+        "Everyone who sees this person at the meeting reads them.",
+    )
+    social_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
 class DecisionForm(forms.Form):
     notes = forms.CharField(label="Discussion notes", required=False, max_length=20000, strip=False)
     version = forms.IntegerField(min_value=1)

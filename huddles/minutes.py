@@ -42,15 +42,17 @@ def agenda_shown(meeting: Meeting, queryset=None) -> list[AgendaItem]:
     return items
 
 
-def minutes_context(meeting: Meeting) -> dict[str, Any]:
+def minutes_context(meeting: Meeting, user=None) -> dict[str, Any]:
     """Everything the minutes show: the people on the agenda with what was said, agreed
-    (`agreed`) and decided, and who was present. Five queries whatever the agenda's size."""
+    (`agreed`) and decided, and who was present. For `user`, what they may see (the PIC: the
+    people they support, without the clinical part); None for the minutes e-mail, which
+    only clinical roles receive. Six queries whatever the agenda's size."""
     network = meeting.network
-    items = agenda_shown(meeting)
+    items = agenda_shown(meeting, None if user is None else selectors.agenda_for(user, meeting))
     members = members_labelled(network)
     labels = {m.user_id: m.label for m in members}
     by_item: dict[int, list] = {}
-    for action in selectors.meeting_actions(meeting):
+    for action in selectors.meeting_actions(meeting, user):
         action.for_label = action_for(action, network, labels)
         by_item.setdefault(action.agenda_item_id, []).append(action)
     for item in items:
@@ -61,5 +63,6 @@ def minutes_context(meeting: Meeting) -> dict[str, Any]:
         "network": network,
         "terms": network.terms,
         "items": items,
+        "clinical": True if user is None else selectors.sees_clinical(user, network.pk),
         "attendees": [m for m in members if m.user_id in present_ids],
     }

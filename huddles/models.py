@@ -53,8 +53,10 @@ class Meeting(models.Model):
 
 @pghistory.track()
 class AgendaItem(models.Model):
-    """A person on a meeting's agenda, what was said and what was decided. `version` rises
-    with every change so that two editors never silently overwrite each other."""
+    """A person on a meeting's agenda, what was said and what was decided. `notes` are
+    clinical; `social_notes` are the social part the PIC may read and write. `version` rises
+    with every change of the record (`social_version` with the social notes) so that two
+    editors never silently overwrite each other."""
 
     class Source(models.TextChoices):
         REFERRAL = "referral", "New MDT referral"
@@ -90,6 +92,12 @@ class AgendaItem(models.Model):
     position = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     notes = models.TextField(max_length=20000, blank=True)
+    social_notes = models.TextField(
+        max_length=20000,
+        blank=True,
+        help_text="The social part: what the PIC and the team add about the person's life, "
+        "read by everyone who sees the item (unlike the clinical `notes`).",
+    )
     decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
     next_review_on = models.DateField(
         null=True, blank=True, validators=[not_before_1900, within_five_years_ahead]
@@ -101,6 +109,11 @@ class AgendaItem(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     version = models.PositiveIntegerField(default=1)
+    social_version = models.PositiveIntegerField(
+        default=1,
+        help_text="Rises with every change of `social_notes` (their own, so that the PIC "
+        "writing never makes the chair's record stale, nor the other way round).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

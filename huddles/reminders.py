@@ -19,8 +19,15 @@ from patients.models import CareTeamMember, Patient
 
 from .minutes import members_labelled, minutes_context
 from .models import AgendaItem, Attendance, Meeting
-from .selectors import Changes, changes_since_last_discussion
+from .selectors import MEETING_ROLES, Changes, changes_since_last_discussion
 from .services import agenda_build
+
+
+def _taking_part(directory: Directory, network_id: int) -> set[int]:
+    """Members whose role takes part in the network's meetings (the clinical roles and the
+    PIC): only they are sent links to the agenda and the minutes, which refuse the others
+    (a manager or IG lead on a care team or marked present reads no records)."""
+    return {u for role in MEETING_ROLES for u in directory.holders(network_id, role)}
 
 
 def meeting_reminder_at(starts_at: datetime, stage: str) -> datetime:
@@ -135,8 +142,9 @@ def sweep_meetings(now: datetime) -> int:
         names = {item.patient_id: item.patient.full_name for item in items}
         changes = changes_since_last_discussion(meeting, list(names), now)
         clinical = _clinical(directory, meeting.network_id)
+        taking_part = _taking_part(directory, meeting.network_id)
         for user_id, people in _involved(list(names)).items():
-            if not directory.is_member(meeting.network_id, user_id):
+            if user_id not in taking_part:
                 continue
             listed = sorted(names[p] for p in people)
             body = "On the agenda: " + ", ".join(listed) + "."
@@ -211,8 +219,8 @@ def minutes_recipients(meeting: Meeting, chair_id: int | None = None) -> dict[st
 
 
 def minutes_recipients_named(meeting: Meeting, chair_id: int | None) -> list[dict[str, str]]:
-    """`minutes_recipients` as the close confirmation lists them, members only (as the
-    minutes go): each one's label and why they get the minutes, by name."""
+    """`minutes_recipients` as the close confirmation lists them, members whose role takes
+    part in meetings only (as the minutes go): each one's label and why, by name."""
     network = meeting.network
     why = minutes_recipients(meeting, chair_id=chair_id)
     reasons = (
@@ -226,7 +234,8 @@ def minutes_recipients_named(meeting: Meeting, chair_id: int | None) -> list[dic
             "why": "; ".join(words for key, words in reasons if membership.user_id in why[key]),
         }
         for membership in sorted(members_labelled(network), key=lambda m: m.label)
-        if any(membership.user_id in ids for ids in why.values())
+        if membership.role in MEETING_ROLES
+        and any(membership.user_id in ids for ids in why.values())
     ]
 
 
@@ -264,8 +273,7 @@ def minutes_messages(meeting: Meeting) -> list[Message]:
             network_id=meeting.network_id,
             email_body=text if user_id in readers else "",
         )
-        for user_id in sorted(recipients)
-        if directory.is_member(meeting.network_id, user_id)
+        for user_id in sorted(recipients & _taking_part(directory, meeting.network_id))
     ]
 
 

@@ -18,7 +18,7 @@ from medicines.models import Visit
 from medicines.selectors import visits_visible_to
 from networks.models import Membership, Network
 from networks.roles import CLINICAL_ROLES, Role, Service
-from networks.selectors import active_memberships, members_of, network_ids_where
+from networks.selectors import active_memberships, members_of, network_ids_where, role_in
 from patients.models import CareTeamMember, Patient
 from patients.selectors import patients_visible_to
 from referrals.models import PatientFlag, Referral
@@ -31,12 +31,47 @@ PAST_SHOWN = 10
 UPCOMING_SHOWN = 8
 
 
+# Who takes part in meetings: the clinical roles, and the voluntary-sector PIC, who sees only
+# the people they support, with the social part of each (API.md 1.1, Huddles).
+MEETING_ROLES = CLINICAL_ROLES | {Role.PIC}
+# A PIC referral that was declined or withdrawn no longer makes the person theirs.
+_PIC_REFERRAL_ENDED = (Referral.Status.DECLINED, Referral.Status.WITHDRAWN)
+
+
 # --- meetings --------------------------------------------------------------------------------
 
 
 def meetings_visible_to(user: User) -> QuerySet[Meeting]:
-    """Meetings of the networks where the user does clinical casework."""
-    return Meeting.objects.filter(network_id__in=network_ids_where(user, CLINICAL_ROLES))
+    """Meetings of the networks where the user does clinical casework or is the PIC."""
+    return Meeting.objects.filter(network_id__in=network_ids_where(user, MEETING_ROLES))
+
+
+def sees_clinical(user: User, network_id: int) -> bool:
+    """Whether the user reads the clinical part of the network's meetings (the PIC does not)."""
+    return role_in(user, network_id) in CLINICAL_ROLES
+
+
+def items_visible(user: User, prefix: str = "") -> Q:
+    """Which agenda items the user sees (`prefix`: the path to the item, e.g. "items__"):
+    every item in networks where they do clinical casework; where they are the PIC, only the
+    people they support: on the person's care team, or with a referral to the PIC service
+    that was not declined or withdrawn. Subqueries: no query of its own beyond the user's
+    memberships."""
+    shown = Q(**{f"{prefix}meeting__network_id__in": network_ids_where(user, CLINICAL_ROLES)})
+    pic = network_ids_where(user, {Role.PIC})
+    if pic:
+        team = CareTeamMember.objects.filter(
+            membership__user=user, membership__is_active=True, membership__network_id__in=pic
+        ).values("patient_id")
+        referred = (
+            Referral.objects.filter(network_id__in=pic, service=Service.PIC)
+            .exclude(status__in=_PIC_REFERRAL_ENDED)
+            .values("patient_id")
+        )
+        shown |= Q(**{f"{prefix}meeting__network_id__in": pic}) & (
+            Q(**{f"{prefix}patient_id__in": team}) | Q(**{f"{prefix}patient_id__in": referred})
+        )
+    return shown
 
 
 def meeting_in_networks_of(user: User, pk: int) -> bool:
@@ -44,8 +79,13 @@ def meeting_in_networks_of(user: User, pk: int) -> bool:
     return Meeting.objects.filter(pk=pk, network_id__in=list(active_memberships(user))).exists()
 
 
-def meetings_with_items(queryset: QuerySet[Meeting]) -> QuerySet[Meeting]:
-    items = AgendaItem.objects.exclude(status=AgendaItem.Status.REMOVED).select_related("patient")
+def meetings_with_items(queryset: QuerySet[Meeting], user: User) -> QuerySet[Meeting]:
+    """The meetings with the items the user sees (`items_visible`)."""
+    items = (
+        AgendaItem.objects.filter(items_visible(user))
+        .exclude(status=AgendaItem.Status.REMOVED)
+        .select_related("patient")
+    )
     return queryset.select_related("network", "chair").prefetch_related(
         Prefetch("items", queryset=items)
     )
@@ -94,8 +134,9 @@ def next_scheduled_meeting(network: Network, after: datetime | None = None) -> M
 
 def meetings_coming(user: User, network: Network, mine: set[int]) -> list[Meeting]:
     """The next meetings of the network, with how many people are on each agenda and how
-    many of them are the user's (`mine`: their people, `my_patient_ids`)."""
-    live = ~Q(items__status=AgendaItem.Status.REMOVED)
+    many of them are the user's (`mine`: their people, `my_patient_ids`); the PIC counts only
+    the people they support."""
+    live = ~Q(items__status=AgendaItem.Status.REMOVED) & items_visible(user, "items__")
     return list(
         upcoming(meetings_visible_to(user).filter(network=network))
         .annotate(
@@ -108,7 +149,7 @@ def meetings_coming(user: User, network: Network, mine: set[int]) -> list[Meetin
 
 def meetings_past(user: User, network: Network, coming: list[Meeting]) -> list[Meeting]:
     """The last meetings of the network (not those `coming`), with how many were discussed."""
-    discussed = Q(items__status=AgendaItem.Status.DISCUSSED)
+    discussed = Q(items__status=AgendaItem.Status.DISCUSSED) & items_visible(user, "items__")
     return list(
         meetings_visible_to(user)
         .filter(network=network, starts_at__lt=timezone.now())
@@ -126,13 +167,15 @@ def agenda_of(meeting: Meeting) -> QuerySet[AgendaItem]:
     return meeting.items.exclude(status=AgendaItem.Status.REMOVED).select_related("patient")
 
 
+def agenda_for(user: User, meeting: Meeting) -> QuerySet[AgendaItem]:
+    """The people on the agenda the user sees (`items_visible`), in order."""
+    return agenda_of(meeting).filter(items_visible(user))
+
+
 def agenda_items_visible_to(user: User, meeting_id: int) -> QuerySet[AgendaItem]:
-    """The people on a meeting's agenda, if the user takes part in its network's casework."""
+    """The people on a meeting's agenda the user sees (`items_visible`)."""
     return (
-        AgendaItem.objects.filter(
-            meeting_id=meeting_id,
-            meeting__network_id__in=network_ids_where(user, CLINICAL_ROLES),
-        )
+        AgendaItem.objects.filter(items_visible(user), meeting_id=meeting_id)
         .exclude(status=AgendaItem.Status.REMOVED)
         .select_related("meeting", "patient")
     )
@@ -193,8 +236,19 @@ def yours(user: User, network_id: int | None = None, day: date | None = None) ->
 
 
 def agenda_marked(user: User, meeting: Meeting) -> QuerySet[AgendaItem]:
-    """The agenda with `yours` on each item."""
-    return agenda_of(meeting).annotate(yours=yours(user, meeting.network_id))
+    """The agenda the user sees, with `yours` on each item."""
+    return agenda_for(user, meeting).annotate(yours=yours(user, meeting.network_id))
+
+
+def _actions_seen(user: User) -> QuerySet[Action]:
+    """`actions.selectors.actions_visible_to` with the covered colleagues as a subquery (the
+    meeting pages' query budget): every task where the user's role sees clinical detail,
+    elsewhere (the PIC) only theirs."""
+    return Action.objects.filter(
+        Q(network_id__in=network_ids_where(user, CLINICAL_ROLES))
+        | actions_for_me(user, in_sql=True),
+        network_id__in=list(active_memberships(user)),
+    )
 
 
 # --- meeting mode ----------------------------------------------------------------------------
@@ -218,9 +272,7 @@ def agenda_with_person(user: User, pk: int, item_id: int) -> QuerySet[AgendaItem
         patient_id=OuterRef("patient_id"), resolved_at__isnull=True
     ).order_by("-raised_at", "-id")
     return (
-        AgendaItem.objects.filter(
-            meeting_id=pk, meeting__network_id__in=network_ids_where(user, CLINICAL_ROLES)
-        )
+        AgendaItem.objects.filter(items_visible(user), meeting_id=pk)
         .exclude(status=AgendaItem.Status.REMOVED)
         .select_related("patient", "meeting__network", "meeting__chair")
         .annotate(
@@ -269,7 +321,8 @@ def since_last_discussion(
     )
     label_from(referrals, network_directory_for(user, patient.network_id))
     actions = list(
-        Action.objects.filter(patient=patient)
+        _actions_seen(user)
+        .filter(patient=patient)
         .filter(Q(created_at__gte=since) | Q(status=Action.Status.OPEN) | Q(agenda_item=item))
         .select_related("assignee")
         .order_by("status", "due_on", "id")
@@ -368,15 +421,23 @@ def changes_since_last_discussion(
     return found
 
 
-def item_actions(item: AgendaItem) -> list[Action]:
-    """The tasks agreed for one person at the meeting."""
-    return list(item.actions.select_related("assignee").order_by("due_on", "id"))
-
-
-def meeting_actions(meeting: Meeting) -> list[Action]:
-    """Every task agreed at the meeting (for the minutes)."""
+def item_actions(item: AgendaItem, user: User) -> list[Action]:
+    """The tasks agreed for one person at the meeting that the user sees (the PIC: theirs)."""
     return list(
-        Action.objects.filter(agenda_item__meeting=meeting)
+        _actions_seen(user)
+        .filter(agenda_item=item)
+        .select_related("assignee")
+        .order_by("due_on", "id")
+    )
+
+
+def meeting_actions(meeting: Meeting, user: User | None) -> list[Action]:
+    """Every task agreed at the meeting that the user sees (for the minutes; the PIC: theirs,
+    a task's title being clinical more often than not); all of them for None (the minutes
+    e-mail, which only clinical roles receive)."""
+    seen = Action.objects.all() if user is None else _actions_seen(user)
+    return list(
+        seen.filter(agenda_item__meeting=meeting)
         .select_related("assignee")
         .order_by("due_on", "id")
     )

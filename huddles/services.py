@@ -593,6 +593,37 @@ def _discharge_amend(item: AgendaItem, discharged_at: datetime, *, reopen: bool)
         episode.save(update_fields=["closed_at", "admission_avoided", "closing_reason"])
 
 
+SOCIAL_NOTES_MAX = 20000
+
+
+@attributed
+@transaction.atomic
+def item_social_notes_set(
+    *, item: AgendaItem, by: User, social_notes: str, social_version: int | None = None
+) -> AgendaItem:
+    """The social part of one person's item, written by the PIC or a clinical member who sees
+    it (the caller found the item through `selectors.items_visible`), while the meeting is
+    open. With `social_version`, a stale edit is refused with ItemConflict. The social notes
+    have their own version: the PIC writing never makes the chair's record stale."""
+    item = (
+        AgendaItem.objects.select_for_update().select_related("meeting", "patient").get(pk=item.pk)
+    )
+    if social_version is not None and social_version != item.social_version:
+        raise ItemConflict(item)
+    MEETING.check(item.meeting, "change")
+    AGENDA_ITEM.check(item, "discuss")
+    if len(social_notes) > SOCIAL_NOTES_MAX:
+        raise ValidationError(
+            {"social_notes": [f"Keep the social notes under {SOCIAL_NOTES_MAX:,} characters."]}
+        )
+    if social_notes == item.social_notes:
+        return item
+    item.social_notes = social_notes
+    item.social_version += 1
+    item.save(update_fields=["social_notes", "social_version", "updated_at"])
+    return item
+
+
 def _discharge(item: AgendaItem, by: User) -> None:
     """Close the person's episode with the answer. Every discharge answer counts in the
     reports: a person with no open episode (discharged before, still on a later agenda, or

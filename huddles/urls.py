@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import social_views, views
 
 app_name = "huddles"
 urlpatterns = [
@@ -17,6 +17,11 @@ urlpatterns = [
     path("<int:pk>/run/<int:item_id>/", views.run_item_view, name="run_item"),
     path("<int:pk>/items/<int:item_id>/notes/", views.notes_view, name="notes"),
     path("<int:pk>/items/<int:item_id>/decision/", views.decision_view, name="decision"),
+    path(
+        "<int:pk>/items/<int:item_id>/social-notes/",
+        social_views.social_notes_view,
+        name="social_notes",
+    ),
     path("<int:pk>/items/<int:item_id>/actions/", views.action_add_view, name="action_add"),
     path("<int:pk>/attendance/", views.attendance_view, name="attendance"),
     path("<int:pk>/close/", views.meeting_close_view, name="close"),

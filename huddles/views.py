@@ -1,8 +1,9 @@
 """Pages for the MDT meeting (huddle / virtual ward), in the network's own words: the list of
 meetings, the agenda, the chair's meeting mode (shared on screen while the team talks) and
-the minutes. Reads go through huddles.selectors (clinical roles of the meeting's network),
-writes through huddles.services (the chair only); every person shown is written to the
-access trail in one insert per page."""
+the minutes. Reads go through huddles.selectors (clinical roles of the meeting's network;
+the PIC sees the people they support, without the clinical part), writes through
+huddles.services (the chair; the social notes: anyone who sees the item); every person shown
+is written to the access trail in one insert per page."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,7 +21,7 @@ from core.pdf import pdf_response
 from networks import navigation
 from networks.access import member_required
 from networks.current import current_membership
-from networks.roles import CLINICAL_ROLES, Role
+from networks.roles import Role
 from referrals.models import PatientFlag, RedFlag
 from referrals.selectors import active_flags_for
 
@@ -33,6 +34,8 @@ from .forms import (
     ExtraMeetingForm,
     MoveForm,
     NotesForm,
+    SocialNotesForm,
+    rebound,
 )
 from .minutes import action_for as _action_for
 from .minutes import agenda_shown as _agenda
@@ -95,8 +98,8 @@ def _record_access(request, patients, channel: str = "page") -> None:
     )
 
 
-def _item_actions(item: AgendaItem, labels: dict[int, str]) -> list[Action]:
-    actions = selectors.item_actions(item)
+def _item_actions(item: AgendaItem, labels: dict[int, str], user) -> list[Action]:
+    actions = selectors.item_actions(item, user)
     for action in actions:
         action.for_label = _action_for(action, item.meeting.network, labels)
     return actions
@@ -121,7 +124,7 @@ def _render_list(request, *, extra_form: ExtraMeetingForm | None = None, status:
     membership = current_membership(request)
     network = membership.network
     terms = network.terms
-    if membership.role not in CLINICAL_ROLES:
+    if membership.role not in selectors.MEETING_ROLES:
         raise PermissionDenied(f"Your role does not take part in the {terms['meetings']}.")
     # Meetings are scheduled by beat and when a network is created: this page only reads.
     mine = selectors.my_patient_ids(request.user, network)
@@ -260,6 +263,7 @@ def _render_agenda(request, meeting, *, add_form=None, status=200):
         "items": items,
         "yours": sum(1 for item in items if item.yours),
         "chair": chair,
+        "clinical": selectors.sees_clinical(request.user, meeting.network_id),
         "editable": editable,
         "add_form": add_form,
         # The agenda is built by beat and the meeting's writes; the chair may catch it up.
@@ -366,7 +370,7 @@ def agenda_move_view(request, pk: int, item_id: int):
 def run_view(request, pk: int):
     """Start (or go back to) the meeting: the first person not yet discussed."""
     meeting = _meeting(request, pk)
-    items = _agenda(meeting)
+    items = _agenda(meeting, selectors.agenda_for(request.user, meeting))
     if items:
         waiting = [i for i in items if i.status == AgendaItem.Status.PENDING]
         return redirect(_run_url(meeting, (waiting or items)[0]))
@@ -428,6 +432,11 @@ def _record_form(item: AgendaItem, data=None) -> DecisionForm:
     return DecisionForm(data, initial=initial, auto_id="record-%s")
 
 
+def _social_form(item: AgendaItem, data=None) -> SocialNotesForm:
+    initial = {"social_notes": item.social_notes, "social_version": item.social_version}
+    return SocialNotesForm(data, initial=initial, auto_id="social-%s")
+
+
 def _action_form(members, data=None) -> ActionForm:
     return ActionForm(data, members=members, auto_id="action-%s")
 
@@ -435,7 +444,9 @@ def _action_form(members, data=None) -> ActionForm:
 def _render_run(request, meeting, items, item, status=200):
     network = meeting.network
     chair = request.user.has_perm("huddles.run_meeting", meeting)
-    writable = chair and MEETING.allowed(meeting, "change")
+    open_ = MEETING.allowed(meeting, "change")
+    writable = chair and open_
+    clinical = selectors.sees_clinical(request.user, network.pk)
     if items and not hasattr(items[0], "yours"):
         mine = selectors.my_patient_ids(request.user, network)
         for each in items:
@@ -452,6 +463,7 @@ def _render_run(request, meeting, items, item, status=200):
         "chair": chair,
         "writable": writable,
         "started": timezone.now() >= meeting.starts_at,
+        "clinical": clinical,
         "members": members,
         "present": present,
         "discussed": sum(1 for i in items if i.status == AgendaItem.Status.DISCUSSED),
@@ -471,12 +483,16 @@ def _render_run(request, meeting, items, item, status=200):
                 "last": last,
                 "visits": visits,
                 "referrals": referrals,
-                "flags": item.flags
+                "flags": []
+                if not clinical
+                else item.flags
                 if hasattr(item, "flags")
                 else list(active_flags_for(item.patient)),
                 "actions": actions,
                 "item_actions": [a for a in actions if a.agenda_item_id == item.pk],
                 "form": _record_form(item) if writable else None,
+                # Everyone who sees the item (the PIC too) adds to its social part.
+                "social_form": _social_form(item) if open_ else None,
                 "action_form": _action_form(members) if writable else None,
             }
         )
@@ -585,10 +601,7 @@ def decision_view(request, pk: int, item_id: int):
         except services.ItemConflict as exc:
             # Keep what this editor entered; show the other version; a second press keeps it.
             conflict = exc.item
-            values = request.POST.copy()
-            values["version"] = str(exc.item.version)
-            form = DecisionForm(values, auto_id="record-%s")
-            form.is_valid()
+            form = rebound(DecisionForm, request.POST, "record-%s", version=exc.item.version)
             status = 409
         except Conflict as exc:
             form.add_error(None, exc.message)
@@ -647,7 +660,7 @@ def action_add_view(request, pk: int, item_id: int):
                 "item": item,
                 "meeting": item.meeting,
                 "writable": True,
-                "item_actions": _item_actions(item, labels),
+                "item_actions": _item_actions(item, labels, request.user),
                 "action_form": form,
                 "added": message,
             }
@@ -667,7 +680,7 @@ def action_add_view(request, pk: int, item_id: int):
         "item": item,
         "meeting": item.meeting,
         "writable": True,
-        "item_actions": _item_actions(item, labels),
+        "item_actions": _item_actions(item, labels, request.user),
         "action_form": form,
     }
     return _fragment(request, "item_actions", context, status=status)
@@ -770,7 +783,7 @@ def meeting_close_view(request, pk: int):
 @require_GET
 def minutes_view(request, pk: int):
     meeting = _meeting(request, pk)
-    context = minutes_context(meeting)
+    context = minutes_context(meeting, request.user)
     _record_access(request, [item.patient for item in context["items"]])
     return render(request, "huddles/minutes.html", context)
 
@@ -780,7 +793,7 @@ def minutes_view(request, pk: int):
 def minutes_pdf_view(request, pk: int):
     """The minutes as PDF: the same people, rules and access trail as the page."""
     meeting = _meeting(request, pk)
-    context = minutes_context(meeting)
+    context = minutes_context(meeting, request.user)
     _record_access(request, [item.patient for item in context["items"]], channel="export")
     day = timezone.localdate(meeting.starts_at)
     return pdf_response(

@@ -436,13 +436,10 @@ class PatientViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def handle_exception(self, exc):
-        """The import's errors keep their one shape (`{"errors": [...]}`), including those
-        raised before the view runs (a NUL character in a field: core.api)."""
-        if (
-            getattr(self, "action", None) == "import_csv"
-            and isinstance(exc, exceptions.ValidationError)
-            and isinstance(exc.detail, dict)
-        ):
+        """The import answers every invalid request in its own shape (ImportErrors), the
+        checks every API view makes first (e.g. a NUL character in a field's name) too."""
+        invalid = isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, dict)
+        if self.action == "import_csv" and invalid:
             return _import_errors(exc.detail)
         return super().handle_exception(exc)
 

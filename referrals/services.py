@@ -16,6 +16,7 @@ from core.attribution import attributed
 from core.errors import Conflict
 from networks.models import Network, Organisation
 from networks.roles import CASEWORK_ROLES, DEFAULT_SERVING_ROLES, Service
+from networks.selectors import role_in
 from notifications.services import notification_send
 from patients.models import Patient
 
@@ -271,6 +272,10 @@ def _tell_referrer(referral: Referral, by: User) -> None:
         # The outcome is in the app; an e-mail carries it only where names may be sent
         # (notifications: EMAIL_IDENTIFIABLE).
         body = f"Outcome: {referral.outcome}" if referral.outcome else ""
+    if role_in(referral.referred_by, referral.network_id) in CASEWORK_ROLES:
+        url = reverse("patients:detail", args=[referral.patient_id]) + "#referrals"
+    else:  # a partner system opens no records: the referral it made, in the API
+        url = reverse("api:referral-detail", args=[referral.pk])
     notification_send(
         recipient=referral.referred_by,
         kind=f"referral_{referral.status}",
@@ -278,7 +283,7 @@ def _tell_referrer(referral: Referral, by: User) -> None:
         subject_id=referral.pk,
         title=title,
         body=body,
-        url=reverse("patients:detail", args=[referral.patient_id]) + "#referrals",
+        url=url,
         network=referral.network,
         patient=referral.patient,
     )

@@ -30,7 +30,7 @@ from networks.roles import (
 )
 from notifications.services import notification_send
 from reports.models import AdmissionImport
-from tests.factories import ActionFactory
+from tests.factories import ActionFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +45,8 @@ REFERRERS = CASEWORK | {"partner_system"}
 MEDICINES = {"chair", "pharmacist", "pharmacy_technician"}  # who triages medicines optimisation
 SOCIAL = {"chair", "social_worker"}  # who triages social services
 CHAIR = {"chair"}  # who runs the huddle / virtual ward
+# Who takes part in meetings: clinical roles, and the PIC (only the people they support).
+MEETING = CLINICAL | {"pic"}
 ADMIT = {"chair", "integrated_manager"}  # who records hospital admissions
 ALLOCATE = {"chair", "pharmacist"}  # who allocates care-home residents to named staff
 SOON = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
@@ -53,6 +55,30 @@ SOON = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
 def clinical_404(role):
     """Another network's object: 404 for clinical roles; other roles are refused first."""
     return 404 if role in CLINICAL else 403
+
+
+def meeting_404(role):
+    """Another network's meeting: 404 for those who take part in meetings here."""
+    return 404 if role in MEETING else 403
+
+
+def clinical_pic_404(role):
+    """An item of a person the PIC does not support: 404 for the PIC (hidden, as another
+    network's); refused for roles that take no part in meetings."""
+    return 200 if role in CLINICAL else 404 if role == "pic" else 403
+
+
+def clinical_pic_302(role):
+    """A write about a person the PIC does not support: done by clinical roles (302), 404 for
+    the PIC, refused for roles that take no part in meetings."""
+    return 302 if role in CLINICAL else 404 if role == "pic" else 403
+
+
+def chair_of_meeting(role):
+    """The chair writes; others who see the item are refused; the rest do not find it."""
+    if role == "chair":
+        return 200
+    return 403 if role in MEETING else 404
 
 
 def chair_only(role):
@@ -208,13 +234,24 @@ API = [
     ("supply upload", "post", "/api/v1/supplies/upload/", None, expect(CLINICAL, 400)),
     ("reviews", "get", "/api/v1/medication-reviews/", None, expect(CLINICAL, 200)),
     ("review add", "post", "/api/v1/medication-reviews/", "review", expect(CLINICAL, 201)),
-    ("huddles", "get", "/api/v1/huddles/", None, expect(CLINICAL, 200)),
+    ("huddles", "get", "/api/v1/huddles/", None, expect(MEETING, 200)),
     # No body: the chair is told what is missing (400); others are refused first.
     ("huddle add", "post", "/api/v1/huddles/", None, expect(CHAIR, 400)),
-    ("huddle", "get", "/api/v1/huddles/{h}/", None, expect(CLINICAL, 200)),
-    ("foreign huddle", "get", "/api/v1/huddles/{fh}/", None, clinical_404),
+    ("huddle", "get", "/api/v1/huddles/{h}/", None, expect(MEETING, 200)),
+    ("foreign huddle", "get", "/api/v1/huddles/{fh}/", None, meeting_404),
     ("huddle item", "get", "/api/v1/huddles/{h}/items/{hi}/", None, expect(CLINICAL, 200, 404)),
     ("huddle item patch", "patch", "/api/v1/huddles/{h}/items/{hi}/", "notes", chair_only),
+    # {hp}: a person with a PIC referral, so every PIC of the network supports them.
+    ("huddle pic item", "get", "/api/v1/huddles/{h}/items/{hp}/", None, expect(MEETING, 200, 404)),
+    (
+        "huddle social notes",
+        "patch",
+        "/api/v1/huddles/{h}/items/{hp}/",
+        "social",
+        expect(MEETING, 200, 404),
+    ),
+    # The PIC sees this person but records no clinical notes: refused like a clinical member.
+    ("huddle pic notes", "patch", "/api/v1/huddles/{h}/items/{hp}/", "notes", chair_of_meeting),
     ("notification read", "post", "/api/v1/notifications/{n}/read/", None, expect(set(ALL), 200)),
     (
         "other's notification",
@@ -326,18 +363,22 @@ PAGES = [
     ("foreign visit form", "get", "/medicines/patients/{f}/visit/", expect(set(), 0, 404)),
     ("foreign log visit", "post", "/medicines/patients/{f}/visit/", expect(set(), 0, 404)),
     ("foreign dispensing", "get", "/medicines/patients/{f}/dispensing/", expect(set(), 0, 404)),
-    # Meetings (huddles / virtual wards): clinical roles view; only the chair writes.
-    ("meetings", "get", "/meetings/", expect(CLINICAL, 200)),
+    # Meetings (huddles / virtual wards): clinical roles and the PIC (the people they support)
+    # view; only the chair runs them; anyone who sees a person adds social notes.
+    ("meetings", "get", "/meetings/", expect(MEETING, 200)),
     ("extra meeting", "post", "/meetings/new/", expect(CHAIR, 400)),
-    ("agenda", "get", "/meetings/{h}/", expect(CLINICAL, 200)),
+    ("agenda", "get", "/meetings/{h}/", expect(MEETING, 200)),
     ("meeting move", "post", "/meetings/{h}/move/", expect(CHAIR, 302)),
     ("meeting cancel", "post", "/meetings/{h}/cancel/", expect(CHAIR, 302)),
     ("agenda add", "post", "/meetings/{h}/agenda/", expect(CHAIR, 400)),
     ("agenda build", "post", "/meetings/{h}/agenda/build/", expect(CHAIR, 302)),
     ("agenda remove", "post", "/meetings/{h}/items/{i}/remove/", expect(CHAIR, 302)),
     ("agenda reorder", "post", "/meetings/{h}/items/{i}/reorder/", expect(CHAIR, 302)),
-    ("meeting mode", "get", "/meetings/{h}/run/", expect(CLINICAL, 302)),
-    ("meeting mode item", "get", "/meetings/{h}/run/{i}/", expect(CLINICAL, 200)),
+    ("meeting mode", "get", "/meetings/{h}/run/", expect(MEETING, 302)),
+    ("meeting mode item", "get", "/meetings/{h}/run/{i}/", clinical_pic_404),
+    ("meeting mode pic item", "get", "/meetings/{h}/run/{hp}/", expect(MEETING, 200)),
+    ("item social notes", "post", "/meetings/{h}/items/{hp}/social-notes/", expect(MEETING, 302)),
+    ("unsupported social notes", "post", "/meetings/{h}/items/{i}/social-notes/", clinical_pic_302),
     ("item notes", "post", "/meetings/{h}/items/{i}/notes/", expect(CHAIR, 302)),
     ("item decision", "post", "/meetings/{h}/items/{i}/decision/", expect(CHAIR, 302)),
     ("item action", "post", "/meetings/{h}/items/{i}/actions/", expect(CHAIR, 302)),
@@ -345,12 +386,13 @@ PAGES = [
     ("meeting close", "post", "/meetings/{h}/close/", expect(CHAIR, 302)),  # not started: refused
     ("meeting close confirm", "get", "/meetings/{h}/close/", expect(CHAIR, 200)),
     ("foreign meeting close", "get", "/meetings/{fh}/close/", expect(set(), 0, 404)),
-    ("minutes", "get", "/meetings/{h}/minutes/", expect(CLINICAL, 200)),
-    ("minutes pdf", "get", "/meetings/{h}/minutes.pdf", expect(CLINICAL, 200)),
+    ("minutes", "get", "/meetings/{h}/minutes/", expect(MEETING, 200)),
+    ("minutes pdf", "get", "/meetings/{h}/minutes.pdf", expect(MEETING, 200)),
     ("foreign minutes pdf", "get", "/meetings/{fh}/minutes.pdf", expect(set(), 0, 404)),
     ("foreign agenda", "get", "/meetings/{fh}/", expect(set(), 0, 404)),
     ("foreign meeting mode", "get", "/meetings/{fh}/run/{fi}/", expect(set(), 0, 404)),
     ("foreign notes", "post", "/meetings/{fh}/items/{fi}/notes/", expect(set(), 0, 404)),
+    ("foreign social", "post", "/meetings/{fh}/items/{fi}/social-notes/", expect(set(), 0, 404)),
     ("foreign minutes", "get", "/meetings/{fh}/minutes/", expect(set(), 0, 404)),
     # My work and cover: roles that do casework. The task {t} is in the gp queue.
     ("my work", "get", "/my-work/", expect(CASEWORK, 200)),
@@ -459,6 +501,8 @@ PAGE_DATA = {
     "add reason": {"reason": "Also struggling with stairs"},
     "agenda reorder": {"direction": "down"},
     "item notes": {"notes": "Seen by the GP", "version": 1},
+    "item social notes": {"social_notes": "Goes to the lunch club", "social_version": 1},
+    "unsupported social notes": {"social_notes": "Goes to the lunch club", "social_version": 1},
     "item decision": {"decision": "continue", "next_review_on": SOON, "version": 1},
     "item action": {"title": "Call the daughter", "assignee": "role:gp", "due_on": SOON},
     "attendance": {"present": []},
@@ -562,6 +606,8 @@ def _build_world(network, other_network, patient, foreign_patient, member):
         return flag_raise(patient=person, flag=flag, by=by, raised_from="patient").flags[0]
 
     accepted = referral_accept(referral=refer(patient, "social_services", nurse), by=nurse)
+    supported = PatientFactory(network=network, given_name="Supported")
+    refer(supported, "pic", nurse)  # the PIC supports this person: their meeting item shows
     from huddles.services import agenda_add, meetings_schedule, next_meeting
     from medicines.services import medication_add, visit_log
 
@@ -582,6 +628,12 @@ def _build_world(network, other_network, patient, foreign_patient, member):
         "hi": item.pk,
         "fh": next_meeting(other_network).pk,
         "i": item.pk,  # the same item, for the page rows (/meetings/<pk>/items/<item_id>/)
+        "hp": agenda_add(
+            meeting=meeting,
+            patient=supported,
+            by=nurse,
+            reason="Lonely since her husband died",
+        ).pk,
         "fi": agenda_add(
             meeting=next_meeting(other_network), patient=foreign_patient, by=outsider, reason="Why"
         ).pk,
@@ -658,6 +710,7 @@ def test_api_matrix(api, member, world, patient, role, name, method, url, body, 
             "outcome": "no_change",
         },
         "notes": {"notes": "Discussed"},
+        "social": {"social_notes": f"Goes to the lunch club ({role})"},
         "frailty": {"scale": "cfs", "score": 5, "assessed_on": timezone.localdate().isoformat()},
         "care_plan": {
             "version": 0,
@@ -729,6 +782,7 @@ def test_every_api_and_page_url_is_in_the_matrix():
         .replace("{fl}", "<flag_id>")
         .replace("{ffl}", "<flag_id>")
         .replace("{fi}", "<item_id>")
+        .replace("{hp}", "<item_id>")
         .replace("{i}", "<item_id>")
         .replace("/inbox/medicines_optimisation/", "/inbox/<service>/")
         .replace("/caseload/social_services/", "/caseload/<service>/")

@@ -234,6 +234,7 @@ PAGE_EXEMPT = {
     "/meetings/<pk>/items/<item_id>/remove/": (POST_ONLY, None),
     "/meetings/<pk>/items/<item_id>/reorder/": (POST_ONLY, None),
     "/meetings/<pk>/items/<item_id>/notes/": (POST_ONLY, None),
+    "/meetings/<pk>/items/<item_id>/social-notes/": (POST_ONLY, None),
     "/meetings/<pk>/items/<item_id>/decision/": (POST_ONLY, None),
     "/meetings/<pk>/items/<item_id>/actions/": (POST_ONLY, None),
     "/meetings/<pk>/attendance/": (POST_ONLY, None),

@@ -111,6 +111,20 @@ def test_a_file_that_cannot_be_read_is_400_on_file(api, member, network, text, m
     assert message in error["message"]
 
 
+def test_a_nul_character_in_a_field_name_is_400_in_the_import_shape(api, member, practice):
+    """Found by the API fuzz test: the check every API view makes first answered in the
+    plain `{field: [...]}` shape, not the import's `{"errors": [...]}`."""
+    response = upload(api, member("pharmacist"), csv_of(1), **{"odd\x00name": "x"})
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error == {
+        "line": None,
+        "field": "oddname",
+        "message": "Null characters are not allowed.",
+    }
+    assert not Patient.objects.exists()
+
+
 def test_a_file_over_the_limit_is_refused_whole(api, member, network):
     response = upload(api, member("pharmacist"), HEADER + "x" * 1_000_001)
     assert response.status_code == 400

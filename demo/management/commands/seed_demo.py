@@ -396,15 +396,18 @@ class Command(BaseCommand):
     def seed_discussions(
         self, network: Network, patient, chair, members: dict, n: int, answer: str, closed
     ) -> None:
-        """The episode's two discussions at past meetings, for the person's timeline and the
-        reports: the first after coming onto the caseload (continue, a task agreed, done),
-        the last at discharge with the admission-avoided answer."""
+        """The episode's two discussions at past meetings (with their social notes, which the
+        PIC reads), for the person's timeline and the reports: the first after coming onto
+        the caseload (continue, a task agreed, done), the last at discharge with the
+        admission-avoided answer."""
         opened = closed - timedelta(days=20 + 4 * n)
         said = {
             "first": {
                 "source": AgendaItem.Source.REFERRAL,
                 "reason": "New MDT referral",
                 "notes": "Two falls this month; lives alone. Medicines review and a visit agreed.",
+                "social_notes": "Lives alone; her daughter visits at weekends. Would like to "
+                "try the lunch club again.",
                 "decision": AgendaItem.Decision.CONTINUE,
                 "next_review_on": timezone.localdate(closed),
             },
@@ -412,6 +415,8 @@ class Command(BaseCommand):
                 "source": AgendaItem.Source.REVIEW,
                 "reason": "Review due",
                 "notes": "No falls since the review; walking to the shop with a frame.",
+                "social_notes": "Goes to the lunch club on Thursdays; a neighbour looks in "
+                "every morning.",
                 "decision": AgendaItem.Decision.DISCHARGE,
                 "admission_avoided": answer,
                 "decision_reason": "Goals met; stable at home",
