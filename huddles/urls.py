@@ -1,11 +1,11 @@
 from django.urls import path
 
-from . import social_views, views
+from . import schedule_views, social_views, views
 
 app_name = "huddles"
 urlpatterns = [
     path("", views.meeting_list_view, name="list"),
-    path("new/", views.meeting_add_view, name="add"),
+    path("new/", schedule_views.meeting_add_view, name="add"),
     path("<int:pk>/", views.agenda_view, name="agenda"),
     path("<int:pk>/move/", views.meeting_move_view, name="move"),
     path("<int:pk>/cancel/", views.meeting_cancel_view, name="cancel"),

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from actions.models import Action
 from audit.services import access_record
 from core.errors import Conflict
-from core.forms import add_service_errors
 from core.pdf import pdf_response
 from networks import navigation
 from networks.access import member_required
@@ -155,40 +154,6 @@ def _render_list(request, *, extra_form: ExtraMeetingForm | None = None, status:
         "extra_form": extra_form,
     }
     return render(request, "huddles/list.html", context, status=status)
-
-
-@member_required
-@require_POST
-def meeting_add_view(request):
-    """The chair adds an extra meeting, bringing the urgent people ticked to it."""
-    membership = current_membership(request)
-    network = membership.network
-    if membership.role != Role.CHAIR:
-        terms = network.terms
-        raise PermissionDenied(f"Only the {terms['chair']} adds {terms['meetings']}.")
-    urgent = selectors.urgent_waiting(network)
-    form = ExtraMeetingForm(
-        request.POST, auto_id="extra-%s", offered=[item.patient_id for item in urgent]
-    )
-    if form.is_valid():
-        chosen = set(form.cleaned_data["patients"])
-        try:
-            meeting = services.meeting_add(
-                network=network,
-                starts_at=form.cleaned_data["starts_at"],
-                reason=form.cleaned_data["reason"],
-                by=request.user,
-                patients=[item.patient for item in urgent if item.patient_id in chosen],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            brought = f", with {len(chosen)} of the urgent people" if chosen else ""
-            messages.success(
-                request, f"Extra {network.terms['meeting']} added for {_when(meeting)}{brought}."
-            )
-            return redirect("huddles:agenda", pk=meeting.pk)
-    return _render_list(request, extra_form=form, status=400)
 
 
 @member_required

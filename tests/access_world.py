@@ -1,0 +1,105 @@
+"""The world the access matrix (tests/test_access_matrix.py) runs in: one of everything a
+role may or may not reach, built once for the module."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from networks.models import Cover
+from notifications.services import notification_send
+from reports.models import AdmissionImport
+from tests.factories import ActionFactory, PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def build_world(network, other_network, patient, foreign_patient, member):
+    from networks.models import Membership
+    from patients.services import care_team_add, goal_add
+
+    nurse = member("community_nurse", username="nurse.on.team")
+    team = care_team_add(patient=patient, membership=Membership.objects.get(user=nurse), by=nurse)
+    today = timezone.localdate()  # when the test runs, not when the module was imported
+    from referrals.services import referral_accept, referral_create
+
+    def refer(person, service, by):
+        return referral_create(patient=person, service=service, reason="Why", by=by).referral
+
+    outsider = member("social_worker", net=other_network, username="sw.purbeck.referrer")
+
+    def raise_flag(person, code, by):
+        from referrals.models import RedFlag
+        from referrals.services import flag_raise
+
+        flag = RedFlag.objects.get(code=code)
+        return flag_raise(patient=person, flag=flag, by=by, raised_from="patient").flags[0]
+
+    accepted = referral_accept(referral=refer(patient, "social_services", nurse), by=nurse)
+    supported = PatientFactory(network=network, given_name="Supported")
+    refer(supported, "pic", nurse)  # the PIC supports this person: their meeting item shows
+    from huddles.services import agenda_add, meetings_schedule, next_meeting
+    from medicines.services import medication_add, visit_log
+
+    for net in (network, other_network):
+        meetings_schedule(network=net)
+    meeting = next_meeting(network)
+    item = agenda_add(meeting=meeting, patient=patient, by=nurse, reason="Discuss")
+    foreign_gp = member("gp", net=other_network, username="gp.purbeck.visitor")
+    return {
+        "v": visit_log(patient=patient, by=nurse, kind="home", visited_at=timezone.now()).visit.pk,
+        "fv": visit_log(
+            patient=foreign_patient, by=foreign_gp, kind="home", visited_at=timezone.now()
+        ).visit.pk,
+        "m": medication_add(
+            patient=patient, by=nurse, name="Ramipril", dose_amount=1, frequency="once_daily"
+        ).pk,
+        "h": meeting.pk,
+        "hi": item.pk,
+        "fh": next_meeting(other_network).pk,
+        "i": item.pk,  # the same item, for the page rows (/meetings/<pk>/items/<item_id>/)
+        "hp": agenda_add(
+            meeting=meeting,
+            patient=supported,
+            by=nurse,
+            reason="Lonely since her husband died",
+        ).pk,
+        "fi": agenda_add(
+            meeting=next_meeting(other_network), patient=foreign_patient, by=outsider, reason="Why"
+        ).pk,
+        "p": patient.pk,
+        "f": foreign_patient.pk,
+        "t": ActionFactory(patient=patient, assignee_role="gp").pk,
+        "ft": ActionFactory(patient=foreign_patient).pk,
+        "c": team.pk,
+        "ai": AdmissionImport.objects.create(
+            network=network, filename="feed.csv", uploaded_by=nurse
+        ).pk,
+        "fai": AdmissionImport.objects.create(
+            network=other_network, filename="feed.csv", uploaded_by=outsider
+        ).pk,
+        "g": goal_add(patient=patient, by=nurse, description="Walk").pk,
+        "cv": Cover.objects.create(
+            network=network,
+            member=nurse,
+            deputy=member("physiotherapist", username="physio.deputy"),
+            starts_on=today,
+            ends_on=today + timedelta(days=3),
+            created_by=nurse,
+        ).pk,
+        "fcv": Cover.objects.create(
+            network=other_network,
+            member=foreign_gp,
+            deputy=outsider,
+            starts_on=today,
+            ends_on=today,
+            created_by=foreign_gp,
+        ).pk,
+        "on": notification_send(recipient=nurse, occurrence="n-other", kind="t", title="t").pk,
+        "n": 0,  # the caller's own notification, made per role in the test
+        "r": refer(patient, "medicines_optimisation", nurse).pk,
+        "ra": accepted.pk,
+        "fr": refer(foreign_patient, "medicines_optimisation", outsider).pk,
+        "fl": raise_flag(patient, "no_heating", nurse).pk,
+        "ffl": raise_flag(foreign_patient, "no_heating", outsider).pk,
+    }
