@@ -491,6 +491,8 @@ class Command(BaseCommand):
             self.count("authenticators", "created" if created else "unchanged")
 
         organisation = orgs[person.org]
+        # Care home staff work in the care home that employs them.
+        care_home = organisation if role == Role.CARE_HOME_STAFF else None
         membership = Membership.objects.filter(user=user, network=network).first()
         if membership is None:
             membership = membership_add(
@@ -499,6 +501,7 @@ class Command(BaseCommand):
                 role=role,
                 organisation=organisation,
                 job_title=person.job_title,
+                care_home=care_home,
                 by=None,
             )
             self.count("memberships", "created")
@@ -507,7 +510,12 @@ class Command(BaseCommand):
         if not membership.is_active:
             membership = membership_reactivate(membership=membership, by=None)
             outcome = "updated"
-        wanted = {"role": role, "organisation": organisation, "job_title": person.job_title}
+        wanted = {
+            "role": role,
+            "organisation": organisation,
+            "job_title": person.job_title,
+            "care_home": care_home,
+        }
         changed = [name for name, value in wanted.items() if getattr(membership, name) != value]
         if changed:
             for name in changed:
