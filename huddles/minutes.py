@@ -44,7 +44,7 @@ def agenda_shown(meeting: Meeting, queryset=None) -> list[AgendaItem]:
 
 def minutes_context(meeting: Meeting) -> dict[str, Any]:
     """Everything the minutes show: the people on the agenda with what was said, agreed
-    (`agreed`) and decided, and who was present. Five queries whatever the agenda's size."""
+    (`agreed`) and decided, and who was present (members and guests). Six queries whatever the agenda's size."""
     network = meeting.network
     items = agenda_shown(meeting)
     members = members_labelled(network)
@@ -62,4 +62,5 @@ def minutes_context(meeting: Meeting) -> dict[str, Any]:
         "terms": network.terms,
         "items": items,
         "attendees": [m for m in members if m.user_id in present_ids],
+        "guests": selectors.meeting_guests(meeting),  # not members (huddles.Guest)
     }

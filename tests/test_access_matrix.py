@@ -349,6 +349,8 @@ PAGES = [
     ("meeting close", "post", "/meetings/{h}/close/", expect(CHAIR, 302)),  # not started: refused
     ("meeting close confirm", "get", "/meetings/{h}/close/", expect(CHAIR, 200)),
     ("foreign meeting close", "get", "/meetings/{fh}/close/", expect(set(), 0, 404)),
+    ("guest add", "post", "/meetings/{h}/guests/", expect(CHAIR, 302)),
+    ("guest remove", "post", "/meetings/{h}/guests/{gu}/remove/", expect(CHAIR, 302)),
     ("minutes", "get", "/meetings/{h}/minutes/", expect(CLINICAL, 200)),
     ("minutes pdf", "get", "/meetings/{h}/minutes.pdf", expect(CLINICAL, 200)),
     ("foreign minutes pdf", "get", "/meetings/{fh}/minutes.pdf", expect(set(), 0, 404)),
@@ -466,6 +468,7 @@ PAGE_DATA = {
     "item decision": {"decision": "continue", "next_review_on": SOON, "version": 1},
     "item action": {"title": "Call the daughter", "assignee": "role:gp", "due_on": SOON},
     "attendance": {"present": []},
+    "guest add": {"name": "Joan Okafor", "role": "Daughter"},
     "care plan save": {
         "plan-version": "0",
         "plan-review_on": SOON,
@@ -566,7 +569,7 @@ def _build_world(network, other_network, patient, foreign_patient, member):
         return flag_raise(patient=person, flag=flag, by=by, raised_from="patient").flags[0]
 
     accepted = referral_accept(referral=refer(patient, "social_services", nurse), by=nurse)
-    from huddles.services import agenda_add, meetings_schedule, next_meeting
+    from huddles.services import agenda_add, guest_add, meetings_schedule, next_meeting
     from medicines.services import medication_add, visit_log
 
     for net in (network, other_network):
@@ -586,6 +589,7 @@ def _build_world(network, other_network, patient, foreign_patient, member):
         "hi": item.pk,
         "fh": next_meeting(other_network).pk,
         "i": item.pk,  # the same item, for the page rows (/meetings/<pk>/items/<item_id>/)
+        "gu": guest_add(meeting=meeting, name="Pat Lodge", role="Care home manager", by=nurse).pk,
         "fi": agenda_add(
             meeting=next_meeting(other_network), patient=foreign_patient, by=outsider, reason="Why"
         ).pk,
@@ -730,6 +734,7 @@ def test_every_api_and_page_url_is_in_the_matrix():
         )
         .replace("{c}", "<member_id>")
         .replace("{g}", "<goal_id>")
+        .replace("{gu}", "<guest_id>")
         .replace("{fl}", "<flag_id>")
         .replace("{ffl}", "<flag_id>")
         .replace("{fi}", "<item_id>")

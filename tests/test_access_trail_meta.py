@@ -237,6 +237,8 @@ PAGE_EXEMPT = {
     "/meetings/<pk>/items/<item_id>/decision/": (POST_ONLY, None),
     "/meetings/<pk>/items/<item_id>/actions/": (POST_ONLY, None),
     "/meetings/<pk>/attendance/": (POST_ONLY, None),
+    "/meetings/<pk>/guests/": (POST_ONLY, None),
+    "/meetings/<pk>/guests/<guest_id>/remove/": (POST_ONLY, None),
     "/my-work/tasks/<pk>/done/": (POST_ONLY, None),
     "/my-work/tasks/<pk>/claim/": (POST_ONLY, None),
     "/my-work/away/": (POST_ONLY, None),
