@@ -16,6 +16,7 @@ from django.utils import timezone
 from actions.models import Action
 from core import nhs_number
 from core.workdays import is_working_day
+from huddles.models import Meeting
 from networks.models import Membership, Network, Organisation
 from networks.roles import Role
 from patients.models import CareTeamMember, Consent, FrailtyAssessment, Patient
@@ -43,6 +44,7 @@ def counts() -> dict[str, int]:
         CareTeamMember,
         Action,
         apps.get_model("notifications", "Notification"),
+        apps.get_model("huddles", "Guest"),
     ]
     result = {model._meta.label: model.objects.count() for model in models}
     # History: an unchanged re-run must not write any pghistory events either.
@@ -151,6 +153,10 @@ def test_patients_are_fictional_and_valid():
         assert carer.care_home == carer.organisation
         assert carer.care_home in network.care_homes.all()
         assert any(p.care_home == carer.care_home for p in patients)
+        # Past meetings name their guests (not members), as the minutes show them.
+        past = Meeting.objects.filter(network=network, status="closed")
+        assert past.exists()
+        assert all(m.guests.count() == 1 for m in past)
     all_numbers = list(Patient.objects.values_list("nhs_number", flat=True))
     assert len(set(all_numbers)) == len(all_numbers) == 16
 

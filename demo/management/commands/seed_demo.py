@@ -23,7 +23,7 @@ add them extend this command with a few of each per network, in the same idempot
 """
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import pghistory
@@ -41,7 +41,7 @@ from careplans.services import care_plan_save
 from core.nhs_number import synthetic
 from demo.datafiles import frozen, load
 from huddles import scheduling
-from huddles.models import AgendaItem, Episode, Meeting
+from huddles.models import AgendaItem, Episode, Guest, Meeting
 from huddles.services import meetings_schedule
 from medicines.models import ResidentAllocation, Visit
 from medicines.services import medication_add, resident_allocate, visit_log
@@ -79,6 +79,15 @@ class Org:
     kind: str
     address: str = ""
     phone: str = ""
+
+
+@dataclass(frozen=True)
+class DemoGuest:
+    """Someone at the network's past meetings who is not a member (huddles.Guest)."""
+
+    name: str
+    role: str = ""
+    organisation: str = ""
 
 
 @dataclass(frozen=True)
@@ -172,6 +181,7 @@ class DemoNetwork:
     referrals: tuple[DemoReferral, ...] = field(default=())
     care_plans: tuple[DemoCarePlan, ...] = field(default=())
     services: tuple[DemoService, ...] = field(default=())
+    guests: tuple[DemoGuest, ...] = field(default=())
 
 
 def demo_network(spec: dict) -> DemoNetwork:
@@ -189,6 +199,7 @@ def demo_network(spec: dict) -> DemoNetwork:
             "referrals": tuple(DemoReferral(**referral) for referral in spec.get("referrals", ())),
             "care_plans": tuple(DemoCarePlan(**plan) for plan in spec.get("care_plans", ())),
             "services": tuple(DemoService(**service) for service in spec.get("services", ())),
+            "guests": tuple(DemoGuest(**guest) for guest in spec.get("guests", ())),
         }
     )
 
@@ -265,6 +276,7 @@ class Command(BaseCommand):
     # -- the seed ------------------------------------------------------------------------
 
     def seed_network(self, spec: DemoNetwork, password: str) -> None:
+        self.guests = spec.guests  # at each past meeting made below (past_meeting)
         network = self.upsert(
             Network,
             "networks",
@@ -454,7 +466,7 @@ class Command(BaseCommand):
                 break
         if slot is None or starts is None:  # no cadence slot in four weeks: that day itself
             slot = starts = timezone.make_aware(datetime.combine(day, time(13, 0)))
-        meeting, _ = Meeting.objects.get_or_create(
+        meeting, created = Meeting.objects.get_or_create(
             network=network,
             scheduled_for=slot,
             defaults={
@@ -464,6 +476,10 @@ class Command(BaseCommand):
                 "closed_at": starts + timedelta(hours=1),
             },
         )
+        if created:  # those at it who are not members (a care home manager, a relative)
+            for guest in self.guests:
+                Guest.objects.create(meeting=meeting, added_by=chair, **asdict(guest))
+                self.count("meeting guests", "created")
         return meeting
 
     def seed_member(
