@@ -66,8 +66,8 @@ DEFAULT_SERVING_ROLES: dict[str, tuple[str, ...]] = {
     Service.GP: (Role.GP,),
 }
 # Care home staff work with the residents of their own care home only (their membership names
-# the home): contact details, social needs and goals, as the PIC, and red flags; they are in
-# none of the sets above, so everything network-wide stays closed to them (patients.rules).
+# the home): contact details, social needs and goals, as the PIC, red flags and referrals; in
+# none of the sets above, everything network-wide stays closed to them (patients.rules).
 # Roles that open people's records at all (care home staff their own home's residents only).
 RECORD_ROLES = CASEWORK_ROLES | {Role.CARE_HOME_STAFF}
 # A partner system (a hospital discharge team's or GP system's account) may only create

@@ -264,7 +264,7 @@ PAGES = [
     ("service inbox", "get", "/referrals/inbox/medicines_optimisation/", expect(MEDICINES, 200)),
     ("accept", "post", "/referrals/{r}/accept/", expect(MEDICINES, 302)),
     ("decline", "post", "/referrals/{r}/decline/", expect(MEDICINES, 302)),
-    ("criteria", "get", "/referrals/criteria/?service=pic", expect(CASEWORK, 200)),
+    ("criteria", "get", "/referrals/criteria/?service=pic", expect(RECORDS, 200)),
     ("refer form", "get", "/referrals/patients/{p}/refer/", expect(CASEWORK, 200)),
     ("refer", "post", "/referrals/patients/{p}/refer/", expect(CASEWORK, 302)),
     ("raise flag", "post", "/referrals/patients/{p}/flags/", expect(CASEWORK, 302)),

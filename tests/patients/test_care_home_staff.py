@@ -181,3 +181,25 @@ def test_membership_names_one_of_the_networks_care_homes(network, other_network)
         user=user, network=network, role="care_home_staff", care_home=care_home_of(network), by=None
     )
     assert made.care_home.kind == "care_home"
+
+
+def test_refers_their_residents_only_and_reads_what_they_referred(
+    api, client, staff, resident, elsewhere
+):
+    client_api = api(staff)
+    body = {"service": "community_nursing", "reason": "Pressure area is red"}
+    response = client_api.post(
+        "/api/v1/referrals/", {**body, "patient": resident.pk}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    refused = client_api.post(
+        "/api/v1/referrals/", {**body, "patient": elsewhere.pk}, format="json"
+    )
+    assert refused.status_code == 403
+    assert [r["patient"] for r in client_api.get("/api/v1/referrals/").json()["results"]] == [
+        resident.pk
+    ]
+    client.force_login(staff)
+    assert client.get(f"/referrals/patients/{resident.pk}/refer/").status_code == 200
+    assert client.get(f"/referrals/patients/{elsewhere.pk}/refer/").status_code == 403
+    assert client.get("/referrals/criteria/?service=community_nursing").status_code == 200
