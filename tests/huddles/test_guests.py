@@ -110,6 +110,11 @@ def test_chair_removes_a_guest_and_history_keeps_them(client, chair, meeting):
         .values_list("pgh_label", "name")
     )
     assert labels == [("insert", "Joan Okafor"), ("delete", "Joan Okafor")]
+    # Who did it: the chair, from the page (core.attribution).
+    removed = Guest.pgh_event_model.objects.select_related("pgh_context").get(
+        pgh_obj_id=guest.pk, pgh_label="delete"
+    )
+    assert removed.pgh_context.metadata["user"] == chair.pk
 
 
 def test_a_guest_of_another_meeting_is_404(client, chair, meeting, network):
