@@ -44,7 +44,8 @@ def agenda_shown(meeting: Meeting, queryset=None) -> list[AgendaItem]:
 
 def minutes_context(meeting: Meeting) -> dict[str, Any]:
     """Everything the minutes show: the people on the agenda with what was said, agreed
-    (`agreed`) and decided, and who was present (members and guests). Six queries whatever the agenda's size."""
+    (`agreed`) and decided, and who was present (members and guests). Six queries whatever
+    the agenda's size."""
     network = meeting.network
     items = agenda_shown(meeting)
     members = members_labelled(network)
