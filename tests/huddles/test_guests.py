@@ -169,3 +169,20 @@ def test_query_counts_do_not_grow_with_guests(
         services.guest_add(meeting=meeting, name=f"Guest {n}", by=chair)
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert "Guest 11" in text(client.get(url))
+
+
+@pytest.mark.parametrize("template", ["huddles/minutes_email.txt", "pdf/minutes.html"])
+def test_the_minutes_email_and_pdf_name_the_guests(meeting, chair, template):
+    from django.template.loader import render_to_string
+
+    from huddles.minutes import minutes_context
+
+    services.guest_add(meeting=meeting, name="Joan Okafor", role="Daughter", by=chair)
+    rendered = text_of(render_to_string(template, minutes_context(meeting)))
+    assert "Joan Okafor, Daughter" in rendered and "Guests" in rendered
+
+
+def text_of(rendered: str) -> str:
+    import html
+
+    return html.unescape(rendered)

@@ -23,7 +23,7 @@ add them extend this command with a few of each per network, in the same idempot
 """
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import pghistory
@@ -79,15 +79,6 @@ class Org:
     kind: str
     address: str = ""
     phone: str = ""
-
-
-@dataclass(frozen=True)
-class DemoGuest:
-    """Someone at the network's past meetings who is not a member (huddles.Guest)."""
-
-    name: str
-    role: str = ""
-    organisation: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,7 +172,7 @@ class DemoNetwork:
     referrals: tuple[DemoReferral, ...] = field(default=())
     care_plans: tuple[DemoCarePlan, ...] = field(default=())
     services: tuple[DemoService, ...] = field(default=())
-    guests: tuple[DemoGuest, ...] = field(default=())
+    guests: tuple[dict, ...] = field(default=())  # at past meetings: huddles.Guest fields
 
 
 def demo_network(spec: dict) -> DemoNetwork:
@@ -199,7 +190,6 @@ def demo_network(spec: dict) -> DemoNetwork:
             "referrals": tuple(DemoReferral(**referral) for referral in spec.get("referrals", ())),
             "care_plans": tuple(DemoCarePlan(**plan) for plan in spec.get("care_plans", ())),
             "services": tuple(DemoService(**service) for service in spec.get("services", ())),
-            "guests": tuple(DemoGuest(**guest) for guest in spec.get("guests", ())),
         }
     )
 
@@ -478,7 +468,7 @@ class Command(BaseCommand):
         )
         if created:  # those at it who are not members (a care home manager, a relative)
             for guest in self.guests:
-                Guest.objects.create(meeting=meeting, added_by=chair, **asdict(guest))
+                Guest.objects.create(meeting=meeting, added_by=chair, **guest)
                 self.count("meeting guests", "created")
         return meeting
 
