@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q
 
-from networks.roles import Role
+from networks.selectors import role_in
 
 from .models import SOCIAL_DOMAINS, CarePlan, CarePlanIntervention, CarePlanNeed
 
@@ -24,7 +24,9 @@ def care_plan_for(user: Any, patient: Any) -> CarePlan | None:
     interventions = CarePlanIntervention.objects.select_related("owner", "task")
     if not reads_whole_plan(user, patient):
         needs = needs.filter(domain__in=SOCIAL_DOMAINS)
-        interventions = interventions.filter(Q(owner=user) | Q(owner_role=Role.PIC))
+        # Theirs or their role's (the PIC's queue); care home staff own none.
+        role = role_in(user, patient.network_id)
+        interventions = interventions.filter(Q(owner=user) | Q(owner_role=role))
     return (
         CarePlan.objects.filter(patient=patient)
         .select_related("updated_by")

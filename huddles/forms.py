@@ -61,6 +61,35 @@ class CancelForm(forms.Form):
     reason = forms.CharField(label="Reason", max_length=300, required=False)
 
 
+class GuestForm(forms.Form):
+    """A guest at the meeting who is not a member of the network."""
+
+    name = forms.CharField(
+        label="Guest's name",
+        max_length=120,
+        validators=[single_line],
+        error_messages={
+            "required": "Give the guest's name.",
+            "max_length": "Keep the name to %(limit_value)d characters.",
+        },
+    )
+    role = forms.CharField(
+        label="Role",
+        help_text="For example, daughter or care home manager.",
+        max_length=120,
+        required=False,
+        validators=[single_line],
+        error_messages={"max_length": "Keep the role to %(limit_value)d characters."},
+    )
+    organisation = forms.CharField(
+        label="Organisation",
+        max_length=200,
+        required=False,
+        validators=[single_line],
+        error_messages={"max_length": "Keep the organisation to %(limit_value)d characters."},
+    )
+
+
 MATCHES_SHOWN = 20
 
 

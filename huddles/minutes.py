@@ -44,9 +44,9 @@ def agenda_shown(meeting: Meeting, queryset=None) -> list[AgendaItem]:
 
 def minutes_context(meeting: Meeting, user=None) -> dict[str, Any]:
     """Everything the minutes show: the people on the agenda with what was said, agreed
-    (`agreed`) and decided, and who was present. For `user`, what they may see (the PIC: the
-    people they support, without the clinical part); None for the minutes e-mail, which
-    only clinical roles receive. Six queries whatever the agenda's size."""
+    (`agreed`) and decided, and who was present (members and guests). For `user`, what they
+    may see (the PIC: the people they support, without the clinical part); None for the
+    minutes e-mail, which only clinical roles receive. Six queries whatever the agenda's size."""
     network = meeting.network
     items = agenda_shown(meeting, None if user is None else selectors.agenda_for(user, meeting))
     members = members_labelled(network)
@@ -65,4 +65,5 @@ def minutes_context(meeting: Meeting, user=None) -> dict[str, Any]:
         "items": items,
         "clinical": True if user is None else selectors.sees_clinical(user, network.pk),
         "attendees": [m for m in members if m.user_id in present_ids],
+        "guests": selectors.meeting_guests(meeting),  # not members (huddles.Guest)
     }

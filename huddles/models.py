@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from core.constraints import on_field
 from core.transitions import Lifecycle, Move
-from core.validators import not_before_1900, within_five_years_ahead
+from core.validators import not_before_1900, single_line, within_five_years_ahead
 
 
 @pghistory.track()
@@ -150,6 +150,43 @@ class Attendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} at {self.meeting}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Guest(models.Model):
+    """Someone at the meeting who is not a member of the network (a hospital colleague, a care
+    home manager, a family member): recorded by the chair, named in the minutes. They have no
+    account, so they read nothing in ICN."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="guests")
+    name = models.CharField(max_length=120, validators=[single_line])
+    role = models.CharField(
+        max_length=120, blank=True, validators=[single_line], help_text="E.g. daughter."
+    )
+    organisation = models.CharField(max_length=200, blank=True, validators=[single_line])
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(name=""),
+                name="guest_named",
+                **on_field("name", "Give the guest's name."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.meeting}"
+
+    @property
+    def label(self) -> str:
+        """ "Name, role (organisation)", as the minutes show a guest."""
+        text = ", ".join(part for part in (self.name, self.role) if part)
+        return f"{text} ({self.organisation})" if self.organisation else text
 
 
 @pghistory.track()

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, When
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from actions.models import Action
@@ -24,7 +25,7 @@ from patients.selectors import patients_visible_to
 from referrals.models import PatientFlag, Referral
 from referrals.selectors import label_from, network_directory_for, referrals_visible_to
 
-from .models import AgendaItem, Attendance, Meeting
+from .models import AgendaItem, Attendance, Guest, Meeting
 
 LOOK_BACK = timedelta(days=90)
 PAST_SHOWN = 10
@@ -185,6 +186,22 @@ def agenda_item(meeting: Meeting, item_id: int) -> AgendaItem | None:
     return agenda_of(meeting).filter(pk=item_id).first()
 
 
+def meeting_guests(meeting: Meeting, rows: list[dict] | None = None) -> list[Guest]:
+    """The meeting's guests (not members), in the order the chair added them; from `rows`
+    when they were read with the agenda (agenda_with_person's `guest_rows`)."""
+    if rows is not None:
+        return [Guest(meeting=meeting, **row) for row in rows]
+    return list(Guest.objects.filter(meeting=meeting).order_by("created_at", "id"))
+
+
+def meeting_guest(meeting: Meeting, guest_id: int) -> Guest | None:
+    """One of the meeting's guests (None if not one of them)."""
+    guest = Guest.objects.filter(meeting=meeting, pk=guest_id).first()
+    if guest is not None:
+        guest.meeting = meeting
+    return guest
+
+
 def present_user_ids(meeting: Meeting) -> set[int]:
     return set(
         Attendance.objects.filter(meeting=meeting, present=True).values_list("user_id", flat=True)
@@ -283,6 +300,17 @@ def agenda_with_person(user: User, pk: int, item_id: int) -> QuerySet[AgendaItem
             last_next_review_on=Case(When(this, then=Subquery(last.values("next_review_on")[:1]))),
             flag_labels=Case(When(this, then=ArraySubquery(flags.values("flag__label")))),
             flag_raised_at=Case(When(this, then=ArraySubquery(flags.values("raised_at")))),
+            guest_rows=Case(When(this, then=_guest_rows())),
+        )
+    )
+
+
+def _guest_rows() -> ArraySubquery:
+    """The meeting's guests as JSON objects, read with the agenda (meeting_guests)."""
+    guests = Guest.objects.filter(meeting_id=OuterRef("meeting_id")).order_by("created_at", "id")
+    return ArraySubquery(
+        guests.values(
+            json=JSONObject(id="id", name="name", role="role", organisation="organisation")
         )
     )
 

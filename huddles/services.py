@@ -25,7 +25,7 @@ from referrals.models import OUTCOME_MAX_LENGTH, PatientFlag, Referral
 from referrals.services import referral_complete
 
 from . import scheduling
-from .models import AGENDA_ITEM, MEETING, AgendaItem, Attendance, Episode, Meeting
+from .models import AGENDA_ITEM, MEETING, AgendaItem, Attendance, Episode, Guest, Meeting
 from .selectors import next_scheduled_meeting
 
 HORIZON_WEEKS = 8
@@ -704,3 +704,32 @@ def attendance_set(*, meeting: Meeting, user: User, present: bool, by: User | No
         meeting=meeting, user=user, defaults={"present": present}
     )
     return attendance
+
+
+@attributed
+@transaction.atomic
+def guest_add(
+    *, meeting: Meeting, name: str, by: User, role: str = "", organisation: str = ""
+) -> Guest:
+    """Record a guest at an open meeting (someone not a member: a care home manager, a family
+    member). Nothing is saved if the name is missing or any field too long."""
+    MEETING.check(meeting, "change")
+    guest = Guest(
+        meeting=meeting,
+        name=name.strip(),
+        role=role.strip(),
+        organisation=organisation.strip(),
+        added_by=by,
+    )
+    guest.full_clean(exclude=["meeting", "added_by"])
+    guest.save()
+    return guest
+
+
+@attributed
+@transaction.atomic
+def guest_remove(*, guest: Guest, by: User) -> None:
+    """Take a guest off an open meeting's attendance (recorded in error); the row's history
+    keeps who it was."""
+    MEETING.check(guest.meeting, "change")
+    guest.delete()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import schedule_views, social_views, views
+from . import guest_views, schedule_views, social_views, views
 
 app_name = "huddles"
 urlpatterns = [
@@ -24,6 +24,10 @@ urlpatterns = [
     ),
     path("<int:pk>/items/<int:item_id>/actions/", views.action_add_view, name="action_add"),
     path("<int:pk>/attendance/", views.attendance_view, name="attendance"),
+    path("<int:pk>/guests/", guest_views.guest_add_view, name="guest_add"),
+    path(
+        "<int:pk>/guests/<int:guest_id>/remove/", guest_views.guest_remove_view, name="guest_remove"
+    ),
     path("<int:pk>/close/", views.meeting_close_view, name="close"),
     path("<int:pk>/minutes/", views.minutes_view, name="minutes"),
     path("<int:pk>/minutes.pdf", views.minutes_pdf_view, name="minutes_pdf"),

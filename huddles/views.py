@@ -25,6 +25,7 @@ from referrals.models import PatientFlag, RedFlag
 from referrals.selectors import active_flags_for
 
 from . import selectors, services
+from .attendance import attendance_context, guests_context
 from .forms import (
     ActionForm,
     AgendaAddForm,
@@ -431,6 +432,7 @@ def _render_run(request, meeting, items, item, status=200):
         "clinical": clinical,
         "members": members,
         "present": present,
+        **guests_context(meeting, rows=getattr(item, "guest_rows", None)),
         "discussed": sum(1 for i in items if i.status == AgendaItem.Status.DISCUSSED),
     }
     if item is not None:
@@ -672,14 +674,9 @@ def attendance_view(request, pk: int):
         if back.isdigit():
             return redirect(reverse("huddles:run_item", args=[meeting.pk, int(back)]))
         return redirect(_run_url(meeting))
-    context = {
-        "meeting": meeting,
-        "members": members,
-        "present": present,
-        "writable": True,
-        "attendance_saved": f"Saved: {len(present)} present.",
-        "item": {"pk": back},
-    }
+    context = attendance_context(
+        meeting, members, present, back, attendance_saved=f"Saved: {len(present)} present."
+    )
     return _fragment(request, "attendance", context)
 
 

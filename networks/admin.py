@@ -46,7 +46,7 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "network", "role", "organisation", "is_active"]
     list_filter = ["network", "role", "is_active"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
-    autocomplete_fields = ["organisation"]
+    autocomplete_fields = ["organisation", "care_home"]
     readonly_fields = ["is_active", "deactivated_at"]
     actions = ["deactivate", "reactivate"]
 

@@ -3,6 +3,7 @@ from datetime import time
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -160,6 +161,15 @@ class Membership(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
     )
+    care_home = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="care_home_staff",
+        limit_choices_to={"kind": Organisation.Kind.CARE_HOME},
+        help_text="Care home staff only: the one care home whose residents they work with.",
+    )
     job_title = models.CharField(max_length=120, blank=True, validators=[single_line])
     is_active = models.BooleanField(default=True)
     deactivated_at = models.DateTimeField(null=True, blank=True)
@@ -175,11 +185,27 @@ class Membership(models.Model):
                 | Q(is_active=False, deactivated_at__isnull=False),
                 name="membership_deactivated_at_iff_inactive",
             ),
+            models.CheckConstraint(
+                condition=Q(role=Role.CARE_HOME_STAFF, care_home__isnull=False)
+                | (~Q(role=Role.CARE_HOME_STAFF) & Q(care_home__isnull=True)),
+                name="membership_care_home_iff_care_home_staff",
+                **on_field(
+                    "care_home", "Care home staff name their care home; no other role does."
+                ),
+            ),
         ]
         indexes = [models.Index(fields=["user", "is_active"])]
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role}, {self.network.slug})"
+
+    def clean(self) -> None:
+        """Care home staff work with the residents of one of the network's care homes."""
+        super().clean()
+        if self.care_home_id is None or self.network_id is None:
+            return
+        if not self.network.care_homes.filter(pk=self.care_home_id).exists():
+            raise ValidationError({"care_home": "Choose one of the network's care homes."})
 
     @property
     def role_label(self) -> str:

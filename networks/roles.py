@@ -10,12 +10,15 @@ class Role(models.TextChoices):
     PHARMACY_TECHNICIAN = "pharmacy_technician", "Pharmacy technician"
     SOCIAL_WORKER = "social_worker", "Social worker"
     COMMUNITY_NURSE = "community_nurse", "Community nurse"
+    COMMUNITY_MATRON = "community_matron", "Community matron"
+    HOSPITAL_CONSULTANT = "hospital_consultant", "Hospital consultant"
     PIC = "pic", "Personal independence coordinator"
     OCCUPATIONAL_THERAPIST = "occupational_therapist", "Occupational therapist"
     PHYSIOTHERAPIST = "physiotherapist", "Physiotherapist"
     INTEGRATED_MANAGER = "integrated_manager", "Integrated manager"
     MANAGER = "manager", "Manager"
     IG_LEAD = "ig_lead", "Information governance lead"
+    CARE_HOME_STAFF = "care_home_staff", "Care home staff"
     PARTNER_SYSTEM = "partner_system", "Partner system"
 
 
@@ -42,6 +45,8 @@ CLINICAL_ROLES = frozenset(
         Role.PHARMACY_TECHNICIAN,
         Role.SOCIAL_WORKER,
         Role.COMMUNITY_NURSE,
+        Role.COMMUNITY_MATRON,
+        Role.HOSPITAL_CONSULTANT,
         Role.OCCUPATIONAL_THERAPIST,
         Role.PHYSIOTHERAPIST,
         Role.INTEGRATED_MANAGER,
@@ -57,9 +62,14 @@ DEFAULT_SERVING_ROLES: dict[str, tuple[str, ...]] = {
     Service.PIC: (Role.PIC,),
     Service.OCCUPATIONAL_THERAPY: (Role.OCCUPATIONAL_THERAPIST,),
     Service.PHYSIOTHERAPY: (Role.PHYSIOTHERAPIST,),
-    Service.COMMUNITY_NURSING: (Role.COMMUNITY_NURSE,),
+    Service.COMMUNITY_NURSING: (Role.COMMUNITY_NURSE, Role.COMMUNITY_MATRON),
     Service.GP: (Role.GP,),
 }
+# Care home staff work with the residents of their own care home only (their membership names
+# the home): contact details, social needs and goals, as the PIC, red flags and referrals; in
+# none of the sets above, everything network-wide stays closed to them (patients.rules).
+# Roles that open people's records at all (care home staff their own home's residents only).
+RECORD_ROLES = CASEWORK_ROLES | {Role.CARE_HOME_STAFF}
 # A partner system (a hospital discharge team's or GP system's account) may only create
 # referrals in its network and read the ones it made: it is in none of the sets above.
 

@@ -38,9 +38,16 @@ def membership_add(
     role: str,
     organisation: Organisation | None = None,
     job_title: str = "",
+    care_home: Organisation | None = None,
 ) -> Membership:
+    """`care_home`: for care home staff (only), the one network care home they work in."""
     membership = Membership(
-        user=user, network=network, role=role, organisation=organisation, job_title=job_title
+        user=user,
+        network=network,
+        role=role,
+        organisation=organisation,
+        job_title=job_title,
+        care_home=care_home,
     )
     membership.full_clean(exclude=["user", "network", "organisation"])
     try:

@@ -24,7 +24,7 @@ from core.csv_upload import CsvProblems
 from core.fields import StrictCharField
 from core.rows import ListRows
 from networks.models import Network, Organisation
-from networks.roles import CASEWORK_ROLES
+from networks.roles import RECORD_ROLES
 from networks.selectors import active_memberships, network_by_slug_for, network_ids_where
 
 from . import services
@@ -464,7 +464,7 @@ class PatientViewSet(
         )
 
     def list(self, request, *args, **kwargs):
-        if not network_ids_where(request.user, CASEWORK_ROLES):
+        if not network_ids_where(request.user, RECORD_ROLES):
             raise exceptions.PermissionDenied("Your role may not open people's records.")
         # Plain rows rather than model instances through the serializer's fields: the same
         # JSON (patient_list_rows), a fraction of the work per row.
@@ -510,6 +510,10 @@ class PatientViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.pop("network", None)
+        if any(f in data for f in CONSENT_FIELDS) and not request.user.has_perm(
+            "patients.record_consent", patient
+        ):
+            raise exceptions.PermissionDenied("Your role may not record consent.")
         patient = self._save(
             services.patient_update,
             data,

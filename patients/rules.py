@@ -2,8 +2,8 @@
 
 import rules
 
-from networks.roles import CASEWORK_ROLES, CLINICAL_ROLES, TRAIL_ROLES
-from networks.selectors import role_in
+from networks.roles import CASEWORK_ROLES, CLINICAL_ROLES, TRAIL_ROLES, Role
+from networks.selectors import membership_in, role_in
 
 
 def _network_id(obj) -> int | None:
@@ -22,6 +22,18 @@ def does_casework(user, obj) -> bool:
 
 
 @rules.predicate
+def cares_for_resident(user, obj) -> bool:
+    """Care home staff: a resident of their own care home (obj a Patient), or, for a network
+    (obj a Network), that they have residents to list there."""
+    membership = membership_in(user, _network_id(obj))
+    if membership is None or membership.role != Role.CARE_HOME_STAFF:
+        return False
+    if not hasattr(obj, "care_home_id"):  # a network: the list shows their residents only
+        return True
+    return obj.care_home_id is not None and obj.care_home_id == membership.care_home_id
+
+
+@rules.predicate
 def sees_clinical(user, obj) -> bool:
     return _role(user, obj) in CLINICAL_ROLES
 
@@ -31,9 +43,11 @@ def oversees(user, obj) -> bool:
     return _role(user, obj) in TRAIL_ROLES
 
 
-rules.add_perm("patients.view_patient", does_casework)
+# Care home staff read and update (contact details, social needs, goals, red flags) their
+# own home's residents only; nothing clinical, and they add nobody.
+rules.add_perm("patients.view_patient", does_casework | cares_for_resident)
 rules.add_perm("patients.add_patient", does_casework)  # obj: the network
-rules.add_perm("patients.change_patient", does_casework)
+rules.add_perm("patients.change_patient", does_casework | cares_for_resident)
 rules.add_perm("patients.view_clinical", sees_clinical)
 rules.add_perm("patients.change_clinical", sees_clinical)
 rules.add_perm("patients.record_consent", does_casework)

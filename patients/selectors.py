@@ -8,15 +8,20 @@ from django.db.models import Q, QuerySet
 from core import nhs_number
 from core.typing import User
 from networks.models import Network, Organisation
-from networks.roles import CASEWORK_ROLES, TRAIL_ROLES
+from networks.roles import CASEWORK_ROLES, TRAIL_ROLES, Role
 from networks.selectors import active_memberships, network_ids_where
 
 from .models import FrailtyAssessment, FrailtyScale, Patient
 
 
 def patients_visible_to(user: User) -> QuerySet[Patient]:
-    """Everyone the user may open: people in networks where they do casework."""
-    return Patient.objects.filter(network_id__in=network_ids_where(user, CASEWORK_ROLES))
+    """Everyone the user may open: people in networks where they do casework, and, for care
+    home staff, the residents of their own care home in that network."""
+    condition = Q(network_id__in=network_ids_where(user, CASEWORK_ROLES))
+    for membership in active_memberships(user).values():
+        if membership.role == Role.CARE_HOME_STAFF:
+            condition |= Q(network_id=membership.network_id, care_home_id=membership.care_home_id)
+    return Patient.objects.filter(condition)
 
 
 def patients_in_user_networks(user: User) -> QuerySet[Patient]:

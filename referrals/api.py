@@ -33,7 +33,8 @@ from . import services
 from .models import OUTCOME_MAX_LENGTH, PatientFlag, RedFlag, Referral, Urgency
 from .selectors import referrals_in_networks_of, referrals_visible_to, service_directory
 
-REFERRING_ROLES = CASEWORK_ROLES | {Role.PARTNER_SYSTEM}
+# Care home staff only for their own home's residents (referrals.rules).
+REFERRING_ROLES = CASEWORK_ROLES | {Role.PARTNER_SYSTEM, Role.CARE_HOME_STAFF}
 
 
 class RedFlagSerializer(serializers.ModelSerializer):

@@ -2,6 +2,7 @@ import rules
 
 from networks.roles import CASEWORK_ROLES, Role
 from networks.selectors import active_memberships, role_in
+from patients.rules import cares_for_resident
 
 from .selectors import service_directory
 
@@ -31,6 +32,7 @@ def is_the_referrer(user, referral) -> bool:
     return referral.referred_by_id == user.pk and role_in(user, referral.network_id) is not None
 
 
-rules.add_perm("referrals.add_referral", may_refer)  # obj: the patient
+# obj: the patient. Care home staff refer their own home's residents.
+rules.add_perm("referrals.add_referral", may_refer | cares_for_resident)
 rules.add_perm("referrals.triage_referral", serves_the_service)
 rules.add_perm("referrals.withdraw_referral", is_the_referrer)

@@ -38,7 +38,7 @@ def build_world(network, other_network, patient, foreign_patient, member):
     accepted = referral_accept(referral=refer(patient, "social_services", nurse), by=nurse)
     supported = PatientFactory(network=network, given_name="Supported")
     refer(supported, "pic", nurse)  # the PIC supports this person: their meeting item shows
-    from huddles.services import agenda_add, meetings_schedule, next_meeting
+    from huddles.services import agenda_add, guest_add, meetings_schedule, next_meeting
     from medicines.services import medication_add, visit_log
 
     for net in (network, other_network):
@@ -58,6 +58,7 @@ def build_world(network, other_network, patient, foreign_patient, member):
         "hi": item.pk,
         "fh": next_meeting(other_network).pk,
         "i": item.pk,  # the same item, for the page rows (/meetings/<pk>/items/<item_id>/)
+        "gu": guest_add(meeting=meeting, name="Pat Lodge", role="Care home manager", by=nurse).pk,
         "hp": agenda_add(
             meeting=meeting,
             patient=supported,

@@ -5,7 +5,13 @@ from rest_framework.test import APIClient
 
 from networks.roles import Role
 
-from .factories import MembershipFactory, NetworkFactory, PatientFactory, UserFactory
+from .factories import (
+    MembershipFactory,
+    NetworkFactory,
+    OrganisationFactory,
+    PatientFactory,
+    UserFactory,
+)
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM is still used
 # synchronously from it (live_server, fixtures).
@@ -82,10 +88,23 @@ def member_maker(network):
         net = net or network
         user = UserFactory(username=username or f"{role}.{net.slug}")
         if not user.memberships.filter(network=net).exists():
-            MembershipFactory(user=user, network=net, role=role)
+            home = care_home_of(net) if role == Role.CARE_HOME_STAFF else None
+            MembershipFactory(user=user, network=net, role=role, care_home=home)
         return user
 
     return make
+
+
+def care_home_of(network, code: str = ""):
+    """A care home of the network (made once; `code` for a second one): care home staff made
+    by member_maker work in the first."""
+    home = OrganisationFactory(
+        code=code or f"CH-{network.pk}",
+        name=f"{network.name} Lodge {code}".strip(),
+        kind="care_home",
+    )
+    network.care_homes.add(home)
+    return home
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """Every URL (API and pages) for every role: the access matrix of issue #2, asserted.
 
 CASEWORK roles open people's records; `pic` too but without clinical fields (tested in
-tests/patients); `manager` reads reports and the access trail, not records; `ig_lead` reads
-the access trail only. Chair, managers and the IG lead see who looked at a record.
+tests/patients); `care_home_staff` only the residents of their own care home (none here, so
+403 but for the lists); `manager` reads reports and the access trail, not records; `ig_lead`
+reads the access trail only. Chair, managers and the IG lead see who looked at a record.
 Anything in another network is 404 for everyone.
 
 Referrals: casework roles refer and raise red flags; a partner system's account may only
@@ -33,6 +34,9 @@ pytestmark = pytest.mark.django_db
 
 ALL = [r.value for r in Role]
 CASEWORK = {r.value for r in CASEWORK_ROLES}
+# Care home staff list people too, the residents of their own care home only (the matrix's
+# people live in none: tests/patients/test_care_home_staff.py opens a resident's record).
+RECORDS = CASEWORK | {"care_home_staff"}
 OVERSIGHT = {r.value for r in OVERSIGHT_ROLES}
 TRAIL = {r.value for r in TRAIL_ROLES}  # the access trail: oversight and the IG lead
 CLINICAL = {r.value for r in CLINICAL_ROLES}
@@ -133,7 +137,7 @@ API = [
         None,
         expect(set(), 0, 404),
     ),
-    ("patients", "get", "/api/v1/patients/", None, expect(CASEWORK, 200)),
+    ("patients", "get", "/api/v1/patients/", None, expect(RECORDS, 200)),
     ("patient create", "post", "/api/v1/patients/", "patient", expect(CASEWORK, 201)),
     ("patient", "get", "/api/v1/patients/{p}/", None, expect(CASEWORK, 200)),
     # No file sent: those who may add people are told so (400); others are refused first.
@@ -261,8 +265,8 @@ API = [
 
 PAGES = [
     ("home", "get", "/", expect(set(ALL), 302)),
-    ("people", "get", "/patients/", expect(CASEWORK, 200)),
-    ("search", "get", "/patients/?q=ok", expect(CASEWORK, 200)),
+    ("people", "get", "/patients/", expect(RECORDS, 200)),
+    ("search", "get", "/patients/?q=ok", expect(RECORDS, 200)),
     ("new person", "get", "/patients/new/", expect(CASEWORK, 200)),
     ("import people", "get", "/patients/import/", expect(CASEWORK, 200)),
     ("check people file", "post", "/patients/import/", expect(CASEWORK, 400)),
@@ -294,7 +298,7 @@ PAGES = [
     ("service inbox", "get", "/referrals/inbox/medicines_optimisation/", expect(MEDICINES, 200)),
     ("accept", "post", "/referrals/{r}/accept/", expect(MEDICINES, 302)),
     ("decline", "post", "/referrals/{r}/decline/", expect(MEDICINES, 302)),
-    ("criteria", "get", "/referrals/criteria/?service=pic", expect(CASEWORK, 200)),
+    ("criteria", "get", "/referrals/criteria/?service=pic", expect(RECORDS, 200)),
     ("refer form", "get", "/referrals/patients/{p}/refer/", expect(CASEWORK, 200)),
     ("refer", "post", "/referrals/patients/{p}/refer/", expect(CASEWORK, 302)),
     ("raise flag", "post", "/referrals/patients/{p}/flags/", expect(CASEWORK, 302)),
@@ -383,6 +387,8 @@ PAGES = [
     ("meeting close", "post", "/meetings/{h}/close/", expect(CHAIR, 302)),  # not started: refused
     ("meeting close confirm", "get", "/meetings/{h}/close/", expect(CHAIR, 200)),
     ("foreign meeting close", "get", "/meetings/{fh}/close/", expect(set(), 0, 404)),
+    ("guest add", "post", "/meetings/{h}/guests/", expect(CHAIR, 302)),
+    ("guest remove", "post", "/meetings/{h}/guests/{gu}/remove/", expect(CHAIR, 302)),
     ("minutes", "get", "/meetings/{h}/minutes/", expect(MEETING, 200)),
     ("minutes pdf", "get", "/meetings/{h}/minutes.pdf", expect(MEETING, 200)),
     ("foreign minutes pdf", "get", "/meetings/{fh}/minutes.pdf", expect(set(), 0, 404)),
@@ -503,6 +509,7 @@ PAGE_DATA = {
     "item decision": {"decision": "continue", "next_review_on": SOON, "version": 1},
     "item action": {"title": "Call the daughter", "assignee": "role:gp", "due_on": SOON},
     "attendance": {"present": []},
+    "guest add": {"name": "Joan Okafor", "role": "Daughter"},
     "care plan save": {
         "plan-version": "0",
         "plan-review_on": SOON,
@@ -686,6 +693,7 @@ def test_every_api_and_page_url_is_in_the_matrix():
         )
         .replace("{c}", "<member_id>")
         .replace("{g}", "<goal_id>")
+        .replace("{gu}", "<guest_id>")
         .replace("{fl}", "<flag_id>")
         .replace("{ffl}", "<flag_id>")
         .replace("{fi}", "<item_id>")

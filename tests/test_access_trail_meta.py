@@ -238,6 +238,8 @@ PAGE_EXEMPT = {
     "/meetings/<pk>/items/<item_id>/decision/": (POST_ONLY, None),
     "/meetings/<pk>/items/<item_id>/actions/": (POST_ONLY, None),
     "/meetings/<pk>/attendance/": (POST_ONLY, None),
+    "/meetings/<pk>/guests/": (POST_ONLY, None),
+    "/meetings/<pk>/guests/<guest_id>/remove/": (POST_ONLY, None),
     "/my-work/tasks/<pk>/done/": (POST_ONLY, None),
     "/my-work/tasks/<pk>/claim/": (POST_ONLY, None),
     "/my-work/away/": (POST_ONLY, None),
@@ -268,9 +270,9 @@ def _built(django_db_setup, django_db_blocker):
     from referrals.catalogue import ensure_red_flags
     from reports.calendar import ensure_calendar
 
+    from .access_world import build_world
     from .conftest import member_maker
     from .factories import NetworkFactory, PatientFactory
-    from .test_access_matrix import _build_world
 
     with django_db_blocker.unblock(), transaction.atomic():
         ensure_red_flags()
@@ -280,7 +282,7 @@ def _built(django_db_setup, django_db_blocker):
         patient = PatientFactory(network=network, given_name="Edith", family_name="Okafor")
         foreign = PatientFactory(network=other, given_name="Walter", family_name="Pike")
         member = member_maker(network)
-        world = _build_world(network, other, patient, foreign, member)
+        world = build_world(network, other, patient, foreign, member)
         _add_to_world(patient, member)
         yield {"network": network, "patient": patient, "world": world}
         transaction.set_rollback(True)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from actions.models import Action
 from core import nhs_number
 from core.workdays import is_working_day
+from huddles.models import Meeting
 from networks.models import Membership, Network, Organisation
 from networks.roles import Role
 from patients.models import CareTeamMember, Consent, FrailtyAssessment, Patient
@@ -43,6 +44,7 @@ def counts() -> dict[str, int]:
         CareTeamMember,
         Action,
         apps.get_model("notifications", "Notification"),
+        apps.get_model("huddles", "Guest"),
     ]
     result = {model._meta.label: model.objects.count() for model in models}
     # History: an unchanged re-run must not write any pghistory events either.
@@ -92,7 +94,7 @@ def test_one_user_per_role_per_network_with_an_active_membership():
     users = User.objects.filter(
         Q(username__endswith=".thornton-heath") | Q(username__endswith=".purbeck")
     )
-    assert users.count() == User.objects.count() == 26 == len(Role.values) * len(SLUGS)
+    assert users.count() == User.objects.count() == 32 == len(Role.values) * len(SLUGS)
     for slug in SLUGS:  # one information governance lead per network
         assert User.objects.get(username=f"ig_lead.{slug}").memberships.get().role == "ig_lead"
     assert not User.objects.filter(is_superuser=True).exists()
@@ -146,6 +148,15 @@ def test_patients_are_fictional_and_valid():
         assert all(p.consent_recorded_by == chair for p in recorded)
         assert any(p.care_home is not None for p in patients)
         assert any(p.key_worker is not None for p in patients)
+        # Care home staff: one of the network's care homes, with residents to see there.
+        carer = Membership.objects.get(user__username=f"care_home_staff.{slug}")
+        assert carer.care_home == carer.organisation
+        assert carer.care_home in network.care_homes.all()
+        assert any(p.care_home == carer.care_home for p in patients)
+        # Past meetings name their guests (not members), as the minutes show them.
+        past = Meeting.objects.filter(network=network, status="closed")
+        assert past.exists()
+        assert all(m.guests.count() == 1 for m in past)
     all_numbers = list(Patient.objects.values_list("nhs_number", flat=True))
     assert len(set(all_numbers)) == len(all_numbers) == 16
 

@@ -41,7 +41,7 @@ from careplans.services import care_plan_save
 from core.nhs_number import synthetic
 from demo.datafiles import frozen, load
 from huddles import scheduling
-from huddles.models import AgendaItem, Episode, Meeting
+from huddles.models import AgendaItem, Episode, Guest, Meeting
 from huddles.services import meetings_schedule
 from medicines.models import ResidentAllocation, Visit
 from medicines.services import medication_add, resident_allocate, visit_log
@@ -172,6 +172,7 @@ class DemoNetwork:
     referrals: tuple[DemoReferral, ...] = field(default=())
     care_plans: tuple[DemoCarePlan, ...] = field(default=())
     services: tuple[DemoService, ...] = field(default=())
+    guests: tuple[dict, ...] = field(default=())  # at past meetings: huddles.Guest fields
 
 
 def demo_network(spec: dict) -> DemoNetwork:
@@ -265,6 +266,7 @@ class Command(BaseCommand):
     # -- the seed ------------------------------------------------------------------------
 
     def seed_network(self, spec: DemoNetwork, password: str) -> None:
+        self.guests = spec.guests  # at each past meeting made below (past_meeting)
         network = self.upsert(
             Network,
             "networks",
@@ -459,7 +461,7 @@ class Command(BaseCommand):
                 break
         if slot is None or starts is None:  # no cadence slot in four weeks: that day itself
             slot = starts = timezone.make_aware(datetime.combine(day, time(13, 0)))
-        meeting, _ = Meeting.objects.get_or_create(
+        meeting, created = Meeting.objects.get_or_create(
             network=network,
             scheduled_for=slot,
             defaults={
@@ -469,6 +471,10 @@ class Command(BaseCommand):
                 "closed_at": starts + timedelta(hours=1),
             },
         )
+        if created:  # those at it who are not members (a care home manager, a relative)
+            for guest in self.guests:
+                Guest.objects.create(meeting=meeting, added_by=chair, **guest)
+                self.count("meeting guests", "created")
         return meeting
 
     def seed_member(
@@ -496,6 +502,8 @@ class Command(BaseCommand):
             self.count("authenticators", "created" if created else "unchanged")
 
         organisation = orgs[person.org]
+        # Care home staff work in the care home that employs them.
+        care_home = organisation if role == Role.CARE_HOME_STAFF else None
         membership = Membership.objects.filter(user=user, network=network).first()
         if membership is None:
             membership = membership_add(
@@ -504,6 +512,7 @@ class Command(BaseCommand):
                 role=role,
                 organisation=organisation,
                 job_title=person.job_title,
+                care_home=care_home,
                 by=None,
             )
             self.count("memberships", "created")
@@ -512,7 +521,12 @@ class Command(BaseCommand):
         if not membership.is_active:
             membership = membership_reactivate(membership=membership, by=None)
             outcome = "updated"
-        wanted = {"role": role, "organisation": organisation, "job_title": person.job_title}
+        wanted = {
+            "role": role,
+            "organisation": organisation,
+            "job_title": person.job_title,
+            "care_home": care_home,
+        }
         changed = [name for name, value in wanted.items() if getattr(membership, name) != value]
         if changed:
             for name in changed:
