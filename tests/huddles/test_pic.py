@@ -352,4 +352,4 @@ def test_pic_pages_and_api_query_counts_do_not_grow(client, api, network, chair,
         call()  # warm up (the agenda build's first run may add)
         counts.append(_queries(call))
     assert counts[0] == counts[1], counts
-    assert counts[1] <= 11, counts
+    assert counts[1] <= (12 if page == "minutes" else 11), counts  # the minutes: + guests
