@@ -127,7 +127,17 @@ TABLES = {
     ),
     "membership": (
         Membership,
-        ("id", "user", "network", "role", "organisation", "job_title", "is_active", "created_at"),
+        (
+            "id",
+            "user",
+            "network",
+            "role",
+            "organisation",
+            "job_title",
+            "is_active",
+            "created_at",
+            "care_home",
+        ),
     ),
     "service": (ServiceConfig, ("network", "service", "label", "serving_roles", "accepts")),
     "preference": (Preference, ("user", "email", "updated_at")),

@@ -193,8 +193,20 @@ class Networks:
                         True, False, False, dt(since),
                     )
                 )  # fmt: skip
+                # Care home staff work at one of the network's homes.
+                home = net.homes[0][0] if role == "care_home_staff" else None
                 memberships.append(
-                    (membership_id, user_id, net.id, role, organisation, title, True, dt(since))
+                    (
+                        membership_id,
+                        user_id,
+                        net.id,
+                        role,
+                        organisation,
+                        title,
+                        True,
+                        dt(since),
+                        home,
+                    )
                 )
                 net.staff.setdefault(role, []).append((user_id, membership_id))
             net.chair = net.staff["chair"][0][0]

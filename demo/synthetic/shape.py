@@ -73,7 +73,7 @@ ITEMS_PER_EPISODE = 2.65  # agenda items per MDT episode (DISCUSSIONS, plus "not
 ROLES_ONCE = (
     "chair", "gp", "pharmacist", "pharmacy_technician", "social_worker", "community_nurse",
     "pic", "occupational_therapist", "physiotherapist", "integrated_manager", "manager",
-    "partner_system", "ig_lead",
+    "partner_system", "ig_lead", "hospital_consultant", "community_matron", "care_home_staff",
 )  # fmt: skip
 ROLES_MORE = (
     "community_nurse", "pharmacist", "gp", "social_worker", "pharmacy_technician",

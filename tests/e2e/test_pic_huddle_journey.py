@@ -97,7 +97,8 @@ def test_the_pic_follows_the_huddle_and_reads_their_persons_minutes(
     page.get_by_label("Next review").fill(review.isoformat())
     page.get_by_role("button", name="Record decision").click()
     expect(page.locator("#record")).to_contain_text(f"{ours.patient.full_name} continues")
-    page.get_by_role("button", name=re.compile("Close the huddle")).click()
+    page.get_by_role("link", name="Close the huddle").click()  # the confirmation first
+    page.get_by_role("button", name="Close the huddle").click()
     expect(page).to_have_url(re.compile(rf"/meetings/{meeting.pk}/minutes/$"))
     assert Meeting.objects.get(pk=meeting.pk).status == "closed"
 
