@@ -42,6 +42,7 @@ class Notification(models.Model):
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     email_body = models.TextField(
+        db_default="",  # rows written by COPY (the synthetic data) without it
         blank=True,
         help_text="More for the e-mail only (e.g. the minutes themselves), sent only where "
         "e-mail may carry patient data (NOTIFY_EMAIL_IDENTIFIABLE).",

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='notification',
             name='email_body',
-            field=models.TextField(blank=True, help_text='More for the e-mail only (e.g. the minutes themselves), sent only where e-mail may carry patient data (NOTIFY_EMAIL_IDENTIFIABLE).'),
+            field=models.TextField(blank=True, db_default='', help_text='More for the e-mail only (e.g. the minutes themselves), sent only where e-mail may carry patient data (NOTIFY_EMAIL_IDENTIFIABLE).'),
         ),
     ]
