@@ -353,3 +353,18 @@ def test_pic_pages_and_api_query_counts_do_not_grow(client, api, network, chair,
         counts.append(_queries(call))
     assert counts[0] == counts[1], counts
     assert counts[1] <= (12 if page == "minutes" else 11), counts  # the minutes: + guests
+
+
+def test_minutes_without_the_pics_people_say_so(client, member, network):
+    meeting = Meeting.objects.create(
+        network=network,
+        starts_at=timezone.now() - datetime.timedelta(days=1),
+        status="closed",
+        closed_at=timezone.now() - datetime.timedelta(hours=23),
+    )
+    client.force_login(member("pic"))
+    page = client.get(f"/meetings/{meeting.pk}/minutes/").content.decode()
+    assert "None of the people you support was on the agenda." in page
+    client.force_login(member("gp"))
+    page = client.get(f"/meetings/{meeting.pk}/minutes/").content.decode()
+    assert "No one was on the agenda." in page
