@@ -109,10 +109,10 @@ def test_my_day_bad_choice_is_a_clear_error_and_nothing_saved(client, login, mem
     ann = resident(network, home, "Annresident", care_needs=["swallowing"])
     login("chair")
     response = client.post(f"/medicines/patients/{ann.pk}/allocate/", {"member": nurse.pk})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert NOT_ALLOCATABLE in text(response)
     response = client.post(f"/medicines/patients/{ann.pk}/allocate/", {"member": "x"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert not ResidentAllocation.objects.exists()
 
 
