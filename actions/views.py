@@ -290,7 +290,7 @@ def cover_set_view(request):
     network = membership.network
     members = list(members_of(network.pk))
     form = _cover_form(request, membership, members, request.POST)
-    status = 400
+    status = 422
     if form.is_valid():
         data = form.cleaned_data
         away, deputy = form.away(), form.deputy_user()
@@ -428,7 +428,7 @@ def task_new_view(request):
             _record(request, patient, "task_new")
         return _form_page(request, form, patient=patient)
     form = _task_form(request, network, ask_person=ask, data=request.POST)
-    status = 400
+    status = 422
     if form.is_valid() and (patient := patient or _person(request, network, form)):
         data = form.cleaned_data
         try:
@@ -476,7 +476,7 @@ def task_edit_view(request, pk: int):
         _record(request, task.patient, "task_change")
         return _form_page(request, form, patient=task.patient, task=task)
     form = _task_form(request, network, ask_person=False, data=request.POST)
-    status = 400
+    status = 422
     if form.is_valid():
         data = form.cleaned_data
         try:

@@ -56,7 +56,7 @@ def care_plan_edit_view(request, pk: int):
     )
     status = 200
     if data is not None and not data.get("add_rows"):
-        status = 400
+        status = 422
         if forms_valid(context):
             try:
                 plan = services.care_plan_save(

@@ -288,7 +288,7 @@ def agenda_add_view(request, pk: int):
         else:
             messages.success(request, f"{item.patient.full_name} is on the agenda.")
             return redirect("huddles:agenda", pk=meeting.pk)
-    return _render_agenda(request, meeting, add_form=form, status=400)
+    return _render_agenda(request, meeting, add_form=form, status=422)
 
 
 @member_required
@@ -507,7 +507,7 @@ def notes_view(request, pk: int, item_id: int):
             )
             return redirect(_run_url(item.meeting, item))
         context = {"item": item, "version": request.POST.get("version", ""), "errors": form.errors}
-        return _fragment(request, "notes_state", context, status=400)
+        return _fragment(request, "notes_state", context, status=422)
     notes = form.cleaned_data["notes"]
     version = form.edit_version()
     if notes == item.notes and version == item.version:
@@ -549,7 +549,7 @@ def decision_view(request, pk: int, item_id: int):
     item = _writable_item(request, pk, item_id)
     terms = item.meeting.network.terms
     form = DecisionForm(request.POST, auto_id="record-%s")
-    status = 400
+    status = 422
     conflict = None
     if form.is_valid():
         data = form.cleaned_data
@@ -600,7 +600,7 @@ def action_add_view(request, pk: int, item_id: int):
     members = _members(item.meeting.network)
     labels = {m.user_id: m.label for m in members}
     form = _action_form(members, request.POST)
-    status = 400
+    status = 422
     if form.is_valid():
         try:
             action = services.meeting_action_add(

@@ -197,7 +197,7 @@ def visit_create_view(request, pk: int):
                 return redirect(reverse("patients:detail", args=[patient.pk]) + "#visits")
     context = _visit_form_context(patient, form, rows, active)
     return render(
-        request, "medicines/visit_form.html", context, status=400 if context["has_errors"] else 200
+        request, "medicines/visit_form.html", context, status=422 if context["has_errors"] else 200
     )
 
 
@@ -285,7 +285,7 @@ def medication_create_view(request, pk: int):
         request,
         "medicines/medication_form.html",
         {"patient": patient, "form": form},
-        status=400 if form.errors else 200,
+        status=422 if form.errors else 200,
     )
 
 
@@ -315,7 +315,7 @@ def review_create_view(request, pk: int):
         request,
         "medicines/review_form.html",
         {"patient": patient, "form": form, "active_medications": active_medications(patient)},
-        status=400 if form.errors else 200,
+        status=422 if form.errors else 200,
     )
 
 
@@ -368,11 +368,11 @@ def dispensing_view(request, pk: int):
                 )
             except ValidationError as exc:  # e.g. a date in the future: nothing was saved
                 form.add_error("file" if which == "csv" else None, exc.messages)
-                status = 400
+                status = 422
             else:
                 manual, upload = SupplyForm(), SupplyUploadForm()
         else:
-            status = 400
+            status = 422
     if result is not None:
         findings = result.findings
     else:
@@ -427,7 +427,7 @@ def my_day_view(request):
 
 
 def _render_my_day(request, network, *, error: tuple[int, str] | None = None, status: int = 200):
-    """My day; `error` is (resident's pk, message) when an allocation was refused (400)."""
+    """My day; `error` is (resident's pk, message) when an allocation was refused (422)."""
     day = my_day(request.user, network)
     today = timezone.localdate()
     for action in day["follow_ups"]:
@@ -503,7 +503,7 @@ def _allocated_to(person, user) -> bool:
 @require_POST
 def resident_allocate_view(request, pk: int):
     """The medicines lead or the chair allocates a care-home resident to a named pharmacist or
-    technician (My day's care-home lists); a refused choice shows My day again (400)."""
+    technician (My day's care-home lists); a refused choice shows My day again (422)."""
     membership = current_membership(request)
     network = membership.network
     if not request.user.has_perm("medicines.allocate_residents", network):
@@ -521,7 +521,7 @@ def resident_allocate_view(request, pk: int):
         )
     except ValidationError as exc:
         message = " ".join(m for messages_ in exc.message_dict.values() for m in messages_)
-        return _render_my_day(request, network, error=(patient.pk, message), status=400)
+        return _render_my_day(request, network, error=(patient.pk, message), status=422)
     _seen(request, [patient], "allocation")
     who = allocation.member.user.get_full_name() or allocation.member.user.get_username()
     messages.success(request, f"{patient.full_name} is allocated to {who}.")

@@ -97,7 +97,7 @@ def patient_list_view(request):
     }
     fragment = request.htmx and not request.htmx.history_restore_request
     template = "patients/list.html#results" if fragment else "patients/list.html"
-    response = render(request, template, context, status=400 if form.errors else 200)
+    response = render(request, template, context, status=422 if form.errors else 200)
     response["Vary"] = "HX-Request"
     return response
 
@@ -142,7 +142,7 @@ def patient_create_view(request):
         request,
         "patients/form.html",
         {"form": form, "creating": True},
-        status=400 if form.errors else 200,
+        status=422 if form.errors else 200,
     )
 
 
@@ -155,7 +155,7 @@ def patient_detail_view(request, pk: int):
 def _render_detail(request, patient, *, status: int = 200, frailty_form=None, **goals):
     """The person's page, written to the access trail. `goals` carries the goal forms with
     errors when a goal could not be saved, `frailty_form` the frailty form when an
-    assessment could not be (the page is shown again, 400)."""
+    assessment could not be (the page is shown again, 422)."""
     access_record(
         user=request.user, patients=[patient], what="detail", channel="page", path=request.path
     )
@@ -282,7 +282,7 @@ def patient_edit_view(request, pk: int):
         request,
         "patients/form.html",
         {"form": form, "patient": patient},
-        status=400 if form.errors else 200,
+        status=422 if form.errors else 200,
     )
 
 
@@ -298,7 +298,7 @@ def patient_consent_view(request, pk: int):
         patient.refresh_from_db()
         status = 200
     else:
-        status = 400
+        status = 422
     context = {"patient": patient, "consent_form": form, "can_edit": True}
     if request.htmx:
         return render(request, "patients/detail.html#consent", context, status=status)
@@ -447,13 +447,13 @@ def _goals_saved(request, patient, message: str):
 
 
 def _goals_refused(request, patient, **forms):
-    """Bad input: 400 with the errors next to the fields (the section for htmx, else the
+    """Bad input: 422 with the errors next to the fields (the section for htmx, else the
     whole page)."""
     if request.htmx:
         context = {"patient": patient, **goals_context(request.user, patient, **forms)}
-        response = render(request, "patients/goals.html", context, status=400)
+        response = render(request, "patients/goals.html", context, status=422)
     else:
-        response = _render_detail(request, patient, status=400, **forms)
+        response = _render_detail(request, patient, status=422, **forms)
     response["Vary"] = "HX-Request"
     return response
 
@@ -533,7 +533,7 @@ def frailty_record_view(request, pk: int):
         except ValidationError as exc:
             _add_errors(form, exc)
     if not form.is_valid():
-        return _render_detail(request, patient, status=400, frailty_form=form)
+        return _render_detail(request, patient, status=422, frailty_form=form)
     messages.success(
         request,
         f"Frailty recorded: {assessment.get_scale_display()} {assessment.score}, "

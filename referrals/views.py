@@ -314,12 +314,12 @@ def decline_view(request, pk: int):
             break
     if request.htmx:
         _prepare_cards([referral], referral.network, {referral.pk: form})
-        return _fragment(request, "card", {"referral": referral}, status=400)
+        return _fragment(request, "card", {"referral": referral}, status=422)
     served = services_served_by(request.user, referral.network)
     if referral.service not in served:  # the chair of another network's page, say
         served = [referral.service, *served]
     return _render_inbox(
-        request, referral.network, referral.service, served, failed={referral.pk: form}, status=400
+        request, referral.network, referral.service, served, failed={referral.pk: form}, status=422
     )
 
 
@@ -420,7 +420,7 @@ def referral_create_view(request, pk: int):
             "selected_service": form.selected_service(),
             "clash": clash,
         },
-        status=400 if form.errors else 200,
+        status=422 if form.errors else 200,
     )
 
 

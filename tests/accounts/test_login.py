@@ -93,7 +93,7 @@ def test_first_login_enrols_an_authenticator(client, mfa, member):
     assert TOTPDevice.objects.filter(user=user).count() == 1
 
     wrong = client.post("/accounts/login/authenticator/", {"code": "000000"})
-    assert wrong.status_code == 400 and "not right" in wrong.content.decode()
+    assert wrong.status_code == 422 and "not right" in wrong.content.decode()
     assert_no_session(client)
     device.throttle_reset()  # the wrong code above throttles the next try for a second
 
@@ -123,7 +123,7 @@ def test_a_recovery_code_works_once(client, mfa, enrolled):
 
     password_step(client, "pharmacist.thornton-heath")
     again = client.post("/accounts/login/code/", {"code": code})
-    assert again.status_code == 400
+    assert again.status_code == 422
     assert_no_session(client)
     assert StaticDevice.objects.get(user=user).token_set.count() == 9
 
@@ -132,10 +132,10 @@ def test_wrong_codes_are_throttled(client, mfa, enrolled):
     mfa.OTP_TOTP_THROTTLE_FACTOR = 10  # 10 s, 20 s, 40 s...: no race with a slow test run
     _, device = enrolled("pharmacist")
     password_step(client, "pharmacist.thornton-heath")
-    assert client.post("/accounts/login/code/", {"code": "000000"}).status_code == 400
+    assert client.post("/accounts/login/code/", {"code": "000000"}).status_code == 422
     # Until the delay has passed no code is even checked: the right one is refused too.
     response = client.post("/accounts/login/code/", {"code": totp_code(device)})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Too many wrong codes" in response.content.decode()
     assert_no_session(client)
     device.refresh_from_db()

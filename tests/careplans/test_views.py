@@ -143,10 +143,10 @@ def test_add_more_rows_saves_nothing_and_shows_blank_rows(client, member, patien
         ({"plan-review_on": "not a date"}, "Give a real date."),
     ],
 )
-def test_bad_input_is_400_names_the_problem_and_saves_nothing(client, member, patient, rows, words):
+def test_bad_input_is_422_names_the_problem_and_saves_nothing(client, member, patient, rows, words):
     client.force_login(member("gp"))
     response = client.post(edit_url(patient), form_post(**rows))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert words in text(response)
     assert not CarePlan.objects.exists() and not Action.objects.exists()
 

@@ -93,5 +93,5 @@ def test_pic_agrees_a_goal_and_marks_it_met(page: Page, demo):
     expect(first.locator(".error-message")).to_contain_text("future")
     assert fits_the_screen(page)
     first.screenshot(path=str(SHOTS / "goals-outcome-error-375.png"), caret="initial")
-    # The only console error is the refused blank goal's 400; nothing breaks the CSP.
-    assert [e for e in errors if "400" not in e] == [], errors
+    # The only console error is the refused blank goal's 422; nothing breaks the CSP.
+    assert [e for e in errors if "422" not in e] == [], errors

@@ -45,7 +45,7 @@ def test_social_worker_flags_a_stockpile_and_the_pharmacist_accepts_it(page: Pag
 
     # The social worker refers to social services and ticks the stockpile red flag.
     log_in(page, demo, "social_worker.thornton-heath")
-    expect(page).to_have_url(re.compile(r"/patients/$"))
+    expect(page).to_have_url(re.compile(r"/my-work/$"))  # casework starts on My work
     page.goto(f"{demo}/patients/{person.pk}/")
     expect(page.get_by_role("heading", level=1)).to_contain_text(person.full_name)
     page.get_by_role("link", name=re.compile(r"^Refer\b")).click()

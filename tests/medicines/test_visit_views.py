@@ -212,7 +212,7 @@ def test_a_second_identical_visit_raises_no_referral(client, login, patient):
         ({"iv0-medicine": "Aspirin"}, "iv0-kind", "Choose what was done"),
     ],
 )
-def test_impossible_or_wrong_input_is_400_inline_and_nothing_saved(
+def test_impossible_or_wrong_input_is_422_inline_and_nothing_saved(
     client, login, patient, change, field, error
 ):
     login("pharmacist")
@@ -222,7 +222,7 @@ def test_impossible_or_wrong_input_is_400_inline_and_nothing_saved(
     )
     data.update(change)
     response = client.post(f"/medicines/patients/{patient.pk}/visit/", data)
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = text(response)
     assert "There is a problem: nothing has been saved" in page
     assert error in page
@@ -243,7 +243,7 @@ def test_both_impossible_readings_are_shown_at_once(client, login, patient):
     response = client.post(
         f"/medicines/patients/{patient.pk}/visit/", visit_data(temperature_c="80", spo2="120")
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = text(response)
     assert "Temperature must be between 25 and 45 °C" in page
     assert "Oxygen saturation must be between 50 and 100%" in page
@@ -336,7 +336,7 @@ def test_a_member_of_another_network_cannot_be_the_joint_visitor(
     response = client.post(
         f"/medicines/patients/{patient.pk}/visit/", visit_data(joint_visitor=str(outsider.pk))
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert not Visit.objects.exists()
 
 

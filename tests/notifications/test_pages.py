@@ -404,7 +404,7 @@ def test_settings_save_the_choice(client, me):
 @pytest.mark.parametrize("data", [{}, {"email": "weekly"}, {"email": ""}])
 def test_settings_refuse_bad_input_and_save_nothing(client, me, data):
     response = client.post(SETTINGS, data)
-    assert response.status_code == 400
+    assert response.status_code == 422
     html = response.content.decode()
     assert "There is a problem" in html
     assert "Choose straight away or one e-mail in the morning." in html

@@ -241,11 +241,11 @@ def test_the_page_shows_errors_next_to_the_fields_and_saves_nothing(client, memb
     response = client.post(
         page_url(patient), {"scale": "efi", "score": "2", "assessed_on": today().isoformat()}
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = response.content.decode()
     assert "The assessment was not recorded" in page and EFI_RANGE in page
     response = client.post(page_url(patient), {"scale": "", "score": "", "assessed_on": ""})
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = response.content.decode()
     assert SCALE_UNKNOWN in page and "Enter the score." in page
     assert not FrailtyAssessment.objects.exists()

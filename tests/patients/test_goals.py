@@ -192,13 +192,13 @@ def test_clinical_role_adds_a_goal_without_htmx_and_returns_to_the_section(clien
     ],
 )
 @pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "page"])
-def test_add_goal_bad_input_is_400_next_to_the_field_and_saves_nothing(
+def test_add_goal_bad_input_is_422_next_to_the_field_and_saves_nothing(
     client, member, patient, data, field, message, htmx
 ):
     client.force_login(member("pic"))
     response = client.post(add_url(patient), resolved(data), headers=HTMX if htmx else {})
     body = response.content.decode()
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert ("<html" in body) is not htmx  # the section alone, or the whole page again
     assert response.context["goal_form"].errors[field]
     assert message.lower() in body.lower()
@@ -255,11 +255,11 @@ def test_pic_records_partly_met(client, member, goal):
     ],
 )
 @pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "page"])
-def test_outcome_bad_input_is_400_and_changes_nothing(client, member, goal, data, field, htmx):
+def test_outcome_bad_input_is_422_and_changes_nothing(client, member, goal, data, field, htmx):
     client.force_login(member("pic"))
     response = client.post(outcome_url(goal), resolved(data), headers=HTMX if htmx else {})
     body = response.content.decode()
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert ("<html" in body) is not htmx
     shown = next(g for g in response.context["goals"] if g.pk == goal.pk)
     assert shown.outcome_form.errors[field]

@@ -87,7 +87,7 @@ def test_create_bad_input_shows_inline_errors_and_saves_nothing(
 ):
     logged_in()
     response = client.post("/patients/new/", form_data(**{field: value}))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message.lower() in response.content.decode().lower()
     assert response.context["form"].errors[field]
     assert not Patient.objects.exists()
@@ -96,7 +96,7 @@ def test_create_bad_input_shows_inline_errors_and_saves_nothing(
 def test_create_duplicate_shows_error_on_nhs_number(client, logged_in, patient):
     logged_in()
     response = client.post("/patients/new/", form_data(nhs_number=patient.nhs_number))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "already recorded" in response.context["form"].errors["nhs_number"][0]
     assert Patient.objects.count() == 1
 
@@ -140,7 +140,7 @@ def test_edit_bad_input_changes_nothing(client, logged_in, patient):
     future = (datetime.date.today() + datetime.timedelta(days=3)).isoformat()
     data = form_data(nhs_number=patient.nhs_number, date_of_birth=future, phone="0")
     response = client.post(f"/patients/{patient.pk}/edit/", data)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert Patient.objects.values().get(pk=patient.pk) == before
 
 
@@ -158,14 +158,14 @@ def test_consent_by_htmx_records_who_and_when(client, logged_in, patient):
     assert patient.consent_recorded_by == user and patient.consent_recorded_at
 
 
-def test_consent_bad_value_is_400_and_unchanged(client, logged_in, patient):
+def test_consent_bad_value_is_422_and_unchanged(client, logged_in, patient):
     logged_in()
     response = client.post(
         f"/patients/{patient.pk}/consent/",
         {"consent_mdt": "perhaps", "consent_sharing": "given"},
         headers={"HX-Request": "true"},
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     patient.refresh_from_db()
     assert patient.consent_mdt == "not_asked"
 

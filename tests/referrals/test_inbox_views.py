@@ -183,13 +183,13 @@ def test_decline_by_htmx_with_reason_and_note(client, login, patient, social_wor
         ({"reason": "other", "note": "x" * 2001}, "note", "at most 2000"),
     ],
 )
-def test_decline_bad_input_is_400_with_the_row_and_its_errors_and_nothing_changes(
+def test_decline_bad_input_is_422_with_the_row_and_its_errors_and_nothing_changes(
     client, login, patient, social_worker, data, field, message
 ):
     login("pharmacist")
     referral = refer(patient, social_worker)
     response = client.post(f"/referrals/{referral.pk}/decline/", data, headers=HX)
-    assert response.status_code == 400
+    assert response.status_code == 422
     body = text(response)
     assert "<html" not in body
     assert f'id="referral-{referral.pk}"' in body
@@ -207,7 +207,7 @@ def test_decline_without_reason_without_htmx_shows_the_inbox_with_the_error(
     login("pharmacist")
     referral = refer(patient, social_worker)
     response = client.post(f"/referrals/{referral.pk}/decline/", {"reason": ""})
-    assert response.status_code == 400
+    assert response.status_code == 422
     body = text(response)
     assert "<html" in body and "Choose why you are declining" in body
     referral.refresh_from_db()
