@@ -92,10 +92,9 @@ def test_the_pic_follows_the_huddle_and_reads_their_persons_minutes(
     # The facilitator sees the social note, decides, and closes the huddle.
     page.goto(run_ours)
     expect(page.get_by_role("textbox", name="Social notes")).to_have_value(SOCIAL)
-    page.get_by_label("Continue", exact=True).check()
     review = timezone.localdate() + datetime.timedelta(days=14)
     page.get_by_label("Next review").fill(review.isoformat())
-    page.get_by_role("button", name="Record decision").click()
+    page.get_by_role("button", name="Record decision: continue").click()
     expect(page.locator("#record")).to_contain_text(f"{ours.patient.full_name} continues")
     page.get_by_role("link", name="Close the huddle").click()  # the confirmation first
     page.get_by_role("button", name="Close the huddle").click()
