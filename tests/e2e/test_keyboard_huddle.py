@@ -43,10 +43,12 @@ class Keys:
 
     def press(self, key: str) -> None:
         self.count += 1
+        self.page.wait_for_load_state()  # the page's own script (the shortcuts) has run
         self.page.keyboard.press(key)
 
     def type(self, text: str) -> None:
         self.count += 1
+        self.page.wait_for_load_state()
         self.page.keyboard.type(text)
 
     def focused(self) -> str:
@@ -130,6 +132,9 @@ def test_a_huddle_of_two_people_by_keyboard_in_at_most_80_keys(page: Page, demo)
     # The first person: notes, then continue with a review date (Enter records it).
     keys.press("Alt+W")
     keys.type("Daughter worried; two falls at night.")
+    expect(page.get_by_label("Discussion notes")).to_have_value(
+        "Daughter worried; two falls at night."
+    )
     keys.press("Alt+R")
     enter_date(keys, review)
     keys.press("Enter")
