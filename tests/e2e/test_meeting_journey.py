@@ -62,7 +62,7 @@ def test_the_facilitator_runs_a_huddle_from_the_keyboard(page: Page, demo):
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Huddles").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Huddles")
     page.locator(f"#meeting-{meeting.pk} a").first.click()
-    expect(page.locator(".agenda__item")).to_have_count(
+    expect(page.get_by_role("list", name="Agenda").get_by_role("listitem")).to_have_count(
         meeting.items.exclude(status="removed").count()
     )
     page.get_by_role("link", name="Start the huddle").click()
