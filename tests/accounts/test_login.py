@@ -1,6 +1,7 @@
 """The login page with a second factor: no session before the code, enrolment at first
 login, recovery codes, throttling, lockout, and the admin's login."""
 
+import re
 import time
 from base64 import b32decode
 from datetime import timedelta
@@ -209,6 +210,9 @@ def test_security_page_is_for_members(client):
 
 
 def test_every_page_links_the_persons_name_to_login_and_security(client, member):
-    client.force_login(member("pharmacist"))
+    pharmacist = member("pharmacist")
+    client.force_login(pharmacist)
     page = client.get("/patients/").content.decode()
-    assert 'class="site-header__account" href="/accounts/security/"' in page
+    header = page[page.index('<nav class="nhsuk-header__account"') : page.index("</nav>")]
+    link = re.search(r'<a [^>]*href="/accounts/security/"[^>]*>(.*?)</a>', header, re.S)
+    assert link and pharmacist.get_full_name() in link.group(1)
