@@ -39,7 +39,7 @@ def test_pharmacist_filters_the_caseload_and_allocates_a_resident(page: Page, de
         label="Amira Haddad (pharmacist)"
     )
     resident.get_by_role("button", name=re.compile("Reallocate")).click()
-    expect(page.locator(".messages")).to_contain_text(
+    expect(page.locator("#messages")).to_contain_text(
         "Gloria Baptiste is allocated to Amira Haddad."
     )
     page.get_by_role("link", name="Show only the residents allocated to me").click()

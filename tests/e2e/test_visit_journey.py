@@ -103,7 +103,7 @@ def test_pharmacist_logs_a_home_visit_with_red_flags_on_a_phone(page: Page, demo
     page.get_by_role("button", name="Save visit").click()
 
     expect(page).to_have_url(re.compile(rf"/patients/{person.pk}/#visits$"))
-    confirmation = page.locator(".message--success")
+    confirmation = page.get_by_role("region", name="Success")
     expect(confirmation).to_contain_text("Visit saved. NEWS2 4.")
     expect(confirmation).to_contain_text("Raised referrals to")
     for _, _, service in FLAGS.values():

@@ -281,7 +281,7 @@ def test_bell_on_every_page_with_the_unread_count(client, me):
     assert 'aria-label="Notifications, 3 unread"' in html
     assert '<span class="bell__badge" aria-hidden="true">3</span>' in html
     assert 'hx-get="/notifications/bell/?shown=3"' in html
-    assert 'id="notification-bell-status" class="visually-hidden" role="status"' in html
+    assert 'id="notification-bell-status" class="nhsuk-u-visually-hidden" role="status"' in html
 
 
 def test_bell_without_unread(client, me):

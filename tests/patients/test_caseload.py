@@ -45,7 +45,9 @@ def admitted(person, days_ago: int, user, kind="emergency") -> None:
 
 
 def names(page: str) -> list[str]:
-    return re.findall(r'data-label="Name"><a href="/patients/\d+/">([^<,]+),', page)
+    return re.findall(
+        r'data-label="Name">(?:<span[^>]*>[^<]*</span>)?<a href="/patients/\d+/">([^<,]+),', page
+    )
 
 
 def row(page: str, family: str) -> str:
@@ -54,7 +56,10 @@ def row(page: str, family: str) -> str:
 
 
 def cell(page: str, family: str, label: str) -> str:
-    found = re.search(rf'data-label="{re.escape(label)}"[^>]*>([^<]*)<', row(page, family))
+    found = re.search(
+        rf'data-label="{re.escape(label)}"[^>]*>(?:<span[^>]*>[^<]*</span>)?([^<]*)<',
+        row(page, family),
+    )
     assert found, label
     return found.group(1).strip()
 

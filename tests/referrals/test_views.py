@@ -373,7 +373,7 @@ def test_nav_shows_the_count_of_new_referrals_to_my_services(client, login, netw
     refer(PatientFactory(network=network), social_worker, service="social_services")
     page = text(client.get("/patients/"))
     assert (
-        '<a href="/referrals/inbox/" aria-label="Referrals, 3 new">Referrals '
+        'href="/referrals/inbox/" aria-label="Referrals, 3 new">Referrals '
         '<span class="nav-badge" aria-hidden="true">3</span></a>'
     ) in page
 

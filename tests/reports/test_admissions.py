@@ -436,7 +436,7 @@ def test_file_errors_on_the_upload_form(client, login, network):
     # htmx: the upload card alone, to swap in place of the form.
     response = client.post(CHECK, {"file": upload(b"a;b;c\n")}, headers=HX)
     assert response.status_code == 422
-    assert response.content.decode().lstrip().startswith('<section class="card" id="upload"')
+    assert response.content.decode().lstrip().startswith('<section class="nhsuk-card" id="upload"')
     assert "separated by semicolons: use commas" in text(response)
     assert response["Vary"].count("HX-Request") == 1
     assert not AdmissionImport.objects.exists()
