@@ -6,13 +6,16 @@ The pages and the roles come from one place, the access matrix (tests/test_acces
 PAGES), which itself fails when a URL is added without being listed: every GET there that a
 role may open (200, or a redirect followed to where it leads) is checked here for that role,
 in the same world the matrix runs in (tests/access_world.py), built once behind the live
-server. A URL that answers with something other than a whole HTML page (a PDF, a CSV, or an
-htmx fragment swapped into a page) is checked inside its page instead: the key states below
-(the referral form sent empty, the visit form with its live NEWS2 and advice swapped in,
-meeting mode with a person open) and the login page complete the tour.
+server. A file (a PDF, a CSV) is no page; an htmx fragment (FRAGMENTS, asserted) is checked
+inside the page that swaps it in. The key states complete the tour on the fuller demo data
+(seed_demo): the referral form sent empty and with a service's criteria swapped in, the
+visit form with its live NEWS2 and advice and with its errors, the busiest person's page and
+timeline, meeting mode with a person open, the login page and Login and security.
 
 One log in per role (a session cookie put into a browser context), each page loaded once:
 axe at 1280 px, then the same page resized to 375 px, axe again and the sideways check.
+Roles are shared among WORKERS Chromiums. Every problem names the page, role, width, URL,
+rule and nodes (or, for a sideways scroll, the elements past the edge).
 """
 
 import queue
@@ -38,19 +41,21 @@ WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 FRAGMENTS = {"bell", "criteria", "news2 preview", "visit recommendation"}
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_22_AA}, "resultTypes": ["violations"]}
 
-# What sticks out past the right edge of the window, for the sideways-scroll message.
+# What sticks out past the right edge of the window (the outermost such elements and the
+# innermost, where the cause usually is), for the sideways-scroll message.
 OVERFLOWING = """() => {
   const width = window.innerWidth;
+  const over = (el) => el.getBoundingClientRect().right > width + 1;
   const describe = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
     + (el.className && typeof el.className === 'string'
-       ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
-  return Array.from(document.body.querySelectorAll('*'))
-    .filter((el) => el.getBoundingClientRect().right > width + 1)
-    .filter((el) => !el.parentElement
-      || el.parentElement.getBoundingClientRect().right <= width + 1)
-    .slice(0, 8)
-    .map((el) => describe(el) + ' (right edge ' + Math.round(el.getBoundingClientRect().right)
-      + ' px): ' + el.outerHTML.slice(0, 160).replace(/\\s+/g, ' '));
+       ? '.' + el.className.trim().split(/\\s+/).join('.') : '')
+    + ' (right edge ' + Math.round(el.getBoundingClientRect().right) + ' px): '
+    + el.outerHTML.slice(0, 160).replace(/\\s+/g, ' ');
+  const all = Array.from(document.body.querySelectorAll('*')).filter(over);
+  const outermost = all.filter((el) => !el.parentElement || !over(el.parentElement));
+  const innermost = all.filter((el) => !Array.from(el.children).some(over));
+  return [...outermost.slice(0, 4).map((el) => 'outermost ' + describe(el)),
+          ...innermost.slice(0, 4).map((el) => 'innermost ' + describe(el))];
 }"""
 
 
@@ -260,13 +265,45 @@ def _send_without_browser_checks(page: Page, button: str) -> None:
     page.wait_for_load_state()
 
 
-def test_key_states_pass_axe_at_both_widths(matrix, signed_in):
+def demo_member(role: str):
+    from networks.models import Membership
+
+    return Membership.objects.get(network__slug="thornton-heath", role=role).user
+
+
+def busiest_demo_person():
+    """The demo's person with the most recorded about them: visits, frailty scores, meeting
+    discussions (the tables and lists that make a page wide or long)."""
+    from django.db.models import Count
+
+    from patients.models import Patient
+
+    return (
+        Patient.objects.filter(network__slug="thornton-heath")
+        .annotate(
+            n=Count("visits", distinct=True)
+            + Count("frailty_history", distinct=True)
+            + Count("agenda_items", distinct=True)
+            + Count("medications", distinct=True)
+        )
+        .order_by("-n", "pk")
+        .first()
+    )
+
+
+def test_key_states_pass_axe_at_both_widths(demo, signed_in):
+    """The demo data (seed_demo), fuller than the matrix's world, in the states that matter
+    most: forms with their errors and with what htmx swaps in, the busiest person's page, and
+    meeting mode with a person open."""
+    from huddles.services import next_meeting
+    from networks.models import Network
+
     findings = Findings()
-    world = matrix["world"]
-    gp = signed_in(matrix["members"]["gp"]).new_page()
+    person = busiest_demo_person()
+    gp = signed_in(demo_member("gp")).new_page()
 
     # A form shown with its errors: the referral form sent empty.
-    gp.goto(f"/referrals/patients/{world['p']}/refer/")
+    gp.goto(f"/referrals/patients/{person.pk}/refer/")
     _send_without_browser_checks(gp, "Send referral")
     expect(gp.get_by_role("alert").filter(has_text="There is a problem")).to_be_visible()
     findings.both_widths(gp, "referral form sent empty", "gp")
@@ -277,7 +314,7 @@ def test_key_states_pass_axe_at_both_widths(matrix, signed_in):
     findings.both_widths(gp, "referral form with a service's criteria", "gp")
 
     # The visit form with the live NEWS2 and the risk advice swapped in as they are typed.
-    gp.goto(f"/medicines/patients/{world['p']}/visit/")
+    gp.goto(f"/medicines/patients/{person.pk}/visit/")
     with gp.expect_response(lambda r: "/visit/news2/" in r.url):
         gp.get_by_label(re.compile("^Pulse", re.I)).fill("130")
     with gp.expect_response(lambda r: "/visit/recommendation/" in r.url):
@@ -289,10 +326,18 @@ def test_key_states_pass_axe_at_both_widths(matrix, signed_in):
     _send_without_browser_checks(gp, "Save visit")
     findings.both_widths(gp, "visit form with errors", "gp")
 
+    # The busiest person's page and timeline, as a pharmacist.
+    pharmacist = signed_in(demo_member("pharmacist")).new_page()
+    pharmacist.goto(f"/patients/{person.pk}/")
+    findings.both_widths(pharmacist, "the busiest person's page", "pharmacist")
+    pharmacist.goto(f"/patients/{person.pk}/timeline/")
+    findings.both_widths(pharmacist, "the busiest person's timeline", "pharmacist")
+
     # Meeting mode with a person open, as the chair who runs it (and so sees every form).
-    chair = signed_in(matrix["members"]["chair"]).new_page()
-    chair.goto(f"/meetings/{world['h']}/run/{world['i']}/")
-    expect(chair.get_by_role("heading", name="Edith Okafor", exact=True)).to_be_visible()
+    chair = signed_in(demo_member("chair")).new_page()
+    meeting = next_meeting(Network.objects.get(slug="thornton-heath"))
+    chair.goto(f"/meetings/{meeting.pk}/run/")
+    expect(chair.get_by_role("navigation", name=re.compile("agenda", re.I))).to_be_visible()
     findings.both_widths(chair, "meeting mode, a person open", "chair")
 
     # The login page, and a log in refused.
@@ -308,5 +353,5 @@ def test_key_states_pass_axe_at_both_widths(matrix, signed_in):
     # Login and security, for a member.
     gp.goto("/accounts/security/")
     findings.both_widths(gp, "login and security", "gp")
-    assert findings.checked == 16  # eight states, two widths each
+    assert findings.checked == 20  # ten states, two widths each
     assert not findings.problems, findings.report()
