@@ -355,3 +355,32 @@ def test_key_states_pass_axe_at_both_widths(demo, signed_in):
     findings.both_widths(gp, "login and security", "gp")
     assert findings.checked == 20  # ten states, two widths each
     assert not findings.problems, findings.report()
+
+
+def test_the_checks_find_and_name_what_is_wrong(browser: Browser):
+    """The checker itself: an image without a text alternative, an unlabelled box and a table
+    wider than a phone are each reported with the page, role, width, rule and node."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_content(
+        '<!doctype html><html lang="en"><head><title>Broken</title></head><body><main>'
+        '<h1>Broken</h1><img src="data:,"><input type="text" id="q">'
+        '<table><tr><td><div class="wide">x</div></td></tr></table></main></body></html>'
+    )
+    page.add_style_tag(content=".wide { width: 600px; }")
+    page.evaluate(AXE_SCRIPT)
+    findings = Findings()
+    findings.both_widths(page, "broken page", "gp")
+    context.close()
+    report = findings.report()
+    assert findings.checked == 2
+    for expected in (
+        "broken page as gp at desktop",
+        "broken page as gp at phone",
+        "image-alt",
+        "label",
+        '<img src="data:,">',
+        "scrolls sideways, 6",
+        "innermost div.wide",
+    ):
+        assert expected in report, (expected, report)
