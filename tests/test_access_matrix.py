@@ -533,33 +533,10 @@ def _built(django_db_setup, django_db_blocker):
     a savepoint inside it, so what one test writes is gone before the next."""
     from django.db import transaction
 
-    from referrals.catalogue import ensure_red_flags
-    from reports.calendar import ensure_calendar
-
-    from .access_world import build_world
-    from .conftest import member_maker
-    from .factories import NetworkFactory, PatientFactory
+    from .access_world import build_networks_and_world
 
     with django_db_blocker.unblock(), transaction.atomic():
-        ensure_red_flags()
-        ensure_calendar()
-        network = NetworkFactory(slug="thornton-heath", name="Thornton Heath", vocabulary="icn")
-        other = NetworkFactory(
-            slug="purbeck",
-            name="Purbeck",
-            vocabulary="hub",
-            cadence="twice_weekly",
-            meeting_weekdays=[0, 3],
-        )
-        patient = PatientFactory(network=network, given_name="Edith", family_name="Okafor")
-        foreign = PatientFactory(network=other, given_name="Walter", family_name="Pike")
-        built = {
-            "network": network,
-            "other_network": other,
-            "patient": patient,
-            "foreign_patient": foreign,
-            "world": build_world(network, other, patient, foreign, member_maker(network)),
-        }
+        built = build_networks_and_world()
         yield built
         transaction.set_rollback(True)
 
