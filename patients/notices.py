@@ -18,11 +18,17 @@ def section_url(patient_pk: int, section: str) -> str:
     return reverse("patients:detail", args=[patient_pk]) + f"#{section}"
 
 
+def section_tag(section: str) -> str:
+    """The `extra_tags` that show a message in one section of the person's page, for a view
+    that redirects there itself."""
+    return f"{TAG_PREFIX}{section}"
+
+
 def to_section(
     request, patient_pk: int, section: str, text: str, *, level: int = messages.SUCCESS
 ) -> HttpResponseRedirect:
     """Redirect to one section of the person's page with `text` shown inside it."""
-    messages.add_message(request, level, text, extra_tags=f"{TAG_PREFIX}{section}")
+    messages.add_message(request, level, text, extra_tags=section_tag(section))
     return redirect(section_url(patient_pk, section))
 
 
