@@ -75,11 +75,11 @@ def patient_consent_view(request, pk: int):
     _seen(request, patient, "consent")
     if request.method == "POST" and form.is_valid():
         services.patient_record_consent(patient=patient, by=request.user, **form.cleaned_data)
-        return to_section(request, pk, "consent", "Consent recorded.")
+        return to_section(request, pk, "summary", "Consent recorded.")
     return _page(
         request,
         patient,
-        section="consent",
+        section="summary",
         title="Record consent",
         form=form,
         submit="Record consent",

@@ -36,7 +36,6 @@ from .selectors import (
 
 PAGE_SIZE = 25
 # The person's page is a summary: its lists are short, each with a link to see all.
-TIMELINE_SHOWN = 10
 FRAILTY_SHOWN = 5
 
 
@@ -172,7 +171,7 @@ def _render_detail(request, patient):
         # Goals agreed with the person ("what matters to me") and their outcomes.
         **goals_context(user, patient),
         **frailty_context(user, patient),
-        **timeline_context(request, patient, limit=TIMELINE_SHOWN),
+        **timeline_context(request, patient, limit=timeline.SHOWN_ON_PERSON_PAGE),
         # The messages for the top of the page (base.html), and those for a section.
         "messages": general,
         "notices": notices,

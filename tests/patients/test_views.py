@@ -153,7 +153,10 @@ def test_consent_is_recorded_on_its_own_page_with_who_and_when(client, logged_in
         f"/patients/{patient.pk}/consent/", {"consent_mdt": "given", "consent_sharing": "refused"}
     )
     assert response.status_code == 302
-    assert response["Location"] == f"/patients/{patient.pk}/#consent"
+    assert response["Location"] == f"/patients/{patient.pk}/#summary"
+    page = client.get(response["Location"]).content.decode()
+    summary = page[page.index('id="summary"') : page.index('id="flags"')]
+    assert "Consent recorded." in summary and "Sharing information: refused" in summary
     patient.refresh_from_db()
     assert (patient.consent_mdt, patient.consent_sharing) == ("given", "refused")
     assert patient.consent_recorded_by == user and patient.consent_recorded_at
