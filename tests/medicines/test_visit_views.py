@@ -464,7 +464,7 @@ def test_patient_page_sections_for_a_pharmacist(client, login, member, patient):
     assert f'href="/medicines/patients/{patient.pk}/reviews/new/"' in medicines
     assert f'href="/medicines/patients/{patient.pk}/dispensing/"' in medicines
     visits = page[page.index('id="visits"') :]
-    assert f'href="/medicines/patients/{patient.pk}/visit/">Log a visit' in visits
+    assert f'href="/medicines/patients/{patient.pk}/visit/">Add a visit' in visits
     assert visits.index("Breathless and hot") < visits.index("Older call")  # newest first
     assert ">NEWS2 6 (partial)</strong>" in visits
     assert f"with {nurse.get_full_name()}" in visits
