@@ -25,6 +25,7 @@ from networks.roles import CASEWORK_ROLES, Role
 from networks.selectors import covers_of, members_of, role_in
 from networks.services import cover_end, cover_set
 from patients.models import Patient
+from patients.notices import to_section
 from patients.selectors import patients_visible_to
 from referrals.selectors import service_directory
 
@@ -446,10 +447,11 @@ def task_new_view(request):
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Task added: {task.title} for {patient.full_name}.")
+            done = f"Task added: {task.title} for {patient.full_name}."
             if ask:
+                messages.success(request, done)
                 return redirect(_my_work_url())
-            return redirect(reverse("patients:detail", args=[patient.pk]) + "#tasks")
+            return to_section(request, patient.pk, "tasks", done)
     return _form_page(request, form, patient=patient, status=status)
 
 

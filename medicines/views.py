@@ -24,6 +24,7 @@ from networks.current import current_membership
 from networks.roles import Role
 from patients.access import open_patient
 from patients.models import CareNeed, Patient
+from patients.notices import section_tag, to_section
 from referrals.models import PatientFlag, RedFlag
 
 from . import dispensing, services
@@ -191,10 +192,15 @@ def visit_create_view(request, pk: int):
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                # A NEWS2 escalation is a warning, not a plain confirmation.
-                report = messages.warning if logged.visit.news2_warning else messages.success
-                report(request, _visit_message(logged, active_before, len(changes)))
-                return redirect(reverse("patients:detail", args=[patient.pk]) + "#visits")
+                # A NEWS2 escalation is a warning, not a plain confirmation; either is shown
+                # at the top of the Visits section the user is taken to (patients.notices).
+                return to_section(
+                    request,
+                    patient.pk,
+                    "visits",
+                    _visit_message(logged, active_before, len(changes)),
+                    level=messages.WARNING if logged.visit.news2_warning else messages.SUCCESS,
+                )
     context = _visit_form_context(patient, form, rows, active)
     return render(
         request, "medicines/visit_form.html", context, status=422 if context["has_errors"] else 200
@@ -244,17 +250,22 @@ def news2_acknowledge_view(request, pk: int, visit_id: int):
     try:
         services.visit_news2_acknowledge(visit=visit, by=request.user)
     except Conflict as exc:
-        messages.error(request, exc.message)
+        messages.error(request, exc.message, extra_tags=MEDICINES)
     else:
         messages.success(
             request,
             f"NEWS2 {visit.news2_score} from the visit on "
             f"{_short_date(timezone.localdate(visit.visited_at))} acknowledged.",
+            extra_tags=MEDICINES,
         )
     return _to_medicines(patient)
 
 
 # --- the medication list and reviews ----------------------------------------------------------
+
+
+# Messages shown in the person page's Medicines section, where _to_medicines takes the user.
+MEDICINES = section_tag("medicines")
 
 
 def _to_medicines(patient):
@@ -278,7 +289,9 @@ def medication_create_view(request, pk: int):
             add_service_errors(form, exc)
         else:
             messages.success(
-                request, f"{medication} {medication.dose_display} added to the medication list."
+                request,
+                f"{medication} {medication.dose_display} added to the medication list.",
+                extra_tags=MEDICINES,
             )
             return _to_medicines(patient)
     return render(
@@ -309,6 +322,7 @@ def review_create_view(request, pk: int):
                 request,
                 f"Medication review of {_short_date(review.reviewed_on)} recorded: "
                 f"{review.get_outcome_display().lower()}.",
+                extra_tags=MEDICINES,
             )
             return _to_medicines(patient)
     return render(

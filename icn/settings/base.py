@@ -389,6 +389,7 @@ ICN_PORTS = {
         "careplans.sections.patient_care_plan_context",
         "referrals.views.patient_referrals_context",
         "medicines.views.patient_medicines_context",
+        "huddles.sections.patient_next_meeting_context",
     ],
     # The person's timeline: each callable (user, patient) -> [patients.timeline.Entry], the
     # entries of one app that the user may see, in a fixed number of queries.

@@ -60,7 +60,8 @@ def test_social_worker_flags_a_stockpile_and_the_pharmacist_accepts_it(page: Pag
     page.get_by_role("button", name="Send referral").click()
 
     expect(page).to_have_url(re.compile(rf"/patients/{person.pk}/#referrals$"))
-    confirmation = page.get_by_role("region", name="Success")
+    confirmation = page.locator("#referrals").get_by_role("alert")
+    expect(confirmation).to_be_focused()
     expect(confirmation).to_contain_text("Referred to Social services.")
     expect(confirmation).to_contain_text(
         "Stockpile of medicines\u2019 also raised a referral to Medicines optimisation."
