@@ -57,6 +57,7 @@ OVERFLOWING = """() => {
   return [...outermost.slice(0, 4).map((el) => 'outermost ' + describe(el)),
           ...innermost.slice(0, 4).map((el) => 'innermost ' + describe(el))];
 }"""
+SETTLED = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
 
 @dataclass
@@ -110,6 +111,9 @@ class Findings:
         """The page as loaded at desktop width, then resized to a phone."""
         self.axe(page, what, role, "desktop")
         page.set_viewport_size(dict(zip(("width", "height"), WIDTHS["phone"], strict=True)))
+        # The design system's header re-lays its navigation ("More") on a resize observer and
+        # an animation frame: check the page as it settles, not half-way through.
+        page.evaluate(SETTLED)
         self.axe(page, what, role, "phone")
         self.sideways(page, what, role)
         page.set_viewport_size(dict(zip(("width", "height"), WIDTHS["desktop"], strict=True)))
