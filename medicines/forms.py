@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from core.forms import DateInput, DateTimeInput, LocalDateTimeField
+from core.date_input import PAST_EXAMPLE, NhsDateField, NhsDateTimeField, PastDateField
 from core.validators import single_line
 from networks.models import Membership
 from networks.roles import Role
@@ -183,14 +183,11 @@ class VisitForm(ObservationsForm, RiskForm, RedFlagPicker):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose home visit, phone or video."},
     )
-    visited_at = LocalDateTimeField(
+    visited_at = NhsDateTimeField(
         label="When",
-        widget=DateTimeInput(),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-        error_messages={
-            "required": "Give the date and time of the visit.",
-            "invalid": "Give the date and time of the visit.",
-        },
+        error_label="Date of the visit",
+        example=PAST_EXAMPLE,
+        error_messages={"required": "Give the date and time of the visit."},
     )
     joint_visitor = forms.ChoiceField(label="Joint visitor", required=False)
     summary = forms.CharField(
@@ -200,12 +197,10 @@ class VisitForm(ObservationsForm, RiskForm, RedFlagPicker):
         help_text="What you found, what was agreed, anything the team should know.",
         widget=forms.Textarea(attrs={"rows": 5}),
     )
-    follow_up_on = forms.DateField(
+    follow_up_on = NhsDateField(
         label="Follow-up date",
         required=False,
-        widget=DateInput(),
         help_text="Creates a follow-up task for you, due that day.",
-        error_messages={"invalid": "Give the follow-up date as a date."},
     )
 
     field_order = [
@@ -388,8 +383,8 @@ class MedicationForm(forms.ModelForm):
             "dmd_code": "6 to 18 digits, if you know it.",
             "compliance_aid": "",
         }
+        field_classes = {"started_on": PastDateField}
         widgets = {
-            "started_on": DateInput(),
             "dose_amount": forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
             "dmd_code": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         }
@@ -411,12 +406,10 @@ class MedicationForm(forms.ModelForm):
 
 
 class ReviewForm(forms.Form):
-    reviewed_on = forms.DateField(
+    reviewed_on = PastDateField(
         label="Date of the review",
-        widget=DateInput(),
         error_messages={
             "required": "Give the date of the review.",
-            "invalid": "Give the date of the review.",
         },
     )
     outcome = forms.ChoiceField(
@@ -454,12 +447,10 @@ class SupplyForm(forms.Form):
         widget=forms.TextInput(attrs={"list": "active-medicines", "autocomplete": "off"}),
         error_messages={"required": "Name the medicine dispensed."},
     )
-    dispensed_on = forms.DateField(
+    dispensed_on = PastDateField(
         label="Dispensed on",
-        widget=DateInput(),
         error_messages={
             "required": "Give the date it was dispensed.",
-            "invalid": "Give the date it was dispensed.",
         },
     )
     quantity = forms.DecimalField(

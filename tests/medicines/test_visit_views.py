@@ -100,7 +100,7 @@ def test_visit_form_is_quick_on_a_phone(client, login, network, patient, member)
     # Kind as radios, home by default; when defaults to now; units in the labels.
     assert 'type="radio" name="kind" value="home"' in page
     assert 'value="home" id="id_kind_0" required checked' in page
-    assert 'type="datetime-local" name="visited_at"' in page
+    assert 'name="visited_at-day"' in page and 'name="visited_at-time"' in page
     for label in (
         "Systolic (mmHg)",
         "Diastolic (mmHg)",
