@@ -166,18 +166,10 @@ def _visit_form_context(patient, form, rows, active, names):
     }
 
 
-OBSERVATION_FIELDS = (
-    "systolic_bp",
-    "diastolic_bp",
-    "pulse",
-    "respiratory_rate",
-    "temperature_c",
-    "spo2",
-    "consciousness",
-)
 VISIT_SECTIONS = {
     "risk": ("infection_risk", "lone_working_risk"),
-    "observations": (*OBSERVATION_FIELDS, "on_oxygen"),
+    # spo2_scale is 1 unless changed: counted below, as the preference is
+    "observations": tuple(name for name in services.OBSERVATIONS if name != "spo2_scale"),
     "red_flags": ("red_flags",),
     "follow_up": ("follow_up_on",),
 }
