@@ -153,7 +153,7 @@ def login_code(request):
 
 
 def _status(form) -> int:
-    return 400 if form.is_bound and form.errors else 200
+    return 422 if form.is_bound and form.errors else 200
 
 
 def qr_svg(text: str) -> str:

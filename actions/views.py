@@ -25,6 +25,7 @@ from networks.roles import CASEWORK_ROLES, Role
 from networks.selectors import covers_of, members_of, role_in
 from networks.services import cover_end, cover_set
 from patients.models import Patient
+from patients.notices import to_section
 from patients.selectors import patients_visible_to
 from referrals.selectors import service_directory
 
@@ -290,7 +291,7 @@ def cover_set_view(request):
     network = membership.network
     members = list(members_of(network.pk))
     form = _cover_form(request, membership, members, request.POST)
-    status = 400
+    status = 422
     if form.is_valid():
         data = form.cleaned_data
         away, deputy = form.away(), form.deputy_user()
@@ -428,7 +429,7 @@ def task_new_view(request):
             _record(request, patient, "task_new")
         return _form_page(request, form, patient=patient)
     form = _task_form(request, network, ask_person=ask, data=request.POST)
-    status = 400
+    status = 422
     if form.is_valid() and (patient := patient or _person(request, network, form)):
         data = form.cleaned_data
         try:
@@ -446,10 +447,11 @@ def task_new_view(request):
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Task added: {task.title} for {patient.full_name}.")
+            done = f"Task added: {task.title} for {patient.full_name}."
             if ask:
+                messages.success(request, done)
                 return redirect(_my_work_url())
-            return redirect(reverse("patients:detail", args=[patient.pk]) + "#tasks")
+            return to_section(request, patient.pk, "tasks", done)
     return _form_page(request, form, patient=patient, status=status)
 
 
@@ -476,7 +478,7 @@ def task_edit_view(request, pk: int):
         _record(request, task.patient, "task_change")
         return _form_page(request, form, patient=task.patient, task=task)
     form = _task_form(request, network, ask_person=False, data=request.POST)
-    status = 400
+    status = 422
     if form.is_valid():
         data = form.cleaned_data
         try:

@@ -70,7 +70,7 @@ def network_access_log_view(request):
         "export_query": query,
     }
     if not filterset.is_valid():
-        return render(request, "audit/log.html", context, status=400)
+        return render(request, "audit/log.html", context, status=422)
     # Recorded first: a page counted before the insert and read after it would lose a row.
     network_access_record(
         user=request.user,
@@ -106,7 +106,7 @@ def access_trail_export_view(request):
             request,
             "audit/log.html",
             {"form": filterset.form, "filter": filterset, "networks": [], "query": ""},
-            status=400,
+            status=422,
         )
     network_access_record(
         user=request.user,

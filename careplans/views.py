@@ -4,7 +4,6 @@ mode shows it and the same form: huddles). A stale save shows the other version.
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
@@ -12,6 +11,7 @@ from audit.services import access_record
 from networks.access import member_required
 from networks.selectors import members_of
 from patients.access import open_patient
+from patients.notices import section_tag, section_url
 
 from . import services
 from .forms import forms_valid, plan_data, plan_forms
@@ -24,7 +24,7 @@ def _back(request, patient) -> str:
     nxt = request.POST.get("next") or request.GET.get("next") or ""
     if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
         return nxt
-    return reverse("patients:detail", args=[patient.pk]) + "#care-plan"
+    return section_url(patient.pk, "care-plan")
 
 
 def edit_context(user, patient, data=None) -> dict:
@@ -56,7 +56,7 @@ def care_plan_edit_view(request, pk: int):
     )
     status = 200
     if data is not None and not data.get("add_rows"):
-        status = 400
+        status = 422
         if forms_valid(context):
             try:
                 plan = services.care_plan_save(
@@ -80,8 +80,12 @@ def care_plan_edit_view(request, pk: int):
                     message for messages_ in exc.message_dict.values() for message in messages_
                 ]
             else:
+                # Back on the person's page, the confirmation is in the Care plan section.
+                on_page = context["next"] == section_url(patient.pk, "care-plan")
                 messages.success(
-                    request, f"Care plan saved: version {plan.version} for {patient.full_name}."
+                    request,
+                    f"Care plan saved: version {plan.version} for {patient.full_name}.",
+                    extra_tags=section_tag("care-plan") if on_page else "",
                 )
                 return redirect(context["next"])
     access_record(

@@ -213,6 +213,23 @@ class DecisionForm(forms.Form):
         help_text="Needed to discharge, in a sentence.",
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The design system's classes on the fields meeting mode draws with {{ field }}.
+        self.fields["decision_reason"].widget.attrs["class"] = "nhsuk-input"
+        self.fields["admission_avoided"].widget.attrs["class"] = "nhsuk-radios__input"
+        review = self.fields["next_review_on"].widget
+        if isinstance(review, forms.DateInput):  # not once it is the three-field date input
+            review.attrs.setdefault("class", "nhsuk-input nhsuk-input--width-10")
+
+    def focus_first_error(self) -> None:
+        """After a refused decision, the first field to put right takes the focus (htmx
+        focuses [autofocus] in what it swaps in)."""
+        for name in ("next_review_on", "admission_avoided", "decision_reason"):
+            if name in self.errors:
+                self.fields[name].widget.attrs["autofocus"] = True
+                return
+
     def clean(self):
         data = super().clean()
         decision = data.get("decision")

@@ -54,7 +54,7 @@ def guest_add_view(request, pk: int):
         errors = " ".join(e for errors in form.errors.values() for e in errors)
         messages.error(request, f"The guest was not added: {errors}")
         return _answer(request, meeting, back)
-    return _answer(request, meeting, back, status=400, guest_form=form)
+    return _answer(request, meeting, back, status=422, guest_form=form)
 
 
 @member_required

@@ -47,4 +47,4 @@ def meeting_add_view(request):
                 request, f"Extra {network.terms['meeting']} added for {_when(meeting)}{brought}."
             )
             return redirect("huddles:agenda", pk=meeting.pk)
-    return _render_list(request, extra_form=form, status=400)
+    return _render_list(request, extra_form=form, status=422)

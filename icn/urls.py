@@ -3,8 +3,10 @@ from django.urls import include, path
 
 from networks import views as core_views
 
+from . import views
+
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("accounts.auth_urls")),
     path("accounts/oidc/", include("accounts.sso_urls")),

@@ -25,6 +25,7 @@ from networks.current import current_membership
 from networks.roles import Role
 from patients.access import open_patient
 from patients.models import CareNeed, Patient
+from patients.notices import section_tag, to_section
 from referrals.models import PatientFlag, RedFlag
 
 from . import dispensing, services
@@ -234,10 +235,15 @@ def visit_create_view(request, pk: int):
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                # A NEWS2 escalation is a warning, not a plain confirmation.
-                report = messages.warning if logged.visit.news2_warning else messages.success
-                report(request, _visit_message(logged, active_before, len(changes)))
-                return redirect(reverse("patients:detail", args=[patient.pk]) + "#visits")
+                # A NEWS2 escalation is a warning, not a plain confirmation; either is shown
+                # at the top of the Visits section the user is taken to (patients.notices).
+                return to_section(
+                    request,
+                    patient.pk,
+                    "visits",
+                    _visit_message(logged, active_before, len(changes)),
+                    level=messages.WARNING if logged.visit.news2_warning else messages.SUCCESS,
+                )
     context = _visit_form_context(patient, form, rows, active, names)
     return render(
         request, "medicines/visit_form.html", context, status=422 if context["has_errors"] else 200
@@ -287,17 +293,22 @@ def news2_acknowledge_view(request, pk: int, visit_id: int):
     try:
         services.visit_news2_acknowledge(visit=visit, by=request.user)
     except Conflict as exc:
-        messages.error(request, exc.message)
+        messages.error(request, exc.message, extra_tags=MEDICINES)
     else:
         messages.success(
             request,
             f"NEWS2 {visit.news2_score} from the visit on "
             f"{_short_date(timezone.localdate(visit.visited_at))} acknowledged.",
+            extra_tags=MEDICINES,
         )
     return _to_medicines(patient)
 
 
 # --- the medication list and reviews ----------------------------------------------------------
+
+
+# Messages shown in the person page's Medicines section, where _to_medicines takes the user.
+MEDICINES = section_tag("medicines")
 
 
 def _to_medicines(patient):
@@ -321,14 +332,16 @@ def medication_create_view(request, pk: int):
             add_service_errors(form, exc)
         else:
             messages.success(
-                request, f"{medication} {medication.dose_display} added to the medication list."
+                request,
+                f"{medication} {medication.dose_display} added to the medication list.",
+                extra_tags=MEDICINES,
             )
             return _to_medicines(patient)
     return render(
         request,
         "medicines/medication_form.html",
         {"patient": patient, "form": form},
-        status=400 if form.errors else 200,
+        status=422 if form.errors else 200,
     )
 
 
@@ -352,13 +365,14 @@ def review_create_view(request, pk: int):
                 request,
                 f"Medication review of {_short_date(review.reviewed_on)} recorded: "
                 f"{review.get_outcome_display().lower()}.",
+                extra_tags=MEDICINES,
             )
             return _to_medicines(patient)
     return render(
         request,
         "medicines/review_form.html",
         {"patient": patient, "form": form, "active_medications": active_medications(patient)},
-        status=400 if form.errors else 200,
+        status=422 if form.errors else 200,
     )
 
 
@@ -411,11 +425,11 @@ def dispensing_view(request, pk: int):
                 )
             except ValidationError as exc:  # e.g. a date in the future: nothing was saved
                 form.add_error("file" if which == "csv" else None, exc.messages)
-                status = 400
+                status = 422
             else:
                 manual, upload = SupplyForm(), SupplyUploadForm()
         else:
-            status = 400
+            status = 422
     if result is not None:
         findings = result.findings
     else:
@@ -470,7 +484,7 @@ def my_day_view(request):
 
 
 def _render_my_day(request, network, *, error: tuple[int, str] | None = None, status: int = 200):
-    """My day; `error` is (resident's pk, message) when an allocation was refused (400)."""
+    """My day; `error` is (resident's pk, message) when an allocation was refused (422)."""
     day = my_day(request.user, network)
     today = timezone.localdate()
     for action in day["follow_ups"]:
@@ -546,7 +560,7 @@ def _allocated_to(person, user) -> bool:
 @require_POST
 def resident_allocate_view(request, pk: int):
     """The medicines lead or the chair allocates a care-home resident to a named pharmacist or
-    technician (My day's care-home lists); a refused choice shows My day again (400)."""
+    technician (My day's care-home lists); a refused choice shows My day again (422)."""
     membership = current_membership(request)
     network = membership.network
     if not request.user.has_perm("medicines.allocate_residents", network):
@@ -564,7 +578,7 @@ def resident_allocate_view(request, pk: int):
         )
     except ValidationError as exc:
         message = " ".join(m for messages_ in exc.message_dict.values() for m in messages_)
-        return _render_my_day(request, network, error=(patient.pk, message), status=400)
+        return _render_my_day(request, network, error=(patient.pk, message), status=422)
     _seen(request, [patient], "allocation")
     who = allocation.member.user.get_full_name() or allocation.member.user.get_username()
     messages.success(request, f"{patient.full_name} is allocated to {who}.")

@@ -6,19 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from .access import member_required, public
-from .current import current_membership, switch_network
-
-
-@member_required
-def home(request):
-    """People for those who work with records; the access trail for the IG lead; reports for
-    managers."""
-    membership = current_membership(request)
-    if request.user.has_perm("patients.view_patient", membership.network):
-        return redirect("patients:list")
-    if membership.role == "ig_lead":
-        return redirect("audit:log")
-    return redirect("reports:dashboard")
+from .current import switch_network
 
 
 @public

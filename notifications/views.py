@@ -237,7 +237,7 @@ def notification_settings_view(request):
             else:
                 messages.success(request, "Your e-mail choice is saved.")
                 return redirect("notifications:settings")
-        status = 400
+        status = 422
     else:
         form = PreferenceForm(initial={"email": _current_choice(request.user)})
         status = 200

@@ -59,7 +59,7 @@ def _page(request, network: Network, *, form=None, result=None, payload="", prob
         "problem": problem,
     }
     failed = bool(problem or errors or (form is not None and form.errors))
-    return render(request, "patients/import.html", context, status=400 if failed else 200)
+    return render(request, "patients/import.html", context, status=422 if failed else 200)
 
 
 @member_required

@@ -31,7 +31,7 @@ KINDS: dict[str, str] = {
 CLINICAL_KINDS = frozenset({"visit", "admission", "frailty"})
 
 # How many entries the person's page shows; the timeline page shows them all.
-SHOWN_ON_PERSON_PAGE = 50
+SHOWN_ON_PERSON_PAGE = 5
 
 
 @dataclass(frozen=True)

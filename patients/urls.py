@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import import_views, views
+from . import import_views, section_views, views
 
 app_name = "patients"
 urlpatterns = [
@@ -11,18 +11,18 @@ urlpatterns = [
     path("<int:pk>/timeline/", views.patient_timeline_view, name="timeline"),
     path("<int:pk>/summary.pdf", views.patient_summary_pdf_view, name="summary_pdf"),
     path("<int:pk>/edit/", views.patient_edit_view, name="edit"),
-    path("<int:pk>/consent/", views.patient_consent_view, name="consent"),
-    path("<int:pk>/care-team/", views.care_team_add_view, name="care_team_add"),
+    path("<int:pk>/consent/", section_views.patient_consent_view, name="consent"),
+    path("<int:pk>/care-team/", section_views.care_team_add_view, name="care_team_add"),
     path(
         "<int:pk>/care-team/<int:member_id>/remove/",
-        views.care_team_remove_view,
+        section_views.care_team_remove_view,
         name="care_team_remove",
     ),
-    path("<int:pk>/frailty/", views.frailty_record_view, name="frailty_record"),
-    path("<int:pk>/goals/", views.goal_add_view, name="goal_add"),
+    path("<int:pk>/frailty/", section_views.frailty_record_view, name="frailty_record"),
+    path("<int:pk>/goals/", section_views.goal_add_view, name="goal_add"),
     path(
         "<int:pk>/goals/<int:goal_id>/outcome/",
-        views.goal_outcome_view,
+        section_views.goal_outcome_view,
         name="goal_outcome",
     ),
     path("<int:pk>/access-log/", views.patient_access_log_view, name="access_log"),

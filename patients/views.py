@@ -7,9 +7,8 @@ from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.selectors import access_events_for_patient
 from audit.services import access_record
@@ -23,15 +22,9 @@ from networks.models import Membership
 from . import services, timeline
 from .access import open_patient
 from .caseload import CaseloadFilterForm, caseload_columns, caseload_filter
-from .forms import (
-    CareTeamForm,
-    ConsentForm,
-    FrailtyForm,
-    GoalForm,
-    GoalOutcomeForm,
-    PatientForm,
-)
+from .forms import PatientForm
 from .models import CareTeamMember, Goal
+from .notices import split_messages
 from .selectors import (
     latest_frailty_score,
     latest_frailty_scores,
@@ -42,6 +35,8 @@ from .selectors import (
 )
 
 PAGE_SIZE = 25
+# The person's page is a summary: its lists are short, each with a link to see all.
+FRAILTY_SHOWN = 5
 
 
 def _forbidden(request, message: str):
@@ -97,7 +92,7 @@ def patient_list_view(request):
     }
     fragment = request.htmx and not request.htmx.history_restore_request
     template = "patients/list.html#results" if fragment else "patients/list.html"
-    response = render(request, template, context, status=400 if form.errors else 200)
+    response = render(request, template, context, status=422 if form.errors else 200)
     response["Vary"] = "HX-Request"
     return response
 
@@ -142,7 +137,7 @@ def patient_create_view(request):
         request,
         "patients/form.html",
         {"form": form, "creating": True},
-        status=400 if form.errors else 200,
+        status=422 if form.errors else 200,
     )
 
 
@@ -152,42 +147,42 @@ def patient_detail_view(request, pk: int):
     return _render_detail(request, patient)
 
 
-def _render_detail(request, patient, *, status: int = 200, frailty_form=None, **goals):
-    """The person's page, written to the access trail. `goals` carries the goal forms with
-    errors when a goal could not be saved, `frailty_form` the frailty form when an
-    assessment could not be (the page is shown again, 400)."""
+def _render_detail(request, patient):
+    """The person's page, written to the access trail: a summary at the top, then sections
+    reached from its contents list. Confirmations meant for a section (patients.notices)
+    are shown in that section rather than at the top of the page."""
     access_record(
         user=request.user, patients=[patient], what="detail", channel="page", path=request.path
     )
     user = request.user
     can_audit = user.has_perm("patients.view_access_log", patient)
+    general, notices = split_messages(request)
     context = {
         "patient": patient,
         "clinical": user.has_perm("patients.view_clinical", patient),
         "can_edit": user.has_perm("patients.change_patient", patient),
+        "can_consent": user.has_perm("patients.record_consent", patient),
+        "can_change_team": user.has_perm("patients.change_care_team", patient),
         "can_audit": can_audit,
         "care_team": CareTeamMember.objects.filter(patient=patient).select_related(
             "membership__user", "membership__network", "membership__organisation"
         ),
         "access_events": access_events_for_patient(patient)[:10] if can_audit else [],
-        "consent_form": ConsentForm(
-            initial={"consent_mdt": patient.consent_mdt, "consent_sharing": patient.consent_sharing}
-        ),
-        "care_team_form": CareTeamForm(
-            network=patient.network,
-            clinical_allowed=user.has_perm("patients.view_clinical", patient),
-        ),
         # Goals agreed with the person ("what matters to me") and their outcomes.
-        **goals_context(user, patient, **goals),
-        **frailty_context(user, patient, frailty_form=frailty_form),
+        **goals_context(user, patient),
+        **frailty_context(user, patient),
         **timeline_context(request, patient, limit=timeline.SHOWN_ON_PERSON_PAGE),
+        # The messages for the top of the page (base.html), and those for a section.
+        "messages": general,
+        "notices": notices,
     }
     # The sections other apps own (apps on floors above this one), through the port
-    # settings.ICN_PORTS["person_page_sections"]: open tasks; active red flags and referrals
-    # (those the user may see) with the raise-flag form; medicines and visits (not the PIC).
+    # settings.ICN_PORTS["person_page_sections"]: open tasks; the care plan; active red flags
+    # and referrals (those the user may see); medicines and visits (not the PIC); the next
+    # meeting the person is on.
     for section in ports.port("person_page_sections"):
         context.update(section(user, patient))
-    return render(request, "patients/detail.html", context, status=status)
+    return render(request, "patients/detail.html", context)
 
 
 @member_required
@@ -282,66 +277,8 @@ def patient_edit_view(request, pk: int):
         request,
         "patients/form.html",
         {"form": form, "patient": patient},
-        status=400 if form.errors else 200,
+        status=422 if form.errors else 200,
     )
-
-
-@member_required
-@require_POST
-def patient_consent_view(request, pk: int):
-    patient = _load(request, pk, "consent")
-    if not request.user.has_perm("patients.record_consent", patient):
-        return _forbidden(request, "Your role may not record consent.")
-    form = ConsentForm(request.POST)
-    if form.is_valid():
-        services.patient_record_consent(patient=patient, by=request.user, **form.cleaned_data)
-        patient.refresh_from_db()
-        status = 200
-    else:
-        status = 400
-    context = {"patient": patient, "consent_form": form, "can_edit": True}
-    if request.htmx:
-        return render(request, "patients/detail.html#consent", context, status=status)
-    if status == 200:
-        messages.success(request, "Consent recorded.")
-    return redirect("patients:detail", pk=pk)
-
-
-@member_required
-@require_POST
-def care_team_add_view(request, pk: int):
-    patient = _load(request, pk, "care_team")
-    if not request.user.has_perm("patients.change_care_team", patient):
-        return _forbidden(request, "Your role may not change the care team.")
-    form = CareTeamForm(
-        request.POST,
-        network=patient.network,
-        clinical_allowed=request.user.has_perm("patients.change_clinical", patient),
-    )
-    if form.is_valid():
-        try:
-            services.care_team_add(patient=patient, by=request.user, **form.cleaned_data)
-        except Conflict as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, "Added to the care team.")
-    else:
-        messages.error(request, "Choose a member of this network.")
-    return redirect(reverse("patients:detail", args=[pk]) + "#care-team")
-
-
-@member_required
-@require_POST
-def care_team_remove_view(request, pk: int, member_id: int):
-    patient = _load(request, pk, "care_team")
-    if not request.user.has_perm("patients.change_care_team", patient):
-        return _forbidden(request, "Your role may not change the care team.")
-    member = CareTeamMember.objects.filter(patient=patient, pk=member_id).first()
-    if member is None:
-        raise Http404
-    services.care_team_remove(member=member, by=request.user)
-    messages.success(request, "Removed from the care team.")
-    return redirect(reverse("patients:detail", args=[pk]) + "#care-team")
 
 
 @member_required
@@ -365,13 +302,8 @@ def patient_access_log_view(request, pk: int):
     return render(request, "patients/access_log.html", {"patient": patient, "page": page})
 
 
-# --- Goals ("what matters to me") ----------------------------------------------------------
-
-NEW_GOAL_ID = "goal-new-%s"
-
-
-def _outcome_form_id(goal_id: int) -> str:
-    return f"goal-{goal_id}-%s"
+# --- Goals ("what matters to me") and frailty, as the person's page shows them -------------
+# (their forms are pages of their own: patients/section_views.py)
 
 
 def _role_in_network(network_id: int, user_field: str) -> Subquery:
@@ -390,16 +322,9 @@ def _who(network, user, role: str | None) -> str:
     return f"{name}, {network.role_label(role)}" if role else name
 
 
-def goals_context(
-    user,
-    patient,
-    *,
-    goal_form: GoalForm | None = None,
-    outcome_forms: dict[int, GoalOutcomeForm] | None = None,
-    goals_message: str = "",
-) -> dict:
-    """The person page's goals section: every goal with who agreed it and its outcome, and
-    the forms for the roles that may record them. One query however many goals."""
+def goals_context(user, patient) -> dict:
+    """The person page's goals section: every goal with who agreed it and its outcome. One
+    query however many goals."""
     network = patient.network
     goals = list(
         patient.goals.select_related("agreed_by", "outcome_by").annotate(
@@ -407,136 +332,24 @@ def goals_context(
             outcome_by_role=_role_in_network(network.pk, "outcome_by_id"),
         )
     )
-    outcome_forms = outcome_forms or {}
     for goal in goals:
         goal.agreed_by_label = _who(network, goal.agreed_by, goal.agreed_by_role)
         goal.outcome_by_label = _who(network, goal.outcome_by, goal.outcome_by_role)
-        goal.outcome_form = outcome_forms.get(goal.pk) or GoalOutcomeForm(
-            auto_id=_outcome_form_id(goal.pk)
-        )
-        goal.other_outcomes = [(v, label) for v, label in Goal.Outcome.choices if v != goal.outcome]
     decided = [g for g in goals if g.outcome != Goal.Outcome.OPEN]
     return {
         "goals": goals,
+        "goals_open": len(goals) - len(decided),
         "goals_met": sum(g.outcome == Goal.Outcome.MET for g in decided),
         "goals_decided": len(decided),
-        "goal_form": goal_form or GoalForm(auto_id=NEW_GOAL_ID),
         "can_edit_goals": user.has_perm("patients.change_patient", patient),
-        "goals_message": goals_message,
     }
 
 
-def _add_errors(form, exc: ValidationError) -> None:
-    """A service's field errors next to the form's fields; any other as the form's own."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
-def _goals_saved(request, patient, message: str):
-    if request.htmx:
-        goals = goals_context(request.user, patient, goals_message=message)
-        context = {"patient": patient, **goals}
-        response = render(request, "patients/goals.html", context)
-        response["Vary"] = "HX-Request"
-        return response
-    messages.success(request, message)
-    return redirect(reverse("patients:detail", args=[patient.pk]) + "#goals")
-
-
-def _goals_refused(request, patient, **forms):
-    """Bad input: 400 with the errors next to the fields (the section for htmx, else the
-    whole page)."""
-    if request.htmx:
-        context = {"patient": patient, **goals_context(request.user, patient, **forms)}
-        response = render(request, "patients/goals.html", context, status=400)
-    else:
-        response = _render_detail(request, patient, status=400, **forms)
-    response["Vary"] = "HX-Request"
-    return response
-
-
-@member_required
-@require_POST
-def goal_add_view(request, pk: int):
-    patient = _load(request, pk, "goals")
-    if not request.user.has_perm("patients.change_patient", patient):
-        return _forbidden(request, "Your role may not record goals.")
-    form = GoalForm(request.POST, auto_id=NEW_GOAL_ID)
-    if form.is_valid():
-        try:
-            services.goal_add(patient=patient, by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-    if not form.is_valid():
-        return _goals_refused(request, patient, goal_form=form)
-    return _goals_saved(request, patient, "Goal added.")
-
-
-@member_required
-@require_POST
-def goal_outcome_view(request, pk: int, goal_id: int):
-    patient = _load(request, pk, "goals")
-    if not request.user.has_perm("patients.change_patient", patient):
-        return _forbidden(request, "Your role may not record goals.")
-    goal = Goal.objects.filter(patient=patient, pk=goal_id).first()
-    if goal is None:
-        raise Http404("No such goal for this person.")
-    form = GoalOutcomeForm(request.POST, auto_id=_outcome_form_id(goal.pk))
-    if form.is_valid():
-        try:
-            services.goal_outcome_set(goal=goal, by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-    if not form.is_valid():
-        return _goals_refused(request, patient, outcome_forms={goal.pk: form})
-    outcome = form.cleaned_data["outcome"]
-    if outcome == Goal.Outcome.OPEN:
-        message = "Goal reopened."
-    else:
-        message = f"Goal marked as {Goal.Outcome(outcome).label.lower()}."
-    return _goals_saved(request, patient, message)
-
-
-# --- Frailty: scored assessments (eFI, CFS) and their history -----------------------------
-
-
-def frailty_context(user, patient, *, frailty_form: FrailtyForm | None = None) -> dict:
-    """The person page's frailty section (clinical roles): the ten latest assessments and,
-    for the roles that may record one, the form."""
+def frailty_context(user, patient) -> dict:
+    """The person page's frailty section (clinical roles): the latest assessments."""
     if not user.has_perm("patients.view_clinical", patient):
         return {}
-    can_record = user.has_perm("patients.change_clinical", patient)
     return {
-        "frailty_history": patient.frailty_history.select_related("recorded_by")[:10],
-        "can_record_frailty": can_record,
-        "frailty_form": (frailty_form or FrailtyForm(initial={"assessed_on": timezone.localdate()}))
-        if can_record
-        else None,
+        "frailty_history": patient.frailty_history.select_related("recorded_by")[:FRAILTY_SHOWN],
+        "can_record_frailty": user.has_perm("patients.change_clinical", patient),
     }
-
-
-@member_required
-@require_POST
-def frailty_record_view(request, pk: int):
-    patient = _load(request, pk, "frailty")
-    if not request.user.has_perm("patients.change_clinical", patient):
-        return _forbidden(request, "Your role may not record frailty.")
-    form = FrailtyForm(request.POST)
-    if form.is_valid():
-        try:
-            assessment = services.frailty_record(
-                patient=patient, by=request.user, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            _add_errors(form, exc)
-    if not form.is_valid():
-        return _render_detail(request, patient, status=400, frailty_form=form)
-    messages.success(
-        request,
-        f"Frailty recorded: {assessment.get_scale_display()} {assessment.score}, "
-        f"{assessment.band.lower()}.",
-    )
-    return redirect(reverse("patients:detail", args=[pk]) + "#frailty")

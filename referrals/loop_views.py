@@ -90,7 +90,7 @@ def complete_view(request, pk: int):
         request,
         "referrals/complete.html",
         {"referral": referral, "form": form},
-        status=400 if form.errors else 200,
+        status=422 if form.errors else 200,
     )
 
 

@@ -71,10 +71,10 @@ def _save(request, network, form: ServiceForm, code: str, adding: bool):
 
 
 def _form_page(request, network, form: ServiceForm, info=None):
-    """The add (no `info`) or edit form; 400 with its errors."""
+    """The add (no `info`) or edit form; 422 with its errors."""
     context = {"network": network, "form": form, "adding": info is None, "service": info}
     return render(
-        request, "referrals/service_form.html", context, status=400 if form.errors else 200
+        request, "referrals/service_form.html", context, status=422 if form.errors else 200
     )
 
 

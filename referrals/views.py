@@ -25,6 +25,7 @@ from networks.models import Membership
 from networks.roles import CASEWORK_ROLES, RECORD_ROLES
 from networks.selectors import network_by_slug_for, role_in
 from patients.access import open_patient
+from patients.notices import section_tag, to_section
 from patients.selectors import patients_in_user_networks
 
 from . import services
@@ -314,12 +315,12 @@ def decline_view(request, pk: int):
             break
     if request.htmx:
         _prepare_cards([referral], referral.network, {referral.pk: form})
-        return _fragment(request, "card", {"referral": referral}, status=400)
+        return _fragment(request, "card", {"referral": referral}, status=422)
     served = services_served_by(request.user, referral.network)
     if referral.service not in served:  # the chair of another network's page, say
         served = [referral.service, *served]
     return _render_inbox(
-        request, referral.network, referral.service, served, failed={referral.pk: form}, status=400
+        request, referral.network, referral.service, served, failed={referral.pk: form}, status=422
     )
 
 
@@ -409,8 +410,10 @@ def referral_create_view(request, pk: int):
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, _raised_message(raised, active_before))
-            return redirect(reverse("patients:detail", args=[patient.pk]) + "#referrals")
+            # Shown at the top of the Referrals section the user is taken to.
+            return to_section(
+                request, patient.pk, "referrals", _raised_message(raised, active_before)
+            )
     return render(
         request,
         "referrals/form.html",
@@ -420,7 +423,7 @@ def referral_create_view(request, pk: int):
             "selected_service": form.selected_service(),
             "clash": clash,
         },
-        status=400 if form.errors else 200,
+        status=422 if form.errors else 200,
     )
 
 
@@ -448,6 +451,10 @@ def criteria_view(request):
 # --- red flags on the person's page --------------------------------------------------------
 
 
+# Messages shown in the person page's red flags section, where _to_flags takes the user.
+FLAGS = section_tag("flags")
+
+
 def _to_flags(patient_id: int):
     return redirect(reverse("patients:detail", args=[patient_id]) + "#flags")
 
@@ -466,6 +473,7 @@ def flag_raise_view(request, pk: int):
             request,
             "The red flag was not raised: "
             + " ".join(e for errors in form.errors.values() for e in errors),
+            extra_tags=FLAGS,
         )
         return _to_flags(patient.pk)
     flag = form.cleaned_data["flag"]
@@ -479,7 +487,7 @@ def flag_raise_view(request, pk: int):
             note=form.cleaned_data["note"],
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, " ".join(exc.messages), extra_tags=FLAGS)
     else:
         patient_flag = raised.flags[0]
         if flag.pk in active_before:
@@ -489,11 +497,14 @@ def flag_raise_view(request, pk: int):
                 request,
                 f"{_quoted(flag.label)} is already an active red flag for "
                 f"{patient.full_name}{where}. Nothing new was raised.",
+                extra_tags=FLAGS,
             )
         else:
             outcome = _flag_outcome(patient_flag, raised, active_before, "It", "")
             messages.success(
-                request, f"Red flag {_quoted(flag.label)} raised for {patient.full_name}. {outcome}"
+                request,
+                f"Red flag {_quoted(flag.label)} raised for {patient.full_name}. {outcome}",
+                extra_tags=FLAGS,
             )
     return _to_flags(patient.pk)
 
@@ -519,7 +530,7 @@ def flag_resolve_view(request, flag_id: int):
         return _forbidden(request, "Your role may not resolve red flags.")
     form = FlagResolveForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Keep the resolution note to 500 characters.")
+        messages.error(request, "Keep the resolution note to 500 characters.", extra_tags=FLAGS)
         return _to_flags(patient.pk)
     try:
         services.flag_resolve(
@@ -528,9 +539,11 @@ def flag_resolve_view(request, flag_id: int):
             resolution=form.cleaned_data["resolution"],
         )
     except Conflict as exc:
-        messages.error(request, exc.message)
+        messages.error(request, exc.message, extra_tags=FLAGS)
     else:
-        messages.success(request, f"Red flag {_quoted(patient_flag.flag.label)} resolved.")
+        messages.success(
+            request, f"Red flag {_quoted(patient_flag.flag.label)} resolved.", extra_tags=FLAGS
+        )
     return _to_flags(patient.pk)
 
 

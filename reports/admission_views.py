@@ -103,7 +103,7 @@ def admissions_view(request):
                 status = 409
             except ValidationError as exc:
                 add_service_errors(manual, exc)
-                status = 400
+                status = 422
             else:
                 messages.success(
                     request,
@@ -113,7 +113,7 @@ def admissions_view(request):
                 )
                 return redirect("reports:admissions")
         else:
-            status = 400
+            status = 422
     context = _page_context(request, network, manual=manual)
     return render(request, "reports/admissions.html", context, status=status)
 
@@ -142,11 +142,11 @@ def admissions_check_view(request):
             return redirect(url)
     if request.htmx:
         response = render(
-            request, "reports/admissions.html#upload", {"upload_form": upload}, status=400
+            request, "reports/admissions.html#upload", {"upload_form": upload}, status=422
         )
     else:
         context = _page_context(request, network, upload=upload)
-        response = render(request, "reports/admissions.html", context, status=400)
+        response = render(request, "reports/admissions.html", context, status=422)
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -229,7 +229,7 @@ def _decide(request, pk: int, decide):
         checked.refresh_from_db()
         return _import_page(request, checked, status=409, problem=exc.message)
     except ValidationError as exc:
-        return _import_page(request, checked, status=400, problem=" ".join(exc.messages))
+        return _import_page(request, checked, status=422, problem=" ".join(exc.messages))
     return decided
 
 

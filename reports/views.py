@@ -173,7 +173,7 @@ def dashboard_view(request):
         "meetings_word": meetings,
         "several": len(filters.reporting) > 1,
     }
-    status = 400 if filters.form.errors else 200
+    status = 422 if filters.form.errors else 200
     return render(request, "reports/dashboard.html", context, status=status)
 
 
@@ -198,7 +198,7 @@ def _people_request(request) -> tuple[Filters, str, dict] | HttpResponse:
             request,
             "reports/people.html",
             {"problem": str(error), "back": f"{reverse('reports:dashboard')}?{filters.query()}"},
-            status=400,
+            status=422,
         )
     return filters, metric, params
 

@@ -31,7 +31,10 @@ import tempfile
 from pathlib import Path
 
 VERSION = "10.6.1"
-INTEGRITY = "sha512-PZorqQZjZx/A26yJoskCL9z0ib6AtkAyF0o4K/RHr8zRrJyXrUOCnMbjy0VNXsGO4tfTNMwqlkwATKs4a0xayw=="
+# npm view nhsuk-frontend@VERSION dist.integrity
+INTEGRITY = "sha512-" + (
+    "PZorqQZjZx/A26yJoskCL9z0ib6AtkAyF0o4K/RHr8zRrJyXrUOCnMbjy0VNXsGO4tfTNMwqlkwATKs4a0xayw=="
+)
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "static" / "vendor" / "nhsuk-frontend"
 

@@ -14,6 +14,37 @@ from tests.factories import ActionFactory, PatientFactory
 pytestmark = pytest.mark.django_db
 
 
+def build_networks_and_world():
+    """The two networks, their people and the `world` (see build_world), from scratch: for
+    the access matrix (in a transaction) and the accessibility tests (behind the live
+    server). Returns {"network", "other_network", "patient", "foreign_patient", "world"}."""
+    from referrals.catalogue import ensure_red_flags
+    from reports.calendar import ensure_calendar
+
+    from .conftest import member_maker
+    from .factories import NetworkFactory
+
+    ensure_red_flags()
+    ensure_calendar()
+    network = NetworkFactory(slug="thornton-heath", name="Thornton Heath", vocabulary="icn")
+    other = NetworkFactory(
+        slug="purbeck",
+        name="Purbeck",
+        vocabulary="hub",
+        cadence="twice_weekly",
+        meeting_weekdays=[0, 3],
+    )
+    patient = PatientFactory(network=network, given_name="Edith", family_name="Okafor")
+    foreign = PatientFactory(network=other, given_name="Walter", family_name="Pike")
+    return {
+        "network": network,
+        "other_network": other,
+        "patient": patient,
+        "foreign_patient": foreign,
+        "world": build_world(network, other, patient, foreign, member_maker(network)),
+    }
+
+
 def build_world(network, other_network, patient, foreign_patient, member):
     from networks.models import Membership
     from patients.services import care_team_add, goal_add

@@ -269,19 +269,34 @@ PAGES = [
     ("search", "get", "/patients/?q=ok", expect(RECORDS, 200)),
     ("new person", "get", "/patients/new/", expect(CASEWORK, 200)),
     ("import people", "get", "/patients/import/", expect(CASEWORK, 200)),
-    ("check people file", "post", "/patients/import/", expect(CASEWORK, 400)),
+    ("check people file", "post", "/patients/import/", expect(CASEWORK, 422)),
     ("person", "get", "/patients/{p}/", expect(CASEWORK, 200)),
     ("person's timeline", "get", "/patients/{p}/timeline/", expect(CASEWORK, 200)),
     ("person summary pdf", "get", "/patients/{p}/summary.pdf", expect(CASEWORK, 200)),
     ("edit person", "get", "/patients/{p}/edit/", expect(CASEWORK, 200)),
+    ("consent form", "get", "/patients/{p}/consent/", expect(CASEWORK, 200)),
     ("consent", "post", "/patients/{p}/consent/", expect(CASEWORK, 302)),
+    ("foreign consent form", "get", "/patients/{f}/consent/", expect(set(), 0, 404)),
+    ("care team add form", "get", "/patients/{p}/care-team/", expect(CASEWORK, 200)),
     ("care team add", "post", "/patients/{p}/care-team/", expect(CASEWORK, 302)),
+    (
+        "care team remove question",
+        "get",
+        "/patients/{p}/care-team/{c}/remove/",
+        expect(CASEWORK, 200),
+    ),
     ("care team remove", "post", "/patients/{p}/care-team/{c}/remove/", expect(CASEWORK, 302)),
+    ("foreign care team form", "get", "/patients/{f}/care-team/", expect(set(), 0, 404)),
     ("access log", "get", "/patients/{p}/access-log/", expect(TRAIL, 200)),
+    ("add goal form", "get", "/patients/{p}/goals/", expect(CASEWORK, 200)),
     ("add goal", "post", "/patients/{p}/goals/", expect(CASEWORK, 302)),
+    ("goal outcome form", "get", "/patients/{p}/goals/{g}/outcome/", expect(CASEWORK, 200)),
     ("goal outcome", "post", "/patients/{p}/goals/{g}/outcome/", expect(CASEWORK, 302)),
+    ("foreign add goal form", "get", "/patients/{f}/goals/", expect(set(), 0, 404)),
+    ("frailty form", "get", "/patients/{p}/frailty/", expect(CLINICAL, 200)),
     ("record frailty", "post", "/patients/{p}/frailty/", expect(CLINICAL, 302)),
     ("foreign record frailty", "post", "/patients/{f}/frailty/", expect(set(), 0, 404)),
+    ("foreign frailty form", "get", "/patients/{f}/frailty/", expect(set(), 0, 404)),
     ("care plan form", "get", "/care-plans/patients/{p}/edit/", expect(CLINICAL, 200)),
     ("care plan save", "post", "/care-plans/patients/{p}/edit/", expect(CLINICAL, 302)),
     ("foreign care plan form", "get", "/care-plans/patients/{f}/edit/", expect(set(), 0, 404)),
@@ -353,8 +368,8 @@ PAGES = [
         expect(set(), 0, 404),
     ),
     # Care-home residents allocated to named staff: the medicines lead or the chair (the
-    # world's person lives at home and no member is chosen: 400, nothing saved).
-    ("allocate resident", "post", "/medicines/patients/{p}/allocate/", expect(ALLOCATE, 400)),
+    # world's person lives at home and no member is chosen: 422, nothing saved).
+    ("allocate resident", "post", "/medicines/patients/{p}/allocate/", expect(ALLOCATE, 422)),
     (
         "foreign allocate resident",
         "post",
@@ -367,11 +382,11 @@ PAGES = [
     # Meetings (huddles / virtual wards): clinical roles and the PIC (the people they support)
     # view; only the chair runs them; anyone who sees a person adds social notes.
     ("meetings", "get", "/meetings/", expect(MEETING, 200)),
-    ("extra meeting", "post", "/meetings/new/", expect(CHAIR, 400)),
+    ("extra meeting", "post", "/meetings/new/", expect(CHAIR, 422)),
     ("agenda", "get", "/meetings/{h}/", expect(MEETING, 200)),
     ("meeting move", "post", "/meetings/{h}/move/", expect(CHAIR, 302)),
     ("meeting cancel", "post", "/meetings/{h}/cancel/", expect(CHAIR, 302)),
-    ("agenda add", "post", "/meetings/{h}/agenda/", expect(CHAIR, 400)),
+    ("agenda add", "post", "/meetings/{h}/agenda/", expect(CHAIR, 422)),
     ("agenda build", "post", "/meetings/{h}/agenda/build/", expect(CHAIR, 302)),
     ("agenda remove", "post", "/meetings/{h}/items/{i}/remove/", expect(CHAIR, 302)),
     ("agenda reorder", "post", "/meetings/{h}/items/{i}/reorder/", expect(CHAIR, 302)),
@@ -404,14 +419,14 @@ PAGES = [
     # A task's page, edit and reassign: clinical roles (the PIC only its own; {t} is not).
     ("task page", "get", "/my-work/tasks/{t}/", expect(CLINICAL, 200)),
     ("task edit form", "get", "/my-work/tasks/{t}/edit/", expect(CLINICAL, 200)),
-    ("task edit", "post", "/my-work/tasks/{t}/edit/", expect(CLINICAL, 400)),  # no data: 400
+    ("task edit", "post", "/my-work/tasks/{t}/edit/", expect(CLINICAL, 422)),  # no data: 422
     ("task new form", "get", "/my-work/tasks/new/?patient={p}", expect(CASEWORK, 200)),
     ("task new blank form", "get", "/my-work/tasks/new/", expect(CASEWORK, 200)),
-    ("task new", "post", "/my-work/tasks/new/", expect(CASEWORK, 400)),  # no data: 400
+    ("task new", "post", "/my-work/tasks/new/", expect(CASEWORK, 422)),  # no data: 422
     ("foreign task page", "get", "/my-work/tasks/{ft}/", expect(set(), 0, 404)),
     ("foreign task edit", "post", "/my-work/tasks/{ft}/edit/", expect(set(), 0, 404)),
     ("foreign task new", "get", "/my-work/tasks/new/?patient={f}", expect(CASEWORK, 404)),
-    ("cover set", "post", "/my-work/away/", expect(CASEWORK, 400)),  # no dates: 400
+    ("cover set", "post", "/my-work/away/", expect(CASEWORK, 422)),  # no dates: 422
     # Another member's cover: only the chair and the integrated manager may end it.
     ("cover end", "post", "/my-work/away/{cv}/end/", expect({"chair", "integrated_manager"}, 302)),
     ("foreign my work done", "post", "/my-work/tasks/{ft}/done/", expect(set(), 0, 404)),
@@ -432,8 +447,8 @@ PAGES = [
     ("foreign dashboard", "get", "/reports/?network=purbeck", expect(OVERSIGHT, 404)),
     # Hospital admissions: the chair and integrated manager (they show people).
     ("admissions", "get", "/reports/admissions/", expect(ADMIT, 200)),
-    ("record admission", "post", "/reports/admissions/", expect(ADMIT, 400)),  # no data
-    ("check admissions file", "post", "/reports/admissions/check/", expect(ADMIT, 400)),
+    ("record admission", "post", "/reports/admissions/", expect(ADMIT, 422)),  # no data
+    ("check admissions file", "post", "/reports/admissions/check/", expect(ADMIT, 422)),
     ("admission import", "get", "/reports/admissions/imports/{ai}/", expect(ADMIT, 200)),
     (
         "import admissions",
@@ -533,33 +548,10 @@ def _built(django_db_setup, django_db_blocker):
     a savepoint inside it, so what one test writes is gone before the next."""
     from django.db import transaction
 
-    from referrals.catalogue import ensure_red_flags
-    from reports.calendar import ensure_calendar
-
-    from .access_world import build_world
-    from .conftest import member_maker
-    from .factories import NetworkFactory, PatientFactory
+    from .access_world import build_networks_and_world
 
     with django_db_blocker.unblock(), transaction.atomic():
-        ensure_red_flags()
-        ensure_calendar()
-        network = NetworkFactory(slug="thornton-heath", name="Thornton Heath", vocabulary="icn")
-        other = NetworkFactory(
-            slug="purbeck",
-            name="Purbeck",
-            vocabulary="hub",
-            cadence="twice_weekly",
-            meeting_weekdays=[0, 3],
-        )
-        patient = PatientFactory(network=network, given_name="Edith", family_name="Okafor")
-        foreign = PatientFactory(network=other, given_name="Walter", family_name="Pike")
-        built = {
-            "network": network,
-            "other_network": other,
-            "patient": patient,
-            "foreign_patient": foreign,
-            "world": build_world(network, other, patient, foreign, member_maker(network)),
-        }
+        built = build_networks_and_world()
         yield built
         transaction.set_rollback(True)
 

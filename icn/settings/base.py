@@ -389,6 +389,7 @@ ICN_PORTS = {
         "careplans.sections.patient_care_plan_context",
         "referrals.views.patient_referrals_context",
         "medicines.views.patient_medicines_context",
+        "huddles.sections.patient_next_meeting_context",
     ],
     # The person's timeline: each callable (user, patient) -> [patients.timeline.Entry], the
     # entries of one app that the user may see, in a fixed number of queries.
@@ -427,7 +428,13 @@ ICN_UNUSUAL_ACCESS_PER_DAY = env.int("ICN_UNUSUAL_ACCESS_PER_DAY", default=50)
 ICN_UNUSUAL_REFUSALS_PER_DAY = env.int("ICN_UNUSUAL_REFUSALS_PER_DAY", default=10)
 
 # Reminders and e-mail (<app>/reminders.py, notifications/sweeping.py and services.py).
-ICN_SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Where links in e-mails point. A configured SITE_URL (the public address in production) is
+# authoritative; without one, the address `make run` serves (ICN_HOST, ICN_PORT), which the
+# Celery worker that sends the e-mails inherits (icn/dev.py).
+_SERVED_HOST = env("ICN_HOST", default="127.0.0.1")
+if _SERVED_HOST in {"", "0.0.0.0", "::"}:  # noqa: S104 (served on every interface: link to loopback)
+    _SERVED_HOST = "127.0.0.1"
+ICN_SITE_URL = env("SITE_URL", default=f"http://{_SERVED_HOST}:{env('ICN_PORT', default='8000')}")
 # How often an open page asks for the bell's unread count (a passive request: it does not
 # keep an idle session alive).
 ICN_BELL_POLL_SECONDS = env.int("BELL_POLL_SECONDS", default=30)

@@ -1,7 +1,7 @@
 """A developer's machine (`make run`): DEBUG on unless the environment says otherwise."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import BASE_DIR, env
 
 DEBUG = env.bool("DEBUG", default=True)
 
@@ -9,3 +9,9 @@ DEBUG = env.bool("DEBUG", default=True)
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# E-mails (reminders, digests, minutes) as files, one per message batch, unless EMAIL_URL says
+# where to send them: the console stays quiet, and `make run` says where they are.
+if not env.str("EMAIL_URL", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = BASE_DIR / ".data" / "mail"

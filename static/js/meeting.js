@@ -1,22 +1,45 @@
-// Meeting mode shortcuts: Alt+N next person, Alt+P previous person (announced in the page's
-// visually hidden help text). Loaded only on the meeting page; no inline scripts (CSP).
+// Meeting mode shortcuts, listed in the page's "Keyboard shortcuts" details: Alt (with or
+// without Shift) and a letter, so no single key is ever a shortcut (WCAG 2.1.4) and typing in
+// the notes is never taken for one. Alt+W the notes, Alt+R the decision (again: the
+// discharge), Alt+A a new action,
+// Alt+N and Alt+P the next and previous person. Loaded only on the meeting page (CSP).
 (function () {
   "use strict";
+  var keys = {
+    KeyW: function () { return document.getElementById("record-notes"); },
+    // The decision: the first field of "continue"; pressed again there, of "discharge".
+    KeyR: function () {
+      var forms = ["decision-continue", "decision-discharge"].map(function (id) {
+        return document.getElementById(id);
+      });
+      var inFirst = forms[0] && forms[0].contains(document.activeElement);
+      var form = forms[inFirst ? 1 : 0];
+      return form && form.querySelector("input:not([type=hidden]), select, textarea");
+    },
+    KeyA: function () { return document.getElementById("action-title"); },
+    KeyN: function () { return document.getElementById("next-person"); },
+    KeyP: function () { return document.getElementById("prev-person"); }
+  };
   document.addEventListener("keydown", function (event) {
-    if (!event.altKey || event.ctrlKey || event.metaKey) {
+    if (!event.altKey || event.ctrlKey || event.metaKey || !keys[event.code]) {
       return;
     }
-    var key = event.key.toLowerCase();
-    var code = event.code;
-    var target = null;
-    if (key === "n" || code === "KeyN") {
-      target = document.getElementById("next-person");
-    } else if (key === "p" || code === "KeyP") {
-      target = document.getElementById("prev-person");
+    var target = keys[event.code]();
+    if (!target) {
+      return;
     }
-    if (target) {
-      event.preventDefault();
+    event.preventDefault();
+    if (target.tagName === "A") {
       target.click();
+      return;
+    }
+    var closed = target.closest("details:not([open])");
+    if (closed) {
+      closed.open = true;
+    }
+    target.focus();
+    if (target.scrollIntoView) {
+      target.scrollIntoView({ block: "center" });
     }
   });
 })();

@@ -490,7 +490,7 @@ def test_end_a_planned_cover_removes_it(client, login, member):
         ({"note": "x" * 201}, "note", "Keep the note to 200 characters."),
     ],
 )
-def test_bad_cover_input_is_400_next_to_the_field_nothing_saved(
+def test_bad_cover_input_is_422_next_to_the_field_nothing_saved(
     client, login, member, other_network, change, field, message
 ):
     me = login("pharmacist")
@@ -503,10 +503,10 @@ def test_bad_cover_input_is_400_next_to_the_field_nothing_saved(
     data = cover_data(gp)
     data.update({k: (people[v].pk if v in people else v) for k, v in change.items()})
     response = client.post("/my-work/away/", data)
-    assert response.status_code == 400
+    assert response.status_code == 422
     away = section(response, "away")
-    error = re.search(  # the dates are NHS date inputs: a span in their fieldset
-        rf'class="[^"]*error-message" id="cover-{field}_error">((?:(?!</div>).)*)', away, re.S
+    error = re.search(  # a div, or for the dates (NHS date inputs) a span in their fieldset
+        rf'id="cover-{field}_error">((?:(?!</div>).)*)', away, re.S
     )
     assert error and message in error.group(1), away
     assert re.search(rf'<[^>]+name="{field}(-day|-month|-year)?"[^>]*autofocus', away)
@@ -552,7 +552,7 @@ def test_chair_and_integrated_manager_set_and_end_cover_for_any_member(client, l
     assert nurse.get_full_name() in away and "Away now" in away
     # The same person cannot cover themselves.
     response = client.post("/my-work/away/", cover_data(nurse, 5, 6, member=nurse.pk))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Choose someone else to cover for you." in section(response, "away")
     # An overlap is told about the member away, not "you".
     response = client.post("/my-work/away/", cover_data(gp, 2, 6, member=nurse.pk))
@@ -572,7 +572,7 @@ def test_chair_and_integrated_manager_set_and_end_cover_for_any_member(client, l
 def test_every_field_error_at_once(client, login, member):
     login("pharmacist")
     response = client.post("/my-work/away/", {"starts_on": days(5), "ends_on": days(2)})
-    assert response.status_code == 400
+    assert response.status_code == 422
     away = section(response, "away")
     assert "The last day away cannot be before the first." in away
     assert "Choose who covers." in away

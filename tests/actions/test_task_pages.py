@@ -72,7 +72,7 @@ def test_unknown_or_foreign_nhs_number_saves_nothing(client, login, foreign_pati
     login("pharmacist")
     for number in ("9434765919", foreign_patient.nhs_number):
         response = client.post(NEW, form(nhs_number=number, owner="role:gp"))
-        assert response.status_code == 400
+        assert response.status_code == 422
         assert "No one with that NHS number in this network" in text(response)
     assert not Action.objects.exists()
 
@@ -91,7 +91,7 @@ def test_unknown_or_foreign_nhs_number_saves_nothing(client, login, foreign_pati
 def test_bad_input_is_a_clear_error_and_nothing_saved(client, login, patient, data, message):
     login("pharmacist")
     response = client.post(f"{NEW}?patient={patient.pk}", form(**data))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message.lower() in text(response).lower()
     assert "There is a problem" in text(response)
     assert not Action.objects.exists()

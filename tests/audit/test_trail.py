@@ -117,9 +117,9 @@ def test_bad_filters_are_400_never_500(api, client, member, trail, query, field)
     assert field in response.json()
     client.force_login(ig)
     page = client.get(f"/audit/?{query}")
-    assert page.status_code == 400
+    assert page.status_code == 422
     assert b"There is a problem with the filter" in page.content
-    assert client.get(f"/audit/export.csv?{query}").status_code == 400
+    assert client.get(f"/audit/export.csv?{query}").status_code == 422
 
 
 @pytest.mark.parametrize("role", ["chair", "integrated_manager", "manager", "ig_lead"])

@@ -93,7 +93,7 @@ def test_the_person_page_shows_the_plan_by_domain_with_owners_and_task_status(
     assert "What matters to me" in page
     assert "Review night-time medicines" in page and pharmacist.get_full_name() in page
     assert "Version 1" in page and "Open" in page
-    assert "Edit the care plan" in page
+    assert "Change the care plan" in page
 
 
 def test_a_pic_sees_the_social_parts_and_cannot_edit(client, member, patient):
@@ -102,7 +102,7 @@ def test_a_pic_sees_the_social_parts_and_cannot_edit(client, member, patient):
     page = text(client.get(f"/patients/{patient.pk}/"))
     assert "Stay at home" in page and "Befriending" in page
     assert "Falls at night" not in page and "Review night-time medicines" not in page
-    assert "Edit the care plan" not in page
+    assert "Change the care plan" not in page
     assert client.get(edit_url(patient)).status_code == 403
 
 
@@ -143,10 +143,10 @@ def test_add_more_rows_saves_nothing_and_shows_blank_rows(client, member, patien
         ({"plan-review_on": "not a date"}, "Review date must be a real date"),
     ],
 )
-def test_bad_input_is_400_names_the_problem_and_saves_nothing(client, member, patient, rows, words):
+def test_bad_input_is_422_names_the_problem_and_saves_nothing(client, member, patient, rows, words):
     client.force_login(member("gp"))
     response = client.post(edit_url(patient), form_post(**rows))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert words in text(response)
     assert not CarePlan.objects.exists() and not Action.objects.exists()
 

@@ -110,11 +110,11 @@ def test_schema_and_docs_are_published(client):
     assert client.get("/api/v1/docs/").status_code == 200
 
 
-def test_manager_lands_on_the_reports_and_caseworkers_on_people(client, member):
+def test_manager_lands_on_the_reports_and_caseworkers_on_my_work(client, member):
     client.force_login(member("manager"))
     assert client.get("/")["Location"] == "/reports/"
     client.force_login(member("gp"))
-    assert client.get("/")["Location"] == "/patients/"
+    assert client.get("/")["Location"] == "/my-work/"
 
 
 def test_expired_session_during_htmx_reloads_at_login(client):

@@ -61,7 +61,7 @@ def test_a_meeting_action_title_with_a_line_break_is_refused_beside_the_field(
         {"title": "Review warfarin\r\ntoday", "assignee": "role:pharmacist", "due_on": SOON},
         headers={"HX-Request": "true"},
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = text(response)
     assert MESSAGE in page
     assert 'id="action-title"' in page  # the form is shown again, with the field
@@ -95,5 +95,5 @@ def test_a_medicine_name_with_a_line_break_is_refused_on_the_api_and_the_page(
         f"/medicines/patients/{patient.pk}/dispensing/",
         {"form": "manual", "medicine": "Amlodipine\r\n5 mg", "dispensed_on": day, "quantity": "28"},
     )
-    assert page.status_code == 400 and MESSAGE in text(page)
+    assert page.status_code == 422 and MESSAGE in text(page)
     assert not Supply.objects.exists()

@@ -54,7 +54,7 @@ def test_chair_imports_the_good_rows_of_a_mixed_file(page: Page, demo):
         {"name": "export.csv", "mimeType": "text/csv", "buffer": b"nhs_number;admitted_on;kind\n"}
     )
     page.get_by_role("button", name="Check file").click()
-    expect(page.locator("#upload .error-summary")).to_contain_text("separated by semicolons")
+    expect(page.locator("#upload").get_by_role("alert")).to_contain_text("separated by semicolons")
     expect(page).to_have_url(f"{demo}/reports/admissions/")
     page.screenshot(path=str(SHOTS / "admissions-upload-error-1280.png"), full_page=True)
 
@@ -84,7 +84,7 @@ def test_chair_imports_the_good_rows_of_a_mixed_file(page: Page, demo):
 
     page.get_by_role("button", name="Import the 2 good rows only").click()
 
-    expect(page.locator(".messages")).to_contain_text(
+    expect(page.locator("#messages")).to_contain_text(
         "Imported 2 admissions. 2 rows with errors were not imported."
     )
     expect(page.get_by_role("button", name=re.compile("Import"))).to_have_count(0)

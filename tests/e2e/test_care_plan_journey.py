@@ -51,7 +51,7 @@ def test_a_care_plan_agreed_in_the_meeting_lands_on_the_owners_my_work(page: Pag
 
     # Back to the same person in the meeting, the plan agreed.
     expect(page).to_have_url(re.compile(rf"/meetings/{meeting.pk}/run/{item.pk}/$"))
-    expect(page.locator(".messages")).to_contain_text("Care plan saved: version 1")
+    expect(page.locator("#messages")).to_contain_text("Care plan saved: version 1")
     expect(page.locator("#care-plan")).to_contain_text("Version 1")
     expect(page.locator("#care-plan")).to_contain_text(title)
     plan = CarePlan.objects.get(patient=person)

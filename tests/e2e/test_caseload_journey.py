@@ -13,6 +13,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_pharmacist_filters_the_caseload_and_allocates_a_resident(page: Page, demo):
     log_in(page, demo, "pharmacist.thornton-heath")
+    expect(page).to_have_url(re.compile(r"/medicines/my-day/$"))  # pharmacy starts on My day
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="People").click()
     expect(page).to_have_url(re.compile(r"/patients/$"))
     page.get_by_text("Filter the list").click()
     page.get_by_label(re.compile("^Frailty")).select_option("severe")
@@ -37,7 +39,7 @@ def test_pharmacist_filters_the_caseload_and_allocates_a_resident(page: Page, de
         label="Amira Haddad (pharmacist)"
     )
     resident.get_by_role("button", name=re.compile("Reallocate")).click()
-    expect(page.locator(".messages")).to_contain_text(
+    expect(page.locator("#messages")).to_contain_text(
         "Gloria Baptiste is allocated to Amira Haddad."
     )
     page.get_by_role("link", name="Show only the residents allocated to me").click()

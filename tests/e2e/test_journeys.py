@@ -15,6 +15,8 @@ def test_pharmacist_searches_opens_a_patient_and_sees_nothing_from_purbeck(page:
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     log_in(page, demo, "pharmacist.thornton-heath")
+    expect(page).to_have_url(re.compile(r"/medicines/my-day/$"))  # pharmacy starts on My day
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="People").click()
     expect(page).to_have_url(re.compile(r"/patients/$"))
     expect(page.get_by_role("banner")).to_contain_text("Thornton Heath")
 

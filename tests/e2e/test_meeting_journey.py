@@ -19,9 +19,9 @@ from tests.e2e.pages import log_in
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def three_people_on_the_next_huddle():
-    """Three people accepted to the MDT (so each has an episode on the caseload), first on the
-    next huddle's agenda. Returns the meeting and its items in order."""
+def people_on_the_next_huddle(count: int = 3):
+    """`count` people accepted to the MDT (so each has an episode on the caseload), first on
+    the next huddle's agenda. Returns the meeting and their items in order."""
     network = Network.objects.get(slug="thornton-heath")
     chair = Membership.objects.get(network=network, role="chair").user
     gp = Membership.objects.get(network=network, role="gp").user
@@ -30,8 +30,9 @@ def three_people_on_the_next_huddle():
             "patient_id", flat=True
         )
     ) | set(Episode.objects.filter(closed_at__isnull=True).values_list("patient_id", flat=True))
-    people = list(Patient.objects.filter(network=network).exclude(pk__in=busy).order_by("id")[:3])
-    assert len(people) == 3, "seed_demo left too few people free to refer to the MDT"
+    free = Patient.objects.filter(network=network).exclude(pk__in=busy).order_by("id")
+    people = list(free[:count])
+    assert len(people) == count, "seed_demo left too few people free to refer to the MDT"
     for person in people:
         referral = referral_create(
             patient=person, service="mdt", reason="Two falls this month", by=gp
@@ -40,7 +41,7 @@ def three_people_on_the_next_huddle():
     meeting = services.next_meeting(network)
     services.agenda_build(meeting=meeting)
     ours = list(AgendaItem.objects.filter(meeting=meeting, patient__in=people).order_by("position"))
-    assert len(ours) == 3
+    assert len(ours) == count
     rest = list(
         meeting.items.exclude(status="removed")
         .exclude(pk__in=[i.pk for i in ours])
@@ -53,7 +54,7 @@ def three_people_on_the_next_huddle():
 def test_the_facilitator_runs_a_huddle_from_the_keyboard(page: Page, demo):
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    meeting, (first, second, _third) = three_people_on_the_next_huddle()
+    meeting, (first, second, _third) = people_on_the_next_huddle(3)
     gp = Membership.objects.get(network__slug="thornton-heath", role="gp")
     gp_label = f"{gp.user.get_full_name()}, GP"
 
@@ -61,7 +62,7 @@ def test_the_facilitator_runs_a_huddle_from_the_keyboard(page: Page, demo):
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Huddles").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Huddles")
     page.locator(f"#meeting-{meeting.pk} a").first.click()
-    expect(page.locator(".agenda__item")).to_have_count(
+    expect(page.get_by_role("list", name="Agenda").get_by_role("listitem")).to_have_count(
         meeting.items.exclude(status="removed").count()
     )
     page.get_by_role("link", name="Start the huddle").click()
@@ -73,12 +74,11 @@ def test_the_facilitator_runs_a_huddle_from_the_keyboard(page: Page, demo):
     expect(page.locator("#notes-state")).to_contain_text("Saved")
 
     # Two actions from the keyboard: Enter submits the small form.
-    actions = page.locator(".action-form")
+    actions = page.get_by_role("region", name=re.compile("^Actions agreed for"))
     actions.get_by_label("Action", exact=True).fill("Review night-time medicines")
     actions.get_by_label("For", exact=True).select_option(label="Pharmacist")
     actions.get_by_label("Action", exact=True).press("Enter")
     expect(page.locator("#item-actions")).to_contain_text("Review night-time medicines")
-    actions = page.locator(".action-form")
     actions.get_by_label("Action", exact=True).fill("Home visit this week")
     actions.get_by_label("For", exact=True).select_option(label=gp_label)
     actions.get_by_label("Action", exact=True).press("Enter")
@@ -90,10 +90,9 @@ def test_the_facilitator_runs_a_huddle_from_the_keyboard(page: Page, demo):
     page.keyboard.press("Alt+KeyN")
     expect(page).to_have_url(re.compile(rf"/meetings/{meeting.pk}/run/{second.pk}/$"))
     expect(page.locator("#person-name")).to_have_text(second.patient.full_name)
-    page.get_by_label("Discharge", exact=True).check()
     page.get_by_label("Yes", exact=True).check()
     page.get_by_label("Reason for discharge").fill("Falls clinic seen; key safe fitted")
-    page.get_by_role("button", name="Record decision").click()
+    page.get_by_role("button", name="Record decision: discharge").click()
     expect(page.locator("#record")).to_contain_text(
         f"{second.patient.full_name} is discharged from the huddle"
     )

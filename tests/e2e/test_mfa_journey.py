@@ -41,7 +41,7 @@ def test_first_login_sets_up_an_authenticator_then_logs_in_with_a_code(
     expect(page.get_by_role("heading", level=1)).to_have_text("Your recovery codes")
     expect(page.locator(".recovery-codes li")).to_have_count(10)
     page.get_by_role("link", name=re.compile("continue", re.I)).click()
-    expect(page).to_have_url(re.compile(r"/patients/$"))
+    expect(page).to_have_url(re.compile(r"/medicines/my-day/$"))  # pharmacy starts on My day
 
     page.get_by_role("button", name="Log out").click()
     log_in(page, live_server.url, "pharmacist.thornton-heath", PASSWORD)
@@ -49,5 +49,5 @@ def test_first_login_sets_up_an_authenticator_then_logs_in_with_a_code(
     # The same 30-second step cannot be used twice: the app's next code.
     page.get_by_label("Security code").fill(code_for(secret, steps_ahead=1))
     page.get_by_role("button", name="Continue").click()
-    expect(page).to_have_url(re.compile(r"/patients/$"))
+    expect(page).to_have_url(re.compile(r"/medicines/my-day/$"))  # pharmacy starts on My day
     assert not [e for e in errors if "Content Security Policy" in e], errors

@@ -60,7 +60,7 @@ def test_pharmacist_claims_from_the_queue_and_marks_an_overdue_task_done(page: P
     # The count is in the navigation on every page.
     page.set_viewport_size(DESKTOP)
     log_in(page, demo, "pharmacist.thornton-heath")
-    expect(page).to_have_url(re.compile(r"/patients/$"))
+    expect(page).to_have_url(re.compile(r"/medicines/my-day/$"))  # pharmacy starts on My day
     nav_link = page.locator("#nav-my-work a")
     expect(nav_link).to_have_accessible_name(f"My work, {count} to do")
     expect(nav_link.locator(".nav-badge")).to_have_text(str(count))

@@ -39,7 +39,8 @@ def test_news2_of_seven_warns_until_the_gp_acknowledges(page: Page, demo):
     page.get_by_role("button", name="Save visit").click()
 
     expect(page).to_have_url(re.compile(rf"/patients/{person.pk}/#visits$"))
-    confirmation = page.locator(".message--warning")
+    confirmation = page.locator("#visits").get_by_role("alert")
+    expect(confirmation).to_be_focused()
     expect(confirmation).to_contain_text("NEWS2 7 (partial): emergency response.")
     expect(confirmation).to_contain_text("An urgent task, due today, went to the GP queue.")
     warning = page.locator(".news2-warning")
@@ -56,7 +57,7 @@ def test_news2_of_seven_warns_until_the_gp_acknowledges(page: Page, demo):
     warning.get_by_role("button", name=re.compile(r"^Acknowledge")).click()
 
     expect(page).to_have_url(re.compile(rf"/patients/{person.pk}/#medicines$"))
-    expect(page.locator(".message--success")).to_contain_text("acknowledged")
+    expect(page.locator("#medicines").get_by_role("alert")).to_contain_text("acknowledged")
     expect(page.locator(".news2-warning")).to_have_count(0)
     expect(page.locator(f"#visit-{visit.pk}")).to_contain_text("Emergency response, acknowledged")
     visit.refresh_from_db()

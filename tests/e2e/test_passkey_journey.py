@@ -53,7 +53,7 @@ def test_add_a_passkey_then_log_in_with_it_instead_of_a_code(
     expect(page.get_by_role("button", name="Use a passkey")).to_have_count(0)
     page.get_by_label("Security code").fill(totp_code(device))
     page.get_by_role("button", name="Continue").click()
-    expect(page).to_have_url(re.compile(r"/patients/$"))
+    expect(page).to_have_url(re.compile(r"/medicines/my-day/$"))  # pharmacy starts on My day
 
     page.goto(f"{base}/accounts/security/")
     expect(page.get_by_text("You have no passkeys.")).to_be_visible()
@@ -72,7 +72,7 @@ def test_add_a_passkey_then_log_in_with_it_instead_of_a_code(
     log_in(page, base, USERNAME, PASSWORD)
     expect(page).to_have_url(re.compile(r"/accounts/login/code/$"))
     page.get_by_role("button", name="Use a passkey").click()
-    expect(page).to_have_url(re.compile(r"/patients/$"))
+    expect(page).to_have_url(re.compile(r"/medicines/my-day/$"))  # pharmacy starts on My day
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     credentials = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
     assert credentials["credentials"][0]["signCount"] >= 2

@@ -78,8 +78,9 @@ def test_the_pic_follows_the_huddle_and_reads_their_persons_minutes(
     log_in(pic, demo, "pic.thornton-heath")
     pic.get_by_role("navigation", name="Main").get_by_role("link", name="Huddles").click()
     pic.locator(f"#meeting-{meeting.pk} a").first.click()
-    expect(pic.locator(".agenda__item")).to_have_count(1)
-    expect(pic.locator(".agenda__item")).to_contain_text(ours.patient.full_name)
+    agenda = pic.get_by_role("list", name="Agenda").get_by_role("listitem")
+    expect(agenda).to_have_count(1)
+    expect(agenda).to_contain_text(ours.patient.full_name)
     expect(pic.get_by_text(before.patient.full_name)).to_have_count(0)
     pic.get_by_role("link", name="Follow the huddle").click()
     expect(pic).to_have_url(re.compile(rf"/meetings/{meeting.pk}/run/{ours.pk}/$"))
@@ -93,10 +94,9 @@ def test_the_pic_follows_the_huddle_and_reads_their_persons_minutes(
     # The facilitator sees the social note, decides, and closes the huddle.
     page.goto(run_ours)
     expect(page.get_by_role("textbox", name="Social notes")).to_have_value(SOCIAL)
-    page.get_by_label("Continue", exact=True).check()
     review = timezone.localdate() + datetime.timedelta(days=14)
     fill_date(page, "Next review", review)
-    page.get_by_role("button", name="Record decision").click()
+    page.get_by_role("button", name="Record decision: continue").click()
     expect(page.locator("#record")).to_contain_text(f"{ours.patient.full_name} continues")
     page.get_by_role("link", name="Close the huddle").click()  # the confirmation first
     page.get_by_role("button", name="Close the huddle").click()

@@ -45,7 +45,7 @@ def test_social_worker_flags_a_stockpile_and_the_pharmacist_accepts_it(page: Pag
 
     # The social worker refers to social services and ticks the stockpile red flag.
     log_in(page, demo, "social_worker.thornton-heath")
-    expect(page).to_have_url(re.compile(r"/patients/$"))
+    expect(page).to_have_url(re.compile(r"/my-work/$"))  # casework starts on My work
     page.goto(f"{demo}/patients/{person.pk}/")
     expect(page.get_by_role("heading", level=1)).to_contain_text(person.full_name)
     page.get_by_role("link", name=re.compile(r"^Refer\b")).click()
@@ -60,7 +60,8 @@ def test_social_worker_flags_a_stockpile_and_the_pharmacist_accepts_it(page: Pag
     page.get_by_role("button", name="Send referral").click()
 
     expect(page).to_have_url(re.compile(rf"/patients/{person.pk}/#referrals$"))
-    confirmation = page.locator(".message--success")
+    confirmation = page.locator("#referrals").get_by_role("alert")
+    expect(confirmation).to_be_focused()
     expect(confirmation).to_contain_text("Referred to Social services.")
     expect(confirmation).to_contain_text(
         "Stockpile of medicines\u2019 also raised a referral to Medicines optimisation."

@@ -38,11 +38,11 @@ def test_pharmacist_completes_with_an_outcome_and_the_referrer_reads_it(page: Pa
     expect(page.get_by_role("heading", level=1)).to_contain_text("Complete the")
 
     page.get_by_role("button", name="Complete the referral").click()  # no outcome yet
-    expect(page.locator(".error-summary")).to_contain_text("Say what was done")
+    expect(page.get_by_role("alert")).to_contain_text("Say what was done")
     page.get_by_label("Outcome: what was done").fill(OUTCOME)
     page.get_by_role("button", name="Complete the referral").click()
     expect(page).to_have_url(re.compile(rf"/patients/{person.pk}/#referral-{referral.pk}$"))
-    expect(page.locator(".message--success")).to_contain_text("told the outcome")
+    expect(page.get_by_role("region", name="Success")).to_contain_text("told the outcome")
     expect(page.locator(f"#referral-{referral.pk}")).to_contain_text(OUTCOME)
     page.get_by_role("button", name="Log out").click()
 

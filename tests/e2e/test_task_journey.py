@@ -49,7 +49,7 @@ def test_pharmacist_adds_reassigns_and_completes_tasks(page: Page, demo):
     # The same again: refused, with a link to the open task.
     page.goto(f"{demo}/my-work/tasks/new/?patient={person.pk}")
     fill_and_submit()
-    expect(page.locator(".error-summary")).to_contain_text("An identical open task")
+    expect(page.get_by_role("alert")).to_contain_text("An identical open task")
     page.locator("#task-title_error").get_by_role("link", name="See the open task").click()
     expect(page).to_have_url(re.compile(rf"/my-work/tasks/{task.pk}/$"))
 

@@ -3,6 +3,7 @@ MDT discussions, opens the whole timeline on its own page; the PIC reads the sam
 timeline without its clinical content; on a phone it fits the screen (headless Debian
 Chromium). Screenshots go to /tmp/shots/timeline-*.png."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -33,11 +34,11 @@ def test_chair_and_pic_read_the_timeline(page: Page, demo):
     page.goto(f"{demo}/patients/{person.pk}/")
     page.get_by_role("link", name="Timeline", exact=True).click()
     expect(timeline.get_by_role("heading", name="Timeline")).to_be_visible()
-    expect(timeline.get_by_text("Discharged from the MDT caseload").first).to_be_visible()
-    expect(timeline.get_by_text(f"Notes: {item.notes}").first).to_be_visible()
     timeline.screenshot(path=SHOTS / "timeline-chair.png")
 
-    # Only the discussions: the filter is a plain GET, the choice stays ticked.
+    # Only the discussions: the filter (folded away on the person's page) is a plain GET,
+    # the choice stays ticked.
+    timeline.get_by_text("Show only some kinds").click()
     for label in ("On and off the caseload", "Referrals", "Visits", "Hospital admissions"):
         timeline.get_by_label(label).uncheck()
     timeline.get_by_label("Frailty").uncheck()
@@ -46,9 +47,15 @@ def test_chair_and_pic_read_the_timeline(page: Page, demo):
     expect(timeline.get_by_label("Referrals")).not_to_be_checked()
     expect(timeline.get_by_text("Discharged from the MDT caseload")).to_have_count(0)
     expect(timeline.locator(".timeline__entry").first).to_contain_text("Discussed at the huddle")
-    timeline.get_by_role("link", name="Open the timeline on its own page").click()
+    timeline.get_by_role(
+        "link", name=re.compile("^(See the whole timeline|Open the timeline on its own page)")
+    ).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("timeline")
     expect(timeline.get_by_label("Referrals")).not_to_be_checked()  # the filter came along
+    # The whole timeline has the discharge and the notes of the discussion.
+    page.goto(f"{demo}/patients/{person.pk}/timeline/")
+    expect(timeline.get_by_text("Discharged from the MDT caseload").first).to_be_visible()
+    expect(timeline.get_by_text(f"Notes: {item.notes}").first).to_be_visible()
 
     # The PIC: the discussion and decision, no notes, no filter for visits.
     page.context.clear_cookies()

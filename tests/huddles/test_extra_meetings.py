@@ -96,7 +96,7 @@ def test_bad_input_is_a_clear_error_and_nothing_is_added(client, far, chair, dat
     client.force_login(chair)
     before = Meeting.objects.count()
     response = client.post("/meetings/new/", data)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert words in response.content.decode()
     assert Meeting.objects.count() == before
 
@@ -107,7 +107,7 @@ def test_a_person_not_offered_cannot_be_brought(client, far, chair, foreign_pati
         "/meetings/new/",
         {"starts_at": "2030-01-01T10:00", "reason": "Urgent", "patients": [foreign_patient.pk]},
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert not Meeting.objects.filter(scheduled_for__isnull=True).exists()
 
 

@@ -84,7 +84,7 @@ def test_without_htmx_the_chair_goes_back_to_the_person(client, chair, meeting, 
 def test_bad_input_is_a_clear_error_and_nothing_is_saved(client, chair, meeting, data, message):
     client.force_login(chair)
     response = client.post(guests_url(meeting), data, headers=HX)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "The guest was not added" in text(response) and message in text(response)
     assert not Guest.objects.exists()
     followed = client.post(guests_url(meeting), data, follow=True)
@@ -144,7 +144,7 @@ def test_a_cancelled_meeting_takes_no_guests(client, chair, meeting):
         services.guest_add(meeting=meeting, name="Pat", by=chair)
     client.force_login(chair)
     response = client.post(guests_url(meeting), {"name": "Pat"}, headers=HX)
-    assert response.status_code == 400 and "is cancelled, so it cannot be changed" in text(response)
+    assert response.status_code == 422 and "is cancelled, so it cannot be changed" in text(response)
     client.post(f"{guests_url(meeting)}{guest.pk}/remove/")
     assert list(Guest.objects.values_list("name", flat=True)) == ["Joan"]
 

@@ -163,9 +163,9 @@ def test_a_stale_or_bad_social_note_saves_nothing(client, pic, chair, people):
     long = client.post(
         social_url(team), {"social_notes": "x" * 20001, "social_version": 2}, headers=HX
     )
-    assert long.status_code == 400
+    assert long.status_code == 422
     missing = client.post(social_url(team), {"social_notes": "No version"}, headers=HX)
-    assert missing.status_code == 400
+    assert missing.status_code == 422
     assert AgendaItem.objects.get(pk=team.pk).social_notes == "Chair's line"
 
 

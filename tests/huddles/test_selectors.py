@@ -54,9 +54,9 @@ def test_a_deputy_sees_the_colleagues_people_as_theirs_in_the_meeting_as_on_my_w
     assert selectors.my_patient_ids(deputy, network) == {covered.pk}
     client.force_login(deputy)
     agenda = html.unescape(client.get(f"/meetings/{meeting.pk}/").content.decode())
-    assert agenda.count("agenda__item--yours") == 1 and "1 of them yours" in agenda
+    assert agenda.count(">Yours</strong>") == 1 and "1 of them yours" in agenda
     run = html.unescape(client.get(f"/meetings/{meeting.pk}/run/{item.pk}/").content.decode())
-    assert run.count("run__agenda-item--yours") == 1
+    assert run.count(">Yours</strong>") == 1
     assert "1 of your people" in html.unescape(client.get("/meetings/").content.decode())
 
 

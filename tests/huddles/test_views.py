@@ -213,13 +213,13 @@ def _soon(days=21):
     return (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
 
 
-def test_discharge_without_the_admission_answer_is_400_and_nothing_saved(client, chair, item):
+def test_discharge_without_the_admission_answer_is_422_and_nothing_saved(client, chair, item):
     response = chair_client(client, chair).post(
         decision_url(item),
         {"version": 1, "notes": "n", "decision": "discharge", "decision_reason": "Settled"},
         headers=HX,
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "do we think we have avoided an admission?" in text(response).lower()
     item.refresh_from_db()
     assert item.decision == "" and item.status == "pending" and item.version == 1
@@ -231,7 +231,7 @@ def test_discharge_needs_a_reason(client, chair, item):
         {"version": 1, "decision": "discharge", "admission_avoided": "yes"},
         headers=HX,
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Give a short reason for the discharge." in text(response)
 
 
@@ -239,7 +239,7 @@ def test_continue_needs_the_next_review_date(client, chair, item):
     response = chair_client(client, chair).post(
         decision_url(item), {"version": 1, "decision": "continue"}, headers=HX
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Give the date of the next review" in text(response)
     ok = client.post(
         decision_url(item),
@@ -299,7 +299,7 @@ def test_actions_are_created_from_meeting_mode(client, chair, member, item):
         ("Review warfarin", None, "pharmacist"),
     ]
     bad = client.post(url, {"title": "", "assignee": "", "due_on": ""}, headers=HX)
-    assert bad.status_code == 400 and "Say what needs doing." in text(bad)
+    assert bad.status_code == 422 and "Say what needs doing." in text(bad)
 
 
 def test_no_meeting_action_for_a_role_that_does_no_casework(client, chair, member, item):
@@ -319,7 +319,7 @@ def test_no_meeting_action_for_a_role_that_does_no_casework(client, chair, membe
         response = client.post(
             url, {"title": "Ring the family", "assignee": value, "due_on": _soon(7)}, headers=HX
         )
-        assert response.status_code == 400
+        assert response.status_code == 422
     assert not Action.objects.filter(agenda_item=item).exists()
 
 
@@ -462,7 +462,7 @@ def test_add_by_a_name_several_match_shows_choices_then_adds_the_one_chosen(
     assert not meeting.items.exclude(status="removed").exists()  # nothing added yet
     # Submitting without a choice keeps the choices and says so.
     response = _add(client, meeting, q="quenby", choosing="1", reason="Falls")
-    assert response.status_code == 400 and "Choose one of the people" in text(response)
+    assert response.status_code == 422 and "Choose one of the people" in text(response)
     assert not meeting.items.exclude(status="removed").exists()
     # Choosing one adds it.
     response = _add(client, meeting, q="quenby", choosing="1", patient=people[1].pk, reason="x")
@@ -483,10 +483,10 @@ def test_add_with_no_match_is_a_clear_error(client, chair, network, meeting):
     chair_client(client, chair)
     for q in ("Zebedee", "123 456"):  # synthetic NHS numbers start 999
         response = _add(client, meeting, q=q, reason="Falls")
-        assert response.status_code == 400
+        assert response.status_code == 422
         assert f"No one in this network matches \u201c{q}\u201d" in text(response)
     response = _add(client, meeting, q="  ")
-    assert response.status_code == 400 and "Give a name or NHS number" in text(response)
+    assert response.status_code == 422 and "Give a name or NHS number" in text(response)
     assert not meeting.items.exists()
 
 
@@ -503,10 +503,10 @@ def test_add_never_offers_people_on_the_agenda_or_in_another_network(
     assert response.status_code == 302 and _on_agenda(meeting, twin)
     for q in ("Okafor", "Walter Pike", foreign_patient.nhs_number, item.patient.nhs_number):
         response = _add(client, meeting, q=q)
-        assert response.status_code == 400 and "No one in this network matches" in text(response)
+        assert response.status_code == 422 and "No one in this network matches" in text(response)
     for person in (item.patient, foreign_patient, foreign_twin):  # nor by id
         response = _add(client, meeting, patient=person.pk)
-        assert response.status_code == 400
+        assert response.status_code == 422
         assert "not in this network or is already on the agenda" in text(response)
     assert not _on_agenda(meeting, foreign_patient) and not _on_agenda(meeting, foreign_twin)
     assert meeting.items.filter(patient=item.patient).count() == 1

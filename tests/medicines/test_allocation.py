@@ -3,6 +3,8 @@ medicines lead (a pharmacist) or the chair allocates and reallocates on My day, 
 history; each member's caseload count; "mine" shows a member their residents; other roles
 are refused and a bad choice saves nothing."""
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -89,13 +91,9 @@ def test_my_day_allocates_counts_and_filters_mine(client, login, member, network
     assert "Allocated to <strong>Tina Staff</strong> (pharmacy technician)" in page
     caseloads = page[page.index('id="care-caseloads"') :]
     caseloads = caseloads[: caseloads.index("</table>")]
-    assert (
-        '<th scope="row">Tina Staff</th><td>Pharmacy technician</td><td class="numeric">1</td>'
-        in caseloads
-    )
-    assert (
-        '<th scope="row">Paul Staff</th><td>Pharmacist</td><td class="numeric">0</td>' in caseloads
-    )
+    cells = re.sub(r"<(t[hd])[^>]*>", r"<\1>", caseloads)  # the cells, whatever their classes
+    assert "<th>Tina Staff</th><td>Pharmacy technician</td><td>1</td>" in cells
+    assert "<th>Paul Staff</th><td>Pharmacist</td><td>0</td>" in cells
     assert "Reallocate" in page and "Allocate<span" in page
     client.force_login(tech.user)
     mine = text(client.get("/medicines/my-day/?care=mine"))
@@ -109,10 +107,10 @@ def test_my_day_bad_choice_is_a_clear_error_and_nothing_saved(client, login, mem
     ann = resident(network, home, "Annresident", care_needs=["swallowing"])
     login("chair")
     response = client.post(f"/medicines/patients/{ann.pk}/allocate/", {"member": nurse.pk})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert NOT_ALLOCATABLE in text(response)
     response = client.post(f"/medicines/patients/{ann.pk}/allocate/", {"member": "x"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert not ResidentAllocation.objects.exists()
 
 

@@ -1,6 +1,6 @@
-"""Dispensing CSV uploads that are too large or cannot be read: the API and the page refuse
-each with 400 and the same message naming the line, never a 500, never a file cut short,
-and nothing is saved."""
+"""Dispensing CSV uploads that are too large or cannot be read: the API (400) and the page (422)
+refuse each with the same message naming the line, never a 500, never a file cut short, and
+nothing is saved."""
 
 import datetime
 import html
@@ -112,12 +112,12 @@ def test_a_bad_csv_is_400_naming_the_line_on_the_api_and_nothing_is_saved(
 
 
 @pytest.mark.parametrize("case", BAD)
-def test_a_bad_csv_is_400_naming_the_line_on_the_page_and_nothing_is_saved(
+def test_a_bad_csv_is_422_naming_the_line_on_the_page_and_nothing_is_saved(
     client, pharmacist, patient, case
 ):
     content, message = BAD[case]
     response = page_upload(client, pharmacist, patient, content)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in page_text(response)
     assert not Supply.objects.exists() and not Referral.objects.exists()
 
@@ -143,7 +143,7 @@ def test_a_csv_over_the_limit_is_refused_whole_never_cut(api, client, pharmacist
         response = api_upload(api, pharmacist, patient, content)
         assert response.status_code == 400 and response.json() == {"file": [message]}
         page = page_upload(client, pharmacist, patient, content)
-        assert page.status_code == 400 and message in page_text(page)
+        assert page.status_code == 422 and message in page_text(page)
     assert not Supply.objects.exists()
 
 

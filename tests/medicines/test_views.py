@@ -77,7 +77,7 @@ def test_add_medicine_errors(client, login, patient, change, field, error):
     }
     data.update(change)
     response = client.post(f"/medicines/patients/{patient.pk}/medicines/new/", data)
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = text(response)
     assert error in page
     assert f'id="id_{field}_error"' in page
@@ -110,7 +110,7 @@ def test_a_review_cannot_be_dated_in_the_future(client, login, patient):
         f"/medicines/patients/{patient.pk}/reviews/new/",
         {"reviewed_on": tomorrow.isoformat(), "outcome": "no_change"},
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "A review cannot be dated in the future." in text(response)
     assert not MedicationReview.objects.exists()
 
@@ -121,7 +121,7 @@ def test_a_review_needs_an_outcome(client, login, patient):
         f"/medicines/patients/{patient.pk}/reviews/new/",
         {"reviewed_on": timezone.localdate().isoformat()},
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = text(response)
     assert "Choose the outcome of the review." in page
     assert 'href="#id_outcome_0"' in page
@@ -183,7 +183,7 @@ def test_dispensing_manual_entry_errors(client, login, patient):
         f"/medicines/patients/{patient.pk}/dispensing/",
         {"form": "manual", "medicine": "", "dispensed_on": tomorrow.isoformat(), "quantity": "0"},
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = text(response)
     assert "Name the medicine dispensed." in page
     assert "The dispensing date cannot be in the future." in page
@@ -239,7 +239,7 @@ def test_dispensing_csv_with_bad_rows_lists_them_by_line_and_saves_nothing(clien
         f"/medicines/patients/{patient.pk}/dispensing/",
         {"form": "csv", "file": csv_upload(content)},
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = text(response)
     assert "Line 3: 'yesterday' is not a date" in page
     assert "Line 4: the medicine is missing" in page
@@ -255,7 +255,7 @@ def test_dispensing_csv_that_is_not_text(client, login, patient):
     response = client.post(
         f"/medicines/patients/{patient.pk}/dispensing/", {"form": "csv", "file": upload}
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Line 1: the file is not UTF-8 text (save it as CSV UTF-8)." in text(response)
 
 

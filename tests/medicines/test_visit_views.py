@@ -170,8 +170,9 @@ def test_a_visit_with_news2_of_five_or_more_is_saved_with_a_warning(client, logi
     )
     assert response.status_code == 302
     assert Visit.objects.get().news2_score == 6
+    assert response["Location"] == f"/patients/{patient.pk}/#visits"
     [message] = get_messages(response.wsgi_request)
-    assert message.tags == "warning"
+    assert message.level_tag == "warning"
     assert "NEWS2 6: urgent response. NEWS2 of 5 or 6" in str(message)
     assert "An urgent task, due today, went to the GP queue." in str(message)
 
@@ -465,9 +466,9 @@ def test_patient_page_sections_for_a_pharmacist(client, login, member, patient):
     assert f'href="/medicines/patients/{patient.pk}/reviews/new/"' in medicines
     assert f'href="/medicines/patients/{patient.pk}/dispensing/"' in medicines
     visits = page[page.index('id="visits"') :]
-    assert f'class="button" href="/medicines/patients/{patient.pk}/visit/"' in visits
+    assert f'href="/medicines/patients/{patient.pk}/visit/">Add a visit' in visits
     assert visits.index("Breathless and hot") < visits.index("Older call")  # newest first
-    assert 'class="tag news2-tag news2-tag--high">NEWS2 6 (partial)' in visits
+    assert ">NEWS2 6 (partial)</strong>" in visits
     assert f"with {nurse.get_full_name()}" in visits
     assert "Phone call" in visits and "Home visit" in visits
 

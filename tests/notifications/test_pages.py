@@ -281,7 +281,7 @@ def test_bell_on_every_page_with_the_unread_count(client, me):
     assert 'aria-label="Notifications, 3 unread"' in html
     assert '<span class="bell__badge" aria-hidden="true">3</span>' in html
     assert 'hx-get="/notifications/bell/?shown=3"' in html
-    assert 'id="notification-bell-status" class="visually-hidden" role="status"' in html
+    assert 'id="notification-bell-status" class="nhsuk-u-visually-hidden" role="status"' in html
 
 
 def test_bell_without_unread(client, me):
@@ -404,7 +404,7 @@ def test_settings_save_the_choice(client, me):
 @pytest.mark.parametrize("data", [{}, {"email": "weekly"}, {"email": ""}])
 def test_settings_refuse_bad_input_and_save_nothing(client, me, data):
     response = client.post(SETTINGS, data)
-    assert response.status_code == 400
+    assert response.status_code == 422
     html = response.content.decode()
     assert "There is a problem" in html
     assert "Choose straight away or one e-mail in the morning." in html

@@ -224,7 +224,9 @@ def page_url(patient) -> str:
 def test_the_page_records_frailty_and_shows_the_history(client, member, patient):
     client.force_login(member("community_nurse"))
     page = client.get(f"/patients/{patient.pk}/").content.decode()
-    assert "Record frailty" in page and 'name="score"' in page
+    assert f'href="{page_url(patient)}"' in page and "Record frailty" in page
+    form = client.get(page_url(patient))
+    assert form.status_code == 200 and 'name="score"' in form.content.decode()
     response = client.post(
         page_url(patient),
         {"scale": "cfs", "score": "7", "assessed_on": today().isoformat()},
@@ -233,7 +235,9 @@ def test_the_page_records_frailty_and_shows_the_history(client, member, patient)
     assert response["Location"].endswith(f"/patients/{patient.pk}/#frailty")
     page = client.get(f"/patients/{patient.pk}/").content.decode()
     assert "Frailty recorded: CFS 7, severe frailty." in page
-    assert "<td>CFS</td>" in page and "Severe frailty" in page
+    history = page[page.index('id="frailty"') :]
+    assert history.index("Frailty recorded: CFS 7") < history.index("Severe frailty")
+    assert "CFS</td>" in history
 
 
 def test_the_page_shows_errors_next_to_the_fields_and_saves_nothing(client, member, patient):
@@ -241,11 +245,11 @@ def test_the_page_shows_errors_next_to_the_fields_and_saves_nothing(client, memb
     response = client.post(
         page_url(patient), {"scale": "efi", "score": "2", "assessed_on": today().isoformat()}
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = response.content.decode()
-    assert "The assessment was not recorded" in page and EFI_RANGE in page
+    assert "There is a problem" in page and EFI_RANGE in page
     response = client.post(page_url(patient), {"scale": "", "score": "", "assessed_on": ""})
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = response.content.decode()
     assert SCALE_UNKNOWN in page and "Enter the score." in page
     assert not FrailtyAssessment.objects.exists()
@@ -256,7 +260,8 @@ def test_the_pic_and_manager_get_no_form_and_are_refused(client, member, patient
     client.force_login(member(role))
     if role == "pic":
         page = client.get(f"/patients/{patient.pk}/").content.decode()
-        assert "Record frailty" not in page and "Frailty history" not in page
+        assert "Record frailty" not in page and "Frailty assessments" not in page
+    assert client.get(page_url(patient)).status_code == 403
     data = {"scale": "cfs", "score": "5", "assessed_on": today().isoformat()}
     assert client.post(page_url(patient), data).status_code == 403
     assert not FrailtyAssessment.objects.exists()

@@ -68,7 +68,7 @@ def test_a_bad_row_is_named_by_line_and_nothing_can_be_imported(client, member, 
     text = csv_of(1) + bad + csv_of(1, start=5)[len(HEADER) :]
     response = check(client, text)
     page = response.content.decode()
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "1 problem in the file: nothing has been saved" in page
     assert 'href="#line-3">Line 3, nhs_number:' in page
     assert 'id="line-3"' in page and 'id="line-2"' not in page  # only the rows with problems
@@ -87,7 +87,7 @@ def test_a_bad_row_is_named_by_line_and_nothing_can_be_imported(client, member, 
 def test_a_file_that_is_not_a_people_csv_is_a_clear_error(client, member, text, words):
     client.force_login(member("gp"))
     response = check(client, text)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert words in response.content.decode()
     assert not Patient.objects.exists()
 
@@ -95,7 +95,7 @@ def test_a_file_that_is_not_a_people_csv_is_a_clear_error(client, member, text, 
 def test_no_file_is_a_clear_error(client, member):
     client.force_login(member("gp"))
     response = client.post(URL, {})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Choose a CSV file to check." in response.content.decode()
 
 
@@ -111,12 +111,12 @@ def test_a_tampered_or_expired_check_imports_nothing(client, member, network, pr
     client.force_login(gp)
     payload = payload_of(check(client, csv_of(2)).content.decode())
     tampered = client.post(URL, {"payload": payload[:-2] + "xx"})
-    assert tampered.status_code == 400 and "has expired or was changed" in tampered.content.decode()
+    assert tampered.status_code == 422 and "has expired or was changed" in tampered.content.decode()
     old = SignedLongAgo(salt=import_views.SALT).sign_object(
         {"network": network.pk, "user": gp.pk, "text": csv_of(2)}, compress=True
     )
     expired = client.post(URL, {"payload": old})
-    assert expired.status_code == 400 and "has expired or was changed" in expired.content.decode()
+    assert expired.status_code == 422 and "has expired or was changed" in expired.content.decode()
     assert not Patient.objects.exists()
 
 
@@ -126,14 +126,14 @@ def test_a_check_is_the_checkers_own_and_for_their_network(
     client.force_login(member("gp"))
     payload = payload_of(check(client, csv_of(1)).content.decode())
     client.force_login(member("community_nurse"))
-    assert client.post(URL, {"payload": payload}).status_code == 400
+    assert client.post(URL, {"payload": payload}).status_code == 422
     forged = signing.dumps(
         {"network": other_network.pk, "user": member("gp").pk, "text": csv_of(1)},
         salt=import_views.SALT,
         compress=True,
     )
     client.force_login(member("gp"))
-    assert client.post(URL, {"payload": forged}).status_code == 400
+    assert client.post(URL, {"payload": forged}).status_code == 422
     assert not Patient.objects.exists()
 
 
@@ -143,7 +143,7 @@ def test_a_row_made_bad_since_the_check_is_shown_and_nothing_saved(client, membe
     network = practice.networks.get()
     network.gp_practices.remove(practice)  # the practice left the network meanwhile
     response = client.post(URL, {"payload": payload})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Line 2, gp_practice:" in response.content.decode()
     assert not Patient.objects.exists()
 

@@ -192,16 +192,24 @@ def test_every_kind_appears_with_its_date_and_text(story, patient):
     assert discharged.detail == ("Admission avoided: Yes", "Why: Stable at home")
 
 
-def test_the_person_page_shows_the_timeline_newest_first_by_month(client, story, patient):
+def test_the_timeline_is_newest_first_by_month_and_the_person_page_shows_the_latest(
+    client, story, patient
+):
     client.force_login(story["chair"])
-    page = client.get(f"/patients/{patient.pk}/").content.decode()
+    page = client.get(f"/patients/{patient.pk}/timeline/").content.decode()
     section = page[page.index('id="timeline"') :]
     months = ["June 2026", "May 2026", "April 2026", "March 2026", "February 2026"]
     positions = [section.index(f">{month}</h3>") for month in months]
     assert positions == sorted(positions)
     assert "Stopped two sedatives; dosette box" in section
     assert "11 Jun 2026 13:00" in section and "14 Feb 2026" in section
-    assert "Show the whole timeline" not in section
+    assert "See the whole timeline" not in section
+    # The person's page is a summary: the latest few, newest first, and a link to the rest.
+    page = client.get(f"/patients/{patient.pk}/").content.decode()
+    section = page[page.index('id="timeline"') :]
+    assert section.index(">June 2026</h3>") < section.index(f"{SHOWN_ON_PERSON_PAGE} of ")
+    assert "11 Jun 2026 13:00" in section and "14 Feb 2026" not in section
+    assert f'href="/patients/{patient.pk}/timeline/"' in section
 
 
 def test_the_pic_sees_no_clinical_content(client, story, patient):

@@ -87,7 +87,7 @@ def test_create_bad_input_shows_inline_errors_and_saves_nothing(
 ):
     logged_in()
     response = client.post("/patients/new/", form_data(**{field: value}))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message.lower() in response.content.decode().lower()
     assert response.context["form"].errors[field]
     assert not Patient.objects.exists()
@@ -96,7 +96,7 @@ def test_create_bad_input_shows_inline_errors_and_saves_nothing(
 def test_create_duplicate_shows_error_on_nhs_number(client, logged_in, patient):
     logged_in()
     response = client.post("/patients/new/", form_data(nhs_number=patient.nhs_number))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "already recorded" in response.context["form"].errors["nhs_number"][0]
     assert Patient.objects.count() == 1
 
@@ -140,49 +140,83 @@ def test_edit_bad_input_changes_nothing(client, logged_in, patient):
     future = (datetime.date.today() + datetime.timedelta(days=3)).isoformat()
     data = form_data(nhs_number=patient.nhs_number, date_of_birth=future, phone="0")
     response = client.post(f"/patients/{patient.pk}/edit/", data)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert Patient.objects.values().get(pk=patient.pk) == before
 
 
-def test_consent_by_htmx_records_who_and_when(client, logged_in, patient):
+def test_consent_is_recorded_on_its_own_page_with_who_and_when(client, logged_in, patient):
     user = logged_in()
+    form = client.get(f"/patients/{patient.pk}/consent/")
+    assert form.status_code == 200
+    assert "Consent to discussion at the MDT" in form.content.decode()
     response = client.post(
-        f"/patients/{patient.pk}/consent/",
-        {"consent_mdt": "given", "consent_sharing": "refused"},
-        headers={"HX-Request": "true"},
+        f"/patients/{patient.pk}/consent/", {"consent_mdt": "given", "consent_sharing": "refused"}
     )
-    assert response.status_code == 200
-    assert "<html" not in response.content.decode()
+    assert response.status_code == 302
+    assert response["Location"] == f"/patients/{patient.pk}/#summary"
+    page = client.get(response["Location"]).content.decode()
+    summary = page[page.index('id="summary"') : page.index('id="flags"')]
+    assert "Consent recorded." in summary and "Sharing information: refused" in summary
     patient.refresh_from_db()
     assert (patient.consent_mdt, patient.consent_sharing) == ("given", "refused")
     assert patient.consent_recorded_by == user and patient.consent_recorded_at
 
 
-def test_consent_bad_value_is_400_and_unchanged(client, logged_in, patient):
+def test_consent_bad_value_is_422_and_unchanged(client, logged_in, patient):
     logged_in()
     response = client.post(
-        f"/patients/{patient.pk}/consent/",
-        {"consent_mdt": "perhaps", "consent_sharing": "given"},
-        headers={"HX-Request": "true"},
+        f"/patients/{patient.pk}/consent/", {"consent_mdt": "perhaps", "consent_sharing": "given"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
+    assert "There is a problem" in response.content.decode()
     patient.refresh_from_db()
-    assert patient.consent_mdt == "not_asked"
+    assert patient.consent_mdt == "not_asked" and patient.consent_recorded_at is None
 
 
-def test_care_team_add_and_remove(client, logged_in, member, patient):
+def test_care_team_add_and_remove_after_confirming(client, logged_in, member, patient):
     from networks.models import Membership
 
     logged_in()
     nurse = Membership.objects.get(user=member("community_nurse"))
-    client.post(
+    assert client.get(f"/patients/{patient.pk}/care-team/").status_code == 200
+    response = client.post(
         f"/patients/{patient.pk}/care-team/", {"membership": nurse.pk, "involvement": "Dressings"}
     )
+    assert response["Location"] == f"/patients/{patient.pk}/#care-team"
     team = patient.care_team.get()
     assert team.membership == nurse
     page = client.get(f"/patients/{patient.pk}/").content.decode()
     assert "Dressings" in page
-    client.post(f"/patients/{patient.pk}/care-team/{team.pk}/remove/")
+    remove = f"/patients/{patient.pk}/care-team/{team.pk}/remove/"
+    question = client.get(remove).content.decode()
+    assert "Remove" in question and nurse.user.get_full_name() in question
+    assert patient.care_team.exists()  # asking removes nothing
+    response = client.post(remove, {"confirm": "remove"})
+    assert response["Location"] == f"/patients/{patient.pk}/#care-team"
+    assert not patient.care_team.exists()
+
+
+def test_a_single_post_without_confirming_removes_no_one(client, logged_in, member, patient):
+    """Found in #16: a PIC removed the pharmacist from a care team with one press."""
+    from networks.models import Membership
+    from patients.services import care_team_add
+
+    user = logged_in("pic")
+    pharmacist = Membership.objects.get(user=member("pharmacist"))
+    team = care_team_add(patient=patient, membership=pharmacist, by=user)
+    remove = f"/patients/{patient.pk}/care-team/{team.pk}/remove/"
+    response = client.post(remove)
+    assert response.status_code == 302 and response["Location"] == remove  # asked, not done
+    response = client.post(remove, {"confirm": "yes"})
+    assert response["Location"] == remove
+    assert patient.care_team.filter(pk=team.pk).exists()
+
+
+def test_care_team_add_bad_input_is_422_and_adds_no_one(client, logged_in, patient):
+    logged_in()
+    response = client.post(f"/patients/{patient.pk}/care-team/", {"membership": "nobody"})
+    assert response.status_code == 422
+    assert "There is a problem" in response.content.decode()
     assert not patient.care_team.exists()
 
 
@@ -216,7 +250,8 @@ def test_care_team_refuses_members_of_other_networks(
 
     logged_in()
     outsider = Membership.objects.get(user=member("gp", net=other_network))
-    client.post(f"/patients/{patient.pk}/care-team/", {"membership": outsider.pk})
+    response = client.post(f"/patients/{patient.pk}/care-team/", {"membership": outsider.pk})
+    assert response.status_code == 422
     assert not patient.care_team.exists()
 
 

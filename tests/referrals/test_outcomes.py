@@ -110,7 +110,7 @@ def test_complete_page_saves_the_outcome_and_the_referrer_reads_it(
     assert form.status_code == 200 and "Outcome: what was done" in text(form)
     assert AccessEvent.objects.filter(what="referral_complete", patient=patient).exists()
     bad = client.post(f"/referrals/{accepted.pk}/complete/", {"outcome": "  "})
-    assert bad.status_code == 400 and "Say what was done" in text(bad)
+    assert bad.status_code == 422 and "Say what was done" in text(bad)
     assert Referral.objects.get(pk=accepted.pk).status == "accepted"
     response = client.post(f"/referrals/{accepted.pk}/complete/", {"outcome": "Dosette started"})
     assert response.status_code == 302
@@ -167,7 +167,7 @@ def test_a_clash_offers_to_add_the_reason_and_adding_it_is_recorded(
         f"/referrals/patients/{patient.pk}/refer/",
         {"service": MEDS, "reason": "Missed doses all week", "urgency": "routine"},
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = text(response)
     assert "Add this reason to the open referral" in page
     assert f'action="/referrals/{existing.pk}/add-reason/"' in page

@@ -265,7 +265,7 @@ def test_bad_service_input_is_a_clear_error_and_nothing_saved(
         **data,
     }
     response = client.post("/referrals/services/add/", body)
-    assert response.status_code == 400
+    assert response.status_code == 422
     errors = response.context["form"].errors[field]
     assert message in " ".join(errors)
     assert "There is a problem" in text(response)
@@ -277,7 +277,7 @@ def test_the_mdt_cannot_be_switched_off(client, member):
     response = client.post(
         "/referrals/services/mdt/edit/", {"label": "MDT", "serving_roles": ["chair"]}
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "cannot be switched off" in " ".join(response.context["form"].errors["active"])
     assert not ServiceConfig.objects.exists()
     assert client.get("/referrals/services/nothing/edit/").status_code == 404

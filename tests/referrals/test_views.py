@@ -147,7 +147,7 @@ def test_refer_bad_input_shows_inline_errors_and_saves_nothing(
     body = {"service": MEDS, "reason": "Boxes", "urgency": "routine", "red_flags": ["fall"]}
     body.update(data)
     response = client.post(f"/referrals/patients/{patient.pk}/refer/", body)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in text(response)
     assert response.context["form"].errors[field]
     assert "There is a problem" in text(response)
@@ -163,7 +163,7 @@ def test_refer_to_an_inactive_service_is_refused(client, login, network, patient
         f"/referrals/patients/{patient.pk}/refer/",
         {"service": "physiotherapy", "reason": "Falls", "urgency": "routine"},
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.context["form"].errors["service"]
     assert not Referral.objects.exists()
 
@@ -177,7 +177,7 @@ def test_refer_when_one_is_already_open_is_an_error_on_service_and_saves_nothing
         f"/referrals/patients/{patient.pk}/refer/",
         {"service": MEDS, "reason": "Again", "urgency": "routine", "red_flags": ["loneliness"]},
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     errors = response.context["form"].errors["service"]
     assert "already has an open medicines optimisation referral" in errors[0]
     assert list(Referral.objects.all()) == [existing]
@@ -378,7 +378,7 @@ def test_nav_shows_the_count_of_new_referrals_to_my_services(client, login, netw
     refer(PatientFactory(network=network), social_worker, service="social_services")
     page = text(client.get("/patients/"))
     assert (
-        '<a href="/referrals/inbox/" aria-label="Referrals, 3 new">Referrals '
+        'href="/referrals/inbox/" aria-label="Referrals, 3 new">Referrals '
         '<span class="nav-badge" aria-hidden="true">3</span></a>'
     ) in page
 

@@ -168,7 +168,7 @@ def test_bad_file_page_lists_line_numbers_and_offers_discard_only(client, login,
     assert "good rows only" not in body and "Import 0" not in body
 
     response = client.post(f"/reports/admissions/imports/{checked.pk}/import/")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "2 rows have errors: nothing was imported." in text(response)
 
     response = client.post(f"/reports/admissions/imports/{checked.pk}/discard/")
@@ -238,7 +238,7 @@ def test_mixed_file_through_the_pages(client, login, network, people):
 
     # Without the explicit choice nothing is imported.
     response = client.post(url + "import/")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert not AdmissionEvent.objects.exists()
 
     response = client.post(url + "import/", {"good_rows_only": "1"})
@@ -421,22 +421,22 @@ def test_file_errors_on_the_upload_form(client, login, network):
     login("chair")
 
     response = client.post(CHECK, {"file": upload(b"\xff\xfe\x00n\x00h")})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "is not UTF-8 text" in text(response)
     assert "There is a problem: nothing has been saved" in text(response)
 
     response = client.post(CHECK, {"file": upload(b"x" * (admissions.MAX_BYTES + 1))})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "larger than 5 MB" in text(response)
 
     response = client.post(CHECK, {})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Choose a CSV file to check." in text(response)
 
     # htmx: the upload card alone, to swap in place of the form.
     response = client.post(CHECK, {"file": upload(b"a;b;c\n")}, headers=HX)
-    assert response.status_code == 400
-    assert response.content.decode().lstrip().startswith('<section class="card" id="upload"')
+    assert response.status_code == 422
+    assert response.content.decode().lstrip().startswith('<section class="nhsuk-card" id="upload"')
     assert "separated by semicolons: use commas" in text(response)
     assert response["Vary"].count("HX-Request") == 1
     assert not AdmissionImport.objects.exists()

@@ -96,7 +96,7 @@ def test_manual_entry_errors_save_nothing(
 
     response = client.post(PAGE, post)
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     errors = response.context["manual_form"].errors
     assert message in " ".join(errors[field])
     assert "There is a problem: nothing has been saved" in text(response)

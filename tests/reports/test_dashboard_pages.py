@@ -208,7 +208,7 @@ def test_the_default_period_is_the_last_twelve_months_in_words(client, member):
 def test_bad_filters_say_so_and_show_the_default_period(client, member, query, error):
     client.force_login(member("manager"))
     response = client.get(f"/reports/?{query}")
-    assert response.status_code == 400
+    assert response.status_code == 422
     html = response.content.decode()
     assert "There is a problem with the filters" in html and error in html
     assert "the last 12 months" in html
@@ -361,9 +361,9 @@ def test_drill_into_red_flags_visits_and_goals(client, member, network):
 def test_a_link_naming_no_number_is_a_bad_request(client, member, query):
     client.force_login(member("chair"))
     response = client.get(f"/reports/people/?{PERIOD}&{query}")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "does not name a number" in response.content.decode()
-    assert client.get(f"/reports/export/people.csv?{PERIOD}&{query}").status_code == 400
+    assert client.get(f"/reports/export/people.csv?{PERIOD}&{query}").status_code == 422
     assert not AccessEvent.objects.exists()
 
 

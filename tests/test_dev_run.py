@@ -1,0 +1,105 @@
+"""`make run` (icn/dev.py): the address served decides where e-mail links point unless
+SITE_URL says otherwise, e-mails in development are files, and the block printed last names
+the address, a login for every role and how to stop."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core import mail
+
+from icn import dev
+from networks.roles import Role
+from notifications.models import Preference
+from notifications.services import notification_send
+from notifications.tasks import email_pending
+
+PRINT_SETTINGS = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(s.ICN_SITE_URL); print(s.EMAIL_BACKEND); print(getattr(s, 'EMAIL_FILE_PATH', ''))"
+)
+
+
+def make_run_settings(**environ: str) -> list[str]:
+    """The settings a process `make run` starts (web, worker, beat) reads, in a real
+    interpreter with the environment it is given: its SITE_URL, e-mail backend and folder."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SITE_URL", "EMAIL_URL", "ICN_HOST", "ICN_PORT", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(DJANGO_SETTINGS_MODULE="icn.settings.local", **environ)
+    out = subprocess.run(
+        [sys.executable, "-c", PRINT_SETTINGS],
+        cwd=dev.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.splitlines()
+
+
+def test_the_address_served_follows_icn_host_and_port():
+    assert dev.served_address({}) == ("127.0.0.1", "8000", "http://127.0.0.1:8000/")
+    assert dev.served_address({"ICN_PORT": "8021"})[2] == "http://127.0.0.1:8021/"
+    host, port, url = dev.served_address({"ICN_HOST": "0.0.0.0", "ICN_PORT": "8022"})
+    assert (host, port, url) == ("0.0.0.0", "8022", "http://127.0.0.1:8022/")
+
+
+def test_e_mail_links_follow_the_port_served_unless_site_url_is_set():
+    assert make_run_settings(ICN_PORT="8021")[0] == "http://127.0.0.1:8021"
+    assert make_run_settings()[0] == "http://127.0.0.1:8000"
+    public = make_run_settings(ICN_PORT="8021", SITE_URL="https://icn.example.nhs.uk")
+    assert public[0] == "https://icn.example.nhs.uk"
+
+
+def test_e_mails_in_development_are_files_unless_email_url_is_set():
+    _, backend, folder = make_run_settings(ICN_PORT="8021")
+    assert backend == "django.core.mail.backends.filebased.EmailBackend"
+    assert folder == str(dev.MAIL_DIR)
+    _, backend, _ = make_run_settings(EMAIL_URL="smtp://mail.example.org:25")
+    assert backend == "django.core.mail.backends.smtp.EmailBackend"
+
+
+@pytest.mark.django_db
+def test_an_e_mail_links_to_the_port_served(settings, member, patient):
+    settings.ICN_SITE_URL = make_run_settings(ICN_PORT="8021")[0]
+    gp = member("gp")
+    Preference.objects.create(user=gp, email=Preference.Delivery.IMMEDIATE)
+    notification_send(
+        recipient=gp,
+        kind="action_overdue",
+        title="Overdue: ring the daughter",
+        subject_type="action",
+        subject_id=1,
+        occurrence="1",
+        body="For someone.",
+        url="/my-work/",
+        network=patient.network,
+        patient=patient,
+    )
+    assert email_pending() == 1
+    [message] = mail.outbox
+    assert "http://127.0.0.1:8021/my-work/" in message.body
+    assert "127.0.0.1:8000" not in message.body
+
+
+def test_the_block_printed_last_has_the_address_every_role_and_how_to_stop():
+    roles = [role for _, roles in dev.DEMO_LOGINS for role in roles]
+    assert sorted(roles) == sorted(r.value for r in Role)
+    block = dev.ready_block(
+        "http://127.0.0.1:8021/",
+        "demo-password-change-me",
+        log_dir=dev.LOG_DIR,
+        mail_dir=dev.MAIL_DIR,
+    )
+    lines = block.strip().splitlines()
+    assert "http://127.0.0.1:8021/" in lines[0]
+    assert "Ctrl-C" in lines[-1]
+    assert "demo-password-change-me" in block and "thornton-heath" in block
+    assert ".data/logs/" in block and ".data/mail/" in block
+    assert len(lines) <= 20  # a short block: every role, but no more
+    for role in roles:
+        assert role in block
