@@ -4,7 +4,7 @@ decides (who may deputise, dates, overlaps) and its errors land on these forms' 
 from django import forms
 from django.utils import timezone
 
-from core.forms import DateInput
+from core.date_input import NhsDateField
 from core.validators import single_line
 
 
@@ -18,15 +18,17 @@ class CoverForm(forms.Form):
         coerce=int,
         error_messages={"required": "Choose who is away."},
     )
-    starts_on = forms.DateField(
+    starts_on = NhsDateField(
         label="First day away",
-        widget=DateInput(),
-        error_messages={"required": "Give the first day away.", "invalid": "Give a real date."},
+        error_messages={
+            "required": "Give the first day away.",
+        },
     )
-    ends_on = forms.DateField(
+    ends_on = NhsDateField(
         label="Last day away",
-        widget=DateInput(),
-        error_messages={"required": "Give the last day away.", "invalid": "Give a real date."},
+        error_messages={
+            "required": "Give the last day away.",
+        },
     )
     deputy = forms.TypedChoiceField(
         label="Who covers",
@@ -101,10 +103,12 @@ class TaskForm(forms.Form):
             "max_length": "Keep the task to 200 characters.",
         },
     )
-    due_on = forms.DateField(
+    due_on = NhsDateField(
         label="Due",
-        widget=DateInput(),
-        error_messages={"required": "Give the due date.", "invalid": "Give a real date."},
+        error_label="Due date",
+        error_messages={
+            "required": "Give the due date.",
+        },
     )
     owner = forms.ChoiceField(
         label="For",

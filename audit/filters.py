@@ -8,11 +8,18 @@ from django.utils import timezone
 from django_filters import rest_framework as filters
 
 from core import nhs_number
+from core.date_input import PastDateField
 
 from .models import AccessEvent
 
 EARLIEST = datetime.date(2000, 1, 1)
 PERSON_HELP = "NHS number (10 digits, spaces allowed) or the person's id in ICN."
+
+
+class DayFilter(filters.DateFilter):
+    """A day typed into the NHS date input; the API's ?date_from=2026-03-15 still reads."""
+
+    field_class = PastDateField
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:
@@ -70,16 +77,14 @@ class AccessEventFilter(filters.FilterSet):
         max_length=150,
         help_text="The username of the member who looked.",
     )
-    date_from = filters.DateFilter(
+    date_from = DayFilter(
         label="From",
         method="filter_date_from",
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="From this day (YYYY-MM-DD, London time).",
+        help_text="From this day (London time; YYYY-MM-DD in the API).",
     )
-    date_to = filters.DateFilter(
+    date_to = DayFilter(
         label="To",
         method="filter_date_to",
-        widget=forms.DateInput(attrs={"type": "date"}),
         help_text="To this day, inclusive (YYYY-MM-DD).",
     )
     refused = filters.BooleanFilter(

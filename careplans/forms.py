@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 
-from core.forms import DateInput
+from core.date_input import NhsDateField
 from networks.roles import CASEWORK_ROLES
 
 from .models import Domain
@@ -18,11 +18,10 @@ BLANK_ROWS = 2
 
 class CarePlanForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
-    review_on = forms.DateField(
+    review_on = NhsDateField(
         label="Review the plan on",
+        error_label="Review date",
         required=False,
-        widget=DateInput(),
-        error_messages={"invalid": "Give a real date."},
     )
 
 
@@ -37,13 +36,18 @@ class InterventionForm(forms.Form):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     description = forms.CharField(label="Intervention", required=False, max_length=200)
     owner = forms.ChoiceField(label="Owner", required=False)
-    due_on = forms.DateField(
-        label="Due", required=False, widget=DateInput(), error_messages={"invalid": "Give a date."}
+    due_on = NhsDateField(
+        label="Due",
+        error_label="Due date",
+        required=False,
     )
 
     def __init__(self, *args: Any, owners: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].choices = owners
+        row = (self.prefix or "").rpartition("-")[2]
+        if row.isdigit():  # the date input's legend says which intervention it is due for
+            self.fields["due_on"].label = f"Intervention {int(row) + 1}: due"
 
 
 NeedFormSet = forms.formset_factory(NeedForm, extra=BLANK_ROWS, can_delete=True)

@@ -8,22 +8,6 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 
-class DateInput(forms.DateInput):
-    """The browser's date picker; the value in the ISO format it expects."""
-
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
-
-
 class LocalDateTimeField(forms.DateTimeField):
     """A London wall-clock time that is never refused for the clock changes: in the hour
     the October change repeats (01:00-01:59) it is read as the first, BST, occurrence, and in

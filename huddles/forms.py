@@ -7,7 +7,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from core.forms import DateInput, LocalDateTimeField
+from core.date_input import NhsDateField
+from core.forms import LocalDateTimeField
 from core.validators import single_line
 from networks.roles import CASEWORK_ROLES, Role
 from patients.selectors import patient_search
@@ -193,10 +194,10 @@ class DecisionForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose continue or discharge."},
     )
-    next_review_on = forms.DateField(
+    next_review_on = NhsDateField(
         label="Next review",
         required=False,
-        widget=DateInput,
+        optional_marker=False,  # needed by some decisions: the hint says when
         help_text="Needed to continue: when the team next discusses them.",
     )
     admission_avoided = forms.ChoiceField(
@@ -275,10 +276,12 @@ class ActionForm(forms.Form):
     assignee = forms.ChoiceField(
         label="For", error_messages={"required": "Choose a role or a member."}
     )
-    due_on = forms.DateField(
+    due_on = NhsDateField(
         label="Due",
-        widget=DateInput,
-        error_messages={"required": "Give the due date.", "invalid": "Give a date."},
+        error_label="Due date",
+        error_messages={
+            "required": "Give the due date.",
+        },
     )
 
     def __init__(self, *args, members, **kwargs):

@@ -2,6 +2,7 @@
 of the input (and the plausible ranges, so a mistyped reading is refused before anything is
 saved); the services decide the rest, and their errors land on these forms' fields."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from core.forms import DateInput, DateTimeInput, LocalDateTimeField
+from core.date_input import PAST_EXAMPLE, NhsDateField, NhsDateTimeField, PastDateField
 from core.validators import single_line
 from networks.models import Membership
 from networks.roles import Role
@@ -20,7 +21,9 @@ from .models import Frequency, Intervention, Medication, MedicationReview, Visit
 from .news2 import News2
 from .services import OBSERVATIONS, SUPPLY_CSV_HELP, read_supplies_csv
 
-INTERVENTION_ROWS = 3
+INTERVENTION_ROWS = 1  # rows shown at first; "Add another" adds one at a time
+MAX_INTERVENTION_ROWS = 20
+ROWS_FIELD = "iv-TOTAL_FORMS"
 
 
 def _number(*, label, low, high, unit, what, decimal=False):
@@ -48,6 +51,27 @@ def _number(*, label, low, high, unit, what, decimal=False):
             **options,
         )
     return forms.IntegerField(widget=forms.NumberInput(attrs={"inputmode": "numeric"}), **options)
+
+
+def nhs_classes(form: forms.Form) -> None:
+    """The design system's classes on the form's inputs, and its error style on those with an
+    error (call again after validation). Radios and check boxes are drawn by the templates."""
+    for name, field in form.fields.items():
+        widget = field.widget
+        if isinstance(widget, forms.Textarea):
+            base = "nhsuk-textarea"
+        elif isinstance(widget, forms.Select) and not isinstance(widget, forms.RadioSelect):
+            base = "nhsuk-select"
+        elif isinstance(widget, forms.CheckboxInput):
+            base = "nhsuk-checkboxes__input"
+        elif isinstance(widget, (forms.TextInput, forms.NumberInput)):
+            base = "nhsuk-input"
+        else:
+            continue
+        error = form.is_bound and form._errors is not None and name in form._errors
+        suffix = {"nhsuk-textarea": "--error", "nhsuk-select": "--error", "nhsuk-input": "--error"}
+        classes = [base] + ([base + suffix[base]] if error and base in suffix else [])
+        widget.attrs["class"] = " ".join(classes)
 
 
 def unit_suffix(unit: str) -> str:
@@ -183,14 +207,11 @@ class VisitForm(ObservationsForm, RiskForm, RedFlagPicker):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose home visit, phone or video."},
     )
-    visited_at = LocalDateTimeField(
+    visited_at = NhsDateTimeField(
         label="When",
-        widget=DateTimeInput(),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-        error_messages={
-            "required": "Give the date and time of the visit.",
-            "invalid": "Give the date and time of the visit.",
-        },
+        error_label="Date of the visit",
+        example=PAST_EXAMPLE,
+        error_messages={"required": "Give the date and time of the visit."},
     )
     joint_visitor = forms.ChoiceField(label="Joint visitor", required=False)
     summary = forms.CharField(
@@ -200,12 +221,10 @@ class VisitForm(ObservationsForm, RiskForm, RedFlagPicker):
         help_text="What you found, what was agreed, anything the team should know.",
         widget=forms.Textarea(attrs={"rows": 5}),
     )
-    follow_up_on = forms.DateField(
+    follow_up_on = NhsDateField(
         label="Follow-up date",
         required=False,
-        widget=DateInput(),
         help_text="Creates a follow-up task for you, due that day.",
-        error_messages={"invalid": "Give the follow-up date as a date."},
     )
 
     field_order = [
@@ -235,6 +254,7 @@ class VisitForm(ObservationsForm, RiskForm, RedFlagPicker):
             (str(m.user_id), _member_label(m)) for m in members
         ]
         self.offer_red_flags(patient.network)
+        nhs_classes(self)
 
     def observation_fields(self):
         return [self[name] for name in ("systolic_bp", "diastolic_bp", "pulse", "respiratory_rate")]
@@ -299,6 +319,7 @@ class InterventionForm(forms.Form):
     def __init__(self, *args, active_names: set[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.active_names = active_names
+        nhs_classes(self)
 
     @property
     def is_blank(self) -> bool:
@@ -349,11 +370,30 @@ class InterventionForm(forms.Form):
         return row
 
 
-def intervention_forms(data=None, *, active_names: set[str]) -> list[InterventionForm]:
+def intervention_count(data=None, *, add: int = 0) -> int:
+    """How many change rows the form has: its TOTAL_FORMS (kept up to date by the script's
+    "Add another"), or as many as the rows posted, at least one; `add` more for the no-script
+    "Add another" button."""
+    count = INTERVENTION_ROWS
+    if data is not None:
+        total = str(data.get(ROWS_FIELD, "")).strip()
+        posted = [int(k[2:].split("-")[0]) for k in data if re.match(r"^iv\d+-", k)]
+        count = max(count, int(total) if total.isdigit() else 0, max(posted, default=-1) + 1)
+    return min(count + add, MAX_INTERVENTION_ROWS)
+
+
+def intervention_forms(
+    data=None, *, active_names: set[str], count: int = INTERVENTION_ROWS
+) -> list[InterventionForm]:
     return [
         InterventionForm(data, prefix=f"iv{i}", auto_id="id_%s", active_names=active_names)
-        for i in range(INTERVENTION_ROWS)
+        for i in range(count)
     ]
+
+
+def intervention_template(*, active_names: set[str]) -> InterventionForm:
+    """The empty row the script copies for "Add another" (__prefix__ becomes its number)."""
+    return InterventionForm(prefix="iv__prefix__", auto_id="id_%s", active_names=active_names)
 
 
 class MedicationForm(forms.ModelForm):
@@ -388,8 +428,8 @@ class MedicationForm(forms.ModelForm):
             "dmd_code": "6 to 18 digits, if you know it.",
             "compliance_aid": "",
         }
+        field_classes = {"started_on": PastDateField}
         widgets = {
-            "started_on": DateInput(),
             "dose_amount": forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
             "dmd_code": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         }
@@ -402,6 +442,7 @@ class MedicationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["frequency"].choices = [("", "Choose how often"), *Frequency.choices]
+        self.fields["compliance_aid"].widget.attrs["class"] = "nhsuk-checkboxes__input"
 
     def clean_started_on(self):
         value = self.cleaned_data["started_on"]
@@ -411,12 +452,10 @@ class MedicationForm(forms.ModelForm):
 
 
 class ReviewForm(forms.Form):
-    reviewed_on = forms.DateField(
+    reviewed_on = PastDateField(
         label="Date of the review",
-        widget=DateInput(),
         error_messages={
             "required": "Give the date of the review.",
-            "invalid": "Give the date of the review.",
         },
     )
     outcome = forms.ChoiceField(
@@ -454,12 +493,10 @@ class SupplyForm(forms.Form):
         widget=forms.TextInput(attrs={"list": "active-medicines", "autocomplete": "off"}),
         error_messages={"required": "Name the medicine dispensed."},
     )
-    dispensed_on = forms.DateField(
+    dispensed_on = PastDateField(
         label="Dispensed on",
-        widget=DateInput(),
         error_messages={
             "required": "Give the date it was dispensed.",
-            "invalid": "Give the date it was dispensed.",
         },
     )
     quantity = forms.DecimalField(

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import JSONObject
+from django.forms.utils import ErrorDict
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -36,8 +37,11 @@ from .forms import (
     SupplyForm,
     SupplyUploadForm,
     VisitForm,
+    intervention_count,
     intervention_forms,
+    intervention_template,
     news2_missing,
+    nhs_classes,
 )
 from .models import Medication, MedicationReview, Supply, Visit
 from .selectors import active_medications, allocatable_staff, care_home_stratification, my_day
@@ -142,19 +146,51 @@ def _visit_message(logged, active_before: set[int], changes: int) -> str:
     return " ".join(parts)
 
 
-def _visit_form_context(patient, form, rows, active):
+def _visit_form_context(patient, form, rows, active, names):
     result, bad = form.news2()
+    for each in (form, *rows):
+        nhs_classes(each)  # the error style on the inputs at fault
+    data = form.data if form.is_bound else {}
     return {
         "patient": patient,
         "form": form,
         "rows": rows,
+        "row_template": intervention_template(active_names=names),
         "active_medications": active,
         "recommendation": form.recommendation(),
         "news2": result,
         "news2_missing": news2_missing(result) if result else [],
         "news2_bad": bad,
         "has_errors": bool(form.errors) or any(row.errors for row in rows),
+        # A section opens when it holds something typed or an error (closed ones are skipped).
+        "open": _open_sections(form, rows, data),
     }
+
+
+VISIT_SECTIONS = {
+    "risk": ("infection_risk", "lone_working_risk"),
+    # spo2_scale is 1 unless changed: counted below, as the preference is
+    "observations": tuple(name for name in services.OBSERVATIONS if name != "spo2_scale"),
+    "red_flags": ("red_flags",),
+    "follow_up": ("follow_up_on",),
+}
+
+
+def _open_sections(form, rows, data) -> set[str]:
+    opened = set()
+    for section, names in VISIT_SECTIONS.items():
+        typed = any(value for key, value in data.items() if key.split("-")[0] in names and value)
+        if typed or any(name in form.errors for name in names):
+            opened.add(section)
+    if data.get("preference") not in (None, "", Visit.Preference.NONE) or (
+        "preference" in form.errors
+    ):
+        opened.add("risk")
+    if data.get("spo2_scale") not in (None, "", "1") or "spo2_scale" in form.errors:
+        opened.add("observations")
+    if len(rows) > 1 or any(row.has_changed() or row.errors for row in rows):
+        opened.add("changes")
+    return opened
 
 
 @member_required
@@ -166,10 +202,17 @@ def visit_create_view(request, pk: int):
     active = list(active_medications(patient))
     names = {m.name.strip().lower() for m in active}
     data = request.POST if request.method == "POST" else None
+    adding = data is not None and "add_row" in data  # "Add another" without the script
     form = VisitForm(data, patient=patient, user=request.user)
-    rows = intervention_forms(data, active_names=names)
+    count = intervention_count(data, add=1 if adding else 0)
+    rows = intervention_forms(data, active_names=names, count=count)
     _seen(request, [patient], "visit_form")
-    if request.method == "POST":
+    if adding:
+        # One more row, what was typed kept, nothing saved and nothing yet called an error.
+        for each in (form, *rows):
+            each.is_valid()
+            each._errors = ErrorDict()
+    elif request.method == "POST":
         valid = [form.is_valid()] + [row.is_valid() for row in rows]  # every row checked
         if all(valid):
             cleaned = form.cleaned_data
@@ -201,7 +244,7 @@ def visit_create_view(request, pk: int):
                     _visit_message(logged, active_before, len(changes)),
                     level=messages.WARNING if logged.visit.news2_warning else messages.SUCCESS,
                 )
-    context = _visit_form_context(patient, form, rows, active)
+    context = _visit_form_context(patient, form, rows, active, names)
     return render(
         request, "medicines/visit_form.html", context, status=422 if context["has_errors"] else 200
     )

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 
 from core import nhs_number
 from core.csv_upload import CsvProblems, read_text
-from core.forms import DateInput
+from core.date_input import DateOfBirthField, PastDateField
 from core.validators import single_line
 from networks.models import Membership, Organisation
 
@@ -32,8 +32,8 @@ class PatientForm(forms.ModelForm):
         model = Patient
         fields = list(EDITABLE_FIELDS)
         labels = {"gp_practice": "GP practice"}
+        field_classes = {"date_of_birth": DateOfBirthField}
         widgets = {
-            "date_of_birth": DateInput(),
             "social_needs": forms.Textarea(attrs={"rows": 3}),
             "what_matters": forms.Textarea(attrs={"rows": 3}),
             "caseload_reason": forms.Textarea(attrs={"rows": 3}),
@@ -108,10 +108,9 @@ class GoalForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="For example: \u2018To walk to the shops on my own again.\u2019",
     )
-    agreed_on = forms.DateField(
+    agreed_on = PastDateField(
         label="Agreed on",
         required=False,
-        widget=DateInput(),
         help_text="Leave blank for today.",
     )
 
@@ -120,10 +119,9 @@ class GoalOutcomeForm(forms.Form):
     """Whether a goal was met; `open` reopens it. The outcome comes from the button pressed."""
 
     outcome = forms.ChoiceField(label="Outcome", choices=Goal.Outcome.choices)
-    on = forms.DateField(
+    on = PastDateField(
         label="Date of the outcome",
         required=False,
-        widget=DateInput(),
         help_text="Leave blank for today.",
     )
     note = forms.CharField(label="Note", max_length=500, required=False)
@@ -143,9 +141,8 @@ class FrailtyForm(forms.Form):
         help_text="eFI: a decimal from 0 to 1, such as 0.19. CFS: a whole number from 1 to 9.",
         error_messages={"required": "Enter the score.", "invalid": "Enter the score as a number."},
     )
-    assessed_on = forms.DateField(
+    assessed_on = PastDateField(
         label="Assessed on",
-        widget=DateInput(),
         error_messages={"required": "Enter the date of the assessment."},
     )
 

@@ -6,10 +6,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from core import nhs_number
-from core.forms import DateInput
+from core.date_input import PastDateField
 from patients.models import Patient
 
-from .admissions import DATE_FORMATS, MAX_BYTES, not_found_message
+from .admissions import MAX_BYTES, not_found_message
 from .models import AdmissionEvent
 
 
@@ -25,13 +25,10 @@ class AdmissionForm(forms.Form):
         ),
         error_messages={"required": "Enter the person's NHS number."},
     )
-    admitted_on = forms.DateField(
+    admitted_on = PastDateField(
         label="Date admitted",
-        input_formats=DATE_FORMATS,
-        widget=DateInput(),
         error_messages={
             "required": "Enter the date of the admission.",
-            "invalid": "Enter a real date, e.g. 2026-03-27 or 27/03/2026.",
         },
     )
     kind = forms.ChoiceField(

@@ -479,7 +479,7 @@ def test_end_a_planned_cover_removes_it(client, login, member):
     [
         ({"starts_on": ""}, "starts_on", "Give the first day away."),
         ({"ends_on": ""}, "ends_on", "Give the last day away."),
-        ({"starts_on": "not a date"}, "starts_on", "Give a real date."),
+        ({"starts_on": "not a date"}, "starts_on", "First day away must be a real date"),
         ({"starts_on": days(5), "ends_on": days(2)}, "ends_on", "cannot be before the first"),
         ({"starts_on": days(-9), "ends_on": days(-2)}, "ends_on", "cannot be in the past"),
         ({"ends_on": days(400)}, "ends_on", "up to a year"),
@@ -505,9 +505,11 @@ def test_bad_cover_input_is_422_next_to_the_field_nothing_saved(
     response = client.post("/my-work/away/", data)
     assert response.status_code == 422
     away = section(response, "away")
-    error = re.search(rf'<div [^>]*id="cover-{field}_error">(.*?)</div>', away, re.S)
+    error = re.search(  # a div, or for the dates (NHS date inputs) a span in their fieldset
+        rf'id="cover-{field}_error">((?:(?!</div>).)*)', away, re.S
+    )
     assert error and message in error.group(1), away
-    assert re.search(rf'<[^>]+name="{field}"[^>]*autofocus', away)
+    assert re.search(rf'<[^>]+name="{field}(-day|-month|-year)?"[^>]*autofocus', away)
     assert not Cover.objects.exists()
 
 

@@ -84,7 +84,7 @@ def test_unknown_or_foreign_nhs_number_saves_nothing(client, login, foreign_pati
         ({"owner": ""}, "Choose who the task is for."),
         ({"owner": "role:manager"}, "Select a valid choice"),
         ({"owner": "role:gp", "due_on": "2001-01-01"}, "The due date cannot be in the past."),
-        ({"owner": "role:gp", "due_on": "soon"}, "Give a real date."),
+        ({"owner": "role:gp", "due_on": "soon"}, "Due date must be a real date"),
         ({"owner": "role:gp", "title": "two\nlines"}, "single line"),
     ],
 )

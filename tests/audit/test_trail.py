@@ -210,7 +210,7 @@ def test_page_filters_and_paginates_with_labels(client, member, trail, patient):
     response = client.get(f"/audit/?person={patient.pk}")
     assert response.status_code == 200
     body = response.content.decode()
-    for label in ('for="id_person"', 'for="id_user"', 'for="id_date_from"', 'for="id_refused"'):
+    for label in ('for="id_person"', 'for="id_user"', 'for="id_date_from-day"', 'for="id_refused"'):
         assert label in body
     assert patient.full_name in body
     assert f"/audit/export.csv?person={patient.pk}" in body

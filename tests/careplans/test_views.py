@@ -140,7 +140,7 @@ def test_add_more_rows_saves_nothing_and_shows_blank_rows(client, member, patien
             "Intervention 1: the due date cannot be in the past.",
         ),
         ({"needs-0-domain": ""}, "Need 1: unknown domain"),
-        ({"plan-review_on": "not a date"}, "Give a real date."),
+        ({"plan-review_on": "not a date"}, "Review date must be a real date"),
     ],
 )
 def test_bad_input_is_422_names_the_problem_and_saves_nothing(client, member, patient, rows, words):

@@ -14,6 +14,7 @@ from careplans.models import CarePlan
 from huddles import services
 from networks.models import Membership, Network
 from patients.models import Patient
+from tests.e2e.dates import fill_date
 from tests.e2e.pages import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -44,8 +45,8 @@ def test_a_care_plan_agreed_in_the_meeting_lands_on_the_owners_my_work(page: Pag
     card.get_by_label("Intervention 1: owner").select_option(
         label=f"{pharmacist.get_full_name()}, Pharmacist"
     )
-    card.get_by_label("Intervention 1: due").fill(due)
-    card.get_by_label("Review the plan on").fill(review)
+    fill_date(card, "Intervention 1: due", due)
+    fill_date(card, "Review the plan on", review)
     card.get_by_role("button", name="Agree the care plan").click()
 
     # Back to the same person in the meeting, the plan agreed.

@@ -11,6 +11,7 @@ from django.db.models import Count
 from playwright.sync_api import Page, expect
 
 from patients.models import Goal, Patient
+from tests.e2e.dates import fill_date
 from tests.e2e.pages import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -85,7 +86,7 @@ def test_pic_agrees_a_goal_and_marks_it_met(page: Page, demo):
     item = goals.locator("li", has_text=description)
     item.get_by_role("link", name=re.compile(r"^Change outcome")).click()
     assert fits_the_screen(page)
-    page.get_by_label("Date of the outcome").fill("2999-01-01")
+    fill_date(page, "Date of the outcome", "2999-01-01")
     page.get_by_role("button", name=re.compile(r"^Partly met\b")).click()
     expect(page.get_by_role("alert")).to_contain_text("There is a problem")
     expect(page.locator("#id_on_error")).to_contain_text("future")

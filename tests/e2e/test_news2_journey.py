@@ -29,6 +29,7 @@ def test_news2_of_seven_warns_until_the_gp_acknowledges(page: Page, demo):
 
     log_in(page, demo, "community_nurse.thornton-heath")
     page.goto(f"{demo}/medicines/patients/{person.pk}/visit/")
+    page.locator("summary").filter(has_text="Observations and NEWS2").click()
     page.get_by_label("Pulse (beats/min)").fill("95")
     page.get_by_label("Breathing rate (breaths/min)").fill("25")
     page.get_by_label("Oxygen saturation, SpO₂ (%)").fill("91")

@@ -17,6 +17,7 @@ from networks.models import Membership, Network
 from patients.models import CareTeamMember, Patient
 from patients.services import care_team_add
 from referrals.models import Referral
+from tests.e2e.dates import fill_date
 from tests.e2e.pages import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -94,7 +95,7 @@ def test_the_pic_follows_the_huddle_and_reads_their_persons_minutes(
     page.goto(run_ours)
     expect(page.get_by_role("textbox", name="Social notes")).to_have_value(SOCIAL)
     review = timezone.localdate() + datetime.timedelta(days=14)
-    page.get_by_label("Next review").fill(review.isoformat())
+    fill_date(page, "Next review", review)
     page.get_by_role("button", name="Record decision: continue").click()
     expect(page.locator("#record")).to_contain_text(f"{ours.patient.full_name} continues")
     page.get_by_role("link", name="Close the huddle").click()  # the confirmation first

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from actions.models import Action
 from networks.models import Membership
 from patients.models import Patient
+from tests.e2e.dates import fill_date
 from tests.e2e.pages import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -36,7 +37,7 @@ def test_pharmacist_adds_reassigns_and_completes_tasks(page: Page, demo):
 
     def fill_and_submit() -> None:
         page.get_by_label("Task", exact=True).fill(title)
-        page.get_by_label("Due", exact=True).fill(due)
+        fill_date(page, "Due", due)
         page.get_by_label("For", exact=True).select_option(label="Pharmacist queue")
         page.get_by_role("button", name="Add the task").click()
 
@@ -64,7 +65,7 @@ def test_pharmacist_adds_reassigns_and_completes_tasks(page: Page, demo):
     # Another task, the pharmacist's own: done with a note from its page.
     page.goto(f"{demo}/my-work/tasks/new/?patient={person.pk}")
     page.get_by_label("Task", exact=True).fill("Drop off the new blister pack")
-    page.get_by_label("Due", exact=True).fill(due)
+    fill_date(page, "Due", due)
     me = membership.user.get_full_name() or membership.user.get_username()
     page.get_by_label("For", exact=True).select_option(label=f"{me}, Pharmacist")
     page.get_by_role("button", name="Add the task").click()

@@ -12,6 +12,7 @@ from actions.models import Action
 from medicines.models import Visit
 from patients.models import Patient
 from referrals.models import PatientFlag, Referral
+from tests.e2e.dates import fill_date
 from tests.e2e.pages import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -77,6 +78,8 @@ def test_pharmacist_logs_a_home_visit_with_red_flags_on_a_phone(page: Page, demo
     expect(page.get_by_role("heading", level=1)).to_have_text("Log a visit")
     assert fits_the_screen(page)
     expect(page.get_by_label("Home visit", exact=True)).to_be_checked()
+    # The parts of the form are folded until opened.
+    page.locator("summary").filter(has_text="Risk assessment").click()
     expect(page.locator("#risk-recommendation")).to_contain_text("Recommended: home visit")
     page.get_by_label("Infection risk to or from the person").check()
     expect(page.locator("#risk-recommendation")).to_contain_text("Recommended: phone or video")
@@ -84,6 +87,7 @@ def test_pharmacist_logs_a_home_visit_with_red_flags_on_a_phone(page: Page, demo
     expect(page.locator("#risk-recommendation")).to_contain_text("Recommended: home visit")
 
     # Observations: the live NEWS2 fills in as they are typed.
+    page.locator("summary").filter(has_text="Observations and NEWS2").click()
     page.get_by_label("Systolic (mmHg)").fill("132")
     page.get_by_label("Diastolic (mmHg)").fill("80")
     page.get_by_label("Pulse (beats/min)").fill("104")
@@ -96,9 +100,11 @@ def test_pharmacist_logs_a_home_visit_with_red_flags_on_a_phone(page: Page, demo
     expect(preview).not_to_contain_text("Partial")
     page.get_by_label("Summary").fill("House cold, heater broken; fell last week; sees no one.")
 
+    page.locator("summary").filter(has_text="Red flags noticed").click()
     for label, _, _ in FLAGS.values():
         page.get_by_label(label, exact=True).check()
-    page.get_by_label("Follow-up date").fill(follow_up.isoformat())
+    page.locator("summary").filter(has_text="Follow-up").click()
+    fill_date(page, "Follow-up date", follow_up)
     assert fits_the_screen(page)
     page.get_by_role("button", name="Save visit").click()
 

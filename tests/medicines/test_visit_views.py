@@ -99,8 +99,8 @@ def test_visit_form_is_quick_on_a_phone(client, login, network, patient, member)
     page = text(client.get(f"/medicines/patients/{patient.pk}/visit/"))
     # Kind as radios, home by default; when defaults to now; units in the labels.
     assert 'type="radio" name="kind" value="home"' in page
-    assert 'value="home" id="id_kind_0" required checked' in page
-    assert 'type="datetime-local" name="visited_at"' in page
+    assert 'value="home" id="id_kind_0" checked required' in page
+    assert 'name="visited_at-day"' in page and 'name="visited_at-time"' in page
     for label in (
         "Systolic (mmHg)",
         "Diastolic (mmHg)",
@@ -122,10 +122,12 @@ def test_visit_form_is_quick_on_a_phone(client, login, network, patient, member)
     assert 'hx-get="/medicines/visit/recommendation/"' in page
     assert "Recommended: <strong>home visit</strong>" in page
     assert "Heating broken or not used" in page and "To Social services, urgent" in page
-    # Three empty intervention rows.
-    for i in range(3):
-        assert f'name="iv{i}-kind"' in page
+    # One empty change row, "Add another" for more, and every part folded away.
+    assert 'name="iv0-kind"' in page and 'name="iv1-kind"' not in page
+    assert 'name="iv-TOTAL_FORMS" value="1"' in page
+    assert 'name="add_row"' in page and ">Add another change</button>" in page
     assert 'id="active-medicines"' in page
+    assert "<details" in page and " open>" not in page
 
 
 def test_visit_with_three_red_flags_raises_three_referrals_and_a_follow_up(client, login, patient):
@@ -469,3 +471,77 @@ def test_patient_page_sections_for_a_pharmacist(client, login, member, patient):
     assert ">NEWS2 6 (partial)</strong>" in visits
     assert f"with {nurse.get_full_name()}" in visits
     assert "Phone call" in visits and "Home visit" in visits
+
+
+# --- the phone-first form: parts that open, "Add another" without a script -------------------
+
+
+def test_add_another_without_a_script_adds_a_row_keeps_the_typing_and_saves_nothing(
+    client, login, patient
+):
+    login("pharmacist")
+    data = visit_data(
+        red_flags=["no_heating"],
+        summary="Heater broken",
+        **{"iv-TOTAL_FORMS": "1", "iv0-kind": "started", "iv0-medicine": "Sertraline"},
+    )
+    data["add_row"] = "1"
+    response = client.post(f"/medicines/patients/{patient.pk}/visit/", data)
+    assert response.status_code == 200
+    page = text(response)
+    assert 'name="iv-TOTAL_FORMS" value="2"' in page
+    assert 'name="iv1-kind"' in page and 'name="iv2-kind"' not in page
+    assert 'name="iv0-medicine" value="Sertraline"' in page
+    assert "Heater broken" in page and 'id="flag-no_heating"' in page
+    assert 'aria-describedby="flag-no_heating-routes" checked' in page
+    # The row is not finished (no dose) but asking for a row is not an error.
+    assert "There is a problem" not in page and "Give the dose" not in page
+    # The changes, red flags and observations are open: they hold what was typed.
+    for part in ("changes-part", "red-flags-part", "observations-part"):
+        assert f'id="{part}" open>' in page
+    assert 'id="follow-up-part">' in page  # nothing typed there: still folded
+    assert not Visit.objects.exists() and not Referral.objects.exists()
+
+
+def test_rows_added_by_the_script_are_read_and_saved(client, login, patient):
+    pharmacist = login("pharmacist")
+    add_medicine(patient, pharmacist, "Amlodipine", strength="5 mg")
+    data = visit_data(
+        **{
+            "iv-TOTAL_FORMS": "2",
+            "iv1-kind": "stopped",
+            "iv1-medicine": "amlodipine",
+        }
+    )
+    response = client.post(f"/medicines/patients/{patient.pk}/visit/", data)
+    assert response.status_code == 302
+    assert Intervention.objects.get().kind == "stopped"
+
+
+def test_an_error_opens_its_part_on_the_re_render(client, login, patient):
+    login("pharmacist")
+    data = visit_data(follow_up_on="2001-01-01")
+    response = client.post(f"/medicines/patients/{patient.pk}/visit/", data)
+    assert response.status_code == 422
+    page = text(response)
+    assert 'id="follow-up-part" open>' in page
+    assert 'name="follow_up_on-year" type="text" inputmode="numeric" value="2001"' in page
+
+
+def test_the_visit_date_in_the_boxes_is_saved(client, login, patient):
+    login("pharmacist")
+    when = timezone.localtime() - datetime.timedelta(days=1)
+    data = visit_data()
+    del data["visited_at"]
+    data.update(
+        {
+            "visited_at-day": str(when.day),
+            "visited_at-month": str(when.month),
+            "visited_at-year": str(when.year),
+            "visited_at-time": "9:30",
+        }
+    )
+    response = client.post(f"/medicines/patients/{patient.pk}/visit/", data)
+    assert response.status_code == 302
+    saved = timezone.localtime(Visit.objects.get().visited_at)
+    assert (saved.date(), saved.hour, saved.minute) == (when.date(), 9, 30)

@@ -188,7 +188,7 @@ def test_clinical_role_adds_a_goal_and_returns_to_the_section(client, member, pa
         ({"description": "   "}, "description", "required"),
         ({"description": "x" * 301}, "description", "at most 300"),
         ({"description": "Bake", "agreed_on": Day(1, iso=True)}, "agreed_on", "future"),
-        ({"description": "Bake", "agreed_on": "next week"}, "agreed_on", "valid date"),
+        ({"description": "Bake", "agreed_on": "next week"}, "agreed_on", "must be a real date"),
         ({"description": "Ba\x00ke"}, "description", "Null characters"),
     ],
 )

@@ -29,7 +29,12 @@ def test_referral_form_shows_services_with_criteria_and_red_flags_grouped(client
     assert '<option value="medicines_optimisation">Medicines optimisation</option>' in page
     assert 'hx-get="/referrals/criteria/?network=thornton-heath"' in page
     assert "What each service accepts" in page and "Not personal care." in page
-    assert "<legend>Medicines</legend>" in page and "<legend>Home</legend>" in page
+    for group in ("Medicines", "Home"):  # the flags grouped, and a box to find one
+        assert (
+            f'<legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{group}</legend>'
+            in page
+        )
+    assert '<label class="nhsuk-label" for="red-flag-filter">Find a red flag</label>' in page
     assert 'value="medicines_stockpile"' in page
     assert "To Social services, urgent" in page  # no_heating routes there, urgent
     assert 'id="id_urgency_0"' in page and "checked" in page

@@ -64,7 +64,7 @@ def test_manual_entry_accepts_dd_mm_yyyy(client, login, people):
         ({"nhs_number": "12"}, "nhs_number", "An NHS number has 10 digits"),
         ({"nhs_number": "unknown"}, "nhs_number", "No one with NHS number"),
         ({"nhs_number": "foreign"}, "nhs_number", "No one with NHS number"),
-        ({"admitted_on": "2026-02-30"}, "admitted_on", "Enter a real date"),
+        ({"admitted_on": "2026-02-30"}, "admitted_on", "Date admitted must be a real date"),
         ({"admitted_on": "future"}, "admitted_on", "is in the future"),
         ({"admitted_on": "1930-01-01"}, "admitted_on", "before the person's date of birth"),
         ({"kind": "daycase"}, "kind", "Select a valid choice"),
