@@ -43,6 +43,7 @@ def test_the_news2_warning_after_save_visit_is_in_view_and_focused(page: Page, d
     page.set_viewport_size(SIZES[size])
     log_in(page, demo, "community_nurse.thornton-heath")
     page.goto(f"{demo}/medicines/patients/{person.pk}/visit/")
+    page.locator("summary").filter(has_text="Observations and NEWS2").click()
     page.get_by_label("Pulse (beats/min)").fill("95")
     page.get_by_label("Breathing rate (breaths/min)").fill("25")
     page.get_by_label("Oxygen saturation, SpO₂ (%)").fill("91")
