@@ -319,6 +319,8 @@ def test_key_states_pass_axe_at_both_widths(demo, signed_in):
 
     # The visit form with the live NEWS2 and the risk advice swapped in as they are typed.
     gp.goto(f"/medicines/patients/{person.pk}/visit/")
+    for part in ("Observations and NEWS2", "Risk assessment"):
+        gp.locator("summary").filter(has_text=part).click()
     with gp.expect_response(lambda r: "/visit/news2/" in r.url):
         gp.get_by_label(re.compile("^Pulse", re.I)).fill("130")
     with gp.expect_response(lambda r: "/visit/recommendation/" in r.url):
