@@ -398,8 +398,8 @@ def test_my_day_care_home_lists_own_list_first(client, login, network, role, fir
     assert "Eolresident" in pharmacists and "End of life care" in pharmacists
     assert "Severeone" in pharmacists and "High frailty" in pharmacists
     assert "Newresident" in technicians
-    assert '<li class="tag tag--reason">New resident</li>' in technicians
-    assert '<li class="tag tag--reason">Swallowing difficulty</li>' in technicians
+    why = technicians[technicians.index('aria-label="Why"') :]
+    assert ">New resident</strong>" in why and ">Swallowing difficulty</strong>" in why
     assert "Settledone" in homes[homes.index("Routine (1)") :]
     assert "Beulah Court" in homes
 
