@@ -154,7 +154,7 @@ def test_dispensing_manual_entry_shows_the_findings_with_working_and_the_referra
     assert "Stockpile of medicines" in page
     assert "More medicine has been supplied than used, by more than 56 days." in page
     assert "Amlodipine: 200 tablet supplied since" in page  # the working, as a bullet
-    assert '<ul class="finding__working"' in page
+    assert 'aria-labelledby="working-1"' in page and "The working" in page
     referral = Referral.objects.get(patient=patient, service="medicines_optimisation")
     assert referral.origin == "red_flag"
     # The history lists it; the form is empty again.
