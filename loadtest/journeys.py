@@ -39,9 +39,8 @@ MEMBER_ROLES = (
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 PATIENT_LINK = re.compile(r'href="/patients/(\d+)/"')
-VISITED_AT = re.compile(
-    r'name="visited_at"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="visited_at"'
-)
+# The visit time as the form fills it in: the NHS date input's boxes (day, month, year, time).
+VISITED_AT = re.compile(r'name="visited_at-(day|month|year|time)"[^>]*value="([^"]+)"')
 
 
 class Session(requests.Session):
@@ -142,13 +141,13 @@ def member_person(client, patients: list[int]) -> None:
 
 def visit_data(form_html: str) -> dict:
     """A valid home visit: the form's own time, a few normal observations, a summary."""
-    match = VISITED_AT.search(form_html)
-    if not match:
+    boxes = {f"visited_at-{part}": value for part, value in VISITED_AT.findall(form_html)}
+    if len(boxes) != 4:
         raise JourneyError("no visit time on the visit form")
     return {
         "csrfmiddlewaretoken": csrf_token(form_html),
         "kind": "home",
-        "visited_at": match.group(1) or match.group(2),
+        **boxes,
         "preference": "none",
         "systolic_bp": "128",
         "diastolic_bp": "78",

@@ -57,7 +57,7 @@ def test_the_notes_come_first_and_each_decision_is_its_own_form(chair_in, two):
     assert 'name="decision_reason"' in discharge and 'value="discharge"' in discharge
     assert "Record decision: discharge" in discharge and 'name="notes"' not in discharge
     go_on = form_of(body, "decision-continue")
-    assert 'name="next_review_on"' in go_on and "Record decision: continue" in go_on
+    assert 'name="next_review_on-day"' in go_on and "Record decision: continue" in go_on
     assert 'name="decision_reason"' not in go_on
     notes = form_of(body, "notes-form")
     assert 'name="notes"' in notes and 'name="decision"' not in notes
