@@ -77,19 +77,17 @@ def test_form_errors_stay_in_place_under_debug(page: Page, demo, settings):
     expect(debug_script).to_have_count(1)  # otherwise this journey proves nothing
 
     # A discharge without the admission-avoided answer.
-    page.get_by_label("Discharge", exact=True).check()
     page.get_by_label("Reason for discharge").fill("Falls clinic seen; key safe fitted")
-    page.get_by_role("button", name="Record decision").click()
+    page.get_by_role("button", name="Record decision: discharge").click()
     expect(page.get_by_text("Answer yes, no or unsure")).to_be_visible()
     expect_page_kept(page, run_url, "Huddle")
     expect(page.get_by_role("heading", name=on_agenda.full_name, exact=True)).to_be_visible()
     expect(page.get_by_label("Discussion notes")).to_be_visible()
 
     # A review date before the meeting itself.
-    page.get_by_label("Continue", exact=True).check()
     meeting_day = timezone.localdate(meeting.starts_at)
     fill_date(page, "Next review", meeting_day - datetime.timedelta(days=1))
-    page.get_by_role("button", name="Record decision").click()
+    page.get_by_role("button", name="Record decision: continue").click()
     expect(page.get_by_text("The next review cannot be before this meeting.")).to_be_visible()
     expect_page_kept(page, run_url, "Huddle")
     item.refresh_from_db()
