@@ -318,11 +318,12 @@ def test_key_states_pass_axe_at_both_widths(demo, signed_in):
     findings.both_widths(gp, "referral form with a service's criteria", "gp")
 
     # The visit form with the live NEWS2 and the risk advice swapped in as they are typed.
+    # Each part of the form is a disclosure, closed until the visitor opens it.
     gp.goto(f"/medicines/patients/{person.pk}/visit/")
-    for part in ("Observations and NEWS2", "Risk assessment"):
-        gp.locator("summary").filter(has_text=part).click()
+    gp.get_by_text("Observations and NEWS2", exact=True).click()
     with gp.expect_response(lambda r: "/visit/news2/" in r.url):
         gp.get_by_label(re.compile("^Pulse", re.I)).fill("130")
+    gp.get_by_text("Risk assessment: home visit or call", exact=True).click()
     with gp.expect_response(lambda r: "/visit/recommendation/" in r.url):
         gp.get_by_label(re.compile("infection", re.I)).check()
     findings.both_widths(gp, "visit form with NEWS2 and advice shown", "gp")

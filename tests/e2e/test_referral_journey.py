@@ -90,7 +90,7 @@ def test_social_worker_flags_a_stockpile_and_the_pharmacist_accepts_it(page: Pag
 
     card = page.locator(f"#referral-{referral.pk}")
     expect(card).to_contain_text(person.full_name)
-    expect(card.locator(".chip")).to_have_text(["Stockpile of medicines"])
+    expect(card.get_by_role("list", name="Red flags")).to_have_text("⚑ Stockpile of medicines")
     expect(card).to_contain_text("From a red flag")
 
     page.evaluate("window.icnNoReload = true")  # gone if the page reloads

@@ -73,7 +73,7 @@ def test_inbox_row_shows_person_reason_flags_referrer_urgency_and_working_days_w
     assert f'href="/patients/{patient.pk}/"' in page
     assert "Edith Okafor" in page and patient.nhs_number_display in page
     assert "Piles of boxes on the table" in page
-    assert 'class="chip">Stockpile of medicines<' in page
+    assert "</span>Stockpile of medicines</strong></li>" in page
     assert f"{social_worker.get_full_name()}, Social worker" in page
     assert "Routine" in page
     assert timezone.localtime(created).strftime("%-d %b %Y") in page
