@@ -22,6 +22,9 @@ PHONE = {"width": 375, "height": 740}
 
 
 def fits_the_screen(page: Page) -> bool:
+    """No sideways scroll, once the design system's header has re-laid its navigation for
+    the new width (a resize observer and an animation frame)."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
