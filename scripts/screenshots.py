@@ -70,10 +70,16 @@ def shoot(page: Page, base: str, path: str, name: str, suffix: str) -> None:
     page.goto(urljoin(base, path))
     page.wait_for_load_state("networkidle")
     target = OUT / f"{name}{suffix}.png"
-    page.screenshot(path=target, full_page=True)
     width, height = page.evaluate(
         "[document.scrollingElement.scrollWidth, document.scrollingElement.scrollHeight]"
     )
+    # The whole page in one window as tall as the page, so that a sticky bar (the visit
+    # form's Save) is drawn where it rests at the end of the page, not over the middle.
+    screen = page.viewport_size
+    assert screen is not None
+    page.set_viewport_size({"width": screen["width"], "height": height})
+    page.screenshot(path=target)
+    page.set_viewport_size(screen)
     print(f"{target.relative_to(ROOT)}: {page.url} ({width}x{height} px)")
 
 
