@@ -31,6 +31,7 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from tests.e2e.pages import settle
 from tests.test_access_matrix import ALL, PAGES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -57,7 +58,6 @@ OVERFLOWING = """() => {
   return [...outermost.slice(0, 4).map((el) => 'outermost ' + describe(el)),
           ...innermost.slice(0, 4).map((el) => 'innermost ' + describe(el))];
 }"""
-SETTLED = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
 
 @dataclass
@@ -113,7 +113,7 @@ class Findings:
         page.set_viewport_size(dict(zip(("width", "height"), WIDTHS["phone"], strict=True)))
         # The design system's header re-lays its navigation ("More") on a resize observer and
         # an animation frame: check the page as it settles, not half-way through.
-        page.evaluate(SETTLED)
+        settle(page)
         self.axe(page, what, role, "phone")
         self.sideways(page, what, role)
         page.set_viewport_size(dict(zip(("width", "height"), WIDTHS["desktop"], strict=True)))

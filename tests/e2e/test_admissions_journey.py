@@ -11,19 +11,12 @@ from playwright.sync_api import Page, expect
 
 from core.nhs_number import display, synthetic
 from reports.models import AdmissionEvent, AdmissionImport
-from tests.e2e.pages import log_in
+from tests.e2e.pages import fits_the_screen, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SHOTS = Path("/tmp/shots")
 DOROTHY, ERROL, PURBECK_PERSON = synthetic(410_101), synthetic(410_202), synthetic(520_111)
-
-
-def fits_the_screen(page: Page) -> bool:
-    """No sideways scroll, once the design system's header has re-laid its navigation for
-    the new width (a resize observer and an animation frame)."""
-    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_chair_imports_the_good_rows_of_a_mixed_file(page: Page, demo):

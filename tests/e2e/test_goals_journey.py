@@ -12,20 +12,13 @@ from playwright.sync_api import Page, expect
 
 from patients.models import Goal, Patient
 from tests.e2e.dates import fill_date
-from tests.e2e.pages import log_in
+from tests.e2e.pages import fits_the_screen, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SHOTS = Path("/tmp/shots")
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
-
-
-def fits_the_screen(page: Page) -> bool:
-    """No sideways scroll, once the design system's header has re-laid its navigation for
-    the new width (a resize observer and an animation frame)."""
-    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_pic_agrees_a_goal_and_marks_it_met(page: Page, demo):

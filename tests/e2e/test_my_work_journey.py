@@ -15,17 +15,13 @@ from actions.selectors import my_work_count
 from actions.services import action_create
 from networks.models import Membership
 from patients.models import Patient
-from tests.e2e.pages import log_in
+from tests.e2e.pages import fits_the_screen, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SHOTS = Path("/tmp/shots")
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
-
-
-def fits_the_screen(page: Page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_pharmacist_claims_from_the_queue_and_marks_an_overdue_task_done(page: Page, demo):

@@ -12,16 +12,12 @@ from playwright.sync_api import Page, expect
 from networks.models import Membership
 from patients.models import CareTeamMember, Patient
 from patients.services import care_team_add
-from tests.e2e.pages import log_in
+from tests.e2e.pages import fits_the_screen, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SHOTS = Path("/tmp/shots")
 SIZES = {"phone": {"width": 375, "height": 812}, "desktop": {"width": 1280, "height": 800}}
-
-
-def fits_the_screen(page: Page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def a_person_without_visits() -> Patient:

@@ -13,7 +13,7 @@ from medicines.models import Visit
 from patients.models import Patient
 from referrals.models import PatientFlag, Referral
 from tests.e2e.dates import fill_date
-from tests.e2e.pages import log_in
+from tests.e2e.pages import fits_the_screen, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -56,10 +56,6 @@ def short_date(day: datetime.date) -> str:
     if day.year == timezone.localdate().year:
         return f"{day.day} {day:%b}"
     return f"{day.day} {day:%b %Y}"
-
-
-def fits_the_screen(page: Page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_pharmacist_logs_a_home_visit_with_red_flags_on_a_phone(page: Page, demo):
