@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "huddles",
     "medicines",
     "reports",
+    "governance",  # subject access and retention: reads every domain, so above them all
     "demo",  # seed_demo and generate_synthetic (the shell: imports any app)
 ]
 
@@ -461,6 +462,12 @@ ICN_NOTIFY = {
 # A visit's NEWS2 of 5 or more (or 3 in one parameter) raises an urgent task, due today, in
 # this role's queue (a role that does casework; medicines.services.visit_news2_escalate).
 ICN_NEWS2_ESCALATION_ROLE = env("ICN_NEWS2_ESCALATION_ROLE", default="gp")
+
+# Retention (governance.selectors.retention_due): people discharged (no open episode, no open
+# referral) whose last activity is more than this many years ago are listed for the IG lead
+# to review. 8 years: the NHS Records Management Code of Practice's minimum for adult health
+# records after the conclusion of treatment.
+RETENTION_YEARS = env.int("RETENTION_YEARS", default=8)
 
 # Care-home stratification (medicines.selectors.care_home_stratification) from data ICN holds:
 # a resident admitted in the last RECENT_DISCHARGE_DAYS days goes to the technicians; one on
