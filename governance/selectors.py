@@ -237,6 +237,6 @@ def retention_due(network: Network) -> QuerySet[Patient]:
     return (
         with_last_activity(Patient.objects.filter(network=network))
         .filter(~Exists(open_episode), ~Exists(open_referral))
-        .filter(last_activity__lt=retention_cutoff())
+        .filter(last_activity__lt=retention_cutoff())  # type: ignore[misc]
         .order_by("last_activity", "id")
     )

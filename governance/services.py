@@ -167,6 +167,6 @@ def _delete(model: type[Model], pks: list[object]) -> None:
     if not pks:
         return
     table = connection.ops.quote_name(model._meta.db_table)
-    column = connection.ops.quote_name(model._meta.pk.column)  # type: ignore[union-attr]
+    column = connection.ops.quote_name(model._meta.pk.column or "id")
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE {column} = ANY(%s)", [pks])  # noqa: S608
