@@ -80,6 +80,20 @@ def erasure_of(network: Network, nhs_number: str) -> Erasure | None:
 # -- the bundle: every row of every table about the person, with readable labels -----------
 
 
+# Columns left out of the bundle, each with why: what they hold is not about the person.
+LEFT_OUT = {
+    "notifications.Notification": {
+        # The e-mail copy of a notice may carry a meeting's whole minutes (other people).
+        "email_body",
+    },
+}
+
+
+def _columns(holding: Holding) -> list[Field]:
+    left_out = LEFT_OUT.get(holding.label, set())
+    return [f for f in holding.model._meta.concrete_fields if f.attname not in left_out]
+
+
 def _label(text: object) -> str:
     text = str(text)
     return text[:1].upper() + text[1:]
@@ -152,7 +166,7 @@ def subject_access_bundle(patient: Patient) -> dict[str, Any]:
     raw: list[tuple[Holding, list[Field], list[tuple[Any, ...]]]] = []
     wanted: dict[type[Model], set[Any]] = defaultdict(set)
     for holding in tables:
-        fields = list(holding.model._meta.concrete_fields)
+        fields = _columns(holding)
         rows = list(querysets[holding.model].values_list(*(f.attname for f in fields)))
         for row in rows:
             for field, value in zip(fields, row, strict=True):

@@ -171,3 +171,21 @@ def test_query_count_does_not_grow_with_the_persons_rows(
     body = {"network": "thornton-heath", "nhs_number": twenty.nhs_number, "reference": "L"}
     with django_assert_max_num_queries(len(person_tables()) + 25):
         api(ig).post(API, body, format="json")
+
+
+def test_a_notices_email_copy_about_others_is_left_out(api, ig, member, patient):
+    from notifications.services import notification_send
+
+    notice = notification_send(
+        recipient=member("gp"),
+        kind="minutes",
+        title="Minutes",
+        occurrence="m1",
+        patient=patient,
+        body="Discussed",
+    )
+    type(notice).objects.filter(pk=notice.pk).update(email_body="Walter Pike: new referral")
+    body = {"network": "thornton-heath", "nhs_number": patient.nhs_number, "reference": "L"}
+    response = api(ig).post(API, body, format="json")
+    assert "Walter Pike" not in response.content.decode()
+    assert "Discussed" in response.content.decode()
