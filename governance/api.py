@@ -78,11 +78,4 @@ class SubjectAccessView(ScopedAPIMixin, APIView):
         )
         if answer.patient is None:
             raise ValidationError({"nhs_number": [answer.not_held_message()]})
-        bundle = subject_access_bundle(answer.patient)
-        bundle["request"] = {
-            "id": answer.request.pk,
-            "reference": answer.request.reference,
-            "requested_at": answer.request.requested_at.isoformat(),
-            "requested_by": request.user.get_username(),
-        }
-        return Response(bundle)
+        return Response(subject_access_bundle(answer.request))

@@ -27,7 +27,7 @@ from patients.models import Patient
 from referrals.models import Referral
 
 from .hashing import nhs_number_hashes
-from .models import Erasure
+from .models import Erasure, SubjectAccessRequest
 from .walk import Holding, person_tables, rows_about
 
 NOT_IG_LEAD = "Only the network's information governance lead may do this."
@@ -156,10 +156,13 @@ def _render(field: Field, value: Any, labels: dict[type[Model], dict[Any, Any]])
     return _plain(value)
 
 
-def subject_access_bundle(patient: Patient) -> dict[str, Any]:
-    """Everything ICN holds about the person: each table of the walk (governance.walk), every
-    column with its label, each row's values (a code with its label for a choice, an id
-    with a name or label for a link). One query per table, whatever the rows."""
+def subject_access_bundle(request: SubjectAccessRequest) -> dict[str, Any]:
+    """Everything ICN holds about the request's person: each table of the walk
+    (governance.walk), every column with its label, each row's values (a code with its label
+    for a choice, an id with a name or label for a link). One query per table, whatever the
+    rows."""
+    patient = request.patient
+    assert patient is not None
     tables = person_tables()
     about = {h.model for h in tables}
     querysets = rows_about(patient.pk)
@@ -177,6 +180,12 @@ def subject_access_bundle(patient: Patient) -> dict[str, Any]:
     return {
         "format": "icn-subject-access/1",
         "generated_at": timezone.now().isoformat(),
+        "request": {
+            "id": request.pk,
+            "reference": request.reference,
+            "requested_at": request.requested_at.isoformat(),
+            "requested_by": _user_name(request.requested_by),
+        },
         "network": {"slug": patient.network.slug, "name": patient.network.name},
         "person": {
             "id": patient.pk,

@@ -3,6 +3,7 @@ JSON and as PDF) and the retention review with erasure. Every page is for the ne
 information governance lead only: another role in the network 403, another network 404."""
 
 import json
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -90,33 +91,37 @@ def _request_for(request, pk: int) -> SubjectAccessRequest:
     return sar
 
 
+def _governed_request(view):
+    """The view of one request of a network the user governs: 403 for another role there,
+    404 outside their networks or once the person was erased."""
+
+    @wraps(view)
+    def wrapped(request, pk: int):
+        try:
+            sar = _request_for(request, pk)
+        except PermissionDenied as exc:
+            return _refused(request, str(exc))
+        return view(request, sar)
+
+    return wrapped
+
+
 def _bundle(request, sar: SubjectAccessRequest, channel: str) -> dict:
-    patient = sar.patient
-    assert patient is not None
+    assert sar.patient is not None
     access_record(
         user=request.user,
-        patients=[patient],
+        patients=[sar.patient],
         what=WHAT_SAR,
         channel=channel,
         path=request.get_full_path(),
     )
-    bundle = subject_access_bundle(patient)
-    bundle["request"] = {
-        "id": sar.pk,
-        "reference": sar.reference,
-        "requested_at": sar.requested_at.isoformat(),
-        "requested_by": sar.requested_by.get_full_name() or sar.requested_by.get_username(),
-    }
-    return bundle
+    return subject_access_bundle(sar)
 
 
 @member_required
 @require_GET
-def subject_access_result_view(request, pk: int):
-    try:
-        sar = _request_for(request, pk)
-    except PermissionDenied as exc:
-        return _refused(request, str(exc))
+@_governed_request
+def subject_access_result_view(request, sar: SubjectAccessRequest):
     bundle = _bundle(request, sar, "page")
     return render(
         request,
@@ -127,11 +132,8 @@ def subject_access_result_view(request, pk: int):
 
 @member_required
 @require_GET
-def subject_access_json_view(request, pk: int):
-    try:
-        sar = _request_for(request, pk)
-    except PermissionDenied as exc:
-        return _refused(request, str(exc))
+@_governed_request
+def subject_access_json_view(request, sar: SubjectAccessRequest):
     body = json.dumps(_bundle(request, sar, "export"), indent=2, ensure_ascii=False)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="subject-access-{sar.pk}.json"'
@@ -172,11 +174,8 @@ def _text(value) -> str:
 
 @member_required
 @require_GET
-def subject_access_pdf_view(request, pk: int):
-    try:
-        sar = _request_for(request, pk)
-    except PermissionDenied as exc:
-        return _refused(request, str(exc))
+@_governed_request
+def subject_access_pdf_view(request, sar: SubjectAccessRequest):
     bundle = _bundle(request, sar, "export")
     context = {
         "sar": sar,
