@@ -1,6 +1,11 @@
 """POST /api/v1/subject-access/: the subject access bundle for the network's IG lead."""
 
-from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -50,7 +55,11 @@ class SubjectAccessView(ScopedAPIMixin, APIView):
                     "person": serializers.DictField(),
                     "tables": serializers.ListField(child=serializers.DictField()),
                 },
-            )
+            ),
+            404: OpenApiResponse(
+                inline_serializer("SubjectAccessNoNetwork", {"detail": serializers.CharField()}),
+                description="The network named is not among the caller's.",
+            ),
         },
         examples=[
             OpenApiExample(
