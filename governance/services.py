@@ -22,7 +22,7 @@ from patients.models import Patient
 from .hashing import nhs_number_hash
 from .models import Erasure, SubjectAccessRequest
 from .selectors import erasure_of, person_by_nhs_number, retention_due
-from .walk import rows_about
+from .walk import person_tables, rows_about
 
 WHAT_SAR = "subject_access"
 WHAT_ERASURE = "erasure"
@@ -97,13 +97,16 @@ def subject_access_request_answer(
 
 
 def _erasure_triggers() -> list[str]:
-    """The triggers the erasure must pass: the access trail's append-only protection, and
-    django-pghistory's, which would copy each deleted row into a new history row."""
+    """The triggers the erasure must pass: the append-only protection of the tables about
+    the person (the access trail's, and any later one's, e.g. break-glass grants), and
+    django-pghistory's, which would copy each deleted row into a new history row. The
+    tombstone's own protection (`Erasure`, not about the person) stays on."""
+    about = {holding.model for holding in person_tables()}
     return sorted(
         f"{model._meta.label}:{trigger.name}"
         for model, trigger in registry.registered()
         if isinstance(trigger, pghistory.trigger.Event)
-        or (model is AccessEvent and isinstance(trigger, pgtrigger.Protect))
+        or (model in about and isinstance(trigger, pgtrigger.Protect))
     )
 
 

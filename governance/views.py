@@ -3,6 +3,7 @@ JSON and as PDF) and the retention review with erasure. Every page is for the ne
 information governance lead only: another role in the network 403, another network 404."""
 
 import json
+from collections import defaultdict
 from functools import wraps
 
 from django.conf import settings
@@ -142,18 +143,52 @@ def subject_access_json_view(request, sar: SubjectAccessRequest):
 
 
 def printable(bundle: dict) -> list[dict]:
-    """The bundle's tables that hold rows, each row as (label, text) pairs for the PDF."""
+    """The bundle's tables that hold rows, each row as (label, text) pairs for the PDF. A
+    history table's version shows when, how and by whom, and only what differed from the
+    next newer version (or from the entry as it is now): the JSON keeps every column."""
+    current = {t["table"]: {r.get("id"): r for r in t["rows"]} for t in bundle["tables"]}
     tables = []
     for table in bundle["tables"]:
         if not table["rows"]:
             continue
         labels = {c["name"]: c["label"] for c in table["columns"]}
-        rows = [
-            [(labels[name], _text(value)) for name, value in row.items() if value not in (None, "")]
-            for row in table["rows"]
-        ]
-        tables.append({"label": table["label"], "table": table["table"], "rows": rows})
+        rows = table["rows"]
+        if table["history_of"]:
+            rows = _versions(rows, current.get(table["history_of"], {}))
+        tables.append(
+            {
+                "label": table["label"],
+                "table": table["table"],
+                "rows": [
+                    [(labels[k], _text(v)) for k, v in row.items() if v not in (None, "")]
+                    for row in rows
+                ],
+            }
+        )
     return tables
+
+
+HISTORY_META = ("pgh_created_at", "pgh_label", "pgh_context_id")
+
+
+def _versions(events: list[dict], now: dict) -> list[dict]:
+    """Each version as its meta columns and the columns that differ from the newer one."""
+    by_row: dict = defaultdict(list)
+    for event in events:
+        by_row[(event.get("pgh_obj_id") or {}).get("id")].append(event)
+    shown = []
+    for row_id, versions in by_row.items():
+        newer = now.get(row_id)
+        for event in sorted(versions, key=lambda e: e["pgh_id"], reverse=True):
+            meta = {k: event.get(k) for k in HISTORY_META}
+            changed = {
+                k: v
+                for k, v in event.items()
+                if not k.startswith("pgh_") and (newer is None or newer.get(k) != v)
+            }
+            shown.append({**meta, **changed})
+            newer = event
+    return shown
 
 
 def _text(value) -> str:

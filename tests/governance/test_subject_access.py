@@ -189,3 +189,31 @@ def test_a_notices_email_copy_about_others_is_left_out(api, ig, member, patient)
     response = api(ig).post(API, body, format="json")
     assert "Walter Pike" not in response.content.decode()
     assert "Discussed" in response.content.decode()
+
+
+def test_the_pdf_shows_each_earlier_version_by_what_differed(ig, member, patient):
+    from governance.selectors import subject_access_bundle
+    from governance.services import subject_access_request_answer
+    from governance.views import printable
+    from patients.models import Goal
+
+    gp = member("gp")
+    goal = Goal.objects.create(
+        patient=patient, description="Walk to the shop", agreed_on="2025-01-02", agreed_by=gp
+    )
+    Goal.objects.filter(pk=goal.pk).update(description="Walk to the park")
+    answer = subject_access_request_answer(
+        network=patient.network,
+        nhs_number=patient.nhs_number,
+        reference="L",
+        channel="page",
+        by=ig,
+    )
+    tables = {t["table"]: t for t in printable(subject_access_bundle(answer.request))}
+    versions = tables["patients.GoalEvent"]["rows"]
+    assert len(versions) == 2
+    newest, first = (dict(v) for v in versions)
+    assert "Description" not in newest  # as the goal is now
+    assert first["Description"] == "Walk to the shop"
+    assert "Agreed on" not in first  # unchanged since
+    assert dict(tables["patients.Goal"]["rows"][0])["Description"] == "Walk to the park"
