@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from actions.models import Action
 from core.typing import RequestUser
-from huddles.models import Episode
+from huddles.models import AgendaItem, Episode
 from medicines.models import Visit
 from networks.models import Network
 from networks.roles import Role
@@ -239,7 +239,8 @@ def _latest(model: type[Model], column: str) -> Subquery:
 
 def with_last_activity(people: QuerySet[Patient]) -> QuerySet[Patient]:
     """`last_activity`: the latest of the record's own change, an episode closed, a referral
-    made or closed, a visit and a task made (PostgreSQL's GREATEST skips the empty ones)."""
+    made or closed, a visit, a task made and a meeting they were on the agenda of
+    (PostgreSQL's GREATEST skips the empty ones)."""
     return people.annotate(
         last_activity=Greatest(
             F("updated_at"),
@@ -248,6 +249,7 @@ def with_last_activity(people: QuerySet[Patient]) -> QuerySet[Patient]:
             _latest(Referral, "closed_at"),
             _latest(Visit, "visited_at"),
             _latest(Action, "created_at"),
+            _latest(AgendaItem, "meeting__starts_at"),
         )
     )
 

@@ -33,8 +33,10 @@ def _age(patient, years=9):
     Referral.objects.filter(patient=patient).update(created_at=then)
     Referral.objects.filter(patient=patient, closed_at__isnull=False).update(closed_at=then)
     from actions.models import Action
+    from huddles.models import Meeting
     from medicines.models import Visit
 
+    Meeting.objects.filter(items__patient=patient).update(starts_at=then)
     Visit.objects.filter(patient=patient).update(visited_at=then)
     Action.objects.filter(patient=patient).update(created_at=then)
     return then
@@ -182,3 +184,14 @@ def test_only_the_networks_ig_lead_erases(client, member, network, other_network
     client.force_login(member("ig_lead", net=other_network, username="ig.purbeck"))
     assert client.post(url, {"reason": "R", "confirm": "on"}).status_code == 404
     assert Patient.objects.filter(pk=person.pk).exists()
+
+
+def test_a_recent_meeting_discussion_keeps_them_off_the_list(client, ig, member, network):
+    from huddles.models import AgendaItem, Meeting
+
+    person = PatientFactory(network=network)
+    _age(person)
+    meeting = Meeting.objects.create(network=network, starts_at=timezone.now())
+    AgendaItem.objects.create(meeting=meeting, patient=person, source="manual", reason="Why")
+    client.force_login(ig)
+    assert list(client.get(LIST).context["page"].object_list) == []
