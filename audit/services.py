@@ -1,15 +1,20 @@
 """Writing the access trail. Only inserts: the table refuses UPDATE and DELETE."""
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any, NamedTuple, Protocol
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connections, router
 from django.utils import timezone
 
 from core.typing import RequestUser, User
 from networks.selectors import role_in
 
-from .models import AccessEvent
+from .models import AccessEvent, BreakGlass
+
+BREAK_GLASS = "break_glass"  # the access trail's `what` for a break-glass (API.md 1.1)
 
 
 class Seen(NamedTuple):
@@ -132,3 +137,59 @@ def report_export_record(
     network_access_record(
         user=user, network_ids=network_ids, what=what, channel="export", path=path
     )
+
+
+def break_glass_record(
+    *,
+    by: User,
+    patient: Shown,
+    reason_code: str,
+    reason: str,
+    channel: str,
+    path: str = "",
+    entry_kind: str = "record",
+    entry_id: int | None = None,
+    entry_author_id: int | None = None,
+) -> BreakGlass:
+    """Break the glass on one person: the grant (for `BREAK_GLASS_HOURS`) and its line in the
+    access trail (`what="break_glass"`), in the caller's transaction. Who may break it, and
+    telling the IG lead and the entry's author, are the caller's (a higher floor's) business;
+    the reason must be coded and given (a ValidationError names the field otherwise)."""
+    problems: dict[str, list[str]] = {}
+    if reason_code not in BreakGlass.Reason.values:
+        problems["reason_code"] = ["Choose why you need to break the glass."]
+    if not (reason or "").strip():
+        problems["reason"] = ["Say why you need to see this person's record now."]
+    if problems:
+        raise ValidationError(problems)
+    now = timezone.now()
+    grant = BreakGlass.objects.create(
+        expires_at=now + timedelta(hours=settings.BREAK_GLASS_HOURS),
+        user=by,
+        role=role_in(by, patient.network_id) or "",
+        network_id=patient.network_id,
+        patient_id=patient.pk,
+        entry_kind=entry_kind,
+        entry_id=entry_id,
+        entry_author_id=entry_author_id,
+        reason_code=reason_code,
+        reason=reason.strip(),
+    )
+    access_record(user=by, patients=[patient], what=BREAK_GLASS, channel=channel, path=path)
+    return grant
+
+
+def break_glass_review(*, grant: BreakGlass, by: User, outcome: str, note: str = "") -> BreakGlass:
+    """The IG lead's review of one break-glass: appropriate, or not (then a note is required)."""
+    if outcome not in BreakGlass.Review.values:
+        raise ValidationError({"review_outcome": ["Choose whether the access was appropriate."]})
+    if outcome == BreakGlass.Review.INAPPROPRIATE and not note.strip():
+        raise ValidationError({"review_note": ["Say what will be followed up."]})
+    if grant.reviewed_at is not None:
+        raise ValidationError({"review_outcome": ["This break-glass has already been reviewed."]})
+    grant.reviewed_at = timezone.now()
+    grant.reviewed_by = by
+    grant.review_outcome = outcome
+    grant.review_note = note.strip()
+    grant.save(update_fields=["reviewed_at", "reviewed_by", "review_outcome", "review_note"])
+    return grant
