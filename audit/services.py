@@ -3,14 +3,19 @@
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any, NamedTuple, Protocol
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connections, router
+from django.db import connections, router, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from core.typing import RequestUser, User
+from networks.models import Membership
+from networks.roles import Role
 from networks.selectors import role_in
+from notifications.services import Message, deliver
 
 from .models import AccessEvent, BreakGlass
 
@@ -176,7 +181,48 @@ def break_glass_record(
         reason=reason.strip(),
     )
     access_record(user=by, patients=[patient], what=BREAK_GLASS, channel=channel, path=path)
+    transaction.on_commit(lambda: deliver(break_glass_messages(grant)))
     return grant
+
+
+def break_glass_messages(grant: BreakGlass) -> list[Message]:
+    """Who is told at once: every IG lead of the network, and the restricted entry's author
+    (not when they broke it themselves). No name of the person: the message may be e-mailed."""
+    by = grant.user.get_username()
+    why = grant.get_reason_code_display()
+    leads = Membership.objects.filter(
+        network_id=grant.network_id, role=Role.IG_LEAD, is_active=True
+    ).values_list("user_id", flat=True)
+    query = urlencode({"network": grant.network.slug, "what": BREAK_GLASS})
+    common: dict[str, Any] = {
+        "subject_type": "break_glass",
+        "subject_id": grant.pk,
+        "network_id": grant.network_id,
+        "patient_id": grant.patient_id,
+    }
+    messages = [
+        Message(
+            recipient_id=lead,
+            kind=BREAK_GLASS,
+            title=f"{by} broke the glass on a person's record ({why.lower()})",
+            body=f"Reason given: {grant.reason}. Review it in the access trail.",
+            url=f"{reverse('audit:log')}?{query}",
+            **common,
+        )
+        for lead in leads
+    ]
+    if grant.entry_author_id and grant.entry_author_id != grant.user_id:
+        messages.append(
+            Message(
+                recipient_id=grant.entry_author_id,
+                kind="break_glass_author",
+                title=f"{by} broke the glass to read a restricted entry you wrote",
+                body=f"Reason given ({why.lower()}): {grant.reason}.",
+                url=reverse("patients:detail", args=[grant.patient_id]),
+                **common,
+            )
+        )
+    return messages
 
 
 def break_glass_review(*, grant: BreakGlass, by: User, outcome: str, note: str = "") -> BreakGlass:

@@ -92,3 +92,29 @@ def test_the_review_is_recorded_once_and_an_inappropriate_one_says_why(member, p
     assert (grant.reviewed_by, grant.review_outcome) == (ig, "appropriate")
     with pytest.raises(ValidationError):
         break_glass_review(grant=grant, by=ig, outcome="inappropriate", note="again")
+
+
+def test_the_ig_lead_and_the_entry_author_are_told_at_once(
+    member, patient, django_capture_on_commit_callbacks
+):
+    from notifications.models import Notification
+
+    ig, author, gp = member("ig_lead"), member("pharmacist"), member("gp")
+    member("ig_lead", net=patient.network, username="second.ig")
+    with django_capture_on_commit_callbacks(execute=True):
+        grant = break_glass_record(
+            by=gp,
+            patient=patient,
+            reason_code="safeguarding",
+            reason="Bruising seen",
+            channel="api",
+            entry_kind="visit",
+            entry_id=7,
+            entry_author_id=author.pk,
+        )
+    told = {n.recipient.username: n for n in Notification.objects.select_related("recipient")}
+    assert set(told) == {ig.username, "second.ig", author.username}
+    assert told[ig.username].kind == "break_glass"
+    assert told[author.username].kind == "break_glass_author"
+    assert patient.family_name not in told[ig.username].title
+    assert told[ig.username].subject_id == grant.pk
