@@ -1,13 +1,16 @@
+from collections.abc import Iterable
+
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from core.typing import User
 from networks.models import Membership
 from networks.roles import TRAIL_ROLES
 from networks.selectors import active_memberships, network_ids_where
 
-from .models import AccessEvent
+from .models import AccessEvent, BreakGlass
 
 NOT_TRAIL_ROLE = (
     "Only the information governance lead, the chair and managers may read the access trail."
@@ -56,3 +59,29 @@ def access_trail(network_ids: list[int]) -> QuerySet[AccessEvent]:
 def access_events_visible_to(user: User) -> QuerySet[AccessEvent]:
     """The network-wide trail of every network whose trail the user reads (none: empty)."""
     return access_trail(network_ids_where(user, TRAIL_ROLES))
+
+
+def glass_broken_patient_ids(user: User, patient_ids: Iterable[int]) -> set[int]:
+    """Of these people, those the user holds a live break-glass grant for (one query)."""
+    ids = list(patient_ids)
+    if not ids or not user.is_authenticated:
+        return set()
+    return set(
+        BreakGlass.objects.filter(
+            user_id=user.pk, patient_id__in=ids, expires_at__gt=timezone.now()
+        ).values_list("patient_id", flat=True)
+    )
+
+
+def glass_broken(user: User, patient: Model) -> bool:
+    """Does the user hold a live break-glass grant for this person?"""
+    return bool(glass_broken_patient_ids(user, [patient.pk]))
+
+
+def break_glass_for_review(network_ids: list[int]) -> QuerySet[BreakGlass]:
+    """The networks' break-glass grants, those not yet reviewed first, newest first."""
+    return (
+        BreakGlass.objects.filter(network_id__in=network_ids)
+        .select_related("user", "patient", "network", "reviewed_by", "entry_author")
+        .order_by(F("reviewed_at").asc(nulls_first=True), "-at", "-id")
+    )

@@ -1,15 +1,25 @@
 """Writing the access trail. Only inserts: the table refuses UPDATE and DELETE."""
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any, NamedTuple, Protocol
+from urllib.parse import urlencode
 
-from django.db import connections, router
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connections, router, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from core.typing import RequestUser, User
+from networks.models import Membership
+from networks.roles import Role
 from networks.selectors import role_in
+from notifications.services import Message, deliver
 
-from .models import AccessEvent
+from .models import AccessEvent, BreakGlass
+
+BREAK_GLASS = "break_glass"  # the access trail's `what` for a break-glass (API.md 1.1)
 
 
 class Seen(NamedTuple):
@@ -132,3 +142,100 @@ def report_export_record(
     network_access_record(
         user=user, network_ids=network_ids, what=what, channel="export", path=path
     )
+
+
+def break_glass_record(
+    *,
+    by: User,
+    patient: Shown,
+    reason_code: str,
+    reason: str,
+    channel: str,
+    path: str = "",
+    entry_kind: str = "record",
+    entry_id: int | None = None,
+    entry_author_id: int | None = None,
+) -> BreakGlass:
+    """Break the glass on one person: the grant (for `BREAK_GLASS_HOURS`) and its line in the
+    access trail (`what="break_glass"`), in the caller's transaction. Who may break it, and
+    telling the IG lead and the entry's author, are the caller's (a higher floor's) business;
+    the reason must be coded and given (a ValidationError names the field otherwise)."""
+    problems: dict[str, list[str]] = {}
+    if reason_code not in BreakGlass.Reason.values:
+        problems["reason_code"] = ["Choose why you need to break the glass."]
+    if not (reason or "").strip():
+        problems["reason"] = ["Say why you need to see this person's record now."]
+    if problems:
+        raise ValidationError(problems)
+    now = timezone.now()
+    grant = BreakGlass.objects.create(
+        expires_at=now + timedelta(hours=settings.BREAK_GLASS_HOURS),
+        user=by,
+        role=role_in(by, patient.network_id) or "",
+        network_id=patient.network_id,
+        patient_id=patient.pk,
+        entry_kind=entry_kind,
+        entry_id=entry_id,
+        entry_author_id=entry_author_id,
+        reason_code=reason_code,
+        reason=reason.strip(),
+    )
+    access_record(user=by, patients=[patient], what=BREAK_GLASS, channel=channel, path=path)
+    transaction.on_commit(lambda: deliver(break_glass_messages(grant)))
+    return grant
+
+
+def break_glass_messages(grant: BreakGlass) -> list[Message]:
+    """Who is told at once: every IG lead of the network, and the restricted entry's author
+    (not when they broke it themselves). No name of the person: the message may be e-mailed."""
+    by = grant.user.get_username()
+    why = grant.get_reason_code_display()
+    leads = Membership.objects.filter(
+        network_id=grant.network_id, role=Role.IG_LEAD, is_active=True
+    ).values_list("user_id", flat=True)
+    query = urlencode({"network": grant.network.slug, "what": BREAK_GLASS})
+    common: dict[str, Any] = {
+        "subject_type": "break_glass",
+        "subject_id": grant.pk,
+        "network_id": grant.network_id,
+        "patient_id": grant.patient_id,
+    }
+    messages = [
+        Message(
+            recipient_id=lead,
+            kind=BREAK_GLASS,
+            title=f"{by} broke the glass on a person's record ({why.lower()})",
+            body=f"Reason given: {grant.reason}. Review it in the access trail.",
+            url=f"{reverse('audit:log')}?{query}",
+            **common,
+        )
+        for lead in leads
+    ]
+    if grant.entry_author_id and grant.entry_author_id != grant.user_id:
+        messages.append(
+            Message(
+                recipient_id=grant.entry_author_id,
+                kind="break_glass_author",
+                title=f"{by} broke the glass to read a restricted entry you wrote",
+                body=f"Reason given ({why.lower()}): {grant.reason}.",
+                url=reverse("patients:detail", args=[grant.patient_id]),
+                **common,
+            )
+        )
+    return messages
+
+
+def break_glass_review(*, grant: BreakGlass, by: User, outcome: str, note: str = "") -> BreakGlass:
+    """The IG lead's review of one break-glass: appropriate, or not (then a note is required)."""
+    if outcome not in BreakGlass.Review.values:
+        raise ValidationError({"review_outcome": ["Choose whether the access was appropriate."]})
+    if outcome == BreakGlass.Review.INAPPROPRIATE and not note.strip():
+        raise ValidationError({"review_note": ["Say what will be followed up."]})
+    if grant.reviewed_at is not None:
+        raise ValidationError({"review_outcome": ["This break-glass has already been reviewed."]})
+    grant.reviewed_at = timezone.now()
+    grant.reviewed_by = by
+    grant.review_outcome = outcome
+    grant.review_note = note.strip()
+    grant.save(update_fields=["reviewed_at", "reviewed_by", "review_outcome", "review_note"])
+    return grant

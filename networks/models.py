@@ -88,6 +88,17 @@ class Network(models.Model):
         default=BankHolidays.NEXT_WORKING_DAY,
         help_text="England and Wales bank holidays: move that meeting, or skip it.",
     )
+    involvement_required = models.BooleanField(
+        "Clinical detail only for those involved",
+        default=True,
+        help_text=(
+            "On: a member reads a person's clinical detail only when involved in their care "
+            "(care team, key worker, a referral to their service, a task about them, a meeting "
+            "with them on the agenda, or the chair); others see who the person is and may "
+            "break the glass. Off: every clinical member of the network is involved with "
+            "everyone on its caseload (some MDTs decide so)."
+        ),
+    )
     meeting_minutes = models.PositiveSmallIntegerField(
         default=90, validators=[MinValueValidator(15), MaxValueValidator(480)]
     )

@@ -14,6 +14,8 @@ KINDS = {
     "meeting_items": "People you work with are on a meeting agenda",
     "meeting_pack": "The meeting pack is ready",
     "meeting_minutes": "Meeting minutes are ready",
+    "break_glass": "A member broke the glass on a person's record",
+    "break_glass_author": "A restricted entry you wrote was opened by breaking the glass",
     "unusual_access": "Unusual access to people's records in your network",
 }
 

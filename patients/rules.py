@@ -50,6 +50,9 @@ rules.add_perm("patients.add_patient", does_casework)  # obj: the network
 rules.add_perm("patients.change_patient", does_casework | cares_for_resident)
 rules.add_perm("patients.view_clinical", sees_clinical)
 rules.add_perm("patients.change_clinical", sees_clinical)
+# Breaking the glass is for roles that may read clinical detail at all (API.md 1.1: not the
+# PIC, managers, care home staff); involvement and restriction then decide if they need to.
+rules.add_perm("patients.break_glass", sees_clinical)
 rules.add_perm("patients.record_consent", does_casework)
 rules.add_perm("patients.change_care_team", does_casework)
 rules.add_perm("patients.view_access_log", oversees)

@@ -259,6 +259,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default
 # API tokens (django-rest-knox, stored hashed): expire API_TOKEN_IDLE_MINUTES after last use
 # (each use moves the expiry on) and never later than API_TOKEN_HOURS after issue;
 # `partner_system` tokens last PARTNER_TOKEN_DAYS and are not moved on.
+# Break-glass (API.md 1.1): how long a grant to read one person's clinical detail lasts.
+BREAK_GLASS_HOURS = env.int("BREAK_GLASS_HOURS", default=12)
 ICN_API_TOKEN_IDLE = timedelta(minutes=env.int("API_TOKEN_IDLE_MINUTES", default=30))
 ICN_API_TOKEN_MAX = timedelta(hours=env.int("API_TOKEN_HOURS", default=10))
 ICN_PARTNER_TOKEN_TTL = timedelta(days=env.int("PARTNER_TOKEN_DAYS", default=90))

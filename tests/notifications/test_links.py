@@ -19,7 +19,7 @@ from django.utils import timezone
 from actions.reminders import notify_assigned, sweep_overdue_actions
 from actions.services import action_create
 from audit.digest import unusual_access_notify
-from audit.services import access_record
+from audit.services import access_record, break_glass_record
 from core.workdays import is_working_day
 from huddles import services as huddles
 from huddles.models import Meeting
@@ -149,7 +149,23 @@ def _unusual_access(users, network, settings):
     unusual_access_notify(day=timezone.localdate())
 
 
-def test_every_notification_link_opens_for_its_recipient(client, users, network, settings):
+def _break_glass(users, patient):
+    """A GP breaks the glass on a restricted entry the pharmacist wrote: the IG lead and the
+    author hear at once."""
+    break_glass_record(
+        by=users[Role.GP],
+        patient=patient,
+        reason_code="safeguarding",
+        reason="Concern",
+        channel="page",
+        entry_kind="visit",
+        entry_author_id=users[Role.PHARMACIST].pk,
+    )
+
+
+def test_every_notification_link_opens_for_its_recipient(
+    client, users, network, settings, django_capture_on_commit_callbacks
+):
     patient = PatientFactory(network=network)
     for user in users.values():  # everyone the rules let on the care team
         with contextlib.suppress(ValidationError):
@@ -161,6 +177,8 @@ def test_every_notification_link_opens_for_its_recipient(client, users, network,
     _referrals(users, network)
     _meeting(users, network, patient)
     _unusual_access(users, network, settings)
+    with django_capture_on_commit_callbacks(execute=True):
+        _break_glass(users, patient)
 
     role_of = {user.pk: role for role, user in users.items()}
     opened: dict[str, set[str]] = defaultdict(set)
