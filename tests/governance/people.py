@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from audit.models import BreakGlass
 from audit.services import access_record
 from careplans.models import CarePlan, CarePlanIntervention, CarePlanNeed
 from governance.models import SubjectAccessRequest
@@ -134,4 +135,13 @@ def hold_everything(patient, by, n: int = 1):
             channel="page",
         )
         access_record(user=by, patients=[patient], what="record", channel="page")
+        BreakGlass.objects.create(
+            expires_at=now + datetime.timedelta(hours=12),
+            user=by,
+            role="pharmacist",
+            network=network,
+            patient=patient,
+            reason_code="vital_interests",
+            reason="Fell at home",
+        )
     return Membership.objects.get(user=by, network=network)
