@@ -89,6 +89,20 @@ LEFT_OUT = {
 }
 
 
+# django-pghistory's own columns on every history table, in words.
+HISTORY_LABELS = {
+    "pgh_id": "Version",
+    "pgh_created_at": "Version recorded at",
+    "pgh_label": "Change",
+    "pgh_obj_id": "Entry",
+    "pgh_context_id": "Made by",
+}
+
+
+def _column_label(field: Field) -> str:
+    return HISTORY_LABELS.get(field.attname) or _label(field.verbose_name)
+
+
 def _columns(holding: Holding) -> list[Field]:
     left_out = LEFT_OUT.get(holding.label, set())
     return [f for f in holding.model._meta.concrete_fields if f.attname not in left_out]
@@ -199,7 +213,7 @@ def subject_access_bundle(request: SubjectAccessRequest) -> dict[str, Any]:
                 "table": holding.label,
                 "label": table_label(holding),
                 "history_of": holding.history_of._meta.label if holding.history_of else None,
-                "columns": [{"name": f.attname, "label": _label(f.verbose_name)} for f in fields],
+                "columns": [{"name": f.attname, "label": _column_label(f)} for f in fields],
                 "rows": [
                     {
                         f.attname: _render(f, value, labels)

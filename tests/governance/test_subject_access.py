@@ -63,6 +63,9 @@ def test_the_json_bundle_holds_every_table_with_labels(client, ig, member, patie
     visit = tables["medicines.Visit"]
     assert {"name": "summary", "label": "Summary"} in visit["columns"]
     assert visit["rows"][0]["summary"] == "Seen at home"
+    history = tables["medicines.VisitEvent"]
+    assert history["label"] == "History of visits"
+    assert {"name": "pgh_created_at", "label": "Version recorded at"} in history["columns"]
     assert visit["rows"][0]["kind"]["code"] == "home" and visit["rows"][0]["kind"]["label"]
     note = tables["notifications.Notification"]["rows"][0]
     assert note["recipient_id"]["name"] == "Priya Shah"
