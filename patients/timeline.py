@@ -165,20 +165,20 @@ def consent_entries(user: Any, patient: Any) -> list[Entry]:
         "consent_best_interest_by",
         "consent_recorded_by_id",
         "consent_recorded_at",
-        "pgh_created_at",
     )
     entries = []
     before = {"consent_mdt": "not_asked", "consent_sharing": "not_asked"}
     for row in rows:
         for field, what in _CONSENT_WHAT.items():
             was, now = before[field], row[field]
-            if was == now:
-                continue
+            before[field] = now
+            if was == now or row["consent_recorded_at"] is None:
+                continue  # unchanged, or set without being recorded (who and when)
             withdrawn = was in _HELD and now == "refused"
             decided_by = row["consent_best_interest_by"]
             entries.append(
                 Entry(
-                    when=row["consent_recorded_at"] or row["pgh_created_at"],
+                    when=row["consent_recorded_at"],
                     kind="consent",
                     title=f"{what} withdrawn" if withdrawn else f"{what}: {_CONSENT_NOW[now]}",
                     detail=(f"Decided by {decided_by}",)
@@ -187,5 +187,4 @@ def consent_entries(user: Any, patient: Any) -> list[Entry]:
                     who_id=row["consent_recorded_by_id"],
                 )
             )
-            before[field] = now
     return entries
