@@ -53,9 +53,7 @@ def test_agenda_add_refuses_a_person_who_refused_mdt_discussion(meeting, refused
     assert _on_agendas(refused) == 0
 
 
-def test_agenda_add_page_is_422_with_the_reason_and_saves_nothing(
-    client, meeting, refused, chair
-):
+def test_agenda_add_page_is_422_with_the_reason_and_saves_nothing(client, meeting, refused, chair):
     client.force_login(chair)
     response = client.post(
         f"/meetings/{meeting.pk}/agenda/", {"patient": refused.pk, "reason": "Asked"}
@@ -130,7 +128,9 @@ def test_refusing_removes_from_meetings_not_yet_held_with_a_note(member, network
     pending = AgendaItem.objects.get(meeting=upcoming, patient=person)
     worker = member("social_worker")
 
-    patient_record_consent(patient=person, by=worker, consent_mdt="refused", consent_sharing="given")
+    patient_record_consent(
+        patient=person, by=worker, consent_mdt="refused", consent_sharing="given"
+    )
 
     pending.refresh_from_db()
     held.refresh_from_db()

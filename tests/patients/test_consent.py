@@ -47,9 +47,7 @@ def test_consent_page_best_interests_without_who_is_422_and_nothing_saved(
     assert _unchanged(person)
 
 
-def test_consent_page_best_interests_with_who_is_shown_on_the_person_page(
-    client, member, person
-):
+def test_consent_page_best_interests_with_who_is_shown_on_the_person_page(client, member, person):
     client.force_login(member("social_worker"))
     form = words(client.get(f"/patients/{person.pk}/consent/"))
     assert "Best-interests decision taken by" in form

@@ -110,17 +110,14 @@ def test_referral_page_to_the_pic_without_consent_is_422_with_the_error(client, 
 # --- a red flag for the PIC ----------------------------------------------------------------
 
 
-def test_red_flag_for_the_pic_without_consent_raises_a_task_not_a_referral(
-    client, member, person
-):
+def test_red_flag_for_the_pic_without_consent_raises_a_task_not_a_referral(client, member, person):
     user = member("social_worker")
     client.force_login(user)
     url = f"/referrals/patients/{person.pk}/flags/"
     response = client.post(url, {"flag": "loneliness", "note": "Alone all week"})
     assert response.status_code == 302
     assert message_texts(response) == [
-        f"Red flag {quoted('Lonely or isolated')} recorded for {person.full_name}. "
-        + HELD
+        f"Red flag {quoted('Lonely or isolated')} recorded for {person.full_name}. " + HELD
     ]
     patient_flag = PatientFlag.objects.get()
     assert patient_flag.referral is None and patient_flag.raised_by == user
