@@ -183,6 +183,26 @@ def test_api_referral_with_a_pic_flag_raises_no_pic_referral(api, member, person
     assert _ask_tasks(person).get().assignee == user
 
 
+def test_a_visits_pic_flag_without_consent_is_held_and_the_visit_says_so(member, person):
+    from django.utils import timezone
+
+    from medicines.services import visit_log
+    from medicines.views import _visit_message
+
+    nurse = member("community_nurse")
+    logged = visit_log(
+        patient=person,
+        by=nurse,
+        kind="home",
+        visited_at=timezone.now(),
+        red_flags=[services.RedFlag.objects.get(code="loneliness")],
+    )
+    assert logged.referrals == [] and logged.held_for_consent == logged.flags
+    assert not Referral.objects.exists() and _ask_tasks(person).get().assignee == nurse
+    message = _visit_message(logged, set(), 0)
+    assert f"{quoted('Lonely or isolated')} was recorded. {HELD}" in message
+
+
 def test_a_partner_systems_flag_asks_the_key_worker_or_the_chairs_queue(api, member, network):
     partner = member("partner_system")
     nurse = member("community_nurse")
