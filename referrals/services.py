@@ -215,10 +215,28 @@ def flag_raise(
         existing.save(update_fields=["referral"])
         raised.flags.append(existing)
         return raised
+    raised.flags.append(
+        _record_flag(
+            patient=patient, flag=flag, by=by, raised_from=raised_from, note=note, referral=target
+        )
+    )
+    return raised
+
+
+def _record_flag(
+    *,
+    patient: Patient,
+    flag: RedFlag,
+    by: User,
+    raised_from: str,
+    note: str,
+    referral: Referral | None,
+) -> PatientFlag:
+    """The flag, active on the person (on `referral`, or on none while held for consent)."""
     patient_flag = PatientFlag(
         patient=patient,
         flag=flag,
-        referral=target,
+        referral=referral,
         raised_from=raised_from,
         note=(note or "").strip()[:500],
         raised_by=by,
@@ -228,8 +246,7 @@ def flag_raise(
             patient_flag.save()
     except IntegrityError:  # the same flag raised at the same moment: keep theirs
         patient_flag = PatientFlag.objects.get(patient=patient, flag=flag, resolved_at__isnull=True)
-    raised.flags.append(patient_flag)
-    return raised
+    return patient_flag
 
 
 def _held_for_consent(
@@ -246,18 +263,9 @@ def _held_for_consent(
     `consent_to_share_needed` port (actions is a floor above; an open identical task is
     kept, not doubled)."""
     if held is None:
-        held = PatientFlag(
-            patient=patient,
-            flag=flag,
-            raised_from=raised_from,
-            note=(note or "").strip()[:500],
-            raised_by=by,
+        held = _record_flag(
+            patient=patient, flag=flag, by=by, raised_from=raised_from, note=note, referral=None
         )
-        try:
-            with transaction.atomic():
-                held.save()
-        except IntegrityError:  # the same flag raised at the same moment: keep theirs
-            held = PatientFlag.objects.get(patient=patient, flag=flag, resolved_at__isnull=True)
     ports.call("consent_to_share_needed", patient=patient, by=by, flag=flag)
     return Raised(flags=[held], held_for_consent=[held])
 

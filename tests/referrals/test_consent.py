@@ -165,19 +165,15 @@ def test_referral_with_a_pic_flag_refers_and_holds_the_flag(client, member, pers
     assert _ask_tasks(person).get().assignee == user
 
 
+def _refer_with_loneliness(client, person):
+    """A referral to medicines optimisation ticking the red flag for the PIC."""
+    data = {"patient": person.pk, "service": MEDS, "reason": "Boxes", "urgency": "routine"}
+    return client.post(URL, {**data, "red_flags": ["loneliness"]}, format="json")
+
+
 def test_api_referral_with_a_pic_flag_raises_no_pic_referral(api, member, person):
     user = member("gp")
-    response = api(user).post(
-        URL,
-        {
-            "patient": person.pk,
-            "service": MEDS,
-            "reason": "Boxes",
-            "urgency": "routine",
-            "red_flags": ["loneliness"],
-        },
-        format="json",
-    )
+    response = _refer_with_loneliness(api(user), person)
     assert response.status_code == 201 and response.json()["flag_referrals"] == []
     assert not Referral.objects.filter(service="pic").exists()
     assert _ask_tasks(person).get().assignee == user
@@ -211,18 +207,7 @@ def test_a_partner_systems_flag_asks_the_key_worker_or_the_chairs_queue(api, mem
     )
     without = PatientFactory(network=network, consent_sharing="not_asked")
     for person in (with_kw, without):
-        response = api(partner).post(
-            URL,
-            {
-                "patient": person.pk,
-                "service": MEDS,
-                "reason": "Boxes",
-                "urgency": "routine",
-                "red_flags": ["loneliness"],
-            },
-            format="json",
-        )
-        assert response.status_code == 201
+        assert _refer_with_loneliness(api(partner), person).status_code == 201
     assert _ask_tasks(with_kw).get().assignee == nurse
     assert _ask_tasks(without).get().assignee_role == "chair"
 
