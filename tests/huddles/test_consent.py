@@ -5,10 +5,12 @@ agendas of meetings not yet held, with a note; one not yet asked is marked for t
 import datetime
 import html
 import re
+import threading
+import time
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -214,3 +216,64 @@ def test_the_mark_costs_no_query_per_person(
     assert counts[0] == counts[1], counts
     with django_assert_max_num_queries(counts[1]):
         get(url)
+
+
+# --- a refusal and an addition at the same moment ------------------------------------------
+
+
+def _until_someone_waits_for_a_lock(timeout: float = 20) -> bool:
+    """Poll (on this thread's own connection) until another session waits for a row lock."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_addition_waits_for_a_refusal_being_recorded_and_then_refuses(network, member):
+    """The refusal locks the person's row first; the chair's addition reads the consent under
+    a lock too, so it waits, sees the refusal and adds nothing (without that lock it would
+    read the consent as it was and insert once the refusal committed)."""
+    chair, worker = member("chair"), member("social_worker")
+    person = PatientFactory(network=network, consent_mdt="given")
+    meeting = services.next_meeting(network)
+    locked, waiting, outcome = threading.Event(), threading.Event(), []
+
+    def refuse():
+        try:
+            with transaction.atomic():
+                patient_record_consent(
+                    patient=type(person).objects.get(pk=person.pk),
+                    by=worker,
+                    consent_mdt="refused",
+                    consent_sharing="given",
+                )
+                locked.set()
+                waiting.wait(timeout=20)  # the addition is waiting for this row: commit
+        finally:
+            connection.close()
+
+    def add():
+        try:
+            locked.wait(timeout=20)
+            services.agenda_add(meeting=meeting, patient=person, by=chair, reason="Falls")
+            outcome.append("added")
+        except ValidationError as exc:
+            outcome.append(list(exc.message_dict))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=refuse), threading.Thread(target=add)]
+    for thread in threads:
+        thread.start()
+    locked.wait(timeout=20)
+    saw_it_wait = _until_someone_waits_for_a_lock()
+    waiting.set()
+    for thread in threads:
+        thread.join(timeout=40)
+    assert saw_it_wait and outcome == [["patient"]]
+    assert _on_agendas(person) == 0
