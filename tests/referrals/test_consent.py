@@ -288,3 +288,22 @@ def test_roles_that_may_not_record_consent_close_nothing(api, member, network, r
     referral.refresh_from_db()
     person.refresh_from_db()
     assert referral.status == "new" and person.consent_sharing == "given"
+
+
+def test_withdrawing_on_the_consent_page_withdraws_the_pic_referral(client, member, network):
+    gp = member("gp")
+    person = PatientFactory(network=network, consent_sharing="given")
+    referral = services.referral_create(
+        patient=person, service="pic", reason="Lonely", by=gp
+    ).referral
+    client.force_login(member("community_matron"))
+    form = text(client.get(f"/patients/{person.pk}/consent/"))
+    assert "Refusing one that was given closes what rested on it" in form
+    response = client.post(
+        f"/patients/{person.pk}/consent/",
+        {"consent_mdt": "given", "consent_sharing": "refused"},
+    )
+    assert response.status_code == 302
+    referral.refresh_from_db()
+    assert referral.status == "withdrawn"
+    assert referral.outcome.startswith("Consent to share withdrawn on ")
