@@ -386,6 +386,16 @@ ICN_PORTS = {
     # A network was created (networks.services.network_create): give it the built-in
     # services, schedule its meetings.
     "network_created": ["referrals.services.network_created", "huddles.services.network_created"],
+    # Consent recorded on a person (patients.services.patient_record_consent), with what it
+    # was: each floor above closes what rested on a consent now refused.
+    "consent_recorded": [
+        "referrals.services.consent_recorded",  # open PIC referrals withdrawn
+        "actions.services.consent_recorded",  # tasks to ask closed; the PIC's tasks closed
+        "huddles.consent.consent_recorded",  # off the agendas of meetings not yet held
+    ],
+    # A red flag for the PIC about a person without consent to share raised no referral: the
+    # one who raised it is given a task to ask (referrals.services.flag_raise).
+    "consent_to_share_needed": ["actions.services.consent_to_share_needed"],
     # The person's page: each callable (user, patient) -> dict adds its sections' context.
     "person_page_sections": [
         "actions.sections.patient_actions_context",
@@ -402,6 +412,7 @@ ICN_PORTS = {
         "medicines.timeline.person_timeline",  # visits (clinical roles)
         "reports.timeline.person_timeline",  # hospital admissions (clinical roles)
         "patients.timeline.frailty_entries",  # frailty assessments (clinical roles)
+        "patients.timeline.consent_entries",  # consent given, refused, withdrawn
     ],
     # The people list's columns owned above patients: each callable (user) -> a list of
     # patients.caseload.CaseloadColumn, a Subquery the list annotates, filters and sorts on.
