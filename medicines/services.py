@@ -23,6 +23,7 @@ from networks.models import Membership
 from networks.roles import CASEWORK_ROLES, Role
 from networks.selectors import membership_in
 from patients.models import Patient
+from patients.restricted import may_restrict
 from referrals.models import PatientFlag, RedFlag, Referral
 from referrals.services import flag_raise
 
@@ -232,10 +233,16 @@ def visit_log(
     red_flags: Sequence[RedFlag] = (),
     interventions: Sequence[dict[str, Any]] = (),
     follow_up_on: date | None = None,
+    restricted: bool = False,
+    restricted_reason: str = "",
 ) -> VisitLogged:
     """Log a visit: observations with NEWS2, red flags raising referrals (once), changes to
-    medicines applied to the list, and a follow-up task for the visitor."""
+    medicines applied to the list, and a follow-up task for the visitor. `restricted` (with
+    its reason) seals it from all but its author, the key worker and the chair."""
     errors: dict[str, list] = {}
+    restricted_reason = (restricted_reason or "").strip()
+    if restricted and not restricted_reason:
+        errors["restricted_reason"] = [RESTRICT_REASON_REQUIRED]
     if visited_at > timezone.now() + timedelta(minutes=5):
         errors["visited_at"] = ["A visit cannot be logged for the future."]
     elif visited_at < timezone.now() - timedelta(days=366):
@@ -261,6 +268,10 @@ def visit_log(
         visited_at=visited_at,
         summary=(summary or "").strip(),
         follow_up_on=follow_up_on,
+        restricted=restricted,
+        restricted_reason=restricted_reason if restricted else "",
+        restricted_by=by if restricted else None,
+        restricted_at=timezone.now() if restricted else None,
         **(observations or {}),
         **(risk or {}),
     )
@@ -290,6 +301,31 @@ def visit_log(
         visit.save(update_fields=["follow_up_action"])
     logged.escalation_task = visit_news2_escalate(visit=visit, by=by)
     return logged
+
+
+RESTRICT_REASON_REQUIRED = "Say why the entry is restricted (for example, safeguarding)."
+
+
+@attributed
+@transaction.atomic
+def visit_restrict(*, visit: Visit, by: User, restricted: bool, reason: str = "") -> Visit:
+    """Restrict a visit (with a reason) or lift the restriction: only its author or the chair
+    of the person's network (PermissionDenied otherwise); the row history keeps who and when."""
+    locked = Visit.objects.select_for_update().select_related("patient").get(pk=visit.pk)
+    if not may_restrict(by, patient=locked.patient, author_id=locked.visitor_id):
+        raise PermissionDenied("Only the visit's author or the chair may restrict it.")
+    reason = (reason or "").strip()
+    if restricted and not reason:
+        raise ValidationError({"restricted_reason": [RESTRICT_REASON_REQUIRED]})
+    locked.restricted = restricted
+    locked.restricted_reason = reason if restricted else ""
+    locked.restricted_by = by
+    locked.restricted_at = timezone.now()
+    locked.full_clean(
+        exclude=["network", "patient", "visitor", "joint_visitor", "follow_up_action"]
+    )
+    locked.save(update_fields=["restricted", "restricted_reason", "restricted_by", "restricted_at"])
+    return locked
 
 
 @attributed
