@@ -16,7 +16,7 @@ from actions.models import Action
 from actions.selectors import actions_for_me
 from core.workdays import add_working_days
 from medicines.models import Visit
-from medicines.selectors import visits_visible_to
+from medicines.selectors import seal_visits, visits_visible_to
 from networks.models import Membership, Network
 from networks.roles import CLINICAL_ROLES, Role, Service
 from networks.selectors import active_memberships, members_of, network_ids_where, role_in
@@ -341,6 +341,7 @@ def since_last_discussion(
         .select_related("visitor")
         .order_by("-visited_at")
     )
+    seal_visits(user, visits, patient=patient)  # a restricted visit: that it exists, no more
     referrals = list(
         referrals_visible_to(user)
         .filter(patient=patient)
@@ -408,14 +409,16 @@ def changes_since_last_discussion(
     def since(pid: int, at: datetime) -> bool:
         return at >= found[pid].since
 
-    for pid, at, score in (
+    for pid, at, score, restricted in (
         Visit.objects.filter(patient_id__in=patient_ids, visited_at__gte=earliest)
         .order_by("-visited_at")
-        .values_list("patient_id", "visited_at", "news2_score")
+        .values_list("patient_id", "visited_at", "news2_score", "restricted")
     ):
         if since(pid, at):
             found[pid].visits += 1
-            if score is not None:
+            # A restricted visit counts, its NEWS2 is not told here: this is read for many
+            # readers at once, with no one's right to open it applied (patients.restricted).
+            if score is not None and not restricted:
                 found[pid].news2.append((at, score))
     for pid, at, service, status in (
         Referral.objects.filter(patient_id__in=patient_ids)

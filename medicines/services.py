@@ -23,7 +23,7 @@ from networks.models import Membership
 from networks.roles import CASEWORK_ROLES, Role
 from networks.selectors import membership_in
 from patients.models import Patient
-from patients.restricted import may_restrict
+from patients.restricted import RESTRICT_REASON_REQUIRED, may_restrict
 from referrals.models import PatientFlag, RedFlag, Referral
 from referrals.services import flag_raise
 
@@ -93,7 +93,13 @@ def visit_news2_escalate(*, visit: Visit, by: User) -> Action | None:
         locked.news2_task = action_create(
             patient=locked.patient,
             by=by,
-            title=f"Urgent: NEWS2 {score}{red} at a visit, {response}",
+            # A restricted visit's task (read by the escalation role's queue) keeps the
+            # response needed and leaves its score to those who may open the visit.
+            title=(
+                f"Urgent: NEWS2 escalation at a restricted visit, {response}"
+                if locked.restricted
+                else f"Urgent: NEWS2 {score}{red} at a visit, {response}"
+            ),
             details=(
                 f"{locked.news2_guidance}\nRecorded at the "
                 f"{locked.get_kind_display().lower()} on "
@@ -301,9 +307,6 @@ def visit_log(
         visit.save(update_fields=["follow_up_action"])
     logged.escalation_task = visit_news2_escalate(visit=visit, by=by)
     return logged
-
-
-RESTRICT_REASON_REQUIRED = "Say why the entry is restricted (for example, safeguarding)."
 
 
 @attributed

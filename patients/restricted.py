@@ -13,8 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django import forms
+
+from audit.models import BreakGlass
 from audit.selectors import glass_broken_patient_ids
 from core.typing import User
+from core.validators import single_line
 from networks.roles import Role
 from networks.selectors import active_memberships, network_ids_where
 
@@ -94,3 +98,45 @@ def author_label(user: Any) -> str:
     if user is None:
         return "a former member"
     return user.get_full_name() or user.get_username()
+
+
+class BreakGlassForm(forms.Form):
+    """The break-glass page's form: a coded reason (API.md 1.1) and a reason in words."""
+
+    reason_code = forms.ChoiceField(
+        label="Why do you need to break the glass?",
+        choices=BreakGlass.Reason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose why you need to break the glass."},
+    )
+    reason = forms.CharField(
+        label="Say why you need to read it now",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The information governance lead reads this when reviewing the access.",
+        error_messages={"required": "Say why you need to see this person's record now."},
+    )
+
+
+class RestrictForm(forms.Form):
+    """Restrict an entry afterwards, or lift the restriction (its author or the chair)."""
+
+    restricted = forms.BooleanField(label="Restrict this entry", required=False)
+    restricted_reason = forms.CharField(
+        label="Why it is restricted",
+        required=False,
+        max_length=500,
+        validators=[single_line],
+        help_text="For example safeguarding, domestic abuse, or the person's wish. Others see "
+        "that the entry exists, who wrote it and when; not this reason.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        data["restricted_reason"] = (data.get("restricted_reason") or "").strip()
+        if data.get("restricted") and not data["restricted_reason"]:
+            self.add_error("restricted_reason", RESTRICT_REASON_REQUIRED)
+        return data
+
+
+RESTRICT_REASON_REQUIRED = "Say why the entry is restricted (for example, safeguarding)."
