@@ -190,4 +190,11 @@ class BreakGlassViewSet(ScopedAPIMixin, mixins.ListModelMixin, viewsets.GenericV
                 )
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from exc
+        network_access_record(
+            user=request.user,
+            network_ids=[grant.network_id],
+            what="break_glass_review",
+            channel="api",
+            path=request.get_full_path(),
+        )
         return Response(self.get_serializer(grant).data)

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from audit.services import break_glass_record
+from audit.services import access_record, break_glass_record
 from core.forms import add_service_errors
 from networks.access import member_required
 from patients.access import open_patient
@@ -30,6 +30,9 @@ def _visit(request, pk: int, visit_id: int, what: str):
     )
     if visit is None:
         raise Http404("No such visit for this person.")
+    access_record(
+        user=request.user, patients=[patient], what=what, channel="page", path=request.path
+    )
     return patient, visit
 
 

@@ -50,6 +50,7 @@ CHAIR = {"chair"}  # who runs the huddle / virtual ward
 MEETING = CLINICAL | {"pic"}
 ADMIT = {"chair", "integrated_manager"}  # who records hospital admissions
 ALLOCATE = {"chair", "pharmacist"}  # who allocates care-home residents to named staff
+IG = {"ig_lead"}  # who reviews break-glass
 SOON = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
 
 
@@ -227,6 +228,45 @@ API = [
     ("visit create", "post", "/api/v1/visits/", "visit", expect(CLINICAL, 201)),
     ("visit", "get", "/api/v1/visits/{v}/", None, expect(CLINICAL, 200)),
     ("foreign visit", "get", "/api/v1/visits/{fv}/", None, clinical_404),
+    # Breaking the glass on a visit: roles that read clinical detail; the PIC, managers and
+    # the IG lead are refused; another network's visit is not found.
+    (
+        "visit break-glass",
+        "post",
+        "/api/v1/visits/{v}/break-glass/",
+        "glass",
+        expect(CLINICAL, 200),
+    ),
+    (
+        "foreign visit break-glass",
+        "post",
+        "/api/v1/visits/{fv}/break-glass/",
+        "glass",
+        clinical_404,
+    ),
+    # The IG lead's review of break-glass: theirs only.
+    ("break-glass list", "get", "/api/v1/break-glass/", None, expect(IG, 200)),
+    (
+        "foreign break-glass list",
+        "get",
+        "/api/v1/break-glass/?network=purbeck",
+        None,
+        expect(set(), 0, 404),
+    ),
+    (
+        "break-glass review",
+        "post",
+        "/api/v1/break-glass/{bg}/review/",
+        "bg_review",
+        expect(IG, 200),
+    ),
+    (
+        "foreign break-glass review",
+        "post",
+        "/api/v1/break-glass/{fbg}/review/",
+        "bg_review",
+        expect(IG, 404),
+    ),
     ("medications", "get", "/api/v1/medications/", None, expect(CLINICAL, 200)),
     ("medication add", "post", "/api/v1/medications/", "medication", expect(CLINICAL, 201)),
     ("medication", "get", "/api/v1/medications/{m}/", None, expect(CLINICAL, 200)),
@@ -304,6 +344,9 @@ PAGES = [
     ("access trail filtered", "get", "/audit/?refused=true", expect(TRAIL, 200)),
     ("access trail export", "get", "/audit/export.csv", expect(TRAIL, 200)),
     ("foreign access trail", "get", "/audit/?network=purbeck", expect(set(), 0, 404)),
+    ("break-glass reviews", "get", "/audit/break-glass/", expect(IG, 200)),
+    ("break-glass review", "post", "/audit/break-glass/{bg}/review/", expect(IG, 302)),
+    ("foreign break-glass review", "post", "/audit/break-glass/{fbg}/review/", expect(IG, 404)),
     ("foreign person", "get", "/patients/{f}/", expect(set(), 0, 404)),
     ("foreign timeline", "get", "/patients/{f}/timeline/", expect(set(), 0, 404)),
     ("foreign summary pdf", "get", "/patients/{f}/summary.pdf", expect(set(), 0, 404)),
@@ -365,6 +408,39 @@ PAGES = [
         "foreign news2 acknowledge",
         "post",
         "/medicines/patients/{f}/visits/{fv}/news2-acknowledge/",
+        expect(set(), 0, 404),
+    ),
+    # Breaking the glass on a restricted visit: roles that read clinical detail; restricting
+    # it afterwards: its author (the world's nurse, not the matrix's) or the chair.
+    (
+        "visit break-glass form",
+        "get",
+        "/medicines/patients/{p}/visits/{v}/break-glass/",
+        expect(CLINICAL, 200),
+    ),
+    (
+        "visit break-glass",
+        "post",
+        "/medicines/patients/{p}/visits/{v}/break-glass/",
+        expect(CLINICAL, 302),
+    ),
+    (
+        "foreign visit break-glass",
+        "post",
+        "/medicines/patients/{f}/visits/{fv}/break-glass/",
+        expect(set(), 0, 404),
+    ),
+    (
+        "visit restrict form",
+        "get",
+        "/medicines/patients/{p}/visits/{v}/restrict/",
+        expect(CHAIR, 200),
+    ),
+    ("visit restrict", "post", "/medicines/patients/{p}/visits/{v}/restrict/", expect(CHAIR, 302)),
+    (
+        "foreign visit restrict",
+        "post",
+        "/medicines/patients/{f}/visits/{fv}/restrict/",
         expect(set(), 0, 404),
     ),
     # Care-home residents allocated to named staff: the medicines lead or the chair (the
@@ -478,6 +554,10 @@ PAGES = [
 
 # Form data for the page POSTs above that need it.
 PAGE_DATA = {
+    "visit break-glass": {"reason_code": "safeguarding", "reason": "Concern raised"},
+    "break-glass review": {"review_outcome": "appropriate"},
+    "foreign break-glass review": {"review_outcome": "appropriate"},
+    "visit restrict": {"restricted": "on", "restricted_reason": "Safeguarding"},
     "add goal": {"description": "Walk to the shops"},
     "goal outcome": {"outcome": "met"},
     "record frailty": {"scale": "efi", "score": "0.2", "assessed_on": "2025-01-02"},
@@ -616,6 +696,8 @@ def test_api_matrix(api, member, world, patient, role, name, method, url, body, 
             "outcome": "no_change",
         },
         "notes": {"notes": "Discussed"},
+        "glass": {"reason_code": "vital_interests", "reason": "Collapsed"},
+        "bg_review": {"review_outcome": "appropriate"},
         "social": {"social_notes": f"Goes to the lunch club ({role})"},
         "frailty": {"scale": "cfs", "score": 5, "assessed_on": timezone.localdate().isoformat()},
         "care_plan": {
@@ -677,11 +759,11 @@ def test_every_api_and_page_url_is_in_the_matrix():
     covered = {u for _, _, u, *_ in API} | {u for _, _, u, _ in PAGES}
     normalised = {
         re.sub(
-            r"\{(p|f|t|ft|n|on|r|ra|fr|v|fv|m|h|hi|fh|cv|fcv|ai|fai)\}",
+            r"\{(p|f|t|ft|n|on|r|ra|fr|v|fv|m|h|hi|fh|cv|fcv|ai|fai|bg|fbg)\}",
             "<pk>",
-            c.replace("/huddles/{h}/items/", "/huddles/<meeting_pk>/items/")
-            .replace("/visits/{v}/news2", "/visits/<visit_id>/news2")
-            .replace("/visits/{fv}/news2", "/visits/<visit_id>/news2"),
+            re.sub(r"(/patients/\{[pf]\}/visits/)\{f?v\}/", r"\1<visit_id>/", c).replace(
+                "/huddles/{h}/items/", "/huddles/<meeting_pk>/items/"
+            ),
         )
         .replace("{c}", "<member_id>")
         .replace("{g}", "<goal_id>")
