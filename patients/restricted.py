@@ -140,3 +140,28 @@ class RestrictForm(forms.Form):
 
 
 RESTRICT_REASON_REQUIRED = "Say why the entry is restricted (for example, safeguarding)."
+
+
+def seal_clinical_notes(user: User, patient: Any, readers: Readers | None = None) -> Any:
+    """Mark the person `clinical_notes_sealed` when their clinical notes are restricted and the
+    user may not read them, and blank the notes in memory (the model refuses to save them so).
+    No query unless they are restricted."""
+    readers = readers or Readers(user)
+    sealed = not readers.opens(
+        restricted=patient.clinical_notes_restricted,
+        patient=patient,
+        author_id=patient.clinical_notes_restricted_by_id,
+    )
+    patient.clinical_notes_sealed = sealed
+    if sealed:
+        patient.clinical_notes = ""
+        patient.clinical_notes_restricted_reason = ""
+    return patient
+
+
+def may_restrict_clinical_notes(user: User, patient: Any) -> bool:
+    """Any clinical member restricts open notes (and answers for them); restricted ones are
+    changed or lifted by whoever restricted them, or the chair."""
+    if not patient.clinical_notes_restricted:
+        return bool(user.has_perm("patients.change_clinical", patient))
+    return may_restrict(user, patient=patient, author_id=patient.clinical_notes_restricted_by_id)

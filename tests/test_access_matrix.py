@@ -51,6 +51,8 @@ MEETING = CLINICAL | {"pic"}
 ADMIT = {"chair", "integrated_manager"}  # who records hospital admissions
 ALLOCATE = {"chair", "pharmacist"}  # who allocates care-home residents to named staff
 IG = {"ig_lead"}  # who reviews break-glass
+VISIT, FOREIGN_VISIT = "/medicines/patients/{p}/visits/{v}/", "/medicines/patients/{f}/visits/{fv}/"
+NOTES = "/patients/{p}/clinical-notes/"  # the person's clinical notes, restricted or not
 SOON = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
 
 
@@ -228,40 +230,21 @@ API = [
     ("visit create", "post", "/api/v1/visits/", "visit", expect(CLINICAL, 201)),
     ("visit", "get", "/api/v1/visits/{v}/", None, expect(CLINICAL, 200)),
     ("foreign visit", "get", "/api/v1/visits/{fv}/", None, clinical_404),
-    # Breaking the glass on a visit: roles that read clinical detail; the PIC, managers and
-    # the IG lead are refused; another network's visit is not found.
-    (
-        "visit break-glass",
-        "post",
-        "/api/v1/visits/{v}/break-glass/",
-        "glass",
-        expect(CLINICAL, 200),
-    ),
-    (
-        "foreign visit break-glass",
-        "post",
-        "/api/v1/visits/{fv}/break-glass/",
-        "glass",
-        clinical_404,
-    ),
-    # The IG lead's review of break-glass: theirs only.
+    # Breaking the glass on a visit: roles that read clinical detail (not the PIC, managers, the
+    # IG lead); another network's visit is not found. The IG lead reviews break-glass.
+    ("visit glass", "post", "/api/v1/visits/{v}/break-glass/", "glass", expect(CLINICAL, 200)),
+    ("foreign visit glass", "post", "/api/v1/visits/{fv}/break-glass/", "glass", clinical_404),
     ("break-glass list", "get", "/api/v1/break-glass/", None, expect(IG, 200)),
     (
-        "foreign break-glass list",
+        "foreign glass list",
         "get",
         "/api/v1/break-glass/?network=purbeck",
         None,
         expect(set(), 0, 404),
     ),
+    ("glass review", "post", "/api/v1/break-glass/{bg}/review/", "bg_review", expect(IG, 200)),
     (
-        "break-glass review",
-        "post",
-        "/api/v1/break-glass/{bg}/review/",
-        "bg_review",
-        expect(IG, 200),
-    ),
-    (
-        "foreign break-glass review",
+        "foreign glass review",
         "post",
         "/api/v1/break-glass/{fbg}/review/",
         "bg_review",
@@ -410,37 +393,22 @@ PAGES = [
         "/medicines/patients/{f}/visits/{fv}/news2-acknowledge/",
         expect(set(), 0, 404),
     ),
-    # Breaking the glass on a restricted visit: roles that read clinical detail; restricting
-    # it afterwards: its author (the world's nurse, not the matrix's) or the chair.
+    # Breaking the glass on a restricted visit or the clinical notes: roles that read clinical
+    # detail; restricting a visit: its author (the world's nurse) or the chair; the notes (not
+    # restricted yet): clinical roles.
+    ("visit glass form", "get", VISIT + "break-glass/", expect(CLINICAL, 200)),
+    ("visit break-glass", "post", VISIT + "break-glass/", expect(CLINICAL, 302)),
+    ("foreign visit glass", "post", FOREIGN_VISIT + "break-glass/", expect(set(), 0, 404)),
+    ("visit restrict form", "get", VISIT + "restrict/", expect(CHAIR, 200)),
+    ("visit restrict", "post", VISIT + "restrict/", expect(CHAIR, 302)),
+    ("foreign visit restrict", "post", FOREIGN_VISIT + "restrict/", expect(set(), 0, 404)),
+    ("notes glass form", "get", NOTES + "break-glass/", expect(CLINICAL, 200)),
+    ("notes break-glass", "post", NOTES + "break-glass/", expect(CLINICAL, 302)),
+    ("notes restrict", "post", NOTES + "restrict/", expect(CLINICAL, 302)),
     (
-        "visit break-glass form",
+        "foreign notes glass",
         "get",
-        "/medicines/patients/{p}/visits/{v}/break-glass/",
-        expect(CLINICAL, 200),
-    ),
-    (
-        "visit break-glass",
-        "post",
-        "/medicines/patients/{p}/visits/{v}/break-glass/",
-        expect(CLINICAL, 302),
-    ),
-    (
-        "foreign visit break-glass",
-        "post",
-        "/medicines/patients/{f}/visits/{fv}/break-glass/",
-        expect(set(), 0, 404),
-    ),
-    (
-        "visit restrict form",
-        "get",
-        "/medicines/patients/{p}/visits/{v}/restrict/",
-        expect(CHAIR, 200),
-    ),
-    ("visit restrict", "post", "/medicines/patients/{p}/visits/{v}/restrict/", expect(CHAIR, 302)),
-    (
-        "foreign visit restrict",
-        "post",
-        "/medicines/patients/{f}/visits/{fv}/restrict/",
+        "/patients/{f}/clinical-notes/break-glass/",
         expect(set(), 0, 404),
     ),
     # Care-home residents allocated to named staff: the medicines lead or the chair (the
@@ -555,9 +523,11 @@ PAGES = [
 # Form data for the page POSTs above that need it.
 PAGE_DATA = {
     "visit break-glass": {"reason_code": "safeguarding", "reason": "Concern raised"},
+    "notes break-glass": {"reason_code": "consent", "reason": "She asked"},
     "break-glass review": {"review_outcome": "appropriate"},
     "foreign break-glass review": {"review_outcome": "appropriate"},
     "visit restrict": {"restricted": "on", "restricted_reason": "Safeguarding"},
+    "notes restrict": {"restricted": "on", "restricted_reason": "Her wish"},
     "add goal": {"description": "Walk to the shops"},
     "goal outcome": {"outcome": "met"},
     "record frailty": {"scale": "efi", "score": "0.2", "assessed_on": "2025-01-02"},

@@ -176,6 +176,10 @@ PAGE_READS = {
     "/audit/": [("ig_lead", "/audit/")],
     "/audit/export.csv": [("ig_lead", "/audit/export.csv")],
     "/audit/break-glass/": [("ig_lead", "/audit/break-glass/")],
+    "/patients/<pk>/clinical-notes/break-glass/": [
+        ("gp", "/patients/{p}/clinical-notes/break-glass/")
+    ],
+    "/patients/<pk>/clinical-notes/restrict/": [(CHAIR, "/patients/{p}/clinical-notes/restrict/")],
     "/medicines/patients/<pk>/visits/<visit_id>/break-glass/": [
         ("gp", "/medicines/patients/{p}/visits/{v}/break-glass/")
     ],
