@@ -21,6 +21,7 @@ from networks.models import Membership, Network
 from networks.roles import CLINICAL_ROLES, Role, Service
 from networks.selectors import active_memberships, members_of, network_ids_where, role_in
 from patients.models import CareTeamMember, Patient
+from patients.restricted import Readers
 from patients.selectors import patients_visible_to
 from referrals.models import PatientFlag, Referral
 from referrals.selectors import label_from, network_directory_for, referrals_visible_to
@@ -165,7 +166,9 @@ def meetings_past(user: User, network: Network, coming: list[Meeting]) -> list[M
 
 def agenda_of(meeting: Meeting) -> QuerySet[AgendaItem]:
     """The people on the agenda (not those taken off it), in order."""
-    return meeting.items.exclude(status=AgendaItem.Status.REMOVED).select_related("patient")
+    return meeting.items.exclude(status=AgendaItem.Status.REMOVED).select_related(
+        "patient", "notes_restricted_by"
+    )
 
 
 def agenda_for(user: User, meeting: Meeting) -> QuerySet[AgendaItem]:
@@ -487,3 +490,26 @@ def meeting_members(network: Network, meeting: Meeting | None = None) -> list[Me
             )
         )
     return [m for m in queryset if m.role != Role.PARTNER_SYSTEM]
+
+
+def seal_items(user: User | None, items: list[AgendaItem]) -> list[AgendaItem]:
+    """Mark each item `notes_sealed` when its discussion notes are restricted and the user may
+    not read them (patients.restricted: who restricted them, the person's key worker, the
+    chair, or a live break-glass grant), and blank the notes in memory. For no user (the
+    minutes e-mail), restricted notes are always sealed. Each item's patient is selected; one
+    query for grants, only when a restricted item is met."""
+    readers = Readers(user) if user is not None else None
+    restricted = [item for item in items if item.notes_restricted]
+    if readers is not None and restricted:
+        readers.load_grants({item.patient_id for item in restricted})
+    for item in items:
+        item.notes_sealed = item.notes_restricted and (
+            readers is None
+            or not readers.opens(
+                restricted=True, patient=item.patient, author_id=item.notes_restricted_by_id
+            )
+        )
+        if item.notes_sealed:
+            item.notes = ""
+            item.notes_restricted_reason = ""
+    return items

@@ -53,6 +53,7 @@ ALLOCATE = {"chair", "pharmacist"}  # who allocates care-home residents to named
 IG = {"ig_lead"}  # who reviews break-glass
 VISIT, FOREIGN_VISIT = "/medicines/patients/{p}/visits/{v}/", "/medicines/patients/{f}/visits/{fv}/"
 NOTES = "/patients/{p}/clinical-notes/"  # the person's clinical notes, restricted or not
+ITEM = "/meetings/{h}/items/{i}/"  # a person on a meeting's agenda
 SOON = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
 
 
@@ -83,6 +84,11 @@ def chair_of_meeting(role):
     if role == "chair":
         return 200
     return 403 if role in MEETING else 404
+
+
+def chair_restricts(role):
+    """The chair restricts a person's discussion notes (302); the PIC does not find the item."""
+    return 302 if role == "chair" else 404 if role == "pic" else 403
 
 
 def chair_only(role):
@@ -405,12 +411,11 @@ PAGES = [
     ("notes glass form", "get", NOTES + "break-glass/", expect(CLINICAL, 200)),
     ("notes break-glass", "post", NOTES + "break-glass/", expect(CLINICAL, 302)),
     ("notes restrict", "post", NOTES + "restrict/", expect(CLINICAL, 302)),
-    (
-        "foreign notes glass",
-        "get",
-        "/patients/{f}/clinical-notes/break-glass/",
-        expect(set(), 0, 404),
-    ),
+    ("foreign glass", "get", "/patients/{f}/clinical-notes/break-glass/", expect(set(), 0, 404)),
+    ("item glass form", "get", ITEM + "break-glass/", clinical_pic_404),
+    ("item break-glass", "post", ITEM + "break-glass/", clinical_pic_302),
+    ("item restrict", "post", ITEM + "restrict/", chair_restricts),
+    ("foreign item glass", "get", "/meetings/{fh}/items/{fi}/break-glass/", expect(set(), 0, 404)),
     # Care-home residents allocated to named staff: the medicines lead or the chair (the
     # world's person lives at home and no member is chosen: 422, nothing saved).
     ("allocate resident", "post", "/medicines/patients/{p}/allocate/", expect(ALLOCATE, 422)),
@@ -528,6 +533,8 @@ PAGE_DATA = {
     "foreign break-glass review": {"review_outcome": "appropriate"},
     "visit restrict": {"restricted": "on", "restricted_reason": "Safeguarding"},
     "notes restrict": {"restricted": "on", "restricted_reason": "Her wish"},
+    "item break-glass": {"reason_code": "legal", "reason": "Court order"},
+    "item restrict": {"restricted": "on", "restricted_reason": "Safeguarding"},
     "add goal": {"description": "Walk to the shops"},
     "goal outcome": {"outcome": "met"},
     "record frailty": {"scale": "efi", "score": "0.2", "assessed_on": "2025-01-02"},

@@ -176,6 +176,8 @@ PAGE_READS = {
     "/audit/": [("ig_lead", "/audit/")],
     "/audit/export.csv": [("ig_lead", "/audit/export.csv")],
     "/audit/break-glass/": [("ig_lead", "/audit/break-glass/")],
+    "/meetings/<pk>/items/<item_id>/break-glass/": [("gp", "/meetings/{h}/items/{i}/break-glass/")],
+    "/meetings/<pk>/items/<item_id>/restrict/": [(CHAIR, "/meetings/{h}/items/{i}/restrict/")],
     "/patients/<pk>/clinical-notes/break-glass/": [
         ("gp", "/patients/{p}/clinical-notes/break-glass/")
     ],
