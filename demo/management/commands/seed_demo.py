@@ -717,9 +717,10 @@ class Command(BaseCommand):
     def seed_medicines(
         self, network: Network, spec: DemoNetwork, patients: dict, members: dict
     ) -> None:
-        """A medication list for the first three people and two visits by the pharmacist."""
+        """A medication list for the first three people and three visits by the pharmacist, the
+        last restricted (safeguarding)."""
         if Visit.objects.filter(network=network).exists():
-            self.count("visits", "unchanged", 2)
+            self.count("visits", "unchanged", 3)
             return
         pharmacist = members[Role.PHARMACIST].user
         people = [patients[p.seed] for p in spec.patients[:3]]
@@ -770,7 +771,19 @@ class Command(BaseCommand):
                 "consciousness": "alert",
             },
         )
-        self.count("visits", "created", 2)
+        # A restricted entry (API.md 1.1): only the pharmacist who wrote it, the key worker and
+        # the chair read it; others see that it exists and may break the glass.
+        visit_log(
+            patient=people[2],
+            by=pharmacist,
+            kind="phone",
+            visited_at=now - timedelta(days=1),
+            summary="Told me in confidence that her son takes her pension and her tablets; "
+            "safeguarding referral discussed with her, she agreed to it.",
+            restricted=True,
+            restricted_reason="Safeguarding: disclosure of financial abuse",
+        )
+        self.count("visits", "created", 3)
 
     def seed_meetings(self, network: Network) -> None:
         created = meetings_schedule(network=network)
