@@ -113,6 +113,7 @@ class AgendaItem(models.Model):
     # The discussion notes restricted by the chair (or, lifting it, whoever restricted them):
     # only they, the person's key worker and the chair read them (patients.restricted).
     notes_restricted = models.BooleanField(default=False, db_default=False)
+    notes_sealed = False  # notes blanked for a reader who may not open them (seal_items)
     notes_restricted_reason = models.CharField(max_length=500, blank=True)
     notes_restricted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

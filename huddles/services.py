@@ -22,7 +22,7 @@ from networks.models import Network
 from networks.roles import Role
 from networks.selectors import membership_in, role_in
 from patients.models import Patient
-from patients.restricted import RESTRICT_REASON_REQUIRED
+from patients.restricted import restriction_set
 from referrals.models import OUTCOME_MAX_LENGTH, PatientFlag, Referral
 from referrals.services import referral_complete
 
@@ -495,22 +495,8 @@ def item_notes_restrict(
         or (locked.notes_restricted and locked.notes_restricted_by_id == by.pk)
     ):
         raise PermissionDenied("Only the chair, or who restricted the notes, may.")
-    reason = (reason or "").strip()
-    if restricted and not reason:
-        raise ValidationError({"restricted_reason": [RESTRICT_REASON_REQUIRED]})
-    locked.notes_restricted = restricted
-    locked.notes_restricted_reason = reason if restricted else ""
-    locked.notes_restricted_by = by
-    locked.notes_restricted_at = timezone.now()
-    locked.save(
-        update_fields=[
-            "notes_restricted",
-            "notes_restricted_reason",
-            "notes_restricted_by",
-            "notes_restricted_at",
-            "updated_at",
-        ]
-    )
+    fields = restriction_set(locked, prefix="notes_", by=by, restricted=restricted, reason=reason)
+    locked.save(update_fields=[*fields, "updated_at"])
     return locked
 
 

@@ -256,6 +256,7 @@ class Visit(models.Model):
     # exists and may break the glass (patients.restricted, API.md 1.1).
     restricted = models.BooleanField(default=False, db_default=False)
     restricted_reason = models.CharField(max_length=500, blank=True, validators=[single_line])
+    sealed = False  # a blanked copy for a reader who may not open it (selectors.seal_visits)
     restricted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

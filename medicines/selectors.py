@@ -203,21 +203,6 @@ def allocatable_staff(network: Network) -> QuerySet[Membership]:
 # --- restricted visits (API.md 1.1) ------------------------------------------------------------
 
 
-def _blank(visit: Visit) -> None:
-    """Empty, in memory, what a sealed visit hides: whatever reads it shows nothing of it."""
-    visit.summary = ""
-    visit.restricted_reason = ""
-    for name in OBSERVATION_FIELDS:
-        setattr(visit, name, None)
-    visit.on_oxygen = False
-    visit.news2_score = None
-    visit.news2_complete = False
-    visit._prefetched_objects_cache = {
-        **getattr(visit, "_prefetched_objects_cache", {}),
-        "interventions": Intervention.objects.none(),
-    }
-
-
 OBSERVATION_FIELDS = (
     "systolic_bp",
     "diastolic_bp",
@@ -227,6 +212,20 @@ OBSERVATION_FIELDS = (
     "spo2",
     "consciousness",
 )
+
+
+def _blank(visit: Visit) -> None:
+    """Empty, in memory, what a sealed visit hides: whatever reads it shows nothing of it."""
+    visit.summary = ""
+    visit.restricted_reason = ""
+    for name in OBSERVATION_FIELDS:
+        setattr(visit, name, None)
+    visit.on_oxygen = False
+    visit.news2_score = None
+    visit.news2_complete = False
+    prefetched = {**getattr(visit, "_prefetched_objects_cache", {})}
+    prefetched["interventions"] = Intervention.objects.none()
+    setattr(visit, "_prefetched_objects_cache", prefetched)  # noqa: B010 (not a Visit field)
 
 
 def seal_visits(user: User, visits: list[Visit], *, patient: Patient | None = None) -> list[Visit]:

@@ -23,7 +23,7 @@ from networks.models import Membership
 from networks.roles import CASEWORK_ROLES, Role
 from networks.selectors import membership_in
 from patients.models import Patient
-from patients.restricted import RESTRICT_REASON_REQUIRED, may_restrict
+from patients.restricted import RESTRICT_REASON_REQUIRED, may_restrict, restriction_set
 from referrals.models import PatientFlag, RedFlag, Referral
 from referrals.services import flag_raise
 
@@ -317,17 +317,11 @@ def visit_restrict(*, visit: Visit, by: User, restricted: bool, reason: str = ""
     locked = Visit.objects.select_for_update().select_related("patient").get(pk=visit.pk)
     if not may_restrict(by, patient=locked.patient, author_id=locked.visitor_id):
         raise PermissionDenied("Only the visit's author or the chair may restrict it.")
-    reason = (reason or "").strip()
-    if restricted and not reason:
-        raise ValidationError({"restricted_reason": [RESTRICT_REASON_REQUIRED]})
-    locked.restricted = restricted
-    locked.restricted_reason = reason if restricted else ""
-    locked.restricted_by = by
-    locked.restricted_at = timezone.now()
+    fields = restriction_set(locked, prefix="", by=by, restricted=restricted, reason=reason)
     locked.full_clean(
         exclude=["network", "patient", "visitor", "joint_visitor", "follow_up_action"]
     )
-    locked.save(update_fields=["restricted", "restricted_reason", "restricted_by", "restricted_at"])
+    locked.save(update_fields=fields)
     return locked
 
 

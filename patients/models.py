@@ -90,6 +90,7 @@ class Patient(models.Model):
     # text: whoever restricts it answers for it (they read it as its author would), with the
     # key worker and the chair (patients.restricted).
     clinical_notes_restricted = models.BooleanField(default=False, db_default=False)
+    clinical_notes_sealed = False  # blanked for a reader who may not open them (restricted.py)
     clinical_notes_restricted_reason = models.CharField(
         max_length=500, blank=True, validators=[single_line]
     )

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from audit.models import BreakGlass
 from audit.selectors import glass_broken_patient_ids
@@ -165,3 +167,21 @@ def may_restrict_clinical_notes(user: User, patient: Any) -> bool:
     if not patient.clinical_notes_restricted:
         return bool(user.has_perm("patients.change_clinical", patient))
     return may_restrict(user, patient=patient, author_id=patient.clinical_notes_restricted_by_id)
+
+
+def restriction_set(entry: Any, *, prefix: str, by: User, restricted: bool, reason: str) -> list:
+    """Restrict an entry (a reason required) or lift it, in memory: `<prefix>restricted`,
+    `_reason`, `_by` and `_at` (`prefix` "" for a visit, "clinical_notes_", "notes_"). The
+    fields to save; the caller's service checks who may and saves in its transaction."""
+    reason = (reason or "").strip()
+    if restricted and not reason:
+        raise ValidationError({"restricted_reason": [RESTRICT_REASON_REQUIRED]})
+    values = {
+        "restricted": restricted,
+        "restricted_reason": reason if restricted else "",
+        "restricted_by": by,
+        "restricted_at": timezone.now(),
+    }
+    for name, value in values.items():
+        setattr(entry, prefix + name, value)
+    return [prefix + name for name in values]

@@ -19,7 +19,7 @@ from networks.models import Membership, Network, Organisation
 
 from . import frailty
 from .models import CareTeamMember, FrailtyAssessment, FrailtyScale, Goal, Patient
-from .restricted import RESTRICT_REASON_REQUIRED, Readers, may_restrict_clinical_notes
+from .restricted import Readers, may_restrict_clinical_notes, restriction_set
 from .selectors import NOT_THE_NETWORKS
 
 CONTACT_FIELDS = (
@@ -131,20 +131,10 @@ def patient_clinical_notes_restrict(
     locked = Patient.objects.select_for_update().get(pk=patient.pk)
     if not may_restrict_clinical_notes(by, locked):
         raise PermissionDenied("Only the member who restricted the notes, or the chair, may.")
-    reason = (reason or "").strip()
-    if restricted and not reason:
-        raise ValidationError({"restricted_reason": [RESTRICT_REASON_REQUIRED]})
-    locked.clinical_notes_restricted = restricted
-    locked.clinical_notes_restricted_reason = reason if restricted else ""
-    locked.clinical_notes_restricted_by = by
-    locked.clinical_notes_restricted_at = timezone.now()
     locked.save(
-        update_fields=[
-            "clinical_notes_restricted",
-            "clinical_notes_restricted_reason",
-            "clinical_notes_restricted_by",
-            "clinical_notes_restricted_at",
-        ]
+        update_fields=restriction_set(
+            locked, prefix="clinical_notes_", by=by, restricted=restricted, reason=reason
+        )
     )
     return locked
 

@@ -18,9 +18,7 @@ authenticator with that secret, so the demo runs with ICN_REQUIRE_MFA=true.
 Everything is fictional: NHS numbers come from the synthetic 999 range, telephone numbers
 from Ofcom's drama ranges, names and organisation codes are made up.
 
-Referrals, visits and meetings (huddles / virtual wards) do not exist yet: the issues that
-add them extend this command with a few of each per network, in the same idempotent way.
-"""
+Referrals, visits (one restricted: demo/restricted.py) and meetings are seeded idempotently."""
 
 from collections import Counter
 from dataclasses import dataclass, field
@@ -40,6 +38,7 @@ from careplans.models import CarePlan
 from careplans.services import care_plan_save
 from core.nhs_number import synthetic
 from demo.datafiles import frozen, load
+from demo.restricted import restricted_visit_seed
 from huddles import scheduling
 from huddles.models import AgendaItem, Episode, Guest, Meeting
 from huddles.services import meetings_schedule
@@ -717,8 +716,7 @@ class Command(BaseCommand):
     def seed_medicines(
         self, network: Network, spec: DemoNetwork, patients: dict, members: dict
     ) -> None:
-        """A medication list for the first three people and three visits by the pharmacist, the
-        last restricted (safeguarding)."""
+        """Medication lists for three people, three visits by the pharmacist (one restricted)."""
         if Visit.objects.filter(network=network).exists():
             self.count("visits", "unchanged", 3)
             return
@@ -771,18 +769,7 @@ class Command(BaseCommand):
                 "consciousness": "alert",
             },
         )
-        # A restricted entry (API.md 1.1): only the pharmacist who wrote it, the key worker and
-        # the chair read it; others see that it exists and may break the glass.
-        visit_log(
-            patient=people[2],
-            by=pharmacist,
-            kind="phone",
-            visited_at=now - timedelta(days=1),
-            summary="Told me in confidence that her son takes her pension and her tablets; "
-            "safeguarding referral discussed with her, she agreed to it.",
-            restricted=True,
-            restricted_reason="Safeguarding: disclosure of financial abuse",
-        )
+        restricted_visit_seed(patient=people[2], by=pharmacist, at=now - timedelta(days=1))
         self.count("visits", "created", 3)
 
     def seed_meetings(self, network: Network) -> None:
