@@ -15,16 +15,12 @@ from core.validators import single_line
 from networks.models import Membership
 from networks.roles import Role
 from networks.selectors import members_of
+from patients.restricted import RestrictForm
 from referrals.forms import RedFlagPicker
 
 from .models import Frequency, Intervention, Medication, MedicationReview, Visit
 from .news2 import News2
-from .services import (
-    OBSERVATIONS,
-    RESTRICT_REASON_REQUIRED,
-    SUPPLY_CSV_HELP,
-    read_supplies_csv,
-)
+from .services import OBSERVATIONS, SUPPLY_CSV_HELP, read_supplies_csv
 
 INTERVENTION_ROWS = 1  # rows shown at first; "Add another" adds one at a time
 MAX_INTERVENTION_ROWS = 20
@@ -204,7 +200,7 @@ class RiskForm(forms.Form):
         return visit.recommended_kind
 
 
-class VisitForm(ObservationsForm, RiskForm, RedFlagPicker):
+class VisitForm(ObservationsForm, RiskForm, RedFlagPicker, RestrictForm):
     kind = forms.ChoiceField(
         label="Kind of visit",
         choices=Visit.Kind.choices,
@@ -231,17 +227,6 @@ class VisitForm(ObservationsForm, RiskForm, RedFlagPicker):
         required=False,
         help_text="Creates a follow-up task for you, due that day.",
     )
-    restricted = forms.BooleanField(label="Restrict this entry", required=False)
-    restricted_reason = forms.CharField(
-        label="Why it is restricted",
-        required=False,
-        max_length=500,
-        validators=[single_line],
-        help_text="For example safeguarding, domestic abuse, or the person's wish. Only you, "
-        "the key worker and the chair will read the summary, observations and changes; others "
-        "see that the entry exists and may break the glass.",
-    )
-
     field_order = [
         "kind",
         "visited_at",
@@ -275,13 +260,6 @@ class VisitForm(ObservationsForm, RiskForm, RedFlagPicker):
 
     def observation_fields(self):
         return [self[name] for name in ("systolic_bp", "diastolic_bp", "pulse", "respiratory_rate")]
-
-    def clean(self):
-        data = super().clean()
-        data["restricted_reason"] = (data.get("restricted_reason") or "").strip()
-        if data.get("restricted") and not data["restricted_reason"]:
-            self.add_error("restricted_reason", RESTRICT_REASON_REQUIRED)
-        return data
 
     def clean_visited_at(self):
         value = self.cleaned_data["visited_at"]
