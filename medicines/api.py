@@ -147,12 +147,16 @@ class VisitSerializer(serializers.ModelSerializer):
         required=False,
         allow_null=True,
     )
-    observations = ObservationsSerializer(required=False)
+    # Null (as summary, interventions, news2 and restricted_reason) in a restricted visit read
+    # by someone who may not open it; null sent is taken as none.
+    observations = ObservationsSerializer(required=False, allow_null=True)
     risk_assessment = RiskSerializer(required=False)
     red_flags = UniqueListField(
         child=RedFlagCodeField(), required=False, max_length=20, write_only=True
     )
-    interventions = InterventionSerializer(many=True, required=False, max_length=LIST_MAX)
+    interventions = InterventionSerializer(
+        many=True, required=False, allow_null=True, max_length=LIST_MAX
+    )
     news2 = serializers.SerializerMethodField()
     news2_acknowledged_by = serializers.SlugRelatedField(
         slug_field="username",
@@ -161,7 +165,9 @@ class VisitSerializer(serializers.ModelSerializer):
         help_text="The clinician who acknowledged the NEWS2 escalation.",
     )
     task = serializers.SerializerMethodField()
-    summary = StrictCharField(max_length=10000, required=False, allow_blank=True, default="")
+    summary = StrictCharField(
+        max_length=10000, required=False, allow_blank=True, allow_null=True, default=""
+    )
     restricted = serializers.BooleanField(
         required=False,
         default=False,
@@ -172,6 +178,7 @@ class VisitSerializer(serializers.ModelSerializer):
         max_length=500,
         required=False,
         allow_blank=True,
+        allow_null=True,
         default="",
         validators=[single_line],
         help_text="Why it is restricted (required with `restricted`); null to those who may "
@@ -248,7 +255,7 @@ class VisitSerializer(serializers.ModelSerializer):
             "recommended": visit.recommended_kind,
         }
 
-    @extend_schema_field(News2Serializer)
+    @extend_schema_field(News2Serializer(allow_null=True))
     def get_news2(self, visit):
         result = visit.news2()
         return {
@@ -401,15 +408,15 @@ class VisitViewSet(
                 by=request.user,
                 kind=data["kind"],
                 visited_at=data["visited_at"],
-                summary=data.get("summary", ""),
+                summary=data.get("summary") or "",
                 observations=dict(data.get("observations") or {}),
                 risk=risk,
                 joint_visitor=data.get("joint_visitor"),
                 red_flags=data.get("red_flags", []),
-                interventions=[_intervention(i) for i in data.get("interventions", [])],
+                interventions=[_intervention(i) for i in data.get("interventions") or []],
                 follow_up_on=data.get("follow_up_on"),
                 restricted=data.get("restricted", False),
-                restricted_reason=data.get("restricted_reason", ""),
+                restricted_reason=data.get("restricted_reason") or "",
             )
         visit = self.get_queryset().get(pk=logged.visit.pk)
         body = VisitSerializer(visit, context=self.get_serializer_context()).data

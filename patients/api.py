@@ -134,12 +134,19 @@ class PatientSerializer(serializers.ModelSerializer):
                 "help_text": "Clinical: omitted for roles that may not see clinical details."
             },
             "caseload_reason": {"help_text": "Clinical: why the person is on the caseload."},
-            "clinical_notes": {"help_text": "Clinical."},
+            "clinical_notes": {
+                "help_text": "Clinical; null when restricted and you may not read them "
+                "(null sent is taken as empty).",
+                "allow_null": True,
+            },
         }
 
     def get_key_worker(self, patient) -> str | None:
         kw = patient.key_worker
         return kw.user.get_username() if kw else None
+
+    def validate_clinical_notes(self, value):
+        return value or ""
 
     def validate_network(self, network):
         user = self.context["request"].user
