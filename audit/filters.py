@@ -93,10 +93,16 @@ class AccessEventFilter(filters.FilterSet):
         widget=forms.CheckboxInput,
         help_text="true: only looks that were refused (role may not, or not found).",
     )
+    break_glass = filters.BooleanFilter(
+        label="Break-glass only",
+        method="filter_break_glass",
+        widget=forms.CheckboxInput,
+        help_text="true: only the times a member broke the glass.",
+    )
 
     class Meta:
         model = AccessEvent
-        fields = ["person", "user", "date_from", "date_to", "refused"]
+        fields = ["person", "user", "date_from", "date_to", "refused", "break_glass"]
         form = TrailFilterForm
 
     def filter_person(self, queryset, name, value):
@@ -115,3 +121,6 @@ class AccessEventFilter(filters.FilterSet):
         if value:
             return queryset.exclude(outcome=AccessEvent.Outcome.ALLOWED)
         return queryset
+
+    def filter_break_glass(self, queryset, name, value):
+        return queryset.filter(what="break_glass") if value else queryset

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from core.typing import User
 from networks.models import Membership
-from networks.roles import TRAIL_ROLES
+from networks.roles import TRAIL_ROLES, Role
 from networks.selectors import active_memberships, network_ids_where
 
 from .models import AccessEvent, BreakGlass
@@ -85,3 +85,28 @@ def break_glass_for_review(network_ids: list[int]) -> QuerySet[BreakGlass]:
         .select_related("user", "patient", "network", "reviewed_by", "entry_author")
         .order_by(F("reviewed_at").asc(nulls_first=True), "-at", "-id")
     )
+
+
+NOT_IG_LEAD = "Only the network's information governance lead reviews break-glass."
+
+
+def review_network_ids(user: User, slug: str = "") -> list[int]:
+    """The networks whose break-glass the user reviews: where they are the IG lead, or the one
+    named by `slug`. PermissionDenied (403) for any other role there (or anywhere); Http404 for
+    a network they are not a member of."""
+    if not slug:
+        ids = network_ids_where(user, {Role.IG_LEAD})
+        if not ids:
+            raise PermissionDenied(NOT_IG_LEAD)
+        return ids
+    for membership in active_memberships(user).values():
+        if membership.network.slug == slug:
+            if membership.role != Role.IG_LEAD:
+                raise PermissionDenied(NOT_IG_LEAD)
+            return [membership.network_id]
+    raise Http404("No such network among yours.")
+
+
+def break_glass_unreviewed(network_ids: list[int]) -> QuerySet[BreakGlass]:
+    """The IG lead's queue (the navigation counts it in its one query)."""
+    return BreakGlass.objects.filter(network_id__in=network_ids, reviewed_at__isnull=True)

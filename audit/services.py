@@ -193,7 +193,7 @@ def break_glass_messages(grant: BreakGlass) -> list[Message]:
     leads = Membership.objects.filter(
         network_id=grant.network_id, role=Role.IG_LEAD, is_active=True
     ).values_list("user_id", flat=True)
-    query = urlencode({"network": grant.network.slug, "what": BREAK_GLASS})
+    query = urlencode({"network": grant.network.slug})
     common: dict[str, Any] = {
         "subject_type": "break_glass",
         "subject_id": grant.pk,
@@ -205,8 +205,8 @@ def break_glass_messages(grant: BreakGlass) -> list[Message]:
             recipient_id=lead,
             kind=BREAK_GLASS,
             title=f"{by} broke the glass on a person's record ({why.lower()})",
-            body=f"Reason given: {grant.reason}. Review it in the access trail.",
-            url=f"{reverse('audit:log')}?{query}",
+            body=f"Reason given: {grant.reason}. Review it on the break-glass page.",
+            url=f"{reverse('audit:break_glass')}?{query}#bg-{grant.pk}",
             **common,
         )
         for lead in leads

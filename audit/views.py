@@ -4,20 +4,25 @@ are themselves written to the trail (one event per network read, no patient)."""
 import csv
 from urllib.parse import urlencode
 
-from django.core.exceptions import PermissionDenied
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
-from django.shortcuts import render
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from core.forms import add_service_errors
 from networks.access import member_required
 from networks.roles import TRAIL_ROLES
 from networks.selectors import active_memberships
 
 from .filters import AccessEventFilter
-from .selectors import access_trail, trail_network_ids
-from .services import network_access_record
+from .models import BreakGlass
+from .selectors import access_trail, break_glass_for_review, review_network_ids, trail_network_ids
+from .services import break_glass_review, network_access_record
 
 PER_PAGE = 50
 CSV_HEADER = [
@@ -142,3 +147,97 @@ def access_trail_export_view(request):
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="access-trail-{stamp}.csv"'
     return response
+
+
+# --- the IG lead's review of break-glass ------------------------------------------------------
+
+
+class ReviewForm(forms.Form):
+    review_outcome = forms.ChoiceField(
+        label="Was breaking the glass appropriate?",
+        choices=BreakGlass.Review.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether the access was appropriate."},
+    )
+    review_note = forms.CharField(
+        label="Note",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when it was not appropriate: what will be followed up.",
+    )
+
+
+def _review_form(grant, data=None) -> ReviewForm:
+    return ReviewForm(data, auto_id=f"bg{grant.pk}-%s")
+
+
+def _break_glass_page(request, ids, *, failed=None, status=200):
+    reviewed = request.GET.get("reviewed", "")
+    grants = break_glass_for_review(ids)
+    if reviewed in ("yes", "no"):
+        grants = grants.filter(reviewed_at__isnull=reviewed == "no")
+    page = Paginator(grants, PER_PAGE).get_page(request.GET.get("page"))
+    for grant in page:
+        grant.entry_label = grant.entry_kind.replace("_", " ")
+        if grant.reviewed_at is None:
+            grant.form = failed if failed and failed.grant_id == grant.pk else _review_form(grant)
+    network_access_record(
+        user=request.user,
+        network_ids=ids,
+        what="break_glass_review",
+        channel="page",
+        path=request.get_full_path(),
+    )
+    query = urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])
+    context = {
+        "page": page,
+        "reviewed": reviewed,
+        "network": request.GET.get("network", ""),
+        "query": f"{query}&" if query else "",
+        "now": timezone.now(),
+        "failed": failed,
+    }
+    return render(request, "audit/break_glass.html", context, status=status)
+
+
+@member_required
+@require_GET
+def break_glass_list_view(request):
+    """The network's break-glass, unreviewed first, each with its review form (IG lead)."""
+    try:
+        ids = review_network_ids(request.user, request.GET.get("network", "").strip())
+    except PermissionDenied as exc:
+        return _refused(request, exc)
+    return _break_glass_page(request, ids)
+
+
+@member_required
+@require_POST
+def break_glass_review_view(request, pk: int):
+    try:
+        ids = review_network_ids(request.user)
+    except PermissionDenied as exc:
+        return _refused(request, exc)
+    grant = break_glass_for_review(ids).filter(pk=pk).first()
+    if grant is None:
+        raise Http404("No such break-glass in your networks.")
+    form = _review_form(grant, request.POST)
+    form.grant_id = grant.pk
+    if form.is_valid():
+        try:
+            break_glass_review(
+                grant=grant,
+                by=request.user,
+                outcome=form.cleaned_data["review_outcome"],
+                note=form.cleaned_data["review_note"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Reviewed: {grant.user.get_username()}'s break-glass of {grant.at:%-d %b}.",
+            )
+            return redirect(reverse("audit:break_glass") + f"#bg-{grant.pk}")
+    return _break_glass_page(request, ids, failed=form, status=422)

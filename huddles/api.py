@@ -16,6 +16,7 @@ from .selectors import (
     agenda_items_visible_to,
     meetings_visible_to,
     meetings_with_items,
+    seal_items,
     upcoming,
 )
 
@@ -75,10 +76,19 @@ class AgendaItemSerializer(serializers.ModelSerializer):
             "admission_avoided",
             "decision_reason",
             "decided_at",
+            "notes_restricted",
             "version",
             "social_version",
         ]
-        read_only_fields = ["patient", "reason", "source", "status", "position", "decided_at"]
+        read_only_fields = [
+            "patient",
+            "reason",
+            "source",
+            "status",
+            "position",
+            "decided_at",
+            "notes_restricted",
+        ]
         extra_kwargs = {
             name: {"help_text": "Clinical: null for the PIC.", "allow_null": True}
             for name in ("notes", "reason", "decision_reason")
@@ -89,6 +99,8 @@ class AgendaItemSerializer(serializers.ModelSerializer):
         if instance.meeting.network_id not in self.context.get("clinical_networks", ()):
             for name in self.CLINICAL:
                 data[name] = None
+        elif getattr(instance, "notes_sealed", False):  # selectors.seal_items
+            data["notes"] = None
         return data
 
 
@@ -156,6 +168,7 @@ class MeetingViewSet(
             channel="api",
             path=request.get_full_path(),
         )
+        seal_items(request.user, [i for m in page for i in m.items.all()])
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
@@ -191,6 +204,7 @@ class MeetingViewSet(
             channel="api",
             path=request.path,
         )
+        seal_items(request.user, list(meeting.items.all()))
         return Response(self.get_serializer(meeting).data)
 
 
@@ -225,7 +239,7 @@ class AgendaItemViewSet(
             channel="api",
             path=self.request.path,
         )
-        return item
+        return seal_items(self.request.user, [item])[0]
 
     @extend_schema(
         responses={
@@ -269,6 +283,7 @@ class AgendaItemViewSet(
                     social_notes=social_notes,
                 )
         except services.ItemConflict as conflict:
-            body = {"detail": conflict.message, "current": self.get_serializer(conflict.item).data}
+            current = seal_items(request.user, [conflict.item])[0]
+            body = {"detail": conflict.message, "current": self.get_serializer(current).data}
             return Response(body, status=409)
-        return Response(self.get_serializer(item).data)
+        return Response(self.get_serializer(seal_items(request.user, [item])[0]).data)

@@ -7,6 +7,8 @@ from typing import Any
 from django.utils.text import capfirst
 
 from networks.models import Network
+from networks.roles import Role
+from networks.selectors import role_in
 
 from . import selectors
 from .models import AgendaItem, Meeting
@@ -55,6 +57,7 @@ def minutes_context(meeting: Meeting, user=None) -> dict[str, Any]:
     for action in selectors.meeting_actions(meeting, user):
         action.for_label = action_for(action, network, labels)
         by_item.setdefault(action.agenda_item_id, []).append(action)
+    selectors.seal_items(user, items)  # restricted notes: that they exist (patients.restricted)
     for item in items:
         item.agreed = by_item.get(item.pk, [])
     present_ids = selectors.present_user_ids(meeting)
@@ -64,6 +67,8 @@ def minutes_context(meeting: Meeting, user=None) -> dict[str, Any]:
         "terms": network.terms,
         "items": items,
         "clinical": True if user is None else selectors.sees_clinical(user, network.pk),
+        # The chair restricts discussion notes (huddles.restricted_views).
+        "can_restrict_notes": user is not None and role_in(user, network.pk) == Role.CHAIR,
         "attendees": [m for m in members if m.user_id in present_ids],
         "guests": selectors.meeting_guests(meeting),  # not members (huddles.Guest)
     }

@@ -1,3 +1,5 @@
+from typing import Any
+
 import pghistory
 from django.conf import settings
 from django.db import models
@@ -108,6 +110,15 @@ class AgendaItem(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The discussion notes restricted by the chair (or, lifting it, whoever restricted them):
+    # only they, the person's key worker and the chair read them (patients.restricted).
+    notes_restricted = models.BooleanField(default=False, db_default=False)
+    notes_sealed = False  # notes blanked for a reader who may not open them (seal_items)
+    notes_restricted_reason = models.CharField(max_length=500, blank=True)
+    notes_restricted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    notes_restricted_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     social_version = models.PositiveIntegerField(
         default=1,
@@ -137,6 +148,12 @@ class AgendaItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} at {self.meeting}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        fields = kwargs.get("update_fields")
+        if getattr(self, "notes_sealed", False) and (fields is None or "notes" in fields):
+            raise RuntimeError("Sealed notes are a blanked copy for reading: never saved.")
+        super().save(*args, **kwargs)
 
 
 @pghistory.track()

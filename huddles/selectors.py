@@ -16,11 +16,12 @@ from actions.models import Action
 from actions.selectors import actions_for_me
 from core.workdays import add_working_days
 from medicines.models import Visit
-from medicines.selectors import visits_visible_to
+from medicines.selectors import seal_visits, visits_visible_to
 from networks.models import Membership, Network
 from networks.roles import CLINICAL_ROLES, Role, Service
 from networks.selectors import active_memberships, members_of, network_ids_where, role_in
 from patients.models import CareTeamMember, Patient
+from patients.restricted import Readers
 from patients.selectors import patients_visible_to
 from referrals.models import PatientFlag, Referral
 from referrals.selectors import label_from, network_directory_for, referrals_visible_to
@@ -165,7 +166,9 @@ def meetings_past(user: User, network: Network, coming: list[Meeting]) -> list[M
 
 def agenda_of(meeting: Meeting) -> QuerySet[AgendaItem]:
     """The people on the agenda (not those taken off it), in order."""
-    return meeting.items.exclude(status=AgendaItem.Status.REMOVED).select_related("patient")
+    return meeting.items.exclude(status=AgendaItem.Status.REMOVED).select_related(
+        "patient", "notes_restricted_by"
+    )
 
 
 def agenda_for(user: User, meeting: Meeting) -> QuerySet[AgendaItem]:
@@ -341,6 +344,7 @@ def since_last_discussion(
         .select_related("visitor")
         .order_by("-visited_at")
     )
+    seal_visits(user, visits, patient=patient)  # a restricted visit: that it exists, no more
     referrals = list(
         referrals_visible_to(user)
         .filter(patient=patient)
@@ -408,14 +412,16 @@ def changes_since_last_discussion(
     def since(pid: int, at: datetime) -> bool:
         return at >= found[pid].since
 
-    for pid, at, score in (
+    for pid, at, score, restricted in (
         Visit.objects.filter(patient_id__in=patient_ids, visited_at__gte=earliest)
         .order_by("-visited_at")
-        .values_list("patient_id", "visited_at", "news2_score")
+        .values_list("patient_id", "visited_at", "news2_score", "restricted")
     ):
         if since(pid, at):
             found[pid].visits += 1
-            if score is not None:
+            # A restricted visit counts, its NEWS2 is not told here: this is read for many
+            # readers at once, with no one's right to open it applied (patients.restricted).
+            if score is not None and not restricted:
                 found[pid].news2.append((at, score))
     for pid, at, service, status in (
         Referral.objects.filter(patient_id__in=patient_ids)
@@ -484,3 +490,26 @@ def meeting_members(network: Network, meeting: Meeting | None = None) -> list[Me
             )
         )
     return [m for m in queryset if m.role != Role.PARTNER_SYSTEM]
+
+
+def seal_items(user: User | None, items: list[AgendaItem]) -> list[AgendaItem]:
+    """Mark each item `notes_sealed` when its discussion notes are restricted and the user may
+    not read them (patients.restricted: who restricted them, the person's key worker, the
+    chair, or a live break-glass grant), and blank the notes in memory. For no user (the
+    minutes e-mail), restricted notes are always sealed. Each item's patient is selected; one
+    query for grants, only when a restricted item is met."""
+    readers = Readers(user) if user is not None else None
+    restricted = [item for item in items if item.notes_restricted]
+    if readers is not None and restricted:
+        readers.load_grants({item.patient_id for item in restricted})
+    for item in items:
+        item.notes_sealed = item.notes_restricted and (
+            readers is None
+            or not readers.opens(
+                restricted=True, patient=item.patient, author_id=item.notes_restricted_by_id
+            )
+        )
+        if item.notes_sealed:
+            item.notes = ""
+            item.notes_restricted_reason = ""
+    return items

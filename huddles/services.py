@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -19,8 +19,10 @@ from actions.services import action_create
 from core.attribution import acting, attributed
 from core.errors import Conflict
 from networks.models import Network
-from networks.selectors import membership_in
+from networks.roles import Role
+from networks.selectors import membership_in, role_in
 from patients.models import Patient
+from patients.restricted import restriction_set
 from referrals.models import OUTCOME_MAX_LENGTH, PatientFlag, Referral
 from referrals.services import referral_complete
 
@@ -499,6 +501,24 @@ def agenda_reorder(*, meeting: Meeting, item_ids: list[int], by: User | None) ->
 # --- the chair's record -------------------------------------------------------------------
 
 UNSET: Any = object()
+
+
+@attributed
+@transaction.atomic
+def item_notes_restrict(
+    *, item: AgendaItem, by: User, restricted: bool, reason: str = ""
+) -> AgendaItem:
+    """Restrict an item's discussion notes (the chair: they write them) or lift the restriction
+    (the chair, or whoever restricted them); the row history keeps who and when."""
+    locked = AgendaItem.objects.select_for_update().select_related("patient").get(pk=item.pk)
+    if not (
+        role_in(by, locked.patient.network_id) == Role.CHAIR
+        or (locked.notes_restricted and locked.notes_restricted_by_id == by.pk)
+    ):
+        raise PermissionDenied("Only the chair, or who restricted the notes, may.")
+    fields = restriction_set(locked, prefix="notes_", by=by, restricted=restricted, reason=reason)
+    locked.save(update_fields=[*fields, "updated_at"])
+    return locked
 
 
 @attributed

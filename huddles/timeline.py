@@ -19,6 +19,7 @@ from actions.selectors import actions_for_me
 from patients.timeline import Entry
 
 from .models import AgendaItem, Episode
+from .selectors import seal_items
 
 NOTES_SHOWN = 400  # characters of the notes on the timeline; the minutes have them all
 
@@ -51,6 +52,10 @@ def person_timeline(user: Any, patient: Any) -> list[Entry]:
         .prefetch_related(Prefetch("actions", queryset=actions))
     )
     entries = []
+    items = list(items)
+    for item in items:
+        item.patient = patient
+    seal_items(user, items)  # restricted notes: that they exist (patients.restricted)
     for item in items:
         lines = []
         if clinical and item.reason:
@@ -64,7 +69,12 @@ def person_timeline(user: Any, patient: Any) -> list[Entry]:
             lines.append(f"Admission avoided: {item.get_admission_avoided_display()}")
         if clinical and item.decision_reason:
             lines.append(f"Why: {item.decision_reason}")
-        if clinical and item.notes:
+        if clinical and item.notes_sealed:
+            lines.append(
+                "Notes: restricted entry (only the chair, the key worker and who "
+                "restricted them read them)"
+            )
+        elif clinical and item.notes:
             lines.append(f"Notes: {Truncator(item.notes).chars(NOTES_SHOWN)}")
         lines += [_task_line(action, network) for action in item.actions.all()]
         entries.append(

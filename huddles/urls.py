@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import guest_views, schedule_views, social_views, views
+from . import guest_views, restricted_views, schedule_views, social_views, views
 
 app_name = "huddles"
 urlpatterns = [
@@ -16,6 +16,16 @@ urlpatterns = [
     path("<int:pk>/run/", views.run_view, name="run"),
     path("<int:pk>/run/<int:item_id>/", views.run_item_view, name="run_item"),
     path("<int:pk>/items/<int:item_id>/notes/", views.notes_view, name="notes"),
+    path(
+        "<int:pk>/items/<int:item_id>/break-glass/",
+        restricted_views.item_break_glass_view,
+        name="item_break_glass",
+    ),
+    path(
+        "<int:pk>/items/<int:item_id>/restrict/",
+        restricted_views.item_restrict_view,
+        name="item_restrict",
+    ),
     path("<int:pk>/items/<int:item_id>/decision/", views.decision_view, name="decision"),
     path(
         "<int:pk>/items/<int:item_id>/social-notes/",

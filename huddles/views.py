@@ -436,6 +436,7 @@ def _render_run(request, meeting, items, item, status=200):
         "discussed": sum(1 for i in items if i.status == AgendaItem.Status.DISCUSSED),
     }
     if item is not None:
+        selectors.seal_items(request.user, [item])  # restricted notes (patients.restricted)
         index = items.index(item)
         since, last = _since(item)
         visits, referrals, actions = selectors.since_last_discussion(request.user, item, since)

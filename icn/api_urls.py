@@ -5,7 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import LogoutView, TokenView
 from actions.api import TaskViewSet
-from audit.api import AccessEventViewSet
+from audit.api import AccessEventViewSet, BreakGlassViewSet
 from careplans.api import CarePlanView
 from governance.api import SubjectAccessView
 from huddles.api import AgendaItemViewSet, MeetingViewSet
@@ -31,6 +31,7 @@ router.register("supplies", SupplyViewSet, basename="supply")
 router.register("medication-reviews", ReviewViewSet, basename="medication-review")
 router.register("huddles", MeetingViewSet, basename="huddle")
 router.register("access-events", AccessEventViewSet, basename="access-event")
+router.register("break-glass", BreakGlassViewSet, basename="break-glass")
 
 app_name = "api"
 urlpatterns = [

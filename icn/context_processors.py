@@ -28,6 +28,8 @@ def network(request):
         "inbox_count": SimpleLazyObject(lambda: navigation(request).inbox),
         # Tasks overdue, due today or unclaimed in the role queue (My work in the nav).
         "my_work_count": SimpleLazyObject(lambda: navigation(request).my_work),
+        # The IG lead's break-glass not yet reviewed (Break-glass in the nav).
+        "break_glass_count": SimpleLazyObject(lambda: navigation(request).break_glass),
         # The notification bell in the header (templates/notifications/bell.html).
         "notifications_unread": SimpleLazyObject(lambda: navigation(request).unread),
         "bell_poll_seconds": getattr(settings, "ICN_BELL_POLL_SECONDS", 30),

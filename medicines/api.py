@@ -11,7 +11,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from actions.api import TaskSerializer
-from audit.services import access_record
+from audit.models import BreakGlass
+from audit.services import access_record, break_glass_record
 from core.api import ScopedAPIMixin
 from core.fields import (
     LIST_MAX,
@@ -32,6 +33,7 @@ from .selectors import (
     clinical_patients,
     medications_visible_to,
     reviews_visible_to,
+    seal_visits,
     supplies_visible_to,
     visits_visible_to,
 )
@@ -145,12 +147,16 @@ class VisitSerializer(serializers.ModelSerializer):
         required=False,
         allow_null=True,
     )
-    observations = ObservationsSerializer(required=False)
+    # Null (as summary, interventions, news2 and restricted_reason) in a restricted visit read
+    # by someone who may not open it; null sent is taken as none.
+    observations = ObservationsSerializer(required=False, allow_null=True)
     risk_assessment = RiskSerializer(required=False)
     red_flags = UniqueListField(
         child=RedFlagCodeField(), required=False, max_length=20, write_only=True
     )
-    interventions = InterventionSerializer(many=True, required=False, max_length=LIST_MAX)
+    interventions = InterventionSerializer(
+        many=True, required=False, allow_null=True, max_length=LIST_MAX
+    )
     news2 = serializers.SerializerMethodField()
     news2_acknowledged_by = serializers.SlugRelatedField(
         slug_field="username",
@@ -159,7 +165,25 @@ class VisitSerializer(serializers.ModelSerializer):
         help_text="The clinician who acknowledged the NEWS2 escalation.",
     )
     task = serializers.SerializerMethodField()
-    summary = StrictCharField(max_length=10000, required=False, allow_blank=True, default="")
+    summary = StrictCharField(
+        max_length=10000, required=False, allow_blank=True, allow_null=True, default=""
+    )
+    restricted = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Restricted by its author: only the author, the person's key worker and the "
+        "chair read its summary, observations and interventions; others get them null.",
+    )
+    restricted_reason = StrictCharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default="",
+        validators=[single_line],
+        help_text="Why it is restricted (required with `restricted`); null to those who may "
+        "not read the visit.",
+    )
 
     class Meta:
         model = Visit
@@ -183,6 +207,8 @@ class VisitSerializer(serializers.ModelSerializer):
             "interventions",
             "follow_up_on",
             "task",
+            "restricted",
+            "restricted_reason",
             "created_at",
         ]
         read_only_fields = [
@@ -199,20 +225,37 @@ class VisitSerializer(serializers.ModelSerializer):
             "news2_task": {"help_text": "The urgent task the escalation raised (once)."},
         }
 
+    def validate(self, attrs):
+        if attrs.get("restricted") and not (attrs.get("restricted_reason") or "").strip():
+            raise serializers.ValidationError(
+                {"restricted_reason": [services.RESTRICT_REASON_REQUIRED]}
+            )
+        return attrs
+
     def to_representation(self, visit):
         data = super().to_representation(visit)
+        if getattr(visit, "sealed", False):  # medicines.selectors.seal_visits
+            for name in SEALED_FIELDS:
+                data[name] = None
+            data["restricted"] = True
+            data["risk_assessment"] = self._risk(visit)
+            return data
         data["observations"] = {name: getattr(visit, name) for name in services.OBSERVATIONS}
         if visit.temperature_c is not None:
             data["observations"]["temperature_c"] = str(visit.temperature_c)
-        data["risk_assessment"] = {
+        data["risk_assessment"] = self._risk(visit)
+        return data
+
+    @staticmethod
+    def _risk(visit):
+        return {
             "infection_risk": visit.infection_risk,
             "lone_working_risk": visit.lone_working_risk,
             "preference": visit.preference,
             "recommended": visit.recommended_kind,
         }
-        return data
 
-    @extend_schema_field(News2Serializer)
+    @extend_schema_field(News2Serializer(allow_null=True))
     def get_news2(self, visit):
         result = visit.news2()
         return {
@@ -227,6 +270,17 @@ class VisitSerializer(serializers.ModelSerializer):
         if visit.follow_up_action_id is None:
             return None
         return TaskSerializer(visit.follow_up_action, context=self.context).data
+
+
+# What a reader who may not open a restricted visit gets as null (API.md 1.1).
+SEALED_FIELDS = ("summary", "observations", "news2", "interventions", "restricted_reason")
+
+
+class BreakGlassSerializer(serializers.Serializer):
+    reason_code = serializers.ChoiceField(
+        choices=BreakGlass.Reason.choices, help_text="Why the glass is broken (coded)."
+    )
+    reason = StrictCharField(max_length=2000, help_text="Why you need to read it now.")
 
 
 class VisitCreatedSerializer(VisitSerializer):
@@ -298,11 +352,45 @@ class VisitViewSet(
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         self.audit(page, "visit_list")
+        seal_visits(request.user, page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
         visit = self.get_object()
         self.audit([visit], "visit")
+        seal_visits(request.user, [visit])
+        return Response(self.get_serializer(visit).data)
+
+    @extend_schema(
+        summary="Break the glass to read a restricted visit.",
+        description="A coded reason and a reason in words: the grant opens every entry of "
+        "the person for BREAK_GLASS_HOURS, is recorded in the access trail as `break_glass`, "
+        "and the network's IG lead and the visit's author are told at once. Roles that may "
+        "not read clinical detail at all (the PIC, managers) 403; a visit outside your "
+        "networks 404.",
+        request=BreakGlassSerializer,
+        responses={200: VisitSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="break-glass")
+    def break_glass(self, request, pk=None):
+        visit = self.get_object()
+        if not request.user.has_perm("patients.break_glass", visit.patient):
+            raise exceptions.PermissionDenied("Your role may not break the glass.")
+        body = BreakGlassSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with transaction.atomic():
+            break_glass_record(
+                by=request.user,
+                patient=visit.patient,
+                reason_code=body.validated_data["reason_code"],
+                reason=body.validated_data["reason"],
+                channel="api",
+                path=request.get_full_path(),
+                entry_kind="visit",
+                entry_id=visit.pk,
+                entry_author_id=visit.visitor_id,
+            )
+        seal_visits(request.user, [visit])
         return Response(self.get_serializer(visit).data)
 
     @extend_schema(request=VisitSerializer, responses={201: VisitCreatedSerializer})
@@ -320,13 +408,15 @@ class VisitViewSet(
                 by=request.user,
                 kind=data["kind"],
                 visited_at=data["visited_at"],
-                summary=data.get("summary", ""),
+                summary=data.get("summary") or "",
                 observations=dict(data.get("observations") or {}),
                 risk=risk,
                 joint_visitor=data.get("joint_visitor"),
                 red_flags=data.get("red_flags", []),
-                interventions=[_intervention(i) for i in data.get("interventions", [])],
+                interventions=[_intervention(i) for i in data.get("interventions") or []],
                 follow_up_on=data.get("follow_up_on"),
+                restricted=data.get("restricted", False),
+                restricted_reason=data.get("restricted_reason") or "",
             )
         visit = self.get_queryset().get(pk=logged.visit.pk)
         body = VisitSerializer(visit, context=self.get_serializer_context()).data

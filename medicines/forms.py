@@ -15,6 +15,7 @@ from core.validators import single_line
 from networks.models import Membership
 from networks.roles import Role
 from networks.selectors import members_of
+from patients.restricted import RestrictForm
 from referrals.forms import RedFlagPicker
 
 from .models import Frequency, Intervention, Medication, MedicationReview, Visit
@@ -199,7 +200,7 @@ class RiskForm(forms.Form):
         return visit.recommended_kind
 
 
-class VisitForm(ObservationsForm, RiskForm, RedFlagPicker):
+class VisitForm(ObservationsForm, RiskForm, RedFlagPicker, RestrictForm):
     kind = forms.ChoiceField(
         label="Kind of visit",
         choices=Visit.Kind.choices,
@@ -226,7 +227,6 @@ class VisitForm(ObservationsForm, RiskForm, RedFlagPicker):
         required=False,
         help_text="Creates a follow-up task for you, due that day.",
     )
-
     field_order = [
         "kind",
         "visited_at",
@@ -238,6 +238,8 @@ class VisitForm(ObservationsForm, RiskForm, RedFlagPicker):
         "summary",
         "red_flags",
         "follow_up_on",
+        "restricted",
+        "restricted_reason",
     ]
 
     def __init__(self, *args, patient, user, **kwargs):

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 import pghistory
 from django.conf import settings
@@ -250,6 +251,16 @@ class Visit(models.Model):
     follow_up_action = models.OneToOneField(
         "actions.Action", on_delete=models.PROTECT, null=True, blank=True, related_name="visit"
     )
+    # Restricted by its author (or the chair): only the author, the person's key worker and
+    # the chair read its summary, observations and changes to medicines; others see that it
+    # exists and may break the glass (patients.restricted, API.md 1.1).
+    restricted = models.BooleanField(default=False, db_default=False)
+    restricted_reason = models.CharField(max_length=500, blank=True, validators=[single_line])
+    sealed = False  # a blanked copy for a reader who may not open it (selectors.seal_visits)
+    restricted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    restricted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -273,6 +284,11 @@ class Visit(models.Model):
                 name="visit_temperature_range",
                 **on_field("temperature_c", "A temperature is between 25 and 45 °C."),
             ),
+            models.CheckConstraint(
+                condition=Q(restricted=False) | ~Q(restricted_reason=""),
+                name="visit_restricted_has_reason",
+                **on_field("restricted_reason", "Say why the entry is restricted."),
+            ),
         ]
         indexes = [
             models.Index(fields=["patient", "-visited_at"]),
@@ -281,6 +297,11 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.patient} on {self.visited_at:%d %b %Y}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if getattr(self, "sealed", False):
+            raise RuntimeError("A sealed visit is a blanked copy for reading: never saved.")
+        super().save(*args, **kwargs)
 
     @property
     def recommended_kind(self) -> str:

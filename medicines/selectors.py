@@ -11,9 +11,10 @@ from networks.models import Membership, Network
 from networks.roles import CLINICAL_ROLES, Role
 from networks.selectors import network_ids_where
 from patients.models import Frailty, Patient
+from patients.restricted import Readers
 from referrals.models import Referral
 
-from .models import Medication, MedicationReview, Supply, Visit
+from .models import Intervention, Medication, MedicationReview, Supply, Visit
 
 
 def clinical_patients(user: User) -> QuerySet[Patient]:
@@ -197,3 +198,55 @@ def allocatable_staff(network: Network) -> QuerySet[Membership]:
         .annotate(caseload=Count("resident_allocations"))
         .order_by("role", "user__first_name", "user__last_name", "pk")
     )
+
+
+# --- restricted visits (API.md 1.1) ------------------------------------------------------------
+
+
+OBSERVATION_FIELDS = (
+    "systolic_bp",
+    "diastolic_bp",
+    "pulse",
+    "respiratory_rate",
+    "temperature_c",
+    "spo2",
+    "consciousness",
+)
+
+
+def _blank(visit: Visit) -> None:
+    """Empty, in memory, what a sealed visit hides: whatever reads it shows nothing of it."""
+    visit.summary = ""
+    visit.restricted_reason = ""
+    for name in OBSERVATION_FIELDS:
+        setattr(visit, name, None)
+    visit.on_oxygen = False
+    visit.news2_score = None
+    visit.news2_complete = False
+    prefetched = {**getattr(visit, "_prefetched_objects_cache", {})}
+    prefetched["interventions"] = Intervention.objects.none()
+    setattr(visit, "_prefetched_objects_cache", prefetched)  # noqa: B010 (not a Visit field)
+
+
+def seal_visits(user: User, visits: list[Visit], *, patient: Patient | None = None) -> list[Visit]:
+    """Mark each visit `sealed` when it is restricted and the user may not read it (not its
+    author, the person's key worker, the chair, nor holding a live break-glass grant), and blank
+    its summary, observations, NEWS2 and changes to medicines in memory (a sealed copy refuses
+    to be saved). No query unless a restricted visit is met; then one for the grants. Each
+    visit's person is `patient` when given, else `visit.patient` (select it)."""
+    readers = Readers(user)
+    restricted = [v for v in visits if v.restricted]
+    if restricted:
+        readers.load_grants({v.patient_id for v in restricted})
+    for visit in visits:
+        person = patient if patient is not None else visit.patient
+        visit.sealed = not readers.opens(
+            restricted=visit.restricted, patient=person, author_id=visit.visitor_id
+        )
+        if visit.sealed:
+            _blank(visit)
+    return visits
+
+
+def visit_sealed(user: User, visit: Visit) -> Visit:
+    return seal_visits(user, [visit])[0]

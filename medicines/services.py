@@ -23,6 +23,7 @@ from networks.models import Membership
 from networks.roles import CASEWORK_ROLES, Role
 from networks.selectors import membership_in
 from patients.models import Patient
+from patients.restricted import RESTRICT_REASON_REQUIRED, may_restrict, restriction_set
 from referrals.models import PatientFlag, RedFlag, Referral
 from referrals.services import flag_raise
 
@@ -93,7 +94,13 @@ def visit_news2_escalate(*, visit: Visit, by: User) -> Action | None:
         locked.news2_task = action_create(
             patient=locked.patient,
             by=by,
-            title=f"Urgent: NEWS2 {score}{red} at a visit, {response}",
+            # A restricted visit's task (read by the escalation role's queue) keeps the
+            # response needed and leaves its score to those who may open the visit.
+            title=(
+                f"Urgent: NEWS2 escalation at a restricted visit, {response}"
+                if locked.restricted
+                else f"Urgent: NEWS2 {score}{red} at a visit, {response}"
+            ),
             details=(
                 f"{locked.news2_guidance}\nRecorded at the "
                 f"{locked.get_kind_display().lower()} on "
@@ -233,10 +240,16 @@ def visit_log(
     red_flags: Sequence[RedFlag] = (),
     interventions: Sequence[dict[str, Any]] = (),
     follow_up_on: date | None = None,
+    restricted: bool = False,
+    restricted_reason: str = "",
 ) -> VisitLogged:
     """Log a visit: observations with NEWS2, red flags raising referrals (once), changes to
-    medicines applied to the list, and a follow-up task for the visitor."""
+    medicines applied to the list, and a follow-up task for the visitor. `restricted` (with
+    its reason) seals it from all but its author, the key worker and the chair."""
     errors: dict[str, list] = {}
+    restricted_reason = (restricted_reason or "").strip()
+    if restricted and not restricted_reason:
+        errors["restricted_reason"] = [RESTRICT_REASON_REQUIRED]
     if visited_at > timezone.now() + timedelta(minutes=5):
         errors["visited_at"] = ["A visit cannot be logged for the future."]
     elif visited_at < timezone.now() - timedelta(days=366):
@@ -262,6 +275,10 @@ def visit_log(
         visited_at=visited_at,
         summary=(summary or "").strip(),
         follow_up_on=follow_up_on,
+        restricted=restricted,
+        restricted_reason=restricted_reason if restricted else "",
+        restricted_by=by if restricted else None,
+        restricted_at=timezone.now() if restricted else None,
         **(observations or {}),
         **(risk or {}),
     )
@@ -292,6 +309,22 @@ def visit_log(
         visit.save(update_fields=["follow_up_action"])
     logged.escalation_task = visit_news2_escalate(visit=visit, by=by)
     return logged
+
+
+@attributed
+@transaction.atomic
+def visit_restrict(*, visit: Visit, by: User, restricted: bool, reason: str = "") -> Visit:
+    """Restrict a visit (with a reason) or lift the restriction: only its author or the chair
+    of the person's network (PermissionDenied otherwise); the row history keeps who and when."""
+    locked = Visit.objects.select_for_update().select_related("patient").get(pk=visit.pk)
+    if not may_restrict(by, patient=locked.patient, author_id=locked.visitor_id):
+        raise PermissionDenied("Only the visit's author or the chair may restrict it.")
+    fields = restriction_set(locked, prefix="", by=by, restricted=restricted, reason=reason)
+    locked.full_clean(
+        exclude=["network", "patient", "visitor", "joint_visitor", "follow_up_action"]
+    )
+    locked.save(update_fields=fields)
+    return locked
 
 
 @attributed

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import restricted_views, views
 
 app_name = "medicines"
 urlpatterns = [
@@ -17,6 +17,16 @@ urlpatterns = [
         "patients/<int:pk>/visits/<int:visit_id>/news2-acknowledge/",
         views.news2_acknowledge_view,
         name="news2_acknowledge",
+    ),
+    path(
+        "patients/<int:pk>/visits/<int:visit_id>/break-glass/",
+        restricted_views.visit_break_glass_view,
+        name="visit_break_glass",
+    ),
+    path(
+        "patients/<int:pk>/visits/<int:visit_id>/restrict/",
+        restricted_views.visit_restrict_view,
+        name="visit_restrict",
     ),
     path("patients/<int:pk>/allocate/", views.resident_allocate_view, name="allocate"),
     path("visit/news2/", views.news2_preview_view, name="news2_preview"),

@@ -26,6 +26,7 @@ from networks.roles import Role
 from patients.access import open_patient
 from patients.models import CareNeed, Patient
 from patients.notices import section_tag, to_section
+from patients.restricted import may_restrict
 from referrals.models import PatientFlag, RedFlag
 from referrals.services import NO_CONSENT_TASK
 
@@ -45,7 +46,13 @@ from .forms import (
     nhs_classes,
 )
 from .models import Medication, MedicationReview, Supply, Visit
-from .selectors import active_medications, allocatable_staff, care_home_stratification, my_day
+from .selectors import (
+    active_medications,
+    allocatable_staff,
+    care_home_stratification,
+    my_day,
+    seal_visits,
+)
 
 ESCALATED = (Visit.Escalation.URGENT, Visit.Escalation.EMERGENCY)
 SUPPLIES_PAGE_SIZE = 50
@@ -177,6 +184,7 @@ VISIT_SECTIONS = {
     "observations": tuple(name for name in services.OBSERVATIONS if name != "spo2_scale"),
     "red_flags": ("red_flags",),
     "follow_up": ("follow_up_on",),
+    "restrict": ("restricted", "restricted_reason"),
 }
 
 
@@ -235,6 +243,8 @@ def visit_create_view(request, pk: int):
                     red_flags=cleaned["red_flags"],
                     interventions=changes,
                     follow_up_on=cleaned["follow_up_on"],
+                    restricted=cleaned["restricted"],
+                    restricted_reason=cleaned["restricted_reason"],
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)
@@ -660,10 +670,15 @@ def patient_medicines_context(user, patient) -> dict:
             Q(pk__in=latest.values("pk")[: VISITS_SHOWN + 1])
             | Q(news2_acknowledged_at__isnull=True, news2_escalation__in=ESCALATED)
         )
-        .select_related("visitor", "joint_visitor", "follow_up_action", "news2_acknowledged_by")
+        .select_related(
+            "visitor", "joint_visitor", "follow_up_action", "news2_acknowledged_by", "restricted_by"
+        )
         .prefetch_related("interventions")
         .order_by("-visited_at", "-id")
     )
+    seal_visits(user, rows, patient=patient)
+    for visit in rows:
+        visit.can_restrict = may_restrict(user, patient=patient, author_id=visit.visitor_id)
     visits = rows[: VISITS_SHOWN + 1]
     return {
         "news2_warnings": [v for v in rows if v.news2_warning],
@@ -680,5 +695,6 @@ def patient_medicines_context(user, patient) -> dict:
         "visits_more": len(visits) > VISITS_SHOWN,
         "visits_shown": VISITS_SHOWN,
         "can_log_visit": user.has_perm("medicines.add_visit", patient),
+        "can_break_glass": user.has_perm("patients.break_glass", patient),
         "can_change_medicines": user.has_perm("medicines.change_medicines", patient),
     }

@@ -29,6 +29,7 @@ class Navigation:
     unread: int = 0
     my_work: int = 0
     inbox: int = 0
+    break_glass: int = 0  # the IG lead's break-glass not yet reviewed (audit.navigation)
     referral_services: list[str] = field(default_factory=list)
 
 

@@ -16,7 +16,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from audit.models import AccessEvent
-from audit.selectors import access_events_for_patient
+from audit.selectors import access_events_for_patient, glass_broken_patient_ids
 from audit.services import access_record
 from core import nhs_number
 from core.api import RowsOfPage, ScopedAPIMixin
@@ -24,13 +24,14 @@ from core.csv_upload import CsvProblems
 from core.fields import StrictCharField
 from core.rows import ListRows
 from networks.models import Network, Organisation
-from networks.roles import RECORD_ROLES
+from networks.roles import RECORD_ROLES, Role
 from networks.selectors import active_memberships, network_by_slug_for, network_ids_where
 
 from . import services
 from .access import open_patient
 from .frailty import SCALE_UNKNOWN
 from .models import FrailtyAssessment, FrailtyScale, Goal, Patient
+from .restricted import seal_clinical_notes
 from .selectors import (
     NOT_THE_NETWORKS,
     latest_frailty_scores,
@@ -83,6 +84,15 @@ class PatientSerializer(serializers.ModelSerializer):
     consent_recorded_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
+    clinical_notes_restricted = serializers.BooleanField(
+        read_only=True,
+        help_text="Clinical: the notes are restricted; `clinical_notes` is then null to all "
+        "but the member who restricted them, the key worker, the chair and whoever broke "
+        "the glass on the person.",
+    )
+    clinical_notes_restricted_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Patient
@@ -106,6 +116,8 @@ class PatientSerializer(serializers.ModelSerializer):
             "frailty",
             "caseload_reason",
             "clinical_notes",
+            "clinical_notes_restricted",
+            "clinical_notes_restricted_by",
             "care_needs",
             "consent_mdt",
             "consent_sharing",
@@ -124,7 +136,11 @@ class PatientSerializer(serializers.ModelSerializer):
                 "help_text": "Clinical: omitted for roles that may not see clinical details."
             },
             "caseload_reason": {"help_text": "Clinical: why the person is on the caseload."},
-            "clinical_notes": {"help_text": "Clinical."},
+            "clinical_notes": {
+                "help_text": "Clinical; null when restricted and you may not read them "
+                "(null sent is taken as empty).",
+                "allow_null": True,
+            },
             "consent_sharing": {
                 "help_text": "Consent to share with the voluntary sector: a referral to the "
                 "`pic` service needs `given` or `best_interest`. Changing it to `refused` "
@@ -146,6 +162,9 @@ class PatientSerializer(serializers.ModelSerializer):
     def get_key_worker(self, patient) -> str | None:
         kw = patient.key_worker
         return kw.user.get_username() if kw else None
+
+    def validate_clinical_notes(self, value):
+        return value or ""
 
     def validate_network(self, network):
         user = self.context["request"].user
@@ -191,9 +210,15 @@ class PatientSerializer(serializers.ModelSerializer):
         data = super().to_representation(patient)
         user = self.context["request"].user
         if not user.has_perm("patients.view_clinical", patient):
-            for field in services.CLINICAL_FIELDS:
+            for field in (*services.CLINICAL_FIELDS, *NOTES_RESTRICTION):
                 data.pop(field, None)
+        elif seal_clinical_notes(user, patient).clinical_notes_sealed:
+            data["clinical_notes"] = None
         return data
+
+
+# Shown with the clinical fields, to the roles that see them.
+NOTES_RESTRICTION = ("clinical_notes_restricted", "clinical_notes_restricted_by")
 
 
 class GoalSerializer(serializers.ModelSerializer):
@@ -330,6 +355,7 @@ PATIENT_ROWS = ListRows(
         "care_home": "care_home__code",
         "key_worker": "key_worker__user__username",
         "consent_recorded_by": "consent_recorded_by__username",
+        "clinical_notes_restricted_by": "clinical_notes_restricted_by__username",
     },
     show={
         "nhs_number_display": nhs_number.display,
@@ -353,12 +379,27 @@ def patient_list_rows(rows, *, user) -> list[dict]:
     hidden = {
         nid: frozenset()
         if user.has_perm("patients.view_clinical", Patient(network_id=nid))
-        else frozenset(services.CLINICAL_FIELDS)
+        else frozenset((*services.CLINICAL_FIELDS, *NOTES_RESTRICTION))
         for nid in {row[1] for row in rows}
     }
-    return PATIENT_ROWS.build(
+    built = PATIENT_ROWS.build(
         rows, show={"network": slugs.__getitem__}, omit=lambda row: hidden[row["network_id"]]
     )
+    # Restricted clinical notes the user may not read: null (patients.restricted), decided by
+    # the usernames the rows carry and one query for break-glass grants, when any is met.
+    sealed = [
+        (row, person)
+        for row, person in zip(rows, built, strict=True)
+        if person.get("clinical_notes_restricted")
+        and user.get_username()
+        not in (person.get("clinical_notes_restricted_by"), person.get("key_worker"))
+        and row[1] not in network_ids_where(user, {Role.CHAIR})
+    ]
+    broken = glass_broken_patient_ids(user, [row[0] for row, _ in sealed]) if sealed else set()
+    for row, person in sealed:
+        if row[0] not in broken:
+            person["clinical_notes"] = None
+    return built
 
 
 class PatientFilter(filters.FilterSet):

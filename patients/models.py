@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 import pghistory
 from django.conf import settings
@@ -85,6 +86,18 @@ class Patient(models.Model):
     frailty = models.CharField(max_length=10, choices=Frailty.choices, null=True, blank=True)
     caseload_reason = models.TextField("Why on the caseload", max_length=2000, blank=True)
     clinical_notes = models.TextField(max_length=10000, blank=True)
+    # The clinical notes are one text that many members edit, so a restriction belongs to the
+    # text: whoever restricts it answers for it (they read it as its author would), with the
+    # key worker and the chair (patients.restricted).
+    clinical_notes_restricted = models.BooleanField(default=False, db_default=False)
+    clinical_notes_sealed = False  # blanked for a reader who may not open them (restricted.py)
+    clinical_notes_restricted_reason = models.CharField(
+        max_length=500, blank=True, validators=[single_line]
+    )
+    clinical_notes_restricted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    clinical_notes_restricted_at = models.DateTimeField(null=True, blank=True)
     care_needs = ArrayField(
         models.CharField(max_length=30, choices=CareNeed.choices),
         default=list,
@@ -141,6 +154,12 @@ class Patient(models.Model):
                 name="patient_dob_plausible",
                 **on_field("date_of_birth", "Give a date of birth from 1880 on."),
             ),
+            models.CheckConstraint(
+                condition=Q(clinical_notes_restricted=False)
+                | ~Q(clinical_notes_restricted_reason=""),
+                name="patient_clinical_notes_restricted_has_reason",
+                **on_field("clinical_notes_restricted_reason", "Say why the notes are restricted."),
+            ),
         ]
         indexes = [
             models.Index(fields=["nhs_number"]),
@@ -162,6 +181,14 @@ class Patient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.given_name} {self.family_name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        fields = kwargs.get("update_fields")
+        if getattr(self, "clinical_notes_sealed", False) and (
+            fields is None or "clinical_notes" in fields
+        ):
+            raise RuntimeError("Sealed clinical notes are a blanked copy for reading: not saved.")
+        super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from networks.models import Membership, Network, Organisation
 
 from . import frailty
 from .models import CareTeamMember, Consent, FrailtyAssessment, FrailtyScale, Goal, Patient
+from .restricted import Readers, may_restrict_clinical_notes, restriction_set
 from .selectors import NOT_THE_NETWORKS
 
 CONTACT_FIELDS = (
@@ -88,6 +89,15 @@ def patient_create(*, network: Network, by: User, clinical_allowed: bool, **data
 @transaction.atomic
 def patient_update(*, patient: Patient, by: User, clinical_allowed: bool, **data: Any) -> Patient:
     _check_fields(data=data, clinical_allowed=clinical_allowed)
+    if "clinical_notes" in data:
+        # The restriction as stored now, whatever the copy in hand says.
+        stored = Patient.objects.select_for_update().get(pk=patient.pk)
+        if not Readers(by).opens(
+            restricted=stored.clinical_notes_restricted,
+            patient=stored,
+            author_id=stored.clinical_notes_restricted_by_id,
+        ):
+            raise NotAllowed(NOTES_RESTRICTED)
     if "key_worker" in data:
         _check_key_worker(key_worker=data["key_worker"], network=patient.network)
     old_frailty = patient.frailty
@@ -102,6 +112,31 @@ def patient_update(*, patient: Patient, by: User, clinical_allowed: bool, **data
             recorded_by=by,
         )
     return patient
+
+
+NOTES_RESTRICTED = (
+    "The clinical notes are restricted: only the member who restricted them, the key worker "
+    "and the chair change them (or whoever has broken the glass)."
+)
+
+
+@attributed
+@transaction.atomic
+def patient_clinical_notes_restrict(
+    *, patient: Patient, by: User, restricted: bool, reason: str = ""
+) -> Patient:
+    """Restrict the person's clinical notes (with a reason) or lift the restriction. Open
+    notes: any member who may change clinical details, who then answers for them; restricted
+    ones: whoever restricted them, or the chair (PermissionDenied otherwise)."""
+    locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    if not may_restrict_clinical_notes(by, locked):
+        raise PermissionDenied("Only the member who restricted the notes, or the chair, may.")
+    locked.save(
+        update_fields=restriction_set(
+            locked, prefix="clinical_notes_", by=by, restricted=restricted, reason=reason
+        )
+    )
+    return locked
 
 
 ASSESSED_FUTURE = "An assessment cannot be dated in the future."

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import import_views, section_views, views
+from . import import_views, restricted_views, section_views, views
 
 app_name = "patients"
 urlpatterns = [
@@ -11,6 +11,16 @@ urlpatterns = [
     path("<int:pk>/timeline/", views.patient_timeline_view, name="timeline"),
     path("<int:pk>/summary.pdf", views.patient_summary_pdf_view, name="summary_pdf"),
     path("<int:pk>/edit/", views.patient_edit_view, name="edit"),
+    path(
+        "<int:pk>/clinical-notes/break-glass/",
+        restricted_views.clinical_notes_break_glass_view,
+        name="clinical_notes_break_glass",
+    ),
+    path(
+        "<int:pk>/clinical-notes/restrict/",
+        restricted_views.clinical_notes_restrict_view,
+        name="clinical_notes_restrict",
+    ),
     path("<int:pk>/consent/", section_views.patient_consent_view, name="consent"),
     path("<int:pk>/care-team/", section_views.care_team_add_view, name="care_team_add"),
     path(

@@ -25,6 +25,7 @@ from .caseload import CaseloadFilterForm, caseload_columns, caseload_filter
 from .forms import PatientForm
 from .models import CareTeamMember, Goal
 from .notices import split_messages
+from .restricted import may_restrict_clinical_notes, seal_clinical_notes
 from .selectors import (
     latest_frailty_score,
     latest_frailty_scores,
@@ -155,9 +156,12 @@ def _render_detail(request, patient):
         user=request.user, patients=[patient], what="detail", channel="page", path=request.path
     )
     user = request.user
+    seal_clinical_notes(user, patient)
     can_audit = user.has_perm("patients.view_access_log", patient)
     general, notices = split_messages(request)
     context = {
+        "can_break_glass": user.has_perm("patients.break_glass", patient),
+        "can_restrict_notes": may_restrict_clinical_notes(user, patient),
         "patient": patient,
         "clinical": user.has_perm("patients.view_clinical", patient),
         "can_edit": user.has_perm("patients.change_patient", patient),
@@ -196,6 +200,7 @@ def patient_summary_pdf_view(request, pk: int):
         user=request.user, patients=[patient], what="summary", channel="export", path=request.path
     )
     user = request.user
+    seal_clinical_notes(user, patient)
     context = {
         "patient": patient,
         "clinical": user.has_perm("patients.view_clinical", patient),
@@ -255,6 +260,8 @@ def patient_edit_view(request, pk: int):
     form = PatientForm(
         request.POST or None, instance=patient, network=patient.network, clinical_allowed=clinical
     )
+    if seal_clinical_notes(request.user, patient).clinical_notes_sealed:
+        form.fields.pop("clinical_notes", None)  # neither shown nor overwritten
     if request.method == "GET":
         access_record(
             user=request.user, patients=[patient], what="edit", channel="page", path=request.path

@@ -77,7 +77,16 @@ def build_world(network, other_network, patient, foreign_patient, member):
     meeting = next_meeting(network)
     item = agenda_add(meeting=meeting, patient=patient, by=nurse, reason="Discuss")
     foreign_gp = member("gp", net=other_network, username="gp.purbeck.visitor")
+    from audit.services import break_glass_record
+
+    def break_glass(person, by):
+        return break_glass_record(
+            by=by, patient=person, reason_code="consent", reason="Asked", channel="page"
+        ).pk
+
     return {
+        "bg": break_glass(patient, nurse),  # for the IG lead's review
+        "fbg": break_glass(foreign_patient, foreign_gp),
         "v": visit_log(patient=patient, by=nurse, kind="home", visited_at=timezone.now()).visit.pk,
         "fv": visit_log(
             patient=foreign_patient, by=foreign_gp, kind="home", visited_at=timezone.now()

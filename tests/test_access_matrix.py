@@ -51,6 +51,10 @@ CHAIR = {"chair"}  # who runs the huddle / virtual ward
 MEETING = CLINICAL | {"pic"}
 ADMIT = {"chair", "integrated_manager"}  # who records hospital admissions
 ALLOCATE = {"chair", "pharmacist"}  # who allocates care-home residents to named staff
+IG = {"ig_lead"}  # who reviews break-glass
+VISIT, FOREIGN_VISIT = "/medicines/patients/{p}/visits/{v}/", "/medicines/patients/{f}/visits/{fv}/"
+NOTES = "/patients/{p}/clinical-notes/"  # the person's clinical notes, restricted or not
+ITEM = "/meetings/{h}/items/{i}/"  # a person on a meeting's agenda
 SOON = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
 IG = {"ig_lead"}  # subject access and retention
 OLD_NHS = synthetic(900)  # the world's person past retention (tests/access_world.py)
@@ -83,6 +87,11 @@ def chair_of_meeting(role):
     if role == "chair":
         return 200
     return 403 if role in MEETING else 404
+
+
+def chair_restricts(role):
+    """The chair restricts a person's discussion notes (302); the PIC does not find the item."""
+    return 302 if role == "chair" else 404 if role == "pic" else 403
 
 
 def chair_only(role):
@@ -230,6 +239,26 @@ API = [
     ("visit create", "post", "/api/v1/visits/", "visit", expect(CLINICAL, 201)),
     ("visit", "get", "/api/v1/visits/{v}/", None, expect(CLINICAL, 200)),
     ("foreign visit", "get", "/api/v1/visits/{fv}/", None, clinical_404),
+    # Breaking the glass on a visit: roles that read clinical detail (not the PIC, managers, the
+    # IG lead); another network's visit is not found. The IG lead reviews break-glass.
+    ("visit glass", "post", "/api/v1/visits/{v}/break-glass/", "glass", expect(CLINICAL, 200)),
+    ("foreign visit glass", "post", "/api/v1/visits/{fv}/break-glass/", "glass", clinical_404),
+    ("break-glass list", "get", "/api/v1/break-glass/", None, expect(IG, 200)),
+    (
+        "foreign glass list",
+        "get",
+        "/api/v1/break-glass/?network=purbeck",
+        None,
+        expect(set(), 0, 404),
+    ),
+    ("glass review", "post", "/api/v1/break-glass/{bg}/review/", "bg_review", expect(IG, 200)),
+    (
+        "foreign glass review",
+        "post",
+        "/api/v1/break-glass/{fbg}/review/",
+        "bg_review",
+        expect(IG, 404),
+    ),
     ("medications", "get", "/api/v1/medications/", None, expect(CLINICAL, 200)),
     ("medication add", "post", "/api/v1/medications/", "medication", expect(CLINICAL, 201)),
     ("medication", "get", "/api/v1/medications/{m}/", None, expect(CLINICAL, 200)),
@@ -310,6 +339,9 @@ PAGES = [
     ("access trail filtered", "get", "/audit/?refused=true", expect(TRAIL, 200)),
     ("access trail export", "get", "/audit/export.csv", expect(TRAIL, 200)),
     ("foreign access trail", "get", "/audit/?network=purbeck", expect(set(), 0, 404)),
+    ("break-glass reviews", "get", "/audit/break-glass/", expect(IG, 200)),
+    ("break-glass review", "post", "/audit/break-glass/{bg}/review/", expect(IG, 302)),
+    ("foreign break-glass review", "post", "/audit/break-glass/{fbg}/review/", expect(IG, 404)),
     ("foreign person", "get", "/patients/{f}/", expect(set(), 0, 404)),
     ("foreign timeline", "get", "/patients/{f}/timeline/", expect(set(), 0, 404)),
     ("foreign summary pdf", "get", "/patients/{f}/summary.pdf", expect(set(), 0, 404)),
@@ -373,6 +405,23 @@ PAGES = [
         "/medicines/patients/{f}/visits/{fv}/news2-acknowledge/",
         expect(set(), 0, 404),
     ),
+    # Breaking the glass on a restricted visit or the clinical notes: roles that read clinical
+    # detail; restricting a visit: its author (the world's nurse) or the chair; the notes (not
+    # restricted yet): clinical roles.
+    ("visit glass form", "get", VISIT + "break-glass/", expect(CLINICAL, 200)),
+    ("visit break-glass", "post", VISIT + "break-glass/", expect(CLINICAL, 302)),
+    ("foreign visit glass", "post", FOREIGN_VISIT + "break-glass/", expect(set(), 0, 404)),
+    ("visit restrict form", "get", VISIT + "restrict/", expect(CHAIR, 200)),
+    ("visit restrict", "post", VISIT + "restrict/", expect(CHAIR, 302)),
+    ("foreign visit restrict", "post", FOREIGN_VISIT + "restrict/", expect(set(), 0, 404)),
+    ("notes glass form", "get", NOTES + "break-glass/", expect(CLINICAL, 200)),
+    ("notes break-glass", "post", NOTES + "break-glass/", expect(CLINICAL, 302)),
+    ("notes restrict", "post", NOTES + "restrict/", expect(CLINICAL, 302)),
+    ("foreign glass", "get", "/patients/{f}/clinical-notes/break-glass/", expect(set(), 0, 404)),
+    ("item glass form", "get", ITEM + "break-glass/", clinical_pic_404),
+    ("item break-glass", "post", ITEM + "break-glass/", clinical_pic_302),
+    ("item restrict", "post", ITEM + "restrict/", chair_restricts),
+    ("foreign item glass", "get", "/meetings/{fh}/items/{fi}/break-glass/", expect(set(), 0, 404)),
     # Care-home residents allocated to named staff: the medicines lead or the chair (the
     # world's person lives at home and no member is chosen: 422, nothing saved).
     ("allocate resident", "post", "/medicines/patients/{p}/allocate/", expect(ALLOCATE, 422)),
@@ -496,6 +545,14 @@ PAGES = [
 
 # Form data for the page POSTs above that need it.
 PAGE_DATA = {
+    "visit break-glass": {"reason_code": "safeguarding", "reason": "Concern raised"},
+    "notes break-glass": {"reason_code": "consent", "reason": "She asked"},
+    "break-glass review": {"review_outcome": "appropriate"},
+    "foreign break-glass review": {"review_outcome": "appropriate"},
+    "visit restrict": {"restricted": "on", "restricted_reason": "Safeguarding"},
+    "notes restrict": {"restricted": "on", "restricted_reason": "Her wish"},
+    "item break-glass": {"reason_code": "legal", "reason": "Court order"},
+    "item restrict": {"restricted": "on", "restricted_reason": "Safeguarding"},
     "add goal": {"description": "Walk to the shops"},
     "goal outcome": {"outcome": "met"},
     "record frailty": {"scale": "efi", "score": "0.2", "assessed_on": "2025-01-02"},
@@ -636,6 +693,8 @@ def test_api_matrix(api, member, world, patient, role, name, method, url, body, 
             "outcome": "no_change",
         },
         "notes": {"notes": "Discussed"},
+        "glass": {"reason_code": "vital_interests", "reason": "Collapsed"},
+        "bg_review": {"review_outcome": "appropriate"},
         "social": {"social_notes": f"Goes to the lunch club ({role})"},
         "frailty": {"scale": "cfs", "score": 5, "assessed_on": timezone.localdate().isoformat()},
         "sar": {"network": "thornton-heath", "nhs_number": OLD_NHS, "reference": "Letter"},
@@ -699,11 +758,11 @@ def test_every_api_and_page_url_is_in_the_matrix():
     covered = {u for _, _, u, *_ in API} | {u for _, _, u, _ in PAGES}
     normalised = {
         re.sub(
-            r"\{(p|f|t|ft|n|on|r|ra|fr|v|fv|m|h|hi|fh|cv|fcv|ai|fai|sar|fsar|old)\}",
+            r"\{(p|f|t|ft|n|on|r|ra|fr|v|fv|m|h|hi|fh|cv|fcv|ai|fai|sar|fsar|old|bg|fbg)\}",
             "<pk>",
-            c.replace("/huddles/{h}/items/", "/huddles/<meeting_pk>/items/")
-            .replace("/visits/{v}/news2", "/visits/<visit_id>/news2")
-            .replace("/visits/{fv}/news2", "/visits/<visit_id>/news2"),
+            re.sub(r"(/patients/\{[pf]\}/visits/)\{f?v\}/", r"\1<visit_id>/", c).replace(
+                "/huddles/{h}/items/", "/huddles/<meeting_pk>/items/"
+            ),
         )
         .replace("{c}", "<member_id>")
         .replace("{g}", "<goal_id>")

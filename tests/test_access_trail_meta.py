@@ -47,6 +47,7 @@ API_READS = {
     ("GET", "/api/v1/huddles/{id}/"): (CHAIR, "/api/v1/huddles/{h}/"),
     ("GET", "/api/v1/huddles/{meeting_pk}/items/{id}/"): (CHAIR, "/api/v1/huddles/{h}/items/{hi}/"),
     ("GET", "/api/v1/access-events/"): ("ig_lead", "/api/v1/access-events/"),
+    ("GET", "/api/v1/break-glass/"): ("ig_lead", "/api/v1/break-glass/"),
     ("GET", "/api/v1/patients/{id}/care-plan/"): (CHAIR, "/api/v1/patients/{p}/care-plan/"),
 }
 
@@ -89,6 +90,16 @@ API_WRITES = {
             "interventions": [],
             "review_on": SOON,
         },
+    ),
+    ("POST", "/api/v1/visits/{id}/break-glass/"): (
+        "gp",
+        "/api/v1/visits/{v}/break-glass/",
+        {"reason_code": "vital_interests", "reason": "Collapsed"},
+    ),
+    ("POST", "/api/v1/break-glass/{id}/review/"): (
+        "ig_lead",
+        "/api/v1/break-glass/{bg}/review/",
+        {"review_outcome": "appropriate"},
     ),
     ("POST", "/api/v1/referrals/{id}/complete/"): (
         CHAIR,
@@ -170,6 +181,19 @@ PAGE_READS = {
     "/care-plans/patients/<pk>/edit/": [(CHAIR, "/care-plans/patients/{p}/edit/")],
     "/audit/": [("ig_lead", "/audit/")],
     "/audit/export.csv": [("ig_lead", "/audit/export.csv")],
+    "/audit/break-glass/": [("ig_lead", "/audit/break-glass/")],
+    "/meetings/<pk>/items/<item_id>/break-glass/": [("gp", "/meetings/{h}/items/{i}/break-glass/")],
+    "/meetings/<pk>/items/<item_id>/restrict/": [(CHAIR, "/meetings/{h}/items/{i}/restrict/")],
+    "/patients/<pk>/clinical-notes/break-glass/": [
+        ("gp", "/patients/{p}/clinical-notes/break-glass/")
+    ],
+    "/patients/<pk>/clinical-notes/restrict/": [(CHAIR, "/patients/{p}/clinical-notes/restrict/")],
+    "/medicines/patients/<pk>/visits/<visit_id>/break-glass/": [
+        ("gp", "/medicines/patients/{p}/visits/{v}/break-glass/")
+    ],
+    "/medicines/patients/<pk>/visits/<visit_id>/restrict/": [
+        (CHAIR, "/medicines/patients/{p}/visits/{v}/restrict/")
+    ],
     "/referrals/inbox/<service>/": [(CHAIR, "/referrals/inbox/medicines_optimisation/")],
     "/referrals/patients/<pk>/refer/": [(CHAIR, "/referrals/patients/{p}/refer/")],
     "/referrals/<pk>/complete/": [(CHAIR, "/referrals/{ra}/complete/")],
@@ -237,6 +261,7 @@ PAGE_EXEMPT = {
     "/notifications/settings/": ("the caller's e-mail choice", "/notifications/settings/"),
     "/medicines/patients/<pk>/visits/<visit_id>/news2-acknowledge/": (POST_ONLY, None),
     "/medicines/patients/<pk>/allocate/": (POST_ONLY, None),
+    "/audit/break-glass/<pk>/review/": (POST_ONLY, None),
     "/referrals/<pk>/accept/": (POST_ONLY, None),
     "/referrals/<pk>/decline/": (POST_ONLY, None),
     "/referrals/<pk>/withdraw/": (POST_ONLY, None),

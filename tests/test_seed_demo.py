@@ -279,7 +279,9 @@ def test_demo_has_visits_medicines_and_meetings_in_each_network():
 
     seed()
     for slug in SLUGS:
-        assert Visit.objects.filter(network__slug=slug).count() == 2
+        assert Visit.objects.filter(network__slug=slug).count() == 3
+        restricted = Visit.objects.get(network__slug=slug, restricted=True)
+        assert restricted.restricted_reason.startswith("Safeguarding")  # the demo shows one
         escalated = Visit.objects.get(network__slug=slug, news2_score__gte=5)
         assert escalated.news2_task.assignee_role == "gp"  # the NEWS2 escalation's task
         assert Medication.objects.filter(patient__network__slug=slug).count() == 12

@@ -425,6 +425,7 @@ ICN_PORTS = {
         "notifications.navigation.Counts",
         "actions.navigation.Counts",
         "referrals.navigation.Counts",
+        "audit.navigation.Counts",
     ],
     # Every domain's reminder sweeps, by the name each reports under, run in this order (the
     # sweep-reminders beat task and the morning digest; notifications/sweeping.py).

@@ -46,6 +46,7 @@ def test_list_upcoming_and_detail(api, member, item):
         "admission_avoided": "",
         "decision_reason": "",
         "decided_at": None,
+        "notes_restricted": False,
         "version": 1,
         "social_notes": "",
         "social_version": 1,

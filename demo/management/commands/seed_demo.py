@@ -18,9 +18,7 @@ authenticator with that secret, so the demo runs with ICN_REQUIRE_MFA=true.
 Everything is fictional: NHS numbers come from the synthetic 999 range, telephone numbers
 from Ofcom's drama ranges, names and organisation codes are made up.
 
-Referrals, visits and meetings (huddles / virtual wards) do not exist yet: the issues that
-add them extend this command with a few of each per network, in the same idempotent way.
-"""
+Referrals, visits (one restricted: demo/restricted.py) and meetings are seeded idempotently."""
 
 from collections import Counter
 from dataclasses import dataclass, field
@@ -40,6 +38,7 @@ from careplans.models import CarePlan
 from careplans.services import care_plan_save
 from core.nhs_number import synthetic
 from demo.datafiles import frozen, load
+from demo.restricted import restricted_visit_seed
 from huddles import scheduling
 from huddles.models import AgendaItem, Episode, Guest, Meeting
 from huddles.services import meetings_schedule
@@ -713,9 +712,9 @@ class Command(BaseCommand):
     def seed_medicines(
         self, network: Network, spec: DemoNetwork, patients: dict, members: dict
     ) -> None:
-        """A medication list for the first three people and two visits by the pharmacist."""
+        """Medication lists for three people, three visits by the pharmacist (one restricted)."""
         if Visit.objects.filter(network=network).exists():
-            self.count("visits", "unchanged", 2)
+            self.count("visits", "unchanged", 3)
             return
         pharmacist = members[Role.PHARMACIST].user
         people = [patients[p.seed] for p in spec.patients[:3]]
@@ -766,7 +765,8 @@ class Command(BaseCommand):
                 "consciousness": "alert",
             },
         )
-        self.count("visits", "created", 2)
+        restricted_visit_seed(patient=people[2], by=pharmacist, at=now - timedelta(days=1))
+        self.count("visits", "created", 3)
 
     def seed_meetings(self, network: Network) -> None:
         created = meetings_schedule(network=network)
