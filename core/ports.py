@@ -21,6 +21,8 @@ Ports in use (each documented where it is called):
   days counted on ``OuterRef("pk")`` (reports), for floors below reports (medicines).
 - ``navigation_counts``: objects with ``expressions(user, membership)`` and
   ``apply(navigation, values, request, membership)`` for the counts in the header.
+- ``network_scope``: ``(user) -> list[int]``, the networks whose rows the user's API
+  requests may see (``core.api.ScopedAPIMixin``, for row-level security, core/rls.py).
 - ``reminder_sweeps``: mappings of a name to a sweep ``(now) -> int``, one per domain (its
   ``<app>/reminders.SWEEPS``); the beat task and the morning digest run them all.
 """

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from core import rls
 from demo.synthetic.builder import Builder, Options, describe
 from demo.synthetic.deleting import delete_synthetic, synthetic_networks_exist
 from demo.synthetic.shape import ROLES_ONCE
@@ -70,6 +71,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="run even though DEBUG is off (not live!)"
         )
+
+    def execute(self, *args, **options):
+        # Every network's rows, also when run as the application's role (core/rls.py).
+        with rls.system_scope():
+            return super().execute(*args, **options)
 
     def handle(self, *args, **options):
         o = Options(

@@ -38,6 +38,7 @@ from actions.models import Action
 from actions.services import action_create
 from careplans.models import CarePlan
 from careplans.services import care_plan_save
+from core import rls
 from core.nhs_number import synthetic
 from demo.datafiles import frozen, load
 from huddles import scheduling
@@ -218,6 +219,11 @@ def demo_username(role: str, network_slug: str) -> str:
 
 class Command(BaseCommand):
     help = "Create or refresh the demo networks, users, people and actions (idempotent)."
+
+    def execute(self, *args, **options):
+        # Every network's rows, also when run as the application's role (core/rls.py).
+        with rls.system_scope():
+            return super().execute(*args, **options)
 
     def handle(self, *args, **options):
         password = settings.ICN_DEMO_PASSWORD
