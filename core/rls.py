@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.core.management.base import BaseCommand
 from django.db import connection as default_connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.operations import RunSQL
@@ -261,6 +262,15 @@ def network_scope(network_ids: Iterable[int], conn: BaseDatabaseWrapper | None =
     """These networks' rows for the block, then whatever was set before."""
     ids = ",".join(str(int(n)) for n in sorted(set(network_ids)))
     return _scoped((ids, "off"), conn)
+
+
+class SystemScopeCommand(BaseCommand):
+    """A management command that spans networks: it runs in ``system_scope()``, so it works
+    as the tables' owner or as the application's role alike."""
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        with system_scope():
+            return super().execute(*args, **options)
 
 
 # -- the application's role -------------------------------------------------------------------

@@ -18,8 +18,7 @@ authenticator with that secret, so the demo runs with ICN_REQUIRE_MFA=true.
 Everything is fictional: NHS numbers come from the synthetic 999 range, telephone numbers
 from Ofcom's drama ranges, names and organisation codes are made up.
 
-Referrals, visits and meetings (huddles / virtual wards) do not exist yet: the issues that
-add them extend this command with a few of each per network, in the same idempotent way.
+It spans networks, so it runs in the database's system scope (core/rls.py, ADR 0006).
 """
 
 from collections import Counter
@@ -29,7 +28,7 @@ from datetime import date, datetime, time, timedelta
 import pghistory
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -38,8 +37,8 @@ from actions.models import Action
 from actions.services import action_create
 from careplans.models import CarePlan
 from careplans.services import care_plan_save
-from core import rls
 from core.nhs_number import synthetic
+from core.rls import SystemScopeCommand
 from demo.datafiles import frozen, load
 from huddles import scheduling
 from huddles.models import AgendaItem, Episode, Guest, Meeting
@@ -217,13 +216,8 @@ def demo_username(role: str, network_slug: str) -> str:
     return f"{role}.{network_slug}"
 
 
-class Command(BaseCommand):
+class Command(SystemScopeCommand):
     help = "Create or refresh the demo networks, users, people and actions (idempotent)."
-
-    def execute(self, *args, **options):
-        # Every network's rows, also when run as the application's role (core/rls.py).
-        with rls.system_scope():
-            return super().execute(*args, **options)
 
     def handle(self, *args, **options):
         password = settings.ICN_DEMO_PASSWORD
