@@ -16,6 +16,8 @@ nothing at all, so it pays nothing; the application's role (``DATABASE_APP_ROLE`
 in ``TABLES`` (keyed how) or ``NOT_ISOLATED`` (with why), and a migration of its app must
 apply the policy: ``operations = [rls.isolate("app_table")]``, depending on the migration
 that creates it. ``tests/core/test_rls_registry.py`` fails for any table that is neither.
+A change to the policy's expression (``_IN_SCOPE``) needs a migration that applies
+``rls.isolate(*rls.TABLES)`` again (it drops and re-creates the policy).
 """
 
 from __future__ import annotations
@@ -35,9 +37,16 @@ POLICY = "icn_network_isolation"
 # "column"): a child row is in scope when its parent row is visible (the parent's own policy
 # applies inside the EXISTS). Each model's pghistory event table copies the row, so it is
 # keyed the same way.
+# One condition a row's network must meet, so that an index on network_id can serve it: the
+# network ids in scope, computed once per query (a scalar sub-select is an InitPlan, where a
+# bare current_setting() would be evaluated for every row); in system scope, every network's
+# id, read from the networks table at that moment (so a network created in the same
+# transaction is in it). The outer cast only makes ANY take the array as a value.
 _IN_SCOPE = (
-    "(current_setting('icn.scope_all', true) = 'on' OR {col} = ANY "
-    "(string_to_array(nullif(current_setting('icn.networks', true), ''), ',')::bigint[]))"
+    "{col} = ANY (((SELECT CASE WHEN current_setting('icn.scope_all', true) = 'on' "
+    "THEN ARRAY(SELECT id FROM networks_network) "
+    "ELSE string_to_array(nullif(current_setting('icn.networks', true), ''), ',')::bigint[] "
+    "END))::bigint[])"
 )
 
 
@@ -143,7 +152,7 @@ def enable_sql(table: str) -> str:
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY; "
         f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY; "
         f"DROP POLICY IF EXISTS {POLICY} ON {table}; "
-        f"CREATE POLICY {POLICY} ON {table} USING {using} WITH CHECK {check};"
+        f"CREATE POLICY {POLICY} ON {table} USING ({using}) WITH CHECK ({check});"
     )
 
 

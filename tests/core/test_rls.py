@@ -259,3 +259,15 @@ def test_a_task_for_one_network_sees_only_it_and_a_system_sweep_sees_all(app_wor
     assert one["current_user"] == every["current_user"] == APP_ROLE
     assert one["patients"] == [a.pk] and one["patient_count"] == 2
     assert every["patients"] == sorted([a.pk, b.pk]) and every["patient_count"] == 5
+
+
+def test_a_network_created_by_someone_outside_it_gets_its_meetings(two, as_app):
+    from huddles.models import Meeting
+    from networks.services import network_create
+
+    rls.set_scope([two["network"].pk])  # an admin who is a member elsewhere, or of none
+    network = network_create(network=NetworkFactory.build(slug="rls-new", name="New"), by=None)
+    assert not Meeting.objects.filter(network=network).exists()  # not in this scope
+    with rls.network_scope([network.pk]):
+        assert Meeting.objects.filter(network=network).exists()
+    rls.clear_scope()
