@@ -34,14 +34,16 @@ def ensure_role() -> str:
 
 @contextmanager
 def as_role(role: str):
+    # SET ROLE does not bring the role's own settings: jit = off as icn/dev.py and
+    # deploy/postgres-init give it (without, JIT compiles the policies' sub-plans: ~0.5 s).
     with connection.cursor() as cursor:
-        cursor.execute(f'SET ROLE "{role}"')
+        cursor.execute(f'SET ROLE "{role}"; SET jit = off')
     assert rls.detect(connection, fresh=True), f"RLS does not apply to {role}"
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute("RESET ROLE")
+            cursor.execute("RESET ROLE; RESET jit")
         rls.detect(connection, fresh=True)
 
 

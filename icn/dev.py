@@ -137,6 +137,7 @@ def ensure_app_role(owner_url: str, role: str = APP_ROLE) -> None:
                 sql.Identifier(role)
             )
         )
+        conn.execute(sql.SQL("ALTER ROLE {} SET jit = off").format(sql.Identifier(role)))
 
 
 def database_urls(environ: dict[str, str], *, embedded: bool) -> tuple[str, str]:

@@ -131,6 +131,8 @@ def test_the_engine_has_an_application_role_that_rls_applies_to_and_that_owns_no
             "FROM pg_roles r WHERE rolname = 'icn_app'"
         )
         assert cursor.fetchone() == (True, False, False, False, False, 0)
+        cursor.execute("SELECT rolconfig FROM pg_roles WHERE rolname = 'icn_app'")
+        assert "jit=off" in cursor.fetchone()[0]
         cursor.execute(
             "SELECT r.rolsuper OR r.rolbypassrls FROM pg_class c JOIN pg_roles r "
             "ON r.oid = c.relowner WHERE c.relname = 'patients_patient'"

@@ -12,6 +12,9 @@ psql -v ON_ERROR_STOP=1 ${PGHOST:+--host "$PGHOST"} --username "${POSTGRES_USER:
 SELECT 'CREATE ROLE icn_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT'
 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'icn_app') \gexec
 ALTER ROLE icn_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD :'app_password';
+-- The policies' sub-plans lift short queries over jit_above_cost, and compiling them then
+-- costs ~0.5 s a query (docs/adr/0006, docs/performance.md).
+ALTER ROLE icn_app SET jit = off;
 SELECT format('GRANT CONNECT ON DATABASE %I TO icn_app', current_database()) \gexec
 GRANT USAGE ON SCHEMA public TO icn_app;
 SQL

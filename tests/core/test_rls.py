@@ -7,9 +7,6 @@ The suite runs as the tables' owner (a superuser), which RLS does not apply to; 
 switch to the application's role (``SET ROLE``, or a connection that logs in as it)."""
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from contextlib import suppress
 from pathlib import Path
@@ -26,7 +23,7 @@ from core import rls
 from icn.celery import TaskNotScoped
 from patients.models import Patient
 from tests.factories import MembershipFactory, NetworkFactory, PatientFactory, UserFactory
-from tests.workers import database_url_for_tests, wait_for
+from tests.workers import database_url_for_tests, solo_worker, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_ROLE = settings.DATABASE_APP_ROLE
@@ -219,27 +216,9 @@ def test_a_connection_of_the_application_role_sees_nothing_unscoped_and_only_its
 @pytest.fixture
 def app_worker(transactional_db):
     """A real Celery worker on the Redis broker, connecting as the application's role."""
-    from icn.celery import app
-
     ensure_app_role()
-    with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge("icn-test")
-    env = {**os.environ, "DATABASE_URL": app_url(), "DJANGO_SETTINGS_MODULE": "icn.settings.test"}
-    args = ["-Q", "icn-test", "--pool", "solo", "-l", "warning", "-I", "tests.core.rls_probe"]
-    quiet = ["--without-heartbeat", "--without-gossip", "--without-mingle"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "icn", "worker", *args, *quiet],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with solo_worker(app_url(), "-I", "tests.core.rls_probe") as proc:
+        yield proc
 
 
 def test_a_task_for_one_network_sees_only_it_and_a_system_sweep_sees_all(app_worker):
