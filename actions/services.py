@@ -76,7 +76,7 @@ def _notify_owner(action: Action, *, by: User, occurrence: str = "") -> None:
     # the assignment sweep finds the undelivered notification from the database again.
     transaction.on_commit(
         lambda: notify_action_assigned.delay(
-            action_id=action.pk, occurrence=occurrence, by_id=by.pk
+            action_id=action.pk, occurrence=occurrence, by_id=by.pk, network_id=action.network_id
         ),
         robust=True,
     )

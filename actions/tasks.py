@@ -9,6 +9,7 @@ from .reminders import notify_assigned
 # Named as it was when it lived in notifications: queued messages still resolve.
 @shared_task(name="notifications.tasks.notify_action_assigned")
 def notify_action_assigned(
-    *, action_id: int, occurrence: str = "", by_id: int | None = None
+    *, action_id: int, occurrence: str = "", by_id: int | None = None, network_id: int | None = None
 ) -> int:
+    # network_id: the database's scope for the task (icn/celery.py, core/rls.py).
     return notify_assigned(action_id, occurrence=occurrence, by_id=by_id)

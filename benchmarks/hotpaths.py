@@ -34,6 +34,9 @@ pages with 40 people: <= 10 queries; the dashboard: p50 <= 1.3 x S, S from
 ``benchmarks.dashboard_floor`` when it exists. Then the reminder sweep (``benchmarks.sweep``, in a
 scratch database of its own) as a subprocess, unless ``--skip-sweep``.
 
+``--rls`` instead times each path with PostgreSQL's row-level security off and on and prints
+its cost in % (benchmarks/hotpaths_rls.py, docs/adr/0006); no sweep.
+
 ``--current-database`` (the smoke test) runs in the database Django already uses, inside the
 caller's transaction.
 """
@@ -117,6 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--profile", action="store_true", help="print a profile of each path")
     parser.add_argument("--skip-sweep", action="store_true", help="leave out the reminder sweep")
+    parser.add_argument(
+        "--rls",
+        action="store_true",
+        help="each path with row-level security off (owner) and on (DATABASE_APP_ROLE): its cost",
+    )
     parser.add_argument("--sweep-actions", type=int, default=100_000)
     parser.add_argument("--sweep-database", default="icn_bench_sweep")
     parser.add_argument(
@@ -132,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/icn_bench")
         start_django(with_database(url, bench_name(url, args.database)), ICN_READ_DOTENV="false")
     status = _run(args)
-    if not args.skip_sweep and not args.current_database:
+    if not args.skip_sweep and not args.current_database and not args.rls:
         connections.close_all()
         run_sweep(args)
     return status
@@ -163,17 +171,25 @@ def _run(args) -> int:
         print(f"network   {s.network.slug}: {s.caseworker.username}, {s.chair.username}, "
               f"{s.manager.username} (manager in every network here)")  # fmt: skip
         started = time.perf_counter()
-        measure(
-            paths,
-            empty,
-            args.repeat,
-            args.warmup,
-            queries=args.show_queries,
-            profiled=args.profile,
-        )
+        if args.rls:
+            from benchmarks.hotpaths_rls import measure_rls, report_rls
+
+            rls_times = measure_rls(paths, args.repeat, args.warmup)
+        else:
+            measure(
+                paths,
+                empty,
+                args.repeat,
+                args.warmup,
+                queries=args.show_queries,
+                profiled=args.profile,
+            )
         elapsed = time.perf_counter() - started
     load_end = os.getloadavg()
-    report(paths, args.repeat, args.warmup)
+    if args.rls:
+        report_rls(paths, rls_times)
+    else:
+        report(paths, args.repeat, args.warmup)
     print(f"\n  measured in {elapsed:.0f} s; load average at end {load_average(load_end)}")
     errors = [p for p in paths if p.errors]
     for path in errors:

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from . import ports, rls
 from .constraints import errors_by_field
 from .errors import Conflict, NotAllowed
 
@@ -154,6 +155,17 @@ class ScopedAPIMixin(APIView):
     The meta-test (tests/test_access_meta.py) fails for any API view without it."""
 
     icn_scoped = True
+
+    def perform_authentication(self, request: Request) -> None:
+        """Once DRF knows the caller (a token or the session), the database's scope is their
+        networks (core/rls.py), before any permission check or read."""
+        super().perform_authentication(request)
+        if rls.enforced():
+            if request.user.is_authenticated:
+                found = ports.call("network_scope", request.user)
+                rls.set_scope(network_id for ids in found for network_id in ids)
+            else:
+                rls.clear_scope()
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)

@@ -26,6 +26,8 @@ Ports in use (each documented where it is called):
   now refused (PIC referrals and tasks, agendas of meetings not yet held).
 - ``consent_to_share_needed``: ``(*, patient, by, flag)`` when a red flag for the PIC raised
   no referral for want of consent to share: a task to ask for it.
+- ``network_scope``: ``(user) -> list[int]``, the networks whose rows the user's API
+  requests may see (``core.api.ScopedAPIMixin``, for row-level security, core/rls.py).
 - ``reminder_sweeps``: mappings of a name to a sweep ``(now) -> int``, one per domain (its
   ``<app>/reminders.SWEEPS``); the beat task and the morning digest run them all.
 """

@@ -238,7 +238,10 @@ def meeting_close(*, meeting: Meeting, by: User | None) -> Meeting:
 
     # The minutes go to those present and the care teams; if the broker is down, the
     # minutes sweep sends them later.
-    transaction.on_commit(lambda: send_minutes.delay(meeting_id=meeting.pk), robust=True)
+    transaction.on_commit(
+        lambda: send_minutes.delay(meeting_id=meeting.pk, network_id=meeting.network_id),
+        robust=True,
+    )
     return meeting
 
 

@@ -111,25 +111,70 @@ def ensure_database(url: str) -> None:
             say(f"created database {cfg['NAME']}")
 
 
+APP_ROLE = "icn_app"  # DATABASE_APP_ROLE's default (icn/settings/base.py)
+
+
+def with_user(url: str, user: str) -> str:
+    """url logging in as user, without a password (the embedded engine trusts its socket)."""
+    parts = urlsplit(url)
+    return parts._replace(netloc=f"{user}@{parts.netloc.rpartition('@')[2]}").geturl()
+
+
+def ensure_app_role(owner_url: str, role: str = APP_ROLE) -> None:
+    """The application's role on owner_url's server (docs/adr/0006): it logs in, is not a
+    superuser, cannot bypass row-level security, owns nothing and makes no databases or roles.
+    Each migrate then grants it its rights on the tables (core/rls.py)."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(**server_params(owner_url), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone()
+        if exists is None:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+            say(f"created the application's database role {role}")
+        conn.execute(
+            sql.SQL("ALTER ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE").format(
+                sql.Identifier(role)
+            )
+        )
+        conn.execute(sql.SQL("ALTER ROLE {} SET jit = off").format(sql.Identifier(role)))
+
+
+def database_urls(environ: dict[str, str], *, embedded: bool) -> tuple[str, str]:
+    """(the owner's URL, the application's URL): migrate and seed_demo run as the owner; web,
+    worker and beat connect as the application. The embedded engine's superuser owns the
+    tables and icn_app is the application; with DATABASE_URL set, DATABASE_OWNER_URL names
+    the owner if it differs (otherwise both are DATABASE_URL, as before)."""
+    url = environ["DATABASE_URL"]
+    if embedded:
+        return url, with_user(url, environ.get("DATABASE_APP_ROLE") or APP_ROLE)
+    return environ.get("DATABASE_OWNER_URL") or url, url
+
+
 @contextmanager
 def engines(data_root: Path, dbname: str):
+    """Yields whether PostgreSQL is the embedded engine started here."""
+    embedded = False
     with ExitStack() as stack:
         if not os.environ.get("DATABASE_URL"):
             os.environ["DATABASE_URL"] = stack.enter_context(
                 embedded_postgres(data_root / "postgres", dbname)
             )
+            embedded = True
         else:
             say(f"PostgreSQL from DATABASE_URL ({urlsplit(os.environ['DATABASE_URL']).hostname})")
-        ensure_database(os.environ["DATABASE_URL"])
+        ensure_database(os.environ.get("DATABASE_OWNER_URL") or os.environ["DATABASE_URL"])
         if not os.environ.get("REDIS_URL"):
             os.environ["REDIS_URL"] = stack.enter_context(embedded_redis(data_root / "redis"))
         else:
             say(f"Redis from REDIS_URL ({urlsplit(os.environ['REDIS_URL']).hostname})")
-        yield
+        yield embedded
 
 
-def manage(*args: str, check: bool = True) -> int:
-    return subprocess.run([PY, str(ROOT / "manage.py"), *args], cwd=ROOT, check=check).returncode
+def manage(*args: str, check: bool = True, env: dict[str, str] | None = None) -> int:
+    return subprocess.run(
+        [PY, str(ROOT / "manage.py"), *args], cwd=ROOT, check=check, env=env
+    ).returncode
 
 
 def _stop_all(procs: dict[str, subprocess.Popen]) -> None:
@@ -240,9 +285,9 @@ def run() -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     procs: dict[str, subprocess.Popen] = {}
     try:
-        with engines(RUN_DIR, "icn"):
+        with engines(RUN_DIR, "icn") as embedded:
             try:
-                return _serve(procs, host, port, url)
+                return _serve(procs, host, port, url, embedded=embedded)
             finally:
                 _stop_all(procs)  # children first, then the engines they use
     except KeyboardInterrupt:
@@ -254,9 +299,16 @@ def _log(name: str):
     return open(LOG_DIR / f"{name}.log", "a", buffering=1)
 
 
-def _serve(procs: dict[str, subprocess.Popen], host: str, port: str, url: str) -> int:
+def _serve(
+    procs: dict[str, subprocess.Popen], host: str, port: str, url: str, *, embedded: bool
+) -> int:
     try:
-        manage("migrate", "--no-input", "-v", "0")
+        owner_url, app_url = database_urls(dict(os.environ), embedded=embedded)
+        if embedded:
+            ensure_app_role(owner_url, urlsplit(app_url).username or APP_ROLE)
+        # Migrations and the demo data as the tables' owner; everything after as the app.
+        as_owner = {**os.environ, "DATABASE_URL": owner_url}
+        manage("migrate", "--no-input", "-v", "0", env=as_owner)
         with _log("seed") as seed_log:
             subprocess.run(
                 [PY, str(ROOT / "manage.py"), "seed_demo"],
@@ -264,8 +316,13 @@ def _serve(procs: dict[str, subprocess.Popen], host: str, port: str, url: str) -
                 check=True,
                 stdout=seed_log,
                 stderr=subprocess.STDOUT,
+                env=as_owner,
             )
         say(f"demo data loaded ({_rel(LOG_DIR / 'seed.log')} says what)")
+        os.environ["DATABASE_URL"] = app_url
+        os.environ.pop("DATABASE_OWNER_URL", None)  # web, worker and beat never see it
+        if app_url != owner_url:
+            say(f"web, worker and beat connect as {urlsplit(app_url).username} (RLS applies)")
         # The worker sends the e-mails, so it must know the address served: it inherits
         # ICN_HOST / ICN_PORT, from which the settings make SITE_URL unless it is set.
         os.environ["ICN_HOST"], os.environ["ICN_PORT"] = host, port
@@ -340,7 +397,9 @@ def test(args: list[str]) -> int:
         ),
         ("pytest", [PY, "-m", "pytest", *args]),
     ]
-    with engines(ROOT / ".data" / "test", "icn"):
+    with engines(ROOT / ".data" / "test", "icn") as embedded:
+        if embedded:  # the RLS tests connect as it (tests/core/test_rls.py)
+            ensure_app_role(os.environ["DATABASE_URL"])
         for name, cmd in steps:
             say(f"--- {name}")
             code = subprocess.run(cmd, cwd=ROOT).returncode

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
-from core import ports
+from core import ports, rls
 from core.attribution import attributed
 from core.errors import Conflict
 
@@ -25,7 +25,9 @@ def network_create(*, network: Network, by: User | None) -> Network:
     this transaction, so that no page has to create anything on a GET."""
     network.full_clean()
     network.save()
-    ports.call("network_created", network=network, by=by)
+    # The new network's rows (its meetings), whoever creates it: the admin is no member yet.
+    with rls.network_scope([network.pk]):
+        ports.call("network_created", network=network, by=by)
     return network
 
 

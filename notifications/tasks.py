@@ -17,7 +17,7 @@ from .sweeping import sweep_all
 EMAIL_ERRORS = (SMTPException, OSError)
 
 
-@shared_task
+@shared_task(icn_system=True)  # spans every network (core/rls.py)
 def sweep_reminders() -> dict[str, int]:
     """Beat, every few minutes: every domain's reminder sweeps (overdue tasks, follow-ups,
     untriaged referrals, meetings), through the `reminder_sweeps` port."""
@@ -25,6 +25,7 @@ def sweep_reminders() -> dict[str, int]:
 
 
 @shared_task(
+    icn_system=True,  # every network's pending e-mails
     autoretry_for=EMAIL_ERRORS,
     retry_backoff=30,
     retry_backoff_max=10 * 60,  # below the broker's visibility timeout
@@ -44,6 +45,7 @@ def email_pending(limit: int = 500) -> int:
 
 
 @shared_task(
+    icn_system=True,  # every member's digest, whatever their networks
     autoretry_for=EMAIL_ERRORS,
     retry_backoff=60,
     retry_backoff_max=10 * 60,  # below the broker's visibility timeout

@@ -87,8 +87,28 @@ def test_compose_commands_and_volumes(compose):
     assert services["redis"]["image"].startswith("redis:7")
     assert "--appendonly" in services["redis"]["command"]
     for name in ("postgres", "redis"):
-        (volume,) = services[name]["volumes"]
+        volume = services[name]["volumes"][0]
         assert volume.split(":")[0] in compose["volumes"], f"{name} data is not in a named volume"
+
+
+def test_compose_migrates_as_the_owner_and_runs_the_app_as_icn_app(compose):
+    """docs/adr/0006: the postgres service creates icn_app on its first start; the one-shot
+    migrate connects as the tables' owner; web, worker and beat as icn_app (.env's
+    DATABASE_URL), which row-level security applies to."""
+    services = compose["services"]
+    assert (
+        "./deploy/postgres-init:/docker-entrypoint-initdb.d:ro" in services["postgres"]["volumes"]
+    )
+    init = (ROOT / "deploy" / "postgres-init" / "10-icn-app-role.sh").read_text()
+    assert "CREATE ROLE icn_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE" in init
+    migrate = services["migrate"]["environment"]
+    assert migrate["DATABASE_URL"].startswith("${DATABASE_OWNER_URL")
+    assert migrate["DJANGO_SETTINGS_MODULE"] == "icn.settings.production"
+    for name in ("web", "worker", "beat"):
+        assert "DATABASE_URL" not in services[name]["environment"], name
+    env = (ROOT / ".env.example").read_text()
+    assert re.search(r"^DATABASE_URL=postgres://icn_app:", env, re.MULTILINE)
+    assert re.search(r"^DATABASE_OWNER_URL=postgres://icn:", env, re.MULTILINE)
 
 
 def test_dockerfile_builds_a_production_image():

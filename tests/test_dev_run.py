@@ -103,3 +103,38 @@ def test_the_block_printed_last_has_the_address_every_role_and_how_to_stop():
     assert len(lines) <= 20  # a short block: every role, but no more
     for role in roles:
         assert role in block
+
+
+def test_migrations_and_demo_data_run_as_the_owner_and_the_app_as_icn_app():
+    embedded = "postgres://postgres@/icn?host=%2Ftmp%2Fpg"
+    owner, app = dev.database_urls({"DATABASE_URL": embedded}, embedded=True)
+    assert owner == embedded
+    assert app == "postgres://icn_app@/icn?host=%2Ftmp%2Fpg"
+    given = "postgres://icn_app:secret@db:5432/icn"
+    both = {"DATABASE_URL": given, "DATABASE_OWNER_URL": "postgres://icn:pw@db:5432/icn"}
+    assert dev.database_urls(both, embedded=False) == ("postgres://icn:pw@db:5432/icn", given)
+    # Without an owner URL a configured server is used as before, for everything.
+    assert dev.database_urls({"DATABASE_URL": given}, embedded=False) == (given, given)
+
+
+@pytest.mark.django_db
+def test_the_engine_has_an_application_role_that_rls_applies_to_and_that_owns_nothing():
+    from django.db import connection
+
+    # What `make run` and `make test` do on the embedded engine (and CI's server, here).
+    dev.ensure_app_role(os.environ["DATABASE_URL"])
+    dev.ensure_app_role(os.environ["DATABASE_URL"])  # again: idempotent
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rolcanlogin, rolsuper, rolbypassrls, rolcreatedb, rolcreaterole, "
+            "(SELECT count(*) FROM pg_class WHERE relowner = r.oid) "
+            "FROM pg_roles r WHERE rolname = 'icn_app'"
+        )
+        assert cursor.fetchone() == (True, False, False, False, False, 0)
+        cursor.execute("SELECT rolconfig FROM pg_roles WHERE rolname = 'icn_app'")
+        assert "jit=off" in cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT r.rolsuper OR r.rolbypassrls FROM pg_class c JOIN pg_roles r "
+            "ON r.oid = c.relowner WHERE c.relname = 'patients_patient'"
+        )
+        assert cursor.fetchone() == (True,), "the owner (migrations) is the engine's superuser"

@@ -35,7 +35,7 @@ ROW = re.compile(
 )
 
 
-def test_hotpaths_benchmark_prints_a_row_per_path(capsys):
+def tiny_synthetic_data() -> int:
     call_command(
         "generate_synthetic",
         stdout=StringIO(),
@@ -47,8 +47,11 @@ def test_hotpaths_benchmark_prints_a_row_per_path(capsys):
         yes=True,
         force=True,  # the test settings have DEBUG off
     )
-    people = Patient.objects.count()
+    return Patient.objects.count()
 
+
+def test_hotpaths_benchmark_prints_a_row_per_path(capsys):
+    people = tiny_synthetic_data()
     status = bench.main(["--current-database", "--repeat", "2", "--warmup", "0", "--skip-sweep"])
 
     out = capsys.readouterr().out
@@ -70,3 +73,23 @@ def test_database_name_must_say_bench():
     assert bench.bench_name(url.replace("/icn", "/icn_bench_2"), None) == "icn_bench_2"
     with pytest.raises(SystemExit):
         bench.bench_name(url, "icn")
+
+
+RLS_ROW = re.compile(
+    r"^(?P<label>(API |page) \S.*?)\s+(?P<off>[\d.]+)\s+(?P<on>[\d.]+)\s+[\d.]+\s+"
+    r"(?P<cost>[+-][\d.]+)%\s+(?P<q_off>\d+) queries off, (?P<q_on>\d+) on\s+(MET|NOT MET)$",
+    re.MULTILINE,
+)
+
+
+def test_hotpaths_benchmark_prints_the_cost_of_row_level_security_per_path(capsys):
+    people = tiny_synthetic_data()
+    status = bench.main(["--current-database", "--repeat", "2", "--warmup", "0", "--rls"])
+
+    out = capsys.readouterr().out
+    assert status == 0 and "ERROR" not in out, out
+    rows = list(RLS_ROW.finditer(out))
+    assert [m["label"][: len(label)] for m, label in zip(rows, LABELS, strict=True)] == LABELS
+    # With RLS on a request adds exactly two statements: its scope set, then cleared.
+    assert all(int(m["q_on"]) == int(m["q_off"]) + 2 for m in rows), out
+    assert Patient.objects.count() == people

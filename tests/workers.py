@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -65,6 +66,38 @@ def database_url_for_tests() -> str:
 
     parts = urlsplit(os.environ["DATABASE_URL"])
     return urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
+
+
+@contextmanager
+def solo_worker(database_url: str, *extra: str):
+    """`celery -A icn worker` (solo pool, the test queue, purged first) on the test broker,
+    connecting to database_url; stopped on the way out. Yields the process (output piped)."""
+    from icn.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge("icn-test")
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "icn.settings.test",
+    }
+    args = ["-Q", "icn-test", "--pool", "solo", "-l", "warning", *extra]
+    quiet = ["--without-heartbeat", "--without-gossip", "--without-mingle"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "icn", "worker", *args, *quiet],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 class RedisServer:

@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "core.middleware.SessionLifetimeMiddleware",
+    # The database's scope: the user's networks, for row-level security (docs/adr/0006).
+    "networks.middleware.NetworkScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -109,6 +111,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The role the application connects as in production (docs/adr/0006): not a superuser, not
+# the tables' owner, so PostgreSQL's row-level security applies to it. Each migrate (run as
+# the owner, DATABASE_OWNER_URL in icn/dev.py and docker compose) grants it what it needs,
+# when the role exists.
+DATABASE_APP_ROLE = env("DATABASE_APP_ROLE", default="icn_app")
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
@@ -381,6 +388,9 @@ CELERY_BEAT_SCHEDULE = {
 # Ports (core/ports.py): how a lower floor reaches a higher one without importing it. The
 # shell composes them here; each list runs in order.
 ICN_PORTS = {
+    # The networks whose rows a user's requests may see, for PostgreSQL's row-level security
+    # (core/rls.py): (user) -> list of network ids. The API sets it where DRF authenticates.
+    "network_scope": ["networks.middleware.scope_network_ids"],
     # An MDT referral was accepted: open the episode, put the person on the next agenda.
     "referral_accepted_for_mdt": ["huddles.services.mdt_referral_accepted"],
     # A network was created (networks.services.network_create): give it the built-in

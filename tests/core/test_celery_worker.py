@@ -1,8 +1,6 @@
 """The reminder path end to end: a real Celery worker process on the real Redis broker."""
 
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -10,8 +8,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from django.db import connection
 
-from icn.celery import app
 from notifications.models import Notification
+from tests.workers import solo_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,42 +21,8 @@ def _test_database_url() -> str:
 
 @pytest.fixture
 def worker(transactional_db):
-    with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge("icn-test")
-    env = {
-        **os.environ,
-        "DATABASE_URL": _test_database_url(),
-        "DJANGO_SETTINGS_MODULE": "icn.settings.test",
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "icn",
-            "worker",
-            "-Q",
-            "icn-test",
-            "--pool",
-            "solo",
-            "-l",
-            "warning",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with solo_worker(_test_database_url()) as proc:
+        yield proc
 
 
 def _wait_for(predicate, timeout: float = 30.0) -> bool:

@@ -94,7 +94,7 @@ def test_a_task_title_with_a_line_break_reaches_the_assignee_on_one_line(
     # action_create now refuses a line break (single_line); a row stored before that rule,
     # or written by a path that skips validation, may still hold one.
     Action.objects.filter(pk=action.pk).update(title="Ring her daughter\r\nabout the keys")
-    notify_action_assigned(action_id=action.pk)
+    notify_action_assigned(action_id=action.pk, network_id=action.network_id)
     assert email_pending() == 1
     [message] = mail.outbox
     assert "Ring her daughter about the keys" in message.subject

@@ -5,15 +5,16 @@ import sys
 from datetime import date
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection, transaction
 
+from core.rls import SystemScopeCommand
 from demo.synthetic.builder import Builder, Options, describe
 from demo.synthetic.deleting import delete_synthetic, synthetic_networks_exist
 from demo.synthetic.shape import ROLES_ONCE
 
 
-class Command(BaseCommand):
+class Command(SystemScopeCommand):  # spans networks (core/rls.py)
     help = (
         "Create synthetic data at scale with bulk inserts (COPY): networks (slug 'synthetic-*'), "
         "GP practices, care homes, staff in every role (users 'synthetic.<role>.<n>.<network>', "

@@ -18,7 +18,8 @@ authenticator with that secret, so the demo runs with ICN_REQUIRE_MFA=true.
 Everything is fictional: NHS numbers come from the synthetic 999 range, telephone numbers
 from Ofcom's drama ranges, names and organisation codes are made up.
 
-Referrals, visits (one restricted: demo/restricted.py) and meetings are seeded idempotently."""
+Referrals, visits (one restricted: demo/restricted.py) and meetings are seeded idempotently;
+it spans networks, so it runs in the system scope (core/rls.py, ADR 0006)."""
 
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from datetime import date, datetime, time, timedelta
 import pghistory
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -37,6 +38,7 @@ from actions.services import action_create
 from careplans.models import CarePlan
 from careplans.services import care_plan_save
 from core.nhs_number import synthetic
+from core.rls import SystemScopeCommand
 from demo.datafiles import frozen, load
 from demo.restricted import restricted_visit_seed
 from huddles import scheduling
@@ -216,7 +218,7 @@ def demo_username(role: str, network_slug: str) -> str:
     return f"{role}.{network_slug}"
 
 
-class Command(BaseCommand):
+class Command(SystemScopeCommand):
     help = "Create or refresh the demo networks, users, people and actions (idempotent)."
 
     def handle(self, *args, **options):
