@@ -74,6 +74,11 @@ TABLES: dict[str, dict[str, str]] = {
     # be writable by anyone, and INSERT ... RETURNING also needs it visible; no network's
     # trail shows it (the selectors filter by network).
     "audit_accessevent": _by_network(nullable=True),
+    # break-glass grants (who broke the glass on whom)
+    "audit_breakglass": _by_network(),
+    # governance: subject access requests and erasure tombstones name a network's request
+    "governance_subjectaccessrequest": _by_network(),
+    "governance_erasure": _by_network(),
     # actions, care plans
     "actions_action": _by_network(),
     "actions_actionevent": _by_network(),
