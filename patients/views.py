@@ -23,6 +23,7 @@ from . import services, timeline
 from .access import open_patient
 from .caseload import CaseloadFilterForm, caseload_columns, caseload_filter
 from .forms import PatientForm
+from .involvement import clinical_access
 from .models import CareTeamMember, Goal
 from .notices import split_messages
 from .selectors import (
@@ -160,6 +161,8 @@ def _render_detail(request, patient):
     context = {
         "patient": patient,
         "clinical": user.has_perm("patients.view_clinical", patient),
+        # not_involved: the panel naming who is, with "Break the glass" (patients.involvement)
+        "clinical_access": clinical_access(user, patient),
         "can_edit": user.has_perm("patients.change_patient", patient),
         "can_consent": user.has_perm("patients.record_consent", patient),
         "can_change_team": user.has_perm("patients.change_care_team", patient),
