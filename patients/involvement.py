@@ -11,7 +11,8 @@ A clinical member of the person's network is involved when, one condition per li
   ``RECENT_DAYS`` (referrals), a task about the person is theirs by name or their role's
   queue, open or done in the last ``RECENT_DAYS`` (actions), or they were marked present
   at, or chaired, a meeting in the last ``MEETING_DAYS`` days with the person on its
-  agenda, or chair one coming up (huddles).
+  agenda, or chair one coming up (huddles), or are the care-home resident's allocated
+  pharmacist or technician, or visited them in the last ``MEETING_DAYS`` days (medicines).
 A live break-glass grant (audit.BreakGlass) opens the person as if involved.
 
 `clinical_patient_ids` is the one decision every page and API reading clinical detail takes
@@ -23,9 +24,10 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any, Protocol
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from audit.models import BreakGlass
 from audit.selectors import glass_broken_patient_ids
 from core import ports
 from core.typing import User
@@ -41,6 +43,12 @@ RECENT_DAYS = 30
 MEETING_DAYS = 90
 
 _CACHE_ATTR = "_icn_clinical_patients"
+
+NOT_INVOLVED_MESSAGE = (
+    "You are not involved in this person's care. To read their clinical detail, break the "
+    "glass: POST /api/v1/patients/{id}/break-glass/ with a reason_code and a reason (or "
+    "'Break the glass' on their page)."
+)
 
 # Why a member does or does not read a person's clinical detail (the API's `clinical_access`).
 FULL = "full"
@@ -78,6 +86,22 @@ def involvement_condition(user: User) -> Q:
     for contribution in ports.call("patient_involvement", memberships=memberships, now=now):
         condition |= contribution
     return Q(network_id__in=[m.network_id for m in memberships]) & condition
+
+
+def readable_patients(user: User) -> QuerySet[Patient]:
+    """Everyone whose clinical detail the user reads (clinical_patient_ids as SQL): for lists
+    of clinical entries (visits, medicines...), `.filter(patient__in=readable_patients(user))`
+    keeps one query a page whatever the number of rows."""
+    memberships = clinical_memberships(user)
+    if not memberships:
+        return Patient.objects.none()
+    live_grant = BreakGlass.objects.filter(
+        user_id=user.pk, patient_id=OuterRef("pk"), expires_at__gt=timezone.now()
+    )
+    return Patient.objects.filter(
+        involvement_condition(user)
+        | Q(Exists(live_grant), network_id__in=[m.network_id for m in memberships])
+    )
 
 
 def involved_patient_ids(user: User, patient_ids: Iterable[int]) -> set[int]:
@@ -134,6 +158,17 @@ def clinical_access(user: User, patient: Person) -> str:
     if _opens_all(membership) or involved_patient_ids(user, [patient.pk]):
         return FULL
     return BREAK_GLASS
+
+
+def refusal(user: User, patient: Any) -> str:
+    """Why a clinical page refuses a clinical member not involved in the person's care (and
+    what to do), or "" when the refusal is their role's."""
+    if clinical_access(user, patient) != NOT_INVOLVED:
+        return ""
+    return (
+        f"You are not involved in {patient.full_name}'s care, so their clinical detail is "
+        "not open to you. Ask their key worker or care team, or break the glass on their page."
+    )
 
 
 def forget_clinical(user: User) -> None:

@@ -25,13 +25,17 @@ from .forms import (
     GoalForm,
     GoalOutcomeForm,
 )
+from .involvement import refusal
 from .models import CareTeamMember, Goal
 from .notices import section_url, to_section
 
 INVALID = 422
 
 
-def _forbidden(request, message: str):
+def _forbidden(request, message: str, patient=None):
+    """403; for a clinical member not involved in the person's care, how to proceed."""
+    if patient is not None:
+        message = refusal(request.user, patient) or message
     return render(request, "403.html", {"message": message}, status=403)
 
 
@@ -241,7 +245,7 @@ def goal_outcome_view(request, pk: int, goal_id: int):
 def frailty_record_view(request, pk: int):
     patient = _open(request, pk, "frailty")
     if not request.user.has_perm("patients.change_clinical", patient):
-        return _forbidden(request, "Your role may not record frailty.")
+        return _forbidden(request, "Your role may not record frailty.", patient)
     form = FrailtyForm(
         request.POST if request.method == "POST" else None,
         initial={"assessed_on": timezone.localdate()},

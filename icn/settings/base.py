@@ -413,6 +413,7 @@ ICN_PORTS = {
     "patient_involvement": [
         "referrals.selectors.patient_involvement",  # serving a service with a referral
         "actions.selectors.patient_involvement",  # a task about them, by name or role queue
+        "medicines.selectors.patient_involvement",  # their allocated pharmacist, a visitor
         "huddles.selectors.patient_involvement",  # present at or chairing a meeting about them
     ],
     # The counts in the header, read in one query (networks/navigation.py).

@@ -7,7 +7,7 @@ from audit.models import AccessEvent
 from patients.models import FrailtyAssessment, Patient
 from tests.factories import OrganisationFactory, PatientFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_involved")]
 
 URL = "/api/v1/patients/"
 

@@ -156,6 +156,34 @@ def test_a_meeting_long_ago_no_longer_involves(member, person, network):
     assert not involved(gp, person)
 
 
+def test_the_allocated_pharmacist_of_a_care_home_resident(member, person):
+    from medicines.models import ResidentAllocation
+
+    pharmacist = member("pharmacist")
+    ResidentAllocation.objects.create(
+        patient=person,
+        member=Membership.objects.get(user=pharmacist),
+        allocated_by=member("chair"),
+        allocated_at=timezone.now(),
+    )
+    assert involved(pharmacist, person)
+    assert not involved(member("pharmacy_technician"), person)
+
+
+def test_who_visited_them_lately(member, person):
+    from medicines.models import Visit
+    from medicines.services import visit_log
+
+    nurse, gp = member("community_nurse"), member("gp")
+    visit = visit_log(patient=person, by=nurse, kind="home", visited_at=timezone.now()).visit
+    assert involved(nurse, person)
+    assert not involved(gp, person)
+    Visit.objects.filter(pk=visit.pk).update(
+        visited_at=timezone.now() - datetime.timedelta(days=100)
+    )
+    assert not involved(nurse, person)
+
+
 def test_the_setting_off_involves_every_clinical_member_but_not_the_pic(member, person, network):
     network.involvement_required = False
     network.save()
@@ -180,6 +208,15 @@ def test_the_batch_is_two_queries_whatever_the_count(
 
 
 # --- the person's page and the API read ------------------------------------------------------
+
+
+def test_the_setting_is_in_the_networks_admin_with_its_help(client, network):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    page = text(client.get(f"/admin/networks/network/{network.pk}/change/"))
+    assert "Clinical detail only for those involved" in page
+    assert "may break the glass" in page
 
 
 def test_the_person_page_shows_who_is_involved_and_the_glass_not_the_detail(client, member, person):
