@@ -280,6 +280,11 @@ class ClinicalViewMixin(ScopedAPIMixin):
             raise exceptions.PermissionDenied(NOT_INVOLVED_MESSAGE.format(id=row.patient_id))
         return row
 
+    def may_change(self, patient):
+        """A write of clinical detail: 403 for a member not involved in the person's care."""
+        if not self.request.user.has_perm("medicines.change_medicines", patient):
+            raise exceptions.PermissionDenied(NOT_INVOLVED_MESSAGE.format(id=patient.pk))
+
     def audit(self, rows, what):
         access_record(
             user=self.request.user,
@@ -427,6 +432,7 @@ class MedicationViewSet(
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         patient = data.pop("patient")
+        self.may_change(patient)
         serializer.instance = services.medication_add(patient=patient, by=self.request.user, **data)
 
 
@@ -571,6 +577,7 @@ class ReviewViewSet(
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         patient = data.pop("patient")
+        self.may_change(patient)
         serializer.instance = services.medication_review_record(
             patient=patient, by=self.request.user, **data
         )

@@ -16,19 +16,18 @@ A clinical member of the person's network is involved when, one condition per li
 A live break-glass grant (audit.BreakGlass) opens the person as if involved.
 
 `clinical_patient_ids` is the one decision every page and API reading clinical detail takes
-(through the ``patients.view_clinical`` rule for one person, directly for lists): two queries
-at most whatever the number of people, none when every one is in a network that opens all.
+(through the ``patients.view_clinical`` rule for one person, directly for lists): one query
+whatever the number of people, none when every one is in a network that opens all.
 """
 
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any, Protocol
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from audit.models import BreakGlass
-from audit.selectors import glass_broken_patient_ids
 from core import ports
 from core.typing import User
 from networks.models import Membership
@@ -95,12 +94,16 @@ def readable_patients(user: User) -> QuerySet[Patient]:
     memberships = clinical_memberships(user)
     if not memberships:
         return Patient.objects.none()
-    live_grant = BreakGlass.objects.filter(
-        user_id=user.pk, patient_id=OuterRef("pk"), expires_at__gt=timezone.now()
-    )
     return Patient.objects.filter(
         involvement_condition(user)
-        | Q(Exists(live_grant), network_id__in=[m.network_id for m in memberships])
+        | Q(Exists(_live_grants(user)), network_id__in=[m.network_id for m in memberships])
+    )
+
+
+def _live_grants(user: User) -> QuerySet[BreakGlass]:
+    """The user's live break-glass grants for the person of the outer query."""
+    return BreakGlass.objects.filter(
+        user_id=user.pk, patient_id=OuterRef("pk"), expires_at__gt=timezone.now()
     )
 
 
@@ -119,27 +122,39 @@ def involved_patient_ids(user: User, patient_ids: Iterable[int]) -> set[int]:
 def clinical_patient_ids(user: User, patients: Sequence[Person]) -> set[int]:
     """Of these people, those whose clinical detail the user reads: a clinical role in their
     network AND (the network opens everyone to its clinical members, OR the user is involved,
-    OR holds a live break-glass grant). At most two queries, remembered for the request."""
+    OR holds a live break-glass grant). One query, remembered for the request."""
+    known = _access(user, patients)
+    return {person.pk for person in patients if known.get(person.pk) in (FULL, BREAK_GLASS)}
+
+
+def _access(user: User, patients: Sequence[Person]) -> dict[int, str]:
+    """{person id: clinical_access} for these people (and those asked before this request)."""
     memberships = active_memberships(user)
-    known: dict[int, bool] = getattr(user, _CACHE_ATTR, None) or {}
-    if not hasattr(user, _CACHE_ATTR) and getattr(user, "is_authenticated", False):
-        setattr(user, _CACHE_ATTR, known)
+    known: dict[int, str] | None = getattr(user, _CACHE_ATTR, None)
+    if known is None:
+        known = {}
+        if getattr(user, "is_authenticated", False):
+            setattr(user, _CACHE_ATTR, known)
     to_ask: list[int] = []
     for person in patients:
         if person.pk is None or person.pk in known:
             continue
         membership = memberships.get(person.network_id)
         if membership is None or membership.role not in CLINICAL_ROLES:
-            known[person.pk] = False
+            known[person.pk] = ROLE
         elif _opens_all(membership):
-            known[person.pk] = True
+            known[person.pk] = FULL
         else:
             to_ask.append(person.pk)
     if to_ask:
-        opened = involved_patient_ids(user, to_ask)
-        opened |= glass_broken_patient_ids(user, set(to_ask) - opened)
-        known.update((pk, pk in opened) for pk in to_ask)
-    return {person.pk for person in patients if known.get(person.pk)}
+        # One query: for each person, involved? and a live grant?
+        rows = Patient.objects.filter(pk__in=to_ask).annotate(
+            involved=ExpressionWrapper(involvement_condition(user), output_field=BooleanField()),
+            glass=Exists(_live_grants(user)),
+        )
+        for pk, involved, glass in rows.values_list("pk", "involved", "glass"):
+            known[pk] = FULL if involved else BREAK_GLASS if glass else NOT_INVOLVED
+    return known
 
 
 def reads_clinical(user: User, patient: Person) -> bool:
@@ -150,14 +165,9 @@ def clinical_access(user: User, patient: Person) -> str:
     """Why the user does or does not read this person's clinical detail: `full` (involved,
     or the network opens everyone), `break_glass` (a live grant), `not_involved` (may break
     the glass) or `role` (their role reads no clinical detail)."""
-    membership = active_memberships(user).get(patient.network_id)
-    if membership is None or membership.role not in CLINICAL_ROLES:
+    if patient.pk is None:
         return ROLE
-    if not reads_clinical(user, patient):
-        return NOT_INVOLVED
-    if _opens_all(membership) or involved_patient_ids(user, [patient.pk]):
-        return FULL
-    return BREAK_GLASS
+    return _access(user, [patient])[patient.pk]
 
 
 def refusal(user: User, patient: Any) -> str:

@@ -71,14 +71,15 @@ def network(db):
 
 
 @pytest.fixture
-def everyone_involved(network, other_network):
-    """For a module about something other than who is involved in a person's care: both
+def everyone_involved(network):
+    """For a module about something other than who is involved in a person's care: the
     networks take the choice some MDTs make, that every clinical member is involved with
     everyone (Network.involvement_required off). The role rules stand; involvement itself
     is tested in tests/patients/test_involvement.py and tests/test_access_involvement.py."""
-    for net in (network, other_network):
-        net.involvement_required = False
-        net.save(update_fields=["involvement_required"])
+    from networks.models import Network
+
+    Network.objects.update(involvement_required=False)
+    network.refresh_from_db()
     return network
 
 

@@ -193,9 +193,7 @@ def test_the_setting_off_involves_every_clinical_member_but_not_the_pic(member, 
     assert clinical_patient_ids(pic, [person]) == set()
 
 
-def test_the_batch_is_two_queries_whatever_the_count(
-    member, network, django_assert_max_num_queries
-):
+def test_the_batch_is_one_query_whatever_the_count(member, network, django_assert_max_num_queries):
     gp = member("gp")
     people = [PatientFactory(network=network) for _ in range(12)]
     care_team_add(patient=people[0], membership=Membership.objects.get(user=gp), by=gp)
@@ -203,7 +201,7 @@ def test_the_batch_is_two_queries_whatever_the_count(
     from networks.selectors import active_memberships
 
     active_memberships(gp)
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(1):
         assert clinical_patient_ids(gp, people) == {people[0].pk}
 
 
@@ -362,3 +360,50 @@ def test_an_expired_grant_no_longer_opens_the_record(api, member, person):
     body = client.get(f"/api/v1/patients/{person.pk}/").json()
     assert "clinical_notes" not in body
     assert body["clinical_access"] == "not_involved"
+
+
+# --- query counts ----------------------------------------------------------------------------
+
+
+def _grow(network, gp, nurse, n):
+    from medicines.services import medication_add, visit_log
+
+    for i in range(n):
+        person = PatientFactory(network=network)
+        visit_log(patient=person, by=nurse, kind="home", visited_at=timezone.now())
+        medication_add(
+            patient=person, by=nurse, name="Ramipril", dose_amount=1, frequency="once_daily"
+        )
+        if i % 2:
+            care_team_add(patient=person, membership=Membership.objects.get(user=gp), by=gp)
+
+
+@pytest.mark.parametrize(
+    "url", ["/patients/", "/api/v1/patients/", "/api/v1/visits/", "/api/v1/medications/"]
+)
+def test_lists_for_a_member_involved_with_some_do_not_grow(client, api, member, network, url):
+    from tests.test_query_counts import count_queries
+
+    gp, nurse = member("gp"), member("community_nurse")
+    if url.startswith("/api/"):
+        token_client = api(gp)
+        get = lambda: token_client.get(url)  # noqa: E731
+    else:
+        client.force_login(gp)
+        get = lambda: client.get(url)  # noqa: E731
+    _grow(network, gp, nurse, 2)
+    few = count_queries(get)
+    _grow(network, gp, nurse, 12)
+    many = count_queries(get)
+    assert many == few, f"{url}: {few} queries with few rows, {many} with many"
+
+
+def test_the_person_page_for_a_member_not_involved_keeps_its_budget(
+    client, member, person, django_assert_max_num_queries
+):
+    nurse = member("community_nurse")
+    care_team_add(patient=person, membership=Membership.objects.get(user=nurse), by=nurse)
+    client.force_login(member("gp"))
+    client.get(f"/patients/{person.pk}/")
+    with django_assert_max_num_queries(29):  # tests/patients/test_views.py's 28, plus 1
+        assert client.get(f"/patients/{person.pk}/").status_code == 200
