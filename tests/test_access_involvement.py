@@ -33,6 +33,7 @@ REFUSED = [
     ("page", "/medicines/patients/{p}/medicines/new/"),
     ("page", "/medicines/patients/{p}/dispensing/"),
     ("page", "/patients/{p}/frailty/"),
+    ("page", "/care-plans/patients/{p}/edit/"),
 ]
 # Lists that leave the person's entries out.
 LISTS = ["/api/v1/visits/", "/api/v1/medications/"]
@@ -111,3 +112,13 @@ def test_after_breaking_the_glass_the_reads_open(api, outsider, world):
     assert response.json()["clinical_notes"] == SECRET
     assert client.get(f"/api/v1/visits/{world['v']}/").status_code == 200
     assert client.get(f"/api/v1/medications/{world['m']}/").status_code == 200
+
+
+@pytest.mark.parametrize("role", NOT_INVOLVED)
+def test_the_timeline_offers_no_clinical_kinds_and_has_no_visit(member, outsider, patient, role):
+    from patients.timeline import CLINICAL_KINDS, collect, kinds_for
+
+    user = outsider(role)
+    assert not set(kinds_for(user, patient)) & set(CLINICAL_KINDS)
+    assert not [e for e in collect(user, patient) if e.kind in CLINICAL_KINDS]
+    assert [e for e in collect(member("chair"), patient) if e.kind == "visit"]  # there is one
