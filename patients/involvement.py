@@ -6,6 +6,7 @@ A clinical member of the person's network is involved when, one condition per li
 - they are the network's chair;
 - they are the person's key worker;
 - they are on the person's care team;
+- they added the person to the network in the last ``RECENT_DAYS``;
 - and, from the apps above this floor through the ``patient_involvement`` port: their role
   serves a service with a referral for the person open or closed in the last
   ``RECENT_DAYS`` (referrals), a task about the person is theirs by name or their role's
@@ -75,6 +76,7 @@ def involvement_condition(user: User) -> Q:
     now = timezone.now()
     condition = Q(network_id__in=[m.network_id for m in memberships if _opens_all(m)])
     condition |= Q(key_worker_id__in=[m.pk for m in memberships])
+    condition |= Q(created_by_id=user.pk, created_at__gte=since(now, RECENT_DAYS))
     condition |= Q(
         Exists(
             CareTeamMember.objects.filter(

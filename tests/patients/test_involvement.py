@@ -12,6 +12,7 @@ from django.utils import timezone
 from audit.models import AccessEvent, BreakGlass
 from networks.models import Membership
 from patients.involvement import clinical_patient_ids, involved_patient_ids
+from patients.models import Patient
 from patients.services import care_team_add, patient_update
 from tests.factories import ActionFactory, PatientFactory
 
@@ -55,6 +56,16 @@ def test_the_care_team_is_involved(member, person):
     gp = member("gp")
     care_team_add(patient=person, membership=Membership.objects.get(user=gp), by=gp)
     assert involved(gp, person)
+
+
+def test_who_added_the_person_lately_is_involved(member, network):
+    gp = member("gp")
+    person = PatientFactory(network=network, created_by=gp)
+    assert involved(gp, person)
+    Patient.objects.filter(pk=person.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=40)
+    )
+    assert not involved(gp, person)
 
 
 def test_the_chair_is_involved_with_everyone(member, person):
