@@ -172,6 +172,19 @@ def clinical_access(user: User, patient: Person) -> str:
     return _access(user, [patient])[patient.pk]
 
 
+def glass_open_until(user: User, patient: Person) -> Any:
+    """When the user's latest live break-glass grant for the person ends (None: no grant)."""
+    grant = (
+        BreakGlass.objects.filter(
+            user_id=user.pk, patient_id=patient.pk, expires_at__gt=timezone.now()
+        )
+        .order_by("-expires_at")
+        .values_list("expires_at", flat=True)
+        .first()
+    )
+    return grant
+
+
 def refusal(user: User, patient: Any) -> str:
     """Why a clinical page refuses a clinical member not involved in the person's care (and
     what to do), or "" when the refusal is their role's."""

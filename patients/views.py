@@ -23,7 +23,7 @@ from . import services, timeline
 from .access import open_patient
 from .caseload import CaseloadFilterForm, caseload_columns, caseload_filter
 from .forms import PatientForm
-from .involvement import clinical_access, clinical_patient_ids
+from .involvement import BREAK_GLASS, clinical_access, clinical_patient_ids, glass_open_until
 from .models import CareTeamMember, Goal
 from .notices import split_messages
 from .selectors import (
@@ -171,12 +171,15 @@ def _render_detail(request, patient):
     )
     user = request.user
     can_audit = user.has_perm("patients.view_access_log", patient)
+    access = clinical_access(user, patient)
     general, notices = split_messages(request)
     context = {
         "patient": patient,
         "clinical": user.has_perm("patients.view_clinical", patient),
-        # not_involved: the panel naming who is, with "Break the glass" (patients.involvement)
-        "clinical_access": clinical_access(user, patient),
+        # not_involved: the panel naming who is, with "Break the glass"; break_glass: until
+        # when the grant keeps the record open (patients.involvement)
+        "clinical_access": access,
+        "glass_open_until": glass_open_until(user, patient) if access == BREAK_GLASS else None,
         "can_edit": user.has_perm("patients.change_patient", patient),
         "can_consent": user.has_perm("patients.record_consent", patient),
         "can_change_team": user.has_perm("patients.change_care_team", patient),

@@ -295,6 +295,7 @@ def test_breaking_the_glass_on_the_page_opens_the_record_and_tells_the_trail(
     page = text(client.get(response["Location"]))
     assert SECRET in page
     assert "You broke the glass" in page
+    assert "record: it is open to you until" in page
     grant = BreakGlass.objects.get(user=gp, patient=person)
     assert grant.reason_code == "vital_interests"
     assert AccessEvent.objects.filter(user=gp, what="break_glass", channel="page").exists()
