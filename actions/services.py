@@ -7,13 +7,15 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.attribution import attributed
 from core.errors import Conflict, NotAllowed
+from core.workdays import add_working_days
 from networks.roles import CASEWORK_ROLES, Role
 from networks.selectors import membership_in, role_in
-from patients.models import Patient
+from patients.models import Consent, Patient
 
 from .models import ACTION, Action
 from .tasks import notify_action_assigned
@@ -209,3 +211,92 @@ def action_claim(*, action: Action, by: User) -> Action:
     action.claimed_at = timezone.now()
     action.save(update_fields=["assignee", "assignee_role", "claimed_from_role", "claimed_at"])
     return action
+
+
+# --- consent to share (API.md 1.1 "Referrals"; ports in settings.ICN_PORTS) ---------------
+
+ASK_CONSENT_DAYS = 2  # working days to ask
+
+
+def ask_consent_title(patient: Patient) -> str:
+    return f"Ask {patient.full_name} for consent to share with the voluntary sector"
+
+
+def _asker(patient: Patient, by: User) -> tuple[User | None, str]:
+    """Who asks for consent: whoever raised the flag, if they do casework in the network;
+    else the person's key worker; else the chair's queue (a partner system asks nobody)."""
+    membership = membership_in(by, patient.network_id)
+    if membership is not None and membership.role in CASEWORK_ROLES:
+        return by, ""
+    key_worker = patient.key_worker
+    if key_worker is not None and key_worker.is_active and key_worker.role in CASEWORK_ROLES:
+        return key_worker.user, ""
+    return None, Role.CHAIR
+
+
+@attributed
+@transaction.atomic
+def consent_to_share_needed(*, patient: Patient, by: User, flag: Any) -> Action:
+    """The `consent_to_share_needed` port: a red flag for the PIC about a person without
+    consent to share raised no referral; the one who raised it gets a task to ask for
+    consent. Idempotent: an identical open task (the duplicate rule) is kept, not doubled."""
+    assignee, assignee_role = _asker(patient, by)
+    action = Action(
+        network_id=patient.network_id,
+        patient=patient,
+        title=ask_consent_title(patient),
+        details=(
+            f"The red flag \u2018{flag.label}\u2019 is for the PIC (the voluntary sector), who may "
+            "be told only with the person's consent to share, or a best-interests decision "
+            "naming who took it. Record it on the person's page, then raise the flag again."
+        ),
+        assignee=assignee,
+        assignee_role=assignee_role,
+        due_on=add_working_days(timezone.localdate(), ASK_CONSENT_DAYS),
+        source=Action.Source.REFERRAL,
+        created_by=by,
+    )
+    try:
+        _refuse_identical(action)
+    except Conflict as exc:
+        assert isinstance(exc.record, Action)
+        return exc.record
+    action.full_clean(exclude=_NOT_CLEANED)
+    action.save()
+    _notify_owner(action, by=by)
+    return action
+
+
+def _close(actions: Any, *, by: User, note: str) -> list[Action]:
+    return [action_mark_done(action=action, by=by, note=note) for action in actions]
+
+
+def consent_recorded(*, patient: Patient, was: dict[str, str], by: User) -> list[Action]:
+    """The `consent_recorded` port. Consent to share now decided (given, best interests,
+    refused) closes the open tasks to ask for it. Consent to share withdrawn (refused) also
+    closes the open tasks about the person in the PIC's hands (the `pic` queue, or a member
+    who is the network's PIC): the PIC works with the person only on that consent, and a
+    task left open would keep showing them the person. Other members' tasks stay: their
+    work does not rest on sharing with the voluntary sector. Returns the tasks closed."""
+    now, before = patient.consent_sharing, was["consent_sharing"]
+    if now == before or now == Consent.NOT_ASKED:
+        return []
+    open_tasks = Action.objects.filter(patient=patient, status=Action.Status.OPEN)
+    closed = _close(
+        open_tasks.filter(title__iexact=ask_consent_title(patient)),
+        by=by,
+        note=f"Consent to share recorded: {patient.get_consent_sharing_display().lower()}.",
+    )
+    if now == Consent.REFUSED:
+        pic = Q(assignee_role=Role.PIC) | Q(
+            assignee__memberships__network_id=patient.network_id,
+            assignee__memberships__role=Role.PIC,
+        )
+        name = by.get_full_name() or by.get_username()
+        closed += _close(
+            open_tasks.filter(pic).distinct(),
+            by=by,
+            note=f"Cancelled: consent to share withdrawn on "
+            f"{timezone.localdate():%-d %b %Y} by {name}.",
+        )
+    return closed

@@ -23,6 +23,11 @@ Ports in use (each documented where it is called):
   patients make a clinical member involved in a person's care (patients.involvement).
 - ``navigation_counts``: objects with ``expressions(user, membership)`` and
   ``apply(navigation, values, request, membership)`` for the counts in the header.
+- ``consent_recorded``: ``(*, patient, was, by)`` after a person's consent is recorded
+  (``was``: the two consents before), so the floors above close what rested on a consent
+  now refused (PIC referrals and tasks, agendas of meetings not yet held).
+- ``consent_to_share_needed``: ``(*, patient, by, flag)`` when a red flag for the PIC raised
+  no referral for want of consent to share: a task to ask for it.
 - ``reminder_sweeps``: mappings of a name to a sweep ``(now) -> int``, one per domain (its
   ``<app>/reminders.SWEEPS``); the beat task and the morning digest run them all.
 """

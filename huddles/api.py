@@ -7,6 +7,7 @@ from audit.services import access_record
 from core.api import ScopedAPIMixin
 from networks.roles import CLINICAL_ROLES, Role
 from networks.selectors import network_by_slug_for, network_ids_where, role_in
+from patients.models import Consent
 
 from . import services
 from .models import AgendaItem, Meeting
@@ -46,6 +47,14 @@ class AgendaItemSerializer(serializers.ModelSerializer):
         help_text="The version of `social_notes` you edited; a stale one is refused with 409.",
     )
 
+    consent_mdt = serializers.ChoiceField(
+        source="patient.consent_mdt",
+        choices=Consent.choices,
+        read_only=True,
+        help_text="The person's consent to discussion at the MDT: `not_asked` is for the chair "
+        "to ask at the meeting (one who refused is never on an agenda).",
+    )
+
     # What a role that may not read clinical details (the PIC) gets as null.
     CLINICAL = ("notes", "reason", "admission_avoided", "decision_reason")
 
@@ -54,6 +63,7 @@ class AgendaItemSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "patient",
+            "consent_mdt",
             "reason",
             "source",
             "status",

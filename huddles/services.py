@@ -25,6 +25,7 @@ from referrals.models import OUTCOME_MAX_LENGTH, PatientFlag, Referral
 from referrals.services import referral_complete
 
 from . import scheduling
+from .consent import REFUSED, MdtRefused, refused_mdt
 from .models import AGENDA_ITEM, MEETING, AgendaItem, Attendance, Episode, Guest, Meeting
 from .selectors import next_scheduled_meeting
 
@@ -146,10 +147,10 @@ def meeting_add(
     for patient in people:
         item = waiting.get(patient.pk)
         if item is not None:
-            _add(meeting, patient, item.source, item.reason, referral=item.referral)
+            _add_unless_refused(meeting, patient, item.source, item.reason, item.referral)
             _item_remove(item)
         else:
-            _add(meeting, patient, Item.Source.MANUAL, reason)
+            _add_unless_refused(meeting, patient, Item.Source.MANUAL, reason)
     return meeting
 
 
@@ -198,7 +199,7 @@ def meeting_cancel(*, meeting: Meeting, by: User | None, reason: str = "") -> Me
     target = next_meeting(meeting.network, after=meeting.starts_at + timedelta(minutes=1), by=by)
     for item in meeting.items.exclude(status=Item.Status.REMOVED).order_by("position", "id"):
         if target is not None:
-            _add(target, item.patient, item.source, item.reason, referral=item.referral)
+            _add_unless_refused(target, item.patient, item.source, item.reason, item.referral)
         _item_remove(item)
     return target
 
@@ -249,7 +250,10 @@ def _add(
     reason: str,
     referral: Referral | None = None,
 ) -> AgendaItem | None:
-    """Put a person on the agenda unless they are already on it."""
+    """Put a person on the agenda unless they are already on it, or refused discussion at
+    the MDT (MdtRefused: the automatic paths skip them, the chair is told)."""
+    if refused_mdt(patient):
+        raise MdtRefused(patient)
     if meeting.items.filter(patient=patient).exclude(status=Item.Status.REMOVED).exists():
         return None
     position = (meeting.items.aggregate(top=Max("position"))["top"] or 0) + 1
@@ -269,6 +273,15 @@ def _add(
     return item
 
 
+def _add_unless_refused(meeting: Meeting, patient: Patient, *args: Any, **kwargs: Any) -> Any:
+    """`_add` for the automatic paths (carrying, moving, building): a person who refused
+    discussion is left off, not an error."""
+    try:
+        return _add(meeting, patient, *args, **kwargs)
+    except MdtRefused:
+        return None
+
+
 def _episode_open(patient: Patient, network_id: int, referral: Referral | None = None) -> None:
     """The person comes to the huddle (by any route: an accepted MDT referral, the chair,
     a review, a red flag): they are on the MDT caseload from now unless they already are,
@@ -284,17 +297,20 @@ def _episode_open(patient: Patient, network_id: int, referral: Referral | None =
         pass
 
 
-def _item_remove(item: AgendaItem) -> None:
+def _item_remove(item: AgendaItem, *also: str) -> None:
     status = AGENDA_ITEM.apply(item, "remove")
     item.version += 1
-    item.save(update_fields=[status, "version", "updated_at"])
+    item.save(update_fields=[status, "version", "updated_at", *also])
 
 
 @attributed
 @transaction.atomic
 def mdt_referral_accepted(*, referral: Referral, by: User | None) -> AgendaItem | None:
     """The `referral_accepted_for_mdt` port: an accepted MDT referral opens an episode on the
-    caseload and puts the person on the next meeting's agenda."""
+    caseload and puts the person on the next meeting's agenda. A person who refused
+    discussion at the MDT cannot be accepted (MdtRefused: the triager declines instead)."""
+    if refused_mdt(referral.patient):
+        raise MdtRefused(referral.patient)
     _episode_open(referral.patient, referral.network_id, referral)
     meeting = next_meeting(referral.network, by=by)
     if meeting is None:
@@ -310,7 +326,8 @@ def mdt_referral_accepted(*, referral: Referral, by: User | None) -> AgendaItem 
 
 def _agenda_sources(meeting: Meeting, on_agenda: Iterable[int] | QuerySet[Any]) -> dict[str, Any]:
     """The people `agenda_build` would add, by source (in the order it adds them), each
-    narrowed in SQL to people not on the agenda (`on_agenda`: their ids, or a subquery)."""
+    narrowed in SQL to people not on the agenda (`on_agenda`: their ids, or a subquery) and
+    who have not refused discussion at the MDT."""
     day = timezone.localdate(meeting.starts_at)
     previous = Meeting.objects.filter(
         network_id=meeting.network_id,
@@ -322,6 +339,7 @@ def _agenda_sources(meeting: Meeting, on_agenda: Iterable[int] | QuerySet[Any]) 
             meeting_id=Subquery(previous.values("pk")[:1]), status=Item.Status.NOT_REACHED
         )
         .exclude(patient_id__in=on_agenda)
+        .exclude(patient__consent_mdt=REFUSED)
         .select_related("patient", "meeting", "referral")
     )
     discussed_referrals = AgendaItem.objects.filter(
@@ -335,6 +353,7 @@ def _agenda_sources(meeting: Meeting, on_agenda: Iterable[int] | QuerySet[Any]) 
         )
         .exclude(pk__in=discussed_referrals)
         .exclude(patient_id__in=on_agenda)
+        .exclude(patient__consent_mdt=REFUSED)
         .select_related("patient")
     )
     # The latest discussion of each person (at another meeting of the network).
@@ -353,6 +372,7 @@ def _agenda_sources(meeting: Meeting, on_agenda: Iterable[int] | QuerySet[Any]) 
             next_review_on__lte=day,
         )
         .exclude(patient_id__in=on_agenda)
+        .exclude(patient__consent_mdt=REFUSED)
         .select_related("patient")
         .order_by("patient_id")
     )
@@ -365,6 +385,7 @@ def _agenda_sources(meeting: Meeting, on_agenda: Iterable[int] | QuerySet[Any]) 
             flag__default_urgency="urgent",
         )
         .exclude(patient_id__in=on_agenda)
+        .exclude(patient__consent_mdt=REFUSED)
         .alias(
             discussed_before=Exists(last),
             last_decided=Subquery(last.values("decided_at")[:1]),
@@ -413,7 +434,7 @@ def _agenda_build(meeting: Meeting) -> list[AgendaItem]:
     def add(patient: Patient, source: str, reason: str, referral: Referral | None = None) -> None:
         if patient.pk in on_agenda:
             return
-        item = _add(meeting, patient, source, reason, referral)
+        item = _add_unless_refused(meeting, patient, source, reason, referral)
         if item:
             on_agenda.add(patient.pk)
             added.append(item)

@@ -7,6 +7,7 @@ from accounts.api import LogoutView, TokenView
 from actions.api import TaskViewSet
 from audit.api import AccessEventViewSet
 from careplans.api import CarePlanView
+from governance.api import SubjectAccessView
 from huddles.api import AgendaItemViewSet, MeetingViewSet
 from medicines.api import MedicationViewSet, ReviewViewSet, SupplyViewSet, VisitViewSet
 from networks.api import MeView, NetworkViewSet
@@ -36,6 +37,7 @@ urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
     path("auth/logout/", LogoutView.as_view(), name="logout"),
     path("me/", MeView.as_view(), name="me"),
+    path("subject-access/", SubjectAccessView.as_view(), name="subject-access"),
     path("networks/<slug:slug>/services/", NetworkServicesView.as_view(), name="network-services"),
     path(
         "reports/admissions-avoided/",

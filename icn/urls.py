@@ -20,6 +20,7 @@ urlpatterns = [
     path("care-plans/", include("careplans.urls")),
     path("notifications/", include("notifications.urls")),
     path("reports/", include("reports.urls")),
+    path("governance/", include("governance.urls")),
     path("api/v1/", include("icn.api_urls")),
     # Logging in (password, then the second factor) and the person's security page.
     path("accounts/", include("accounts.urls")),

@@ -55,6 +55,7 @@ class VisitLogged:
     visit: Visit
     referrals: list[Referral] = field(default_factory=list)
     flags: list[PatientFlag] = field(default_factory=list)
+    held_for_consent: list[PatientFlag] = field(default_factory=list)  # no consent to share
     task: Action | None = None
     escalation_task: Action | None = None
 
@@ -276,6 +277,7 @@ def visit_log(
         )
         logged.referrals.extend(raised.flag_referrals)
         logged.flags.extend(raised.flags)
+        logged.held_for_consent.extend(raised.held_for_consent)
     if follow_up_on is not None:
         logged.task = action_create(
             patient=patient,

@@ -28,6 +28,7 @@ from patients.involvement import refusal
 from patients.models import CareNeed, Patient
 from patients.notices import section_tag, to_section
 from referrals.models import PatientFlag, RedFlag
+from referrals.services import NO_CONSENT_TASK
 
 from . import dispensing, services
 from .forms import (
@@ -133,9 +134,12 @@ def _visit_message(logged, active_before: set[int], changes: int) -> str:
         noun = "referrals" if len(logged.referrals) > 1 else "a referral"
         parts.append(f"Raised {noun} to {services_raised}.")
     raised_ids = {r.pk for r in logged.referrals}
+    held = {f.pk for f in logged.held_for_consent}
     for patient_flag in logged.flags:
         label = _quoted(patient_flag.flag.label)
-        if patient_flag.flag_id in active_before:
+        if patient_flag.pk in held:
+            parts.append(f"{label} was recorded. {NO_CONSENT_TASK}")
+        elif patient_flag.flag_id in active_before:
             parts.append(f"{label} was already active; nothing new was raised.")
         elif patient_flag.referral_id and patient_flag.referral_id not in raised_ids:
             service = patient_flag.referral.service_label

@@ -110,6 +110,8 @@ class PatientSerializer(serializers.ModelSerializer):
             "care_needs",
             "consent_mdt",
             "consent_sharing",
+            "consent_best_interest_by",
+            "consent_best_interest_on",
             "consent_recorded_by",
             "consent_recorded_at",
             "created_at",
@@ -124,6 +126,22 @@ class PatientSerializer(serializers.ModelSerializer):
             },
             "caseload_reason": {"help_text": "Clinical: why the person is on the caseload."},
             "clinical_notes": {"help_text": "Clinical."},
+            "consent_sharing": {
+                "help_text": "Consent to share with the voluntary sector: a referral to the "
+                "`pic` service needs `given` or `best_interest`. Changing it to `refused` "
+                "withdraws open `pic` referrals and closes the PIC's open tasks."
+            },
+            "consent_mdt": {
+                "help_text": "Consent to discussion at the MDT: `refused` takes the person off "
+                "agendas of meetings not yet held, and none may add them."
+            },
+            "consent_best_interest_by": {
+                "help_text": "Who took the best-interests decision (name and role): required "
+                "while either consent is `best_interest`."
+            },
+            "consent_best_interest_on": {
+                "help_text": "When the best-interests decision was taken (default today)."
+            },
         }
 
     def get_key_worker(self, patient) -> str | None:
@@ -345,6 +363,7 @@ PATIENT_ROWS = ListRows(
         "date_of_birth": date.isoformat,
         "care_needs": list,
         "consent_recorded_at": _moment,
+        "consent_best_interest_on": date.isoformat,
         "created_at": _moment,
         "updated_at": _moment,
     },
@@ -441,7 +460,7 @@ class AccessEventSerializer(serializers.ModelSerializer):
         fields = ["at", "username", "role", "what", "channel", "outcome"]
 
 
-CONSENT_FIELDS = ("consent_mdt", "consent_sharing")
+CONSENT_FIELDS = services.CONSENT_FIELDS
 
 
 @extend_schema_view(

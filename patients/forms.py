@@ -73,7 +73,22 @@ class ConsentForm(forms.Form):
         label="Consent to discussion at the MDT", choices=Consent.choices
     )
     consent_sharing = forms.ChoiceField(
-        label="Consent to sharing information", choices=Consent.choices
+        label="Consent to sharing information",
+        choices=Consent.choices,
+        help_text="With the voluntary sector (the PIC): a referral to the PIC needs it.",
+    )
+    consent_best_interest_by = forms.CharField(
+        label="Best-interests decision taken by",
+        max_length=200,
+        required=False,
+        validators=[single_line],
+        help_text="If either is a best-interests decision: the name and role of who decided, "
+        "e.g. Dr A Shah, GP.",
+    )
+    consent_best_interest_on = PastDateField(
+        label="Best-interests decision taken on",
+        required=False,
+        help_text="Leave blank for today.",
     )
 
 

@@ -98,6 +98,21 @@ class Patient(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     consent_recorded_at = models.DateTimeField(null=True, blank=True)
+    # A best-interests decision (Mental Capacity Act) names who took it and when: required
+    # while either consent is `best_interest` (patients.services.patient_record_consent).
+    consent_best_interest_by = models.CharField(
+        "Best-interests decision taken by",
+        max_length=200,
+        blank=True,
+        validators=[single_line],
+        help_text="Name and role of who decided, e.g. Dr A Shah, GP.",
+    )
+    consent_best_interest_on = models.DateField(
+        "Best-interests decision taken on",
+        null=True,
+        blank=True,
+        validators=[not_before_1900, validate_not_future],
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(

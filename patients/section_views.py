@@ -28,6 +28,7 @@ from .forms import (
 from .involvement import refusal
 from .models import CareTeamMember, Goal
 from .notices import section_url, to_section
+from .services import CONSENT_FIELDS
 
 INVALID = 422
 
@@ -82,12 +83,16 @@ def patient_consent_view(request, pk: int):
         return _forbidden(request, "Your role may not record consent.")
     form = ConsentForm(
         request.POST if request.method == "POST" else None,
-        initial={"consent_mdt": patient.consent_mdt, "consent_sharing": patient.consent_sharing},
+        initial={name: getattr(patient, name) for name in CONSENT_FIELDS},
     )
     _seen(request, patient, "consent")
     if request.method == "POST" and form.is_valid():
-        services.patient_record_consent(patient=patient, by=request.user, **form.cleaned_data)
-        return to_section(request, pk, "summary", "Consent recorded.")
+        try:
+            services.patient_record_consent(patient=patient, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return to_section(request, pk, "summary", "Consent recorded.")
     return _page(
         request,
         patient,
@@ -95,7 +100,9 @@ def patient_consent_view(request, pk: int):
         title="Record consent",
         form=form,
         submit="Record consent",
-        intro="What the person agreed to: discussion at the MDT, and sharing information.",
+        intro="What the person agreed to: discussion at the MDT, and sharing information. "
+        "Refusing one that was given closes what rested on it: referrals to the PIC and the "
+        "PIC's tasks, or their place on agendas of meetings not yet held.",
     )
 
 

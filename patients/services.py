@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from audit.models import BreakGlass
 from audit.services import break_glass_record
-from core import nhs_number
+from core import nhs_number, ports
 from core.attribution import attributed
 from core.csv_upload import CSV_MAX_BYTES, CsvProblems, csv_date, csv_rows, read_text
 from core.errors import Conflict, NotAllowed
@@ -21,7 +21,7 @@ from networks.models import Membership, Network, Organisation
 
 from . import frailty
 from .involvement import forget_clinical
-from .models import CareTeamMember, FrailtyAssessment, FrailtyScale, Goal, Patient
+from .models import CareTeamMember, Consent, FrailtyAssessment, FrailtyScale, Goal, Patient
 from .selectors import NOT_THE_NETWORKS
 
 CONTACT_FIELDS = (
@@ -152,13 +152,59 @@ def frailty_record(
     return assessment
 
 
+# What recording consent sets (pages and API).
+CONSENT_FIELDS = (
+    "consent_mdt",
+    "consent_sharing",
+    "consent_best_interest_by",
+    "consent_best_interest_on",
+)
+BEST_INTEREST_WHO = (
+    "Say who took the best-interests decision: their name and role (e.g. Dr A Shah, GP)."
+)
+BEST_INTEREST_FUTURE = "A best-interests decision cannot be dated in the future."
+CONSENT_TO_SHARE = frozenset({Consent.GIVEN, Consent.BEST_INTEREST})
+
+
+def consent_to_share(patient: Patient) -> bool:
+    """Whether the person's information may be shared with the voluntary sector (the PIC):
+    consent given, or a best-interests decision (API.md 1.1 "Referrals")."""
+    return patient.consent_sharing in CONSENT_TO_SHARE
+
+
 @attributed
 @transaction.atomic
 def patient_record_consent(
-    *, patient: Patient, by: User, consent_mdt: str, consent_sharing: str
+    *,
+    patient: Patient,
+    by: User,
+    consent_mdt: str,
+    consent_sharing: str,
+    consent_best_interest_by: str | None = None,
+    consent_best_interest_on: date | None = None,
 ) -> Patient:
+    """Record what the person agreed to. A best-interests decision (either consent) names
+    who took it and when (today unless given); with none, those are cleared (the row history
+    keeps them). The row is locked, so what depended on a consent now refused is closed
+    against the consent as it was (the `consent_recorded` port: PIC referrals and tasks,
+    agendas of meetings not yet held), in this transaction."""
+    locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    was = {"consent_mdt": locked.consent_mdt, "consent_sharing": locked.consent_sharing}
+    best_interest = Consent.BEST_INTEREST in (consent_mdt, consent_sharing)
+    if consent_best_interest_by is None:
+        consent_best_interest_by = locked.consent_best_interest_by
+    if consent_best_interest_on is None:
+        consent_best_interest_on = locked.consent_best_interest_on
+    who = " ".join((consent_best_interest_by or "").split())
+    if best_interest and not who:
+        raise ValidationError({"consent_best_interest_by": [BEST_INTEREST_WHO]})
+    on = (consent_best_interest_on or timezone.localdate()) if best_interest else None
+    if on is not None and on > timezone.localdate():
+        raise ValidationError({"consent_best_interest_on": [BEST_INTEREST_FUTURE]})
     patient.consent_mdt = consent_mdt
     patient.consent_sharing = consent_sharing
+    patient.consent_best_interest_by = who if best_interest else ""
+    patient.consent_best_interest_on = on
     patient.consent_recorded_by = by
     patient.consent_recorded_at = timezone.now()
     patient.full_clean(exclude=["network", "created_by", "consent_recorded_by", "key_worker"])
@@ -166,11 +212,15 @@ def patient_record_consent(
         update_fields=[
             "consent_mdt",
             "consent_sharing",
+            "consent_best_interest_by",
+            "consent_best_interest_on",
             "consent_recorded_by",
             "consent_recorded_at",
             "updated_at",
         ]
     )
+    # The floors above close what rested on a consent now refused (each decides what).
+    ports.call("consent_recorded", patient=patient, was=was, by=by)
     return patient
 
 

@@ -25,6 +25,7 @@ KINDS: dict[str, str] = {
     "visit": "Visits",
     "admission": "Hospital admissions",
     "frailty": "Frailty",
+    "consent": "Consent",
 }
 
 # Kinds only the roles that see clinical details read (the PIC does not).
@@ -141,3 +142,49 @@ def frailty_entries(user: Any, patient: Any) -> list[Entry]:
         )
         for row in patient.frailty_history.all()
     ]
+
+
+# How a change of consent reads on the timeline: (what, new value) -> title.
+_CONSENT_WHAT = {"consent_sharing": "Consent to share", "consent_mdt": "Consent to MDT discussion"}
+_CONSENT_NOW = {
+    "given": "given",
+    "refused": "refused",
+    "best_interest": "a best-interests decision",
+    "not_asked": "not yet asked",
+}
+_HELD = frozenset({"given", "best_interest"})
+
+
+def consent_entries(user: Any, patient: Any) -> list[Entry]:
+    """Each change of the person's consents, from the record's row history (pghistory's
+    triggers): who recorded it and when; consent held and then refused reads "withdrawn".
+    One query."""
+    rows = patient.events.order_by("pgh_id").values(
+        "consent_mdt",
+        "consent_sharing",
+        "consent_best_interest_by",
+        "consent_recorded_by_id",
+        "consent_recorded_at",
+    )
+    entries = []
+    before = {"consent_mdt": "not_asked", "consent_sharing": "not_asked"}
+    for row in rows:
+        for field, what in _CONSENT_WHAT.items():
+            was, now = before[field], row[field]
+            before[field] = now
+            if was == now or row["consent_recorded_at"] is None:
+                continue  # unchanged, or set without being recorded (who and when)
+            withdrawn = was in _HELD and now == "refused"
+            decided_by = row["consent_best_interest_by"]
+            entries.append(
+                Entry(
+                    when=row["consent_recorded_at"],
+                    kind="consent",
+                    title=f"{what} withdrawn" if withdrawn else f"{what}: {_CONSENT_NOW[now]}",
+                    detail=(f"Decided by {decided_by}",)
+                    if now == "best_interest" and decided_by
+                    else (),
+                    who_id=row["consent_recorded_by_id"],
+                )
+            )
+    return entries

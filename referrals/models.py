@@ -166,10 +166,12 @@ class Referral(models.Model):
                 condition=Q(status__in=["new", "accepted"]),
                 name="referral_one_open_per_person_and_service",
             ),
+            # Withdrawn: by the referrer before triage, or (consent to share withdrawn) after
+            # it was accepted, so either with or without a triage.
             models.CheckConstraint(
                 condition=Q(status="new", triaged_at__isnull=True)
                 | (~Q(status="new") & ~Q(status="withdrawn") & Q(triaged_at__isnull=False))
-                | Q(status="withdrawn", triaged_at__isnull=True),
+                | Q(status="withdrawn"),
                 name="referral_triaged_at_matches_status",
             ),
             models.CheckConstraint(
@@ -291,6 +293,10 @@ REFERRAL = Lifecycle(
         "decline": Move(_NEW, Referral.Status.DECLINED, "declined"),
         "complete": Move({Referral.Status.ACCEPTED}, Referral.Status.COMPLETED, "completed"),
         "withdraw": Move(_NEW, Referral.Status.WITHDRAWN, "withdrawn"),
+        # The person withdrew the consent the referral rested on (PIC: consent to share).
+        "withdraw_consent": Move(
+            {Referral.Status.NEW, Referral.Status.ACCEPTED}, Referral.Status.WITHDRAWN, "withdrawn"
+        ),
     },
     noun="referral",
 )

@@ -18,7 +18,8 @@ from networks.models import Network, Organisation
 from networks.roles import CASEWORK_ROLES, DEFAULT_SERVING_ROLES, Service
 from networks.selectors import role_in
 from notifications.services import notification_send
-from patients.models import Patient
+from patients.models import Consent, Patient
+from patients.services import consent_to_share
 
 from .models import (
     OUTCOME_MAX_LENGTH,
@@ -42,6 +43,9 @@ class Raised:
     referral: Referral | None = None
     flag_referrals: list[Referral] = field(default_factory=list)
     flags: list[PatientFlag] = field(default_factory=list)
+    # Flags routed to the PIC for a person without consent to share: no referral, a task to
+    # the one who raised them to ask for consent (API.md 1.1 "Referrals").
+    held_for_consent: list[PatientFlag] = field(default_factory=list)
 
 
 def _clean_text(value: str, field_name: str, message: str) -> str:
@@ -67,6 +71,29 @@ def _insert_referral(referral: Referral) -> Referral:
             ) from exc
         raise
     return referral
+
+
+NO_CONSENT_TO_SHARE = (
+    "A referral to the PIC needs the person's consent to share their information with the "
+    "voluntary sector, or a best-interests decision naming who took it: record it first."
+)
+
+# What the page tells the one who raised a flag held back for want of consent.
+NO_CONSENT_TASK = (
+    "No referral to the PIC: consent to share is not recorded; a task to ask has been added "
+    "to your list."
+)
+
+
+def _may_share(patient: Patient) -> bool:
+    """Consent to share as it stands now, read under a lock on the person's row: a consent
+    withdrawn at the same moment either comes first (and this sees it) or waits for this
+    write and then withdraws what it made (patients.services.patient_record_consent)."""
+    current = (
+        Patient.objects.select_for_update(no_key=True).only("consent_sharing").get(pk=patient.pk)
+    )
+    patient.consent_sharing = current.consent_sharing
+    return consent_to_share(patient)
 
 
 @attributed
@@ -97,6 +124,8 @@ def referral_create(
                 ]
             }
         )
+    if service == Service.PIC and not _may_share(patient):
+        raise ValidationError({"consent_sharing": [NO_CONSENT_TO_SHARE]})
     reason = _clean_text(reason, "reason", "Say why you are referring.")
     if urgency not in Urgency.values:
         raise ValidationError({"urgency": [f"Choose routine or urgent, not {urgency!r}."]})
@@ -118,6 +147,7 @@ def referral_create(
         )
         raised.flags.extend(flag_raised.flags)
         raised.flag_referrals.extend(flag_raised.flag_referrals)
+        raised.held_for_consent.extend(flag_raised.held_for_consent)
     return raised
 
 
@@ -146,12 +176,22 @@ def flag_raise(
         .filter(patient=patient, flag=flag, resolved_at__isnull=True)
         .first()
     )
-    if existing is not None and (existing.referral is None or existing.referral.is_open):
-        return Raised(flags=[existing])
     # The owning service, or the MDT where this network has switched that service off.
     service = flag.routes_to
     if not service_directory(patient.network)[service].active:
         service = "mdt"
+    # A flag held back for want of consent to share is routed again when raised again.
+    held_back = existing is not None and existing.referral is None and service == Service.PIC
+    if (
+        existing is not None
+        and not held_back
+        and (existing.referral is None or existing.referral.is_open)
+    ):
+        return Raised(flags=[existing])
+    if service == Service.PIC and not _may_share(patient):
+        return _held_for_consent(
+            patient=patient, flag=flag, by=by, raised_from=raised_from, note=note, held=existing
+        )
     raised = Raised()
     target = referral if referral is not None and referral.service == service else None
     if target is None:
@@ -168,16 +208,35 @@ def flag_raise(
         target.urgency = Urgency.URGENT
         target.save(update_fields=["urgency"])
     if existing is not None:
-        # Still active, but its referral was closed (declined, completed, withdrawn): the
-        # problem has been noticed again, so it goes to the service again.
+        # Still active, but its referral was closed (declined, completed, withdrawn), or it
+        # was held back for want of consent to share, now recorded: the problem has been
+        # noticed again, so it goes to the service again.
         existing.referral = target
         existing.save(update_fields=["referral"])
         raised.flags.append(existing)
         return raised
+    raised.flags.append(
+        _record_flag(
+            patient=patient, flag=flag, by=by, raised_from=raised_from, note=note, referral=target
+        )
+    )
+    return raised
+
+
+def _record_flag(
+    *,
+    patient: Patient,
+    flag: RedFlag,
+    by: User,
+    raised_from: str,
+    note: str,
+    referral: Referral | None,
+) -> PatientFlag:
+    """The flag, active on the person (on `referral`, or on none while held for consent)."""
     patient_flag = PatientFlag(
         patient=patient,
         flag=flag,
-        referral=target,
+        referral=referral,
         raised_from=raised_from,
         note=(note or "").strip()[:500],
         raised_by=by,
@@ -187,8 +246,28 @@ def flag_raise(
             patient_flag.save()
     except IntegrityError:  # the same flag raised at the same moment: keep theirs
         patient_flag = PatientFlag.objects.get(patient=patient, flag=flag, resolved_at__isnull=True)
-    raised.flags.append(patient_flag)
-    return raised
+    return patient_flag
+
+
+def _held_for_consent(
+    *,
+    patient: Patient,
+    flag: RedFlag,
+    by: User,
+    raised_from: str,
+    note: str,
+    held: PatientFlag | None,
+) -> Raised:
+    """A flag for the PIC about a person without consent to share: recorded (or kept, if
+    already active) with no referral, and a task to `by` to ask for consent, through the
+    `consent_to_share_needed` port (actions is a floor above; an open identical task is
+    kept, not doubled)."""
+    if held is None:
+        held = _record_flag(
+            patient=patient, flag=flag, by=by, raised_from=raised_from, note=note, referral=None
+        )
+    ports.call("consent_to_share_needed", patient=patient, by=by, flag=flag)
+    return Raised(flags=[held], held_for_consent=[held])
 
 
 def _flag_referral(
@@ -386,6 +465,33 @@ def referral_withdraw(*, referral: Referral, by: User) -> Referral:
     referral.closed_by = by
     referral.save(update_fields=["status", "closed_at", "closed_by"])
     return referral
+
+
+def consent_note(what: str, by: User) -> str:
+    """ "Consent to share withdrawn on 4 Dec 2026 by Ann Lee.": the note left on what a
+    consent withdrawn closed."""
+    name = by.get_full_name() or by.get_username()
+    return f"{what} withdrawn on {timezone.localdate():%-d %b %Y} by {name}."
+
+
+def consent_recorded(*, patient: Patient, was: dict[str, str], by: User) -> list[Referral]:
+    """The `consent_recorded` port: consent to share now refused withdraws the person's open
+    PIC referrals, new or accepted, each with a note saying so (the PIC works with the person
+    only on that consent). Returns those withdrawn."""
+    if patient.consent_sharing != Consent.REFUSED or was["consent_sharing"] == Consent.REFUSED:
+        return []
+    note = consent_note("Consent to share", by)
+    withdrawn = []
+    for referral in Referral.objects.filter(
+        patient=patient, service=Service.PIC, status__in=Referral.OPEN
+    ):
+        referral = _lock(referral, "withdraw_consent")
+        referral.closed_at = timezone.now()
+        referral.closed_by = by
+        referral.outcome = note
+        referral.save(update_fields=["status", "closed_at", "closed_by", "outcome"])
+        withdrawn.append(referral)
+    return withdrawn
 
 
 # --- the network's services (configuration) -------------------------------------------------

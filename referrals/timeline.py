@@ -74,7 +74,12 @@ def person_timeline(user: Any, patient: Any) -> list[Entry]:
                     when=referral.closed_at,
                     kind="referral",
                     title=f"{service} referral {'completed' if completed else 'withdrawn'}",
-                    detail=(f"Outcome: {referral.outcome}",) if referral.outcome else (),
+                    # A withdrawal's note says why (consent to share withdrawn).
+                    detail=(
+                        (f"Outcome: {referral.outcome}" if completed else referral.outcome,)
+                        if referral.outcome
+                        else ()
+                    ),
                     link=link,
                     who_id=referral.closed_by_id,
                 )

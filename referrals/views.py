@@ -266,16 +266,18 @@ def _urgent_to_the_meeting(referral: Referral) -> bool:
     )
 
 
-def _conflict(request, referral: Referral, exc: Conflict):
-    """Someone acted first: say so, and what the referral is now."""
+def _conflict(request, referral: Referral, exc: Conflict | ValidationError, status: int = 409):
+    """Someone acted first (or the referral cannot be accepted): say so, and what the
+    referral is now."""
+    message = exc.message if isinstance(exc, Conflict) else " ".join(exc.messages)
     fresh = Referral.objects.select_related("patient", "triaged_by", "closed_by").get(
         pk=referral.pk
     )
     if request.htmx:
         remaining = inbox(referral.network, referral.service).count()
-        context = {"referral": fresh, "message": exc.message, "remaining": remaining}
-        return _fragment(request, "conflict", context, status=409)
-    messages.error(request, exc.message)
+        context = {"referral": fresh, "message": message, "remaining": remaining}
+        return _fragment(request, "conflict", context, status=status)
+    messages.error(request, message)
     return _back_to_inbox(referral)
 
 
@@ -287,6 +289,8 @@ def accept_view(request, pk: int):
         referral = services.referral_accept(referral=referral, by=request.user)
     except Conflict as exc:
         return _conflict(request, referral, exc)
+    except ValidationError as exc:  # the person refused discussion at the MDT
+        return _conflict(request, referral, exc, status=422)
     return _triaged(request, referral)
 
 
@@ -329,6 +333,8 @@ def decline_view(request, pk: int):
 
 def _flag_outcome(patient_flag, raised, active_before: set[int], subject: str, also: str) -> str:
     """Where one red flag went, as a sentence starting with `subject`."""
+    if patient_flag.pk in {f.pk for f in raised.held_for_consent}:
+        return f"{subject} was recorded. {services.NO_CONSENT_TASK}"
     target = patient_flag.referral
     service = target.service_label if target is not None else ""
     if patient_flag.flag_id in active_before:
@@ -412,7 +418,11 @@ def referral_create_view(request, pk: int):
         else:
             # Shown at the top of the Referrals section the user is taken to.
             return to_section(
-                request, patient.pk, "referrals", _raised_message(raised, active_before)
+                request,
+                patient.pk,
+                "referrals",
+                _raised_message(raised, active_before),
+                level=messages.WARNING if raised.held_for_consent else messages.SUCCESS,
             )
     return render(
         request,
@@ -490,7 +500,14 @@ def flag_raise_view(request, pk: int):
         messages.error(request, " ".join(exc.messages), extra_tags=FLAGS)
     else:
         patient_flag = raised.flags[0]
-        if flag.pk in active_before:
+        if raised.held_for_consent:
+            messages.warning(
+                request,
+                f"Red flag {_quoted(flag.label)} recorded for {patient.full_name}. "
+                + services.NO_CONSENT_TASK,
+                extra_tags=FLAGS,
+            )
+        elif flag.pk in active_before:
             target = patient_flag.referral
             where = f" (on the {target.service_label} referral)" if target else ""
             messages.info(

@@ -133,5 +133,29 @@ def build_world(network, other_network, patient, foreign_patient, member):
         "ra": accepted.pk,
         "fr": refer(foreign_patient, "medicines_optimisation", outsider).pk,
         "fl": raise_flag(patient, "no_heating", nurse).pk,
+        **_governance_world(network, other_network, patient, foreign_patient, nurse, outsider),
         "ffl": raise_flag(foreign_patient, "no_heating", outsider).pk,
+    }
+
+
+def _governance_world(network, other_network, patient, foreign_patient, nurse, outsider):
+    """A subject access request in each network, and a person past retention (RETENTION_YEARS:
+    nothing about them for nine years), with a known NHS number for the request's body."""
+    from core.nhs_number import synthetic
+    from governance.models import SubjectAccessRequest
+    from patients.models import Patient
+
+    old = PatientFactory(network=network, nhs_number=synthetic(900), family_name="Longago")
+    nine_years = timezone.now() - timedelta(days=365 * 9 + 3)
+    Patient.objects.filter(pk=old.pk).update(updated_at=nine_years)
+
+    def request(by, net, person):
+        return SubjectAccessRequest.objects.create(
+            requested_by=by, network=net, patient=person, reference="Letter", channel="page"
+        ).pk
+
+    return {
+        "old": old.pk,
+        "sar": request(nurse, network, patient),
+        "fsar": request(outsider, other_network, foreign_patient),
     }

@@ -81,6 +81,9 @@ class PatientFactory(factory.django.DjangoModelFactory):
     clinical_notes = "On warfarin; INR monitored by the practice."
     social_needs = "Lives alone; daughter visits weekly."
     what_matters = "Staying in my own home."
+    # Consent to share given, so a referral to the PIC may be made (issue 17); tests of the
+    # consent rules set what they need.
+    consent_sharing = "given"
 
 
 class ActionFactory(factory.django.DjangoModelFactory):

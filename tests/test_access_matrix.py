@@ -20,6 +20,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.nhs_number import synthetic
 from networks.roles import (
     CASEWORK_ROLES,
     CLINICAL_ROLES,
@@ -51,6 +52,8 @@ MEETING = CLINICAL | {"pic"}
 ADMIT = {"chair", "integrated_manager"}  # who records hospital admissions
 ALLOCATE = {"chair", "pharmacist"}  # who allocates care-home residents to named staff
 SOON = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+IG = {"ig_lead"}  # subject access and retention
+OLD_NHS = synthetic(900)  # the world's person past retention (tests/access_world.py)
 
 
 def clinical_404(role):
@@ -272,6 +275,9 @@ API = [
         None,
         expect(set(), 0, 404),
     ),
+    # Subject access (governance): the network's IG lead only; another network 404.
+    ("subject access", "post", "/api/v1/subject-access/", "sar", expect(IG, 200)),
+    ("foreign subject access", "post", "/api/v1/subject-access/", "fsar", expect(set(), 0, 404)),
 ]
 
 PAGES = [
@@ -488,6 +494,18 @@ PAGES = [
     ("notification settings", "get", "/notifications/settings/", expect(set(ALL), 200)),
     ("notifications read all", "post", "/notifications/read-all/", expect(set(ALL), 302)),
     ("someone else's notification", "post", "/notifications/{on}/read/", expect(set(), 0, 404)),
+    # Subject access and retention (governance): the network's IG lead only.
+    ("subject access form", "get", "/governance/subject-access/", expect(IG, 200)),
+    ("subject access ask", "post", "/governance/subject-access/", expect(IG, 302)),
+    ("subject access result", "get", "/governance/subject-access/{sar}/", expect(IG, 200)),
+    ("subject access json", "get", "/governance/subject-access/{sar}/bundle.json", expect(IG, 200)),
+    ("subject access pdf", "get", "/governance/subject-access/{sar}/bundle.pdf", expect(IG, 200)),
+    ("foreign subject access", "get", "/governance/subject-access/{fsar}/", expect(set(), 0, 404)),
+    ("retention review", "get", "/governance/retention/", expect(IG, 200)),
+    ("foreign retention", "get", "/governance/retention/?network=purbeck", expect(set(), 0, 404)),
+    ("erase question", "get", "/governance/retention/{old}/erase/", expect(IG, 200)),
+    ("erase", "post", "/governance/retention/{old}/erase/", expect(IG, 302)),
+    ("foreign erase", "post", "/governance/retention/{f}/erase/", expect(set(), 0, 404)),
 ]
 
 # Form data for the page POSTs above that need it.
@@ -554,6 +572,8 @@ PAGE_DATA = {
         "interventions-0-owner": "role:occupational_therapist",
         "interventions-0-due_on": SOON,
     },
+    "subject access ask": {"nhs_number": OLD_NHS, "reference": "Letter of 3 March"},
+    "erase": {"reason": "Past retention, reviewed", "confirm": "on"},
 }
 
 
@@ -648,6 +668,8 @@ def test_api_matrix(api, member, world, patient, role, name, method, url, body, 
         "social": {"social_notes": f"Goes to the lunch club ({role})"},
         "frailty": {"scale": "cfs", "score": 5, "assessed_on": timezone.localdate().isoformat()},
         "glass": {"reason_code": "vital_interests", "reason": "Found on the floor"},
+        "sar": {"network": "thornton-heath", "nhs_number": OLD_NHS, "reference": "Letter"},
+        "fsar": {"network": "purbeck", "nhs_number": OLD_NHS, "reference": "Letter"},
         "care_plan": {
             "version": 0,
             "review_on": SOON,
@@ -707,7 +729,7 @@ def test_every_api_and_page_url_is_in_the_matrix():
     covered = {u for _, _, u, *_ in API} | {u for _, _, u, _ in PAGES}
     normalised = {
         re.sub(
-            r"\{(p|f|t|ft|n|on|r|ra|fr|v|fv|m|h|hi|fh|cv|fcv|ai|fai)\}",
+            r"\{(p|f|t|ft|n|on|r|ra|fr|v|fv|m|h|hi|fh|cv|fcv|ai|fai|sar|fsar|old)\}",
             "<pk>",
             c.replace("/huddles/{h}/items/", "/huddles/<meeting_pk>/items/")
             .replace("/visits/{v}/news2", "/visits/<visit_id>/news2")

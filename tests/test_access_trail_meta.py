@@ -16,6 +16,7 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AccessEvent
+from core.nhs_number import synthetic
 from notifications.services import notification_send
 from tests.openapi import raw_schema
 from tests.test_access_meta import all_url_patterns
@@ -98,6 +99,11 @@ API_WRITES = {
         CHAIR,
         "/api/v1/referrals/{ra}/complete/",
         {"outcome": "Seen at home"},
+    ),
+    ("POST", "/api/v1/subject-access/"): (
+        "ig_lead",
+        "/api/v1/subject-access/",
+        {"network": "thornton-heath", "nhs_number": synthetic(900), "reference": "Letter"},
     ),
 }
 
@@ -190,6 +196,15 @@ PAGE_READS = {
     "/my-work/tasks/new/": [(CHAIR, "/my-work/tasks/new/?patient={p}")],
     "/reports/people/": [(CHAIR, "/reports/people/?metric=referrals")],
     "/reports/export/<table>.csv": [(CHAIR, "/reports/export/people.csv?metric=referrals")],
+    "/governance/subject-access/<pk>/": [("ig_lead", "/governance/subject-access/{sar}/")],
+    "/governance/subject-access/<pk>/bundle.json": [
+        ("ig_lead", "/governance/subject-access/{sar}/bundle.json")
+    ],
+    "/governance/subject-access/<pk>/bundle.pdf": [
+        ("ig_lead", "/governance/subject-access/{sar}/bundle.pdf")
+    ],
+    "/governance/retention/": [("ig_lead", "/governance/retention/")],
+    "/governance/retention/<pk>/erase/": [("ig_lead", "/governance/retention/{old}/erase/")],
 }
 
 # route -> (reason, url template to check it shows no one, or None).
@@ -257,6 +272,11 @@ PAGE_EXEMPT = {
     "/reports/admissions/imports/<pk>/discard/": (POST_ONLY, None),
     "/notifications/<pk>/read/": (POST_ONLY, None),
     "/notifications/read-all/": (POST_ONLY, None),
+    "/governance/subject-access/": (
+        "the IG lead's search form; the request itself is written to the trail by its "
+        "service (tests/governance/test_subject_access.py)",
+        None,
+    ),
 }
 # Not people's data at all, and not member pages: login, admin (its own test), the API.
 PAGE_PREFIXES_OUT_OF_SCOPE = (

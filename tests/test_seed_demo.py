@@ -347,3 +347,25 @@ def test_two_people_have_care_plans_whose_interventions_are_tasks():
     interventions = CarePlanIntervention.objects.filter(plan__in=plans)
     assert interventions.count() == 4
     assert all(i.task and i.task.source == "care_plan" for i in interventions)
+
+
+@pytest.mark.django_db
+def test_demo_consent_obeys_the_rules_and_shows_them():
+    """Issue 17: PIC referrals are for people who consented to share; a best-interests
+    decision names who took it; in each network one person not yet asked about the meeting is
+    on the next agenda (marked there) and one who refused is on none to come."""
+    from huddles.models import AgendaItem
+    from referrals.models import Referral
+
+    seed()
+    pic = Referral.objects.filter(service="pic")
+    assert pic.exists()
+    assert not pic.exclude(patient__consent_sharing__in=["given", "best_interest"])
+    best = Patient.objects.filter(consent_mdt="best_interest")
+    assert best.count() == 2 and not best.filter(consent_best_interest_by="")
+    pending = AgendaItem.objects.filter(status="pending", meeting__status="scheduled")
+    for slug in SLUGS:
+        here = pending.filter(meeting__network__slug=slug)
+        assert here.filter(patient__consent_mdt="not_asked").exists()
+        refused = Patient.objects.filter(network__slug=slug, consent_mdt="refused")
+        assert refused.count() == 1 and not here.filter(patient__in=refused)

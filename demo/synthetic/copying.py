@@ -164,6 +164,7 @@ TABLES = {
             "address", "postcode", "phone", "gp_practice", "care_home", "key_worker",
             "notes_for_visitors", "social_needs", "what_matters", "frailty", "caseload_reason",
             "clinical_notes", "care_needs", "consent_mdt", "consent_sharing",
+            "consent_best_interest_by", "consent_best_interest_on",
             "consent_recorded_by", "consent_recorded_at", "created_at", "created_by",
             "updated_at",
         ),

@@ -30,6 +30,7 @@ class Huddles:
         an admission?" (or still on the caseload). Returns the discharge time, if any."""
         rng, cal, dt, E = self.rng, self.cal, self.dt, self.E
         p = self.p
+        p.discussed = True  # on an agenda: so not one who refused discussion (people.py)
         net = p.net
         items = self.rows["item"]
         n_meetings = len(net.m_ts)

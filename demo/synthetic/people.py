@@ -15,6 +15,7 @@ from core.nhs_number import check_digit
 from demo.synthetic.copying import NUMBERED, PER_PERSON
 from demo.synthetic.shape import (
     ACCEPT_RATE,
+    BEST_INTEREST_BY,
     CARE_NEEDS,
     CASELOAD_REASONS,
     CASEWORK,
@@ -163,8 +164,9 @@ class People:
             created = cal.at(self.k0 + int(arrival), 10 * HOUR)
 
         self.p = SimpleNamespace(
-            pid=pid, net=net, team={}, admissions=set(), consent=None, medicines=None
-        )
+            pid=pid, net=net, team={}, admissions=set(), consent=None, medicines=None,
+            shared=False, discussed=False,
+        )  # fmt: skip
         open_until: dict[str, float] = {}
         last_ts = created
         for ts in times:
@@ -201,9 +203,21 @@ class People:
             consent = ("refused", "refused")
         else:
             consent = ("not_asked", "not_asked")
+        # As ICN's rules require (issue 17): a person referred to the PIC consented to share
+        # (or a best-interests decision was taken); one on an agenda did not refuse it.
+        mdt, sharing = consent
+        if self.p.shared and sharing not in ("given", "best_interest"):
+            sharing = "given"
+        if self.p.discussed and mdt == "refused":
+            mdt = "given"
+        consent = (mdt, sharing)
         consent_by = consent_at = None
-        if consent[0] != "not_asked":
+        if consent != ("not_asked", "not_asked"):
             consent_at, consent_by = self.p.consent or (created + 600, net.chair)
+        best_interest_by, best_interest_on = "", None
+        if "best_interest" in consent and consent_at is not None:
+            best_interest_by = rng.choice(BEST_INTEREST_BY)
+            best_interest_on = dt(consent_at).date()
         if home is not None:
             address, phone = home[1], home[2]
             needs = rng.sample(CARE_NEEDS, rng.randint(1, 2))
@@ -234,7 +248,8 @@ class People:
                 rng.choice(SOCIAL_NEEDS) if rng.random() < 0.6 else "",
                 rng.choice(WHAT_MATTERS) if rng.random() < 0.6 else "", frailty,
                 rng.choice(CASELOAD_REASONS) if rng.random() < 0.8 else "", clinical, needs,
-                consent[0], consent[1], consent_by, dt(consent_at) if consent_at else None,
+                consent[0], consent[1], best_interest_by, best_interest_on, consent_by,
+                dt(consent_at) if consent_at else None,
                 dt(created), net.chair, dt(min(last_ts, E - 1)),
             )
         )  # fmt: skip

@@ -51,6 +51,7 @@ class Referrals:
         duplicate = open_until.get(service, 0.0) > ts
         if duplicate and origin == "red_flag":
             origin, flag = "manual", None
+        p.shared = p.shared or service == "pic"  # so consent to share is recorded (people.py)
 
         # Who referred, from where.
         source, contact = None, ""

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "huddles",
     "medicines",
     "reports",
+    "governance",  # subject access and retention: reads every domain, so above them all
     "demo",  # seed_demo and generate_synthetic (the shell: imports any app)
 ]
 
@@ -385,6 +386,16 @@ ICN_PORTS = {
     # A network was created (networks.services.network_create): give it the built-in
     # services, schedule its meetings.
     "network_created": ["referrals.services.network_created", "huddles.services.network_created"],
+    # Consent recorded on a person (patients.services.patient_record_consent), with what it
+    # was: each floor above closes what rested on a consent now refused.
+    "consent_recorded": [
+        "referrals.services.consent_recorded",  # open PIC referrals withdrawn
+        "actions.services.consent_recorded",  # tasks to ask closed; the PIC's tasks closed
+        "huddles.consent.consent_recorded",  # off the agendas of meetings not yet held
+    ],
+    # A red flag for the PIC about a person without consent to share raised no referral: the
+    # one who raised it is given a task to ask (referrals.services.flag_raise).
+    "consent_to_share_needed": ["actions.services.consent_to_share_needed"],
     # The person's page: each callable (user, patient) -> dict adds its sections' context.
     "person_page_sections": [
         "actions.sections.patient_actions_context",
@@ -401,6 +412,7 @@ ICN_PORTS = {
         "medicines.timeline.person_timeline",  # visits (clinical roles)
         "reports.timeline.person_timeline",  # hospital admissions (clinical roles)
         "patients.timeline.frailty_entries",  # frailty assessments (clinical roles)
+        "patients.timeline.consent_entries",  # consent given, refused, withdrawn
     ],
     # The people list's columns owned above patients: each callable (user) -> a list of
     # patients.caseload.CaseloadColumn, a Subquery the list annotates, filters and sorts on.
@@ -471,6 +483,12 @@ ICN_NOTIFY = {
 # A visit's NEWS2 of 5 or more (or 3 in one parameter) raises an urgent task, due today, in
 # this role's queue (a role that does casework; medicines.services.visit_news2_escalate).
 ICN_NEWS2_ESCALATION_ROLE = env("ICN_NEWS2_ESCALATION_ROLE", default="gp")
+
+# Retention (governance.selectors.retention_due): people discharged (no open episode, no open
+# referral) whose last activity is more than this many years ago are listed for the IG lead
+# to review. 8 years: the NHS Records Management Code of Practice's minimum for adult health
+# records after the conclusion of treatment.
+RETENTION_YEARS = env.int("RETENTION_YEARS", default=8)
 
 # Care-home stratification (medicines.selectors.care_home_stratification) from data ICN holds:
 # a resident admitted in the last RECENT_DISCHARGE_DAYS days goes to the technicians; one on

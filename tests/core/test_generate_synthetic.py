@@ -112,6 +112,14 @@ def test_generates_networks_staff_people_and_their_history():
         assert 65 <= (TODAY - born).days / 365.25 <= 101
     assert people.filter(care_home__isnull=False).exists()
     assert not people.exclude(consent_mdt="not_asked").filter(consent_recorded_at__isnull=True)
+    # Consent as ICN's rules require (issue 17): PIC referrals only with consent to share,
+    # no agenda for one who refused discussion, a best-interests decision names who took it.
+    assert not people.filter(referrals__service="pic").exclude(
+        consent_sharing__in=["given", "best_interest"]
+    )
+    assert not people.filter(consent_mdt="refused", agenda_items__isnull=False)
+    best = people.filter(consent_sharing="best_interest")
+    assert best.exists() and not best.filter(consent_best_interest_by="")
     assert set(people.values_list("frailty", flat=True)) >= {"fit", "mild", "moderate", "severe"}
 
     # Referrals: exactly as many, in every state, triaged a few working days after they came.

@@ -40,7 +40,10 @@ def free_people(network: Network, count: int) -> list[Patient]:
         )
     ) | set(Episode.objects.filter(closed_at__isnull=True).values_list("patient_id", flat=True))
     people = list(
-        Patient.objects.filter(network=network).exclude(pk__in=busy).order_by("id")[:count]
+        Patient.objects.filter(network=network)
+        .exclude(pk__in=busy)
+        .exclude(consent_mdt="refused")  # no agenda for one who refused (issue 17)
+        .order_by("id")[:count]
     )
     assert len(people) == count, "seed_demo left too few people free to refer to the MDT"
     return people

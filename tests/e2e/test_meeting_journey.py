@@ -30,7 +30,12 @@ def people_on_the_next_huddle(count: int = 3):
             "patient_id", flat=True
         )
     ) | set(Episode.objects.filter(closed_at__isnull=True).values_list("patient_id", flat=True))
-    free = Patient.objects.filter(network=network).exclude(pk__in=busy).order_by("id")
+    free = (
+        Patient.objects.filter(network=network)
+        .exclude(pk__in=busy)
+        .exclude(consent_mdt="refused")  # no agenda for one who refused (issue 17)
+        .order_by("id")
+    )
     people = list(free[:count])
     assert len(people) == count, "seed_demo left too few people free to refer to the MDT"
     for person in people:

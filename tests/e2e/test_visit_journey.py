@@ -43,6 +43,8 @@ def a_person_without_these_flags() -> Patient:
     )
     person = (
         Patient.objects.filter(network__slug="thornton-heath", visits__isnull=True)
+        # Consent to share, so the loneliness flag reaches the PIC (issue 17).
+        .filter(consent_sharing__in=["given", "best_interest"])
         .exclude(pk__in=busy)
         .order_by("id")
         .first()

@@ -35,6 +35,7 @@ def test_list_upcoming_and_detail(api, member, item):
     assert detail["items"][0] == {
         "id": item.pk,
         "patient": item.patient_id,
+        "consent_mdt": "not_asked",
         "reason": item.reason,
         "source": "referral",
         "status": "pending",

@@ -50,7 +50,7 @@ from networks.roles import DEFAULT_SERVING_ROLES, Role, Service
 from networks.services import cover_set, membership_add, membership_reactivate
 from notifications.models import Preference
 from patients.models import CareTeamMember, Consent, Goal, Patient
-from patients.services import care_team_add, patient_create, patient_record_consent
+from patients.services import CONSENT_FIELDS, care_team_add, patient_create, patient_record_consent
 from referrals.catalogue import ensure_red_flags
 from referrals.models import RedFlag, Referral, ServiceConfig
 from referrals.selectors import DEFAULT_ACCEPTS, forget_service_directory
@@ -111,7 +111,8 @@ class DemoPatient:
     care_needs: tuple[str, ...] = ()  # why a care-home resident needs the medicines team
     allocated_to: str | None = None  # role of the named member who looks after their medicines
     key_worker: str | None = None  # role
-    consent: tuple[str, str] = (Consent.GIVEN, Consent.GIVEN)  # (MDT, sharing)
+    # (MDT, sharing) and, for a best-interests decision, who took it
+    consent: tuple[str, ...] = (Consent.GIVEN, Consent.GIVEN)
     team: tuple[tuple[str, str], ...] = ()  # (role, involvement)
 
 
@@ -565,14 +566,9 @@ class Command(BaseCommand):
                 caseload_reason=spec.caseload_reason,
                 clinical_notes=spec.clinical_notes,
             )
-            consent_mdt, consent_sharing = spec.consent
-            if (consent_mdt, consent_sharing) != (Consent.NOT_ASKED, Consent.NOT_ASKED):
-                patient_record_consent(
-                    patient=patient,
-                    by=chair,
-                    consent_mdt=consent_mdt,
-                    consent_sharing=consent_sharing,
-                )
+            if tuple(spec.consent[:2]) != (Consent.NOT_ASKED, Consent.NOT_ASKED):
+                consent = dict(zip(CONSENT_FIELDS, spec.consent, strict=False))
+                patient_record_consent(patient=patient, by=chair, **consent)
             self.count("patients", "created")
         else:
             self.count("patients", "unchanged")
