@@ -1,15 +1,16 @@
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from core.typing import User
-from networks.models import Cover, Network
+from networks.models import Cover, Membership, Network
 from networks.roles import CLINICAL_ROLES
 from networks.selectors import active_memberships, covering_for, network_ids_where
+from patients.involvement import RECENT_DAYS
 from referrals.models import Referral
 from referrals.selectors import services_served_by
 
@@ -206,3 +207,18 @@ def cover_in_networks_of(user: User, pk: int) -> Cover | None:
         .select_related("member", "deputy", "network")
         .first()
     )
+
+
+def patient_involvement(*, memberships: list[Membership], now: datetime) -> Q:
+    """The ``patient_involvement`` port (patients.involvement): a condition on Patient, a task
+    about the person is the member's by name or their role's queue in that network, open or
+    done in the last RECENT_DAYS."""
+    recent = now - timedelta(days=RECENT_DAYS)
+    condition = Q(pk__in=[])
+    for membership in memberships:
+        tasks = Action.objects.filter(
+            patient_id=OuterRef("pk"), network_id=membership.network_id
+        ).filter(Q(status=Action.Status.OPEN) | Q(done_at__gte=recent))
+        mine = Q(assignee_id=membership.user_id) | Q(assignee_role=membership.role)
+        condition |= Q(Exists(tasks.filter(mine)))
+    return condition

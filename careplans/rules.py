@@ -4,6 +4,6 @@ parts, and managers, the IG lead and partner systems neither read nor change it.
 
 import rules
 
-from patients.rules import sees_clinical
+from patients.rules import reads_clinical
 
-rules.add_perm("careplans.change_care_plan", sees_clinical)
+rules.add_perm("careplans.change_care_plan", reads_clinical)

@@ -19,6 +19,8 @@ Ports in use (each documented where it is called):
   list annotates, so it filters and sorts on them in SQL across pages, in one query a page.
 - ``admissions_within``: ``(days) -> Expression``, a person's admissions in the last ``days``
   days counted on ``OuterRef("pk")`` (reports), for floors below reports (medicines).
+- ``patient_involvement``: ``(*, memberships, now) -> Q`` on Patient, one way the apps above
+  patients make a clinical member involved in a person's care (patients.involvement).
 - ``navigation_counts``: objects with ``expressions(user, membership)`` and
   ``apply(navigation, values, request, membership)`` for the counts in the header.
 - ``consent_recorded``: ``(*, patient, was, by)`` after a person's consent is recorded

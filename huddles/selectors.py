@@ -20,6 +20,7 @@ from medicines.selectors import seal_visits, visits_visible_to
 from networks.models import Membership, Network
 from networks.roles import CLINICAL_ROLES, Role, Service
 from networks.selectors import active_memberships, members_of, network_ids_where, role_in
+from patients.involvement import MEETING_DAYS
 from patients.models import CareTeamMember, Patient
 from patients.restricted import Readers
 from patients.selectors import patients_visible_to
@@ -513,3 +514,24 @@ def seal_items(user: User | None, items: list[AgendaItem]) -> list[AgendaItem]:
             item.notes = ""
             item.notes_restricted_reason = ""
     return items
+
+
+def patient_involvement(*, memberships: list[Membership], now: datetime) -> Q:
+    """The ``patient_involvement`` port (patients.involvement): a condition on Patient, the
+    person is on the agenda (not removed) of a meeting of the member's network in the last
+    MEETING_DAYS days at which they were marked present or which they chaired, or of one
+    coming up that they chair."""
+    since = now - timedelta(days=MEETING_DAYS)
+    condition = Q(pk__in=[])
+    for membership in memberships:
+        items = AgendaItem.objects.filter(
+            patient_id=OuterRef("pk"),
+            meeting__network_id=membership.network_id,
+            meeting__starts_at__gte=since,
+        ).exclude(status=AgendaItem.Status.REMOVED)
+        present = Attendance.objects.filter(
+            meeting_id=OuterRef("meeting_id"), user_id=membership.user_id, present=True
+        )
+        attended = Q(meeting__starts_at__lte=now) & Q(Exists(present))
+        condition |= Q(Exists(items.filter(attended | Q(meeting__chair_id=membership.user_id))))
+    return condition

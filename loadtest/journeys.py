@@ -94,6 +94,16 @@ def patient_ids(client) -> list[int]:
     return ids
 
 
+def involved_patient_ids(client) -> list[int]:
+    """The people whose clinical detail the user reads (involved in their care: the API's
+    rows that carry the clinical fields), for journeys that record clinical detail."""
+    response = client.get("/api/v1/patients/?page_size=100", name="/api/v1/patients/")
+    ids = sorted(row["id"] for row in response.json()["results"] if "clinical_notes" in row)
+    if not ids:
+        raise JourneyError("involved with no one")
+    return ids
+
+
 def next_meeting(client) -> tuple[int, int | None]:
     """(meeting id, agenda item id) of the next meeting that has someone on its agenda,
     else the next meeting and None, from the API (session auth)."""
@@ -196,7 +206,8 @@ def warm_up(client, role: str, rounds: int = 3) -> None:
             chair_run_page(client, meeting, item)
             chair_agenda(client, meeting)
         elif role == "pharmacist":
-            client.get(f"/medicines/patients/{patients[0]}/visit/")
+            mine = involved_patient_ids(client)
+            client.get(f"/medicines/patients/{mine[0]}/visit/")
             client.get("/medicines/my-day/")
         else:
             member_my_work(client)

@@ -109,7 +109,7 @@ class Pharmacist(DemoUser):
 
     def on_start(self):
         super().on_start()
-        self.patients = journeys.patient_ids(self.client)
+        self.patients = journeys.involved_patient_ids(self.client)
 
     @task
     def log_visit(self):

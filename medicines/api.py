@@ -11,8 +11,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from actions.api import TaskSerializer
-from audit.models import BreakGlass
-from audit.services import access_record, break_glass_record
+from audit.models import AccessEvent, BreakGlass
+from audit.services import access_record, access_refused, break_glass_record
 from core.api import ScopedAPIMixin
 from core.fields import (
     LIST_MAX,
@@ -24,6 +24,7 @@ from core.fields import (
 from core.validators import single_line
 from networks.roles import CLINICAL_ROLES
 from networks.selectors import network_ids_where
+from patients.involvement import NOT_INVOLVED_MESSAGE, readable_patients
 from referrals.api import RedFlagCodeField, ReferralSerializer
 from referrals.selectors import referrals_in_networks_of
 
@@ -312,6 +313,31 @@ class ClinicalViewMixin(ScopedAPIMixin):
         super().initial(request, *args, **kwargs)
         self.check_clinical(request)
 
+    def readable(self, queryset):
+        """A list's rows: only of people whose clinical detail the caller reads (involved,
+        or the glass broken; patients.involvement), in the list's one query."""
+        return queryset.filter(patient__in=readable_patients(self.request.user))
+
+    def opened(self, row, what: str):
+        """One row: 403 naming the glass to break when the caller is not involved."""
+        if not self.request.user.has_perm("patients.view_clinical", row.patient):
+            access_refused(
+                user=self.request.user,
+                patient_ref=str(row.patient_id),
+                patient=row.patient,
+                what=what,
+                channel="api",
+                outcome=AccessEvent.Outcome.DENIED,
+                path=self.request.path,
+            )
+            raise exceptions.PermissionDenied(NOT_INVOLVED_MESSAGE.format(id=row.patient_id))
+        return row
+
+    def may_change(self, patient):
+        """A write of clinical detail: 403 for a member not involved in the person's care."""
+        if not self.request.user.has_perm("medicines.change_medicines", patient):
+            raise exceptions.PermissionDenied(NOT_INVOLVED_MESSAGE.format(id=patient.pk))
+
     def audit(self, rows, what):
         access_record(
             user=self.request.user,
@@ -350,13 +376,13 @@ class VisitViewSet(
         )
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(self.readable(self.filter_queryset(self.get_queryset())))
         self.audit(page, "visit_list")
         seal_visits(request.user, page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
-        visit = self.get_object()
+        visit = self.opened(self.get_object(), "visit")
         self.audit([visit], "visit")
         seal_visits(request.user, [visit])
         return Response(self.get_serializer(visit).data)
@@ -483,18 +509,19 @@ class MedicationViewSet(
         return medications_visible_to(self.request.user).select_related("patient")
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(self.readable(self.filter_queryset(self.get_queryset())))
         self.audit(page, "medication_list")
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
-        medication = self.get_object()
+        medication = self.opened(self.get_object(), "medication")
         self.audit([medication], "medication")
         return Response(self.get_serializer(medication).data)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         patient = data.pop("patient")
+        self.may_change(patient)
         serializer.instance = services.medication_add(patient=patient, by=self.request.user, **data)
 
 
@@ -549,7 +576,7 @@ class SupplyViewSet(
         return supplies_visible_to(self.request.user).select_related("patient")
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(self.readable(self.filter_queryset(self.get_queryset())))
         self.audit(page, "supply_list")
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -632,13 +659,14 @@ class ReviewViewSet(
         return reviews_visible_to(self.request.user).select_related("patient", "reviewer")
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(self.readable(self.filter_queryset(self.get_queryset())))
         self.audit(page, "review_list")
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         patient = data.pop("patient")
+        self.may_change(patient)
         serializer.instance = services.medication_review_record(
             patient=patient, by=self.request.user, **data
         )

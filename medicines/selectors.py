@@ -1,7 +1,8 @@
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from actions.models import Action
 from core import ports
@@ -10,11 +11,12 @@ from core.typing import User
 from networks.models import Membership, Network
 from networks.roles import CLINICAL_ROLES, Role
 from networks.selectors import network_ids_where
+from patients.involvement import MEETING_DAYS
 from patients.models import Frailty, Patient
 from patients.restricted import Readers
 from referrals.models import Referral
 
-from .models import Intervention, Medication, MedicationReview, Supply, Visit
+from .models import Intervention, Medication, MedicationReview, ResidentAllocation, Supply, Visit
 
 
 def clinical_patients(user: User) -> QuerySet[Patient]:
@@ -250,3 +252,21 @@ def seal_visits(user: User, visits: list[Visit], *, patient: Patient | None = No
 
 def visit_sealed(user: User, visit: Visit) -> Visit:
     return seal_visits(user, [visit])[0]
+
+
+def patient_involvement(*, memberships: list[Membership], now: datetime) -> Q:
+    """The ``patient_involvement`` port (patients.involvement): a condition on Patient, the
+    member is the care-home resident's allocated pharmacist or technician, or visited the
+    person (or joined the visit) in the last MEETING_DAYS days."""
+    since = now - timedelta(days=MEETING_DAYS)
+    allocated = ResidentAllocation.objects.filter(
+        patient_id=OuterRef("pk"), member_id__in=[m.pk for m in memberships]
+    )
+    condition = Q(Exists(allocated))
+    for membership in memberships:
+        visits = Visit.objects.filter(
+            patient_id=OuterRef("pk"), network_id=membership.network_id, visited_at__gte=since
+        )
+        user_id = membership.user_id
+        condition |= Q(Exists(visits.filter(Q(visitor_id=user_id) | Q(joint_visitor_id=user_id))))
+    return condition

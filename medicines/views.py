@@ -24,6 +24,7 @@ from networks.access import member_required
 from networks.current import current_membership
 from networks.roles import Role
 from patients.access import open_patient
+from patients.involvement import refusal
 from patients.models import CareNeed, Patient
 from patients.notices import section_tag, to_section
 from patients.restricted import may_restrict
@@ -59,7 +60,10 @@ SUPPLIES_PAGE_SIZE = 50
 VISITS_SHOWN = 25
 
 
-def _forbidden(request, message: str):
+def _forbidden(request, message: str, patient=None):
+    """403; for a clinical member not involved in the person's care, how to proceed."""
+    if patient is not None:
+        message = refusal(request.user, patient) or message
     return render(request, "403.html", {"message": message}, status=403)
 
 
@@ -210,7 +214,7 @@ def _open_sections(form, rows, data) -> set[str]:
 def visit_create_view(request, pk: int):
     patient = _open(request, pk, "visit")
     if not request.user.has_perm("medicines.add_visit", patient):
-        return _forbidden(request, "Your role may not log visits.")
+        return _forbidden(request, "Your role may not log visits.", patient)
     active = list(active_medications(patient))
     names = {m.name.strip().lower() for m in active}
     data = request.POST if request.method == "POST" else None
@@ -300,7 +304,7 @@ def news2_acknowledge_view(request, pk: int, visit_id: int):
     """A clinician acknowledges a visit's NEWS2 escalation: its warning leaves the page."""
     patient = _open(request, pk, "news2_acknowledge")
     if not request.user.has_perm("medicines.acknowledge_news2", patient):
-        return _forbidden(request, "Your role may not acknowledge NEWS2 escalations.")
+        return _forbidden(request, "Your role may not acknowledge NEWS2 escalations.", patient)
     visit = Visit.objects.filter(pk=visit_id, patient=patient).first()
     if visit is None:
         raise Http404("No such visit for this person.")
@@ -334,7 +338,7 @@ def _to_medicines(patient):
 def medication_create_view(request, pk: int):
     patient = _open(request, pk, "medication_form")
     if not request.user.has_perm("medicines.change_medicines", patient):
-        return _forbidden(request, "Your role may not change the medication list.")
+        return _forbidden(request, "Your role may not change the medication list.", patient)
     form = MedicationForm(request.POST if request.method == "POST" else None)
     _seen(request, [patient], "medication_form")
     if request.method == "POST" and form.is_valid():
@@ -364,7 +368,7 @@ def medication_create_view(request, pk: int):
 def review_create_view(request, pk: int):
     patient = _open(request, pk, "review_form")
     if not request.user.has_perm("medicines.change_medicines", patient):
-        return _forbidden(request, "Your role may not record medication reviews.")
+        return _forbidden(request, "Your role may not record medication reviews.", patient)
     form = ReviewForm(request.POST if request.method == "POST" else None)
     _seen(request, [patient], "review_form")
     if request.method == "POST" and form.is_valid():
@@ -418,13 +422,13 @@ def dispensing_view(request, pk: int):
     after either, the red flags derived from the history with their working."""
     patient = _open(request, pk, "dispensing")
     if not request.user.has_perm("medicines.view_medicines", patient):
-        return _forbidden(request, "Your role may not see dispensing history.")
+        return _forbidden(request, "Your role may not see dispensing history.", patient)
     can_change = request.user.has_perm("medicines.change_medicines", patient)
     manual, upload, result = SupplyForm(), SupplyUploadForm(), None
     status = 200
     if request.method == "POST":
         if not can_change:
-            return _forbidden(request, "Your role may not change dispensing history.")
+            return _forbidden(request, "Your role may not change dispensing history.", patient)
         which = request.POST.get("form")
         if which == "csv":
             upload = SupplyUploadForm(request.POST, request.FILES)

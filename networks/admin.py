@@ -32,6 +32,8 @@ class NetworkAdmin(admin.ModelAdmin):
             },
         ),
         ("Area", {"fields": ["gp_practices", "care_homes"]}),
+        # Legitimate relationship (docs/adr/0007-legitimate-relationship.md).
+        ("Information governance", {"fields": ["involvement_required"]}),
     ]
 
     def save_model(self, request, obj, form, change):

@@ -44,7 +44,9 @@ class NetworkSerializer(serializers.ModelSerializer):
             "meeting_time",
             "bank_holidays",
             "gp_practices",
+            "involvement_required",
         ]
+        read_only_fields = ["involvement_required"]
 
 
 class NetworkViewSet(ScopedAPIMixin, viewsets.ReadOnlyModelViewSet):

@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from audit.models import AccessEvent
+from audit.models import AccessEvent, BreakGlass
 from audit.selectors import access_events_for_patient, glass_broken_patient_ids
 from audit.services import access_record
 from core import nhs_number
@@ -30,6 +30,7 @@ from networks.selectors import active_memberships, network_by_slug_for, network_
 from . import services
 from .access import open_patient
 from .frailty import SCALE_UNKNOWN
+from .involvement import clinical_access, clinical_patient_ids
 from .models import FrailtyAssessment, FrailtyScale, Goal, Patient
 from .restricted import seal_clinical_notes
 from .selectors import (
@@ -308,9 +309,20 @@ class PatientDetailSerializer(PatientSerializer):
     cfs = serializers.SerializerMethodField(
         help_text="Clinical: the latest CFS score; null if none, or for roles that may not see it."
     )
+    clinical_access = serializers.SerializerMethodField(
+        help_text=(
+            "Why the clinical fields are or are not here: `full` (involved in the person's "
+            "care, or the network opens everyone to its clinical members), `break_glass` (a "
+            "live grant), `not_involved` (left out: POST .../break-glass/ to open them) or "
+            "`role` (the caller's role reads no clinical detail)."
+        )
+    )
 
     class Meta(PatientSerializer.Meta):
-        fields = [*PatientSerializer.Meta.fields, "goals", "efi", "cfs"]
+        fields = [*PatientSerializer.Meta.fields, "goals", "efi", "cfs", "clinical_access"]
+
+    def get_clinical_access(self, patient) -> str:
+        return clinical_access(self.context["request"].user, patient)
 
     @extend_schema_field(GoalSerializer(many=True))
     def get_goals(self, patient) -> list:
@@ -332,6 +344,21 @@ class PatientDetailSerializer(PatientSerializer):
     @extend_schema_field(FrailtyScoreSerializer(allow_null=True))
     def get_cfs(self, patient) -> dict | None:
         return self._latest(patient, FrailtyScale.CFS)
+
+
+NO_BREAK_GLASS = "Your role may not read clinical detail, so it may not break the glass."
+
+
+class BreakGlassSerializer(serializers.Serializer):
+    """Why a member not involved in the person's care must read their clinical detail now."""
+
+    reason_code = serializers.ChoiceField(
+        choices=BreakGlass.Reason.choices,
+        error_messages={"invalid_choice": "Choose why you need to break the glass."},
+    )
+    reason = StrictCharField(
+        max_length=2000, help_text="In your own words: why you need this person's record now."
+    )
 
 
 class _Seen(NamedTuple):
@@ -372,18 +399,16 @@ PATIENT_ROWS = ListRows(
 def patient_list_rows(rows, *, user) -> list[dict]:
     """What PatientSerializer(many=True) gives for rows of PATIENT_ROWS.columns, built
     directly: the same fields, order and formats (tests/patients/test_api.py compares the
-    two), with each network's clinical-field decision (patients.view_clinical) taken once,
-    not once a row."""
+    two), with the clinical-field decision (patients.involvement) taken for the page's people
+    at once, not once a row."""
     rows = list(rows)
     slugs = {nid: m.network.slug for nid, m in active_memberships(user).items()}
-    hidden = {
-        nid: frozenset()
-        if user.has_perm("patients.view_clinical", Patient(network_id=nid))
-        else frozenset((*services.CLINICAL_FIELDS, *NOTES_RESTRICTION))
-        for nid in {row[1] for row in rows}
-    }
+    opened = clinical_patient_ids(user, [_Seen(row[0], row[1]) for row in rows])
+    hidden = frozenset((*services.CLINICAL_FIELDS, *NOTES_RESTRICTION))
     built = PATIENT_ROWS.build(
-        rows, show={"network": slugs.__getitem__}, omit=lambda row: hidden[row["network_id"]]
+        rows,
+        show={"network": slugs.__getitem__},
+        omit=lambda row: frozenset() if row["id"] in opened else hidden,
     )
     # Restricted clinical notes the user may not read: null (patients.restricted), decided by
     # the usernames the rows carry and one query for break-glass grants, when any is met.
@@ -672,6 +697,37 @@ class PatientViewSet(
             user=request.user, patients=[patient], what="frailty", channel="api", path=request.path
         )
         return Response(FrailtyAssessmentSerializer(assessment).data, status=201)
+
+    @extend_schema(
+        summary="Break the glass: open the clinical detail of a person you are not involved with.",
+        description=(
+            "For roles that read clinical detail (not the PIC, managers, the IG lead, care home "
+            "staff or partner systems: 403). A coded reason and a reason given (else 400, "
+            "nothing saved); the grant lasts `BREAK_GLASS_HOURS`, is recorded in the person's "
+            "access log as `break_glass`, and the network's IG lead is told at once. The "
+            "response is the whole record, as a read is."
+        ),
+        request=BreakGlassSerializer,
+        responses={200: PatientDetailSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="break-glass", serializer_class=None)
+    def break_glass(self, request, pk=None):
+        patient = open_patient(
+            user=request.user, pk=pk, what="break_glass", channel="api", path=request.path
+        )
+        if not request.user.has_perm("patients.break_glass", patient):
+            raise exceptions.PermissionDenied(NO_BREAK_GLASS)
+        body = BreakGlassSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.patient_break_glass(
+            patient=patient,
+            by=request.user,
+            channel="api",
+            path=request.path,
+            **body.validated_data,
+        )
+        context = self.get_serializer_context()
+        return Response(PatientDetailSerializer(patient, context=context).data)
 
     @extend_schema(
         summary="Who looked at this record (chair, integrated manager, manager).",

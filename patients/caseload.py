@@ -17,6 +17,7 @@ from core import ports
 from core.typing import User
 from networks.models import Membership, Network
 
+from .involvement import readable_patients
 from .models import Frailty, Patient
 from .selectors import organisations_of_network
 
@@ -145,6 +146,12 @@ def caseload_filter(
     """The people list with the other apps' columns annotated, filtered and sorted as the
     (validated) form says; by name when it says nothing."""
     queryset = queryset.annotate(**{c.key: c.expression for c in form.columns})
+    clinical_keys = {"frailty", *(c.key for c in form.columns if c.clinical)}
+    asked = {form.value("sort").lstrip("-"), *(k for k in clinical_keys if form.value(k))}
+    if asked & clinical_keys:
+        # Filtering or sorting on clinical detail: among those whose detail the user reads
+        # only (patients.involvement), so the order tells nothing of anyone else's.
+        queryset = queryset.filter(pk__in=readable_patients(user).values("pk"))
     frailty = form.value("frailty")
     if frailty == NO_FRAILTY:
         queryset = queryset.filter(frailty__isnull=True)

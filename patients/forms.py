@@ -1,6 +1,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from audit.models import BreakGlass
 from core import nhs_number
 from core.csv_upload import CsvProblems, read_text
 from core.date_input import DateOfBirthField, PastDateField
@@ -182,3 +183,21 @@ class PatientImportForm(forms.Form):
         except CsvProblems as exc:
             raise ValidationError(exc.messages) from None
         return upload
+
+
+class BreakGlassForm(forms.Form):
+    """Why a member not involved in the person's care must read their clinical detail now."""
+
+    reason_code = forms.ChoiceField(
+        label="Why do you need to break the glass?",
+        choices=BreakGlass.Reason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose why you need to break the glass."},
+    )
+    reason = forms.CharField(
+        label="Say why you need this person's record now",
+        help_text="The information governance lead reads this.",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Say why you need to see this person's record now."},
+    )

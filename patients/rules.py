@@ -5,6 +5,9 @@ import rules
 from networks.roles import CASEWORK_ROLES, CLINICAL_ROLES, TRAIL_ROLES, Role
 from networks.selectors import membership_in, role_in
 
+from .involvement import reads_clinical as reads_clinical_detail
+from .models import Patient
+
 
 def _network_id(obj) -> int | None:
     if obj is None:
@@ -35,6 +38,18 @@ def cares_for_resident(user, obj) -> bool:
 
 @rules.predicate
 def sees_clinical(user, obj) -> bool:
+    """The role reads clinical detail at all (obj a person, a network, or a row of either)."""
+    return _role(user, obj) in CLINICAL_ROLES
+
+
+@rules.predicate
+def reads_clinical(user, obj) -> bool:
+    """The one clinical-read decision (patients.involvement): for a person, the role AND
+    (involved, OR a live break-glass grant, OR the network does not require involvement);
+    for a network (a list, a form that adds someone) the role, each person then decided on
+    their own (clinical_patient_ids)."""
+    if isinstance(obj, Patient) and obj.pk is not None:
+        return reads_clinical_detail(user, obj)
     return _role(user, obj) in CLINICAL_ROLES
 
 
@@ -48,8 +63,8 @@ def oversees(user, obj) -> bool:
 rules.add_perm("patients.view_patient", does_casework | cares_for_resident)
 rules.add_perm("patients.add_patient", does_casework)  # obj: the network
 rules.add_perm("patients.change_patient", does_casework | cares_for_resident)
-rules.add_perm("patients.view_clinical", sees_clinical)
-rules.add_perm("patients.change_clinical", sees_clinical)
+rules.add_perm("patients.view_clinical", reads_clinical)
+rules.add_perm("patients.change_clinical", reads_clinical)
 # Breaking the glass is for roles that may read clinical detail at all (API.md 1.1: not the
 # PIC, managers, care home staff); involvement and restriction then decide if they need to.
 rules.add_perm("patients.break_glass", sees_clinical)

@@ -4,6 +4,7 @@ GET form (written to the access trail) whose POST saves through patients.service
 back to its section of the person's page with the confirmation shown there
 (patients.notices); bad input is 422 with the errors next to the fields, nothing saved."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -16,7 +17,15 @@ from networks.access import member_required
 
 from . import services
 from .access import open_patient
-from .forms import CareTeamForm, ConsentForm, FrailtyForm, GoalForm, GoalOutcomeForm
+from .forms import (
+    BreakGlassForm,
+    CareTeamForm,
+    ConsentForm,
+    FrailtyForm,
+    GoalForm,
+    GoalOutcomeForm,
+)
+from .involvement import refusal
 from .models import CareTeamMember, Goal
 from .notices import section_url, to_section
 from .services import CONSENT_FIELDS
@@ -24,7 +33,10 @@ from .services import CONSENT_FIELDS
 INVALID = 422
 
 
-def _forbidden(request, message: str):
+def _forbidden(request, message: str, patient=None):
+    """403; for a clinical member not involved in the person's care, how to proceed."""
+    if patient is not None:
+        message = refusal(request.user, patient) or message
     return render(request, "403.html", {"message": message}, status=403)
 
 
@@ -240,7 +252,7 @@ def goal_outcome_view(request, pk: int, goal_id: int):
 def frailty_record_view(request, pk: int):
     patient = _open(request, pk, "frailty")
     if not request.user.has_perm("patients.change_clinical", patient):
-        return _forbidden(request, "Your role may not record frailty.")
+        return _forbidden(request, "Your role may not record frailty.", patient)
     form = FrailtyForm(
         request.POST if request.method == "POST" else None,
         initial={"assessed_on": timezone.localdate()},
@@ -272,5 +284,58 @@ def frailty_record_view(request, pk: int):
             "eFI bands: fit up to 0.12, mild up to 0.24, moderate up to 0.36, severe above. "
             "CFS: 1 to 3 fit or managing well, 4 very mild, 5 mild, 6 moderate, 7 severe, "
             "8 very severe, 9 terminally ill. The latest assessment sets the person's frailty."
+        ),
+    )
+
+
+# --- Break the glass ------------------------------------------------------------------------
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def break_glass_view(request, pk: int):
+    """A member not involved in the person's care opens their clinical detail for
+    BREAK_GLASS_HOURS with a coded reason; the IG lead is told at once. Back to the person's
+    page, the detail open."""
+    patient = _open(request, pk, "break_glass")
+    if not request.user.has_perm("patients.break_glass", patient):
+        return _forbidden(request, "Your role may not read clinical detail.")
+    form = BreakGlassForm(request.POST if request.method == "POST" else None)
+    _seen(request, patient, "break_glass")
+    if request.method == "POST" and form.is_valid():
+        try:
+            grant = services.patient_break_glass(
+                patient=patient,
+                by=request.user,
+                channel="page",
+                path=request.path,
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            until = timezone.localtime(grant.expires_at)
+            return to_section(
+                request,
+                pk,
+                "summary",
+                f"You broke the glass: {patient.full_name}'s record is open to you until "
+                f"{until:%H:%M on %-d %b}. The information governance lead has been told.",
+            )
+    hours = settings.BREAK_GLASS_HOURS
+    return _page(
+        request,
+        patient,
+        section="summary",
+        title="Break the glass",
+        form=form,
+        submit="Break the glass and open the record",
+        intro=(
+            f"You are not involved in {patient.full_name}'s care. Open their clinical detail "
+            f"only if you need it now. It stays open to you for {hours} hours."
+        ),
+        warning=(
+            "The network's information governance lead is told at once that you opened this "
+            "record, with your reason, and reviews it."
         ),
     )

@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.models import BreakGlass
+from audit.services import break_glass_record
 from core import nhs_number, ports
 from core.attribution import attributed
 from core.csv_upload import CSV_MAX_BYTES, CsvProblems, csv_date, csv_rows, read_text
@@ -18,6 +20,7 @@ from core.errors import Conflict, NotAllowed
 from networks.models import Membership, Network, Organisation
 
 from . import frailty
+from .involvement import forget_clinical
 from .models import CareTeamMember, Consent, FrailtyAssessment, FrailtyScale, Goal, Patient
 from .restricted import Readers, may_restrict_clinical_notes, restriction_set
 from .selectors import NOT_THE_NETWORKS
@@ -258,6 +261,26 @@ def patient_record_consent(
 
 @attributed
 @transaction.atomic
+@transaction.atomic
+def patient_break_glass(
+    *, patient: Patient, by: User, reason_code: str, reason: str, channel: str, path: str = ""
+) -> BreakGlass:
+    """A member not involved in the person's care opens their clinical detail: the grant and
+    its line in the access trail (audit.services.break_glass_record: a coded reason and a
+    reason given, else a ValidationError and nothing saved), the IG lead told on commit.
+    Who may is the caller's check (rules: patients.break_glass)."""
+    grant = break_glass_record(
+        by=by,
+        patient=patient,
+        reason_code=reason_code,
+        reason=reason,
+        channel=channel,
+        path=path,
+    )
+    forget_clinical(by)  # this request reads the person as opened from here on
+    return grant
+
+
 def care_team_add(
     *, patient: Patient, membership: Membership, by: User, involvement: str = ""
 ) -> CareTeamMember:

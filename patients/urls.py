@@ -28,6 +28,7 @@ urlpatterns = [
         section_views.care_team_remove_view,
         name="care_team_remove",
     ),
+    path("<int:pk>/break-glass/", section_views.break_glass_view, name="break_glass"),
     path("<int:pk>/frailty/", section_views.frailty_record_view, name="frailty_record"),
     path("<int:pk>/goals/", section_views.goal_add_view, name="goal_add"),
     path(

@@ -23,6 +23,7 @@ from . import services, timeline
 from .access import open_patient
 from .caseload import CaseloadFilterForm, caseload_columns, caseload_filter
 from .forms import PatientForm
+from .involvement import BREAK_GLASS, clinical_access, clinical_patient_ids, glass_open_until
 from .models import CareTeamMember, Goal
 from .notices import split_messages
 from .restricted import may_restrict_clinical_notes, seal_clinical_notes
@@ -67,10 +68,17 @@ def patient_list_view(request):
     queryset = caseload_filter(queryset.select_related("key_worker__user"), form, request.user)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    scores = latest_frailty_scores([p.pk for p in rows]) if clinical and rows else {}
+    # Clinical columns for the people whose clinical detail the user reads (involved, or the
+    # glass broken): the same decision as their page, for the page's rows at once.
+    opened = clinical_patient_ids(request.user, rows) if clinical and rows else set()
+    scores = latest_frailty_scores(list(opened)) if opened else {}
     for patient in rows:
+        patient.clinical_shown = patient.pk in opened
         patient.latest_score = latest_frailty_score(scores.get(patient.pk, {}))
-        patient.extra_values = [(c.label, c.display(getattr(patient, c.key))) for c in columns]
+        patient.extra_values = [
+            (c.label, c.display(getattr(patient, c.key)) if _shown(c, patient) else NOT_SHOWN)
+            for c in columns
+        ]
     filtered = any(form.value(name) for name in form.fields if name != "sort")
     headers = _sort_headers(form, columns)
     access_record(
@@ -96,6 +104,13 @@ def patient_list_view(request):
     response = render(request, template, context, status=422 if form.errors else 200)
     response["Vary"] = "HX-Request"
     return response
+
+
+NOT_SHOWN = "Not involved"
+
+
+def _shown(column, patient) -> bool:
+    return not column.clinical or patient.clinical_shown
 
 
 def _sort_headers(form, columns) -> dict[str, dict[str, str]]:
@@ -158,12 +173,17 @@ def _render_detail(request, patient):
     user = request.user
     seal_clinical_notes(user, patient)
     can_audit = user.has_perm("patients.view_access_log", patient)
+    access = clinical_access(user, patient)
     general, notices = split_messages(request)
     context = {
         "can_break_glass": user.has_perm("patients.break_glass", patient),
         "can_restrict_notes": may_restrict_clinical_notes(user, patient),
         "patient": patient,
         "clinical": user.has_perm("patients.view_clinical", patient),
+        # not_involved: the panel naming who is, with "Break the glass"; break_glass: until
+        # when the grant keeps the record open (patients.involvement)
+        "clinical_access": access,
+        "glass_open_until": glass_open_until(user, patient) if access == BREAK_GLASS else None,
         "can_edit": user.has_perm("patients.change_patient", patient),
         "can_consent": user.has_perm("patients.record_consent", patient),
         "can_change_team": user.has_perm("patients.change_care_team", patient),

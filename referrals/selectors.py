@@ -2,11 +2,12 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.typing import User
-from networks.models import Network
+from networks.models import Membership, Network
 from networks.roles import (
     CLINICAL_ROLES,
     DEFAULT_SERVING_ROLES,
@@ -14,6 +15,7 @@ from networks.roles import (
     Service,
 )
 from networks.selectors import active_memberships, network_ids_where
+from patients.involvement import RECENT_DAYS
 from patients.models import Patient
 
 from .models import PatientFlag, RedFlag, Referral, ServiceConfig
@@ -204,3 +206,23 @@ def active_flags_for(patient: Patient) -> QuerySet[PatientFlag]:
         .select_related("flag", "raised_by", "referral")
         .order_by("-raised_at")
     )
+
+
+def patient_involvement(*, memberships: list[Membership], now: datetime) -> Q:
+    """The ``patient_involvement`` port (patients.involvement): a condition on Patient, the
+    member's role serves a service (the network's ServiceConfig, else the built-in default)
+    with a referral for the person open, or closed in the last RECENT_DAYS."""
+    recent = now - timedelta(days=RECENT_DAYS)
+    condition = Q(pk__in=[])
+    for membership in memberships:
+        nid, role = membership.network_id, membership.role
+        configured = ServiceConfig.objects.filter(network_id=nid, service=OuterRef("service"))
+        served = Q(Exists(configured.filter(serving_roles__contains=[role]))) | Q(
+            ~Exists(configured),
+            service__in=[s for s, roles in DEFAULT_SERVING_ROLES.items() if role in roles],
+        )
+        referrals = Referral.objects.filter(patient_id=OuterRef("pk"), network_id=nid).filter(
+            Q(status__in=Referral.OPEN) | Q(closed_at__gte=recent)
+        )
+        condition |= Q(Exists(referrals.filter(served)))
+    return condition

@@ -71,6 +71,19 @@ def network(db):
 
 
 @pytest.fixture
+def everyone_involved(network):
+    """For a module about something other than who is involved in a person's care: the
+    networks take the choice some MDTs make, that every clinical member is involved with
+    everyone (Network.involvement_required off). The role rules stand; involvement itself
+    is tested in tests/patients/test_involvement.py and tests/test_access_involvement.py."""
+    from networks.models import Network
+
+    Network.objects.update(involvement_required=False)
+    network.refresh_from_db()
+    return network
+
+
+@pytest.fixture
 def other_network(db):
     return NetworkFactory(
         slug="purbeck",

@@ -158,6 +158,17 @@ API = [
     ("foreign patient", "get", "/api/v1/patients/{f}/", None, expect(set(), 0, 404)),
     ("foreign patch", "patch", "/api/v1/patients/{f}/", "phone", expect(set(), 0, 404)),
     ("record frailty", "post", "/api/v1/patients/{p}/frailty/", "frailty", expect(CLINICAL, 201)),
+    # Breaking the glass (issue #17): roles that read clinical detail at all; 400 without a
+    # reason; another network's person is not found.
+    ("break glass", "post", "/api/v1/patients/{p}/break-glass/", "glass", expect(CLINICAL, 200)),
+    ("break glass bad", "post", "/api/v1/patients/{p}/break-glass/", None, expect(CLINICAL, 400)),
+    (
+        "foreign break glass",
+        "post",
+        "/api/v1/patients/{f}/break-glass/",
+        "glass",
+        expect(set(), 0, 404),
+    ),
     (
         "foreign frailty",
         "post",
@@ -329,6 +340,9 @@ PAGES = [
     ("goal outcome", "post", "/patients/{p}/goals/{g}/outcome/", expect(CASEWORK, 302)),
     ("foreign add goal form", "get", "/patients/{f}/goals/", expect(set(), 0, 404)),
     ("frailty form", "get", "/patients/{p}/frailty/", expect(CLINICAL, 200)),
+    ("break glass form", "get", "/patients/{p}/break-glass/", expect(CLINICAL, 200)),
+    ("break glass", "post", "/patients/{p}/break-glass/", expect(CLINICAL, 302)),
+    ("foreign break glass", "post", "/patients/{f}/break-glass/", expect(set(), 0, 404)),
     ("record frailty", "post", "/patients/{p}/frailty/", expect(CLINICAL, 302)),
     ("foreign record frailty", "post", "/patients/{f}/frailty/", expect(set(), 0, 404)),
     ("foreign frailty form", "get", "/patients/{f}/frailty/", expect(set(), 0, 404)),
@@ -553,6 +567,8 @@ PAGE_DATA = {
     "notes restrict": {"restricted": "on", "restricted_reason": "Her wish"},
     "item break-glass": {"reason_code": "legal", "reason": "Court order"},
     "item restrict": {"restricted": "on", "restricted_reason": "Safeguarding"},
+    "break glass": {"reason_code": "consent", "reason": "She asked me to look"},
+    "foreign break glass": {"reason_code": "consent", "reason": "She asked me to look"},
     "add goal": {"description": "Walk to the shops"},
     "goal outcome": {"outcome": "met"},
     "record frailty": {"scale": "efi", "score": "0.2", "assessed_on": "2025-01-02"},
@@ -658,12 +674,25 @@ def world(_built, db):
     return dict(_built["world"])  # a copy: tests set their own "n"
 
 
+def involved(user, patient):
+    """The matrix asks what each role may do, so each clinical member is involved in the
+    person's care (their key worker); tests/test_access_involvement.py asks the same of one
+    who is not."""
+    from networks.models import Membership
+    from patients.models import Patient
+
+    membership = Membership.objects.get(user=user)
+    if membership.role in CLINICAL:
+        Patient.objects.filter(pk=patient.pk).update(key_worker=membership)
+    return user
+
+
 @pytest.mark.parametrize("role", ALL)
 @pytest.mark.parametrize(
     ("name", "method", "url", "body", "expected"), API, ids=[a[0] for a in API]
 )
 def test_api_matrix(api, member, world, patient, role, name, method, url, body, expected):
-    user = member(role)
+    user = involved(member(role), patient)
     world["n"] = notification_send(recipient=user, occurrence=f"n-{role}", kind="t", title="t").pk
     payload = {
         None: None,
@@ -712,8 +741,8 @@ def test_api_matrix(api, member, world, patient, role, name, method, url, body, 
 
 @pytest.mark.parametrize("role", ALL)
 @pytest.mark.parametrize(("name", "method", "url", "expected"), PAGES, ids=[p[0] for p in PAGES])
-def test_page_matrix(client, member, world, role, name, method, url, expected):
-    user = member(role)
+def test_page_matrix(client, member, world, patient, role, name, method, url, expected):
+    user = involved(member(role), patient)
     client.force_login(user)
     data = PAGE_DATA.get(name)
     if name == "care team add":

@@ -67,6 +67,11 @@ API_WRITES = {
         {"notes": "Discussed"},
     ),
     ("POST", "/api/v1/referrals/{id}/accept/"): (CHAIR, "/api/v1/referrals/{r}/accept/", None),
+    ("POST", "/api/v1/patients/{id}/break-glass/"): (
+        CHAIR,
+        "/api/v1/patients/{p}/break-glass/",
+        {"reason_code": "consent", "reason": "She asked me to look"},
+    ),
     ("POST", "/api/v1/patients/{id}/frailty/"): (
         CHAIR,
         "/api/v1/patients/{p}/frailty/",
@@ -177,6 +182,7 @@ PAGE_READS = {
     "/patients/<pk>/goals/": [(CHAIR, "/patients/{p}/goals/")],
     "/patients/<pk>/goals/<goal_id>/outcome/": [(CHAIR, "/patients/{p}/goals/{g}/outcome/")],
     "/patients/<pk>/frailty/": [(CHAIR, "/patients/{p}/frailty/")],
+    "/patients/<pk>/break-glass/": [(CHAIR, "/patients/{p}/break-glass/")],
     "/patients/<pk>/access-log/": [(CHAIR, "/patients/{p}/access-log/")],
     "/care-plans/patients/<pk>/edit/": [(CHAIR, "/care-plans/patients/{p}/edit/")],
     "/audit/": [("ig_lead", "/audit/")],

@@ -28,7 +28,13 @@ def test_member_and_pharmacist_journeys(live_server, member, patient):
     journeys.member_bell(client)
     journeys.member_person(client, patients)
 
+    # The pharmacist records clinical detail only for people whose care they are in.
+    from networks.models import Membership
+    from patients.services import care_team_add
+
+    care_team_add(patient=patient, membership=Membership.objects.get(user=pharmacist), by=gp)
     client = journeys.Session(live_server.url, timeout=10)
     journeys.log_in(client, pharmacist.username, PASSWORD)
-    journeys.pharmacist_log_visit(client, journeys.patient_ids(client))
+    assert journeys.involved_patient_ids(client) == [patient.pk]
+    journeys.pharmacist_log_visit(client, journeys.involved_patient_ids(client))
     assert Visit.objects.filter(patient=patient, visitor=pharmacist).count() == 1

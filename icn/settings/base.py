@@ -430,6 +430,14 @@ ICN_PORTS = {
     # A person's hospital admissions in the last n days, as an expression on OuterRef("pk")
     # (days) -> Expression, for floors below reports (medicines' care-home stratification).
     "admissions_within": ["reports.caseload.admissions_within"],
+    # Who is involved in a person's care (patients.involvement): each callable
+    # (*, memberships, now) -> a Q on Patient, one way a clinical member is involved.
+    "patient_involvement": [
+        "referrals.selectors.patient_involvement",  # serving a service with a referral
+        "actions.selectors.patient_involvement",  # a task about them, by name or role queue
+        "medicines.selectors.patient_involvement",  # their allocated pharmacist, a visitor
+        "huddles.selectors.patient_involvement",  # present at or chairing a meeting about them
+    ],
     # The counts in the header, read in one query (networks/navigation.py).
     "navigation_counts": [
         "notifications.navigation.Counts",

@@ -12,7 +12,7 @@ from careplans.models import CarePlan
 from careplans.services import care_plan_save
 from networks.roles import CLINICAL_ROLES, Role
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_involved")]
 
 SOON = (timezone.localdate() + datetime.timedelta(days=7)).isoformat()
 

@@ -14,7 +14,7 @@ from careplans.services import care_plan_save
 from huddles import services as huddles
 from networks.roles import CLINICAL_ROLES
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_involved")]
 
 SOON = timezone.localdate() + datetime.timedelta(days=7)
 

@@ -132,6 +132,16 @@ def matrix(live_server):
     built = build_networks_and_world()
     make = member_maker(built["network"])
     built["members"] = {role: make(role) for role in ALL}
+    # Each clinical member is involved in Edith's care (on her care team), so that every page
+    # the matrix opens to a role is checked with its clinical detail (patients.involvement).
+    from networks.models import Membership
+    from networks.roles import CLINICAL_ROLES
+    from patients.services import care_team_add
+
+    for role, user in built["members"].items():
+        if role in CLINICAL_ROLES:
+            membership = Membership.objects.get(user=user, network=built["network"])
+            care_team_add(patient=built["patient"], membership=membership, by=user)
     return built
 
 

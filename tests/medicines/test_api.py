@@ -9,7 +9,7 @@ from medicines.services import medication_add
 from referrals.models import PatientFlag, Referral
 from tests.factories import PatientFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_involved")]
 URL = "/api/v1/visits/"
 
 

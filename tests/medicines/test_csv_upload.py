@@ -13,7 +13,7 @@ from medicines.models import Supply
 from medicines.services import SUPPLY_CSV_MAX_BYTES, medication_add
 from referrals.models import Referral
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_involved")]
 
 UPLOAD = "/api/v1/supplies/upload/"
 HEADER = b"medicine,dispensed_on,quantity\n"

@@ -15,7 +15,7 @@ from medicines.services import visit_log, visit_news2_escalate
 
 from .helpers import message_texts, text, visit_data
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_involved")]
 
 SEVEN = {"respiratory_rate": 25, "spo2": 91, "pulse": 95}  # 3 + 3 + 1
 FIVE = {"respiratory_rate": 22, "spo2": 93, "pulse": 95}  # 2 + 2 + 1

@@ -22,7 +22,7 @@ from .helpers import (
     text,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_involved")]
 
 
 # --- medication list and reviews -------------------------------------------------------------

@@ -23,7 +23,7 @@ from .helpers import (
     visit_data,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_involved")]
 
 
 # --- who may open the pages ------------------------------------------------------------------

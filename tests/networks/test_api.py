@@ -87,6 +87,7 @@ def test_networks_lists_only_mine_with_terminology(api, member, network, other_n
             "meeting_time": "13:00:00",
             "bank_holidays": "next_working_day",
             "gp_practices": [],
+            "involvement_required": True,
         }
     ]
 

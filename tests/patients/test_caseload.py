@@ -14,7 +14,7 @@ from patients import views
 from reports.models import AdmissionEvent
 from tests.factories import OrganisationFactory, PatientFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_involved")]
 
 DASH = "\u2013"  # an empty cell
 

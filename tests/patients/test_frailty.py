@@ -16,7 +16,7 @@ from patients.models import FrailtyAssessment
 from patients.services import frailty_record
 from tests.factories import PatientFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_involved")]
 
 
 def today() -> datetime.date:

@@ -16,7 +16,7 @@ from referrals.models import RedFlag
 from referrals.services import flag_raise
 from tests.medicines.helpers import visit_data
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_involved")]
 
 
 def text(response) -> str:

@@ -13,7 +13,7 @@ from referrals.services import flag_raise
 from tests.factories import ActionFactory
 from tests.pdf import pdf_text
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_involved")]
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from audit.models import AccessEvent
 from patients.models import Patient
 from tests.factories import PatientFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_involved")]
 
 
 @pytest.fixture
