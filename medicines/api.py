@@ -11,7 +11,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from actions.api import TaskSerializer
-from audit.models import AccessEvent, BreakGlass
+from audit.models import AccessEvent
 from audit.services import access_record, access_refused, break_glass_record
 from core.api import ScopedAPIMixin
 from core.fields import (
@@ -24,6 +24,7 @@ from core.fields import (
 from core.validators import single_line
 from networks.roles import CLINICAL_ROLES
 from networks.selectors import network_ids_where
+from patients.api import BreakGlassSerializer
 from patients.involvement import NOT_INVOLVED_MESSAGE, readable_patients
 from referrals.api import RedFlagCodeField, ReferralSerializer
 from referrals.selectors import referrals_in_networks_of
@@ -275,13 +276,6 @@ class VisitSerializer(serializers.ModelSerializer):
 
 # What a reader who may not open a restricted visit gets as null (API.md 1.1).
 SEALED_FIELDS = ("summary", "observations", "news2", "interventions", "restricted_reason")
-
-
-class BreakGlassSerializer(serializers.Serializer):
-    reason_code = serializers.ChoiceField(
-        choices=BreakGlass.Reason.choices, help_text="Why the glass is broken (coded)."
-    )
-    reason = StrictCharField(max_length=2000, help_text="Why you need to read it now.")
 
 
 class VisitCreatedSerializer(VisitSerializer):
