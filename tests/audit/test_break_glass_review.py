@@ -7,7 +7,9 @@ from audit.models import AccessEvent, BreakGlass
 from audit.services import break_glass_record
 from tests.factories import PatientFactory
 
-pytestmark = pytest.mark.django_db
+# About restricted entries, on top of whatever clinical access a member has: every clinical
+# member is involved here (conftest.everyone_involved; involvement: tests/patients).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_involved")]
 PAGE = "/audit/break-glass/"
 API = "/api/v1/break-glass/"
 

@@ -9,7 +9,8 @@ from django.conf import settings
 from actions.models import Action
 from tests.openapi import raw_schema
 
-pytestmark = pytest.mark.django_db
+# About input rules, not about who is involved in a person's care (conftest.everyone_involved).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_involved")]
 
 
 def test_a_json_body_over_the_limit_is_a_json_413_naming_it(api, member, patient):

@@ -13,7 +13,8 @@ from medicines.models import Medication, Supply, Visit
 from medicines.services import medication_add
 from patients.models import Patient
 
-pytestmark = pytest.mark.django_db
+# About input rules, not about who is involved in a person's care (conftest.everyone_involved).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_involved")]
 
 PERSON = {
     "nhs_number": "999 000 0018",

@@ -16,7 +16,8 @@ from huddles import services as huddles_services
 from medicines.models import Supply
 from patients.models import Patient
 
-pytestmark = pytest.mark.django_db
+# About input rules, not about who is involved in a person's care (conftest.everyone_involved).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_involved")]
 MESSAGE = "Use a single line (no line breaks)."
 SOON = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
 

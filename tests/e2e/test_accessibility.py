@@ -327,24 +327,30 @@ def test_key_states_pass_axe_at_both_widths(demo, signed_in):
         gp.get_by_label(re.compile("^Service", re.I)).select_option(index=1)
     findings.both_widths(gp, "referral form with a service's criteria", "gp")
 
-    # The visit form with the live NEWS2 and the risk advice swapped in as they are typed.
-    # Each part of the form is a disclosure, closed until the visitor opens it.
-    gp.goto(f"/medicines/patients/{person.pk}/visit/")
-    gp.get_by_text("Observations and NEWS2", exact=True).click()
-    with gp.expect_response(lambda r: "/visit/news2/" in r.url):
-        gp.get_by_label(re.compile("^Pulse", re.I)).fill("130")
-    gp.get_by_text("Risk assessment: home visit or call", exact=True).click()
-    with gp.expect_response(lambda r: "/visit/recommendation/" in r.url):
-        gp.get_by_label(re.compile("infection", re.I)).check()
-    findings.both_widths(gp, "visit form with NEWS2 and advice shown", "gp")
+    # The person's page for a member not involved in their care: who is, and the glass.
+    gp.goto(f"/patients/{person.pk}/")
+    expect(gp.get_by_role("heading", name=re.compile("not involved", re.I))).to_be_visible()
+    findings.both_widths(gp, "a person's page, not involved", "gp")
+
+    # The visit form with the live NEWS2 and the risk advice swapped in as they are typed,
+    # by the pharmacist who visits the person. Each part of the form is a disclosure, closed
+    # until the visitor opens it.
+    pharmacist = signed_in(demo_member("pharmacist")).new_page()
+    pharmacist.goto(f"/medicines/patients/{person.pk}/visit/")
+    pharmacist.get_by_text("Observations and NEWS2", exact=True).click()
+    with pharmacist.expect_response(lambda r: "/visit/news2/" in r.url):
+        pharmacist.get_by_label(re.compile("^Pulse", re.I)).fill("130")
+    pharmacist.get_by_text("Risk assessment: home visit or call", exact=True).click()
+    with pharmacist.expect_response(lambda r: "/visit/recommendation/" in r.url):
+        pharmacist.get_by_label(re.compile("infection", re.I)).check()
+    findings.both_widths(pharmacist, "visit form with NEWS2 and advice shown", "pharmacist")
 
     # The visit form sent with a pulse no one has.
-    gp.get_by_label(re.compile("^Pulse", re.I)).fill("400")
-    _send_without_browser_checks(gp, "Save visit")
-    findings.both_widths(gp, "visit form with errors", "gp")
+    pharmacist.get_by_label(re.compile("^Pulse", re.I)).fill("400")
+    _send_without_browser_checks(pharmacist, "Save visit")
+    findings.both_widths(pharmacist, "visit form with errors", "pharmacist")
 
-    # The busiest person's page and timeline, as a pharmacist.
-    pharmacist = signed_in(demo_member("pharmacist")).new_page()
+    # The busiest person's page and timeline, as that pharmacist.
     pharmacist.goto(f"/patients/{person.pk}/")
     findings.both_widths(pharmacist, "the busiest person's page", "pharmacist")
     pharmacist.goto(f"/patients/{person.pk}/timeline/")
@@ -370,7 +376,7 @@ def test_key_states_pass_axe_at_both_widths(demo, signed_in):
     # Login and security, for a member.
     gp.goto("/accounts/security/")
     findings.both_widths(gp, "login and security", "gp")
-    assert findings.checked == 20  # ten states, two widths each
+    assert findings.checked == 22  # eleven states, two widths each
     assert not findings.problems, findings.report()
 
 

@@ -39,7 +39,13 @@ def test_chair_and_pic_read_the_timeline(page: Page, demo):
     # Only the discussions: the filter (folded away on the person's page) is a plain GET,
     # the choice stays ticked.
     timeline.get_by_text("Show only some kinds").click()
-    for label in ("On and off the caseload", "Referrals", "Visits", "Hospital admissions"):
+    for label in (
+        "On and off the caseload",
+        "Referrals",
+        "Visits",
+        "Hospital admissions",
+        "Consent",
+    ):
         timeline.get_by_label(label).uncheck()
     timeline.get_by_label("Frailty").uncheck()
     timeline.get_by_role("button", name="Show these").click()

@@ -10,7 +10,9 @@ from huddles import services
 from networks.models import Membership
 from patients.models import Patient
 
-pytestmark = pytest.mark.django_db
+# About restricted entries, on top of whatever clinical access a member has: every clinical
+# member is involved here (conftest.everyone_involved; involvement: tests/patients).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_involved")]
 NOTES = "Daughter disclosed financial abuse by the son."
 
 

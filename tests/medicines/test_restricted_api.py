@@ -14,7 +14,9 @@ from networks.models import Membership
 from notifications.models import Notification
 from tests.factories import PatientFactory
 
-pytestmark = pytest.mark.django_db
+# About restricted entries, on top of whatever clinical access a member has: every clinical
+# member is involved here (conftest.everyone_involved; involvement: tests/patients).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_involved")]
 URL = "/api/v1/visits/"
 
 

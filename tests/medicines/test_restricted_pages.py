@@ -16,7 +16,9 @@ from tests.factories import PatientFactory
 
 from .helpers import text, visit_data
 
-pytestmark = pytest.mark.django_db
+# About restricted entries, on top of whatever clinical access a member has: every clinical
+# member is involved here (conftest.everyone_involved; involvement: tests/patients).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_involved")]
 SECRET = "Disclosed that her son hits her."
 
 

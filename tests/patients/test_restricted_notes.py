@@ -12,7 +12,9 @@ from patients.models import Patient
 from patients.services import patient_clinical_notes_restrict, patient_update
 from tests.factories import PatientFactory
 
-pytestmark = pytest.mark.django_db
+# About restricted entries, on top of whatever clinical access a member has: every clinical
+# member is involved here (conftest.everyone_involved; involvement: tests/patients).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_involved")]
 NOTES = "Lives with a partner who controls her medicines."
 
 
