@@ -24,7 +24,7 @@ from huddles.models import AgendaItem, Meeting
 from networks.current import SESSION_KEY
 from networks.models import Membership, Network
 from networks.selectors import role_in
-from patients.models import Patient
+from patients.models import Consent, Patient
 from referrals.models import PatientFlag, Referral
 from referrals.selectors import services_served_by
 
@@ -534,7 +534,12 @@ def meeting_of(network, chair, size: int):
     meeting = Meeting.objects.create(
         network=network, scheduled_for=when, starts_at=when, chair=chair
     )
-    people = Patient.objects.filter(network=network).order_by("id")[:size]
+    # People who refused MDT discussion cannot be put on an agenda (issue 17).
+    people = (
+        Patient.objects.filter(network=network)
+        .exclude(consent_mdt=Consent.REFUSED)
+        .order_by("id")[:size]
+    )
     for i, person in enumerate(people):
         services.agenda_add(meeting=meeting, patient=person, by=chair, reason=f"Benchmark {i}")
     assert meeting.items.exclude(status=AgendaItem.Status.REMOVED).count() == size

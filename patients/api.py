@@ -61,6 +61,10 @@ class NhsNumberField(StrictCharField):
             raise serializers.ValidationError(exc.messages) from exc
 
 
+# Shown with the clinical fields, to the roles that see them.
+NOTES_RESTRICTION = ("clinical_notes_restricted", "clinical_notes_restricted_by")
+
+
 class PatientSerializer(serializers.ModelSerializer):
     nhs_number = NhsNumberField()
     nhs_number_display = serializers.CharField(read_only=True)
@@ -130,6 +134,8 @@ class PatientSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["consent_recorded_at", "created_at", "updated_at"]
+        # Sent with the clinical fields, only to those who read them (to_representation).
+        omitted_for_some = NOTES_RESTRICTION
         # Uniqueness is the database's job; the service turns a duplicate into 409.
         validators = []
         extra_kwargs = {
@@ -216,10 +222,6 @@ class PatientSerializer(serializers.ModelSerializer):
         elif seal_clinical_notes(user, patient).clinical_notes_sealed:
             data["clinical_notes"] = None
         return data
-
-
-# Shown with the clinical fields, to the roles that see them.
-NOTES_RESTRICTION = ("clinical_notes_restricted", "clinical_notes_restricted_by")
 
 
 class GoalSerializer(serializers.ModelSerializer):
