@@ -22,6 +22,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("governance/", include("governance.urls")),
     path("api/v1/", include("icn.api_urls")),
+    path("fhir/R4/", include("interop.urls")),
     # Logging in (password, then the second factor) and the person's security page.
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),

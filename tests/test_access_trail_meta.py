@@ -308,6 +308,7 @@ PAGE_PREFIXES_OUT_OF_SCOPE = (
     "/admin/",
     "/accounts/",  # login, second factor, security page: the caller's own account
     "/api/",
+    "/fhir/",  # every resource type is exercised by tests/interop/test_trail_meta.py
     "/healthz",
     "/network/switch/",
     "/static/",

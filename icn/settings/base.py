@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "huddles",
     "medicines",
     "reports",
+    "interop",  # FHIR R4 UK Core read and referral intake: reads every domain, as governance does
     "governance",  # subject access and retention: reads every domain, so above them all
     "demo",  # seed_demo and generate_synthetic (the shell: imports any app)
 ]
