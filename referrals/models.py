@@ -23,6 +23,10 @@ SERVICE_CODE = RegexValidator(
 )
 
 
+# A SNOMED CT concept id: 6 to 18 digits.
+SNOMED_CODE = RegexValidator(r"^[0-9]{6,18}$", "A SNOMED CT code is 6 to 18 digits.")
+
+
 class ServiceConfig(models.Model):
     """A service as one network runs it: its label, who serves it and what it accepts. The
     built-in services (networks.roles.Service) are every network's defaults; a network adds
@@ -45,6 +49,13 @@ class ServiceConfig(models.Model):
         help_text="Shown on the referral form so that inappropriate referrals are avoided.",
     )
     active = models.BooleanField(default=True)
+    snomed_code = models.CharField(
+        "SNOMED CT code",
+        max_length=18,
+        blank=True,
+        validators=[SNOMED_CODE],
+        help_text="The procedure a referral to this service asks for (FHIR ServiceRequest.code).",
+    )
 
     class Meta:
         ordering = ["network", "service"]
@@ -79,6 +90,13 @@ class RedFlag(models.Model):
     default_urgency = models.CharField(max_length=7, choices=Urgency.choices, default="routine")
     description = models.CharField(max_length=300, blank=True)
     active = models.BooleanField(default=True)
+    snomed_code = models.CharField(
+        "SNOMED CT code",
+        max_length=18,
+        blank=True,
+        validators=[SNOMED_CODE],
+        help_text="The finding this flag records, where SNOMED CT has one (FHIR Flag.code).",
+    )
 
     class Meta:
         ordering = ["category", "label"]
@@ -156,10 +174,20 @@ class Referral(models.Model):
         blank=True,
         help_text="What was done: given when the service completes the referral.",
     )
+    # The referrer's own identifier for it (FHIR ServiceRequest.identifier) when it came from
+    # another system: the intake is idempotent by it (interop/intake.py).
+    external_system = models.CharField(max_length=200, blank=True, validators=[single_line])
+    external_id = models.CharField(max_length=200, blank=True, validators=[single_line])
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            # One referral per identifier a partner gave it, in each network.
+            models.UniqueConstraint(
+                fields=["network", "external_system", "external_id"],
+                condition=~Q(external_id=""),
+                name="referral_external_identifier_once",
+            ),
             # The same problem never raises a second open referral to the same service.
             models.UniqueConstraint(
                 fields=["patient", "service"],
