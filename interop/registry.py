@@ -33,6 +33,26 @@ class Context:
         return f"{self.base}/{resource_type}/{id_}"
 
 
+@dataclass
+class ImportContext:
+    """Bringing one person's record in from a Bundle (interop/transfer.py): the network it
+    joins, who brings it (the author of every row created, as the source's authors are not
+    members here), the person created, and every row created so far by the resource's
+    reference in the Bundle ("Encounter/5" -> the new Visit), so a later resource finds the
+    row its reference names. Rows are created as the resource says (statuses and dates
+    kept), with no notifications, tasks or referrals raised: history comes in, nothing new
+    happens."""
+
+    network: Any
+    by: User
+    patient: Any = None
+    refs: dict[str, Any] = field(default_factory=dict)
+
+    def row(self, reference: str | None) -> Any:
+        """The row created for a reference in the Bundle (None when it was not brought)."""
+        return self.refs.get(reference or "")
+
+
 def reference(resource_type: str, id_: object, display: str | None = None) -> dict[str, str]:
     """A literal reference to another ICN resource, relative to the base (``Patient/12``)."""
     ref = {"reference": f"{resource_type}/{id_}"}
@@ -69,8 +89,10 @@ class ResourceType:
     # The model's primary key from a resource id ("12", or "12-bp" for an observation of
     # visit 12); None when the id cannot be ICN's (404).
     row_id: Callable[[str], int | None] = lambda id_: int(id_) if id_.isdigit() else None
-    # Bringing a record in (interop/transfer.py): a resource (dict, as received) -> rows created.
-    from_fhir: Callable[..., Any] | None = None
+    # Bringing a record in (interop/transfer.py): ``from_fhir(resource: dict, ctx:
+    # ImportContext) -> row`` creates the row a resource of this type came from (the
+    # resource as JSON, already parsed by its fhir.resources model); types in `order`.
+    from_fhir: Callable[[dict[str, Any], ImportContext], Any] | None = None
     # False where one row gives several resources (a visit's observations): a searchset
     # Bundle then gives no `total` (it would count rows, not resources).
     counts_rows: bool = True
