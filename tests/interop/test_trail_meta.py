@@ -5,6 +5,7 @@ import pytest
 
 from audit.models import AccessEvent
 from interop.registry import REGISTRY
+from networks.roles import CLINICAL_ROLES, Role
 
 from .world import MAKERS
 
@@ -51,3 +52,31 @@ def test_clinical_types_need_involvement(fhir, member, patient, kind):
     assert status == 403 and "break" in body["issue"][0]["diagnostics"].lower()
     status, body = fhir(outsider).get(f"/fhir/R4/{kind}?patient={patient.pk}")
     assert status == 200 and body.get("entry", []) == []
+
+
+ROLES = [r.value for r in Role]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_clinical_types_by_role(fhir, member, patient, everyone_involved, role):
+    """Every role against every clinical type: the clinical roles read them (their network
+    opening everyone to its clinical members here), every other role gets 403, and a
+    clinical member of another network 404."""
+    clinical = sorted(k for k in TYPES if REGISTRY[k].clinical)
+    ids = {kind: MAKERS[kind](patient, member) for kind in clinical}
+    client = fhir(member(role))
+    expected = 200 if role in CLINICAL_ROLES else 403
+    for kind, id_ in ids.items():
+        assert client.get(f"/fhir/R4/{kind}/{id_}")[0] == expected, kind
+        assert client.get(f"/fhir/R4/{kind}?patient={patient.pk}")[0] == expected, kind
+    status, body = client.get(f"/fhir/R4/Patient/{patient.pk}/$everything")
+    if status == 200:
+        kinds = {e["resource"]["resourceType"] for e in body["entry"]}
+        assert bool(kinds & set(clinical)) == (role in CLINICAL_ROLES)
+
+
+def test_clinical_types_of_another_network_are_404(fhir, member, patient, other_network):
+    stranger = member("gp", net=other_network, username="gp.elsewhere")
+    for kind in sorted(k for k in TYPES if REGISTRY[k].clinical):
+        id_ = MAKERS[kind](patient, member)
+        assert fhir(stranger).get(f"/fhir/R4/{kind}/{id_}")[0] == 404, kind
