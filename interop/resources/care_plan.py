@@ -32,14 +32,18 @@ DOMAIN_BY_LABEL = {str(label): value for value, label in Domain.choices}
 
 
 def rows(user: User) -> QuerySet[CarePlan]:
-    return care_plans_visible_to(user).prefetch_related(
-        Prefetch("needs", queryset=CarePlanNeed.objects.order_by("position", "id")),
-        Prefetch(
-            "interventions",
-            queryset=CarePlanIntervention.objects.select_related("owner", "task").order_by(
-                "position", "id"
+    return (
+        care_plans_visible_to(user)
+        .select_related("updated_by")
+        .prefetch_related(
+            Prefetch("needs", queryset=CarePlanNeed.objects.order_by("position", "id")),
+            Prefetch(
+                "interventions",
+                queryset=CarePlanIntervention.objects.select_related("owner", "task").order_by(
+                    "position", "id"
+                ),
             ),
-        ),
+        )
     )
 
 
