@@ -157,9 +157,12 @@ def from_fhir(resource: dict[str, Any], ctx: ImportContext) -> CarePlan:
     plan.save()
     needs = [_need(n.get("text", ""), i) for i, n in enumerate(resource.get("note") or [])]
     interventions = [_intervention(a, i) for i, a in enumerate(resource.get("activity") or [])]
-    for row in [*needs, *interventions]:
-        row.plan = plan
-        row.full_clean(exclude=["due_on"])
+    for need in needs:
+        need.plan = plan
+        need.full_clean()
+    for intervention in interventions:
+        intervention.plan = plan
+        intervention.full_clean(exclude=["due_on"])  # a past due date is history
     CarePlanNeed.objects.bulk_create(needs)
     CarePlanIntervention.objects.bulk_create(interventions)
     return plan

@@ -88,7 +88,9 @@ def from_fhir(resource: dict[str, Any], ctx: ImportContext) -> Medication:
             422,
             ("ICN takes a medicine as medicationCodeableConcept.", "medicationCodeableConcept"),
         )
-    coding = next((c for c in concept.get("coding") or [] if c.get("system") == codes.DMD), {})
+    coding: dict[str, Any] = next(
+        (c for c in concept.get("coding") or [] if c.get("system") == codes.DMD), {}
+    )
     text = (concept.get("text") or "").strip()
     name = (coding.get("display") or text).strip()
     if not name:
