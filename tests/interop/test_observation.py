@@ -8,8 +8,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from actions.models import Action
 from interop.outcome import FhirError
 from medicines.models import Visit
+from notifications.models import Notification
 
 from .clinical import bring_in, comparable, export, fhir_time, make_visit, query_count
 from .validate import check, entries
@@ -243,6 +245,10 @@ def test_round_trip_into_another_network(member, patient, other_network):
         (4, False, 1),
         (Visit.objects.filter(patient=patient).order_by("pk")[1].news2_score, True, 2),
     ]
+    # History comes in; nothing new happens: no NEWS2 escalation, task or notification.
+    assert {v.news2_escalation for v in visits} == {"none"}
+    assert not Action.objects.filter(network=other_network).exists()
+    assert not Notification.objects.filter(recipient=importer).exists()
     again = export("Observation", importer, patient=ctx.patient)
     observations = [r for r in sent if r["resourceType"] == "Observation"]
     assert [comparable(r) for r in again] == [comparable(r) for r in observations]
