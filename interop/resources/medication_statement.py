@@ -28,6 +28,7 @@ from ..registry import (
 )
 
 STATUSES = {"active", "stopped"}
+CATEGORY = "http://terminology.hl7.org/CodeSystem/medication-statement-category"
 
 
 def rows(user: User) -> QuerySet[Medication]:
@@ -55,6 +56,8 @@ def _statement(medication: Medication) -> MedicationStatement:
         "meta": meta("MedicationStatement"),
         "identifier": [{"system": codes.icn_identifier("medication"), "value": str(medication.pk)}],
         "status": "active" if medication.is_active else "stopped",
+        # The reconciled list is what the person takes at home.
+        "category": {"coding": [{"system": CATEGORY, "code": "community", "display": "Community"}]},
         "medicationCodeableConcept": concept,
         "subject": reference("Patient", medication.patient_id),
         "dateAsserted": medication.created_at.isoformat(),

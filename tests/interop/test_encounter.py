@@ -172,3 +172,16 @@ def test_an_encounter_without_a_start_is_refused_and_saves_nothing(member, other
         bring_in([resource], network=other_network, by=member("pharmacist", net=other_network))
     assert refused.value.status_code == 422
     assert not Visit.objects.filter(network=other_network).exists()
+
+
+def test_everything_has_the_visits_and_their_observations(fhir, member, patient, everyone_involved):
+    visit = make_visit(patient, member("pharmacist"), pulse=None)
+    status, body = fhir(member("gp")).get(f"/fhir/R4/Patient/{patient.pk}/$everything")
+    assert status == 200
+    assert [e["id"] for e in entries(body, "Encounter")] == [str(visit.pk)]
+    assert {e["id"] for e in entries(body, "Observation")} == {
+        f"{visit.pk}-{part}" for part in ("bp", "rr", "spo2", "temp", "acvpu", "news2")
+    }
+    status, body = fhir(member("pic")).get(f"/fhir/R4/Patient/{patient.pk}/$everything")
+    assert status == 200
+    assert {e["resourceType"] for e in entries(body)} == {"Patient"}

@@ -26,6 +26,7 @@ def test_a_medicine_with_a_dmd_code(fhir, member, patient, everyone_involved):
         "https://fhir.hl7.org.uk/StructureDefinition/UKCore-MedicationStatement"
     ]
     assert body["status"] == "active"
+    assert body["category"]["coding"][0]["code"] == "community"
     assert body["medicationCodeableConcept"] == {
         "coding": [{"system": DMD, "code": "319283006", "display": "Amlodipine 5mg tablets"}],
         "text": "Amlodipine 5mg tablets 5 mg",
