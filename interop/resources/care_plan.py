@@ -134,7 +134,7 @@ def _intervention(activity: dict[str, Any], position: int) -> CarePlanInterventi
     return CarePlanIntervention(
         description=description[:200],
         owner_role=role,
-        due_on=date.fromisoformat(due[:10]),
+        due_on=_day(due, "CarePlan.activity.detail.scheduledPeriod.end"),
         position=position,
     )
 
@@ -148,7 +148,7 @@ def from_fhir(resource: dict[str, Any], ctx: ImportContext) -> CarePlan:
     plan = CarePlan(
         patient=ctx.patient,
         network=ctx.network,
-        review_on=date.fromisoformat(review[:10]) if review else None,
+        review_on=_day(review, "CarePlan.period.end") if review else None,
         version=int(version) if version.isdigit() else 1,
         updated_by=ctx.by,
         updated_at=_when((resource.get("meta") or {}).get("lastUpdated")),
@@ -166,6 +166,13 @@ def from_fhir(resource: dict[str, Any], ctx: ImportContext) -> CarePlan:
     CarePlanNeed.objects.bulk_create(needs)
     CarePlanIntervention.objects.bulk_create(interventions)
     return plan
+
+
+def _day(value: str, where: str) -> date:
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError as exc:
+        raise FhirError(422, (f"ICN needs a whole date, not {value!r}.", where)) from exc
 
 
 def _when(value: str | None) -> datetime:

@@ -106,7 +106,12 @@ def from_fhir(resource: dict[str, Any], ctx: ImportContext) -> Visit:
     start = (resource.get("period") or {}).get("start")
     if not start:
         raise FhirError(422, ("An Encounter needs period.start (when it was).", "Encounter.period"))
-    visited_at = datetime.fromisoformat(start)
+    try:
+        visited_at = datetime.fromisoformat(start)
+    except ValueError as exc:
+        raise FhirError(
+            422, ("ICN needs the day and time of a visit (period.start).", "Encounter.period")
+        ) from exc
     if timezone.is_naive(visited_at):
         visited_at = timezone.make_aware(visited_at)
     summary = "\n".join(c["text"] for c in resource.get("reasonCode") or [] if c.get("text"))

@@ -78,8 +78,24 @@ def by_status(medications: QuerySet[Medication], value: str) -> QuerySet[Medicat
     return medications.filter(stopped_on__isnull=value == "active")
 
 
-def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value[:10]) if value else None
+def _date(value: str | None, where: str) -> date | None:
+    """A day (a FHIR date or dateTime); a month or a year alone ICN cannot hold."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError as exc:
+        raise FhirError(422, (f"ICN needs a whole date, not {value!r}.", where)) from exc
+
+
+def _moment(value: str | None) -> datetime | None:
+    """A dateTime with its time (a bare date or month: None, the import's time stands)."""
+    if not value or len(value) <= 10:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def from_fhir(resource: dict[str, Any], ctx: ImportContext) -> Medication:
@@ -107,16 +123,16 @@ def from_fhir(resource: dict[str, Any], ctx: ImportContext) -> Medication:
     except dosage.DosageNotHeld as exc:
         raise FhirError(422, (str(exc), "MedicationStatement.dosage[0]")) from exc
     period = resource.get("effectivePeriod") or {}
-    stopped_on = _date(period.get("end"))
+    stopped_on = _date(period.get("end"), "MedicationStatement.effectivePeriod.end")
     if resource.get("status") == "stopped" and stopped_on is None:
-        stopped_on = _date(resource.get("dateAsserted"))
+        stopped_on = _date(resource.get("dateAsserted"), "MedicationStatement.dateAsserted")
     reasons = resource.get("statusReason") or []
     medication = Medication(
         patient=ctx.patient,
         name=name[:200],
         dmd_code=coding.get("code", ""),
         strength=strength[:60],
-        started_on=_date(period.get("start")),
+        started_on=_date(period.get("start"), "MedicationStatement.effectivePeriod.start"),
         stopped_on=stopped_on,
         stop_reason=(reasons[0].get("text") or "")[:300] if reasons and stopped_on else "",
         prescriber=((resource.get("informationSource") or {}).get("display") or "")[:120],
@@ -125,10 +141,10 @@ def from_fhir(resource: dict[str, Any], ctx: ImportContext) -> Medication:
     )
     medication.full_clean()
     medication.save()
-    asserted = resource.get("dateAsserted")
+    asserted = _moment(resource.get("dateAsserted"))
     if asserted:  # when the source recorded it, not when it came in
-        medication.created_at = datetime.fromisoformat(asserted)
-        Medication.objects.filter(pk=medication.pk).update(created_at=medication.created_at)
+        medication.created_at = asserted
+        Medication.objects.filter(pk=medication.pk).update(created_at=asserted)
     return medication
 
 

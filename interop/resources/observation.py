@@ -290,10 +290,31 @@ def _codes(concept: dict[str, Any] | None) -> list[str]:
     return [c.get("code", "") for c in (concept or {}).get("coding") or []]
 
 
-def _value(quantity: dict[str, Any] | None, where: str) -> Any:
+# The UCUM units ICN holds each measurement in (and those UK Core's examples also use).
+UNITS = {
+    "bp": {"mm[Hg]"},
+    "pulse": {"/min", "{beats}/min"},
+    "rr": {"/min", "{Breaths}/min", "{breaths}/min"},
+    "spo2": {"%"},
+    "temp": {"Cel"},
+    NEWS2: {"{ScoreOf}", "{score}"},
+}
+
+
+def _value(quantity: dict[str, Any] | None, where: str, part: str) -> Any:
+    """The quantity's value, in the unit ICN holds the part in (a code ICN does not hold it
+    in is refused, never converted)."""
     if not quantity or "value" not in quantity:
         raise FhirError(422, (f"The observation has no value ({where}).", where))
+    unit = quantity.get("code")
+    if unit is not None and unit not in UNITS[part]:
+        held = " or ".join(sorted(UNITS[part]))
+        raise FhirError(422, (f"ICN holds this measurement in {held}, not {unit}.", where))
     return quantity["value"]
+
+
+def _whole(value: Any) -> int:
+    return round(Decimal(str(value)))
 
 
 def from_fhir(resource: dict[str, Any], ctx: ImportContext) -> Visit:
@@ -312,17 +333,17 @@ def from_fhir(resource: dict[str, Any], ctx: ImportContext) -> Visit:
     if part == "bp":
         for component in resource.get("component") or []:
             found = _codes(component.get("code"))
-            value = int(_value(component.get("valueQuantity"), "component.valueQuantity"))
+            value = _whole(_value(component.get("valueQuantity"), "component.valueQuantity", part))
             if SYSTOLIC["code"] in found:
                 visit.systolic_bp = value
             elif DIASTOLIC["code"] in found:
                 visit.diastolic_bp = value
     elif part in {"pulse", "rr", "spo2"}:
-        value = int(_value(resource.get("valueQuantity"), "Observation.valueQuantity"))
+        value = _whole(_value(resource.get("valueQuantity"), "Observation.valueQuantity", part))
         name = {"pulse": "pulse", "rr": "respiratory_rate", "spo2": "spo2"}[part]
         setattr(visit, name, value)
     elif part == "temp":
-        value = _value(resource.get("valueQuantity"), "Observation.valueQuantity")
+        value = _value(resource.get("valueQuantity"), "Observation.valueQuantity", part)
         visit.temperature_c = Decimal(str(value)).quantize(Decimal("0.1"))
     elif part == "acvpu":
         found = _codes(resource.get("valueCodeableConcept"))
@@ -343,13 +364,16 @@ def from_fhir(resource: dict[str, Any], ctx: ImportContext) -> Visit:
 
 
 def _news2_from_fhir(visit: Visit, resource: dict[str, Any]) -> None:
-    sent = int(_value(resource.get("valueQuantity"), "Observation.valueQuantity"))
+    if "valueInteger" in resource:  # as some systems send a score
+        sent = int(resource["valueInteger"])
+    else:
+        sent = _whole(_value(resource.get("valueQuantity"), "Observation.valueQuantity", NEWS2))
     for component in resource.get("component") or []:
         for code in _codes(component.get("code")):
             name = NEWS2_PART_BY_CODE.get(code)
             if name == "air_or_oxygen":
-                value = _value(component.get("valueQuantity"), "component.valueQuantity")
-                visit.on_oxygen = int(value) > 0
+                value = _value(component.get("valueQuantity"), "component.valueQuantity", NEWS2)
+                visit.on_oxygen = _whole(value) > 0
             elif name == "spo2_scale_2":
                 visit.spo2_scale = 2
     computed = visit.news2().score

@@ -163,3 +163,12 @@ def test_a_dose_icn_cannot_hold_is_refused_and_saves_nothing(member, patient, ot
     assert refused.value.status_code == 422
     assert "weekly" in str(refused.value.issues[0])
     assert not Medication.objects.filter(patient__network=other_network).exists()
+
+
+def test_a_month_for_a_start_date_is_refused(member, patient, other_network):
+    sent = export("MedicationStatement", member("chair"), pk=make_medication(patient, member()).pk)
+    sent[0]["effectivePeriod"]["start"] = "2025-06"
+    with pytest.raises(FhirError) as refused:
+        bring_in(sent, network=other_network, by=member("pharmacist", net=other_network))
+    assert refused.value.issues[0][1] == "MedicationStatement.effectivePeriod.start"
+    assert not Medication.objects.filter(patient__network=other_network).exists()

@@ -275,3 +275,24 @@ def test_an_observation_without_its_encounter_is_refused(member, patient, other_
         bring_in(sent[:1], network=other_network, by=member("pharmacist", net=other_network))
     assert refused.value.status_code == 422
     assert not Visit.objects.filter(network=other_network).exists()
+
+
+def test_units_icn_does_not_hold_are_refused_and_uk_core_variants_taken(
+    member, patient, other_network
+):
+    visit = make_visit(patient, member("pharmacist"))
+    chair = member("chair")
+    sent = export("Encounter", chair, pk=visit.pk) + export("Observation", chair, pk=visit.pk)
+    found = {r["id"].split("-")[-1]: r for r in sent}
+    importer = member("pharmacist", net=other_network)
+    # as UK Core's NEWS2 example sends them: {beats}/min, and a score as a valueInteger
+    found["pulse"]["valueQuantity"]["code"] = "{beats}/min"
+    found["news2"]["valueInteger"] = found["news2"].pop("valueQuantity")["value"]
+    ctx = bring_in(sent, network=other_network, by=importer)
+    visit_there = ctx.row(f"Encounter/{visit.pk}")
+    assert (visit_there.pulse, visit_there.news2_score) == (96, 4)
+    fahrenheit = dict(found["temp"], valueQuantity={"value": 100.2, "code": "[degF]"})
+    with pytest.raises(FhirError) as refused:
+        bring_in([sent[0], fahrenheit], network=other_network, by=importer)
+    assert refused.value.status_code == 422
+    assert "Cel" in str(refused.value.issues[0])
