@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from audit.services import break_glass_record
 from medicines.models import Visit
 
 from .clinical import bring_in, comparable, export, fhir_time, make_visit, query_count
@@ -81,6 +82,13 @@ def test_a_restricted_visit_is_labelled_and_sealed_from_other_readers(
         assert "reasonCode" not in got
         assert "Safeguarding" not in str(got)
         assert got["period"]["start"] == fhir_time(visit.visited_at)
+    # Breaking the glass opens it, as on the REST API.
+    break_glass_record(
+        by=gp, patient=patient, reason_code="vital_interests", reason="Collapsed", channel="api"
+    )
+    status, body = fhir(gp).get(f"/fhir/R4/Encounter/{visit.pk}")
+    assert body["reasonCode"][0]["text"].startswith("Reviewed medicines")
+    assert body["meta"]["security"] == [R]
 
 
 def test_search_by_patient(fhir, member, patient, everyone_involved):

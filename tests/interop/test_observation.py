@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from actions.models import Action
+from audit.services import break_glass_record
 from interop.outcome import FhirError
 from medicines.models import Visit
 from notifications.models import Notification
@@ -172,6 +173,14 @@ def test_a_restricted_visit_gives_no_observations_to_who_may_not_open_it(
     assert status == 200 and entries(body) == []
     assert gp.get(f"/fhir/R4/Observation/{visit.pk}-news2")[0] == 404
     assert fhir(member("chair")).get(f"/fhir/R4/Observation/{visit.pk}-news2")[0] == 200
+    break_glass_record(
+        by=member("gp"),
+        patient=patient,
+        reason_code="vital_interests",
+        reason="Collapsed",
+        channel="api",
+    )
+    assert gp.get(f"/fhir/R4/Observation/{visit.pk}-news2")[0] == 200
 
 
 @pytest.mark.parametrize(
