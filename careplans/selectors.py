@@ -5,9 +5,10 @@ are theirs or their role's (an intervention's wording is often clinical)."""
 
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 
-from networks.selectors import role_in
+from networks.roles import CLINICAL_ROLES
+from networks.selectors import network_ids_where, role_in
 
 from .models import SOCIAL_DOMAINS, CarePlan, CarePlanIntervention, CarePlanNeed
 
@@ -44,3 +45,9 @@ def empty_plan(patient: Any) -> CarePlan:
     plan.shown_needs = []  # type: ignore[attr-defined]
     plan.shown_interventions = []  # type: ignore[attr-defined]
     return plan
+
+
+def care_plans_visible_to(user: Any) -> QuerySet[CarePlan]:
+    """Whole plans, for clinical roles in the user's networks (the FHIR CarePlan: the PIC
+    reads a plan's social parts through the person's page, not these)."""
+    return CarePlan.objects.filter(network_id__in=network_ids_where(user, CLINICAL_ROLES))

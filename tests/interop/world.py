@@ -6,11 +6,33 @@ MAKERS: resource type -> make(patient, member) -> the id of one resource of that
 `patient`, readable by the chair of `patient`'s network.
 """
 
+from . import clinical
+
 
 def _patient(patient, member):
     return str(patient.pk)
 
 
+def _encounter(patient, member):
+    return str(clinical.make_visit(patient, member("pharmacist")).pk)
+
+
+def _observation(patient, member):
+    return f"{clinical.make_visit(patient, member('pharmacist')).pk}-news2"
+
+
+def _medication_statement(patient, member):
+    return str(clinical.make_medication(patient, member("pharmacist")).pk)
+
+
+def _care_plan(patient, member):
+    return str(clinical.make_care_plan(patient, member("chair")).pk)
+
+
 MAKERS = {
     "Patient": _patient,
+    "Encounter": _encounter,
+    "Observation": _observation,
+    "MedicationStatement": _medication_statement,
+    "CarePlan": _care_plan,
 }
