@@ -26,6 +26,11 @@ The person is matched by NHS number in the network (a different date of birth: 4
 saved; ICN's record is not changed by what the Bundle says) or created from the Patient
 (interop/resources/patient.py). Errors are OperationOutcomes naming where (a FHIRPath-like
 expression), and the view's transaction leaves nothing saved.
+
+At the same moment: the unique indexes decide. The same Bundle twice: the loser's referral
+meets the identifier's (or the open referral's) index and answers as a repeat. Two Bundles
+for the same new person: the loser meets the NHS number's index, matches the person the
+winner recorded, and makes its own referral.
 """
 
 from dataclasses import dataclass
@@ -112,43 +117,51 @@ def process(
     if existing is not None:
         return _again(existing, asked, user=user, path=path)
     fields = patient_fields(asked.patient, place, asked.p)
-    patient = Patient.objects.filter(network=place, nhs_number=fields["nhs_number"]).first()
-    if patient is not None and patient.date_of_birth != fields["date_of_birth"]:
-        raise FhirError(422, (MISMATCH, f"{asked.p}.birthDate"))
-    if not user.has_perm("referrals.add_referral", patient or Patient(network=place)):
-        raise FhirError(403, NOT_A_REFERRER)
-    created = patient is None
-    try:
-        with transaction.atomic():
-            if patient is None:
-                patient = patient_from_fields(fields=fields, network=place, by=user, where=asked.p)
-            raised = referral_services.referral_create(
-                patient=patient,
-                service=asked.service,
-                reason=asked.reason,
-                urgency=asked.urgency,
-                by=user,
-                source_organisation=(
-                    membership.organisation if membership.role == Role.PARTNER_SYSTEM else None
-                ),
-                external_system=asked.system,
-                external_id=asked.value,
-            )
-    except (Conflict, IntegrityError) as exc:
-        # The same Bundle sent twice at once: the other one's referral is committed now (the
-        # unique index waited for it), so this one answers as a repeat.
-        existing = _by_identifier(place, asked)
-        if existing is not None:
-            return _again(existing, asked, user=user, path=path)
-        if isinstance(exc, Conflict):
-            raise FhirError(409, (exc.message, _where(asked, exc.field or ""))) from exc
-        raise
-    except ValidationError as exc:
-        raise _invalid(exc, asked) from exc
-    referral = raised.referral
-    assert referral is not None
-    access_record(user=user, patients=[patient], what=WHAT, channel="api", path=path)
-    return _response(asked, patient.pk, referral.pk, patient_new=created, referral_new=True), 200
+    source = membership.organisation if membership.role == Role.PARTNER_SYSTEM else None
+    for tries_left in (1, 0):
+        patient = Patient.objects.filter(network=place, nhs_number=fields["nhs_number"]).first()
+        if patient is not None and patient.date_of_birth != fields["date_of_birth"]:
+            raise FhirError(422, (MISMATCH, f"{asked.p}.birthDate"))
+        if not user.has_perm("referrals.add_referral", patient or Patient(network=place)):
+            raise FhirError(403, NOT_A_REFERRER)
+        created = patient is None
+        try:
+            with transaction.atomic():
+                if patient is None:
+                    patient = patient_from_fields(
+                        fields=fields, network=place, by=user, where=asked.p
+                    )
+                raised = referral_services.referral_create(
+                    patient=patient,
+                    service=asked.service,
+                    reason=asked.reason,
+                    urgency=asked.urgency,
+                    by=user,
+                    source_organisation=source,
+                    external_system=asked.system,
+                    external_id=asked.value,
+                )
+        except (Conflict, IntegrityError) as exc:
+            # The same Bundle sent twice at once: the other one's referral is committed now
+            # (the unique index waited for it), so this one answers as a repeat.
+            existing = _by_identifier(place, asked)
+            if existing is not None:
+                return _again(existing, asked, user=user, path=path)
+            # Another referral of the same new person at the same moment recorded them
+            # first: match them, once.
+            if isinstance(exc, Conflict) and exc.field == "nhs_number" and tries_left:
+                continue
+            if isinstance(exc, Conflict):
+                raise FhirError(409, (exc.message, _where(asked, exc.field or ""))) from exc
+            raise
+        except ValidationError as exc:
+            raise _invalid(exc, asked) from exc
+        referral = raised.referral
+        assert referral is not None
+        access_record(user=user, patients=[patient], what=WHAT, channel="api", path=path)
+        answer = _response(asked, patient.pk, referral.pk, patient_new=created, referral_new=True)
+        return answer, 200
+    raise AssertionError("unreachable: the second try returns or raises")
 
 
 def _membership(user: User, slug: str | None) -> Membership:

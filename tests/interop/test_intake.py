@@ -13,6 +13,7 @@ import pytest
 from django.db import connection, transaction
 
 from audit.models import AccessEvent
+from core.nhs_number import synthetic
 from interop.registry import REGISTRY, ImportContext
 from patients.models import Patient
 from referrals.models import Referral
@@ -613,4 +614,60 @@ def test_the_same_bundle_twice_at_once_makes_one_referral_and_the_same_answer(
     assert sorted(statuses(body)[1] for _, body in answers) == [
         ("200 OK", f"ServiceRequest/{referral.pk}"),
         ("201 Created", f"ServiceRequest/{referral.pk}"),
+    ]
+
+
+def test_the_answer_follows_the_bundles_order(fhir, partner):
+    sent = bundle()
+    sent["entry"].reverse()
+    status, body = fhir(partner).post(URL, sent)
+    assert status == 200, body
+    locations = [loc.split("/")[0] for _, loc in statuses(body)]
+    assert locations == ["ServiceRequest", "Patient"]
+
+
+def test_a_body_that_is_not_json_is_400_as_an_outcome(api, partner):
+    before = saved()
+    response = api(partner).post(URL, "{not json", content_type="application/fhir+json")
+    assert response.status_code == 400
+    assert response.json()["resourceType"] == "OperationOutcome"
+    assert saved() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_referrals_of_the_same_new_person_at_once_record_them_once(fhir, partner, network):
+    """Two Bundles (two identifiers, two services) for a person ICN does not hold: both find
+    no one, then both inserts of the person wait on the NHS number's unique index (held
+    here by an uncommitted row, then rolled back); one records the person, the other meets
+    the index, matches them and makes its own referral."""
+    first, second = another(7201, "gp"), another(7201, "pic")
+    second["entry"][1]["resource"]["identifier"][0]["value"] = "REF-7201-b"
+    # The PIC needs consent to share, which a new person has not given: a service that does not.
+    second["entry"][1]["resource"]["code"]["coding"][1]["code"] = "community_nursing"
+    answers = []
+
+    def post(sent):
+        try:
+            answers.append(fhir(partner).post(URL, sent))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post, args=(sent,)) for sent in (first, second)]
+    with transaction.atomic():
+        PatientFactory(network=network, nhs_number=synthetic(7201))
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 30
+        while _waiting() < 2:
+            assert time.monotonic() < deadline, "the two intakes never reached the index"
+            time.sleep(0.02)
+        transaction.set_rollback(True)
+    for t in threads:
+        t.join(timeout=30)
+    person = Patient.objects.get(nhs_number=synthetic(7201))
+    assert sorted(status for status, _ in answers) == [200, 200], answers
+    assert sorted(statuses(body)[0][0] for _, body in answers) == ["200 OK", "201 Created"]
+    assert sorted(Referral.objects.filter(patient=person).values_list("service", flat=True)) == [
+        "community_nursing",
+        "gp",
     ]
