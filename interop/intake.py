@@ -81,7 +81,7 @@ WHAT = "fhir_intake"
 
 
 @dataclass
-class Request:
+class Asked:
     """What the Bundle asks, checked: where each entry is, and the referral's fields."""
 
     patient: dict[str, Any]
@@ -196,7 +196,7 @@ def _fhirpath(loc: tuple[Any, ...]) -> str:
     return where
 
 
-def _read(data: Any, network: Network) -> Request:
+def _read(data: Any, network: Network) -> Asked:
     """The Bundle checked and its referral read: 400 (or 422) naming where it is wrong."""
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         raise FhirError(400, ("Send a FHIR Bundle of type transaction.", "Bundle"))
@@ -255,7 +255,7 @@ def _read(data: Any, network: Network) -> Request:
             400,
             (f"priority is routine, urgent, asap or stat, not {priority!r}.", f"{sr}.priority"),
         )
-    return Request(
+    return Asked(
         patient=entries[patient_at]["resource"],
         patient_at=patient_at,
         request_at=request_at,
@@ -392,7 +392,7 @@ def _reason(resource: dict[str, Any], sr: str) -> str:
     return reason
 
 
-def _by_identifier(network: Network, asked: Request) -> Referral | None:
+def _by_identifier(network: Network, asked: Asked) -> Referral | None:
     return (
         Referral.objects.filter(
             network=network, external_system=asked.system, external_id=asked.value
@@ -402,7 +402,7 @@ def _by_identifier(network: Network, asked: Request) -> Referral | None:
     )
 
 
-def _again(referral: Referral, asked: Request, *, user: User, path: str) -> tuple[Resource, int]:
+def _again(referral: Referral, asked: Asked, *, user: User, path: str) -> tuple[Resource, int]:
     """A Bundle sent again: nothing new, the same answer with 200 for each entry. The same
     identifier for another person (or another date of birth) is the sender's mistake."""
     person = referral.patient
@@ -415,7 +415,7 @@ def _again(referral: Referral, asked: Request, *, user: User, path: str) -> tupl
 
 
 def _response(
-    asked: Request, patient_id: int, referral_id: int, *, patient_new: bool, referral_new: bool
+    asked: Asked, patient_id: int, referral_id: int, *, patient_new: bool, referral_new: bool
 ) -> Bundle:
     def entry(location: str, new: bool) -> dict[str, Any]:
         return {"response": {"status": "201 Created" if new else "200 OK", "location": location}}
@@ -444,13 +444,13 @@ REFERRAL_PATHS = {
 }
 
 
-def _where(asked: Request, field: str) -> str:
+def _where(asked: Asked, field: str) -> str:
     if field == "nhs_number":
         return f"{asked.p}.identifier"
     return f"{asked.sr}.{REFERRAL_PATHS[field]}" if field in REFERRAL_PATHS else asked.sr
 
 
-def _invalid(exc: ValidationError, asked: Request) -> FhirError:
+def _invalid(exc: ValidationError, asked: Asked) -> FhirError:
     """The services' ValidationError: 422 for the PIC without consent to share (the Bundle
     is right; the person's record does not allow it), else 400 naming the element."""
     messages = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
