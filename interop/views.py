@@ -264,7 +264,11 @@ class TransactionView(FhirView):
     def post(self, request: Request) -> Response:
         with transaction.atomic():
             bundle, status_code = intake.process(
-                bundle=request.data, user=request.user, ctx=self.context(request)
+                bundle=request.data,
+                user=request.user,
+                ctx=self.context(request),
+                network=request.query_params.get("network"),
+                path=request.get_full_path(),
             )
         return Response(bundle, status=status_code)
 

@@ -69,6 +69,16 @@ def _insert_referral(referral: Referral) -> Referral:
                 field="service",
                 record=open_referral(referral.patient, referral.service),
             ) from exc
+        if "referral_external_identifier_once" in str(exc):
+            raise Conflict(
+                "A referral with this identifier is already recorded in this network.",
+                field="external_id",
+                record=Referral.objects.filter(
+                    network_id=referral.network_id,
+                    external_system=referral.external_system,
+                    external_id=referral.external_id,
+                ).first(),
+            ) from exc
         raise
     return referral
 
@@ -109,9 +119,13 @@ def referral_create(
     source_organisation: Organisation | None = None,
     source_contact: str = "",
     raised_from: str = PatientFlag.RaisedFrom.REFERRAL,
+    external_system: str = "",
+    external_id: str = "",
 ) -> Raised:
     """Refer a person to a service. Red flags ticked on the referral are recorded on the
-    person; each raises a referral to the service that owns it, or joins the open one."""
+    person; each raises a referral to the service that owns it, or joins the open one.
+    `external_system`/`external_id`: the identifier the referrer's own system gave it (FHIR
+    ServiceRequest.identifier), once per network (Conflict when already recorded)."""
     directory = service_directory(patient.network)
     info = directory.get(service)
     if info is None or not info.active:
@@ -138,6 +152,8 @@ def referral_create(
         referred_by=by,
         source_organisation=source_organisation,
         source_contact=(source_contact or "").strip(),
+        external_system=external_system,
+        external_id=external_id,
     )
     referral.full_clean(exclude=["network", "patient", "referred_by", "source_organisation"])
     raised = Raised(referral=_insert_referral(referral))
