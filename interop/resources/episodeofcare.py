@@ -65,6 +65,8 @@ def from_fhir(resource: dict[str, Any], ctx: ImportContext) -> Episode:
     closed = when(period.get("end"), "period.end")
     if closed is None and resource.get("status") in ("finished", "cancelled"):
         closed = opened
+    if closed is None and Episode.objects.filter(patient=ctx.patient, closed_at=None).exists():
+        raise FhirError(422, ("The person is already on the caseload (an open episode).", "status"))
     return Episode.objects.create(
         patient=ctx.patient, network=ctx.network, opened_at=opened, closed_at=closed
     )

@@ -95,6 +95,13 @@ def from_fhir(resource: dict[str, Any], ctx: ImportContext) -> PatientFlag:
     resolved = when(period.get("end"), "period.end")
     if resolved is None and resource.get("status") != "active":
         resolved = when(period.get("start"), "period.start")
+    if (
+        resolved is None
+        and PatientFlag.objects.filter(
+            patient=ctx.patient, flag=red_flag, resolved_at=None
+        ).exists()
+    ):
+        raise FhirError(422, (f"The red flag {red_flag.code} is already active.", "status"))
     row = PatientFlag.objects.create(
         patient=ctx.patient,
         flag=red_flag,

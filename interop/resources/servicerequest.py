@@ -17,7 +17,7 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from core.typing import User
 from networks.roles import Service
-from referrals.models import Referral, ServiceConfig, Urgency
+from referrals.models import OUTCOME_MAX_LENGTH, Referral, ServiceConfig, Urgency
 from referrals.selectors import referrals_visible_to, service_labels
 
 from .. import codes
@@ -194,7 +194,17 @@ def from_fhir(resource: dict[str, Any], ctx: ImportContext) -> Referral:
     if closing is not None:
         referral.closed_at = when(closing.get("time"), "note.time") or referral.triaged_at
         referral.closed_by = ctx.by
-        _verb, _colon, referral.outcome = closing["text"].partition(": ")
+        _verb, _colon, outcome = closing["text"].partition(": ")
+        referral.outcome = outcome[:OUTCOME_MAX_LENGTH]
+    if (
+        referral.is_open
+        and (
+            Referral.objects.filter(patient=ctx.patient, service=service, status__in=Referral.OPEN)
+        ).exists()
+    ):
+        raise FhirError(
+            422, (f"The person already has an open referral to {service} here.", "status")
+        )
     referral.save()
     authored = when(resource.get("authoredOn"), "authoredOn")
     if authored is not None:
@@ -220,7 +230,7 @@ def _declined(referral: Referral, text: str) -> None:
     for reason, label in Referral.DeclineReason.choices:
         if said.startswith(label):
             referral.decline_reason = reason
-            referral.decline_note = said.removeprefix(label).removeprefix(". ")
+            referral.decline_note = said.removeprefix(label).removeprefix(". ")[:2000]
             return
     referral.decline_reason = Referral.DeclineReason.OTHER
     referral.decline_note = said[:2000]

@@ -122,3 +122,13 @@ def test_an_episode_without_a_start_is_refused_and_nothing_saved(
         )
     assert refused.value.status_code == 422
     assert not Episode.objects.exists()
+
+
+def test_a_second_open_episode_is_refused(member, patient, foreign_patient, other_network):
+    sent = resource_of("EpisodeOfCare", episode(patient), member("chair"))
+    importer = member("chair", net=other_network)
+    bring_in("EpisodeOfCare", sent, network=other_network, by=importer, patient=foreign_patient)
+    with pytest.raises(FhirError) as refused:
+        bring_in("EpisodeOfCare", sent, network=other_network, by=importer, patient=foreign_patient)
+    assert refused.value.status_code == 422
+    assert Episode.objects.filter(patient=foreign_patient).count() == 1

@@ -170,3 +170,13 @@ def test_a_flag_icn_does_not_know_is_refused_and_nothing_saved(
         )
     assert refused.value.status_code == 422
     assert not PatientFlag.objects.exists()
+
+
+def test_an_active_flag_twice_is_refused(member, patient, foreign_patient, other_network):
+    sent = resource_of("Flag", patient_flag(patient, member), member("chair"))
+    importer = member("chair", net=other_network)
+    bring_in("Flag", sent, network=other_network, by=importer, patient=foreign_patient)
+    with pytest.raises(FhirError) as refused:
+        bring_in("Flag", sent, network=other_network, by=importer, patient=foreign_patient)
+    assert refused.value.status_code == 422
+    assert PatientFlag.objects.filter(patient=foreign_patient).count() == 1

@@ -235,3 +235,36 @@ def test_a_resource_without_icns_service_code_is_refused_and_nothing_saved(
         )
     assert refused.value.status_code == 422
     assert not Referral.objects.exists()
+
+
+def test_a_second_open_referral_to_the_same_service_is_refused(
+    member, patient, foreign_patient, other_network
+):
+    sent = resource_of("ServiceRequest", referral(patient, member), member("chair"))
+    importer = member("chair", net=other_network)
+    bring_in("ServiceRequest", sent, network=other_network, by=importer, patient=foreign_patient)
+    with pytest.raises(FhirError) as refused:
+        bring_in(
+            "ServiceRequest", sent, network=other_network, by=importer, patient=foreign_patient
+        )
+    assert refused.value.status_code == 422
+    assert Referral.objects.filter(patient=foreign_patient).count() == 1
+
+
+def test_a_service_this_network_does_not_run_is_kept_switched_off(
+    member, patient, network, foreign_patient, other_network
+):
+    ServiceConfig.objects.create(
+        network=network, service="falls_clinic", label="Falls clinic", serving_roles=["gp"]
+    )
+    sent = resource_of(
+        "ServiceRequest", referral(patient, member, service="falls_clinic"), member("chair")
+    )
+    importer = member("chair", net=other_network)
+    row = bring_in(
+        "ServiceRequest", sent, network=other_network, by=importer, patient=foreign_patient
+    )
+    config = ServiceConfig.objects.get(network=other_network, service="falls_clinic")
+    assert (config.label, config.active) == ("Falls clinic", False)
+    back = resource_of("ServiceRequest", row, importer)
+    assert comparable(back) == comparable(sent)
