@@ -41,7 +41,7 @@ def rows(user: User) -> QuerySet[CareTeamMember]:
 
 def row_id(id_: str) -> int | None:
     """CareTeam/{person id} -> the id of the person's first care team member."""
-    if not id_.isdigit():
+    if not (id_.isdigit() and len(id_) <= 18):  # beyond a bigint: no such person
         return None
     return (
         CareTeamMember.objects.filter(patient_id=int(id_))

@@ -123,7 +123,7 @@ def by_identifier(rows: QuerySet[Referral], value: str) -> QuerySet[Referral]:
     if not found:
         raise SearchError("identifier is system|value.")
     if system == REFERRAL_ID:
-        if not found.isdigit():
+        if not (found.isdigit() and len(found) <= 18):
             raise SearchError(f"{REFERRAL_ID} identifiers are whole numbers.")
         return rows.filter(pk=int(found))
     if bar:

@@ -65,6 +65,7 @@ def test_the_care_team_follows_its_first_member(fhir, member, patient):
     status, body = fhir(member("chair")).get(f"/fhir/R4/CareTeam/{patient.pk}")
     assert status == 200 and len(body["participant"]) == 1
     assert REGISTRY["CareTeam"].row_id("x") is None
+    assert fhir(member("chair")).get("/fhir/R4/CareTeam/" + "9" * 30)[0] == 404
 
 
 @pytest.mark.parametrize(

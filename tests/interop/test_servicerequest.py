@@ -131,7 +131,12 @@ def test_search_by_status_and_by_the_partners_identifier(fhir, member, patient, 
 
 @pytest.mark.parametrize(
     ("query", "where"),
-    [("status=open", "status"), ("identifier=urn:icn:referral|x", "identifier")],
+    [
+        ("status=open", "status"),
+        ("identifier=urn:icn:referral|x", "identifier"),
+        ("identifier=urn:icn:referral|" + "9" * 30, "identifier"),
+        ("identifier=urn:icn:referral|", "identifier"),
+    ],
 )
 def test_bad_search_values_are_400(fhir, member, query, where):
     status, body = fhir(member("chair")).get(f"/fhir/R4/ServiceRequest?{query}")
