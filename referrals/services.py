@@ -21,6 +21,7 @@ from notifications.services import notification_send
 from patients.models import Consent, Patient
 from patients.services import consent_to_share
 
+from .catalogue import SERVICE_SNOMED
 from .models import (
     OUTCOME_MAX_LENGTH,
     REFERRAL,
@@ -521,6 +522,7 @@ def network_created(*, network: Network, by: User | None) -> None:
             service=service.value,
             label=service.label,
             serving_roles=list(DEFAULT_SERVING_ROLES[service]),
+            snomed_code=SERVICE_SNOMED.get(service.value, ""),
         )
         for service in Service
     )

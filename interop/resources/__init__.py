@@ -1,4 +1,15 @@
 """One module per FHIR resource type; importing this package registers them all
 (interop/apps.py). Each module calls ``registry.register(ResourceType(...))``."""
 
-from . import care_plan, encounter, medication_statement, observation, patient  # noqa: F401
+from . import (  # noqa: F401
+    care_plan,
+    careteam,
+    encounter,
+    episodeofcare,
+    flag,
+    medication_statement,
+    observation,
+    patient,
+    servicerequest,
+    task,
+)

@@ -52,7 +52,7 @@ from networks.services import cover_set, membership_add, membership_reactivate
 from notifications.models import Preference
 from patients.models import CareTeamMember, Consent, Goal, Patient
 from patients.services import CONSENT_FIELDS, care_team_add, patient_create, patient_record_consent
-from referrals.catalogue import ensure_red_flags
+from referrals.catalogue import SERVICE_SNOMED, ensure_red_flags
 from referrals.models import RedFlag, Referral, ServiceConfig
 from referrals.selectors import DEFAULT_ACCEPTS, forget_service_directory
 from referrals.services import (
@@ -660,6 +660,7 @@ class Command(SystemScopeCommand):
                     "serving_roles": list(DEFAULT_SERVING_ROLES[service]),
                     "accepts": DEFAULT_ACCEPTS[service],
                     "active": True,
+                    "snomed_code": SERVICE_SNOMED.get(service.value, ""),
                 },
                 exclude=["network"],
             )
