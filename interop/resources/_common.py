@@ -6,7 +6,11 @@ from typing import Any
 
 from django.utils import timezone
 
+from networks.models import Membership
+
+from .. import codes
 from ..outcome import FhirError
+from ..registry import ImportContext
 
 
 def when(value: Any, where: str) -> datetime | None:
@@ -44,3 +48,36 @@ def codes_of(concept: dict[str, Any] | None, system: str) -> list[str]:
         for c in (concept or {}).get("coding", [])
         if c.get("system") == system and c.get("code")
     ]
+
+
+# A member named in a resource (a visitor, a care plan's author, a care team member): their
+# display name, and their username as an identifier in ICN's own system, so that bringing the
+# record into a network where the same person is a member names them again.
+USERNAME = codes.icn_identifier("user")
+
+
+def practitioner(user: Any) -> dict[str, Any]:
+    """A logical reference to a member (ICN serves no Practitioner resources)."""
+    if user is None:
+        return {"display": "a former member"}
+    return {
+        "type": "Practitioner",
+        "identifier": {"system": USERNAME, "value": user.get_username()},
+        "display": person_name(user),
+    }
+
+
+def member_here(reference: dict[str, Any] | None, ctx: ImportContext) -> Any:
+    """The user a practitioner reference names, when they are an active member of the
+    network the record is brought into; else None (the caller falls back to who brings it)."""
+    identifier = (reference or {}).get("identifier") or {}
+    if identifier.get("system") != USERNAME or not identifier.get("value"):
+        return None
+    membership = (
+        Membership.objects.filter(
+            network=ctx.network, user__username=identifier["value"], is_active=True
+        )
+        .select_related("user")
+        .first()
+    )
+    return membership.user if membership else None

@@ -21,11 +21,11 @@ from careplans.models import CarePlan, CarePlanIntervention, CarePlanNeed, Domai
 from careplans.selectors import care_plans_visible_to
 from core.typing import User
 from networks.roles import Role
-from patients.restricted import author_label
 
 from .. import codes
 from ..outcome import FhirError
 from ..registry import Context, ImportContext, ResourceType, meta, reference, register
+from ._common import member_here, practitioner
 
 CATEGORY = "Multidisciplinary care plan"
 DOMAIN_BY_LABEL = {str(label): value for value, label in Domain.choices}
@@ -53,7 +53,7 @@ def to_fhir(plans: Sequence[CarePlan], ctx: Context) -> list[Resource]:
 
 def _performer(intervention: CarePlanIntervention) -> dict[str, Any] | None:
     if intervention.owner_id:
-        return {"display": author_label(intervention.owner)}
+        return practitioner(intervention.owner)
     if intervention.owner_role:
         return {
             "identifier": {"system": codes.ICN_ROLE, "value": intervention.owner_role},
@@ -93,7 +93,7 @@ def _care_plan(plan: CarePlan) -> FhirCarePlan:
     if plan.review_on:
         resource["period"] = {"end": plan.review_on.isoformat()}
     if plan.updated_by_id:
-        resource["author"] = {"display": author_label(plan.updated_by)}
+        resource["author"] = practitioner(plan.updated_by)
     needs = list(plan.needs.all())
     if needs:
         resource["note"] = [
@@ -113,7 +113,9 @@ def _need(text: str, position: int) -> CarePlanNeed:
     return CarePlanNeed(domain=domain, description=description[:500], position=position)
 
 
-def _intervention(activity: dict[str, Any], position: int) -> CarePlanIntervention:
+def _intervention(
+    activity: dict[str, Any], position: int, ctx: ImportContext
+) -> CarePlanIntervention:
     detail = activity.get("detail") or {}
     description = (detail.get("description") or "").strip()
     due = (detail.get("scheduledPeriod") or {}).get("end") or detail.get("scheduledString")
@@ -126,14 +128,16 @@ def _intervention(activity: dict[str, Any], position: int) -> CarePlanInterventi
                 "CarePlan.activity",
             ),
         )
-    role = ""
+    role, owner = "", None
     for performer in detail.get("performer") or []:
         identifier = performer.get("identifier") or {}
         if identifier.get("system") == codes.ICN_ROLE and identifier.get("value") in Role.values:
             role = identifier["value"]
+        owner = owner or member_here(performer, ctx)
     return CarePlanIntervention(
         description=description[:200],
-        owner_role=role,
+        owner=owner,
+        owner_role="" if owner else role,
         due_on=_day(due, "CarePlan.activity.detail.scheduledPeriod.end"),
         position=position,
     )
@@ -141,8 +145,8 @@ def _intervention(activity: dict[str, Any], position: int) -> CarePlanInterventi
 
 def from_fhir(resource: dict[str, Any], ctx: ImportContext) -> CarePlan:
     """The person's plan as agreed where it came from: needs, interventions (a role owner is
-    kept; a named owner elsewhere is no member here, so the intervention has none) and the
-    review date. No task is raised: the new network's members own nothing yet."""
+    kept, and a named owner who is a member here too; another named owner is not, so the
+    intervention has none) and the review date. No task is raised."""
     review = (resource.get("period") or {}).get("end")
     version = (resource.get("meta") or {}).get("versionId") or "1"
     plan = CarePlan(
@@ -150,13 +154,13 @@ def from_fhir(resource: dict[str, Any], ctx: ImportContext) -> CarePlan:
         network=ctx.network,
         review_on=_day(review, "CarePlan.period.end") if review else None,
         version=int(version) if version.isdigit() else 1,
-        updated_by=ctx.by,
+        updated_by=member_here(resource.get("author"), ctx) or ctx.by,
         updated_at=_when((resource.get("meta") or {}).get("lastUpdated")),
     )
     plan.full_clean(exclude=["review_on"])  # a past review date is history, kept as sent
     plan.save()
     needs = [_need(n.get("text", ""), i) for i, n in enumerate(resource.get("note") or [])]
-    interventions = [_intervention(a, i) for i, a in enumerate(resource.get("activity") or [])]
+    interventions = [_intervention(a, i, ctx) for i, a in enumerate(resource.get("activity") or [])]
     for need in needs:
         need.plan = plan
         need.full_clean()

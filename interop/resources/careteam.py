@@ -21,9 +21,7 @@ from patients.selectors import patients_visible_to
 
 from .. import codes
 from ..registry import Context, ImportContext, ResourceType, meta, reference, register
-from ._common import person_name, when
-
-USERNAME = codes.icn_identifier("user")
+from ._common import USERNAME, person_name, when
 
 
 def _first_member() -> Subquery:

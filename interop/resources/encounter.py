@@ -18,11 +18,11 @@ from fhir.resources.R4B.resource import Resource
 from core.typing import User
 from medicines.models import Visit
 from medicines.selectors import seal_visits, visits_visible_to
-from patients.restricted import author_label
 
 from .. import codes
 from ..outcome import FhirError
 from ..registry import Context, ImportContext, ResourceType, meta, reference, register
+from ._common import member_here, practitioner
 
 VISIT_KIND = codes.icn_identifier("visit-kind")
 PARTICIPATION = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
@@ -50,7 +50,7 @@ def to_fhir(visits: Sequence[Visit], ctx: Context) -> list[Resource]:
 def _participant(code: str, display: str, user: Any) -> dict[str, Any]:
     return {
         "type": [{"coding": [{"system": PARTICIPATION, "code": code, "display": display}]}],
-        "individual": {"display": author_label(user)},
+        "individual": practitioner(user),
     }
 
 
@@ -92,9 +92,18 @@ def _encounter(visit: Visit) -> Encounter:
     return Encounter.model_validate(resource)
 
 
+def _performer(resource: dict[str, Any], code: str, ctx: ImportContext) -> Any:
+    """The visitor (PPRF) or joint visitor (SPRF) when a member of the network here."""
+    for participant in resource.get("participant") or []:
+        codings = [c for t in participant.get("type") or [] for c in t.get("coding") or []]
+        if any(c.get("system") == PARTICIPATION and c.get("code") == code for c in codings):
+            return member_here(participant.get("individual"), ctx)
+    return None
+
+
 def from_fhir(resource: dict[str, Any], ctx: ImportContext) -> Visit:
-    """The visit the Encounter describes, authored by ``ctx.by`` (the source's visitors are
-    not members here); a restricted one stays restricted."""
+    """The visit the Encounter describes, by its visitors where they are members of the
+    network here, else by ``ctx.by``; a restricted one stays restricted."""
     kind = None
     for concept in resource.get("type") or []:
         for coding in concept.get("coding") or []:
@@ -123,7 +132,8 @@ def from_fhir(resource: dict[str, Any], ctx: ImportContext) -> Visit:
         network=ctx.network,
         patient=ctx.patient,
         kind=kind,
-        visitor=ctx.by,
+        visitor=_performer(resource, "PPRF", ctx) or ctx.by,
+        joint_visitor=_performer(resource, "SPRF", ctx),
         visited_at=visited_at,
         summary=summary,
     )
