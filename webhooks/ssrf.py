@@ -41,8 +41,8 @@ def refusal(ip: IPAddress) -> str | None:
         ("a link-local address", ip.is_link_local),
         ("a multicast address", ip.is_multicast),
         ("an unspecified address", ip.is_unspecified),
-        ("a private address", ip.is_private),
         ("a reserved address", ip.is_reserved),
+        ("a private address", ip.is_private),
     ]
     for why, hit in checks:
         if hit:
