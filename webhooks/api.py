@@ -36,9 +36,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         user = self.context["request"].user
         network = network_by_slug_for(user, slug) if isinstance(slug, str) else None
         # Another network (or an unknown one) is simply not among the choices: 400.
-        self.fields["network"].queryset = Network.objects.filter(
-            pk=network.pk if network else None
-        )
+        self.fields["network"].queryset = Network.objects.filter(pk=network.pk if network else None)
         return super().to_internal_value(data)
 
 
@@ -117,5 +115,3 @@ class WebhookViewSet(
         rows = deliveries_of(self.get_object())
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(DeliverySerializer(page, many=True).data)
-
-

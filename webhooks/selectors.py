@@ -3,8 +3,8 @@ subscriptions and their logs; a partner system sees its own."""
 
 from django.db.models import Q, QuerySet
 
-from networks.roles import Role
 from core.typing import RequestUser
+from networks.roles import Role
 from networks.selectors import network_ids_where
 
 from .models import Delivery, Subscription

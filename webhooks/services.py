@@ -39,7 +39,10 @@ from .models import Delivery, Event, EventType, Subscription
 log = logging.getLogger(__name__)
 
 # Who may subscribe, and to what: a chair hears the network, a partner system its own.
-SCOPE_BY_ROLE = {Role.CHAIR: Subscription.Scope.NETWORK, Role.PARTNER_SYSTEM: Subscription.Scope.OWN}
+SCOPE_BY_ROLE = {
+    Role.CHAIR: Subscription.Scope.NETWORK,
+    Role.PARTNER_SYSTEM: Subscription.Scope.OWN,
+}
 
 
 def new_secret() -> str:

@@ -230,7 +230,7 @@ def test_given_up_after_the_last_attempt_and_the_owner_told_once(
 
 
 def test_a_refused_connection_is_a_failure(member, network, receiver):
-    subscription, delivery = _one_delivery(member, network, receiver)
+    _subscription, delivery = _one_delivery(member, network, receiver)
     receiver.stop()
     assert delivery_send(delivery_id=delivery.pk) == "retry"
     delivery.refresh_from_db()

@@ -98,9 +98,7 @@ def test_checked_again_at_send(member, network, receiver, settings):
 def test_redirects_are_not_followed(member, network, receiver):
     """A 3xx is an answer like any other that is not 2xx: a failure, not a second request."""
     receiver.answers = [302]
-    subscription_create(
-        network=network, url=receiver.url, events=["task.done"], by=member("chair")
-    )
+    subscription_create(network=network, url=receiver.url, events=["task.done"], by=member("chair"))
     event_record(network_id=network.pk, type="task.done", data={})
     assert delivery_send(delivery_id=Delivery.objects.get().pk) == "retry"
     assert len(receiver.requests) == 1 and Delivery.objects.get().last_status_code == 302
