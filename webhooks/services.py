@@ -286,7 +286,11 @@ def _tell_owner(delivery: Delivery, subscription: Subscription) -> None:
         title=f"A webhook to {subscription.url[:200]} was given up after "
         f"{delivery.attempts} attempts",
         body=f"Last answer: {delivery.last_error or delivery.last_status_code}.",
-        url=reverse("api:webhook-deliveries", args=[subscription.pk]),
+        url=(
+            reverse("webhooks:page")  # the chair's page; a partner system reads the API
+            if role_in(subscription.owner, subscription.network_id) == Role.CHAIR
+            else reverse("api:webhook-deliveries", args=[subscription.pk])
+        ),
         network=delivery.network_id,
     )
 

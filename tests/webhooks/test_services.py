@@ -226,7 +226,7 @@ def test_given_up_after_the_last_attempt_and_the_owner_told_once(
     assert len(receiver.requests) == 2
     told = Notification.objects.filter(recipient=subscription.owner, kind="webhook_abandoned")
     assert told.count() == 1
-    assert told.get().url == f"/api/v1/webhooks/{subscription.pk}/deliveries/"
+    assert told.get().url == "/webhooks/"  # the chair's page
 
 
 def test_a_refused_connection_is_a_failure(member, network, receiver):
