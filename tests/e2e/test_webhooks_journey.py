@@ -5,7 +5,7 @@ over each state (the page also runs in the whole-site tour of test_accessibility
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_accessibility import Findings, signed_in  # noqa: F401 (a fixture)
+from tests.e2e.test_accessibility import Findings, open_context, session_of
 from tests.webhooks.receiver import Receiver
 from webhooks.models import Delivery, Subscription
 from webhooks.services import delivery_send, event_record
@@ -20,8 +20,10 @@ def receiver():
     server.stop()
 
 
-def test_the_chair_adds_a_webhook_and_reads_the_log(signed_in, member, network, receiver):
-    context = signed_in(member("chair"))
+def test_the_chair_adds_a_webhook_and_reads_the_log(
+    browser, live_server, member, network, receiver
+):
+    context = open_context(browser, live_server.url, session_of(member("chair")))
     page = context.new_page()
     findings = Findings()
 
@@ -54,4 +56,5 @@ def test_the_chair_adds_a_webhook_and_reads_the_log(signed_in, member, network, 
 
     page.get_by_role("button", name=f"Remove the webhook to {subscription.url}").click()
     expect(page.locator("#subscriptions")).to_have_count(0)
+    context.close()
     assert not findings.problems, findings.report()
