@@ -244,3 +244,20 @@ def test_a_removed_subscription_sends_nothing_more(member, network, receiver):
     delivery.refresh_from_db()
     assert delivery.status == "abandoned" and not receiver.requests
     assert event_record(network_id=network.pk, type="task.done", data={}) is None
+
+
+def test_an_event_commits_or_rolls_back_with_its_change(member, network, patient, receiver):
+    from django.db import transaction
+
+    from core.errors import Conflict
+
+    gp = member("gp")
+    subscribe(member("chair"), network, receiver.url)
+    referral_create(patient=patient, service="mdt", reason="Falls", by=gp)
+    with pytest.raises(Conflict):  # a second open MDT referral: refused, nothing recorded
+        referral_create(patient=patient, service="mdt", reason="Again", by=gp)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        referral_create(patient=patient, service="physiotherapy", reason="Unsteady", by=gp)
+        raise RuntimeError("the caller's transaction fails after the change")
+    assert list(Event.objects.values_list("type", flat=True)) == ["referral.created"]
+    assert Delivery.objects.count() == 1
