@@ -26,7 +26,11 @@ class Target:
     host: str
     port: int
     path: str
-    address: str  # the checked IP address to connect to
+    addresses: tuple[str, ...]  # the checked IP addresses, tried in turn
+
+    @property
+    def address(self) -> str:
+        return self.addresses[0]
 
 
 def refusal(ip: IPAddress) -> str | None:
@@ -91,26 +95,39 @@ def check(url: str, *, allow_private: bool) -> Target:
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    return Target(parts.scheme, parts.hostname, port, path, str(addresses[0]))
+    unique = tuple(dict.fromkeys(str(ip) for ip in addresses))
+    return Target(parts.scheme, parts.hostname, port, path, unique)
+
+
+def _connect(target: Target, timeout: float | None) -> socket.socket:
+    """A connection to the first of the checked addresses that answers (never to a name)."""
+    error: OSError | None = None
+    for address in target.addresses:
+        try:
+            return socket.create_connection((address, target.port), timeout)
+        except OSError as exc:
+            error = exc
+    assert error is not None
+    raise error
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     def __init__(self, target: Target, timeout: float) -> None:
         super().__init__(target.host, target.port, timeout=timeout)
-        self._address = target.address
+        self._target = target
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _connect(self._target, self.timeout)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, target: Target, timeout: float) -> None:
         super().__init__(target.host, target.port, timeout=timeout)
-        self._address = target.address
+        self._target = target
         self._tls = ssl.create_default_context()
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = _connect(self._target, self.timeout)
         # The certificate is checked against the host name, not the address connected to.
         self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
