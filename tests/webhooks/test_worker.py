@@ -164,3 +164,46 @@ def test_a_worker_killed_mid_delivery_is_replaced_and_the_event_heard_once(
     assert ids == [delivery.webhook_id, delivery.webhook_id]
     assert len(receiver.verified(subscription.secret)) == 2
     assert receiver.acknowledged() == {delivery.webhook_id: 1}
+
+
+def test_a_partner_subscribes_refers_and_hears_the_outcome_through_the_api(
+    worker, api, member, network, receiver
+):
+    """The whole workflow as a partner system sees it: subscribe, refer, hear each event once
+    (and nothing of another referrer's), signed with the secret it was shown once."""
+    partner, chair = api(member("partner_system")), api(member("chair"))
+    created = partner.post(
+        "/api/v1/webhooks/",
+        {
+            "url": receiver.url,
+            "events": ["referral.created", "referral.accepted"],
+            "network": network.slug,
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    secret = created.json()["secret"]
+    people = [PatientFactory(network=network) for _ in range(2)]
+    made = partner.post(
+        "/api/v1/referrals/",
+        {"patient": people[0].pk, "service": "physiotherapy", "reason": "Unsteady"},
+        format="json",
+    )
+    assert made.status_code == 201, made.content
+    referral_id = made.json()["id"]
+    api(member("gp")).post(
+        "/api/v1/referrals/",
+        {"patient": people[1].pk, "service": "physiotherapy", "reason": "Not theirs"},
+        format="json",
+    )
+    assert chair.post(f"/api/v1/referrals/{referral_id}/accept/").status_code == 200
+    if not wait_for(lambda: _all_delivered(2), timeout=60):
+        pytest.fail(_output(worker))
+    payloads = receiver.verified(secret)
+    assert [(p["type"], p["data"]["serviceRequest"]) for p in payloads] == [
+        ("referral.created", f"ServiceRequest/{referral_id}"),
+        ("referral.accepted", f"ServiceRequest/{referral_id}"),
+    ]
+    assert set(receiver.acknowledged().values()) == {1}
+    log = partner.get(f"/api/v1/webhooks/{created.json()['id']}/deliveries/").json()
+    assert [row["status"] for row in log["results"]] == ["delivered", "delivered"]
