@@ -261,3 +261,24 @@ def test_an_event_commits_or_rolls_back_with_its_change(member, network, patient
         raise RuntimeError("the caller's transaction fails after the change")
     assert list(Event.objects.values_list("type", flat=True)) == ["referral.created"]
     assert Delivery.objects.count() == 1
+
+
+def test_the_sweep_runs_every_minute_in_the_beat_schedule(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["webhook-deliveries"]
+    assert entry == {"task": "webhooks.tasks.sweep_deliveries", "schedule": 60}
+    # A worker's lease outlasts its request, so a live worker's delivery is never swept.
+    assert settings.WEBHOOK_LEASE_SECONDS > settings.WEBHOOK_TIMEOUT_SECONDS
+
+
+def test_the_sweep_finds_only_what_is_due(member, network, receiver):
+    from webhooks.services import deliveries_due
+
+    subscription = subscribe(member("chair"), network, receiver.url, ["task.done"])
+    for _ in range(3):
+        event_record(network_id=network.pk, type="task.done", data={})
+    first, second, third = Delivery.objects.filter(subscription=subscription).order_by("pk")
+    Delivery.objects.filter(pk=second.pk).update(
+        next_attempt_at=timezone.now() + timedelta(minutes=5)
+    )
+    Delivery.objects.filter(pk=third.pk).update(status="delivered")
+    assert deliveries_due() == [(first.pk, network.pk)]
