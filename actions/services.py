@@ -16,6 +16,8 @@ from core.workdays import add_working_days
 from networks.roles import CASEWORK_ROLES, Role
 from networks.selectors import membership_in, role_in
 from patients.models import Consent, Patient
+from webhooks.models import EventType
+from webhooks.services import event_record
 
 from .models import ACTION, Action
 from .tasks import notify_action_assigned
@@ -183,6 +185,15 @@ def action_mark_done(*, action: Action, by: User, note: str = "") -> Action:
     action.done_note = note.strip()
     action.full_clean(exclude=_NOT_CLEANED)
     action.save(update_fields=["status", "done_at", "done_by", "done_note"])
+    event_record(
+        network_id=action.network_id,
+        type=EventType.TASK_DONE,
+        data={
+            "task": f"Task/{action.pk}",
+            "status": "completed",
+            "patient": f"Patient/{action.patient_id}" if action.patient_id else None,
+        },
+    )
     return action
 
 

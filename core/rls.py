@@ -117,6 +117,10 @@ TABLES: dict[str, dict[str, str]] = {
     "huddles_attendanceevent": _by_parent("huddles_meeting", "meeting_id"),
     "huddles_guest": _by_parent("huddles_meeting", "meeting_id"),
     "huddles_guestevent": _by_parent("huddles_meeting", "meeting_id"),
+    # webhooks: subscriptions, the outbox of events, the delivery log (each its network's)
+    "webhooks_subscription": _by_network(),
+    "webhooks_event": _by_network(),
+    "webhooks_delivery": _by_network(),
     # reports
     "reports_admissionevent": _by_network(),
     "reports_admissioneventevent": _by_network(),

@@ -25,6 +25,8 @@ from patients.models import Patient
 from patients.restricted import restriction_set
 from referrals.models import OUTCOME_MAX_LENGTH, PatientFlag, Referral
 from referrals.services import referral_complete
+from webhooks.models import EventType
+from webhooks.services import event_record
 
 from . import scheduling
 from .consent import REFUSED, MdtRefused, refused_mdt
@@ -688,6 +690,12 @@ def _discharge(item: AgendaItem, by: User) -> None:
             admission_avoided=item.admission_avoided,
             closing_reason=item.decision_reason[:500],
         )
+    # Subscribers hear it (webhooks): the person by reference only, never by name.
+    event_record(
+        network_id=item.meeting.network_id,
+        type=EventType.PATIENT_DISCHARGED,
+        data={"patient": f"Patient/{item.patient_id}", "discharged_at": now.isoformat()},
+    )
     for referral in Referral.objects.filter(
         patient=item.patient, service="mdt", status=Referral.Status.ACCEPTED
     ):

@@ -15,6 +15,7 @@ from notifications.api import NotificationViewSet
 from patients.api import PatientViewSet
 from referrals.api import NetworkServicesView, RedFlagViewSet, ReferralViewSet
 from reports.api import AdmissionsAvoidedView, DashboardView
+from webhooks.api import WebhookViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -32,6 +33,7 @@ router.register("medication-reviews", ReviewViewSet, basename="medication-review
 router.register("huddles", MeetingViewSet, basename="huddle")
 router.register("access-events", AccessEventViewSet, basename="access-event")
 router.register("break-glass", BreakGlassViewSet, basename="break-glass")
+router.register("webhooks", WebhookViewSet, basename="webhook")
 
 app_name = "api"
 urlpatterns = [

@@ -21,6 +21,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("reports/", include("reports.urls")),
     path("governance/", include("governance.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path("api/v1/", include("icn.api_urls")),
     path("fhir/R4/", include("interop.urls")),
     # Logging in (password, then the second factor) and the person's security page.

@@ -20,6 +20,8 @@ from networks.selectors import role_in
 from notifications.services import notification_send
 from patients.models import Consent, Patient
 from patients.services import consent_to_share
+from webhooks.models import EventType
+from webhooks.services import event_record, referral_data
 
 from .catalogue import SERVICE_SNOMED
 from .models import (
@@ -81,7 +83,19 @@ def _insert_referral(referral: Referral) -> Referral:
                 ).first(),
             ) from exc
         raise
+    _announce(referral, EventType.REFERRAL_CREATED)
     return referral
+
+
+def _announce(referral: Referral, event: str) -> None:
+    """Partner systems subscribed hear of it (webhooks), in this transaction: the network's
+    chair's subscriptions, and the referrer's own."""
+    event_record(
+        network_id=referral.network_id,
+        type=event,
+        data=referral_data(referral),
+        referrer_id=referral.referred_by_id,
+    )
 
 
 NO_CONSENT_TO_SHARE = (
@@ -393,6 +407,7 @@ def referral_accept(*, referral: Referral, by: User) -> Referral:
     referral.triaged_by = by
     referral.save(update_fields=["status", "triaged_at", "triaged_by"])
     _tell_referrer(referral, by)
+    _announce(referral, EventType.REFERRAL_ACCEPTED)
     if referral.service == "mdt":
         # The huddle (a floor above) opens the episode and puts the person on the agenda.
         ports.call("referral_accepted_for_mdt", referral=referral, by=by)
@@ -428,6 +443,7 @@ def referral_decline(*, referral: Referral, by: User, reason: str, note: str = "
         update_fields=["status", "triaged_at", "triaged_by", "decline_reason", "decline_note"]
     )
     _tell_referrer(referral, by)
+    _announce(referral, EventType.REFERRAL_DECLINED)
     return referral
 
 
@@ -446,6 +462,7 @@ def referral_complete(*, referral: Referral, by: User, outcome: str) -> Referral
     referral.outcome = outcome
     referral.save(update_fields=["status", "closed_at", "closed_by", "outcome"])
     _tell_referrer(referral, by)
+    _announce(referral, EventType.REFERRAL_COMPLETED)
     return referral
 
 

@@ -36,6 +36,8 @@ VISIT, FOREIGN_VISIT = "/medicines/patients/{p}/visits/{v}/", "/medicines/patien
 NOTES = "/patients/{p}/clinical-notes/"  # the person's clinical notes, restricted or not
 ITEM = "/meetings/{h}/items/{i}/"  # a person on a meeting's agenda
 SOON = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+# Who manages webhooks: the chair (the network's), a partner system (its own).
+WEBHOOKS = {"chair", "partner_system"}
 IG = {"ig_lead"}  # reviews break-glass; subject access and retention
 OLD_NHS = synthetic(900)  # the world's person past retention (tests/access_world.py)
 
@@ -78,6 +80,12 @@ def chair_only(role):
     if role == "chair":
         return 200
     return 403 if role in CLINICAL else 404
+
+
+def chair_webhook(ok: int):
+    """The network's subscription (not the partner's own): the chair; not found by a partner
+    system; refused to the rest."""
+    return lambda role: ok if role == "chair" else 404 if role == "partner_system" else 403
 
 
 def expect(allowed: set[str], ok: int, refused: int = 403):

@@ -84,7 +84,22 @@ def build_world(network, other_network, patient, foreign_patient, member):
             by=by, patient=person, reason_code="consent", reason="Asked", channel="page"
         ).pk
 
+    def webhook(net, owner):
+        """A subscription of the network (made as data: the matrix asks who may manage it)."""
+        from webhooks.models import Subscription
+
+        return Subscription.objects.create(
+            network=net,
+            owner=owner,
+            scope="network",
+            url="http://127.0.0.1:9/hooks",
+            events=["referral.created"],
+            secret="whsec_" + "A" * 44,
+        ).pk
+
     return {
+        "wh": webhook(network, nurse),
+        "fwh": webhook(other_network, outsider),
         "bg": break_glass(patient, nurse),  # for the IG lead's review
         "fbg": break_glass(foreign_patient, foreign_gp),
         "v": visit_log(patient=patient, by=nurse, kind="home", visited_at=timezone.now()).visit.pk,

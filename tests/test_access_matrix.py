@@ -42,12 +42,14 @@ from .access_rules import (
     SOON,
     TRAIL,
     VISIT,
+    WEBHOOKS,
     _inbox_home,
     _patient_body,
     _task_body,
     chair_of_meeting,
     chair_only,
     chair_restricts,
+    chair_webhook,
     clinical_404,
     clinical_pic_302,
     clinical_pic_404,
@@ -230,6 +232,28 @@ API = [
         "/api/v1/notifications/{on}/read/",
         None,
         expect(set(), 0, 404),
+    ),
+    # Webhooks: the chair for the network, a partner system for itself; another network's
+    # subscription is not found, another network named in the body is a 400.
+    ("webhooks", "get", "/api/v1/webhooks/", None, expect(WEBHOOKS, 200)),
+    ("webhook create", "post", "/api/v1/webhooks/", "webhook", expect(WEBHOOKS, 201)),
+    ("webhook create bad", "post", "/api/v1/webhooks/", None, expect(WEBHOOKS, 400)),
+    ("foreign webhook create", "post", "/api/v1/webhooks/", "fwebhook", expect(WEBHOOKS, 400)),
+    ("webhook deliveries", "get", "/api/v1/webhooks/{wh}/deliveries/", None, chair_webhook(200)),
+    ("webhook delete", "delete", "/api/v1/webhooks/{wh}/", None, chair_webhook(204)),
+    (
+        "foreign webhook deliveries",
+        "get",
+        "/api/v1/webhooks/{fwh}/deliveries/",
+        None,
+        expect(WEBHOOKS, 404),
+    ),
+    (
+        "foreign webhook delete",
+        "delete",
+        "/api/v1/webhooks/{fwh}/",
+        None,
+        expect(WEBHOOKS, 404),
     ),
     # Subject access (governance): the network's IG lead only; another network 404.
     ("subject access", "post", "/api/v1/subject-access/", "sar", expect(IG, 200)),
@@ -482,10 +506,16 @@ PAGES = [
     ("erase question", "get", "/governance/retention/{old}/erase/", expect(IG, 200)),
     ("erase", "post", "/governance/retention/{old}/erase/", expect(IG, 302)),
     ("foreign erase", "post", "/governance/retention/{f}/erase/", expect(set(), 0, 404)),
+    # Webhooks: the network's chair (a partner system manages its own through the API).
+    ("webhooks page", "get", "/webhooks/", expect(CHAIR, 200)),
+    ("webhook add", "post", "/webhooks/", expect(CHAIR, 200)),
+    ("webhook remove", "post", "/webhooks/{wh}/remove/", expect(CHAIR, 302)),
+    ("foreign webhook remove", "post", "/webhooks/{fwh}/remove/", expect(CHAIR, 404)),
 ]
 
 # Form data for the page POSTs above that need it.
 PAGE_DATA = {
+    "webhook add": {"url": "http://127.0.0.1:9/hooks", "events": ["task.done"]},
     "visit break-glass": {"reason_code": "safeguarding", "reason": "Concern raised"},
     "notes break-glass": {"reason_code": "consent", "reason": "She asked"},
     "break-glass review": {"review_outcome": "appropriate"},
@@ -653,6 +683,16 @@ def test_api_matrix(api, member, world, patient, role, name, method, url, body, 
         "bg_review": {"review_outcome": "appropriate"},
         "social": {"social_notes": f"Goes to the lunch club ({role})"},
         "frailty": {"scale": "cfs", "score": 5, "assessed_on": timezone.localdate().isoformat()},
+        "webhook": {
+            "url": "http://127.0.0.1:9/hooks",
+            "events": ["referral.created"],
+            "network": "thornton-heath",
+        },
+        "fwebhook": {
+            "url": "http://127.0.0.1:9/hooks",
+            "events": ["referral.created"],
+            "network": "purbeck",
+        },
         "sar": {"network": "thornton-heath", "nhs_number": OLD_NHS, "reference": "Letter"},
         "fsar": {"network": "purbeck", "nhs_number": OLD_NHS, "reference": "Letter"},
         "care_plan": {
@@ -714,7 +754,7 @@ def test_every_api_and_page_url_is_in_the_matrix():
     covered = {u for _, _, u, *_ in API} | {u for _, _, u, _ in PAGES}
     normalised = {
         re.sub(
-            r"\{(p|f|t|ft|n|on|r|ra|fr|v|fv|m|h|hi|fh|cv|fcv|ai|fai|sar|fsar|old|bg|fbg)\}",
+            r"\{(p|f|t|ft|n|on|r|ra|fr|v|fv|m|h|hi|fh|cv|fcv|ai|fai|sar|fsar|old|bg|fbg|wh|fwh)\}",
             "<pk>",
             re.sub(r"(/patients/\{[pf]\}/visits/)\{f?v\}/", r"\1<visit_id>/", c).replace(
                 "/huddles/{h}/items/", "/huddles/<meeting_pk>/items/"

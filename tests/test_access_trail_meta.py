@@ -158,6 +158,16 @@ API_EXEMPT = {
     ("POST", "/api/v1/supplies/"): (CREATED, None),
     ("POST", "/api/v1/supplies/upload/"): (CREATED, None),
     ("POST", "/api/v1/medication-reviews/"): (CREATED, None),
+    ("GET", "/api/v1/webhooks/"): (
+        "the caller's webhook subscriptions (addresses and events), no people",
+        "/api/v1/webhooks/",
+    ),
+    ("POST", "/api/v1/webhooks/"): (CREATED, None),
+    ("DELETE", "/api/v1/webhooks/{id}/"): ("stops a subscription; returns nothing", None),
+    ("GET", "/api/v1/webhooks/{id}/deliveries/"): (
+        "the delivery log: event types, times and status codes, no people",
+        "/api/v1/webhooks/{wh}/deliveries/",
+    ),
 }
 
 # -- Pages -------------------------------------------------------------------------------------
@@ -254,6 +264,8 @@ PAGE_EXEMPT = {
         "/medicines/visit/recommendation/?infection_risk=on",
     ),
     "/meetings/": ("meetings with counts of items, no names", "/meetings/"),
+    "/webhooks/": ("the network's webhooks and delivery log, no people", "/webhooks/"),
+    "/webhooks/<pk>/remove/": ("stops a subscription and redirects (POST only)", None),
     "/meetings/<pk>/run/": ("redirects to the first item", "/meetings/{h}/run/"),
     "/reports/": ("figures, no people", "/reports/"),
     "/reports/admissions/": ("the form and recent imports' file names", "/reports/admissions/"),

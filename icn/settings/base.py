@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "actions",
     "careplans",
     "notifications",
+    "webhooks",
     "referrals",
     "huddles",
     "medicines",
@@ -379,6 +380,9 @@ CELERY_BEAT_SCHEDULE = {
             day_of_week="mon-fri",
         ),
     },
+    # Webhook deliveries due: retries after their back-off, and any whose message or worker
+    # was lost (webhooks/tasks.py).
+    "webhook-deliveries": {"task": "webhooks.tasks.sweep_deliveries", "schedule": 60},
     # Yesterday's unusual access (audit/digest.py), to each network's IG lead, every day.
     "unusual-access-digest": {
         "task": "audit.tasks.notify_unusual_access",
@@ -455,6 +459,16 @@ ICN_PORTS = {
         "huddles.reminders.SWEEPS",  # meetings, minutes
     ],
 }
+
+# Webhooks to partner systems (webhooks/, docs/adr/0010). Private, loopback and link-local
+# addresses are refused unless allowed (local runs and tests only); a delivery is tried up to
+# WEBHOOK_MAX_ATTEMPTS times, waiting WEBHOOK_RETRY_SECONDS doubled after each failure; a
+# worker holds a delivery WEBHOOK_LEASE_SECONDS while sending (above the timeout).
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_SECONDS = env.int("WEBHOOK_RETRY_SECONDS", default=30)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=60)
 
 # The daily digest of unusual access: a member who opened more than this many distinct
 # people's records in a day, or was refused more than ICN_UNUSUAL_REFUSALS_PER_DAY times.

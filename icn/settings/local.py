@@ -15,3 +15,6 @@ WHITENOISE_AUTOREFRESH = True
 if not env.str("EMAIL_URL", default=""):
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = BASE_DIR / ".data" / "mail"
+
+# Webhooks may go to a receiver on this machine or the local network (never in production).
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=True)

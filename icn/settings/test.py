@@ -18,3 +18,10 @@ WHITENOISE_AUTOREFRESH = True
 
 # A queue of its own, so that a developer's running worker never takes the suite's tasks.
 CELERY_TASK_DEFAULT_QUEUE = "icn-test"
+
+# Webhooks: receivers started by the tests listen on 127.0.0.1 (the SSRF tests turn this off);
+# short waits, so that retries and a lost worker's lease run out within a test.
+WEBHOOK_ALLOW_PRIVATE = True
+WEBHOOK_RETRY_SECONDS = 1
+WEBHOOK_TIMEOUT_SECONDS = 2.0
+WEBHOOK_LEASE_SECONDS = 3

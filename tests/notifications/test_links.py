@@ -163,6 +163,32 @@ def _break_glass(users, patient):
     )
 
 
+def _webhooks(users, network, settings):
+    """A webhook of the chair and one of a partner system, given up on (webhook_abandoned)."""
+    from tests.webhooks.receiver import Receiver
+    from webhooks.models import Delivery
+    from webhooks.services import delivery_send, subscription_create
+
+    settings.WEBHOOK_MAX_ATTEMPTS = 1
+    receiver = Receiver(answers=[500, 500]).start()
+    try:
+        for role in (Role.CHAIR, Role.PARTNER_SYSTEM):
+            subscription_create(
+                network=network, url=receiver.url, events=["referral.created"], by=users[role]
+            )
+        # Heard by both: the chair's hears the network, the partner's its own referral.
+        referral_create(
+            patient=PatientFactory(network=network),
+            service=Service.MDT,
+            reason="Falls",
+            by=users[Role.PARTNER_SYSTEM],
+        )
+        for delivery in Delivery.objects.filter(status="pending"):
+            delivery_send(delivery_id=delivery.pk)
+    finally:
+        receiver.stop()
+
+
 def test_every_notification_link_opens_for_its_recipient(
     client, users, network, settings, django_capture_on_commit_callbacks
 ):
@@ -177,6 +203,7 @@ def test_every_notification_link_opens_for_its_recipient(
     _referrals(users, network)
     _meeting(users, network, patient)
     _unusual_access(users, network, settings)
+    _webhooks(users, network, settings)
     with django_capture_on_commit_callbacks(execute=True):
         _break_glass(users, patient)
 
