@@ -11,8 +11,11 @@ from django.core.management import call_command
 from audit.models import AccessEvent
 from interop.registry import REGISTRY
 from networks.models import Membership
+from notifications.models import Notification
 from patients.models import Patient
 from tests.factories import MembershipFactory, NetworkFactory
+from webhooks.models import Event, EventType
+from webhooks.services import subscription_create
 
 from .world import MAKERS
 
@@ -90,7 +93,11 @@ def test_everything_brought_into_an_empty_network_is_the_same_record(
     empty.save()
     for staff in Membership.objects.filter(network=network):
         MembershipFactory(user=staff.user, network=empty, role=staff.role)
-    their_chair = chair  # who chairs both
+    their_chair = type(chair).objects.get(pk=chair.pk)  # who chairs both (fresh memberships)
+    # A partner listening to everything there hears nothing: history came in, nothing new.
+    subscription_create(
+        network=empty, url="http://127.0.0.1:9/hook", events=list(EventType), by=their_chair
+    )
     file = tmp_path / "record.json"
     file.write_text(json.dumps(before))
     call_command("import_fhir_record", str(file), network=empty.slug, by=their_chair.username)
@@ -100,6 +107,8 @@ def test_everything_brought_into_an_empty_network_is_the_same_record(
     status, after = fhir(their_chair).get(f"/fhir/R4/Patient/{moved.pk}/$everything")
     assert status == 200
     assert canonical(after) == canonical(before)
+    assert not Event.objects.filter(network=empty).exists()
+    assert not Notification.objects.filter(created_at__gte=moved.created_at).exists()
     # Bringing it in was not a read by anyone; reading it back was.
     assert AccessEvent.objects.filter(user=their_chair, patient=moved).count() == 1
 
