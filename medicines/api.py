@@ -506,7 +506,7 @@ class MedicationSerializer(serializers.ModelSerializer):
         return to_fhir(medication).model_dump(mode="json", exclude_none=True)
 
     def validate_dmd_code(self, value: str) -> str:
-        problem = dmd_code_problem(value)
+        problem = dmd_code_problem(value) if value.isdigit() else ""
         if problem:
             raise serializers.ValidationError(problem)
         return value

@@ -458,6 +458,8 @@ class MedicationForm(forms.ModelForm):
 
     def clean_dmd_code(self):
         value = (self.cleaned_data.get("dmd_code") or "").strip()
+        if not value.isdigit():
+            return value  # the model's own rule (6 to 18 digits) says what is wrong
         problem = dmd_code_problem(value)
         if problem:
             raise forms.ValidationError(problem)

@@ -374,7 +374,11 @@ def gp_import_upload_view(request, pk: int):
     patient = _open(request, pk, "medication_import_form")
     if not request.user.has_perm("medicines.change_medicines", patient):
         return _forbidden(request, "Your role may not change the medication list.", patient)
-    form = GpListUploadForm(request.POST or None, request.FILES or None)
+    form = (
+        GpListUploadForm(request.POST, request.FILES)
+        if request.method == "POST"
+        else GpListUploadForm()
+    )
     _seen(request, [patient], "medication_import_form")
     if request.method == "POST" and form.is_valid():
         try:
