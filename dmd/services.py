@@ -31,6 +31,8 @@ from django.db import models, transaction
 from .models import Amp, Vmp, Vtm
 
 BATCH = 2000
+# The small extract shipped in the repository (tests, seed_demo): see its README.md.
+EXTRACT = Path(__file__).resolve().parent / "fixtures" / "release"
 PATTERNS = {
     "vtm": "f_vtm2_*.xml",
     "vmp": "f_vmp2_*.xml",
