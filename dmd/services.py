@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 from xml.etree.ElementTree import Element, ParseError, iterparse
 
-from django.db import models, transaction
+from django.db import transaction
 
 from .models import Amp, Vmp, Vtm
 
@@ -200,7 +200,9 @@ def _vmp_details(
 # --- writing in batches, only what changed -------------------------------------------------
 
 
-def _write(model: type[models.Model], rows: list[dict[str, Any]], counts: Counts) -> None:
+def _write[Product: (Vtm, Vmp, Amp)](
+    model: type[Product], rows: list[dict[str, Any]], counts: Counts
+) -> None:
     if not rows:
         return
     pk = model._meta.pk.attname

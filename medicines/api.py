@@ -10,6 +10,7 @@ from rest_framework import exceptions, generics, mixins, serializers, status, vi
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from actions.api import TaskSerializer
 from audit.models import AccessEvent
@@ -557,13 +558,10 @@ class DmdProductSerializer(serializers.Serializer):
     vmp_code = serializers.CharField(help_text="An AMP's VMP; empty for others.")
 
 
-class DmdSearchView(ClinicalViewMixin, generics.GenericAPIView):
+class DmdSearchView(ClinicalViewMixin, APIView):
     """dm+d products whose name has words starting with the query's words (any case), or the
     product with the query as its code: VMPs first, then AMPs, then VTMs, at most 25.
     Reference data: no person's data, so no access event."""
-
-    serializer_class = DmdProductSerializer
-    pagination_class = None
 
     @extend_schema(
         parameters=[

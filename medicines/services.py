@@ -556,7 +556,9 @@ def resident_allocate(*, patient: Patient, member_id: int | None, by: User) -> R
 # --- a GP medication list: staged, then reconciled line by line ------------------------------
 
 
-def _import_match(statement: gp_import.Statement, ours: dict[str, Medication]):
+def _import_match(
+    statement: gp_import.Statement, ours: dict[str, Medication]
+) -> tuple[str, Medication | None]:
     """How a statement stands against the reconciled list: by dm+d code only (names differ
     between systems), dose compared as ICN holds it."""
     Match = MedicationImportLine.Match
@@ -675,6 +677,8 @@ def medication_import_line_decide(
             **dose,
         )
     elif decision == Decision.TAKE_THEIRS:
+        if locked.medication_id is None:  # only a line that differs is offered this
+            raise Conflict(f"{locked.name} has no line of ours to change.")
         medication = Medication.objects.select_for_update().get(pk=locked.medication_id)
         if medication.stopped_on is not None:
             raise Conflict(f"Our {medication.name} was stopped since the list was brought in.")
