@@ -6,9 +6,10 @@ kept as text so that they compare with what a partner system sends. A product th
 marks ``INVALID`` stays (a medication line may name it) and is left out of search.
 """
 
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from django.db.models.functions import Upper
+
+from .search import NameVector
 
 
 class Kind(models.TextChoices):
@@ -18,9 +19,9 @@ class Kind(models.TextChoices):
 
 
 def _name_index(name: str) -> GinIndex:
-    # Trigram index on the upper-cased name: serves case-insensitive word-prefix regexes
-    # (dmd.selectors.products_matching) without a scan of the table.
-    return GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name=name)
+    # The name's words (full text, "simple": lower case, no stemming): serves word-prefix
+    # search (dmd.search, dmd.selectors.products_matching) without a scan of the table.
+    return GinIndex(NameVector("name"), name=name)
 
 
 class Vtm(models.Model):
@@ -33,7 +34,7 @@ class Vtm(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name = "VTM"
-        indexes = [_name_index("dmd_vtm_name_trgm")]
+        indexes = [_name_index("dmd_vtm_name_words")]
 
     def __str__(self) -> str:
         return self.name
@@ -57,7 +58,7 @@ class Vmp(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name = "VMP"
-        indexes = [_name_index("dmd_vmp_name_trgm")]
+        indexes = [_name_index("dmd_vmp_name_words")]
 
     def __str__(self) -> str:
         return self.name
@@ -77,7 +78,7 @@ class Amp(models.Model):
     class Meta:
         ordering = ["name", "supplier"]
         verbose_name = "AMP"
-        indexes = [_name_index("dmd_amp_name_trgm")]
+        indexes = [_name_index("dmd_amp_name_words")]
 
     def __str__(self) -> str:
         return self.description or self.name

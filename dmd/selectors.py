@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass
 
 from django.db.models import CharField, QuerySet, Value
-from django.db.models.functions import Upper
 
 from .models import Amp, Kind, Vmp, Vtm
+from .search import name_matches
 
 CODE = re.compile(r"^[0-9]{6,18}$")
 WORD = re.compile(r"[^\W_]+(?:[./][^\W_]+)*", re.UNICODE)
@@ -26,17 +26,9 @@ class Product:
     vmp_code: str = ""
 
 
-def _words(q: str) -> list[str]:
-    return [w.upper() for w in WORD.findall(q)][:6]
-
-
-def _named(queryset: QuerySet, words: list[str]) -> QuerySet:
-    """Rows whose name has a word starting with each of ``words`` (case-insensitive): a
-    regex on the upper-cased name, which the trigram index serves."""
-    queryset = queryset.annotate(upper_name=Upper("name"))
-    for word in words:
-        queryset = queryset.filter(upper_name__regex=r"(^|[^A-Z0-9])" + re.escape(word))
-    return queryset
+def _named(queryset: QuerySet, text: str) -> QuerySet:
+    """Rows whose name has a word starting with each word of ``text`` (any case)."""
+    return queryset.filter(name_matches(text))
 
 
 def products_matching(q: str, *, limit: int = LIMIT) -> list[Product]:
@@ -51,7 +43,7 @@ def products_matching(q: str, *, limit: int = LIMIT) -> list[Product]:
             Vtm.objects.filter(vtmid=q),
         )
     else:
-        words = _words(q)
+        words = " ".join(WORD.findall(q)[:6])
         if not words:
             return []
         vmps = _named(Vmp.objects.filter(invalid=False), words)

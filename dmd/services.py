@@ -67,6 +67,14 @@ class Loaded:
     def changed(self) -> int:
         return sum(c.created + c.updated for c in self.counts.values())
 
+    def tally(self) -> list[tuple[str, str, int]]:
+        """(what, outcome, how many): "dm+d VMP", "created", 57..."""
+        return [
+            (f"dm+d {part.upper()}", outcome, getattr(counts, outcome))
+            for part, counts in self.counts.items()
+            for outcome in ("created", "updated", "unchanged")
+        ]
+
 
 # --- finding the files --------------------------------------------------------------------
 
@@ -317,3 +325,8 @@ def dmd_release_load(*, source: str | os.PathLike[str]) -> Loaded:
         for batch in _batched(_amps(*files["amp"], lookups, vmp_ids)):
             _write(Amp, batch, loaded.counts["amp"])
     return loaded
+
+
+def dmd_extract_load() -> Loaded:
+    """The repository's extract (dmd/fixtures/release/), as seed_demo loads it."""
+    return dmd_release_load(source=EXTRACT)

@@ -10,13 +10,12 @@ from careplans.api import CarePlanView
 from governance.api import SubjectAccessView
 from huddles.api import AgendaItemViewSet, MeetingViewSet
 from medicines.api import (
-    DmdSearchView,
-    MedicationImportView,
     MedicationViewSet,
     ReviewViewSet,
     SupplyViewSet,
     VisitViewSet,
 )
+from medicines.import_api import DmdSearchView, MedicationImportView
 from networks.api import MeView, NetworkViewSet
 from notifications.api import NotificationViewSet
 from patients.api import PatientViewSet

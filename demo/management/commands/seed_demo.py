@@ -41,8 +41,7 @@ from core.nhs_number import synthetic
 from core.rls import SystemScopeCommand
 from demo.datafiles import frozen, load
 from demo.restricted import restricted_visit_seed
-from dmd.services import EXTRACT as DMD_EXTRACT
-from dmd.services import dmd_release_load
+from dmd.services import dmd_extract_load
 from huddles import scheduling
 from huddles.models import AgendaItem, Episode, Guest, Meeting
 from huddles.services import meetings_schedule
@@ -239,17 +238,8 @@ class Command(SystemScopeCommand):
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
             for spec in DEMO_NETWORKS:
                 self.seed_network(spec, password)
-            self.seed_dmd()
+            self.tally.update({(k, o): n for k, o, n in dmd_extract_load().tally()})  # dm+d
         self.report()
-
-    def seed_dmd(self) -> None:
-        """The repository's dm+d extract, so that medicine entry finds common medicines
-        (manage.py load_dmd loads the full NHSBSA release)."""
-        loaded = dmd_release_load(source=DMD_EXTRACT)
-        for part, counts in loaded.counts.items():
-            self.count(f"dm+d {part.upper()}", "created", counts.created)
-            self.count(f"dm+d {part.upper()}", "updated", counts.updated)
-            self.count(f"dm+d {part.upper()}", "unchanged", counts.unchanged)
 
     # -- helpers -------------------------------------------------------------------------
 
