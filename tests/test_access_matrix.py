@@ -20,7 +20,6 @@ import pytest
 from django.utils import timezone
 
 from notifications.services import notification_send
-from tests.medicines import gp_bundle
 
 from .access_rules import (
     ADMIT,
@@ -347,10 +346,9 @@ PAGES = [
     ("add medicine", "post", "/medicines/patients/{p}/medicines/new/", expect(CLINICAL, 302)),
     ("dm+d search page", "get", "/medicines/dmd-search/?q=amlo", expect(CLINICAL, 200)),
     ("gp list form", "get", "/medicines/patients/{p}/gp-list/", expect(CLINICAL, 200)),
-    # No file: a member who may is told to choose one (422); others are refused first.
+    # No file, no decision: a member who may is asked for it (422); others are refused first.
     ("gp list upload", "post", "/medicines/patients/{p}/gp-list/", expect(CLINICAL, 422)),
     ("gp list reconcile", "get", "/medicines/patients/{p}/gp-list/{gi}/", expect(CLINICAL, 200)),
-    # No decision: a member who may is asked for one (422); others are refused first.
     (
         "gp list decide",
         "post",
@@ -677,9 +675,7 @@ def test_api_matrix(api, member, world, patient, role, name, method, url, body, 
             "dispensed_on": timezone.localdate().isoformat(),
             "quantity": "28",
         },
-        "gp_list": gp_bundle.bundle(
-            patient.nhs_number, gp_bundle.statement("Ramipril 5mg capsules", "318902004")
-        ),
+        "gp_list": world["gp_list_body"],  # a GP list about the person
         "review": {
             "patient": patient.pk,
             "reviewed_on": timezone.localdate().isoformat(),
