@@ -106,6 +106,14 @@ TABLES: dict[str, dict[str, str]] = {
     "medicines_residentallocation": _by_parent(_PATIENT, "patient_id"),
     "medicines_residentallocationevent": _by_parent(_PATIENT, "patient_id"),
     "medicines_supply": _by_parent(_PATIENT, "patient_id"),
+    # a GP medication list staged for reconciliation, and its lines (with their decisions)
+    "medicines_medicationimport": _by_network(),
+    "medicines_medicationimportline": _by_parent(
+        "medicines_medicationimport", "medication_import_id"
+    ),
+    "medicines_medicationimportlineevent": _by_parent(
+        "medicines_medicationimport", "medication_import_id"
+    ),
     # huddles
     "huddles_meeting": _by_network(),
     "huddles_meetingevent": _by_network(),

@@ -5,6 +5,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from dmd.services import dmd_extract_load
+
 DATA = Path(__file__).resolve().parent / "data"
 
 
@@ -21,3 +23,9 @@ def frozen(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: frozen(item) for key, item in value.items()}
     return value
+
+
+def dmd_extract_tally() -> dict[tuple[str, str], int]:
+    """Load the repository's dm+d extract (dmd/fixtures/release/, so that medicine entry
+    finds common medicines) and say what changed, as seed_demo's tally counts it."""
+    return {(kind, outcome): n for kind, outcome, n in dmd_extract_load().tally()}

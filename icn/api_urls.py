@@ -9,7 +9,13 @@ from audit.api import AccessEventViewSet, BreakGlassViewSet
 from careplans.api import CarePlanView
 from governance.api import SubjectAccessView
 from huddles.api import AgendaItemViewSet, MeetingViewSet
-from medicines.api import MedicationViewSet, ReviewViewSet, SupplyViewSet, VisitViewSet
+from medicines.api import (
+    MedicationViewSet,
+    ReviewViewSet,
+    SupplyViewSet,
+    VisitViewSet,
+)
+from medicines.import_api import DmdSearchView, MedicationImportView
 from networks.api import MeView, NetworkViewSet
 from notifications.api import NotificationViewSet
 from patients.api import PatientViewSet
@@ -47,6 +53,7 @@ urlpatterns = [
         AdmissionsAvoidedView.as_view(),
         name="report-admissions-avoided",
     ),
+    path("dmd/", DmdSearchView.as_view(), name="dmd-search"),
     path("reports/dashboard/", DashboardView.as_view(), name="report-dashboard"),
     path(
         "schema/",
@@ -65,5 +72,10 @@ urlpatterns = [
     ),
     # Routed here, not by patients' viewset: care plans sit on a floor above patients.
     path("patients/<int:pk>/care-plan/", CarePlanView.as_view(), name="patient-care-plan"),
+    path(
+        "patients/<int:pk>/medications/import/",
+        MedicationImportView.as_view(),
+        name="patient-medication-import",
+    ),
     *router.urls,
 ]

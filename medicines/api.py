@@ -30,7 +30,16 @@ from referrals.api import RedFlagCodeField, ReferralSerializer
 from referrals.selectors import referrals_in_networks_of
 
 from . import services
-from .models import Frequency, Intervention, Medication, MedicationReview, Supply, Visit
+from .dmd_codes import dmd_code_problem
+from .dosage import to_fhir
+from .models import (
+    Frequency,
+    Intervention,
+    Medication,
+    MedicationReview,
+    Supply,
+    Visit,
+)
 from .selectors import (
     clinical_patients,
     medications_visible_to,
@@ -458,6 +467,9 @@ class VisitViewSet(
 class MedicationSerializer(serializers.ModelSerializer):
     patient = ClinicalPatientField()
     dose = serializers.CharField(source="dose_display", read_only=True)
+    dosage = serializers.SerializerMethodField(
+        help_text="The dose as a FHIR R4 Dosage (UK Core dose syntax), from the dose fields."
+    )
 
     class Meta:
         model = Medication
@@ -473,6 +485,7 @@ class MedicationSerializer(serializers.ModelSerializer):
             "frequency",
             "route",
             "dose",
+            "dosage",
             "started_on",
             "stopped_on",
             "stop_reason",
@@ -481,6 +494,17 @@ class MedicationSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["created_at", "stopped_on", "stop_reason"]
+        extra_kwargs = {"dmd_code": {"help_text": "A VMP, AMP or VTM code of the loaded dm+d."}}
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_dosage(self, medication) -> dict:
+        return to_fhir(medication).model_dump(mode="json", exclude_none=True)
+
+    def validate_dmd_code(self, value: str) -> str:
+        problem = dmd_code_problem(value) if value.isdigit() else ""
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
 
 
 class MedicationFilter(PatientFilter):

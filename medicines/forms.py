@@ -18,7 +18,17 @@ from networks.selectors import members_of
 from patients.restricted import RestrictForm
 from referrals.forms import RedFlagPicker
 
-from .models import Frequency, Intervention, Medication, MedicationReview, Visit
+from .dmd_codes import dmd_code_problem
+from .gp_import import HELP as GP_LIST_HELP
+from .gp_import import MAX_BYTES as GP_LIST_MAX_BYTES
+from .models import (
+    Frequency,
+    Intervention,
+    Medication,
+    MedicationImportLine,
+    MedicationReview,
+    Visit,
+)
 from .news2 import News2
 from .services import OBSERVATIONS, SUPPLY_CSV_HELP, read_supplies_csv
 
@@ -427,7 +437,7 @@ class MedicationForm(forms.ModelForm):
         help_texts = {
             "name": "As in the NHS dictionary of medicines and devices (dm+d) where known.",
             "dose_amount": "How many units per dose, e.g. 1 or 2.5",
-            "dmd_code": "6 to 18 digits, if you know it.",
+            "dmd_code": "Filled in when you choose from the dm+d search, or 6 to 18 digits.",
             "compliance_aid": "",
         }
         field_classes = {"started_on": PastDateField}
@@ -445,6 +455,15 @@ class MedicationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["frequency"].choices = [("", "Choose how often"), *Frequency.choices]
         self.fields["compliance_aid"].widget.attrs["class"] = "nhsuk-checkboxes__input"
+
+    def clean_dmd_code(self):
+        value = (self.cleaned_data.get("dmd_code") or "").strip()
+        if not value.isdigit():
+            return value  # the model's own rule (6 to 18 digits) says what is wrong
+        problem = dmd_code_problem(value)
+        if problem:
+            raise forms.ValidationError(problem)
+        return value
 
     def clean_started_on(self):
         value = self.cleaned_data["started_on"]
@@ -546,3 +565,31 @@ class SupplyUploadForm(forms.Form):
 
     def rows(self) -> list[dict]:
         return self.parsed
+
+
+class GpListUploadForm(forms.Form):
+    """A GP medication list: a FHIR Bundle (JSON) of MedicationStatements."""
+
+    file = forms.FileField(
+        label="GP medication list (FHIR Bundle, JSON)",
+        help_text=GP_LIST_HELP,
+        widget=forms.FileInput(attrs={"accept": ".json,application/json,application/fhir+json"}),
+        error_messages={"required": "Choose the GP list's file to upload."},
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > GP_LIST_MAX_BYTES:
+            raise forms.ValidationError(f"The file is larger than {GP_LIST_MAX_BYTES:,} bytes.")
+        try:
+            return upload.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError("The file is not UTF-8 text (a JSON Bundle).") from exc
+
+
+class ImportDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[(d.value, d.label) for d in MedicationImportLine.Decision if d.value],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what to do with this medicine."},
+    )

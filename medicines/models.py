@@ -458,3 +458,131 @@ class ResidentAllocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} to {self.member}"
+
+
+# --- a GP medication list, staged for reconciliation ------------------------------------------
+
+
+class MedicationImport(models.Model):
+    """A GP medication list (a FHIR Bundle of MedicationStatements) brought in for one
+    person. It only stages: its lines wait for the pharmacist's decisions (reconcile page);
+    nothing in it changes the person's reconciled list by itself."""
+
+    class Channel(models.TextChoices):
+        API = "api", "API"
+        PAGE = "page", "Upload on the person's page"
+
+    network = models.ForeignKey("networks.Network", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="medication_imports"
+    )
+    channel = models.CharField(max_length=4, choices=Channel.choices)
+    source_text = models.TextField(help_text="The Bundle as received.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["patient", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"GP medication list of {self.created_at:%d %b %Y}"
+
+
+@pghistory.track()
+class MedicationImportLine(models.Model):
+    """One MedicationStatement of an import, matched to the reconciled list by dm+d code, and
+    the pharmacist's decision on it (who and when; the row history keeps each change)."""
+
+    class Match(models.TextChoices):
+        NEW = "new", "Not on our list"
+        SAME = "same", "Same as our list"
+        DIFFERS = "differs", "Differs from our list"
+        NOT_CODED = "not_coded", "No dm+d code"
+
+    class Decision(models.TextChoices):
+        PENDING = "", "Not decided"
+        ADD = "add", "Add to the list"
+        KEEP_OURS = "keep_ours", "Keep ours"
+        TAKE_THEIRS = "take_theirs", "Take theirs"
+        IGNORE = "ignore", "Ignore"
+
+    medication_import = models.ForeignKey(
+        MedicationImport, on_delete=models.CASCADE, related_name="lines"
+    )
+    position = models.PositiveSmallIntegerField(help_text="The statement's entry in the Bundle.")
+    name = models.CharField(max_length=200, validators=[single_line])
+    dmd_code = models.CharField("dm+d code", max_length=18, blank=True)
+    status = models.CharField(max_length=20, blank=True, help_text="The statement's status.")
+    dose_text = models.CharField(max_length=500, blank=True, help_text="The Dosage's text.")
+    dose_amount = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    dose_unit = models.CharField(max_length=20, blank=True)
+    frequency = models.CharField(max_length=20, choices=Frequency.choices, blank=True)
+    route = models.CharField(max_length=14, choices=Medication.Route.choices, blank=True)
+    dose_not_held = models.CharField(
+        max_length=300, blank=True, help_text="Why ICN's dose fields cannot hold their dose."
+    )
+    match = models.CharField(max_length=9, choices=Match.choices)
+    medication = models.ForeignKey(
+        Medication,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Our line with the same dm+d code, when there is one.",
+    )
+    decision = models.CharField(
+        max_length=11, choices=Decision.choices, blank=True, default=Decision.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    result = models.ForeignKey(
+        Medication,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The line of our list added or changed by the decision.",
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["medication_import", "position"], name="import_line_position_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(decision="") | Q(decided_by__isnull=False, decided_at__isnull=False),
+                name="import_line_decision_has_who_and_when",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def dose_held(self) -> bool:
+        return self.dose_amount is not None and not self.dose_not_held
+
+    @property
+    def dose_display(self) -> str:
+        if not self.dose_held:
+            return self.dose_text or "Dose not given"
+        amount = f"{self.dose_amount.normalize():f}"  # type: ignore[union-attr]
+        return f"{amount} {self.dose_unit} {self.get_frequency_display().lower()}"
+
+    @property
+    def choices(self) -> list[tuple[str, str]]:
+        """The decisions open for this line."""
+        D = self.Decision
+        if self.match == self.Match.DIFFERS:
+            options = [D.KEEP_OURS, D.TAKE_THEIRS, D.IGNORE]
+        elif self.match == self.Match.SAME:
+            options = [D.KEEP_OURS, D.IGNORE]
+        else:
+            options = [D.ADD, D.IGNORE]
+        return [(d.value, d.label) for d in options]

@@ -27,10 +27,12 @@ from patients.restricted import RESTRICT_REASON_REQUIRED, may_restrict, restrict
 from referrals.models import PatientFlag, RedFlag, Referral
 from referrals.services import flag_raise
 
-from . import dispensing, news2
+from . import dispensing, gp_import, news2
 from .models import (
     Intervention,
     Medication,
+    MedicationImport,
+    MedicationImportLine,
     MedicationReview,
     ResidentAllocation,
     Supply,
@@ -549,3 +551,144 @@ def resident_allocate(*, patient: Patient, member_id: int | None, by: User) -> R
     allocation.allocated_at = timezone.now()
     allocation.save()
     return allocation
+
+
+# --- a GP medication list: staged, then reconciled line by line ------------------------------
+
+
+def _import_match(
+    statement: gp_import.Statement, ours: dict[str, Medication]
+) -> tuple[str, Medication | None]:
+    """How a statement stands against the reconciled list: by dm+d code only (names differ
+    between systems), dose compared as ICN holds it."""
+    Match = MedicationImportLine.Match
+    if not statement.dmd_code:
+        return Match.NOT_CODED, None
+    medication = ours.get(statement.dmd_code)
+    if medication is None:
+        return Match.NEW, None
+    dose = statement.dose
+    same = bool(dose) and all(
+        (
+            dose["dose_amount"] == medication.dose_amount,
+            dose["dose_unit"].lower() == medication.dose_unit.lower(),
+            dose["frequency"] == medication.frequency,
+            dose["route"] == medication.route,
+        )
+    )
+    return (Match.SAME if same else Match.DIFFERS), medication
+
+
+@attributed
+@transaction.atomic
+def medication_import_stage(
+    *, patient: Patient, by: User, source_text: str, channel: str
+) -> MedicationImport:
+    """Stage a GP medication list (a FHIR Bundle as text) for the person: one line per
+    MedicationStatement, matched to the active reconciled list by dm+d code (new, same,
+    differs, not coded). Nothing on the list changes here: each line waits for a decision
+    (medication_import_line_decide). A Bundle that cannot be read, or a statement about
+    someone else, is a ValidationError on ``bundle`` saying where; nothing is saved."""
+    statements = gp_import.read_statements(source_text, nhs_number=patient.nhs_number)
+    ours = {  # the newest active line with each code
+        m.dmd_code: m
+        for m in Medication.objects.filter(
+            patient=patient, stopped_on__isnull=True, dmd_code__gt=""
+        ).order_by("created_at", "id")
+    }
+    staged = MedicationImport.objects.create(
+        network_id=patient.network_id,
+        patient=patient,
+        channel=channel,
+        source_text=source_text,
+        created_by=by,
+    )
+    lines = []
+    for statement in statements:
+        match, medication = _import_match(statement, ours)
+        dose = statement.dose
+        lines.append(
+            MedicationImportLine(
+                medication_import=staged,
+                position=statement.position,
+                name=statement.name,
+                dmd_code=statement.dmd_code,
+                status=statement.status[:20],
+                dose_text=statement.dose_text,
+                dose_amount=dose.get("dose_amount"),
+                dose_unit=dose.get("dose_unit", ""),
+                frequency=dose.get("frequency", ""),
+                route=dose.get("route", ""),
+                dose_not_held=statement.dose_not_held,
+                match=match,
+                medication=medication,
+            )
+        )
+    MedicationImportLine.objects.bulk_create(lines)
+    return staged
+
+
+NO_DOSE = "Their dose cannot be held in ICN's fields ({why}); add the medicine by hand."
+
+
+@attributed
+@transaction.atomic
+def medication_import_line_decide(
+    *, line: MedicationImportLine, decision: str, by: User
+) -> MedicationImportLine:
+    """The pharmacist's decision on one staged line, once: add it to the list, keep ours,
+    take their dose onto our line, or ignore it. Changes go through the list's own rows
+    (their history records them); the line records who decided and when. Another decision
+    on a decided line is a Conflict; a decision the line does not offer, or a dose ICN
+    cannot hold, is a ValidationError and nothing changes."""
+    locked = (
+        MedicationImportLine.objects.select_for_update(of=("self",))
+        .select_related("medication_import__patient")
+        .get(pk=line.pk)
+    )
+    patient = locked.medication_import.patient
+    if not by.has_perm("medicines.change_medicines", patient):
+        raise PermissionDenied("Only a member involved in the person's care changes medicines.")
+    if locked.decision:
+        raise Conflict(
+            f"{locked.name} was decided already ({locked.get_decision_display().lower()})."
+        )
+    if decision not in dict(locked.choices):
+        raise ValidationError(
+            {"decision": [f"Choose one of: {', '.join(dict(locked.choices).values())}."]}
+        )
+    Decision = MedicationImportLine.Decision
+    if decision in (Decision.ADD, Decision.TAKE_THEIRS) and not locked.dose_held:
+        raise ValidationError({"decision": [NO_DOSE.format(why=locked.dose_not_held.rstrip("."))]})
+    dose = {
+        "dose_amount": locked.dose_amount,
+        "dose_unit": locked.dose_unit,
+        "frequency": locked.frequency,
+        "route": locked.route,
+    }
+    if decision == Decision.ADD:
+        locked.result = medication_add(
+            patient=patient,
+            by=by,
+            name=locked.name,
+            dmd_code=locked.dmd_code,
+            started_on=None,
+            prescriber="GP",
+            **dose,
+        )
+    elif decision == Decision.TAKE_THEIRS:
+        if locked.medication_id is None:  # only a line that differs is offered this
+            raise Conflict(f"{locked.name} has no line of ours to change.")
+        medication = Medication.objects.select_for_update().get(pk=locked.medication_id)
+        if medication.stopped_on is not None:
+            raise Conflict(f"Our {medication.name} was stopped since the list was brought in.")
+        for attr, value in dose.items():
+            setattr(medication, attr, value)
+        medication.full_clean(exclude=["patient", "created_by"])
+        medication.save(update_fields=list(dose))
+        locked.result = medication
+    locked.decision = decision
+    locked.decided_by = by
+    locked.decided_at = timezone.now()
+    locked.save(update_fields=["decision", "decided_by", "decided_at", "result"])
+    return locked

@@ -1,15 +1,27 @@
 from django.urls import path
 
-from . import restricted_views, views
+from . import import_views, restricted_views, views
 
 app_name = "medicines"
 urlpatterns = [
     path("my-day/", views.my_day_view, name="my_day"),
+    path("dmd-search/", import_views.dmd_search_view, name="dmd_search"),
     path("patients/<int:pk>/visit/", views.visit_create_view, name="visit_create"),
     path(
         "patients/<int:pk>/medicines/new/",
         views.medication_create_view,
         name="medication_create",
+    ),
+    path("patients/<int:pk>/gp-list/", import_views.gp_import_upload_view, name="gp_import_upload"),
+    path(
+        "patients/<int:pk>/gp-list/<int:import_id>/",
+        import_views.gp_import_view,
+        name="gp_import",
+    ),
+    path(
+        "patients/<int:pk>/gp-list/<int:import_id>/lines/<int:line_id>/",
+        import_views.gp_import_decide_view,
+        name="gp_import_decide",
     ),
     path("patients/<int:pk>/reviews/new/", views.review_create_view, name="review_create"),
     path("patients/<int:pk>/dispensing/", views.dispensing_view, name="dispensing"),

@@ -70,7 +70,14 @@ def build_world(network, other_network, patient, foreign_patient, member):
     supported = PatientFactory(network=network, given_name="Supported")
     refer(supported, "pic", nurse)  # the PIC supports this person: their meeting item shows
     from huddles.services import agenda_add, guest_add, meetings_schedule, next_meeting
-    from medicines.services import medication_add, visit_log
+    from medicines.services import medication_add, medication_import_stage, visit_log
+    from tests.medicines.gp_bundle import bundle, statement, text
+
+    def stage_gp_list(person, by):
+        data = bundle(person.nhs_number, statement("Amlodipine 5mg tablets", "319283006"))
+        return medication_import_stage(
+            patient=person, by=by, source_text=text(data), channel="page"
+        )
 
     for net in (network, other_network):
         meetings_schedule(network=net)
@@ -83,6 +90,9 @@ def build_world(network, other_network, patient, foreign_patient, member):
         return break_glass_record(
             by=by, patient=person, reason_code="consent", reason="Asked", channel="page"
         ).pk
+
+    gp_list = stage_gp_list(patient, nurse)
+    foreign_gp_list = stage_gp_list(foreign_patient, foreign_gp)
 
     def webhook(net, owner):
         """A subscription of the network (made as data: the matrix asks who may manage it)."""
@@ -125,6 +135,11 @@ def build_world(network, other_network, patient, foreign_patient, member):
         ).pk,
         "p": patient.pk,
         "f": foreign_patient.pk,
+        "gi": gp_list.pk,  # a GP medication list staged for the person
+        "gl": gp_list.lines.get().pk,
+        "fgi": foreign_gp_list.pk,
+        # a GP list about the person, for the import endpoint (a body, not an id)
+        "gp_list_body": bundle(patient.nhs_number, statement("Ramipril 5mg capsules", "318902004")),
         "t": ActionFactory(patient=patient, assignee_role="gp").pk,
         "ft": ActionFactory(patient=foreign_patient).pk,
         "c": team.pk,

@@ -1,6 +1,9 @@
+import io
 import os
+from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from networks.roles import Role
@@ -63,6 +66,16 @@ def pytest_runtest_teardown(item, nextitem):
         with item.config.stash[blocking_manager_key].unblock():
             ensure_red_flags()
             ensure_calendar()
+
+
+DMD_EXTRACT = Path(__file__).resolve().parent.parent / "dmd" / "fixtures" / "release"
+
+
+@pytest.fixture
+def dmd_release(db):
+    """The repository's dm+d extract (dmd/fixtures/release/), loaded as load_dmd loads it."""
+    call_command("load_dmd", str(DMD_EXTRACT), stdout=io.StringIO())
+    return DMD_EXTRACT
 
 
 @pytest.fixture

@@ -32,6 +32,8 @@ REFUSED = [
     ("page", "/medicines/patients/{p}/visit/"),
     ("page", "/medicines/patients/{p}/medicines/new/"),
     ("page", "/medicines/patients/{p}/dispensing/"),
+    ("page", "/medicines/patients/{p}/gp-list/"),
+    ("page", "/medicines/patients/{p}/gp-list/{gi}/"),
     ("page", "/patients/{p}/frailty/"),
     ("page", "/care-plans/patients/{p}/edit/"),
 ]
@@ -86,6 +88,19 @@ def test_clinical_reads_are_403_until_the_glass_is_broken(
     else:
         client.force_login(user)
         assert client.get(url.format(**world)).status_code == 403
+
+
+@pytest.mark.parametrize("role", NOT_INVOLVED)
+def test_a_gp_list_about_someone_not_in_their_care_is_refused(api, outsider, world, role):
+    from medicines.models import MedicationImport
+
+    before = MedicationImport.objects.count()
+    response = api(outsider(role)).post(
+        f"/api/v1/patients/{world['p']}/medications/import/", world["gp_list_body"], format="json"
+    )
+    assert response.status_code == 403
+    assert "break the glass" in response.json()["detail"]
+    assert MedicationImport.objects.count() == before
 
 
 @pytest.mark.parametrize("role", NOT_INVOLVED)

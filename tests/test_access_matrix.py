@@ -202,6 +202,21 @@ API = [
     ("medications", "get", "/api/v1/medications/", None, expect(CLINICAL, 200)),
     ("medication add", "post", "/api/v1/medications/", "medication", expect(CLINICAL, 201)),
     ("medication", "get", "/api/v1/medications/{m}/", None, expect(CLINICAL, 200)),
+    ("dm+d search", "get", "/api/v1/dmd/?q=amlo", None, expect(CLINICAL, 200)),
+    (
+        "gp list import",
+        "post",
+        "/api/v1/patients/{p}/medications/import/",
+        "gp_list",
+        expect(CLINICAL, 201),
+    ),
+    (
+        "foreign gp list import",
+        "post",
+        "/api/v1/patients/{f}/medications/import/",
+        "gp_list",
+        expect(CLINICAL, 404),
+    ),
     ("supplies", "get", "/api/v1/supplies/", None, expect(CLINICAL, 200)),
     ("supply add", "post", "/api/v1/supplies/", "supply", expect(CLINICAL, 201)),
     ("supply upload", "post", "/api/v1/supplies/upload/", None, expect(CLINICAL, 400)),
@@ -353,6 +368,23 @@ PAGES = [
     ),
     ("medicine form", "get", "/medicines/patients/{p}/medicines/new/", expect(CLINICAL, 200)),
     ("add medicine", "post", "/medicines/patients/{p}/medicines/new/", expect(CLINICAL, 302)),
+    ("dm+d search page", "get", "/medicines/dmd-search/?q=amlo", expect(CLINICAL, 200)),
+    ("gp list form", "get", "/medicines/patients/{p}/gp-list/", expect(CLINICAL, 200)),
+    # No file, no decision: a member who may is asked for it (422); others are refused first.
+    ("gp list upload", "post", "/medicines/patients/{p}/gp-list/", expect(CLINICAL, 422)),
+    ("gp list reconcile", "get", "/medicines/patients/{p}/gp-list/{gi}/", expect(CLINICAL, 200)),
+    (
+        "gp list decide",
+        "post",
+        "/medicines/patients/{p}/gp-list/{gi}/lines/{gl}/",
+        expect(CLINICAL, 422),
+    ),
+    (
+        "foreign gp list reconcile",
+        "get",
+        "/medicines/patients/{f}/gp-list/{fgi}/",
+        expect(set(), 0, 404),
+    ),
     ("review form", "get", "/medicines/patients/{p}/reviews/new/", expect(CLINICAL, 200)),
     ("record review", "post", "/medicines/patients/{p}/reviews/new/", expect(CLINICAL, 302)),
     ("dispensing", "get", "/medicines/patients/{p}/dispensing/", expect(CLINICAL, 200)),
@@ -673,6 +705,7 @@ def test_api_matrix(api, member, world, patient, role, name, method, url, body, 
             "dispensed_on": timezone.localdate().isoformat(),
             "quantity": "28",
         },
+        "gp_list": world["gp_list_body"],  # a GP list about the person
         "review": {
             "patient": patient.pk,
             "reviewed_on": timezone.localdate().isoformat(),
@@ -754,12 +787,14 @@ def test_every_api_and_page_url_is_in_the_matrix():
     covered = {u for _, _, u, *_ in API} | {u for _, _, u, _ in PAGES}
     normalised = {
         re.sub(
-            r"\{(p|f|t|ft|n|on|r|ra|fr|v|fv|m|h|hi|fh|cv|fcv|ai|fai|sar|fsar|old|bg|fbg|wh|fwh)\}",
+            r"\{(p|f|t|ft|n|on|r|ra|fr|v|fv|m|h|hi|fh|cv|fcv|ai|fai|sar|fsar|old|bg|fbg|wh|fwh|gi|fgi)\}",
             "<pk>",
             re.sub(r"(/patients/\{[pf]\}/visits/)\{f?v\}/", r"\1<visit_id>/", c).replace(
                 "/huddles/{h}/items/", "/huddles/<meeting_pk>/items/"
             ),
         )
+        .replace("/gp-list/<pk>/", "/gp-list/<import_id>/")
+        .replace("{gl}", "<line_id>")
         .replace("{c}", "<member_id>")
         .replace("{g}", "<goal_id>")
         .replace("{gu}", "<guest_id>")

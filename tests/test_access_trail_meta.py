@@ -111,6 +111,11 @@ API_WRITES = {
         "/api/v1/referrals/{ra}/complete/",
         {"outcome": "Seen at home"},
     ),
+    ("POST", "/api/v1/patients/{id}/medications/import/"): (
+        CHAIR,
+        "/api/v1/patients/{p}/medications/import/",
+        "gp_list_body",  # the world's Bundle about the person
+    ),
     ("POST", "/api/v1/subject-access/"): (
         "ig_lead",
         "/api/v1/subject-access/",
@@ -130,6 +135,7 @@ API_EXEMPT = {
         "/api/v1/networks/thornton-heath/",
     ),
     ("GET", "/api/v1/red-flags/"): ("the red-flag catalogue, no people", "/api/v1/red-flags/"),
+    ("GET", "/api/v1/dmd/"): ("dm+d products (reference data), no people", "/api/v1/dmd/?q=amlo"),
     ("GET", "/api/v1/networks/{slug}/services/"): (
         "the network's services (configuration), no people",
         "/api/v1/networks/thornton-heath/services/",
@@ -219,6 +225,10 @@ PAGE_READS = {
     "/medicines/patients/<pk>/medicines/new/": [(CHAIR, "/medicines/patients/{p}/medicines/new/")],
     "/medicines/patients/<pk>/reviews/new/": [(CHAIR, "/medicines/patients/{p}/reviews/new/")],
     "/medicines/patients/<pk>/dispensing/": [(CHAIR, "/medicines/patients/{p}/dispensing/")],
+    "/medicines/patients/<pk>/gp-list/": [(CHAIR, "/medicines/patients/{p}/gp-list/")],
+    "/medicines/patients/<pk>/gp-list/<import_id>/": [
+        (CHAIR, "/medicines/patients/{p}/gp-list/{gi}/")
+    ],
     "/meetings/<pk>/": [(CHAIR, "/meetings/{h}/")],
     "/meetings/<pk>/run/<item_id>/": [(CHAIR, "/meetings/{h}/run/{i}/")],
     "/meetings/<pk>/minutes/": [(CHAIR, "/meetings/{h}/minutes/")],
@@ -259,6 +269,10 @@ PAGE_EXEMPT = {
         "/referrals/services/mdt/edit/",
     ),
     "/medicines/visit/news2/": ("a NEWS2 score from the numbers sent", "/medicines/visit/news2/"),
+    "/medicines/dmd-search/": (
+        "dm+d products (reference data), no people",
+        "/medicines/dmd-search/?q=amlo",
+    ),
     "/medicines/visit/recommendation/": (
         "advice from the answers sent",
         "/medicines/visit/recommendation/?infection_risk=on",
@@ -279,6 +293,7 @@ PAGE_EXEMPT = {
     "/notifications/settings/": ("the caller's e-mail choice", "/notifications/settings/"),
     "/medicines/patients/<pk>/visits/<visit_id>/news2-acknowledge/": (POST_ONLY, None),
     "/medicines/patients/<pk>/allocate/": (POST_ONLY, None),
+    "/medicines/patients/<pk>/gp-list/<import_id>/lines/<line_id>/": (POST_ONLY, None),
     "/audit/break-glass/<pk>/review/": (POST_ONLY, None),
     "/referrals/<pk>/accept/": (POST_ONLY, None),
     "/referrals/<pk>/decline/": (POST_ONLY, None),
@@ -489,6 +504,7 @@ def test_api_read_writes_an_access_event(api, member, world, op, case):
 @pytest.mark.parametrize(("op", "case"), API_WRITES.items(), ids=[" ".join(k) for k in API_WRITES])
 def test_api_write_writes_an_access_event(api, member, world, op, case):
     role, url, body = case
+    body = world[body] if isinstance(body, str) else body
     user = _user(member, role)
     since = _last_event_id()
     response = getattr(api(user), op[0].lower())(url.format(**world), body, format="json")

@@ -274,10 +274,12 @@ def test_demo_referrals_fill_the_inboxes_and_show_each_outcome():
 
 @pytest.mark.django_db
 def test_demo_has_visits_medicines_and_meetings_in_each_network():
+    from dmd.models import Vmp
     from huddles.models import AgendaItem, Meeting
     from medicines.models import Medication, Visit
 
     seed()
+    assert Vmp.objects.get(vpid="319283006").name == "Amlodipine 5mg tablets"  # dm+d extract
     for slug in SLUGS:
         assert Visit.objects.filter(network__slug=slug).count() == 3
         restricted = Visit.objects.get(network__slug=slug, restricted=True)

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
     "core",
+    "dmd",  # dm+d lookup tables (reference data, no network)
     "networks",
     "accounts",
     "patients",

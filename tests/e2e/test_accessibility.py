@@ -39,7 +39,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 WIDTHS = {"desktop": (1280, 800), "phone": (375, 812)}
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # The htmx fragments among the matrix's URLs, each checked inside the page that swaps it in.
-FRAGMENTS = {"bell", "criteria", "news2 preview", "visit recommendation"}
+FRAGMENTS = {"bell", "criteria", "news2 preview", "visit recommendation", "dm+d search page"}
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_22_AA}, "resultTypes": ["violations"]}
 
 # What sticks out past the right edge of the window (the outermost such elements and the
@@ -350,6 +350,13 @@ def test_key_states_pass_axe_at_both_widths(demo, signed_in):
     _send_without_browser_checks(pharmacist, "Save visit")
     findings.both_widths(pharmacist, "visit form with errors", "pharmacist")
 
+    # The medication form with dm+d's results swapped in under the search box.
+    pharmacist.goto(f"/medicines/patients/{person.pk}/medicines/new/")
+    with pharmacist.expect_response(lambda r: "/dmd-search/" in r.url):
+        pharmacist.get_by_label("Find the medicine in dm+d").fill("amlo")
+    expect(pharmacist.locator("[data-dmd-code]").first).to_be_visible()
+    findings.both_widths(pharmacist, "medication form with dm+d results", "pharmacist")
+
     # The busiest person's page and timeline, as that pharmacist.
     pharmacist.goto(f"/patients/{person.pk}/")
     findings.both_widths(pharmacist, "the busiest person's page", "pharmacist")
@@ -376,7 +383,7 @@ def test_key_states_pass_axe_at_both_widths(demo, signed_in):
     # Login and security, for a member.
     gp.goto("/accounts/security/")
     findings.both_widths(gp, "login and security", "gp")
-    assert findings.checked == 22  # eleven states, two widths each
+    assert findings.checked == 24  # twelve states, two widths each
     assert not findings.problems, findings.report()
 
 

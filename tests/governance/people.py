@@ -14,6 +14,8 @@ from huddles.models import AgendaItem, Episode, Meeting
 from medicines.models import (
     Intervention,
     Medication,
+    MedicationImport,
+    MedicationImportLine,
     MedicationReview,
     ResidentAllocation,
     Supply,
@@ -81,6 +83,20 @@ def hold_everything(patient, by, n: int = 1):
             follow_up_action=action,
         )
         Intervention.objects.create(visit=visit, kind="other", medication=medication)
+        staged = MedicationImport.objects.create(
+            network=network, patient=patient, channel="page", source_text="{}", created_by=by
+        )
+        MedicationImportLine.objects.create(
+            medication_import=staged,
+            position=0,
+            name=f"Medicine {i}",
+            match="differs",
+            medication=medication,
+            decision="take_theirs",
+            decided_by=by,
+            decided_at=now,
+            result=medication,
+        )
         MedicationReview.objects.create(
             patient=patient, reviewed_on=day, reviewer=by, outcome="no_change", visit=visit
         )

@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("everyone_involved"
 # --- medication list and reviews -------------------------------------------------------------
 
 
-def test_add_medicine(client, login, patient):
+def test_add_medicine(client, login, patient, dmd_release):
     pharmacist = login("pharmacist")
     response = client.post(
         f"/medicines/patients/{patient.pk}/medicines/new/",
@@ -40,7 +40,7 @@ def test_add_medicine(client, login, patient):
             "dose_unit": "tablet",
             "frequency": "twice_daily",
             "route": "oral",
-            "dmd_code": "39109011000001108",
+            "dmd_code": "325278007",
             "compliance_aid": "on",
         },
     )
@@ -62,6 +62,7 @@ def test_add_medicine(client, login, patient):
         ({"dose_amount": ""}, "dose_amount", "Give the dose amount."),
         ({"frequency": "hourly"}, "frequency", "not one of the available choices"),
         ({"dmd_code": "12ab"}, "dmd_code", "A dm+d code is 6 to 18 digits."),
+        ({"dmd_code": "39109011000001108"}, "dmd_code", "39109011000001108 is not in the dm+d"),
         ({"started_on": "2999-01-01"}, "started_on", "cannot be in the future"),
     ],
 )
