@@ -433,6 +433,8 @@ class MedicationForm(forms.ModelForm):
             "frequency": "How often",
             "started_on": "Started",
             "compliance_aid": "Dispensed in a multi-compartment compliance aid",
+            # dm+d is written in lower case (NHSBSA); Django would capitalise the model's name.
+            "dmd_code": "dm+d code",
         }
         help_texts = {
             "name": "As in the NHS dictionary of medicines and devices (dm+d) where known.",
