@@ -21,7 +21,9 @@ NOT_ALLOWED = "Only a network's chair, or a partner system, may manage webhooks.
 class SubscriptionSerializer(serializers.ModelSerializer):
     network = serializers.SlugRelatedField(slug_field="slug", queryset=Network.objects.none())
     events = serializers.ListField(
-        child=serializers.ChoiceField(choices=EventType.choices), allow_empty=False
+        child=serializers.ChoiceField(choices=EventType.choices),
+        allow_empty=False,
+        max_length=len(EventType.choices),
     )
     owner = serializers.CharField(source="owner.username", read_only=True)
 

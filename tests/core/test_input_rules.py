@@ -431,6 +431,8 @@ def test_every_check_constraint_names_its_field():
                     model._meta.get_field(field)
     assert sorted(unnamed) == [
         "action_done_at_iff_done",
+        # Set by the reconcile service with the decision, never typed by anyone.
+        "import_line_decision_has_who_and_when",
         "membership_deactivated_at_iff_inactive",
         "membership_role_known",
         "network_cadence_known",
