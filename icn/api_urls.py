@@ -20,7 +20,7 @@ from networks.api import MeView, NetworkViewSet
 from notifications.api import NotificationViewSet
 from patients.api import PatientViewSet
 from referrals.api import NetworkServicesView, RedFlagViewSet, ReferralViewSet
-from reports.api import AdmissionsAvoidedView, DashboardView
+from reports.api import AdmissionsAvoidedView, CaseFindingView, DashboardView
 from webhooks.api import WebhookViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -55,6 +55,7 @@ urlpatterns = [
     ),
     path("dmd/", DmdSearchView.as_view(), name="dmd-search"),
     path("reports/dashboard/", DashboardView.as_view(), name="report-dashboard"),
+    path("case-finding/", CaseFindingView.as_view(), name="case-finding"),
     path(
         "schema/",
         SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]),

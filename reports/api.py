@@ -7,16 +7,19 @@ from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, generics, serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.services import access_record
 from core.api import ScopedAPIMixin
 from networks.models import Network
-from networks.roles import OVERSIGHT_ROLES
+from networks.roles import CLINICAL_ROLES, OVERSIGHT_ROLES
 from networks.selectors import active_memberships
 
+from .case_finding import case_finding
+from .case_finding import reasons as case_finding_reasons
 from .figures import Scope, admissions_avoided, dashboard_with_services, parse_month
 from .tables import scope_service_labels
 
@@ -167,3 +170,67 @@ class DashboardView(ScopedAPIMixin, APIView):
                 **dashboard_with_services(scope),
             }
         )
+
+
+# --- case finding (issue #19) --------------------------------------------------------------------
+
+
+def case_finding_network(user, slug: str) -> Network:
+    """The network named by `slug` if the user holds a clinical role there (chair included):
+    a network the user is not in is 404 (whether or not it exists), another role 403."""
+    if not slug:
+        raise ValidationError({"network": ["Give the network's slug."]})
+    membership = next(
+        (m for m in active_memberships(user).values() if m.network.slug == slug), None
+    )
+    if membership is None:
+        raise Http404
+    if membership.role not in CLINICAL_ROLES:
+        raise exceptions.PermissionDenied("Case finding is for the chair and clinical roles.")
+    return membership.network
+
+
+class CaseFindingSerializer(serializers.Serializer):
+    patient = serializers.IntegerField(source="pk")
+    name = serializers.CharField(source="full_name")
+    nhs_number = serializers.CharField()
+    score = serializers.IntegerField()
+    reasons = serializers.SerializerMethodField()
+
+    def get_reasons(self, person) -> list[str]:
+        return case_finding_reasons(person)
+
+
+@extend_schema(
+    summary="People not on the caseload, ranked by a score that explains itself.",
+    description=(
+        "People of the network not on the MDT caseload, highest score first, each with the "
+        "reasons that make the score (settings CASE_FINDING_WEIGHTS). Only people whose "
+        "clinical detail the caller reads are listed. The chair and clinical roles of the "
+        "network; a network you are not in is 404. Every person listed is recorded in the "
+        "access trail (what: case_finding)."
+    ),
+    parameters=[
+        OpenApiParameter("network", OpenApiTypes.STR, required=True, description="Slug."),
+    ],
+)
+class CaseFindingView(ScopedAPIMixin, generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = CaseFindingSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        user = self.request.user
+        network = case_finding_network(user, self.request.query_params.get("network", ""))
+        return case_finding(user, network)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        access_record(
+            user=request.user,
+            patients=page,
+            what="case_finding",
+            channel="api",
+            path=request.get_full_path(),
+        )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)

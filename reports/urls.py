@@ -3,13 +3,19 @@
 
 from django.urls import path
 
-from . import admission_views, views
+from . import admission_views, case_finding_views, views
 
 app_name = "reports"
 urlpatterns = [
     path("", views.dashboard_view, name="dashboard"),
     path("people/", views.people_view, name="people"),
     path("export/<slug:table>.csv", views.export_view, name="export"),
+    path("case-finding/", case_finding_views.case_finding_view, name="case_finding"),
+    path(
+        "case-finding/<int:pk>/add/",
+        case_finding_views.case_finding_add_view,
+        name="case_finding_add",
+    ),
     path("admissions/", admission_views.admissions_view, name="admissions"),
     path("admissions/check/", admission_views.admissions_check_view, name="admissions_check"),
     path(

@@ -530,6 +530,20 @@ ICN_STRATIFICATION = {
     "HOSPITAL_USE_DAYS": env.int("ICN_STRATIFICATION_HOSPITAL_USE_DAYS", default=365),
 }
 
+# Case finding (reports/case_finding.py, issue #19): the points each reason adds to a person's
+# score, and the thresholds that make a reason. A dict here (change it in a settings module).
+CASE_FINDING_WEIGHTS = {
+    "frailty_moderate": 2,  # frailty level moderate (the latest eFI or CFS band)
+    "frailty_severe": 3,  # frailty level severe
+    "emergency_admission": 2,  # per emergency admission in the last ADMISSION_DAYS
+    "many_medicines": 2,  # MEDICINES or more active medicines
+    "red_flag": 1,  # per active red flag
+    "recent_hospital": 2,  # admitted to hospital in the last RECENT_DAYS
+    "ADMISSION_DAYS": 365,
+    "MEDICINES": 10,
+    "RECENT_DAYS": 30,
+}
+
 ICN_DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-password-change-me")
 # Base32; when set every demo person (not partner_system) gets a TOTP authenticator with it.
 ICN_DEMO_TOTP_SECRET = env("DEMO_TOTP_SECRET", default="")
