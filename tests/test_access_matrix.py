@@ -57,6 +57,8 @@ from .access_rules import (
     meeting_404,
 )
 
+_CF, _NONE = expect(CLINICAL, 200), expect(set(), 0, 404)
+
 # (name, method, url template, body factory, expected status by role)
 API = [
     ("me", "get", "/api/v1/me/", None, expect(set(ALL), 200)),
@@ -148,6 +150,9 @@ API = [
         expect(set(), 0, 404),
     ),
     ("report dashboard", "get", "/api/v1/reports/dashboard/", None, expect(OVERSIGHT, 200)),
+    # Case finding (issue #19): the chair and clinical roles of the network.
+    ("case finding", "get", "/api/v1/case-finding/?network=thornton-heath", None, _CF),
+    ("foreign case finding", "get", "/api/v1/case-finding/?network=purbeck", None, _NONE),
     # The task is in the gp queue: only a gp may claim it.
     ("task claim", "post", "/api/v1/tasks/{t}/claim/", None, expect({"gp"}, 200)),
     ("foreign task claim", "post", "/api/v1/tasks/{ft}/claim/", None, expect(set(), 0, 404)),
@@ -487,6 +492,8 @@ PAGES = [
     # The dashboard: chair, integrated manager, manager; the people behind a number only for
     # the roles that may open records.
     ("dashboard", "get", "/reports/", expect(OVERSIGHT, 200)),
+    ("case finding", "get", "/reports/case-finding/", expect(CLINICAL, 200)),
+    ("case finding add", "post", "/reports/case-finding/{p}/add/", expect(CHAIR, 302)),
     ("report people", "get", "/reports/people/?metric=caseload", expect(ADMIT, 200)),
     ("report export", "get", "/reports/export/referrals.csv", expect(OVERSIGHT, 200)),
     (
