@@ -258,3 +258,12 @@ def test_queries_constant_with_rows(
     assert response.status_code == 200
     listed = AccessEvent.objects.filter(what="case_finding", channel=channel)
     assert listed.count() == 2 + 20
+
+
+def test_the_meetings_page_leads_clinical_roles_to_case_finding(client, member, network):
+    client.force_login(member("chair"))
+    assert 'href="/reports/case-finding/"' in client.get("/meetings/").content.decode()
+    client.force_login(member("pic"))
+    response = client.get("/meetings/")
+    assert response.status_code == 200
+    assert 'href="/reports/case-finding/"' not in response.content.decode()
