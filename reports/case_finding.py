@@ -51,9 +51,11 @@ def weights() -> dict[str, int]:
     return settings.CASE_FINDING_WEIGHTS
 
 
-def _last_admission(since: datetime.date) -> Subquery:
+def _last_admission(since: datetime.date, today: datetime.date) -> Subquery:
     latest = (
-        AdmissionEvent.objects.filter(patient=OuterRef("pk"), admitted_on__gt=since)
+        AdmissionEvent.objects.filter(
+            patient=OuterRef("pk"), admitted_on__gt=since, admitted_on__lte=today
+        )
         .order_by()
         .values("patient")
         .annotate(last=Max("admitted_on"))
@@ -72,6 +74,7 @@ def case_finding(user: User, network: Network, today: datetime.date | None = Non
         patient=person,
         kind=AdmissionEvent.Kind.EMERGENCY,
         admitted_on__gt=today - datetime.timedelta(days=w["ADMISSION_DAYS"]),
+        admitted_on__lte=today,
     )
     medicines = Medication.objects.filter(patient=person, stopped_on__isnull=True)
     flags = PatientFlag.objects.filter(patient=person, resolved_at__isnull=True)
@@ -94,7 +97,7 @@ def case_finding(user: User, network: Network, today: datetime.date | None = Non
                 Value([]),
             ),
             cf_last_admission=_last_admission(
-                today - datetime.timedelta(days=w["RECENT_DAYS"] + 1)
+                today - datetime.timedelta(days=w["RECENT_DAYS"] + 1), today
             ),
         )
         .annotate(

@@ -60,7 +60,6 @@ def case_finding_view(request):
         "weights": weights(),
         "is_chair": is_chair,
         "next_meeting": next_scheduled_meeting(network) if is_chair else None,
-        "query": "",
     }
     return render(request, "reports/case_finding.html", context)
 
@@ -79,10 +78,12 @@ def case_finding_add_view(request, pk: int):
     if meeting is None:
         messages.error(request, "There is no meeting to come: schedule one first.")
         return redirect("reports:case_finding")
+    scored = case_finding(request.user, membership.network).filter(pk=patient.pk).first()
+    reason = "Suggested by case finding"
+    if scored is not None:
+        reason += f", score {scored.score}: " + "; ".join(reasons(scored))
     try:
-        huddles.agenda_add(
-            meeting=meeting, patient=patient, by=request.user, reason="Suggested by case finding"
-        )
+        huddles.agenda_add(meeting=meeting, patient=patient, by=request.user, reason=reason)
     except Conflict as exc:
         messages.info(request, exc.message)
     except ValidationError as exc:

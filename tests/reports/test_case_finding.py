@@ -79,6 +79,7 @@ def world(network, other_network, chair, member):
     for days in (100, 200, 400):
         admitted(edith, days, chair)
     admitted(edith, 12, chair, kind="elective")
+    admitted(edith, -3, chair)  # a date ahead (a typing slip) counts for nothing
     medicines(edith, 11, chair, stopped=1)
     flagged(edith, "fall", chair)
     flagged(edith, "loneliness", chair, resolved=True)
@@ -199,6 +200,7 @@ def test_chair_adds_a_person_to_the_next_agenda_in_one_step(client, chair, world
     assert response.status_code == 302 and response["Location"] == PAGE
     item = AgendaItem.objects.get(patient=world["amos"])
     assert item.source == AgendaItem.Source.MANUAL
+    assert item.reason == "Suggested by case finding, score 2: Moderate frailty (+2)"
     assert item.meeting.starts_at >= timezone.now()
     assert any("Amos Bell is on the agenda of" in m for m in message_texts(response))
     # Now on the caseload (the agenda opens an episode): off the list.
