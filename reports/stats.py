@@ -32,6 +32,8 @@ Z998 = 3.090232
 # How many standard deviations below the mean the exact Poisson sum starts: the mass below
 # it (< 1e-20) cannot move a quantile, and it keeps the sum to ~20 * sqrt(mean) terms.
 _POISSON_SKIP_SD = 10.0
+# The summed tail is exact to ~1e-12; z = 5 (a tail of 3e-7) keeps well inside that.
+_POISSON_MAX_Z = 5.0
 
 Limits = tuple[float, float]
 Kind = Literal["proportion", "rate"]
@@ -59,9 +61,12 @@ def _poisson_quantiles(mean: float, probs: Sequence[float]) -> list[float]:
     start = max(0, math.floor(mean - _POISSON_SKIP_SD * math.sqrt(mean)))
     term = math.exp(start * math.log(mean) - mean - math.lgamma(start + 1))
     cdf, k = term, start
+    last = mean + _POISSON_SKIP_SD * math.sqrt(mean) + 50  # beyond it the tail is < 1e-20
     result = [0.0] * len(probs)
     for i in sorted(range(len(probs)), key=probs.__getitem__):
         while cdf < probs[i]:
+            if k > last:
+                raise ValueError(f"a tail of {1 - probs[i]:.1e} is beyond the exact limits")
             k += 1
             term *= mean / k
             cdf += term
@@ -74,11 +79,13 @@ def funnel_limits_rate(rate0: float, exposure: float, z: float) -> Limits | None
     system rate `rate0`: the exact Poisson limits for the expected count rate0 * exposure
     (Spiegelhalter's interpolated quantiles at the tail probability of z, e.g. 0.025 and
     0.975 for z = 1.959964), divided by the exposure; the lower limit is not below 0.
-    None when the exposure is 0. With rate0 of 0 the limits are (0, 0)."""
+    None when the exposure is 0. With rate0 of 0 the limits are (0, 0). z is at most 5."""
     if rate0 < 0:
         raise ValueError(f"a rate is not negative, not {rate0}")
     if exposure < 0:
         raise ValueError(f"an exposure is not negative, not {exposure}")
+    if not 0 < z <= _POISSON_MAX_Z:
+        raise ValueError(f"z is above 0 and at most {_POISSON_MAX_Z} for exact limits, not {z}")
     if exposure == 0:
         return None
     mean = rate0 * exposure

@@ -102,6 +102,8 @@ def test_rate_limits_edge_cases():
         funnel_limits_rate(-0.1, 100, Z95)
     with pytest.raises(ValueError):
         funnel_limits_rate(0.1, -100, Z95)
+    with pytest.raises(ValueError):
+        funnel_limits_rate(0.1, 100, 6.0)  # a tail of 1e-9: beyond what the summed tail holds
 
 
 # --- the funnel: system mean, each point, and the outlier rule ----------------------------
