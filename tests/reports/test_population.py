@@ -143,6 +143,18 @@ def test_the_network_must_be_named_by_someone_who_reports_on_several(
     assert not PracticePopulation.objects.exists()
 
 
+def test_another_networks_file_is_404_and_a_bad_file_in_a_dry_run_is_400(
+    api, manager, practices, other_network
+):
+    gp_practice(other_network, "P00001")
+    text = HEADER + "P00001,2026-01,8000\n"
+    assert upload(api, manager, text, network="purbeck").status_code == 404
+    dry = upload(api, manager, HEADER + "H81001,2026-01,lots\n", dry_run="true")
+    assert dry.status_code == 400
+    assert dry.json()["errors"][0]["field"] == "registered"
+    assert not PracticePopulation.objects.exists()
+
+
 def test_the_database_refuses_a_month_not_on_its_first_day_and_nobody_registered(
     network, practices, manager
 ):
