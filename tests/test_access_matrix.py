@@ -148,6 +148,23 @@ API = [
         expect(set(), 0, 404),
     ),
     ("report dashboard", "get", "/api/v1/reports/dashboard/", None, expect(OVERSIGHT, 200)),
+    # Population denominators (issue #19): the roles that read reports. No file sent: they
+    # are told so (400); others are refused first.
+    (
+        "populations",
+        "get",
+        "/api/v1/populations/?network=thornton-heath",
+        None,
+        expect(OVERSIGHT, 200),
+    ),
+    (
+        "foreign populations",
+        "get",
+        "/api/v1/populations/?network=purbeck",
+        None,
+        expect(set(), 0, 404),
+    ),
+    ("population import", "post", "/api/v1/populations/import/", None, expect(OVERSIGHT, 400)),
     # The task is in the gp queue: only a gp may claim it.
     ("task claim", "post", "/api/v1/tasks/{t}/claim/", None, expect({"gp"}, 200)),
     ("foreign task claim", "post", "/api/v1/tasks/{ft}/claim/", None, expect(set(), 0, 404)),
