@@ -5,6 +5,7 @@ calendar so that "working days to triage" is computed in SQL over any number of 
 import pghistory
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from core.transitions import Lifecycle, Move
 from core.validators import not_before_1900
@@ -71,6 +72,42 @@ class AdmissionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} {self.kind} {self.admitted_on}"
+
+
+@pghistory.track()
+class PracticePopulation(models.Model):
+    """A GP practice's registered list size in a month (the denominator of a network's
+    figures per 1,000 population), entered or imported from a CSV (reports.population)."""
+
+    practice = models.ForeignKey(
+        "networks.Organisation",
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": "gp_practice"},
+    )
+    month = models.DateField(help_text="The first day of the month.")
+    registered = models.PositiveIntegerField(help_text="People on the practice's list.")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["month", "practice_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "month"], name="practice_population_once_a_month"
+            ),
+            models.CheckConstraint(
+                condition=Q(month__day=1), name="practice_population_month_first_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(registered__gt=0), name="practice_population_registered_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practice_id} {self.month:%Y-%m}: {self.registered}"
 
 
 class AdmissionImport(models.Model):

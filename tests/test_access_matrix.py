@@ -153,6 +153,23 @@ API = [
     # Case finding (issue #19): the chair and clinical roles of the network.
     ("case finding", "get", "/api/v1/case-finding/?network=thornton-heath", None, _CF),
     ("foreign case finding", "get", "/api/v1/case-finding/?network=purbeck", None, _NONE),
+    # Population denominators (issue #19): the roles that read reports. No file sent: they
+    # are told so (400); others are refused first.
+    (
+        "populations",
+        "get",
+        "/api/v1/populations/?network=thornton-heath",
+        None,
+        expect(OVERSIGHT, 200),
+    ),
+    (
+        "foreign populations",
+        "get",
+        "/api/v1/populations/?network=purbeck",
+        None,
+        expect(set(), 0, 404),
+    ),
+    ("population import", "post", "/api/v1/populations/import/", None, expect(OVERSIGHT, 400)),
     # The task is in the gp queue: only a gp may claim it.
     ("task claim", "post", "/api/v1/tasks/{t}/claim/", None, expect({"gp"}, 200)),
     ("foreign task claim", "post", "/api/v1/tasks/{ft}/claim/", None, expect(set(), 0, 404)),

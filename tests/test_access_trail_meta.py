@@ -151,6 +151,11 @@ API_EXEMPT = {
         "/api/v1/reports/admissions-avoided/?network=thornton-heath",
     ),
     ("GET", "/api/v1/reports/dashboard/"): ("figures, no people", "/api/v1/reports/dashboard/"),
+    ("GET", "/api/v1/populations/"): (
+        "GP practices' list sizes, no people",
+        "/api/v1/populations/?network=thornton-heath",
+    ),
+    ("POST", "/api/v1/populations/import/"): ("GP practices' list sizes, no people", None),
     ("POST", "/api/v1/patients/"): (CREATED, None),
     ("POST", "/api/v1/patients/import/"): (
         "counts only, no one's record; the people it matches are written to the trail "

@@ -45,6 +45,7 @@ def counts() -> dict[str, int]:
         Action,
         apps.get_model("notifications", "Notification"),
         apps.get_model("huddles", "Guest"),
+        apps.get_model("reports", "PracticePopulation"),
     ]
     result = {model._meta.label: model.objects.count() for model in models}
     # History: an unchanged re-run must not write any pghistory events either.
@@ -338,6 +339,27 @@ def test_a_year_of_outcomes_for_the_reports_once():
         assert set(history.values_list("admission_avoided", flat=True)) == {"yes", "no", "unsure"}
         assert AdmissionEvent.objects.filter(network__slug=slug, kind="emergency").count() == 2
         assert Goal.objects.filter(patient__network__slug=slug).count() == 5
+
+
+@pytest.mark.django_db
+def test_each_demo_practice_has_a_list_size_for_the_last_twelve_months_once():
+    from reports.models import PracticePopulation
+    from reports.population import network_population
+
+    seed()
+    seed()
+    last = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+    year, month = divmod(last.year * 12 + last.month - 1 - 11, 12)
+    first = date(year, month + 1, 1)
+    for slug in SLUGS:
+        network = Network.objects.get(slug=slug)
+        practices = network.gp_practices.count()
+        population = network_population(network, first, last)
+        assert len(population) == 12
+        for month in population.values():
+            assert month["practices"] == practices
+            assert 6_000 * practices - 200 < month["registered"] < 14_000 * practices
+    assert PracticePopulation.objects.count() == 12 * Network.gp_practices.through.objects.count()
 
 
 @pytest.mark.django_db

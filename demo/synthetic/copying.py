@@ -28,7 +28,7 @@ from networks.models import Cover, Membership, Network, Organisation
 from notifications.models import Preference
 from patients.models import CareTeamMember, FrailtyAssessment, Goal, Patient
 from referrals.models import PatientFlag, Referral, ServiceConfig
-from reports.models import AdmissionEvent, AdmissionImport
+from reports.models import AdmissionEvent, AdmissionImport, PracticePopulation
 
 User = get_user_model()
 
@@ -156,6 +156,10 @@ TABLES = {
     "import": (
         AdmissionImport,
         ("id", "network", "filename", "uploaded_by", "uploaded_at", "status", "decided_at"),
+    ),
+    "population": (
+        PracticePopulation,
+        ("practice", "month", "registered", "recorded_by", "recorded_at"),
     ),
     "patient": (
         Patient,

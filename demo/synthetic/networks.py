@@ -299,3 +299,15 @@ class Networks:
             net.imports[month.year, month.month] = (pk, ts)
             rows.append((pk, net.id, name, net.chair, dt(ts), "imported", dt(ts + 600)))
         self.copy("import", rows)
+
+        # Each GP practice's registered list size per month (the denominators per 1,000
+        # population), recorded by the chair with the month's admissions file: 6,000 to 14,000
+        # people at first, drifting by a few a month.
+        pop_rng = random.Random(f"{o.seed}:population")  # noqa: S311 (not secret)
+        sizes_now = {p: pop_rng.randint(6000, 14000) for net in self.nets for p in practices[net.n]}
+        rows = []
+        for net, _name, ts, month in files:
+            for p in practices[net.n]:
+                sizes_now[p] = max(1, sizes_now[p] + pop_rng.randint(-40, 60))
+                rows.append((p, month, sizes_now[p], net.chair, dt(ts)))
+        self.copy("population", rows)

@@ -21,7 +21,8 @@ from networks.models import Membership, Network, Organisation
 from networks.roles import Role
 from patients.models import Goal, Patient
 from referrals.models import PatientFlag, Referral
-from reports.models import AdmissionEvent
+from reports.models import AdmissionEvent, PracticePopulation
+from reports.population import network_population
 from tests.factories import (
     MembershipFactory,
     NetworkFactory,
@@ -162,6 +163,17 @@ def test_generates_networks_staff_people_and_their_history():
     assert actions.filter(assignee__isnull=False).exists()
     assert Goal.objects.filter(patient__network__in=nets).exists()
     assert AdmissionEvent.objects.filter(network__in=nets, kind="emergency").exists()
+    # Denominators: each practice's list size every month whose figures are out, plausible.
+    for net in nets:
+        practices = net.gp_practices.count()
+        population = network_population(net, date(2025, 9, 1), date(2026, 2, 1))
+        assert sorted(population) == [date(2025, m, 1) for m in (9, 10, 11, 12)] + [
+            date(2026, m, 1) for m in (1, 2)
+        ]
+        for month in population.values():
+            assert month["practices"] == practices
+            assert 5_000 * practices < month["registered"] < 15_000 * practices
+    assert not PracticePopulation.objects.filter(month__gt=date(2026, 2, 1)).exists()
 
     # No history for synthetic rows.
     assert apps.get_model("patients", "PatientEvent").objects.count() == 0

@@ -21,6 +21,7 @@ from Ofcom's drama ranges, names and organisation codes are made up.
 Referrals, visits (one restricted: demo/restricted.py) and meetings are seeded idempotently;
 it spans networks, so it runs in the system scope (core/rls.py, ADR 0006)."""
 
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -61,7 +62,7 @@ from referrals.services import (
     referral_create,
     referral_decline,
 )
-from reports.models import AdmissionEvent
+from reports.models import AdmissionEvent, PracticePopulation
 
 User = get_user_model()
 
@@ -319,6 +320,28 @@ class Command(SystemScopeCommand):
         self.seed_meetings(network)
         self.seed_cover_and_preferences(network, members)
         self.seed_outcomes(network, list(patients.values()), members)
+        self.seed_populations(orgs, chair)
+
+    def seed_populations(self, orgs: dict, chair) -> None:
+        """Each demo GP practice's registered list size for the last twelve whole months (the
+        denominators of the figures per 1,000 population): a size from the practice's code,
+        6,000 to 14,000, growing by a few people a month."""
+        month = timezone.localdate().replace(day=1)
+        months = []
+        for _ in range(12):
+            month = (month - timedelta(days=1)).replace(day=1)
+            months.append(month)
+        for org in orgs.values():
+            if org.kind != Kind.GP_PRACTICE:
+                continue
+            base = 6000 + zlib.crc32(org.code.encode()) % 8000
+            for age, first in enumerate(months):
+                self.upsert(
+                    PracticePopulation,
+                    "GP list sizes",
+                    {"practice": org, "month": first},
+                    {"registered": base - 15 * age, "recorded_by_id": chair.pk},
+                )
 
     def seed_cover_and_preferences(self, network: Network, members: dict) -> None:
         """The occupational therapist is away this week and the physiotherapist covers; the
