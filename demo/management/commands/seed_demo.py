@@ -1,11 +1,8 @@
 """`python manage.py seed_demo`: the demo data of API.md ("Demo data"), idempotently.
 
-Creates or brings up to date two networks, `thornton-heath` (ICN vocabulary, fortnightly
-huddle) and `purbeck` (hub vocabulary, virtual ward twice a week), with their organisations,
-one user per role per network named `<role>.<network-slug>` (password from DEMO_PASSWORD,
-via settings.ICN_DEMO_PASSWORD), eight fictional people each with consent and a care team,
-and a few open actions (tasks) for named members and role queues. The data is
-demo/data/seed_demo.toml; this is the code that writes it.
+Creates or updates the networks `thornton-heath` and `purbeck` of demo/data/seed_demo.toml
+with their organisations, a user `<role>.<network-slug>` per role (password DEMO_PASSWORD),
+people with consent and a care team, tasks, and the rest (this is the code that writes it).
 
 Running it again changes nothing: every object is looked up by its natural key (network
 slug, organisation code, username, (network, NHS number)) and only missing objects are
@@ -21,7 +18,6 @@ from Ofcom's drama ranges, names and organisation codes are made up.
 Referrals, visits (one restricted: demo/restricted.py) and meetings are seeded idempotently;
 it spans networks, so it runs in the system scope (core/rls.py, ADR 0006)."""
 
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -41,6 +37,7 @@ from careplans.services import care_plan_save
 from core.nhs_number import synthetic
 from core.rls import SystemScopeCommand
 from demo.datafiles import dmd_extract_tally, frozen, load
+from demo.populations import seed_populations
 from demo.restricted import restricted_visit_seed
 from huddles import scheduling
 from huddles.models import AgendaItem, Episode, Guest, Meeting
@@ -62,7 +59,7 @@ from referrals.services import (
     referral_create,
     referral_decline,
 )
-from reports.models import AdmissionEvent, PracticePopulation
+from reports.models import AdmissionEvent
 
 User = get_user_model()
 
@@ -320,28 +317,7 @@ class Command(SystemScopeCommand):
         self.seed_meetings(network)
         self.seed_cover_and_preferences(network, members)
         self.seed_outcomes(network, list(patients.values()), members)
-        self.seed_populations(orgs, chair)
-
-    def seed_populations(self, orgs: dict, chair) -> None:
-        """Each demo GP practice's registered list size for the last twelve whole months (the
-        denominators of the figures per 1,000 population): a size from the practice's code,
-        6,000 to 14,000, growing by a few people a month."""
-        month = timezone.localdate().replace(day=1)
-        months = []
-        for _ in range(12):
-            month = (month - timedelta(days=1)).replace(day=1)
-            months.append(month)
-        for org in orgs.values():
-            if org.kind != Kind.GP_PRACTICE:
-                continue
-            base = 6000 + zlib.crc32(org.code.encode()) % 8000
-            for age, first in enumerate(months):
-                self.upsert(
-                    PracticePopulation,
-                    "GP list sizes",
-                    {"practice": org, "month": first},
-                    {"registered": base - 15 * age, "recorded_by_id": chair.pk},
-                )
+        seed_populations(self.upsert, orgs, chair)
 
     def seed_cover_and_preferences(self, network: Network, members: dict) -> None:
         """The occupational therapist is away this week and the physiotherapist covers; the
