@@ -465,7 +465,9 @@ class ImportErrorSerializer(serializers.Serializer):
 
 
 class ImportErrorsSerializer(serializers.Serializer):
-    errors = ImportErrorSerializer(many=True)
+    # A bad row: `errors`. Any other invalid input (e.g. a NUL in a field's name): the API's
+    # usual {"field": ["message"]}, so `errors` is not always there.
+    errors = ImportErrorSerializer(many=True, required=False)
 
 
 def import_network(user, slug: str | None) -> Network:

@@ -4,7 +4,7 @@ reports (chair, integrated manager, manager) of the network."""
 
 from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -44,7 +44,9 @@ class PopulationErrorSerializer(serializers.Serializer):
 
 
 class PopulationErrorsSerializer(serializers.Serializer):
-    errors = PopulationErrorSerializer(many=True)
+    # A bad row: `errors`. Any other invalid input (e.g. a NUL in a field's name): the API's
+    # usual {"field": ["message"]}, so `errors` is not always there.
+    errors = PopulationErrorSerializer(many=True, required=False)
 
 
 class PopulationMonthSerializer(serializers.Serializer):
@@ -117,7 +119,11 @@ class PopulationImportView(ScopedAPIMixin, APIView):
             "managers and managers of the network."
         ),
         request={"multipart/form-data": PopulationImportSerializer},
-        responses={200: PopulationImportedSerializer, 400: PopulationErrorsSerializer},
+        responses={
+            200: PopulationImportedSerializer,
+            400: PopulationErrorsSerializer,
+            404: OpenApiResponse(description="The `network` is not one of the caller's."),
+        },
     )
     def post(self, request):
         try:
