@@ -26,3 +26,10 @@ def fits_the_screen(page: Page) -> bool:
     """No sideways scroll at the page's current width, once it has settled."""
     settle(page)
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def htmx_ready(page: Page) -> None:
+    """Wait until the page's scripts have run, so htmx has bound its triggers: a heading can
+    show before then, and a change made at that moment would go unheard."""
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => window.htmx !== undefined")

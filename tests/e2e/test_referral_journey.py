@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from notifications.models import Notification
 from patients.models import Patient
 from referrals.models import PatientFlag, Referral, ServiceConfig
-from tests.e2e.pages import log_in
+from tests.e2e.pages import htmx_ready, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -50,6 +50,7 @@ def test_social_worker_flags_a_stockpile_and_the_pharmacist_accepts_it(page: Pag
     expect(page.get_by_role("heading", level=1)).to_contain_text(person.full_name)
     page.get_by_role("link", name=re.compile(r"^Refer\b")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Refer {person.full_name}")
+    htmx_ready(page)
 
     page.get_by_label("Service", exact=True).select_option(label="Social services")
     expect(page.locator("#service-criteria")).to_contain_text("Social services accepts")
