@@ -214,6 +214,7 @@ DEMO_LOGINS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("reports", ("manager", "integrated_manager")),
+    ("networks side by side", ("commissioner",)),
     ("the access trail", ("ig_lead",)),
     ("their care home's residents", ("care_home_staff",)),
     ("the API (docs)", ("partner_system",)),

@@ -21,6 +21,8 @@ START_PAGES = {
     # work and the Referrals inbox are one click away.
     Role.INTEGRATED_MANAGER: "reports:dashboard",
     Role.IG_LEAD: "audit:log",
+    # Reads reports across the networks they commission, never a record.
+    Role.COMMISSIONER: "reports:networks",
     # Their own care home's residents, the only records they open.
     Role.CARE_HOME_STAFF: "patients:list",
     # An API account: a person signed in as one is setting up the integration.

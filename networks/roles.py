@@ -19,6 +19,7 @@ class Role(models.TextChoices):
     MANAGER = "manager", "Manager"
     IG_LEAD = "ig_lead", "Information governance lead"
     CARE_HOME_STAFF = "care_home_staff", "Care home staff"
+    COMMISSIONER = "commissioner", "Commissioner"
     PARTNER_SYSTEM = "partner_system", "Partner system"
 
 
@@ -80,3 +81,10 @@ OVERSIGHT_ROLES = frozenset({Role.CHAIR, Role.INTEGRATED_MANAGER, Role.MANAGER})
 # looked at this record": oversight, and the information governance lead, who opens no
 # records and reads no reports.
 TRAIL_ROLES = OVERSIGHT_ROLES | {Role.IG_LEAD}
+
+# Roles that read a network's reports (figures, never the people behind them): oversight and
+# the commissioner, who is given the networks they commission and opens no records.
+REPORT_ROLES = OVERSIGHT_ROLES | {Role.COMMISSIONER}
+# Roles that compare networks side by side: the commissioner (any networks they are given) and
+# managers (who need two or more networks for a comparison to mean anything).
+COMPARE_ROLES = frozenset({Role.COMMISSIONER, Role.INTEGRATED_MANAGER, Role.MANAGER})

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from audit.services import access_record
 from core.api import ScopedAPIMixin
 from networks.models import Network
-from networks.roles import CLINICAL_ROLES, OVERSIGHT_ROLES
+from networks.roles import CLINICAL_ROLES, REPORT_ROLES
 from networks.selectors import active_memberships
 
 from .case_finding import case_finding
@@ -34,25 +34,10 @@ def default_period(today: date | None = None) -> tuple[date, date]:
     return first, last
 
 
-def resolve_scope(user, slugs: list[str], start: str, end: str, service: str = "") -> Scope:
-    """The networks the user may report on (chair, integrated manager, manager there),
-    narrowed to `slugs` if given; a network outside the user's is 404, one where their role
-    does not report is 403. Bad months or service: ValidationError with field messages."""
-    memberships = {m.network.slug: m for m in active_memberships(user).values()}
-    reporting = {slug: m for slug, m in memberships.items() if m.role in OVERSIGHT_ROLES}
-    if any(slug not in memberships for slug in slugs):
-        raise Http404  # never say whether a network the caller is not in exists
-    if not reporting:
-        raise exceptions.PermissionDenied("Reports are for chairs and managers.")
-    if slugs:
-        for slug in slugs:
-            if slug not in reporting:
-                raise exceptions.PermissionDenied(
-                    "Reports are for chairs and managers of the network."
-                )
-        chosen = [reporting[s] for s in slugs]
-    else:
-        chosen = list(reporting.values())
+def parse_period(start: str, end: str) -> tuple[date, date, dict[str, list[str]]]:
+    """`from` and `to` (YYYY-MM, either may be empty: the last twelve months) as the first
+    days of the first and last months, and the field errors (bad month, backwards, too
+    long)."""
     errors: dict[str, list[str]] = {}
     first, last = default_period()
     for name, text in (("from", start), ("to", end)):
@@ -69,6 +54,32 @@ def resolve_scope(user, slugs: list[str], start: str, end: str, service: str = "
             errors["to"] = ["The last month cannot be before the first."]
         elif (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
             errors["to"] = [f"Ask for at most {MAX_MONTHS} months at a time."]
+    return first, last, errors
+
+
+def resolve_scope(
+    user, slugs: list[str], start: str, end: str, service: str = "", roles=REPORT_ROLES
+) -> Scope:
+    """The networks the user may report on (chair, integrated manager, manager or
+    commissioner there; `roles` narrows it, e.g. to those who may write), narrowed to `slugs`
+    if given; a network outside the user's is 404, one where their role does not report is
+    403. Bad months or service: ValidationError with field messages."""
+    memberships = {m.network.slug: m for m in active_memberships(user).values()}
+    reporting = {slug: m for slug, m in memberships.items() if m.role in roles}
+    if any(slug not in memberships for slug in slugs):
+        raise Http404  # never say whether a network the caller is not in exists
+    if not reporting:
+        raise exceptions.PermissionDenied("Reports are for chairs and managers.")
+    if slugs:
+        for slug in slugs:
+            if slug not in reporting:
+                raise exceptions.PermissionDenied(
+                    "Reports are for chairs and managers of the network."
+                )
+        chosen = [reporting[s] for s in slugs]
+    else:
+        chosen = list(reporting.values())
+    first, last, errors = parse_period(start, end)
     if service and service not in scope_service_labels(m.network_id for m in chosen):
         errors["service"] = [f"Unknown service {service!r} in these networks."]
     if errors:

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from core.api import ScopedAPIMixin
 from core.csv_upload import CsvProblems
 from networks.models import Network
+from networks.roles import OVERSIGHT_ROLES, REPORT_ROLES
 
 from . import population
 from .api import PERIOD, resolve_scope
@@ -96,10 +97,10 @@ def _errors(problems) -> Response:
     return Response({"errors": problems}, status=400)
 
 
-def _network(user, slug: str) -> Network:
-    """The network named (404 outside the caller's, 403 where their role does not report),
-    or the only one they report on."""
-    scope = resolve_scope(user, [slug] if slug else [], "", "")
+def _network(user, slug: str, roles=REPORT_ROLES) -> Network:
+    """The network named (404 outside the caller's, 403 where their role does not report, or
+    is not among `roles`), or the only one they report on."""
+    scope = resolve_scope(user, [slug] if slug else [], "", "", roles=roles)
     if len(scope.network_ids) != 1:
         raise ValidationError({"network": ["Name the network (its slug): you report on several."]})
     return Network.objects.get(pk=scope.network_ids[0])
@@ -127,7 +128,8 @@ class PopulationImportView(ScopedAPIMixin, APIView):
     )
     def post(self, request):
         try:
-            network = _network(request.user, str(request.data.get("network", "")))
+            # Commissioners read the denominators; the network's own oversight enters them.
+            network = _network(request.user, str(request.data.get("network", "")), OVERSIGHT_ROLES)
         except ValidationError as exc:
             return _errors(exc.message_dict)
         body = PopulationImportSerializer(data=request.data)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 
 from audit.services import access_record, report_export_record
 from networks.access import member_required
-from networks.roles import OVERSIGHT_ROLES
+from networks.roles import REPORT_ROLES
 from networks.selectors import active_memberships
 
 from .drilldown import BadDrilldown, clean_params, describe, people_behind
@@ -112,7 +112,7 @@ def _filters(request) -> Filters | None:
     """The request's filters, or None when the user reports on no network. A network slug
     the user does not report on is a 404, whether or not it exists."""
     reporting = sorted(
-        (m for m in active_memberships(request.user).values() if m.role in OVERSIGHT_ROLES),
+        (m for m in active_memberships(request.user).values() if m.role in REPORT_ROLES),
         key=lambda m: m.network.name,
     )
     if not reporting:

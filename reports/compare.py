@@ -1,0 +1,296 @@
+"""Networks side by side (issue #19, item 2): the agreed metrics per network for a period,
+each on a funnel plot around the system mean (reports/stats.py), for commissioners and
+managers of several networks.
+
+Each metric is a numerator over a denominator, so that it can be compared honestly:
+
+- referrals per 1,000 population: referrals made in the period (every service) over the
+  network's registered population (a rate, exact Poisson limits);
+- admissions avoided per 1,000: discharges in the period the MDT answered "yes" to
+  "have we avoided an admission?" (its own estimate), over the population (a rate);
+- emergency admissions after discharge per 100 discharged: discharges whose 30 days have
+  passed followed by an emergency admission within 30 days, over those discharges (a
+  proportion);
+- triaged within 2 working days per 100 triaged: the median working days to triage is in the
+  table, but a median has no funnel, so the funnel is on the share triaged within the
+  national target's two working days (a proportion);
+- caseload per 1,000: people on the MDT caseload at any time in the period, over the
+  population (a rate);
+- goals met per 100 decided: goals agreed in the period with an outcome, met in full (a
+  proportion).
+
+A network's population over a period is the mean over the period's months of the sum of its
+GP practices' registered list sizes (reports/population.py), over the months that have
+figures; a network without any has no population, and its per-1,000 figures and funnel points
+are left empty rather than guessed.
+
+Every figure is one grouped query for all the networks (eight queries in all, however many
+networks and rows)."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import connection
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
+
+from huddles.models import Episode
+from networks.models import Network
+from patients.models import Goal
+from referrals.models import Referral
+
+from .figures import LONDON, Scope, _admitted_within, _discharges, _key
+from .models import PracticePopulation
+from .stats import Funnel, FunnelPoint, funnel
+
+TRIAGE_TARGET_WORKING_DAYS = 2
+
+
+@dataclass(frozen=True)
+class Metric:
+    code: str
+    label: str
+    kind: str  # "rate" or "proportion" (reports/stats.py)
+    per: int
+    numerator: str  # the row's field counted
+    denominator: str  # the row's field it is over ("population" for per 1,000)
+    unit: str  # how the value reads, e.g. "per 1,000 population"
+
+
+METRICS = (
+    Metric(
+        "referrals_per_1000",
+        "Referrals",
+        "rate",
+        1000,
+        "referrals",
+        "population",
+        "per 1,000 population",
+    ),
+    Metric(
+        "admissions_avoided_per_1000",
+        "Admissions avoided (the MDT's estimate)",
+        "rate",
+        1000,
+        "admissions_avoided",
+        "population",
+        "per 1,000 population",
+    ),
+    Metric(
+        "admissions_after_discharge_per_100",
+        "Emergency admissions within 30 days of discharge",
+        "proportion",
+        100,
+        "admitted_within_30",
+        "discharged_followed",
+        "per 100 discharged",
+    ),
+    Metric(
+        "triaged_within_2_per_100",
+        "Referrals triaged within 2 working days",
+        "proportion",
+        100,
+        "triaged_within_2",
+        "triaged",
+        "per 100 triaged",
+    ),
+    Metric(
+        "caseload_per_1000",
+        "People on the caseload",
+        "rate",
+        1000,
+        "caseload",
+        "population",
+        "per 1,000 population",
+    ),
+    Metric(
+        "goals_met_per_100",
+        "Goals met",
+        "proportion",
+        100,
+        "goals_met",
+        "goals_decided",
+        "per 100 goals decided",
+    ),
+)
+METRIC_BY_CODE = {m.code: m for m in METRICS}
+
+
+def _by_network(rows, key: str = "network_id") -> dict[int, dict]:
+    return {row.pop(key): row for row in rows}
+
+
+def populations(scope: Scope) -> dict[int, float]:
+    """Each network's mean registered population over the period's months that have figures
+    (one query). A network with none is absent."""
+    monthly = (
+        PracticePopulation.objects.filter(
+            practice__networks__in=scope.network_ids,
+            month__gte=scope.first,
+            month__lte=scope.last,
+        )
+        .values("practice__networks", "month")
+        .annotate(registered=Sum("registered"))
+    )
+    sums: dict[int, list[int]] = {}
+    for row in monthly:
+        sums.setdefault(row["practice__networks"], []).append(row["registered"])
+    return {network: sum(values) / len(values) for network, values in sums.items()}
+
+
+TRIAGE_BY_NETWORK_SQL = """
+SELECT r.network_id, count(*) AS triaged,
+       count(*) FILTER (WHERE t.working_index - m.working_index <= %(target)s) AS within,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY t.working_index - m.working_index)
+  FROM referrals_referral r
+  JOIN reports_calendarday m ON m.day = (r.created_at AT TIME ZONE 'Europe/London')::date
+  JOIN reports_calendarday t ON t.day = (r.triaged_at AT TIME ZONE 'Europe/London')::date
+ WHERE r.network_id = ANY(%(networks)s)
+   AND r.created_at >= %(start)s AND r.created_at < %(end)s
+   AND r.triaged_at IS NOT NULL
+ GROUP BY r.network_id
+"""
+
+
+def _triage(scope: Scope) -> dict[int, dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            TRIAGE_BY_NETWORK_SQL,
+            {
+                "networks": list(scope.network_ids),
+                "start": scope.start,
+                "end": scope.end,
+                "target": TRIAGE_TARGET_WORKING_DAYS,
+            },
+        )
+        return {
+            network: {"triaged": triaged, "triaged_within_2": within, "median": median}
+            for network, triaged, within, median in cursor.fetchall()
+        }
+
+
+def counts(scope: Scope, today: date) -> dict[int, dict]:
+    """Every network's numerators and denominators for the period (a row per network, with
+    zeros where nothing happened)."""
+    ids = scope.network_ids
+    rows = {
+        pk: {
+            "referrals": 0,
+            "admissions_avoided": 0,
+            "discharged": 0,
+            "discharged_followed": 0,
+            "admitted_within_30": 0,
+            "triaged": 0,
+            "triaged_within_2": 0,
+            "median_working_days_to_triage": None,
+            "caseload": 0,
+            "goals_decided": 0,
+            "goals_met": 0,
+            "population": None,
+        }
+        for pk in ids
+    }
+    for pk, row in _by_network(
+        Referral.objects.filter(network_id__in=ids)
+        .filter(scope.in_period("created_at"))
+        .values("network_id")
+        .annotate(referrals=Count("id"))
+        .order_by()
+    ).items():
+        rows[pk].update(row)
+    for pk, row in _by_network(
+        _discharges(scope)
+        .values("network_id")
+        .annotate(
+            admissions_avoided=Count("id", filter=Q(admission_avoided="yes")),
+            discharged=Count("id"),
+            discharged_followed=Count("id", filter=Q(closed_plus_30__lte=today)),
+            admitted_within_30=Count(
+                "id", filter=Q(closed_plus_30__lte=today) & _admitted_within(30)
+            ),
+        )
+        .order_by()
+    ).items():
+        rows[pk].update(row)
+    for pk, row in _triage(scope).items():
+        median = row.pop("median")
+        rows[pk].update(row, median_working_days_to_triage=median)
+    for pk, row in _by_network(
+        Episode.objects.filter(network_id__in=ids, opened_at__lt=scope.end)
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=scope.start))
+        .values("network_id")
+        .annotate(caseload=Count("patient_id", distinct=True))
+        .order_by()
+    ).items():
+        rows[pk].update(row)
+    for pk, row in _by_network(
+        Goal.objects.filter(
+            patient__network_id__in=ids, agreed_on__gte=scope.first, agreed_on__lt=scope.end_day
+        )
+        .values("patient__network_id")
+        .annotate(
+            goals_decided=Count("id", filter=Q(outcome__in=["met", "partly_met", "not_met"])),
+            goals_met=Count("id", filter=Q(outcome="met")),
+        )
+        .order_by(),
+        key="patient__network_id",
+    ).items():
+        rows[pk].update(row)
+    for pk, population in populations(scope).items():
+        if pk in rows:
+            rows[pk]["population"] = population
+    return rows
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The networks (in name order), each one's counts, and a funnel per metric."""
+
+    scope: Scope
+    networks: list[Network]
+    counts: dict[int, dict]
+    funnels: dict[str, Funnel]
+
+    def point(self, metric: str, network_id: int) -> FunnelPoint:
+        return next(p for p in self.funnels[metric].points if p.key == network_id)
+
+    def outliers(self) -> list[tuple[Network, Metric, str]]:
+        """(network, metric, "high" | "low") for every point beyond its 99.8% limits."""
+        return [
+            (network, metric, self.point(metric.code, network.pk).outlier)
+            for metric in METRICS
+            for network in self.networks
+            if self.point(metric.code, network.pk).outlier
+        ]
+
+
+def compare(scope: Scope, today: date) -> Comparison:
+    """The comparison of the scope's networks (their figures, funnels and outliers)."""
+    networks = list(Network.objects.filter(pk__in=scope.network_ids).order_by("name"))
+    rows = counts(scope, today)
+    funnels = {}
+    for metric in METRICS:
+        points = {}
+        for network in networks:
+            row = rows[network.pk]
+            denominator = row[metric.denominator]
+            points[network.pk] = (row[metric.numerator], denominator or 0)
+        funnels[metric.code] = funnel(points, metric.kind, per=metric.per)  # type: ignore[arg-type]
+    return Comparison(scope=scope, networks=networks, counts=rows, funnels=funnels)
+
+
+def trend(scope: Scope, service: str = "") -> list[dict]:
+    """Referrals per month per network and service in the period (only where there were
+    any): {"network_id", "service", "month" (YYYY-MM), "referrals"}. One query."""
+    referrals = Referral.objects.filter(network_id__in=scope.network_ids).filter(
+        scope.in_period("created_at")
+    )
+    if service:
+        referrals = referrals.filter(service=service)
+    return [
+        {**row, "month": _key(row["month"])}
+        for row in referrals.annotate(month=TruncMonth("created_at", tzinfo=LONDON))
+        .values("network_id", "service", "month")
+        .annotate(referrals=Count("id"))
+        .order_by("network_id", "service", "month")
+    ]
