@@ -32,3 +32,33 @@ def seed_populations(upsert: Callable[..., Any], orgs: dict, chair: Any) -> None
                 {"practice": org, "month": first},
                 {"registered": base - 15 * age, "recorded_by_id": chair.pk},
             )
+
+
+def commission_demo_networks(specs) -> dict[tuple[str, str], int]:
+    """The first demo network's commissioner also commissions the others, so that networks side
+    by side (issue #19) compares the demo's networks; as seed_demo's tally counts it (a second
+    run changes nothing)."""
+    from django.contrib.auth import get_user_model
+
+    from networks.models import Membership, Network
+    from networks.roles import Role
+    from networks.services import membership_add
+
+    first, *others = [spec.slug for spec in specs]
+    user = get_user_model().objects.get(username=f"{Role.COMMISSIONER}.{first}")
+    home = user.memberships.get(network__slug=first)
+    tally = {("memberships", "created"): 0, ("memberships", "unchanged"): 0}
+    for network in Network.objects.filter(slug__in=others):
+        if Membership.objects.filter(user=user, network=network).exists():
+            tally[("memberships", "unchanged")] += 1
+            continue
+        membership_add(
+            user=user,
+            network=network,
+            role=Role.COMMISSIONER,
+            organisation=home.organisation,
+            job_title=home.job_title,
+            by=None,
+        )
+        tally[("memberships", "created")] += 1
+    return tally

@@ -38,6 +38,7 @@ from .access_rules import (
     OVERSIGHT,
     RECORDS,
     REFERRERS,
+    REPORTS,
     SOCIAL,
     SOON,
     TRAIL,
@@ -140,7 +141,7 @@ API = [
         "get",
         "/api/v1/reports/admissions-avoided/?network=thornton-heath",
         None,
-        expect(OVERSIGHT, 200),
+        expect(REPORTS, 200),
     ),
     (
         "foreign admissions avoided",
@@ -149,7 +150,7 @@ API = [
         None,
         expect(set(), 0, 404),
     ),
-    ("report dashboard", "get", "/api/v1/reports/dashboard/", None, expect(OVERSIGHT, 200)),
+    ("report dashboard", "get", "/api/v1/reports/dashboard/", None, expect(REPORTS, 200)),
     # Case finding (issue #19): the chair and clinical roles of the network.
     ("case finding", "get", "/api/v1/case-finding/?network=thornton-heath", None, _CF),
     ("foreign case finding", "get", "/api/v1/case-finding/?network=purbeck", None, _NONE),
@@ -160,7 +161,7 @@ API = [
         "get",
         "/api/v1/populations/?network=thornton-heath",
         None,
-        expect(OVERSIGHT, 200),
+        expect(REPORTS, 200),
     ),
     (
         "foreign populations",
@@ -508,11 +509,11 @@ PAGES = [
     ("foreign cover end", "post", "/my-work/away/{fcv}/end/", expect(set(), 0, 404)),
     # The dashboard: chair, integrated manager, manager; the people behind a number only for
     # the roles that may open records.
-    ("dashboard", "get", "/reports/", expect(OVERSIGHT, 200)),
+    ("dashboard", "get", "/reports/", expect(REPORTS, 200)),
     ("case finding", "get", "/reports/case-finding/", expect(CLINICAL, 200)),
     ("case finding add", "post", "/reports/case-finding/{p}/add/", expect(CHAIR, 302)),
     ("report people", "get", "/reports/people/?metric=caseload", expect(ADMIT, 200)),
-    ("report export", "get", "/reports/export/referrals.csv", expect(OVERSIGHT, 200)),
+    ("report export", "get", "/reports/export/referrals.csv", expect(REPORTS, 200)),
     (
         "report people export",
         "get",
@@ -520,7 +521,7 @@ PAGES = [
         expect(ADMIT, 200),
     ),
     # Another network: 404 for those who report; the others are refused first.
-    ("foreign dashboard", "get", "/reports/?network=purbeck", expect(OVERSIGHT, 404)),
+    ("foreign dashboard", "get", "/reports/?network=purbeck", expect(REPORTS, 404)),
     # Hospital admissions: the chair and integrated manager (they show people).
     ("admissions", "get", "/reports/admissions/", expect(ADMIT, 200)),
     ("record admission", "post", "/reports/admissions/", expect(ADMIT, 422)),  # no data

@@ -95,7 +95,7 @@ def test_one_user_per_role_per_network_with_an_active_membership():
     users = User.objects.filter(
         Q(username__endswith=".thornton-heath") | Q(username__endswith=".purbeck")
     )
-    assert users.count() == User.objects.count() == 32 == len(Role.values) * len(SLUGS)
+    assert users.count() == User.objects.count() == 34 == len(Role.values) * len(SLUGS)
     for slug in SLUGS:  # one information governance lead per network
         assert User.objects.get(username=f"ig_lead.{slug}").memberships.get().role == "ig_lead"
     assert not User.objects.filter(is_superuser=True).exists()
@@ -105,13 +105,22 @@ def test_one_user_per_role_per_network_with_an_active_membership():
             assert user.email == f"{role}.{slug}@example.nhs.uk"
             assert user.first_name and user.last_name
             assert not user.is_staff
-            memberships = list(Membership.objects.filter(user=user))
+            memberships = list(Membership.objects.filter(user=user, network__slug=slug))
             assert len(memberships) == 1
             membership = memberships[0]
             assert membership.network.slug == slug
             assert membership.role == role
             assert membership.is_active
             assert membership.organisation is not None
+
+    # The first network's commissioner also commissions the other (networks side by side);
+    # every other member is in one network.
+    commissioner = User.objects.get(username="commissioner.thornton-heath")
+    assert {(m.network.slug, m.role) for m in commissioner.memberships.all()} == {
+        ("thornton-heath", "commissioner"),
+        ("purbeck", "commissioner"),
+    }
+    assert Membership.objects.count() == len(Role.values) * len(SLUGS) + 1
 
     def org_kind(role: str, slug: str) -> str:
         return Membership.objects.get(user__username=f"{role}.{slug}").organisation.kind

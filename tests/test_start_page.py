@@ -24,6 +24,7 @@ FIXED = {
     "manager": "/reports/",
     "integrated_manager": "/reports/",
     "ig_lead": "/audit/",
+    "commissioner": "/reports/networks/",
     "care_home_staff": "/patients/",
     "partner_system": "/api/v1/docs/",
 }

@@ -37,7 +37,7 @@ from careplans.services import care_plan_save
 from core.nhs_number import synthetic
 from core.rls import SystemScopeCommand
 from demo.datafiles import dmd_extract_tally, frozen, load
-from demo.populations import seed_populations
+from demo.populations import commission_demo_networks, seed_populations
 from demo.restricted import restricted_visit_seed
 from huddles import scheduling
 from huddles.models import AgendaItem, Episode, Guest, Meeting
@@ -235,7 +235,7 @@ class Command(SystemScopeCommand):
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
             for spec in DEMO_NETWORKS:
                 self.seed_network(spec, password)
-            self.tally.update(dmd_extract_tally())  # the repository's dm+d extract
+            self.tally.update(dmd_extract_tally() | commission_demo_networks(DEMO_NETWORKS))
         self.report()
 
     # -- helpers -------------------------------------------------------------------------
