@@ -250,3 +250,13 @@ def test_the_list_query_budget(
     with django_assert_max_num_queries(8):
         response = client.get("/reports/monthly/")
     assert response.content.decode().count(".pdf") == reports
+
+
+def test_beat_asks_every_weekday_morning():
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["commissioner-monthly-report"]
+    assert entry["task"] == "reports.tasks.send_monthly_reports"
+    schedule = entry["schedule"]
+    assert (schedule.hour, schedule.minute) == ({6}, {30})
+    assert schedule.day_of_week == {1, 2, 3, 4, 5}  # Monday to Friday
