@@ -199,7 +199,7 @@ def report_generate(*, user, today: date) -> MonthlyReport:
         return MonthlyReport.objects.defer("pdf", "csv").get(user=user, month=month)
 
 
-def _link(report: MonthlyReport) -> str:
+def _link() -> str:
     return reverse("reports:monthly")
 
 
@@ -221,7 +221,7 @@ def report_send(report: MonthlyReport, user) -> bool:
                 subject_type="monthly_report",
                 subject_id=report.pk,
                 body="Your networks side by side, with control limits, as a PDF and a CSV.",
-                url=_link(report),
+                url=_link(),
                 emailed=False,
             )
         ]
@@ -237,7 +237,7 @@ def report_send(report: MonthlyReport, user) -> bool:
 
 
 def _email(report: MonthlyReport, user, title: str) -> None:
-    link = settings.ICN_SITE_URL.rstrip("/") + _link(report)
+    link = settings.ICN_SITE_URL.rstrip("/") + _link()
     attach = settings.COMMISSIONER_REPORT_EMAIL_ATTACH
     body = (
         f"{title}.\n\nOpen it in ICN (you will be asked to sign in):\n  {link}\n"
