@@ -9,10 +9,15 @@ from django.template.loader import render_to_string
 
 
 def pdf_bytes(request: HttpRequest, template: str, context: dict[str, Any]) -> bytes:
+    html = render_to_string(template, context, request=request)
+    return html_pdf(html, base_url=request.build_absolute_uri("/"))
+
+
+def html_pdf(html: str, base_url: str | None = None) -> bytes:
+    """The PDF of an HTML string (also for PDFs made outside a request, by a task)."""
     from weasyprint import HTML  # loads the OS libraries: only when a PDF is asked for
 
-    html = render_to_string(template, context, request=request)
-    pdf: bytes = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    pdf: bytes = HTML(string=html, base_url=base_url).write_pdf()
     return pdf
 
 

@@ -17,6 +17,7 @@ KINDS = {
     "break_glass": "A member broke the glass on a person's record",
     "break_glass_author": "A restricted entry you wrote was opened by breaking the glass",
     "unusual_access": "Unusual access to people's records in your network",
+    "monthly_report": "Your monthly report on your networks is ready",
     "webhook_abandoned": "A webhook delivery was given up after its retries",
 }
 

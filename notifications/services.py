@@ -52,6 +52,9 @@ class Message:
     network_id: int | None = None
     patient_id: int | None = None
     email_body: str = ""  # for the e-mail only, and only if it may carry patient data
+    # False when the sender e-mails it itself (the commissioner's monthly report, which may
+    # carry attachments): in the app only, so that no one gets two e-mails.
+    emailed: bool = True
 
 
 def email_default() -> str:
@@ -118,7 +121,9 @@ def _rows(messages: list[Message], day: datetime.date | None = None) -> list[Not
                     m.kind, m.subject_type, m.subject_id, m.recipient_id, m.occurrence
                 ),
                 title=one_line(m.title)[:200],
-                email=email_state(m.recipient_id, away=deputy is not None),
+                email=email_state(m.recipient_id, away=deputy is not None)
+                if m.emailed
+                else Notification.Email.NONE,
                 **common,
             )
         )

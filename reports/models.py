@@ -4,6 +4,7 @@ calendar so that "working days to triage" is computed in SQL over any number of 
 
 import pghistory
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
@@ -151,3 +152,32 @@ ADMISSION_IMPORT = Lifecycle(
     },
     noun="file",
 )
+
+
+class MonthlyReport(models.Model):
+    """A commissioner's monthly report (reports/monthly.py): the previous calendar month's
+    comparison of their networks as a PDF and a CSV, made once per person and month on the
+    first working day. The files are kept here (the app has no media storage); they hold
+    figures per network and no one's name. No network_id or patient_id column (the networks
+    are a list of ids): not under row-level security, and read by its owner only."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(help_text="The first day of the month the report covers.")
+    network_ids = ArrayField(models.IntegerField(), default=list)
+    generated_at = models.DateTimeField(auto_now_add=True)
+    pdf = models.BinaryField()
+    csv = models.BinaryField()
+    sent_at = models.DateTimeField(null=True, blank=True)  # told (notification and e-mail)
+
+    class Meta:
+        ordering = ["-month", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "month"], name="monthly_report_once_a_month"),
+            models.CheckConstraint(condition=Q(month__day=1), name="monthly_report_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.month:%Y-%m}"
+
+    def file_name(self, extension: str) -> str:
+        return f"icn-monthly-report-{self.month:%Y-%m}.{extension}"

@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from . import admission_views, case_finding_views, compare_views, views
+from . import admission_views, case_finding_views, compare_views, monthly_views, views
 
 app_name = "reports"
 urlpatterns = [
@@ -11,6 +11,19 @@ urlpatterns = [
     path("people/", views.people_view, name="people"),
     path("export/<slug:table>.csv", views.export_view, name="export"),
     path("networks/", compare_views.networks_view, name="networks"),
+    path("monthly/", monthly_views.monthly_view, name="monthly"),
+    path(
+        "monthly/<int:pk>.pdf",
+        monthly_views.monthly_download_view,
+        {"kind": "pdf"},
+        name="monthly_pdf",
+    ),
+    path(
+        "monthly/<int:pk>.csv",
+        monthly_views.monthly_download_view,
+        {"kind": "csv"},
+        name="monthly_csv",
+    ),
     path("case-finding/", case_finding_views.case_finding_view, name="case_finding"),
     path(
         "case-finding/<int:pk>/add/",

@@ -40,6 +40,7 @@ ITEM = "/meetings/{h}/items/{i}/"  # a person on a meeting's agenda
 SOON = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
 # Who manages webhooks: the chair (the network's), a partner system (its own).
 WEBHOOKS = {"chair", "partner_system"}
+COMMISSIONER = {"commissioner"}  # the monthly report: their own (another's is not found)
 IG = {"ig_lead"}  # reviews break-glass; subject access and retention
 OLD_NHS = synthetic(900)  # the world's person past retention (tests/access_world.py)
 

@@ -174,7 +174,22 @@ def build_world(network, other_network, patient, foreign_patient, member):
         "fl": raise_flag(patient, "no_heating", nurse).pk,
         **_governance_world(network, other_network, patient, foreign_patient, nurse, outsider),
         "ffl": raise_flag(foreign_patient, "no_heating", outsider).pk,
+        # The matrix's commissioner's monthly report, and another commissioner's.
+        "mr": _monthly_report(member("commissioner"), network).pk,
+        "fmr": _monthly_report(
+            member("commissioner", net=other_network, username="commissioner.purbeck"),
+            other_network,
+        ).pk,
     }
+
+
+def _monthly_report(user, network):
+    from reports.models import MonthlyReport
+
+    month = timezone.localdate().replace(day=1)
+    return MonthlyReport.objects.create(
+        user=user, month=month, network_ids=[network.pk], pdf=b"%PDF-1.7", csv=b"month\r\n"
+    )
 
 
 def _governance_world(network, other_network, patient, foreign_patient, nurse, outsider):

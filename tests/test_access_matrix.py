@@ -28,6 +28,7 @@ from .access_rules import (
     CASEWORK,
     CHAIR,
     CLINICAL,
+    COMMISSIONER,
     FOREIGN_VISIT,
     IG,
     ITEM,
@@ -520,6 +521,10 @@ PAGES = [
         "/reports/export/people.csv?metric=caseload",
         expect(ADMIT, 200),
     ),
+    ("monthly reports", "get", "/reports/monthly/", expect(COMMISSIONER, 200)),
+    ("monthly report pdf", "get", "/reports/monthly/{mr}.pdf", expect(COMMISSIONER, 200)),
+    ("monthly report csv", "get", "/reports/monthly/{mr}.csv", expect(COMMISSIONER, 200)),
+    ("another's monthly report", "get", "/reports/monthly/{fmr}.pdf", expect(COMMISSIONER, 404)),
     # Another network: 404 for those who report; the others are refused first.
     ("foreign dashboard", "get", "/reports/?network=purbeck", expect(REPORTS, 404)),
     # Hospital admissions: the chair and integrated manager (they show people).
@@ -736,7 +741,7 @@ def test_every_api_and_page_url_is_in_the_matrix():
     covered = {u for _, _, u, *_ in API} | {u for _, _, u, _ in PAGES}
     normalised = {
         re.sub(
-            r"\{(p|f|t|ft|n|on|r|ra|fr|v|fv|m|h|hi|fh|cv|fcv|ai|fai|sar|fsar|old|bg|fbg|wh|fwh|gi|fgi)\}",
+            r"\{(p|f|t|ft|n|on|r|ra|fr|v|fv|m|h|hi|fh|cv|fcv|ai|fai|sar|fsar|old|bg|fbg|wh|fwh|gi|fgi|mr|fmr)\}",
             "<pk>",
             re.sub(r"(/patients/\{[pf]\}/visits/)\{f?v\}/", r"\1<visit_id>/", c).replace(
                 "/huddles/{h}/items/", "/huddles/<meeting_pk>/items/"

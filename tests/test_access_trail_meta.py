@@ -290,6 +290,11 @@ PAGE_EXEMPT = {
     "/meetings/<pk>/run/": ("redirects to the first item", "/meetings/{h}/run/"),
     "/reports/": ("figures, no people", "/reports/"),
     "/reports/admissions/": ("the form and recent imports' file names", "/reports/admissions/"),
+    # Commissioners only (the chair here is refused): tests/reports/test_monthly.py reads the
+    # PDF and CSV for the names and NHS numbers of the people counted; downloads are exports.
+    "/reports/monthly/": ("the caller's own reports: months and network names", None),
+    "/reports/monthly/<pk>.pdf": ("figures per network, no one; an export in the trail", None),
+    "/reports/monthly/<pk>.csv": ("figures per network, no one; an export in the trail", None),
     "/reports/admissions/imports/<pk>/": (
         "an import's rows are written to the trail by the admissions pages' own tests "
         "(reports/admission_views.py); the world's import is empty",

@@ -384,6 +384,12 @@ CELERY_BEAT_SCHEDULE = {
     # Webhook deliveries due: retries after their back-off, and any whose message or worker
     # was lost (webhooks/tasks.py).
     "webhook-deliveries": {"task": "webhooks.tasks.sweep_deliveries", "schedule": 60},
+    # The commissioner's monthly report (reports/monthly.py): runs every weekday morning and
+    # acts only on the month's first working day (England and Wales), once per person.
+    "commissioner-monthly-report": {
+        "task": "reports.tasks.send_monthly_reports",
+        "schedule": crontab(hour=6, minute=30, day_of_week="mon-fri"),
+    },
     # Yesterday's unusual access (audit/digest.py), to each network's IG lead, every day.
     "unusual-access-digest": {
         "task": "audit.tasks.notify_unusual_access",
@@ -506,6 +512,11 @@ ICN_NOTIFY = {
     # How far back the sweeps look for assignments and minutes whose message was lost.
     "ASSIGNMENT_LOOKBACK_HOURS": env.int("NOTIFY_LOOKBACK_HOURS", default=72),
 }
+
+# The commissioner's monthly report is e-mailed as a link to sign in and open it; true attaches
+# its PDF and CSV too (figures per network, no names: still, only where the mail route is
+# trusted with them).
+COMMISSIONER_REPORT_EMAIL_ATTACH = env.bool("COMMISSIONER_REPORT_EMAIL_ATTACH", default=False)
 
 # A visit's NEWS2 of 5 or more (or 3 in one parameter) raises an urgent task, due today, in
 # this role's queue (a role that does casework; medicines.services.visit_news2_escalate).

@@ -189,6 +189,13 @@ def _webhooks(users, network, settings):
         receiver.stop()
 
 
+def _monthly_report():
+    """The commissioner's monthly report (monthly_report), made on a first working day."""
+    from reports.monthly import first_working_day, monthly_reports_run
+
+    assert monthly_reports_run(today=first_working_day(2027, 1)) == 1
+
+
 def test_every_notification_link_opens_for_its_recipient(
     client, users, network, settings, django_capture_on_commit_callbacks
 ):
@@ -204,6 +211,7 @@ def test_every_notification_link_opens_for_its_recipient(
     _meeting(users, network, patient)
     _unusual_access(users, network, settings)
     _webhooks(users, network, settings)
+    _monthly_report()
     with django_capture_on_commit_callbacks(execute=True):
         _break_glass(users, patient)
 
