@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from . import admission_views, case_finding_views, compare_views, views
+from . import admission_views, case_finding_views, compare_views, evaluation_views, views
 
 app_name = "reports"
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("people/", views.people_view, name="people"),
     path("export/<slug:table>.csv", views.export_view, name="export"),
     path("networks/", compare_views.networks_view, name="networks"),
+    path("evaluation/", evaluation_views.evaluation_view, name="evaluation"),
     path("case-finding/", case_finding_views.case_finding_view, name="case_finding"),
     path(
         "case-finding/<int:pk>/add/",

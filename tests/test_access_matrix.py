@@ -28,6 +28,7 @@ from .access_rules import (
     CASEWORK,
     CHAIR,
     CLINICAL,
+    EVALUATION,
     FOREIGN_VISIT,
     IG,
     ITEM,
@@ -38,6 +39,7 @@ from .access_rules import (
     OVERSIGHT,
     RECORDS,
     REFERRERS,
+    REPORT,
     SOCIAL,
     SOON,
     TRAIL,
@@ -150,6 +152,8 @@ API = [
         expect(set(), 0, 404),
     ),
     ("report dashboard", "get", "/api/v1/reports/dashboard/", None, expect(OVERSIGHT, 200)),
+    ("evaluation", "get", EVALUATION + "thornton-heath", None, expect(REPORT, 200)),
+    ("foreign evaluation", "get", EVALUATION + "purbeck", None, expect(set(), 0, 404)),
     # Case finding (issue #19): the chair and clinical roles of the network.
     ("case finding", "get", "/api/v1/case-finding/?network=thornton-heath", None, _CF),
     ("foreign case finding", "get", "/api/v1/case-finding/?network=purbeck", None, _NONE),
@@ -510,6 +514,8 @@ PAGES = [
     # the roles that may open records.
     ("dashboard", "get", "/reports/", expect(OVERSIGHT, 200)),
     ("case finding", "get", "/reports/case-finding/", expect(CLINICAL, 200)),
+    ("evaluation", "get", "/reports/evaluation/", expect(REPORT, 200)),
+    ("foreign evaluation", "get", "/reports/evaluation/?network=purbeck", expect(set(), 0, 404)),
     ("case finding add", "post", "/reports/case-finding/{p}/add/", expect(CHAIR, 302)),
     ("report people", "get", "/reports/people/?metric=caseload", expect(ADMIT, 200)),
     ("report export", "get", "/reports/export/referrals.csv", expect(OVERSIGHT, 200)),
