@@ -92,9 +92,10 @@ class World:
         Referral.objects.filter(pk=made.pk).update(created_at=at(d(created)))
 
 
-@pytest.fixture
-def world(network, other_network, member):
-    w = World(network, other_network, member("chair"))
+def build(network, other_network, user) -> World:
+    """The fixture's people, episodes, referrals, assessments and admissions (also behind the
+    page in tests/e2e/test_evaluation_page.py)."""
+    w = World(network, other_network, user)
     # P1: 85 at its first episode's opening (born 1 March 1940, opened 10 January 2026); CFS 6
     # (moderate) before it; an eFI after the index does not count.
     w.person("P1", "1940-03-01")
@@ -169,6 +170,11 @@ def world(network, other_network, member):
     w.referral("C9", "2026-01-20", "declined", "2026-01-21")
     w.admitted("C9", "2025-03-01")
     return w
+
+
+@pytest.fixture
+def world(network, other_network, member):
+    return build(network, other_network, member("chair"))
 
 
 def test_the_estimate_counts_discharges_in_the_period(world):
