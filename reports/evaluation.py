@@ -90,10 +90,12 @@ def _tables() -> dict[str, str]:
     }
 
 
-def _rows(sql: str, params: dict) -> list[tuple]:
+def _rows(sql: str, params: dict) -> list[dict]:
+    """The query's rows as dicts by column name."""
     with connection.cursor() as cursor:
         cursor.execute(sql.format(**_tables()), params)
-        return cursor.fetchall()
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _local(column: str) -> str:
@@ -191,16 +193,15 @@ def _age(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def _person(row: tuple) -> dict:
-    patient_id, w, index_on, born, scale, efi, cfs, level, prior, after = row[:10]
+def _person(row: dict) -> dict:
+    """A person's matching keys at the index, w and admissions after, from a query's row."""
     return {
-        "id": patient_id,
-        "w": w,
-        "index_on": index_on,
-        "age_band": stats.age_band(_age(born, index_on)),
-        "frailty": frailty_band(scale, efi, cfs, level),
-        "admissions_band": stats.admissions_band(prior),
-        "after": after,
+        "id": row["patient_id"],
+        "w": row["w"],
+        "age_band": stats.age_band(_age(row["date_of_birth"], row["index_on"])),
+        "frailty": frailty_band(row["scale"], row["efi_score"], row["cfs_score"], row["frailty"]),
+        "admissions_band": stats.admissions_band(row["prior"]),
+        "after": row["after"],
     }
 
 
@@ -230,10 +231,10 @@ def _estimate(scope: Scope) -> dict:
 
 def _before_after(params: dict, windows: Windows) -> dict:
     rows = _rows(BEFORE_AFTER, params)
-    followed = [row for row in rows if row[1] >= windows.minimum]
-    before = sum(row[2] for row in followed)
-    after = sum(row[3] for row in followed)
-    exposure = sum(row[1] for row in followed)
+    followed = [row for row in rows if row["w"] >= windows.minimum]
+    before = sum(row["before"] for row in followed)
+    after = sum(row["after"] for row in followed)
+    exposure = sum(row["w"] for row in followed)
     left_out = len(rows) - len(followed)
     return {
         "discharged": len(rows),
@@ -253,8 +254,8 @@ def _comparison(params: dict, windows: Windows) -> dict:
     caseload = [_person(row) for row in _rows(CASELOAD, params)]
     candidates = _rows(CANDIDATES, params)
     treated = [p for p in caseload if p["w"] >= windows.minimum]
-    not_on_caseload = [row for row in candidates if not row[-1]]
-    eligible = [_person(row[:3] + row[4:]) for row in not_on_caseload]
+    not_on_caseload = [row for row in candidates if not row["on_caseload"]]
+    eligible = [_person(row) for row in not_on_caseload]
     eligible = [p for p in eligible if p["w"] >= windows.minimum]
     matching = stats.exact_match(treated, eligible, ("age_band", "frailty", "admissions_band"), k=1)
     by_id = {p["id"]: p for p in treated} | {p["id"]: p for p in eligible}

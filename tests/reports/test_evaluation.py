@@ -39,7 +39,12 @@ class World:
         self.people: dict[str, object] = {}
 
     def person(self, name: str, born: str, net=None):
-        made = PatientFactory(network=net or self.network, date_of_birth=d(born))
+        made = PatientFactory(  # names no page text contains, to show none is shown
+            network=net or self.network,
+            date_of_birth=d(born),
+            given_name=f"Given{name}",
+            family_name=f"Okonkwo{name}",
+        )
         self.people[name] = made
         return made
 
