@@ -22,6 +22,7 @@ from patients.api import PatientViewSet
 from referrals.api import NetworkServicesView, RedFlagViewSet, ReferralViewSet
 from reports.api import AdmissionsAvoidedView, CaseFindingView, DashboardView
 from reports.compare_api import NetworksComparisonView, NetworksTrendView
+from reports.evaluation_api import EvaluationView
 from reports.population_api import NetworkPopulationView, PopulationImportView
 from webhooks.api import WebhookViewSet
 
@@ -59,6 +60,7 @@ urlpatterns = [
     path("reports/dashboard/", DashboardView.as_view(), name="report-dashboard"),
     path("reports/networks/", NetworksComparisonView.as_view(), name="report-networks"),
     path("reports/networks/trend/", NetworksTrendView.as_view(), name="report-networks-trend"),
+    path("reports/evaluation/", EvaluationView.as_view(), name="report-evaluation"),
     path("case-finding/", CaseFindingView.as_view(), name="case-finding"),
     path("populations/", NetworkPopulationView.as_view(), name="populations"),
     path("populations/import/", PopulationImportView.as_view(), name="population-import"),

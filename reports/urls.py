@@ -3,7 +3,14 @@
 
 from django.urls import path
 
-from . import admission_views, case_finding_views, compare_views, monthly_views, views
+from . import (
+    admission_views,
+    case_finding_views,
+    compare_views,
+    evaluation_views,
+    monthly_views,
+    views,
+)
 
 app_name = "reports"
 urlpatterns = [
@@ -24,6 +31,7 @@ urlpatterns = [
         {"kind": "csv"},
         name="monthly_csv",
     ),
+    path("evaluation/", evaluation_views.evaluation_view, name="evaluation"),
     path("case-finding/", case_finding_views.case_finding_view, name="case_finding"),
     path(
         "case-finding/<int:pk>/add/",

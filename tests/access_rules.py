@@ -32,6 +32,7 @@ SOCIAL = {"chair", "social_worker"}  # who triages social services
 CHAIR = {"chair"}  # who runs the huddle / virtual ward
 # Who takes part in meetings: clinical roles, and the PIC (only the people they support).
 MEETING = CLINICAL | {"pic"}
+EVALUATION = "/api/v1/reports/evaluation/?network="  # the evaluation (issue #19)
 ADMIT = {"chair", "integrated_manager"}  # who records hospital admissions
 ALLOCATE = {"chair", "pharmacist"}  # who allocates care-home residents to named staff
 VISIT, FOREIGN_VISIT = "/medicines/patients/{p}/visits/{v}/", "/medicines/patients/{f}/visits/{fv}/"

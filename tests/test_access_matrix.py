@@ -29,6 +29,7 @@ from .access_rules import (
     CHAIR,
     CLINICAL,
     COMMISSIONER,
+    EVALUATION,
     FOREIGN_VISIT,
     IG,
     ITEM,
@@ -512,6 +513,8 @@ PAGES = [
     # the roles that may open records.
     ("dashboard", "get", "/reports/", expect(REPORTS, 200)),
     ("case finding", "get", "/reports/case-finding/", expect(CLINICAL, 200)),
+    ("evaluation", "get", "/reports/evaluation/", expect(REPORTS, 200)),
+    ("foreign evaluation", "get", "/reports/evaluation/?network=purbeck", expect(set(), 0, 404)),
     ("case finding add", "post", "/reports/case-finding/{p}/add/", expect(CHAIR, 302)),
     ("report people", "get", "/reports/people/?metric=caseload", expect(ADMIT, 200)),
     ("report export", "get", "/reports/export/referrals.csv", expect(REPORTS, 200)),

@@ -151,6 +151,10 @@ API_EXEMPT = {
         "/api/v1/reports/admissions-avoided/?network=thornton-heath",
     ),
     ("GET", "/api/v1/reports/dashboard/"): ("figures, no people", "/api/v1/reports/dashboard/"),
+    ("GET", "/api/v1/reports/evaluation/"): (
+        "counts and rate ratios, no people",
+        "/api/v1/reports/evaluation/?network=thornton-heath",
+    ),
     ("GET", "/api/v1/populations/"): (
         "GP practices' list sizes, no people",
         "/api/v1/populations/?network=thornton-heath",
@@ -289,6 +293,7 @@ PAGE_EXEMPT = {
     "/webhooks/<pk>/remove/": ("stops a subscription and redirects (POST only)", None),
     "/meetings/<pk>/run/": ("redirects to the first item", "/meetings/{h}/run/"),
     "/reports/": ("figures, no people", "/reports/"),
+    "/reports/evaluation/": ("counts and rate ratios, no people", "/reports/evaluation/"),
     "/reports/admissions/": ("the form and recent imports' file names", "/reports/admissions/"),
     # Commissioners only (the chair here is refused): tests/reports/test_monthly.py reads the
     # PDF and CSV for the names and NHS numbers of the people counted; downloads are exports.

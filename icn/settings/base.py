@@ -555,6 +555,12 @@ CASE_FINDING_WEIGHTS = {
     "RECENT_DAYS": 30,
 }
 
+# Evaluation (reports/evaluation.py, issue #19): each person is followed for up to this many
+# days before and after (or after the index day), fewer when less time has passed since; people
+# followed for fewer than EVALUATION_MIN_FOLLOW_DAYS are left out (and counted).
+EVALUATION_WINDOW_DAYS = env.int("EVALUATION_WINDOW_DAYS", default=180)
+EVALUATION_MIN_FOLLOW_DAYS = env.int("EVALUATION_MIN_FOLLOW_DAYS", default=30)
+
 ICN_DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-password-change-me")
 # Base32; when set every demo person (not partner_system) gets a TOTP authenticator with it.
 ICN_DEMO_TOTP_SECRET = env("DEMO_TOTP_SECRET", default="")
