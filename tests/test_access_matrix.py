@@ -153,6 +153,8 @@ API = [
         expect(set(), 0, 404),
     ),
     ("report dashboard", "get", "/api/v1/reports/dashboard/", None, expect(REPORTS, 200)),
+    ("evaluation", "get", EVALUATION + "thornton-heath", None, expect(REPORTS, 200)),
+    ("foreign evaluation", "get", EVALUATION + "purbeck", None, expect(set(), 0, 404)),
     # Case finding (issue #19): the chair and clinical roles of the network.
     ("case finding", "get", "/api/v1/case-finding/?network=thornton-heath", None, _CF),
     ("foreign case finding", "get", "/api/v1/case-finding/?network=purbeck", None, _NONE),
