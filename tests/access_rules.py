@@ -10,6 +10,7 @@ from networks.roles import (
     CLINICAL_ROLES,
     DEFAULT_SERVING_ROLES,
     OVERSIGHT_ROLES,
+    REPORT_ROLES,
     TRAIL_ROLES,
     Role,
 )
@@ -20,6 +21,7 @@ CASEWORK = {r.value for r in CASEWORK_ROLES}
 # people live in none: tests/patients/test_care_home_staff.py opens a resident's record).
 RECORDS = CASEWORK | {"care_home_staff"}
 OVERSIGHT = {r.value for r in OVERSIGHT_ROLES}
+REPORTS = {r.value for r in REPORT_ROLES}  # who reads a network's reports: oversight, commissioners
 TRAIL = {r.value for r in TRAIL_ROLES}  # the access trail: oversight and the IG lead
 CLINICAL = {r.value for r in CLINICAL_ROLES}
 # Roles that serve at least one service by default (the chair serves them all).

@@ -38,6 +38,7 @@ from .access_rules import (
     OVERSIGHT,
     RECORDS,
     REFERRERS,
+    REPORTS,
     SOCIAL,
     SOON,
     TRAIL,
@@ -58,6 +59,9 @@ from .access_rules import (
 )
 
 _CF, _NONE = expect(CLINICAL, 200), expect(set(), 0, 404)
+# Networks side by side: commissioners (the matrix's is in one network: they may compare);
+# a manager of one network may not.
+_COMPARE = expect({"commissioner"}, 200)
 
 # (name, method, url template, body factory, expected status by role)
 API = [
@@ -134,13 +138,13 @@ API = [
     ("task done", "post", "/api/v1/tasks/{t}/done/", None, expect(CLINICAL, 200)),
     ("task patch", "patch", "/api/v1/tasks/{t}/", "task_title", expect(CLINICAL, 200)),
     ("foreign task patch", "patch", "/api/v1/tasks/{ft}/", "task_title", expect(set(), 0, 404)),
-    # Reports: the chair, integrated manager and manager of the network.
+    # Reports: the chair, integrated manager, manager and commissioner of the network.
     (
         "admissions avoided",
         "get",
         "/api/v1/reports/admissions-avoided/?network=thornton-heath",
         None,
-        expect(OVERSIGHT, 200),
+        expect(REPORTS, 200),
     ),
     (
         "foreign admissions avoided",
@@ -149,7 +153,9 @@ API = [
         None,
         expect(set(), 0, 404),
     ),
-    ("report dashboard", "get", "/api/v1/reports/dashboard/", None, expect(OVERSIGHT, 200)),
+    ("report dashboard", "get", "/api/v1/reports/dashboard/", None, expect(REPORTS, 200)),
+    ("compare networks", "get", "/api/v1/reports/networks/", None, _COMPARE),
+    ("compare trend", "get", "/api/v1/reports/networks/trend/", None, _COMPARE),
     # Case finding (issue #19): the chair and clinical roles of the network.
     ("case finding", "get", "/api/v1/case-finding/?network=thornton-heath", None, _CF),
     ("foreign case finding", "get", "/api/v1/case-finding/?network=purbeck", None, _NONE),
@@ -160,7 +166,7 @@ API = [
         "get",
         "/api/v1/populations/?network=thornton-heath",
         None,
-        expect(OVERSIGHT, 200),
+        expect(REPORTS, 200),
     ),
     (
         "foreign populations",
@@ -508,11 +514,12 @@ PAGES = [
     ("foreign cover end", "post", "/my-work/away/{fcv}/end/", expect(set(), 0, 404)),
     # The dashboard: chair, integrated manager, manager; the people behind a number only for
     # the roles that may open records.
-    ("dashboard", "get", "/reports/", expect(OVERSIGHT, 200)),
+    ("dashboard", "get", "/reports/", expect(REPORTS, 200)),
+    ("networks side by side", "get", "/reports/networks/", _COMPARE),
     ("case finding", "get", "/reports/case-finding/", expect(CLINICAL, 200)),
     ("case finding add", "post", "/reports/case-finding/{p}/add/", expect(CHAIR, 302)),
     ("report people", "get", "/reports/people/?metric=caseload", expect(ADMIT, 200)),
-    ("report export", "get", "/reports/export/referrals.csv", expect(OVERSIGHT, 200)),
+    ("report export", "get", "/reports/export/referrals.csv", expect(REPORTS, 200)),
     (
         "report people export",
         "get",
@@ -520,7 +527,7 @@ PAGES = [
         expect(ADMIT, 200),
     ),
     # Another network: 404 for those who report; the others are refused first.
-    ("foreign dashboard", "get", "/reports/?network=purbeck", expect(OVERSIGHT, 404)),
+    ("foreign dashboard", "get", "/reports/?network=purbeck", expect(REPORTS, 404)),
     # Hospital admissions: the chair and integrated manager (they show people).
     ("admissions", "get", "/reports/admissions/", expect(ADMIT, 200)),
     ("record admission", "post", "/reports/admissions/", expect(ADMIT, 422)),  # no data

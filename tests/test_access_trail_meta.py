@@ -156,6 +156,9 @@ API_EXEMPT = {
         "/api/v1/populations/?network=thornton-heath",
     ),
     ("POST", "/api/v1/populations/import/"): ("GP practices' list sizes, no people", None),
+    # Commissioners only (the chair of the world is refused): tests/reports/test_compare*.py.
+    ("GET", "/api/v1/reports/networks/"): ("figures per network, no people", None),
+    ("GET", "/api/v1/reports/networks/trend/"): ("referrals per network and month", None),
     ("POST", "/api/v1/patients/"): (CREATED, None),
     ("POST", "/api/v1/patients/import/"): (
         "counts only, no one's record; the people it matches are written to the trail "
@@ -289,6 +292,7 @@ PAGE_EXEMPT = {
     "/webhooks/<pk>/remove/": ("stops a subscription and redirects (POST only)", None),
     "/meetings/<pk>/run/": ("redirects to the first item", "/meetings/{h}/run/"),
     "/reports/": ("figures, no people", "/reports/"),
+    "/reports/networks/": ("figures per network, no people (commissioners only)", None),
     "/reports/admissions/": ("the form and recent imports' file names", "/reports/admissions/"),
     "/reports/admissions/imports/<pk>/": (
         "an import's rows are written to the trail by the admissions pages' own tests "

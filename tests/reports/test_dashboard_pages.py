@@ -27,6 +27,7 @@ pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")
 ALL = [r.value for r in Role]
 OVERSIGHT = {"chair", "integrated_manager", "manager"}
+REPORTS = OVERSIGHT | {"commissioner"}  # figures, never people
 SEE_PEOPLE = {"chair", "integrated_manager"}
 
 
@@ -92,9 +93,9 @@ def read_csv(response) -> list[list[str]]:
 # --- who may open what ---------------------------------------------------------------------------
 
 URLS = [
-    ("dashboard", "/reports/", OVERSIGHT),
+    ("dashboard", "/reports/", REPORTS),
     ("people", f"/reports/people/?{PERIOD}&metric=caseload", SEE_PEOPLE),
-    ("table export", f"/reports/export/referrals.csv?{PERIOD}", OVERSIGHT),
+    ("table export", f"/reports/export/referrals.csv?{PERIOD}", REPORTS),
     ("people export", f"/reports/export/people.csv?{PERIOD}&metric=caseload", SEE_PEOPLE),
 ]
 
