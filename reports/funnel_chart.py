@@ -23,11 +23,11 @@ def nice_ticks(high: float, count: int = 5) -> list[float]:
     raw = high / count
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    return [i * step for i in range(math.ceil(high / step - 1e-9) + 1)]
+    return [round(i * step, 10) for i in range(math.ceil(high / step - 1e-9) + 1)]
 
 
 def _label(value: float) -> str:
-    return f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:,.2g}"
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
 @dataclass(frozen=True)
