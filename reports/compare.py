@@ -27,7 +27,7 @@ are left empty rather than guessed.
 Every figure is one grouped query for all the networks (eight queries in all, however many
 networks and rows)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from django.db import connection
@@ -270,12 +270,22 @@ def compare(scope: Scope, today: date) -> Comparison:
     rows = counts(scope, today)
     funnels = {}
     for metric in METRICS:
-        points = {}
+        points, empty = {}, {}
         for network in networks:
             row = rows[network.pk]
-            denominator = row[metric.denominator]
-            points[network.pk] = (row[metric.numerator], denominator or 0)
-        funnels[metric.code] = funnel(points, metric.kind, per=metric.per)  # type: ignore[arg-type]
+            pair = (row[metric.numerator], row[metric.denominator] or 0)
+            (points if pair[1] else empty)[network.pk] = pair
+        # Only networks with a denominator make the system mean: a network without a
+        # population still has referrals, which would otherwise raise the mean of the others.
+        made = funnel(points, metric.kind, per=metric.per)  # type: ignore[arg-type]
+        by_key = {p.key: p for p in made.points}
+        by_key.update(
+            {
+                key: FunnelPoint(key, num, den, None, None, None, None)
+                for key, (num, den) in empty.items()
+            }
+        )
+        funnels[metric.code] = replace(made, points=[by_key[n.pk] for n in networks])
     return Comparison(scope=scope, networks=networks, counts=rows, funnels=funnels)
 
 

@@ -21,6 +21,7 @@ from networks.access import member_required
 from networks.roles import REPORT_ROLES
 from networks.selectors import active_memberships
 
+from .compare_api import comparison_networks
 from .drilldown import BadDrilldown, clean_params, describe, people_behind
 from .figures import Scope, dashboard_with_services
 from .forms import DashboardFilterForm, period_in_words
@@ -172,6 +173,7 @@ def dashboard_view(request):
         "may_see_people": may_see_people,
         "meetings_word": meetings,
         "several": len(filters.reporting) > 1,
+        "may_compare": bool(comparison_networks(request.user)),
     }
     status = 422 if filters.form.errors else 200
     return render(request, "reports/dashboard.html", context, status=status)

@@ -160,6 +160,9 @@ API_EXEMPT = {
         "/api/v1/populations/?network=thornton-heath",
     ),
     ("POST", "/api/v1/populations/import/"): ("GP practices' list sizes, no people", None),
+    # Commissioners only (the chair of the world is refused): tests/reports/test_compare*.py.
+    ("GET", "/api/v1/reports/networks/"): ("figures per network, no people", None),
+    ("GET", "/api/v1/reports/networks/trend/"): ("referrals per network and month", None),
     ("POST", "/api/v1/patients/"): (CREATED, None),
     ("POST", "/api/v1/patients/import/"): (
         "counts only, no one's record; the people it matches are written to the trail "
@@ -294,6 +297,7 @@ PAGE_EXEMPT = {
     "/meetings/<pk>/run/": ("redirects to the first item", "/meetings/{h}/run/"),
     "/reports/": ("figures, no people", "/reports/"),
     "/reports/evaluation/": ("counts and rate ratios, no people", "/reports/evaluation/"),
+    "/reports/networks/": ("figures per network, no people (commissioners only)", None),
     "/reports/admissions/": ("the form and recent imports' file names", "/reports/admissions/"),
     # Commissioners only (the chair here is refused): tests/reports/test_monthly.py reads the
     # PDF and CSV for the names and NHS numbers of the people counted; downloads are exports.
