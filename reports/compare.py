@@ -56,6 +56,11 @@ class Metric:
     denominator: str  # the row's field it is over ("population" for per 1,000)
     unit: str  # how the value reads, e.g. "per 1,000 population"
 
+    @property
+    def places(self) -> int:
+        """Decimal places shown: rates per 1,000 are small numbers (0.13), shares per 100 not."""
+        return 2 if self.per == 1000 else 1
+
 
 METRICS = (
     Metric(

@@ -112,7 +112,7 @@ def test_the_outliers_are_named_in_words(client, commissioner):
     )
     # The table beside the plot: Purbeck 60 of 5,000 = 12.0 per 1,000; Fylde's population
     # is not known (a dash).
-    assert "Purbeck Value 12.0 Count 60 of 5,000" in page
+    assert "Purbeck Value 12.00 Count 60 of 5,000" in page  # per 1,000: two places
     assert "Fylde Value \u2013 Count 5 95% limits \u2013 99.8% limits \u2013 Outlier No" in page
 
 
