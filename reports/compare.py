@@ -24,8 +24,8 @@ GP practices' registered list sizes (reports/population.py), over the months tha
 figures; a network without any has no population, and its per-1,000 figures and funnel points
 are left empty rather than guessed.
 
-Every figure is one grouped query for all the networks (eight queries in all, however many
-networks and rows)."""
+Every figure is one grouped query for all the networks (the referrals made and their triage
+share one), however many networks and rows."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -36,7 +36,6 @@ from django.db.models import Count, Q, Sum
 from huddles.models import Episode
 from networks.models import Network
 from patients.models import Goal
-from referrals.models import Referral
 
 from .figures import Scope, _admitted_within, _discharges, _key
 from .models import PracticePopulation
@@ -138,8 +137,10 @@ def populations(scope: Scope) -> dict[int, float]:
 
 
 # Referrals counted by network and London days made and triaged first (an index-only scan
-# of referral_london_days: no timestamp converted per row), then by working days to triage;
-# the median comes from that histogram (`_median`), as percentile_cont(0.5) would give it.
+# of referral_london_days: no timestamp converted per row), then by working days to triage
+# (none when not triaged): the referrals made in the period, and those triaged with the
+# histogram of their working days, from which `_median` gives the median as percentile_cont
+# (0.5) would.
 TRIAGE_BY_NETWORK_SQL = """
 SELECT d.network_id, t.working_index - m.working_index AS days, sum(d.n)::int AS n
   FROM (SELECT r.network_id, (r.created_at AT TIME ZONE 'Europe/London')::date AS made_on,
@@ -147,10 +148,9 @@ SELECT d.network_id, t.working_index - m.working_index AS days, sum(d.n)::int AS
           FROM referrals_referral r
          WHERE r.network_id = ANY(%(networks)s)
            AND r.created_at >= %(start)s AND r.created_at < %(end)s
-           AND r.triaged_at IS NOT NULL
          GROUP BY 1, 2, 3) d
-  JOIN reports_calendarday m ON m.day = d.made_on
-  JOIN reports_calendarday t ON t.day = d.triaged_on
+  LEFT JOIN reports_calendarday m ON m.day = d.made_on
+  LEFT JOIN reports_calendarday t ON t.day = d.triaged_on
  GROUP BY 1, 2
  ORDER BY 1, 2
 """
@@ -176,24 +176,27 @@ def _median(histogram: list[tuple[int, int]]) -> float:
 
 
 def _triage(scope: Scope) -> dict[int, dict]:
+    """Per network: the referrals made in the period, and, when any were triaged, how many,
+    how many within the target and the median working days."""
     with connection.cursor() as cursor:
         cursor.execute(
             TRIAGE_BY_NETWORK_SQL,
             {"networks": list(scope.network_ids), "start": scope.start, "end": scope.end},
         )
+        made: dict[int, int] = {}
         histograms: dict[int, list[tuple[int, int]]] = {}
         for network, days, n in cursor.fetchall():
-            histograms.setdefault(network, []).append((days, n))
-    return {
-        network: {
-            "triaged": sum(n for _, n in histogram),
-            "triaged_within_2": sum(
-                n for days, n in histogram if days <= TRIAGE_TARGET_WORKING_DAYS
-            ),
-            "median": _median(histogram),
-        }
-        for network, histogram in histograms.items()
-    }
+            made[network] = made.get(network, 0) + n
+            if days is not None:
+                histograms.setdefault(network, []).append((days, n))
+    out: dict[int, dict] = {network: {"referrals": n} for network, n in made.items()}
+    for network, histogram in histograms.items():
+        out[network].update(
+            triaged=sum(n for _, n in histogram),
+            triaged_within_2=sum(n for days, n in histogram if days <= TRIAGE_TARGET_WORKING_DAYS),
+            median=_median(histogram),
+        )
+    return out
 
 
 def counts(scope: Scope, today: date) -> dict[int, dict]:
@@ -218,14 +221,6 @@ def counts(scope: Scope, today: date) -> dict[int, dict]:
         for pk in ids
     }
     for pk, row in _by_network(
-        Referral.objects.filter(network_id__in=ids)
-        .filter(scope.in_period("created_at"))
-        .values("network_id")
-        .annotate(referrals=Count("id"))
-        .order_by()
-    ).items():
-        rows[pk].update(row)
-    for pk, row in _by_network(
         _discharges(scope)
         .values("network_id")
         .annotate(
@@ -240,8 +235,9 @@ def counts(scope: Scope, today: date) -> dict[int, dict]:
     ).items():
         rows[pk].update(row)
     for pk, row in _triage(scope).items():
-        median = row.pop("median")
-        rows[pk].update(row, median_working_days_to_triage=median)
+        if "median" in row:
+            row["median_working_days_to_triage"] = row.pop("median")
+        rows[pk].update(row)
     for pk, row in _by_network(
         Episode.objects.filter(network_id__in=ids, opened_at__lt=scope.end)
         .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=scope.start))

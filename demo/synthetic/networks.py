@@ -125,10 +125,11 @@ class Networks:
         sizes = [rng.uniform(0.7, 1.3) for _ in range(o.networks)]
         # How much each network's people are referred (a busier or quieter network), and the
         # one that refers more than the rest for its population (the funnel's outlier): the
-        # smallest, so that it moves the system's mean least.
+        # one with the fewest referrals, so that it moves the system's mean least.
         busy_rng = random.Random(f"{o.seed}:busy")  # noqa: S311 (not secret)
         busy = [busy_rng.uniform(*REFERRAL_INTENSITY) for _ in range(o.networks)]
-        outlier = sizes.index(min(sizes)) if o.networks >= OUTLIER_FROM else None
+        shares = [size * b for size, b in zip(sizes, busy, strict=True)]
+        outlier = shares.index(min(shares)) if o.networks >= OUTLIER_FROM else None
         self.nets = []
         for n in range(o.networks):
             vocabulary, cadence, weekdays, at = CADENCES[n % len(CADENCES)]

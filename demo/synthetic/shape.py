@@ -153,14 +153,14 @@ POST_MDT = {"caseload": 0.3, "not_taken_on": 0.45}
 MDT_WINDOW = 180  # days
 MDT_ASSESSED = 0.6  # frailty assessed when referred to the MDT (so known at the index)
 # Population: registered people per person in ICN (the frail minority), each network's
-# referrals per person drawn from REFERRAL_INTENSITY (so its people registered per person
-# from about 22 to 38); the smallest network refers OUTLIER_RATE times as much per 1,000 when
-# there are at least OUTLIER_FROM networks (an outlier at scale: 12 months of 100,000 people's
-# referrals put a network's 99.8% limits about 1% either side of the mean); list sizes grow by
-# POPULATION_DRIFT a month.
+# referrals per person drawn from REFERRAL_INTENSITY (so its people registered per person from
+# about 22 to 38); the network with the fewest referrals refers OUTLIER_RATE times as much per
+# 1,000 when there are at least OUTLIER_FROM networks (an outlier at scale: 12 months of
+# 100,000 people's referrals put a network's 99.8% limits under 1% either side of the mean);
+# list sizes grow by POPULATION_DRIFT a month.
 POPULATION_PER_PERSON = 30
 REFERRAL_INTENSITY = (0.75, 1.25)
-OUTLIER_RATE = 1.05
+OUTLIER_RATE = 1.04
 OUTLIER_FROM = 3
 POPULATION_DRIFT = (0.0008, 0.0012)
 COMMISSIONER_OF = "borough"  # synthetic.commissioner.1.borough: every synthetic network
