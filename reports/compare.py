@@ -137,7 +137,9 @@ def populations(scope: Scope) -> dict[int, float]:
 
 
 # Referrals counted by network and London days made and triaged first (an index-only scan
-# of referral_london_days: no timestamp converted per row), then by working days to triage
+# of referral_london_days, in its order: no timestamp converted per row, no hashing; a
+# referral made in the period is one made on its London days, as the period starts and ends
+# at London midnights), then by working days to triage
 # (none when not triaged): the referrals made in the period, and those triaged with the
 # histogram of their working days, from which `_median` gives the median as percentile_cont
 # (0.5) would.
@@ -147,7 +149,8 @@ SELECT d.network_id, t.working_index - m.working_index AS days, sum(d.n)::int AS
                (r.triaged_at AT TIME ZONE 'Europe/London')::date AS triaged_on, count(*) AS n
           FROM referrals_referral r
          WHERE r.network_id = ANY(%(networks)s)
-           AND r.created_at >= %(start)s AND r.created_at < %(end)s
+           AND (r.created_at AT TIME ZONE 'Europe/London')::date >= %(first)s
+           AND (r.created_at AT TIME ZONE 'Europe/London')::date < %(end_day)s
          GROUP BY 1, 2, 3) d
   LEFT JOIN reports_calendarday m ON m.day = d.made_on
   LEFT JOIN reports_calendarday t ON t.day = d.triaged_on
@@ -181,7 +184,7 @@ def _triage(scope: Scope) -> dict[int, dict]:
     with connection.cursor() as cursor:
         cursor.execute(
             TRIAGE_BY_NETWORK_SQL,
-            {"networks": list(scope.network_ids), "start": scope.start, "end": scope.end},
+            {"networks": list(scope.network_ids), "first": scope.first, "end_day": scope.end_day},
         )
         made: dict[int, int] = {}
         histograms: dict[int, list[tuple[int, int]]] = {}
@@ -311,7 +314,8 @@ SELECT d.network_id, d.service, date_trunc('month', d.made_on)::date AS month,
                (r.created_at AT TIME ZONE 'Europe/London')::date AS made_on, count(*) AS n
           FROM referrals_referral r
          WHERE r.network_id = ANY(%(networks)s)
-           AND r.created_at >= %(start)s AND r.created_at < %(end)s
+           AND (r.created_at AT TIME ZONE 'Europe/London')::date >= %(first)s
+           AND (r.created_at AT TIME ZONE 'Europe/London')::date < %(end_day)s
            AND (%(service)s = '' OR r.service = %(service)s)
          GROUP BY 1, 2, 3) d
  GROUP BY 1, 2, 3
@@ -327,8 +331,8 @@ def trend(scope: Scope, service: str = "") -> list[dict]:
             TREND_SQL,
             {
                 "networks": list(scope.network_ids),
-                "start": scope.start,
-                "end": scope.end,
+                "first": scope.first,
+                "end_day": scope.end_day,
                 "service": service,
             },
         )
