@@ -182,15 +182,15 @@ def build_paths(months: int) -> tuple[list[Path], list[str]]:
 
 
 def report(paths: list[Path], repeat: int, warmup: int) -> None:
-    print(f"\n{'path':62}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}   goal")
+    print(f"\n{'path':70}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}   goal")
     for path in paths:
         if path.errors:
-            print(f"{path.label:62}{'-':>9}{'-':>9}{'-':>9}   ERROR {path.errors[0]}")
+            print(f"{path.label:70}{'-':>9}{'-':>9}{'-':>9}   ERROR {path.errors[0]}")
             continue
         p50, p95 = pct(path.times, 0.5), pct(path.times, 0.95)
         verdict = "MET" if p50 <= GOAL_MS else "NOT MET"
         print(
-            f"{path.label:62}{p50:9.1f}{p95:9.1f}{path.queries:9d}   "
+            f"{path.label:70}{p50:9.1f}{p95:9.1f}{path.queries:9d}   "
             f"p50 <= {GOAL_MS:.0f} ms {verdict}"
         )
     print(f"\n  {repeat} timed runs each after {warmup} untimed")
