@@ -113,6 +113,8 @@ class Builder(Writer, Networks, People, Referrals, Huddles, Medicines):
                 f"  people {last:,}/{o.people:,}, referrals "
                 f"{self.stats['referrals_referral'].rows:,} ({self.elapsed():.1f} s)"
             )
+        with self.batch():
+            self.populations()
         with transaction.atomic(), writing(replica=False):
             self.finish()
         self.analyse()
@@ -229,8 +231,63 @@ def describe(today: date | None = None) -> list[str]:
             for status, n, mean, top in cursor.fetchall()
         )
 
+        # The comparison groups (reports/evaluation.py): MDT referrals not taken on, and how
+        # many of those people never had an episode; emergency admissions in the 180 days
+        # before and after the decision, per person, for them and for the caseload.
+        cursor.execute(
+            """
+            WITH firsts AS (
+                SELECT DISTINCT ON (r.patient_id) r.patient_id, r.status IN ('declined',
+                       'withdrawn') AS not_taken_on, (COALESCE(r.triaged_at, r.closed_at,
+                       r.created_at) AT TIME ZONE 'Europe/London')::date AS index_on
+                FROM referrals_referral r
+                WHERE r.network_id = ANY(%s) AND r.service = 'mdt'
+                  AND r.status IN ('accepted', 'completed', 'declined', 'withdrawn')
+                  AND NOT (r.status = 'declined' AND r.decline_reason = 'already_known')
+                ORDER BY r.patient_id, r.created_at)
+            SELECT f.not_taken_on, count(*),
+                   count(*) FILTER (WHERE NOT EXISTS (
+                       SELECT 1 FROM huddles_episode e WHERE e.patient_id = f.patient_id)),
+                   avg((SELECT count(*) FROM reports_admissionevent a
+                        WHERE a.patient_id = f.patient_id AND a.kind = 'emergency'
+                          AND a.admitted_on >= f.index_on - 180 AND a.admitted_on < f.index_on)),
+                   avg((SELECT count(*) FROM reports_admissionevent a
+                        WHERE a.patient_id = f.patient_id AND a.kind = 'emergency'
+                          AND a.admitted_on > f.index_on AND a.admitted_on <= f.index_on + 180))
+            FROM firsts f GROUP BY f.not_taken_on ORDER BY f.not_taken_on
+            """,
+            [nets],
+        )
+        groups = {row[0]: row[1:] for row in cursor.fetchall()}
+        cursor.execute(
+            """
+            SELECT n.slug, p.registered, (SELECT count(*) FROM patients_patient x
+                                          WHERE x.network_id = n.id)
+            FROM networks_network n
+            LEFT JOIN LATERAL (
+                SELECT sum(pp.registered) AS registered FROM reports_practicepopulation pp
+                JOIN networks_network_gp_practices g ON g.organisation_id = pp.practice_id
+                WHERE g.network_id = n.id
+                GROUP BY pp.month ORDER BY pp.month DESC LIMIT 1) p ON true
+            WHERE n.id = ANY(%s) ORDER BY n.slug
+            """,
+            [nets],
+        )
+        populations = [
+            f"{slug.removeprefix(SLUG_PREFIX)} {registered or 0:,} "
+            f"({(registered or 0) / max(people, 1):.0f} per person in ICN)"
+            for slug, registered, people in cursor.fetchall()
+        ]
+
     def pc(n):
         return f"{100 * n / total:.1f}%"
+
+    def group(key, label):
+        people, never, before, after = groups.get(key, (0, 0, 0, 0))
+        return (
+            f"{label} {people:,} ({never:,} never on the caseload), emergency admissions per "
+            f"person {before or 0:.2f} in the 180 days before, {after or 0:.2f} after"
+        )
 
     return [
         f"referrals: new {pc(new)}, accepted {pc(accepted)}, completed {pc(completed)} "
@@ -239,5 +296,10 @@ def describe(today: date | None = None) -> list[str]:
         f"MDT episodes: {episodes:,}, {on_caseload:,} still on the caseload, {avoided:,} "
         "discharged with an admission avoided",
         f"meetings with agendas: {agendas}",
+        "MDT referrals (first each): "
+        + group(True, "not taken on")
+        + "; "
+        + group(False, "taken on"),
+        "registered population (latest month): " + ", ".join(populations),
         f"tasks: {open_actions:,} open ({overdue:,} overdue), {queued:,} in role queues",
     ]

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.db import connection
 from django.utils.text import slugify
 
 from demo.synthetic.days import month_back
@@ -18,6 +19,7 @@ from demo.synthetic.shape import (
     CANCELLED_REASONS,
     CARE_HOME_NAMES,
     CASEWORK,
+    COMMISSIONER_OF,
     DAY,
     EMAIL_DOMAIN,
     FAMILY,
@@ -26,8 +28,13 @@ from demo.synthetic.shape import (
     HOUR,
     JOB_TITLES,
     ORG_PREFIX,
+    OUTLIER_FROM,
+    OUTLIER_RATE,
     PLACES,
+    POPULATION_DRIFT,
+    POPULATION_PER_PERSON,
     PRACTICE_KINDS,
+    REFERRAL_INTENSITY,
     ROLES_MORE,
     ROLES_ONCE,
     SLUG_PREFIX,
@@ -116,6 +123,13 @@ class Networks:
         net_ids = self.take(Network, o.networks)
         rows, through, home_links, services = [], [], [], []
         sizes = [rng.uniform(0.7, 1.3) for _ in range(o.networks)]
+        # How much each network's people are referred (a busier or quieter network), and the
+        # one that refers more than the rest for its population (the funnel's outlier): the
+        # one with the fewest referrals, so that it moves the system's mean least.
+        busy_rng = random.Random(f"{o.seed}:busy")  # noqa: S311 (not secret)
+        busy = [busy_rng.uniform(*REFERRAL_INTENSITY) for _ in range(o.networks)]
+        shares = [size * b for size, b in zip(sizes, busy, strict=True)]
+        outlier = shares.index(min(shares)) if o.networks >= OUTLIER_FROM else None
         self.nets = []
         for n in range(o.networks):
             vocabulary, cadence, weekdays, at = CADENCES[n % len(CADENCES)]
@@ -137,6 +151,8 @@ class Networks:
                 homes=homes[n],
                 district=n + 1,
                 streets=[f"{rng.choice(STREETS)} {rng.choice(STREET_KINDS)}" for _ in range(40)],
+                intensity=busy[n],
+                refers_more=OUTLIER_RATE if n == outlier else 1.0,
             )
             rows.append(
                 (
@@ -230,6 +246,25 @@ class Networks:
                         dt(self.E - 10 * DAY),
                     )
                 )  # fmt: skip
+        # A commissioner of every synthetic network (networks side by side, issue 19).
+        user_id = self.take(User, 1)[0]
+        username = f"{USERNAME_PREFIX}commissioner.1.{COMMISSIONER_OF}"
+        users.append(
+            (
+                user_id, password, username, rng.choice(GIVEN_FEMALE), rng.choice(FAMILY),
+                f"{username}@{EMAIL_DOMAIN}", True, False, False, dt(since),
+            )
+        )  # fmt: skip
+        for net, membership_id in zip(
+            self.nets, self.take(Membership, len(self.nets)), strict=True
+        ):
+            memberships.append(
+                (
+                    membership_id, user_id, net.id, "commissioner", None,
+                    "Commissioning manager, integrated care board", True, dt(since), None,
+                )
+            )  # fmt: skip
+        self.commissioner = username
         self.staff = len(memberships)
         self.copy("user", users)
         self.copy("membership", memberships)
@@ -299,15 +334,53 @@ class Networks:
             net.imports[month.year, month.month] = (pk, ts)
             rows.append((pk, net.id, name, net.chair, dt(ts), "imported", dt(ts + 600)))
         self.copy("import", rows)
+        self.files = files
 
-        # Each GP practice's registered list size per month (the denominators per 1,000
-        # population), recorded by the chair with the month's admissions file: 6,000 to 14,000
-        # people at first, drifting by a few a month.
-        pop_rng = random.Random(f"{o.seed}:population")  # noqa: S311 (not secret)
-        sizes_now = {p: pop_rng.randint(6000, 14000) for net in self.nets for p in practices[net.n]}
+    def populations(self) -> None:
+        """Each GP practice's registered list size per month (the denominators per 1,000
+        population), recorded by the chair with the month's admissions file. Written after
+        the people, from their referrals.
+
+        ICN's people are the frail minority of a network's registered population: about
+        POPULATION_PER_PERSON times as many people are registered as the system generates,
+        set per network so that, over the last twelve months, the networks refer at the same
+        rate per 1,000 population but for chance, except the one that refers more
+        (`refers_more`): at scale the funnel of referrals per 1,000 shows it alone outside its
+        limits. A network whose people are referred more often has more people registered for
+        each of them (from about 22 to 38). Lists are split unevenly between the practices and
+        grow slowly (POPULATION_DRIFT a month, with a little noise)."""
+        o = self.o
+        rng = random.Random(f"{o.seed}:population")  # noqa: S311 (not secret)
+        people = [0] * len(self.nets)
+        for n in self.p_net:
+            people[n] += 1
+        first = max(month_back(self.today.replace(day=1), 12), self.cal.dates[self.k0])
+        since = self.dt(self.cal.at(self.cal.index(first), 0))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT network_id, count(*) FROM referrals_referral "
+                "WHERE network_id = ANY(%s) AND created_at >= %s GROUP BY network_id",
+                [[net.id for net in self.nets], since],
+            )
+            referred = dict(cursor.fetchall())
+        # Referrals per person registered, the same in every network (the outlier's extra
+        # referrals left out).
+        fair = [referred.get(net.id, 0) / net.refers_more for net in self.nets]
+        rate = sum(fair) / max(POPULATION_PER_PERSON * sum(people), 1)
+        # The sizes in the middle of those months sum to the network's population.
+        middle = first.year * 12 + first.month + 5.5
         rows = []
-        for net, _name, ts, month in files:
-            for p in practices[net.n]:
-                sizes_now[p] = max(1, sizes_now[p] + pop_rng.randint(-40, 60))
-                rows.append((p, month, sizes_now[p], net.chair, dt(ts)))
+        for net in self.nets:
+            practices = net.practices if net.practices != [self.trust] else []
+            if not practices:
+                continue
+            registered = max(fair[net.n] / rate if rate else 0.0, 1000.0)
+            weights = [rng.uniform(0.6, 1.4) for _ in practices]
+            growth = [rng.uniform(*POPULATION_DRIFT) for _ in practices]
+            base = [registered * w / sum(weights) for w in weights]
+            for _net, _name, ts, month in (f for f in self.files if f[0] is net):
+                age = month.year * 12 + month.month - middle
+                for p, size, g in zip(practices, base, growth, strict=True):
+                    value = round(size * (1 + g) ** age) + rng.randint(-3, 3)
+                    rows.append((p, month, max(value, 1), net.chair, self.dt(ts)))
         self.copy("population", rows)

@@ -65,10 +65,13 @@ class People:
         self.p_arrival = array("f")  # day of the window; 0: known before it
         weights = []
         for _ in range(o.people):
-            self.p_net.append(pick_net(rng))
+            n = pick_net(rng)
+            self.p_net.append(n)
             arrival = 0.0 if rng.random() < 0.35 else self.when(rng, 0.0) * 0.97
             self.p_arrival.append(arrival)
-            weights.append((window - arrival) * rng.lognormvariate(0, 0.45))
+            # Busier networks refer each person more often (networks.py, populations).
+            busy = self.nets[n].intensity * self.nets[n].refers_more
+            weights.append((window - arrival) * rng.lognormvariate(0, 0.45) * busy)
         # Referrals: one each (how the person became known), the rest by time known and need,
         # exactly as many as asked for (largest remainders).
         base = 1 if o.referrals >= o.people else 0
@@ -89,12 +92,12 @@ class People:
                 self.p_nhs.append(n)
         # The MDT's share of each network's referrals: enough for its meetings to discuss
         # about TARGET_AGENDA people each.
-        people = [0] * len(self.nets)
-        for n in self.p_net:
-            people[n] += 1
+        referred = [0] * len(self.nets)
+        for n, count in zip(self.p_net, self.p_count, strict=True):
+            referred[n] += count
         working_days = self.cal.worked[self.D - 1] - self.cal.worked[self.k0 - 1]
         for net in self.nets:
-            referrals = o.referrals * people[net.n] / max(o.people, 1)
+            referrals = referred[net.n]
             episodes = net.held * TARGET_AGENDA / ITEMS_PER_EPISODE
             share = min(max(episodes / (0.8 * ACCEPT_RATE["mdt"]) / max(referrals, 1), 0.001), 0.3)
             total = sum(SERVICE_MIX.values())
@@ -165,7 +168,7 @@ class People:
 
         self.p = SimpleNamespace(
             pid=pid, net=net, team={}, admissions=set(), consent=None, medicines=None,
-            shared=False, discussed=False,
+            shared=False, discussed=False, no_mdt=False, assessed=[],
         )  # fmt: skip
         open_until: dict[str, float] = {}
         last_ts = created
@@ -287,8 +290,11 @@ class People:
         level = FRAILTY_LEVELS.index(frailty)
         first = max(cal.day_of(created), self.k0 - 365)
         days = sorted(rng.randrange(first, self.D) for _ in range(1 + (rng.random() < 0.4)))
-        for n, k in enumerate(days):
-            this = frailty if n == len(days) - 1 else FRAILTY_LEVELS[max(level - 1, 0)]
+        last = days[-1]
+        # Assessed when referred to the MDT (referrals.py, around_mdt): at their level now.
+        days = sorted({*days, *(k for k in p.assessed if k < self.D)})
+        for k in days:
+            this = frailty if k >= last or k in p.assessed else FRAILTY_LEVELS[max(level - 1, 0)]
             efi = None
             if rng.random() < 0.7:
                 efi = Decimal(f"{rng.uniform(*EFI[this]):.2f}")

@@ -12,7 +12,11 @@ from demo.synthetic.shape import (
     HOUR,
     INF,
     LONG_WAIT,
+    MDT_ASSESSED,
+    MDT_WINDOW,
     OPEN_DAYS,
+    POST_MDT,
+    PRE_MDT,
     QUEUE_ROLE,
     REASONS,
     RED_FLAG_SHARE,
@@ -21,6 +25,7 @@ from demo.synthetic.shape import (
     WITHDRAWN,
     pick_decline,
     pick_wait,
+    poisson,
 )
 
 
@@ -46,6 +51,12 @@ class Referrals:
                     flag = self.flags[rng.choice(self.flags_by_service[service])]
             if open_until.get(service, 0.0) <= ts or attempt == 3 or rng.random() < DUPLICATE:
                 break
+        # Not taken on by the MDT once: not referred to it again (the evaluation's comparison
+        # group are people never on its caseload).
+        if service == "mdt" and p.no_mdt and origin == "manual":
+            flag = None
+            while service == "mdt":
+                service = net.pick_service(rng)
         # A second referral while one is open for the same service: a duplicate (a red flag
         # would have joined the open referral instead).
         duplicate = open_until.get(service, 0.0) > ts
@@ -127,8 +138,6 @@ class Referrals:
             p.team.setdefault(member[1], (triager, tts, service))
             if service == "mdt":
                 closed = self.episode(rid, tts, reason)
-                if source == self.hospital and rng.random() < 0.8:
-                    self.admission(k - rng.randint(2, 14), "emergency")
             else:
                 low, high = OPEN_DAYS[service]
                 ends = cal.at(cal.day_of(tts) + rng.randint(low, high), rng.uniform(9, 17) * HOUR)
@@ -158,6 +167,11 @@ class Referrals:
             else:
                 status, closer = "completed", net.chair if service == "mdt" else triager
                 open_until[service] = closed
+        if service == "mdt" and not duplicate:
+            if status in ("declined", "withdrawn"):
+                p.no_mdt = True
+            index = triaged or closed or ts
+            self.around_mdt(k, cal.day_of(index), source, status in ("accepted", "completed"))
         self.rows["referral"].append(
             (
                 rid, net.id, p.pid, service, reason, "urgent" if urgent else "routine", status,
@@ -178,6 +192,21 @@ class Referrals:
                 )
             )  # fmt: skip
         return max(ts, triaged or ts, closed or ts)
+
+    def around_mdt(self, k: int, index: int, source, taken_on: bool) -> None:
+        """The emergency admissions around a referral to the MDT made on day k and decided
+        (or withdrawn) on day `index`, whether the person was taken on or not: raised before
+        it (the crisis that prompted it; a hospital's referral follows an admission), fewer
+        after (shape.py, PRE_MDT and POST_MDT). Often a frailty assessment with it."""
+        rng = self.rng
+        if source == self.hospital and rng.random() < 0.8:
+            self.admission(k - rng.randint(2, 14), "emergency")
+        for _ in range(poisson(rng, PRE_MDT)):
+            self.admission(k - rng.randint(15, MDT_WINDOW), "emergency")
+        for _ in range(poisson(rng, POST_MDT["caseload" if taken_on else "not_taken_on"])):
+            self.admission(index + rng.randint(1, MDT_WINDOW), "emergency")
+        if rng.random() < MDT_ASSESSED:
+            self.p.assessed.append(k)
 
     def action(
         self, title, details, created, due_k, assignee, role, source, by, item=None, pk=None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import math
 from datetime import time as dtime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -117,7 +118,9 @@ OPEN_DAYS = {
     "physiotherapy": (20, 90),
     "gp": (3, 30),
 }
-ACCEPT_RATE = {"mdt": 0.86, "gp": 0.84, "pic": 0.9}  # of those triaged; else 0.86
+# Of those triaged; else 0.86. About one MDT referral in four is not taken on (declined, or
+# withdrawn): the people the evaluation compares the caseload with (reports/evaluation.py).
+ACCEPT_RATE = {"mdt": 0.76, "gp": 0.84, "pic": 0.9}
 DECLINE_REASONS = (
     ("inappropriate", 40),
     ("person_declined", 25),
@@ -139,6 +142,28 @@ NOT_REACHED = 0.04
 ANSWERS = (("yes", 60), ("unsure", 22), ("no", 18))  # "have we avoided an admission?"
 READMITTED = {"yes": 0.10, "unsure": 0.18, "no": 0.32}  # emergency admission within 90 days
 EMERGENCY_PER_YEAR = {None: 0.15, "fit": 0.08, "mild": 0.15, "moderate": 0.3, "severe": 0.5}
+# Around a referral to the MDT (taken on or not): the crisis that prompted it, emergency
+# admissions raised in the months before (on average PRE_MDT in the 15 to 180 days before,
+# besides the admission a hospital's referral follows); afterwards fewer (regression to the
+# mean shows in a before/after comparison, for the people not taken on as for the caseload):
+# POST_MDT in the 180 days after the triage, the caseload a little fewer than the rest (the
+# MDT's effect, modest), beside their readmissions after discharge (READMITTED).
+PRE_MDT = 0.6
+POST_MDT = {"caseload": 0.3, "not_taken_on": 0.45}
+MDT_WINDOW = 180  # days
+MDT_ASSESSED = 0.6  # frailty assessed when referred to the MDT (so known at the index)
+# Population: registered people per person in ICN (the frail minority), each network's
+# referrals per person drawn from REFERRAL_INTENSITY (so its people registered per person from
+# about 22 to 38); the network with the fewest referrals refers OUTLIER_RATE times as much per
+# 1,000 when there are at least OUTLIER_FROM networks (an outlier at scale: 12 months of
+# 100,000 people's referrals put a network's 99.8% limits under 1% either side of the mean);
+# list sizes grow by POPULATION_DRIFT a month.
+POPULATION_PER_PERSON = 30
+REFERRAL_INTENSITY = (0.75, 1.25)
+OUTLIER_RATE = 1.04
+OUTLIER_FROM = 3
+POPULATION_DRIFT = (0.0008, 0.0012)
+COMMISSIONER_OF = "borough"  # synthetic.commissioner.1.borough: every synthetic network
 VISITS_PER_DAY = 2.5  # per pharmacist or technician and working day: the rest are desk reviews
 MEETING_ACTIONS = ((0, 40), (1, 40), (2, 20))  # per person discussed
 MEETING_ACTION_ROLES = (
@@ -175,6 +200,15 @@ MEDICINE_ROWS = tuple(
     (name, strength, form, Decimal(amount), unit, frequency, route)
     for name, strength, form, amount, unit, frequency, route in MEDICINES
 )
+
+
+def poisson(rng, mean: float) -> int:
+    """A Poisson draw (Knuth's: the means here are small)."""
+    limit, n, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        n += 1
+        product *= rng.random()
+    return n
 
 
 class Picker:

@@ -19,7 +19,7 @@ from huddles.models import AgendaItem, Attendance, Episode, Meeting
 from medicines.models import Visit
 from networks.models import Membership, Network, Organisation
 from networks.roles import Role
-from patients.models import Goal, Patient
+from patients.models import FrailtyAssessment, Goal, Patient
 from referrals.models import PatientFlag, Referral
 from reports.models import AdmissionEvent, PracticePopulation
 from reports.population import network_population
@@ -92,15 +92,19 @@ def test_generates_networks_staff_people_and_their_history():
     assert Organisation.objects.filter(code__startswith="SYN-", kind="care_home").count() == 8
 
     # Staff: 25 per network, every role, usernames synthetic.<role>.<n>.<network>, none of
-    # whom can log in.
+    # whom can log in; and one commissioner of both networks.
     members = Membership.objects.filter(network__in=nets)
-    assert members.count() == 50
+    assert members.count() == 2 * 25 + 2
     for net in nets:
         assert set(members.filter(network=net).values_list("role", flat=True)) == set(Role.values)
+    commissioner = User.objects.get(username="synthetic.commissioner.1.borough")
+    assert set(commissioner.memberships.values_list("network", "role")) == {
+        (net.pk, "commissioner") for net in nets
+    }
     staff = User.objects.filter(username__startswith="synthetic.")
-    assert staff.count() == 50
+    assert staff.count() == 51
     assert not any(user.has_usable_password() for user in staff)
-    assert staff.filter(username__regex=r"^synthetic\.[a-z_]+\.[0-9]+\.[a-z0-9-]+$").count() == 50
+    assert staff.filter(username__regex=r"^synthetic\.[a-z_]+\.[0-9]+\.[a-z0-9-]+$").count() == 51
 
     # People: exactly as many as asked for, valid NHS numbers from the 999 range, unique, aged
     # 65 to 100.
@@ -163,17 +167,40 @@ def test_generates_networks_staff_people_and_their_history():
     assert actions.filter(assignee__isnull=False).exists()
     assert Goal.objects.filter(patient__network__in=nets).exists()
     assert AdmissionEvent.objects.filter(network__in=nets, kind="emergency").exists()
-    # Denominators: each practice's list size every month whose figures are out, plausible.
+    # Denominators: each practice's list size every month whose figures are out (the history
+    # starts 4 September 2025; February's file came on 3 March), the people in ICN a frail
+    # minority of those registered: about 22 to 38 registered for each (30 on average, the
+    # networks' referrals per person drawn between 0.75 and 1.25 of the mean), growing slowly.
+    months = [date(2025, m, 1) for m in (9, 10, 11, 12)] + [date(2026, m, 1) for m in (1, 2)]
     for net in nets:
-        practices = net.gp_practices.count()
-        population = network_population(net, date(2025, 9, 1), date(2026, 2, 1))
-        assert sorted(population) == [date(2025, m, 1) for m in (9, 10, 11, 12)] + [
-            date(2026, m, 1) for m in (1, 2)
-        ]
+        practices = set(net.gp_practices.values_list("pk", flat=True))
+        assert len(practices) == 2
+        lists = PracticePopulation.objects.filter(practice__in=practices)
+        assert sorted(lists.values_list("practice", "month")) == sorted(
+            (p, m) for p in practices for m in months
+        )
+        population = network_population(net, months[0], months[-1])
+        people = Patient.objects.filter(network=net).count()
         for month in population.values():
-            assert month["practices"] == practices
-            assert 5_000 * practices < month["registered"] < 15_000 * practices
+            assert 18 * people < month["registered"] < 45 * people
+        sizes = [population[m]["registered"] for m in months]
+        assert sizes[0] <= sizes[-1] <= sizes[0] * 1.02  # ~0.1% a month
     assert not PracticePopulation.objects.filter(month__gt=date(2026, 2, 1)).exists()
+
+    # Comparison groups (reports/evaluation.py): a quarter of MDT referrals not taken on
+    # (declined or withdrawn), many of those people never on the caseload, with frailty
+    # assessed and emergency admissions before their referral like the caseload's.
+    mdt = referrals.filter(service="mdt").exclude(decline_reason="already_known")
+    decided = mdt.filter(status__in=["accepted", "completed", "declined", "withdrawn"])
+    not_taken = decided.filter(status__in=["declined", "withdrawn"])
+    assert 0.12 * decided.count() < not_taken.count() < 0.4 * decided.count()
+    never = Patient.objects.filter(referrals__in=not_taken).exclude(episodes__isnull=False)
+    # (at this size the MDT has a large share of the referrals: many are referred to it twice)
+    assert never.distinct().count() >= 0.3 * not_taken.values("patient").distinct().count()
+    assert FrailtyAssessment.objects.filter(patient__in=never).exists()
+    assert AdmissionEvent.objects.filter(
+        patient__in=never, kind="emergency", admitted_on__lt=TODAY
+    ).exists()
 
     # No history for synthetic rows.
     assert apps.get_model("patients", "PatientEvent").objects.count() == 0
