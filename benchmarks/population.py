@@ -161,6 +161,7 @@ def build_paths(months: int) -> tuple[list[Path], list[str]]:
         return paths, notes
     from django.urls import Resolver404, resolve
     from django.utils import timezone
+
     from reports.evaluation import evaluation
 
     try:

@@ -8,117 +8,184 @@ clinician can check. Each reason adds the points settings.CASE_FINDING_WEIGHTS g
 - a hospital admission of any kind in the last RECENT_DAYS: ICN holds admission dates, not
   discharge dates, so this stands for "recently out of hospital" and says "admitted".
 
-Scored in SQL (one subquery per source, annotated on Patient), so a page of the list is one
-query whatever its length; `reasons` builds the words from the annotated values alone.
+Scored in SQL, one statement for everyone listed (each source grouped once and joined); a
+page's people are then read by id, so a page costs two queries whatever its length; `reasons`
+builds the words from the values the statement gave.
 
 Who is listed: only people whose clinical detail the caller reads (patients.involvement
 `readable_patients`, as every list of clinical entries), since the reasons are clinical.
 """
 
 import datetime
-from typing import Any
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, overload
 
 from django.conf import settings
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import (
-    Case,
-    Exists,
-    F,
-    IntegerField,
-    Max,
-    OuterRef,
-    QuerySet,
-    Subquery,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.utils import timezone
 
-from core.queries import count_of
 from core.typing import User
-from huddles.models import Episode
-from medicines.models import Medication
 from networks.models import Network
 from patients.involvement import readable_patients
 from patients.models import Frailty, Patient
-from referrals.models import PatientFlag
-
-from .models import AdmissionEvent
 
 
 def weights() -> dict[str, int]:
     return settings.CASE_FINDING_WEIGHTS
 
 
-def _last_admission(since: datetime.date, today: datetime.date) -> Subquery:
-    latest = (
-        AdmissionEvent.objects.filter(
-            patient=OuterRef("pk"), admitted_on__gt=since, admitted_on__lte=today
-        )
-        .order_by()
-        .values("patient")
-        .annotate(last=Max("admitted_on"))
-        .values("last")
-    )
-    return Subquery(latest)
+RANKED_SQL = """
+WITH people AS (
+  SELECT p.id, p.family_name, p.given_name, p.frailty
+    FROM patients_patient p
+   WHERE p.network_id = %s
+     AND p.id IN ({readable})
+     AND NOT EXISTS (SELECT 1 FROM huddles_episode e
+                      WHERE e.patient_id = p.id AND e.closed_at IS NULL)
+), admissions AS (
+  SELECT a.patient_id,
+         count(*) FILTER (WHERE a.kind = 'emergency' AND a.admitted_on > %s) AS emergencies,
+         max(a.admitted_on) FILTER (WHERE a.admitted_on > %s) AS last_admission
+    FROM reports_admissionevent a JOIN people ON people.id = a.patient_id
+   WHERE a.admitted_on > least(%s, %s) AND a.admitted_on <= %s
+   GROUP BY a.patient_id
+), medicines AS (
+  SELECT m.patient_id, count(*) AS n
+    FROM medicines_medication m JOIN people ON people.id = m.patient_id
+   WHERE m.stopped_on IS NULL
+   GROUP BY m.patient_id
+), flags AS (
+  SELECT f.patient_id, array_agg(r.label ORDER BY r.label, f.id) AS labels
+    FROM referrals_patientflag f
+    JOIN people ON people.id = f.patient_id
+    JOIN referrals_redflag r ON r.id = f.flag_id
+   WHERE f.resolved_at IS NULL
+   GROUP BY f.patient_id
+), scored AS (
+  SELECT people.id, people.family_name, people.given_name,
+         CASE people.frailty WHEN 'severe' THEN %s WHEN 'moderate' THEN %s ELSE 0 END
+           AS frailty_points,
+         coalesce(admissions.emergencies, 0) AS emergencies,
+         coalesce(medicines.n, 0) AS medicines,
+         coalesce(flags.labels, '{{}}') AS flags,
+         admissions.last_admission
+    FROM people
+    LEFT JOIN admissions ON admissions.patient_id = people.id
+    LEFT JOIN medicines ON medicines.patient_id = people.id
+    LEFT JOIN flags ON flags.patient_id = people.id
+)
+SELECT id, frailty_points, emergencies, medicines, flags, last_admission, score FROM (
+  SELECT scored.*,
+         frailty_points + emergencies * %s
+         + CASE WHEN medicines >= %s THEN %s ELSE 0 END
+         + cardinality(flags) * %s
+         + CASE WHEN last_admission IS NOT NULL THEN %s ELSE 0 END AS score
+    FROM scored
+) ranked
+ WHERE score > 0
+ ORDER BY score DESC, family_name, given_name, id
+"""
 
 
-def case_finding(user: User, network: Network, today: datetime.date | None = None) -> QuerySet:
+@dataclass(frozen=True)
+class Scored:
+    """One person's score and what makes it (no name: the page's rows are read by id)."""
+
+    pk: int
+    frailty_points: int
+    emergencies: int
+    medicines: int
+    flags: list[str]
+    last_admission: datetime.date | None
+    score: int
+
+
+class Ranked(Sequence):
+    """The ranked list as a sequence for a paginator: the scores of everyone listed (one
+    statement, run once), and the people of a slice read by id (one query a page), each a
+    Patient carrying its score and the `cf_` values `reasons` reads."""
+
+    def __init__(self, scored: list[Scored]):
+        self.scored = scored
+
+    def __len__(self) -> int:
+        return len(self.scored)
+
+    def count(self, value: Any = None) -> int:
+        """The paginator's count (Django's Paginator calls count() when it exists)."""
+        return len(self.scored)
+
+    @overload
+    def __getitem__(self, index: int) -> Patient: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Patient]: ...
+    def __getitem__(self, index: int | slice) -> Patient | list[Patient]:
+        if isinstance(index, int):
+            return self._people([self.scored[index]])[0]
+        return self._people(self.scored[index])
+
+    def __iter__(self) -> Iterator[Patient]:
+        for first in range(0, len(self.scored), 500):
+            yield from self._people(self.scored[first : first + 500])
+
+    def for_patient(self, pk: int) -> Patient | None:
+        """The person with this id if listed, with their score."""
+        found = [s for s in self.scored if s.pk == pk]
+        return self._people(found)[0] if found else None
+
+    @staticmethod
+    def _people(scored: list[Scored]) -> list[Patient]:
+        people = Patient.objects.in_bulk([s.pk for s in scored])
+        out = []
+        for s in scored:
+            person: Any = people[s.pk]  # carries the score beside the model's fields
+            person.score = s.score
+            person.cf_frailty = s.frailty_points
+            person.cf_emergencies = s.emergencies
+            person.cf_medicines = s.medicines
+            person.cf_flags = s.flags
+            person.cf_last_admission = s.last_admission
+            out.append(person)
+        return out
+
+
+def case_finding(user: User, network: Network, today: datetime.date | None = None) -> Ranked:
     """The network's people not on the caseload (no open Episode) whose clinical detail the
-    user reads, with a score above 0, highest first (then by name)."""
+    user reads, with a score above 0, highest first (then by name).
+
+    One statement scores everyone: each source is grouped once over the network's people and
+    joined (hash joins), not a subquery per person, so it costs the same per person at
+    100,000 people as at 100 (docs/performance.md, "Population reports")."""
     w = weights()
     today = today or timezone.localdate()
-    person = OuterRef("pk")
-    emergencies = AdmissionEvent.objects.filter(
-        patient=person,
-        kind=AdmissionEvent.Kind.EMERGENCY,
-        admitted_on__gt=today - datetime.timedelta(days=w["ADMISSION_DAYS"]),
-        admitted_on__lte=today,
-    )
-    medicines = Medication.objects.filter(patient=person, stopped_on__isnull=True)
-    flags = PatientFlag.objects.filter(patient=person, resolved_at__isnull=True)
-    integer = IntegerField()
-    people = (
-        Patient.objects.filter(network=network)
-        .filter(pk__in=readable_patients(user).values("pk"))
-        .exclude(Exists(Episode.objects.filter(patient=person, closed_at__isnull=True)))
-        .annotate(
-            cf_frailty=Case(
-                When(frailty=Frailty.SEVERE, then=Value(w["frailty_severe"])),
-                When(frailty=Frailty.MODERATE, then=Value(w["frailty_moderate"])),
-                default=Value(0),
-                output_field=integer,
-            ),
-            cf_emergencies=count_of(emergencies, "patient"),
-            cf_medicines=count_of(medicines, "patient"),
-            cf_flags=Coalesce(
-                ArraySubquery(flags.order_by("flag__label", "pk").values("flag__label")),
-                Value([]),
-            ),
-            cf_last_admission=_last_admission(
-                today - datetime.timedelta(days=w["RECENT_DAYS"] + 1), today
-            ),
-        )
-        .annotate(
-            score=F("cf_frailty")
-            + F("cf_emergencies") * Value(w["emergency_admission"])
-            + Case(
-                When(cf_medicines__gte=w["MEDICINES"], then=Value(w["many_medicines"])),
-                default=Value(0),
-                output_field=integer,
-            )
-            + count_of(flags, "patient") * Value(w["red_flag"])
-            + Case(
-                When(cf_last_admission__isnull=False, then=Value(w["recent_hospital"])),
-                default=Value(0),
-                output_field=integer,
-            )
-        )
-        .filter(score__gt=0)
-        .order_by("-score", "family_name", "given_name", "pk")
-    )
-    return people
+    readable = readable_patients(user).filter(network=network).order_by().values("pk")
+    try:
+        readable_sql, readable_params = readable.query.sql_with_params()
+    except EmptyResultSet:
+        return Ranked([])
+    since_emergency = today - datetime.timedelta(days=w["ADMISSION_DAYS"])
+    since_recent = today - datetime.timedelta(days=w["RECENT_DAYS"] + 1)
+    params = [
+        network.pk,
+        *readable_params,
+        since_emergency,
+        since_recent,
+        since_emergency,
+        since_recent,
+        today,
+        w["frailty_severe"],
+        w["frailty_moderate"],
+        w["emergency_admission"],
+        w["MEDICINES"],
+        w["many_medicines"],
+        w["red_flag"],
+        w["recent_hospital"],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(RANKED_SQL.format(readable=readable_sql), params)
+        return Ranked([Scored(*row) for row in cursor.fetchall()])
 
 
 def _plural(n: int, word: str) -> str:

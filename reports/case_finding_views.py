@@ -78,7 +78,7 @@ def case_finding_add_view(request, pk: int):
     if meeting is None:
         messages.error(request, "There is no meeting to come: schedule one first.")
         return redirect("reports:case_finding")
-    scored = case_finding(request.user, membership.network).filter(pk=patient.pk).first()
+    scored = case_finding(request.user, membership.network).for_patient(patient.pk)
     reason = "Suggested by case finding"
     if scored is not None:
         reason += f", score {scored.score}: " + "; ".join(reasons(scored))

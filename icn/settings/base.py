@@ -113,6 +113,13 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL's JIT compiler is for long analytical queries: on ICN's short ones (lists whose
+# rows carry correlated subqueries, e.g. case finding, involvement) the planner's cost
+# estimates trip it and compiling takes longer than running (811 ms of JIT for a 15 ms
+# query at 100,000 people, docs/performance.md). Off unless DATABASE_JIT says otherwise.
+if not env.bool("DATABASE_JIT", default=False):
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The role the application connects as in production (docs/adr/0006): not a superuser, not
 # the tables' owner, so PostgreSQL's row-level security applies to it. Each migrate (run as
