@@ -65,7 +65,7 @@ def networks_view(request):
             request,
             "reports/networks.html",
             {"errors": errors, "values": request.GET, "services": labels},
-            status=400,
+            status=422,
         )
     scope = Scope(ids, first, last, service)
     comparison = compare(scope, timezone.localdate())

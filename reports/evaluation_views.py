@@ -43,7 +43,7 @@ def evaluation_view(request):
         "values": {"from": request.GET.get("from", ""), "to": request.GET.get("to", "")},
     }
     if errors:
-        return render(request, "reports/evaluation.html", context | {"errors": errors}, status=400)
+        return render(request, "reports/evaluation.html", context | {"errors": errors}, status=422)
     today = timezone.localdate()
     context["values"] = {"from": f"{first:%Y-%m}", "to": f"{last:%Y-%m}"}
     context |= {

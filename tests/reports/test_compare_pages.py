@@ -1,4 +1,4 @@
-"""/reports/networks/: who may open it, a bad period (400 with an error summary), a funnel plot
+"""/reports/networks/: who may open it, a bad period (422 with an error summary), a funnel plot
 drawn as inline SVG beside each table with one dot per network, the outliers named in words,
 the monthly trend per service, the dashboard's link, and a query count that does not grow
 with the networks."""
@@ -60,19 +60,19 @@ def test_who_may_open_the_page(client, network, other_network, roles, status):
         assert "for commissioners, and for managers of two or more networks" in text(response)
 
 
-def test_a_bad_period_is_400_with_an_error_summary(client, commissioner):
+def test_a_bad_period_is_422_with_an_error_summary(client, commissioner):
     response = client.get(PAGE, {"from": "June", "to": "2026-08"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     html = response.content.decode()
     assert 'class="nhsuk-error-summary"' in html
     assert '<a href="#period-from">Give a month as YYYY-MM' in html
     assert 'id="period-from"' in html and "nhsuk-input--error" in html
     assert "funnel__svg" not in html
     backwards = client.get(PAGE, {"from": "2026-08", "to": "2026-06"})
-    assert backwards.status_code == 400
+    assert backwards.status_code == 422
     assert "The last month cannot be before the first." in text(backwards)
     unknown = client.get(PAGE, {**PERIOD, "service": "astrology"})
-    assert unknown.status_code == 400 and "Choose a service from the list." in text(unknown)
+    assert unknown.status_code == 422 and "Choose a service from the list." in text(unknown)
 
 
 def test_each_metric_has_a_funnel_plot_with_a_dot_per_network(client, commissioner):

@@ -451,10 +451,10 @@ def test_the_page_shows_the_three_parts_with_their_caveats(world, client, member
     assert not any(name in page for name in names)
 
 
-def test_the_page_bad_period_is_400_and_says_so(network, client, member):
+def test_the_page_bad_period_is_422_and_says_so(network, client, member):
     client.force_login(member("chair"))
     response = client.get(PAGE, {"from": "2026-06", "to": "2026-01"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "The last month cannot be before the first." in response.content.decode()
 
 
