@@ -33,83 +33,80 @@ KEY = "network_id, month, service, source, status, decline_reason"
 TRIAGE_TABLE = "reports_triagetally"
 TRIAGE_KEY = "network_id, month, service, days"
 
-# A referral's key, as SQL over r (referrals_referral): its London month, its source and its
-# working days to triage, exactly as reports.figures computes them.
-_MONTH = "date_trunc('month', {r}.created_at AT TIME ZONE 'Europe/London')::date"
-_SOURCE = (
-    "CASE WHEN {r}.origin = 'red_flag' THEN 'red_flag' "
-    "ELSE coalesce((SELECT o.kind FROM networks_organisation o "
-    "WHERE o.id = {r}.source_organisation_id), 'member') END"
-)
-_DAYS = (
-    "(SELECT t.working_index - m.working_index "
-    "FROM reports_calendarday m, reports_calendarday t "
-    "WHERE m.day = ({r}.created_at AT TIME ZONE 'Europe/London')::date "
-    "AND t.day = ({r}.triaged_at AT TIME ZONE 'Europe/London')::date)"
-)
+_MONTH = "date_trunc('month', r.created_at AT TIME ZONE 'Europe/London')::date"
+
+# Referral rows (`rows`: a query giving referrals_referral's columns and `sign`, +1 or -1)
+# added to the counts under their keys, exactly as reports.figures groups them: the London
+# month, figures.referral_source, and working days to triage as the difference of the
+# calendar's working_index (null when a day is missing). One upsert per key, in key order
+# (two statements lock the counters' rows in the same order); keys whose changes cancel
+# out are left alone. A referral whose network is gone (deleted with it, as
+# demo.synthetic.deleting does) counts nowhere.
+COUNT_SQL = f"""
+INSERT INTO {TABLE} ({KEY}, n)
+SELECT r.network_id, {_MONTH}, r.service,
+       CASE WHEN r.origin = 'red_flag' THEN 'red_flag' ELSE coalesce(o.kind, 'member') END,
+       r.status, r.decline_reason, sum(r.sign)
+  FROM ({{rows}}) r
+  JOIN networks_network net ON net.id = r.network_id
+  LEFT JOIN networks_organisation o ON o.id = r.source_organisation_id
+ GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(r.sign) <> 0 ORDER BY 1, 2, 3, 4, 5, 6
+    ON CONFLICT ({KEY}) DO UPDATE SET n = {TABLE}.n + EXCLUDED.n"""
+COUNT_TRIAGE_SQL = f"""
+INSERT INTO {TRIAGE_TABLE} ({TRIAGE_KEY}, n)
+SELECT r.network_id, {_MONTH}, r.service, t.working_index - m.working_index, sum(r.sign)
+  FROM ({{rows}}) r
+  JOIN networks_network net ON net.id = r.network_id
+  LEFT JOIN reports_calendarday m ON m.day = (r.created_at AT TIME ZONE 'Europe/London')::date
+  LEFT JOIN reports_calendarday t ON t.day = (r.triaged_at AT TIME ZONE 'Europe/London')::date
+ WHERE r.triaged_at IS NOT NULL
+ GROUP BY 1, 2, 3, 4 HAVING sum(r.sign) <> 0 ORDER BY 1, 2, 3, 4
+    ON CONFLICT ({TRIAGE_KEY}) DO UPDATE SET n = {TRIAGE_TABLE}.n + EXCLUDED.n"""
 
 
-def _count(r: str, n: str) -> str:
-    """The statements that add n to the counts of referral r (OLD or NEW).
-
-    The network's row is locked first (FOR KEY SHARE, as the foreign key's check at commit
-    would), then the counters: triage locks the network's row FOR UPDATE before it counts
-    (referrals.services._lock), so every writer takes the two in the same order and two
-    transactions never wait for each other (a referral made while another is triaged).
-    A referral deleted with its network (demo.synthetic.deleting) leaves no count behind."""
-    month = _MONTH.format(r=r)
+def _counting(name: str, tables: list[tuple[str, int]]) -> str:
+    """A statement trigger's function: the rows a statement removed (`old_rows`, -1) and
+    made (`new_rows`, +1) counted, after their networks' rows are locked (FOR KEY SHARE, as
+    the foreign key's check at commit would, in id order). Triage locks the network's row
+    FOR UPDATE before it counts (referrals.services._lock), so every writer takes the
+    network's row before the counters' and a referral made while another is triaged never
+    deadlocks."""
+    rows = " UNION ALL ".join(f"SELECT *, {sign} AS sign FROM {table}" for table, sign in tables)
+    networks = " UNION ".join(f"SELECT network_id FROM {table}" for table, _ in tables)
     return f"""
-    PERFORM 1 FROM networks_network WHERE id = {r}.network_id FOR KEY SHARE;
-    IF FOUND THEN
-      INSERT INTO {TABLE} ({KEY}, n)
-        VALUES ({r}.network_id, {month}, {r}.service, {_SOURCE.format(r=r)}, {r}.status,
-                {r}.decline_reason, {n})
-        ON CONFLICT ({KEY}) DO UPDATE SET n = {TABLE}.n + EXCLUDED.n;
-      IF {r}.triaged_at IS NOT NULL THEN
-        INSERT INTO {TRIAGE_TABLE} ({TRIAGE_KEY}, n)
-          VALUES ({r}.network_id, {month}, {r}.service, {_DAYS.format(r=r)}, {n})
-          ON CONFLICT ({TRIAGE_KEY}) DO UPDATE SET n = {TRIAGE_TABLE}.n + EXCLUDED.n;
-      END IF;
-    END IF;"""
+CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM networks_network WHERE id IN ({networks}) ORDER BY id FOR KEY SHARE;
+  {COUNT_SQL.format(rows=rows)};
+  {COUNT_TRIAGE_SQL.format(rows=rows)};
+  RETURN NULL;
+END $$"""
 
-
-# The columns whose change moves a referral to another key.
-_KEYED = (
-    "network_id",
-    "created_at",
-    "service",
-    "origin",
-    "source_organisation_id",
-    "status",
-    "decline_reason",
-    "triaged_at",
-)
-_CHANGED = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in _KEYED)
 
 # An organisation's referrals (not raised by red flags) counted under `kind` (n each).
 _ORGANISATION = f"""
   INSERT INTO {TABLE} ({KEY}, n)
-    SELECT r.network_id, {_MONTH.format(r="r")}, r.service, {{kind}}, r.status,
-           r.decline_reason, {{n}} * count(*)
+    SELECT r.network_id, {_MONTH}, r.service, {{kind}}, r.status, r.decline_reason,
+           {{n}} * count(*)
       FROM referrals_referral r
      WHERE r.source_organisation_id = NEW.id AND r.origin <> 'red_flag'
-     GROUP BY 1, 2, 3, 4, 5, 6
+     GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
   ON CONFLICT ({KEY}) DO UPDATE SET n = {TABLE}.n + EXCLUDED.n;"""
 
+_ON = "AFTER {event} ON referrals_referral REFERENCING {tables} FOR EACH STATEMENT"
 TRIGGERS_SQL = [
-    f"""
-CREATE FUNCTION reports_referral_tally() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN {_count("OLD", "-1")}
-  END IF;
-  IF TG_OP IN ('INSERT', 'UPDATE') THEN {_count("NEW", "1")}
-  END IF;
-  RETURN NULL;
-END $$""",
-    "CREATE TRIGGER reports_referral_tally_insert AFTER INSERT OR DELETE ON referrals_referral "
-    "FOR EACH ROW EXECUTE FUNCTION reports_referral_tally()",
-    "CREATE TRIGGER reports_referral_tally_update AFTER UPDATE ON referrals_referral "
-    f"FOR EACH ROW WHEN ({_CHANGED}) EXECUTE FUNCTION reports_referral_tally()",
+    _counting("reports_referral_tally_insert", [("new_rows", 1)]),
+    _counting("reports_referral_tally_update", [("old_rows", -1), ("new_rows", 1)]),
+    _counting("reports_referral_tally_delete", [("old_rows", -1)]),
+    "CREATE TRIGGER reports_referral_tally_insert "
+    + _ON.format(event="INSERT", tables="NEW TABLE AS new_rows")
+    + " EXECUTE FUNCTION reports_referral_tally_insert()",
+    "CREATE TRIGGER reports_referral_tally_update "
+    + _ON.format(event="UPDATE", tables="OLD TABLE AS old_rows NEW TABLE AS new_rows")
+    + " EXECUTE FUNCTION reports_referral_tally_update()",
+    "CREATE TRIGGER reports_referral_tally_delete "
+    + _ON.format(event="DELETE", tables="OLD TABLE AS old_rows")
+    + " EXECUTE FUNCTION reports_referral_tally_delete()",
     # An organisation's kind is its referrals' source: when it changes, their counts move.
     # SECURITY DEFINER: every network's referrals from it, whoever's scope the change is
     # made in (the admin).
@@ -127,49 +124,30 @@ END $$""",
 TRIGGERS_REVERSE_SQL = [
     "DROP TRIGGER reports_organisation_tally ON networks_organisation",
     "DROP FUNCTION reports_organisation_tally()",
-    "DROP TRIGGER reports_referral_tally_update ON referrals_referral",
-    "DROP TRIGGER reports_referral_tally_insert ON referrals_referral",
-    "DROP FUNCTION reports_referral_tally()",
+    *(
+        f"DROP TRIGGER reports_referral_tally_{op} ON referrals_referral"
+        for op in ("insert", "update", "delete")
+    ),
+    *(f"DROP FUNCTION reports_referral_tally_{op}()" for op in ("insert", "update", "delete")),
 ]
-
-# The counts from the referrals, in one pass each (the calendar hash-joined).
-REBUILD_SQL = f"""
-INSERT INTO {TABLE} ({KEY}, n)
-SELECT r.network_id, {_MONTH.format(r="r")}, r.service,
-       CASE WHEN r.origin = 'red_flag' THEN 'red_flag' ELSE coalesce(o.kind, 'member') END,
-       r.status, r.decline_reason, count(*)
-  FROM referrals_referral r
-  LEFT JOIN networks_organisation o ON o.id = r.source_organisation_id
- WHERE {{where}}
- GROUP BY 1, 2, 3, 4, 5, 6
-"""
-REBUILD_TRIAGE_SQL = f"""
-INSERT INTO {TRIAGE_TABLE} ({TRIAGE_KEY}, n)
-SELECT r.network_id, {_MONTH.format(r="r")}, r.service,
-       t.working_index - m.working_index, count(*)
-  FROM referrals_referral r
-  LEFT JOIN reports_calendarday m ON m.day = (r.created_at AT TIME ZONE 'Europe/London')::date
-  LEFT JOIN reports_calendarday t ON t.day = (r.triaged_at AT TIME ZONE 'Europe/London')::date
- WHERE r.triaged_at IS NOT NULL AND {{where}}
- GROUP BY 1, 2, 3, 4
-"""
 
 
 def rebuild(network_ids: Iterable[int] | None = None) -> int:
     """Recompute the counts of these networks (all, if None) from their referrals; returns
-    the rows written. Idempotent. The tables are locked against the trigger's writes
+    the rows written. Idempotent. The tables are locked against the triggers' writes
     (EXCLUSIVE: reads go on) so that no referral changed meanwhile is counted twice or lost;
     referral writes wait until it commits."""
     ids = None if network_ids is None else sorted(set(network_ids))
-    where, params = ("true", []) if ids is None else ("r.network_id = ANY(%s)", [ids])
-    rows = 0
+    where, params = ("true", []) if ids is None else ("network_id = ANY(%s)", [ids])
+    rows = f"SELECT *, 1 AS sign FROM referrals_referral WHERE {where}"
+    written = 0
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {TABLE}, {TRIAGE_TABLE} IN EXCLUSIVE MODE")
-        for table, sql in ((TABLE, REBUILD_SQL), (TRIAGE_TABLE, REBUILD_TRIAGE_SQL)):
-            cursor.execute(f"DELETE FROM {table} WHERE {where.replace('r.', '')}", params)
-            cursor.execute(sql.format(where=where), params)
-            rows += cursor.rowcount
-    return rows
+        for table, sql in ((TABLE, COUNT_SQL), (TRIAGE_TABLE, COUNT_TRIAGE_SQL)):
+            cursor.execute(f"DELETE FROM {table} WHERE {where}", params)
+            cursor.execute(sql.format(rows=rows), params)
+            written += cursor.rowcount
+    return written
 
 
 # --- reading the figures -----------------------------------------------------------------------
