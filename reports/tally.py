@@ -132,6 +132,20 @@ TRIGGERS_REVERSE_SQL = [
 ]
 
 
+# Every network rebuilt, as statements: what the migration after the one that makes the
+# tables runs (the referrals already made, counted once whatever the triggers counted
+# between the two).
+REBUILD_ALL_SQL = [
+    f"LOCK TABLE {TABLE}, {TRIAGE_TABLE} IN EXCLUSIVE MODE",
+    f"DELETE FROM {TABLE}",
+    f"DELETE FROM {TRIAGE_TABLE}",
+    *(
+        sql.format(rows="SELECT *, 1 AS sign FROM referrals_referral")
+        for sql in (COUNT_SQL, COUNT_TRIAGE_SQL)
+    ),
+]
+
+
 def rebuild(network_ids: Iterable[int] | None = None) -> int:
     """Recompute the counts of these networks (all, if None) from their referrals; returns
     the rows written. Idempotent. The tables are locked against the triggers' writes

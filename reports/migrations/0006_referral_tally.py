@@ -47,6 +47,7 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('network', 'month', 'service', 'days'), name='triage_tally_key', nulls_distinct=False), models.CheckConstraint(condition=models.Q(('month__day', 1)), name='triage_tally_first_day')],
             },
         ),
+        # Referrals counted as they change from now on; those already made: 0007.
         migrations.RunSQL(TRIGGERS_SQL, TRIGGERS_REVERSE_SQL, elidable=False),
         rls.isolate("reports_referraltally", "reports_triagetally"),
     ]

@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
+from core import rls
 from networks.models import Organisation
 from referrals import services
 from referrals.models import Referral
@@ -25,6 +26,7 @@ from reports.figures import (
     triage_times,
     triage_times_counted,
 )
+from tests.core.test_rls import APP_ROLE, ensure_app_role
 from tests.factories import OrganisationFactory, PatientFactory, UserFactory
 from tests.referrals.factories import ReferralFactory
 
@@ -370,3 +372,38 @@ def test_a_referral_made_while_another_is_declined_neither_deadlocks_nor_loses_a
     assert (mo["total"], mo["waiting"], mo["declined"], mo["declined_outside_area"]) == (2, 1, 1, 1)
     scope = Scope((network.pk,), this_month(), this_month())
     assert referrals_in(scope) == referrals_in_counted(scope)
+
+
+# --- under row-level security ------------------------------------------------------------------
+
+
+def test_the_counts_are_kept_and_read_under_row_level_security(network, other_network, member):
+    """As the application's role, scoped to one network: a referral's changes are counted
+    (the counters' rows pass the policy), another network's counts are not visible, and an
+    organisation's new kind moves its referrals' counts in every network (the admin's change
+    runs its trigger as the definer)."""
+    ensure_app_role()
+    gp, pharmacist = member("gp"), member("pharmacist")
+    practice = OrganisationFactory(kind="gp_practice")
+    ReferralFactory(patient=PatientFactory(network=other_network), source_organisation=practice)
+    patient = PatientFactory(network=network)
+    with connection.cursor() as cursor:
+        cursor.execute(f'SET ROLE "{APP_ROLE}"')
+    assert rls.detect(connection, fresh=True), "RLS must apply to the application's role"
+    try:
+        rls.set_scope([network.pk])
+        referral = make(patient, gp)
+        services.referral_decline(referral=referral, by=pharmacist, reason="other", note="x")
+        counts, triage = now_figures(network)
+        assert (row(counts, MO)["declined_other"], triage[-1]["triaged"]) == (1, 1)
+        assert now_figures(other_network)[0] == []  # not in scope: nothing to read
+        Organisation.objects.filter(pk=practice.pk).update(kind="council")
+        rls.set_scope([other_network.pk])
+        assert [(r["source"], r["total"]) for r in now_figures(other_network)[0]] == [
+            ("council", 1)
+        ]
+    finally:
+        rls.clear_scope()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+        rls.detect(connection, fresh=True)
