@@ -1,19 +1,21 @@
-"""Referral figures stored as they happen (reports.models.ReferralTally).
+"""The dashboard's referral figures stored as they happen (reports.models.ReferralTally and
+TriageTally).
 
 Counting a million referrals for the dashboard took seconds; reading their counts, kept per
-network, London month, service, source, status, decline reason and working days to triage,
-takes milliseconds. Exact at every moment: a trigger on ``referrals_referral`` moves a
-referral's count from the key it had to the key it has, in the transaction that changes it,
-whatever makes the change (the referral services, the admin, a bulk update, a data
-migration), as pghistory's triggers record its history. Two transactions counting into the
-same row are serialised by the row lock ``INSERT ... ON CONFLICT DO UPDATE`` takes, so no
-count is lost. The key is what ``reports.figures`` groups and filters by, computed the same
-way: the London month of ``created_at``, ``figures.referral_source``, and working days as
-the difference of the calendar's ``working_index`` (null when a day is missing).
+network, London month, service, source, status and decline reason, and per working days to
+triage, takes milliseconds (referrals made per service and source, the inappropriate rate,
+working days to triage, the waiting list). Exact at every moment: statement triggers on
+``referrals_referral`` move each changed referral's count from the key it had to the key it
+has, in the transaction that changes it, whatever makes the change (the referral services,
+the admin, a bulk update, a data migration), as pghistory's triggers record its history. Two
+transactions counting into the same row are serialised by the row lock that ``INSERT ... ON
+CONFLICT DO UPDATE`` takes, so no count is lost. The key is what ``reports.figures`` groups
+and filters by, computed the same way.
 
-An organisation whose kind changes moves its referrals' counts to the new source (a second
-trigger). The calendar is filled once by a migration; if it is ever filled again after
-referrals were triaged (tests that flush the database), ``rebuild`` puts the counts right.
+An organisation whose kind changes moves its referrals' counts to the new source (a row
+trigger on organisations). The calendar is filled once by a migration; if it is ever filled
+again after referrals were triaged (tests that flush the database), ``rebuild`` puts the
+counts right.
 
 ``rebuild`` (``manage.py rebuild_report_figures``) recomputes the counts from the referrals,
 for some networks or all, under a lock that makes referral writes wait for it."""
