@@ -15,7 +15,9 @@ from benchmarks.harness import pct, print_profile, rolled_back
 
 GOAL_RATIO = 1.5  # p50 <= GOAL_RATIO x (H + S)
 GOAL_MEETING_QUERIES = 10
-GOAL_DASHBOARD = 1.3  # p50 <= GOAL_DASHBOARD x S
+# Issue 20: the dashboard reads stored figures (reports/tally.py): p50 <= 150 ms for six
+# networks x 12 months on 1,000,000 referrals, whatever S (the figures recomputed) takes.
+GOAL_DASHBOARD_MS = 150.0
 MEETING_SIZE = 40
 # A path whose untimed check takes longer than this gets at most SLOW_RUNS timed runs (and one
 # warm-up), so that the dashboard's seconds do not make the run last half an hour.
@@ -180,10 +182,8 @@ def verdict(path: Path) -> tuple[str, str, bool | None]:
         extra = "" if constant else f", {path.small_queries} with 5"
         figure = f"{path.queries} q{extra} ({ratio:.2f}x H+S)"
         return f"<= {GOAL_MEETING_QUERIES} queries", figure, met
-    if s is None:
-        return f"<= {GOAL_DASHBOARD} x S", "S n/a", None
-    ratio = p50 / s
-    return f"<= {GOAL_DASHBOARD} x S", f"{ratio:.2f}x S", ratio <= GOAL_DASHBOARD
+    against = f" ({p50 / s:.2f}x S)" if s else ""
+    return f"<= {GOAL_DASHBOARD_MS:.0f} ms p50", f"{p50:.0f} ms{against}", p50 <= GOAL_DASHBOARD_MS
 
 
 def report(paths: list[Path], repeat: int, warmup: int) -> None:

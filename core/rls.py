@@ -133,6 +133,9 @@ TABLES: dict[str, dict[str, str]] = {
     "reports_admissionevent": _by_network(),
     "reports_admissioneventevent": _by_network(),
     "reports_admissionimport": _by_network(),
+    # the dashboard's referral counts (reports.tally): a network's figures, no person
+    "reports_referraltally": _by_network(),
+    "reports_triagetally": _by_network(),
 }
 
 # Tables with a network_id or patient_id column that are deliberately not under RLS: they

@@ -36,6 +36,7 @@ from networks.roles import Role
 from patients.models import Goal, Patient
 from referrals.models import PatientFlag, Referral
 
+from . import tally
 from .models import AdmissionEvent, CalendarDay
 
 LONDON = ZoneInfo("Europe/London")
@@ -231,7 +232,22 @@ SOURCE_LABELS = {
 def referrals_in(scope: Scope) -> list[dict]:
     """Referrals made in the period per service and source: how many, accepted, declined
     (by reason), completed, withdrawn, waiting, and the inappropriate-referral rate
-    (declined as inappropriate / triaged)."""
+    (declined as inappropriate / triaged). Read from the counts kept as referrals change
+    (reports/tally.py); `referrals_in_counted` computes the same from the referrals."""
+    return _with_rates(tally.counts(scope, Referral.DeclineReason.values))
+
+
+def _with_rates(rows: list[dict]) -> list[dict]:
+    for row in rows:
+        triaged = row["accepted"] + row["declined"]
+        row["inappropriate_rate"] = (
+            round(row["declined_inappropriate"] / triaged, 3) if triaged else None
+        )
+    return rows
+
+
+def referrals_in_counted(scope: Scope) -> list[dict]:
+    """referrals_in, counted from the referrals themselves (rebuild and tests compare)."""
 
     Status, Reason = Referral.Status, Referral.DeclineReason
     counts = {
@@ -261,12 +277,7 @@ def referrals_in(scope: Scope) -> list[dict]:
         else:
             for name in counts:
                 merged[name] += row[name]
-    for row in rows:
-        triaged = row["accepted"] + row["declined"]
-        row["inappropriate_rate"] = (
-            round(row["declined_inappropriate"] / triaged, 3) if triaged else None
-        )
-    return sorted(rows, key=lambda r: (r["service"], r["source"]))
+    return _with_rates(sorted(rows, key=lambda r: (r["service"], r["source"])))
 
 
 TRIAGE_SQL = """
@@ -299,6 +310,30 @@ def _referral_statement(template: str, scope: Scope) -> tuple[str, dict]:
 
 def triage_times(scope: Scope) -> list[dict]:
     """Working days from referral to triage (accepted or declined), per service and over
+    all: median and 90th percentile, for referrals made in the period and triaged. From the
+    counts kept per number of working days (reports/tally.py), so the percentiles are exact;
+    `triage_times_counted` computes the same from the referrals."""
+    services = tally.triage_histogram(scope)
+    rows, everything = [], {}
+    for service in sorted(services):
+        histogram = services[service]
+        for days, n in histogram.items():
+            everything[days] = everything.get(days, 0) + n
+        rows.append(_triage_row(service, histogram))
+    return [*rows, _triage_row("all", everything)]
+
+
+def _triage_row(service: str, histogram: dict) -> dict:
+    return {
+        "service": service,
+        "triaged": sum(histogram.values()),
+        "median": tally.percentile(histogram, 0.5),
+        "p90": tally.percentile(histogram, 0.9),
+    }
+
+
+def triage_times_counted(scope: Scope) -> list[dict]:
+    """Working days from referral to triage (accepted or declined), per service and over
     all: median and 90th percentile, for referrals made in the period and triaged.
 
     One statement, one pass: the calendar table is joined on each end's London day (a hash
@@ -318,44 +353,28 @@ def triage_times(scope: Scope) -> list[dict]:
     return rows
 
 
-SERVICE_WAITS_SQL = """
-WITH waiting AS (
-  SELECT r.service,
-         count(*) FILTER (WHERE r.status = 'new') AS new,
-         count(*) FILTER (WHERE r.status = 'accepted') AS accepted
+CONTACT_SQL = """
+WITH contact AS MATERIALIZED (
+  SELECT r.service, r.triaged_at, LEAST(v.first_at, a.first_at) AS first_at
     FROM referrals_referral r
-   WHERE r.network_id = ANY(%(networks)s) AND r.status IN ('new', 'accepted') {service}
-   GROUP BY r.service
-), contact AS (
-  SELECT r.service, r.triaged_at,
-         LEAST(
-           (SELECT min(v.visited_at) FROM medicines_visit v
-             WHERE v.patient_id = r.patient_id AND v.visited_at >= r.triaged_at),
-           (SELECT min(a.done_at) FROM actions_action a
-             WHERE a.patient_id = r.patient_id AND a.status = 'done'
-               AND a.done_at >= r.triaged_at)
-         ) AS first_at
-    FROM referrals_referral r
+    LEFT JOIN LATERAL (
+      SELECT min(v.visited_at) AS first_at FROM medicines_visit v
+       WHERE v.patient_id = r.patient_id AND v.visited_at >= r.triaged_at) v ON true
+    LEFT JOIN LATERAL (
+      SELECT min(a.done_at) AS first_at FROM actions_action a
+       WHERE a.patient_id = r.patient_id AND a.status = 'done'
+         AND a.done_at >= r.triaged_at) a ON true
    WHERE r.network_id = ANY(%(networks)s)
      AND r.created_at >= %(start)s AND r.created_at < %(end)s
      AND r.status IN ('accepted', 'completed') {service}
-), contacted AS (
-  SELECT c.service, count(*) AS accepted_in_period, count(c.first_at) AS contacted,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY f.working_index - t.working_index)
-           AS median,
-         percentile_cont(0.9) WITHIN GROUP (ORDER BY f.working_index - t.working_index)
-           AS p90
-    FROM contact c
-    LEFT JOIN reports_calendarday t
-      ON t.day = (c.triaged_at AT TIME ZONE 'Europe/London')::date
-    LEFT JOIN reports_calendarday f
-      ON f.day = (c.first_at AT TIME ZONE 'Europe/London')::date
-   GROUP BY c.service
 )
-SELECT coalesce(w.service, c.service), coalesce(w.new, 0), coalesce(w.accepted, 0),
-       coalesce(c.accepted_in_period, 0), coalesce(c.contacted, 0), c.median, c.p90
-  FROM waiting w FULL OUTER JOIN contacted c ON c.service = w.service
- ORDER BY 1
+SELECT c.service, count(*), count(c.first_at),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY f.working_index - t.working_index),
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY f.working_index - t.working_index)
+  FROM contact c
+  LEFT JOIN reports_calendarday t ON t.day = (c.triaged_at AT TIME ZONE 'Europe/London')::date
+  LEFT JOIN reports_calendarday f ON f.day = (c.first_at AT TIME ZONE 'Europe/London')::date
+ GROUP BY c.service
 """
 
 
@@ -364,25 +383,31 @@ def service_waits(scope: Scope) -> list[dict]:
     declined or withdrawn) and, for referrals made in the period and accepted, the working
     days from acceptance to first contact: the person's first visit (medicines) or task done
     after the acceptance, whichever came first (median and 90th percentile of those
-    contacted). One statement however many services and referrals."""
-    sql, params = _referral_statement(SERVICE_WAITS_SQL, scope)
+    contacted). The waiting list from the stored counts (reports/tally.py); first contact
+    computed (one statement, each referral's first visit and task looked up once): it
+    depends on visits and tasks as well as referrals, and is not stored yet."""
+    waiting = tally.waiting(scope)
+    sql, params = _referral_statement(CONTACT_SQL, scope)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [
+        contacted = {row[0]: row[1:] for row in cursor.fetchall()}
+    rows = []
+    for service in sorted(waiting.keys() | contacted.keys()):
+        new, accepted = waiting.get(service, (0, 0))
+        accepted_in_period, contacts, median, p90 = contacted.get(service, (0, 0, None, None))
+        rows.append(
             {
                 "service": service,
                 "waiting_new": new,
                 "waiting_accepted": accepted,
                 "waiting": new + accepted,
                 "accepted": accepted_in_period,
-                "contacted": contacted,
+                "contacted": contacts,
                 "first_contact_median": median,
                 "first_contact_p90": p90,
             }
-            for service, new, accepted, accepted_in_period, contacted, median, p90 in (
-                cursor.fetchall()
-            )
-        ]
+        )
+    return rows
 
 
 # --- the caseload -------------------------------------------------------------------------------

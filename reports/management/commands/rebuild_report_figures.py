@@ -1,0 +1,42 @@
+"""Recompute the dashboard's stored referral counts (reports.tally) from the referrals:
+`manage.py rebuild_report_figures [--network SLUG ...]`. Idempotent; referral writes wait
+while it runs (seconds for a million referrals). Needed after writing referrals round the
+trigger (generate_synthetic does it itself) or filling the working-day calendar again."""
+
+import time
+from typing import Any
+
+from django.core.management.base import CommandError
+
+from core.rls import SystemScopeCommand
+from networks.models import Network
+from reports import tally
+
+
+class Command(SystemScopeCommand):
+    help = "Recompute the dashboard's stored referral counts from the referrals."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--network",
+            action="append",
+            default=[],
+            help="A network's slug (repeat for several); every network if none.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        slugs = options["network"]
+        ids = None
+        if slugs:
+            found = dict(Network.objects.filter(slug__in=slugs).values_list("slug", "id"))
+            missing = [slug for slug in slugs if slug not in found]
+            if missing:
+                raise CommandError(f"No network {', '.join(map(repr, missing))}.")
+            ids = list(found.values())
+        started = time.perf_counter()
+        rows = tally.rebuild(ids)
+        which = ", ".join(slugs) if slugs else "every network"
+        self.stdout.write(
+            f"Rebuilt the referral counts of {which}: {rows:,} rows "
+            f"({time.perf_counter() - started:.1f} s)."
+        )
