@@ -30,10 +30,11 @@ networks and rows)."""
 from dataclasses import dataclass, replace
 from datetime import date
 
-from django.db import connection
+from django.db import connections
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 
+from core.replica import read_alias
 from huddles.models import Episode
 from networks.models import Network
 from patients.models import Goal
@@ -158,7 +159,7 @@ SELECT r.network_id, count(*) AS triaged,
 
 
 def _triage(scope: Scope) -> dict[int, dict]:
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(
             TRIAGE_BY_NETWORK_SQL,
             {
