@@ -68,6 +68,9 @@ class Stack:
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     redis: RedisServer | None = None
     seeded: dict = field(default_factory=dict)
+    # pgbouncer resets each server session after every transaction (the tests); False: as
+    # deployed (docs/deployment.md), for timing.
+    hostile: bool = True
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -210,8 +213,8 @@ class Stack:
             # And each server session is reset after every transaction: whatever the app
             # left session-level (a SET, set_config(..., false), a prepared statement) is gone
             # before its next transaction at once, not only under contention.
-            "server_reset_query = DISCARD ALL\n"
-            "server_reset_query_always = 1\n"
+            f"server_reset_query = {'DISCARD ALL' if self.hostile else ''}\n"
+            f"server_reset_query_always = {int(self.hostile)}\n"
             "max_client_conn = 100\n"
             "ignore_startup_parameters = extra_float_digits\n"
         )

@@ -74,6 +74,17 @@ def api(stack: Stack, username: str) -> requests.Session:
     return session
 
 
+def refer(stack: Stack, client: requests.Session, patient: int) -> requests.Response:
+    """An API write: a referral to social services (201)."""
+    made = client.post(
+        f"{stack.base}/api/v1/referrals/",
+        json={"patient": patient, "service": "social_services", "reason": "Cold flat"},
+        timeout=10,
+    )
+    assert made.status_code == 201, why(stack, made)
+    return made
+
+
 def referrals_total(session: requests.Session, stack: Stack) -> tuple[int, requests.Response]:
     response = session.get(f"{stack.base}/api/v1/reports/dashboard/?network=north", timeout=20)
     assert response.status_code == 200, why(stack, response)
@@ -131,17 +142,7 @@ def test_log_in_a_page_and_an_api_write_through_the_pooler_with_rls(stack):
     assert "PIKE" not in page.text.upper()  # another network's person
 
     client = api(stack, ids["worker"])
-    made = client.post(
-        f"{stack.base}/api/v1/referrals/",
-        json={
-            "patient": ids["edith"],
-            "service": "social_services",
-            "reason": "Cold flat",
-            "urgency": "routine",
-        },
-        timeout=10,
-    )
-    assert made.status_code == 201, why(stack, made)
+    made = refer(stack, client, ids["edith"])
     # Read back at once (from the primary: a list after a write must not lag).
     listed = client.get(f"{stack.base}/api/v1/referrals/?patient={ids['edith']}", timeout=10)
     assert [r["id"] for r in listed.json()["results"]] == [made.json()["id"]]
@@ -178,17 +179,7 @@ def test_reports_read_the_replica_while_forms_read_the_primary(stack):
                 ),
                 what="the replica pausing",
             )
-            made = worker.post(
-                f"{stack.base}/api/v1/referrals/",
-                json={
-                    "patient": ids["ada"],
-                    "service": "social_services",
-                    "reason": "Falls",
-                    "urgency": "routine",
-                },
-                timeout=10,
-            )
-            assert made.status_code == 201, why(stack, made)
+            made = refer(stack, worker, ids["ada"])
             # The form's side reads the primary: the new referral is there at once ...
             got = worker.get(f"{stack.base}/api/v1/referrals/{made.json()['id']}/", timeout=10)
             assert got.status_code == 200
