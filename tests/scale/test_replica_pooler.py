@@ -193,7 +193,9 @@ def test_reports_read_the_replica_while_forms_read_the_primary(stack):
             assert list(csv.reader(io.StringIO(export.text)))
         finally:
             replica.execute("SELECT pg_wal_replay_resume()")
-    # Replication resumed: the report catches up, one referral more.
+    # Replication resumed: the report catches up, one referral more. (On the replica, too,
+    # icn_app sees only the scope it is given: without the request's scope mirrored there
+    # the report would count nothing, before and after.)
     wait_until(
         lambda: referrals_total(manager, stack)[0] == before + 1,
         what="the report catching up with the primary",
