@@ -23,13 +23,16 @@ A change to the policy's expression (``_IN_SCOPE``) needs a migration that appli
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db import connection as default_connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.operations import RunSQL
+from psycopg import sql as psycopg_sql
+from psycopg.pq import TransactionStatus
 
 POLICY = "icn_network_isolation"
 
@@ -226,9 +229,67 @@ def detect(conn: BaseDatabaseWrapper, *, fresh: bool = False) -> bool:
 
 
 def on_connection_created(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
-    """connection_created: a new session carries no scope; learn whether RLS applies."""
+    """connection_created: a new session carries no scope; learn whether RLS applies. Behind a
+    pooler, or on a replica, each query first makes sure of its scope (``_scope_each_query``)."""
     if connection.vendor == "postgresql":
         detect(connection)
+        wrappers = connection.execute_wrappers
+        needed = pooled() or connection.alias != DEFAULT_DB_ALIAS
+        if needed and _scope_each_query not in wrappers:
+            # First, so outermost: before any other wrapper's SQL (pghistory's context). Not
+            # appended: a block using connection.execute_wrapper() pops the last one on exit,
+            # and the connection may have been opened inside such a block.
+            wrappers.insert(0, _scope_each_query)
+
+
+def pooled() -> bool:
+    """Whether connections go through a pooler in transaction mode (DATABASE_POOLER): a
+    session is not ours between transactions, so the scope is set in each transaction."""
+    from django.conf import settings
+
+    return bool(getattr(settings, "DATABASE_POOLER", False))
+
+
+def _scope_each_query(execute: Any, sql: Any, params: Any, many: bool, context: Any) -> Any:
+    """An execute wrapper: the connection's scope is in force for this query.
+
+    On a second alias (the replica, core/replica.py) the scope is the request's: that of the
+    primary connection. Behind a pooler in transaction mode, a session-level setting would
+    stay with a server connection that other clients then use, and be lost to us at the next
+    transaction; so the scope is set with ``is_local`` in the query's own transaction: in
+    autocommit the query is wrapped in one (BEGIN, set_config, the query, COMMIT), inside an
+    atomic block it is set once at the block's first query (and again if it changes)."""
+    conn = context["connection"]
+    if not enforced(conn) or getattr(conn, "icn_rls_sending", False):
+        return execute(sql, params, many, context)
+    want = (
+        current(conn) if conn.alias == DEFAULT_DB_ALIAS else current(connections[DEFAULT_DB_ALIAS])
+    )
+    if not pooled():
+        _send(want, conn)  # nothing when it is already in force
+        return execute(sql, params, many, context)
+    conn.icn_rls_scope = want
+    raw = conn.connection
+    local = psycopg_sql.SQL(
+        "SELECT set_config('icn.networks', {}, true), set_config('icn.scope_all', {}, true)"
+    ).format(psycopg_sql.Literal(want[0]), psycopg_sql.Literal(want[1]))
+    if conn.get_autocommit():
+        raw.execute(psycopg_sql.SQL("BEGIN; {}").format(local))
+        try:
+            result = execute(sql, params, many, context)
+        except BaseException:
+            with suppress(Exception):  # a broken connection is closed by Django anyway
+                raw.execute("ROLLBACK")
+            raise
+        raw.execute("COMMIT")
+        return result
+    status = raw.info.transaction_status
+    if status == TransactionStatus.IDLE or (
+        status == TransactionStatus.INTRANS and getattr(conn, "icn_rls_in_txn", None) != want
+    ):
+        raw.execute(local)
+        conn.icn_rls_in_txn = want
+    return execute(sql, params, many, context)
 
 
 def enforced(conn: BaseDatabaseWrapper | None = None) -> bool:
@@ -239,11 +300,19 @@ def enforced(conn: BaseDatabaseWrapper | None = None) -> bool:
 def _send(scope: tuple[str, str], conn: BaseDatabaseWrapper) -> None:
     if not enforced(conn) or getattr(conn, "icn_rls_scope", _UNSET) == scope:
         return
-    with conn.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('icn.networks', %s, false), set_config('icn.scope_all', %s, false)",
-            list(scope),
-        )
+    if pooled():  # remembered, and set in each transaction (_scope_each_query)
+        conn.icn_rls_scope = scope  # type: ignore[attr-defined]
+        return
+    conn.icn_rls_sending = True  # type: ignore[attr-defined]  # not again for this query
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('icn.networks', %s, false), "
+                "set_config('icn.scope_all', %s, false)",
+                list(scope),
+            )
+    finally:
+        conn.icn_rls_sending = False  # type: ignore[attr-defined]
     conn.icn_rls_scope = scope  # type: ignore[attr-defined]
 
 
@@ -261,6 +330,10 @@ def clear_scope(conn: BaseDatabaseWrapper | None = None) -> None:
     """Nothing visible. If the connection cannot take it (a failed transaction), close it, so
     that no scope outlives the request or task that set it."""
     conn = conn or default_connection
+    if conn.alias == DEFAULT_DB_ALIAS:  # and the replica's, which mirrors it
+        for other in connections.all(initialized_only=True):
+            if other.alias != DEFAULT_DB_ALIAS:
+                clear_scope(other)
     if conn.connection is None or not enforced(conn):
         return
     try:

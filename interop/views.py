@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 from audit.models import AccessEvent
 from audit.services import Seen, access_record, access_refused
 from core.api import ScopedAPIMixin
+from core.replica import data_as_of, replica_reads
 from networks.roles import CLINICAL_ROLES
 from networks.selectors import active_memberships, network_ids_where
 from patients.access import open_patient
@@ -248,14 +249,21 @@ class EverythingView(FhirView):
         ctx = self.context(request)
         clinical = request.user.has_perm("patients.view_clinical", patient)
         resources: list[Resource] = []
-        for rt in resource_types():
-            if rt.clinical and not clinical:
-                continue
-            rows = rt.rows(request.user).filter(**{rt.patient_id_path: patient.pk})
-            resources += rt.to_fhir(list(rows.order_by("pk")), ctx)
+        # Who may see what was decided above, on the primary; the rows tolerate lag
+        # (core/replica.py), so they come from the replica when there is one.
+        with replica_reads():
+            for rt in resource_types():
+                if rt.clinical and not clinical:
+                    continue
+                rows = rt.rows(request.user).filter(**{rt.patient_id_path: patient.pk})
+                resources += rt.to_fhir(list(rows.order_by("pk")), ctx)
+            as_of = data_as_of()
         record_shown(request, [patient.pk], "fhir_everything")
         links = [{"relation": "self", "url": request.build_absolute_uri()}]
-        return Response(searchset(resources, ctx, len(resources), links))
+        response = Response(searchset(resources, ctx, len(resources), links))
+        if as_of:
+            response.headers["ICN-Data-As-Of"] = as_of
+        return response
 
 
 class TransactionView(FhirView):

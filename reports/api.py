@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from audit.services import access_record
 from core.api import ScopedAPIMixin
+from core.replica import reads_from_replica
 from networks.models import Network
 from networks.roles import CLINICAL_ROLES, REPORT_ROLES
 from networks.selectors import active_memberships
@@ -123,6 +124,7 @@ class AdmissionsAvoidedView(ScopedAPIMixin, APIView):
         ],
         responses=AdmissionsAvoidedSerializer,
     )
+    @reads_from_replica
     def get(self, request):
         slug = request.query_params.get("network", "")
         if not slug:
@@ -159,6 +161,7 @@ class DashboardView(ScopedAPIMixin, APIView):
         ],
         responses=OpenApiTypes.OBJECT,
     )
+    @reads_from_replica
     def get(self, request):
         scope = resolve_scope(
             request.user,

@@ -30,9 +30,10 @@ share one), however many networks and rows."""
 from dataclasses import dataclass, replace
 from datetime import date
 
-from django.db import connection
+from django.db import connections
 from django.db.models import Count, Q, Sum
 
+from core.replica import read_alias
 from huddles.models import Episode
 from networks.models import Network
 from patients.models import Goal
@@ -186,7 +187,7 @@ def _median(histogram: list[tuple[int, int]]) -> float:
 def _triage(scope: Scope) -> dict[int, dict]:
     """Per network: the referrals made in the period, and, when any were triaged, how many,
     how many within the target and the median working days."""
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(
             TRIAGE_BY_NETWORK_SQL,
             {"networks": list(scope.network_ids), "first": scope.first, "end_day": scope.end_day},
@@ -341,7 +342,7 @@ SELECT d.network_id, d.service, date_trunc('month', d.made_on)::date AS month,
 def trend(scope: Scope, service: str = "") -> list[dict]:
     """Referrals per month per network and service in the period (only where there were
     any): {"network_id", "service", "month" (YYYY-MM), "referrals"}. One query."""
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(
             TREND_SQL,
             {

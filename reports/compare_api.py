@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import ScopedAPIMixin
+from core.replica import reads_from_replica
 from networks.roles import COMPARE_ROLES, Role
 from networks.selectors import active_memberships
 
@@ -180,6 +181,7 @@ class NetworksComparisonView(ScopedAPIMixin, APIView):
         parameters=PERIOD,
         responses={200: NETWORK_ROW},
     )
+    @reads_from_replica
     def get(self, request):
         params = request.query_params
         scope = comparison_scope(request.user, params.get("from", ""), params.get("to", ""))
@@ -215,6 +217,7 @@ class NetworksTrendView(ScopedAPIMixin, APIView):
         ],
         responses={200: TREND_ROW},
     )
+    @reads_from_replica
     def get(self, request):
         params = request.query_params
         scope = comparison_scope(

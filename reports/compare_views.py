@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from core.replica import reads_from_replica
 from networks.access import member_required
 
 from .api import parse_period
@@ -50,6 +51,7 @@ def trend_table(comparison, scope: Scope, service: str) -> dict:
 
 @member_required
 @require_GET
+@reads_from_replica
 def networks_view(request):
     memberships = comparison_networks(request.user)
     if not memberships:

@@ -41,9 +41,10 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection
+from django.db import connections
 from django.db.models import Count
 
+from core.replica import read_alias
 from huddles.models import Episode
 from patients.frailty import classify
 from patients.models import FrailtyAssessment, Patient
@@ -92,7 +93,7 @@ def _tables() -> dict[str, str]:
 
 def _rows(sql: str, params: dict) -> list[dict]:
     """The query's rows as dicts by column name."""
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(sql.format(**_tables()), params)
         names = [column.name for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import ScopedAPIMixin
+from core.replica import reads_from_replica
 
 from .api import PERIOD, resolve_scope
 from .evaluation import evaluation
@@ -139,6 +140,7 @@ class EvaluationView(ScopedAPIMixin, APIView):
         ],
         responses={200: EVALUATION},
     )
+    @reads_from_replica
     def get(self, request):
         params = request.query_params
         slug = params.get("network", "")

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from core.replica import reads_from_replica
 from networks.access import member_required
 from networks.roles import REPORT_ROLES
 from networks.selectors import active_memberships
@@ -25,6 +26,7 @@ def _refuse(request, message: str):
 
 @member_required
 @require_GET
+@reads_from_replica
 def evaluation_view(request):
     memberships = {m.network.slug: m for m in active_memberships(request.user).values()}
     reporting = sorted(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.db import connections
 from django.db.models import (
     Avg,
     Count,
@@ -30,6 +30,7 @@ from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from actions.models import Action
+from core.replica import read_alias
 from huddles.models import AgendaItem, Episode, Meeting
 from medicines.models import Visit
 from networks.roles import Role
@@ -341,7 +342,7 @@ def triage_times_counted(scope: Scope) -> list[dict]:
     of the same scan. A day missing from the calendar counts as triaged but has no wait."""
     sql, params = _referral_statement(TRIAGE_SQL, scope)
     rows, overall = [], {"service": "all", "triaged": 0, "median": None, "p90": None}
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(sql, params)
         for service, is_overall, triaged, median, p90 in cursor.fetchall():
             row = {"service": service, "triaged": triaged, "median": median, "p90": p90}
@@ -388,7 +389,7 @@ def service_waits(scope: Scope) -> list[dict]:
     depends on visits and tasks as well as referrals, and is not stored yet."""
     waiting = tally.waiting(scope)
     sql, params = _referral_statement(CONTACT_SQL, scope)
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(sql, params)
         contacted = {row[0]: row[1:] for row in cursor.fetchall()}
     rows = []

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from audit.services import report_export_record
+from core.replica import reads_from_replica
 from networks.access import member_required
 from networks.models import Network
 from networks.roles import Role
@@ -24,6 +25,7 @@ def _commissioner(user) -> bool:
 
 @member_required
 @require_GET
+@reads_from_replica
 def monthly_view(request):
     if not _commissioner(request.user):
         return render(request, "403.html", {"message": FOR_COMMISSIONERS}, status=403)
@@ -40,6 +42,7 @@ CONTENT_TYPES = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
 
 @member_required
 @require_GET
+@reads_from_replica
 def monthly_download_view(request, pk: int, kind: str):
     if not _commissioner(request.user):
         return render(request, "403.html", {"message": FOR_COMMISSIONERS}, status=403)

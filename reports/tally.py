@@ -28,7 +28,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from math import floor
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
+
+from core.replica import read_alias
 
 TABLE = "reports_referraltally"
 KEY = "network_id, month, service, source, status, decline_reason"
@@ -195,7 +197,7 @@ SELECT service, source, sum(n),
  ORDER BY service, source"""
     names = ["total", "waiting", "accepted", "declined", "withdrawn"]
     names += [f"declined_{reason}" for reason in reasons]
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(sql, [*reasons, *params])
         return [
             {"source": source, "service": service, **dict(zip(names, map(int, rest), strict=True))}
@@ -213,7 +215,7 @@ SELECT service, coalesce(sum(n) FILTER (WHERE status = 'new'), 0),
     params: list = [list(scope.network_ids)]
     if scope.service:
         params.append(scope.service)
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(sql.format(service="AND service = %s" if scope.service else ""), params)
         return {service: (int(new), int(accepted)) for service, new, accepted in cursor}
 
@@ -226,7 +228,7 @@ def triage_histogram(scope) -> dict[str, dict[int | None, int]]:
 SELECT service, days, sum(n) FROM {TRIAGE_TABLE}
  WHERE {where} GROUP BY service, days HAVING sum(n) > 0"""
     services: dict[str, dict[int | None, int]] = {}
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(sql, params)
         for service, days, n in cursor.fetchall():
             services.setdefault(service, {})[days] = int(n)

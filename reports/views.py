@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from audit.services import access_record, report_export_record
+from core.replica import reads_from_replica
 from networks.access import member_required
 from networks.roles import REPORT_ROLES
 from networks.selectors import active_memberships
@@ -141,6 +142,7 @@ def _may_see_people(user, filters: Filters) -> bool:
 
 @member_required
 @require_GET
+@reads_from_replica
 def dashboard_view(request):
     filters = _filters(request)
     if filters is None:
@@ -207,6 +209,7 @@ def _people_request(request) -> tuple[Filters, str, dict] | HttpResponse:
 
 @member_required
 @require_GET
+@reads_from_replica
 def people_view(request):
     checked = _people_request(request)
     if isinstance(checked, HttpResponse):
@@ -270,6 +273,7 @@ def _csv_response(rows, file_name: str) -> HttpResponse:
 
 @member_required
 @require_GET
+@reads_from_replica
 def export_view(request, table: str):
     if table == "people":
         return _export_people(request)

@@ -113,13 +113,40 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind a connection pooler in transaction mode (pgbouncer, docs/deployment.md): a server
+# session is not ours between transactions, so nothing may outlive one: no server-side
+# cursors (they are held open across fetches), no prepared statements (psycopg prepares a
+# query it has run five times, on whichever server connection that was), and row-level
+# security's scope set in each transaction (core/rls.py).
+DATABASE_POOLER = env.bool("DATABASE_POOLER", default=False)
+# A streaming replica for reads that tolerate lag (reports, exports, FHIR $everything):
+# core/replica.py says which, and why the rest stays on the primary. Unset: no second alias.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **env.db_url_config(DATABASE_REPLICA_URL),
+        "ATOMIC_REQUESTS": False,
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        # In tests the alias is the test database itself, not a second one to create.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
 # PostgreSQL's JIT compiler is for long analytical queries: on ICN's short ones (lists whose
 # rows carry correlated subqueries, e.g. case finding, involvement) the planner's cost
 # estimates trip it and compiling takes longer than running (811 ms of JIT for a 15 ms
-# query at 100,000 people, docs/performance.md). Off unless DATABASE_JIT says otherwise.
-if not env.bool("DATABASE_JIT", default=False):
-    _options = DATABASES["default"].setdefault("OPTIONS", {})
-    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
+# query at 100,000 people, docs/performance.md). The application's role has it off
+# (icn/dev.py, deploy/postgres-init); the connection says so too, for any other role (a
+# superuser's benchmark, the tests), unless DATABASE_JIT says otherwise. Not through a
+# pooler, which does not pass startup options on: there the role's setting holds.
+DATABASE_JIT = env.bool("DATABASE_JIT", default=False)
+for _alias in DATABASES.values():
+    _options = _alias.setdefault("OPTIONS", {})
+    if DATABASE_POOLER:
+        _alias["DISABLE_SERVER_SIDE_CURSORS"] = True
+        _options["prepare_threshold"] = None
+    elif not DATABASE_JIT:
+        _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The role the application connects as in production (docs/adr/0006): not a superuser, not
 # the tables' owner, so PostgreSQL's row-level security applies to it. Each migrate (run as

@@ -30,7 +30,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 CONN_MAX_AGE = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_MAX_AGE"] = CONN_MAX_AGE  # noqa: F405
+for _alias in DATABASES.values():  # noqa: F405  (the replica's too, if there is one)
+    _alias["CONN_MAX_AGE"] = CONN_MAX_AGE
 
 # Single sign-on only over HTTPS, and only with ICN's client registration.
 if OIDC_ISSUER:  # noqa: F405
