@@ -58,6 +58,16 @@ def parse_period(start: str, end: str) -> tuple[date, date, dict[str, list[str]]
     return first, last, errors
 
 
+def network_scope(request) -> Scope:
+    """The scope of a request naming one network (`network`, required) and a period (`from`,
+    `to`), for the endpoints that report on one network."""
+    slug = request.query_params.get("network", "")
+    if not slug:
+        raise ValidationError({"network": ["Give the network's slug."]})
+    params = request.query_params
+    return resolve_scope(request.user, [slug], params.get("from", ""), params.get("to", ""))
+
+
 def resolve_scope(
     user, slugs: list[str], start: str, end: str, service: str = "", roles=REPORT_ROLES
 ) -> Scope:
@@ -126,18 +136,10 @@ class AdmissionsAvoidedView(ScopedAPIMixin, APIView):
     )
     @reads_from_replica
     def get(self, request):
-        slug = request.query_params.get("network", "")
-        if not slug:
-            raise ValidationError({"network": ["Give the network's slug."]})
-        scope = resolve_scope(
-            request.user,
-            [slug],
-            request.query_params.get("from", ""),
-            request.query_params.get("to", ""),
-        )
+        scope = network_scope(request)
         months = admissions_avoided(scope)
         data = {
-            "network": slug,
+            "network": request.query_params["network"],
             "months": months,
             "total_yes": sum(m["yes"] for m in months),
             "basis": "The MDT's own estimate, recorded at discharge.",

@@ -17,7 +17,7 @@ from networks.models import Network
 from networks.roles import OVERSIGHT_ROLES, REPORT_ROLES
 
 from . import population
-from .api import PERIOD, resolve_scope
+from .api import PERIOD, network_scope, resolve_scope
 from .figures import parse_month
 
 
@@ -167,15 +167,7 @@ class NetworkPopulationView(ScopedAPIMixin, APIView):
         responses=NetworkPopulationSerializer,
     )
     def get(self, request):
-        slug = request.query_params.get("network", "")
-        if not slug:
-            raise ValidationError({"network": ["Give the network's slug."]})
-        scope = resolve_scope(
-            request.user,
-            [slug],
-            request.query_params.get("from", ""),
-            request.query_params.get("to", ""),
-        )
+        scope = network_scope(request)
         network_id = scope.network_ids[0]
         totals = population.network_population(network_id, scope.first, scope.last)
         by_practice: dict[str, dict] = {}
@@ -197,7 +189,7 @@ class NetworkPopulationView(ScopedAPIMixin, APIView):
                 }
             )
         data = {
-            "network": slug,
+            "network": request.query_params["network"],
             "from": f"{scope.first:%Y-%m}",
             "to": f"{scope.last:%Y-%m}",
             "practices": Network.gp_practices.through.objects.filter(network_id=network_id).count(),
