@@ -299,7 +299,7 @@ def wait_until_blocked(pid: int, deadline: float = 20.0) -> None:
 def overlapping(a_writes, b_writes) -> None:
     """A runs `a_writes` in a transaction it keeps open until B, running `b_writes` on its
     own connection, waits for one of A's locks; then A commits and B finishes."""
-    a_wrote, b_blocked = threading.Event(), threading.Event()
+    a_wrote, b_blocked, b_started = threading.Event(), threading.Event(), threading.Event()
     b_pid: list[int] = []
     errors: list[BaseException] = []
 
@@ -321,9 +321,11 @@ def overlapping(a_writes, b_writes) -> None:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_backend_pid()")
                 b_pid.append(cursor.fetchone()[0])
+            b_started.set()
             b_writes()
         except BaseException as exc:
             errors.append(exc)
+            b_started.set()
         finally:
             connection.close()
 
@@ -332,9 +334,7 @@ def overlapping(a_writes, b_writes) -> None:
         thread.start()
     try:
         assert a_wrote.wait(30)
-        ends = time.monotonic() + 30
-        while not b_pid and time.monotonic() < ends:
-            time.sleep(0.01)
+        assert b_started.wait(30) and b_pid, errors
         wait_until_blocked(b_pid[0])
     finally:
         b_blocked.set()
