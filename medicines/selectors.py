@@ -2,7 +2,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from actions.models import Action
 from core import ports
@@ -59,25 +59,15 @@ TECHNICIAN_NEEDS = {"new_resident", "recently_discharged", "swallowing", "adhere
 Resident = tuple[Patient, list[str]]
 
 
-def _frailty_rank() -> Case:
-    """FRAILTY_RANK as SQL (on a query with the person as `patient`)."""
-    return Case(
-        *(
-            When(patient__frailty=level, then=Value(rank))
-            for level, rank in FRAILTY_RANK.items()
-            if level is not None
-        ),
-        default=Value(-1),
-        output_field=IntegerField(),
-    )
+def _priority(urgent: bool, frailty: str | None) -> tuple[int, int]:
+    return (0 if urgent else 1, -FRAILTY_RANK.get(frailty, -1))
 
 
-def my_day(user: User, network: Network, *, shown: int | None = None) -> dict[str, Any]:
+def my_day(user: User, network: Network) -> dict[str, list[Any]]:
     """A pharmacist's or technician's day: visits logged today, follow-ups due (today or
     overdue), and accepted medicines referrals with no visit since they were accepted;
-    ordered by urgency, then frailty (most frail first). The referrals awaiting a visit can
-    run to thousands in a network: the first `shown` (all if None) are fetched, ordered in
-    SQL, and `awaiting_total` counts them all."""
+    ordered by urgency, then frailty (most frail first)."""
+    from django.db.models import Exists
     from django.utils import timezone
 
     today = timezone.localdate()
@@ -100,27 +90,17 @@ def my_day(user: User, network: Network, *, shown: int | None = None) -> dict[st
     visited_since = Visit.objects.filter(
         patient_id=OuterRef("patient_id"), visited_at__gte=OuterRef("triaged_at")
     )
-    awaiting = (
+    awaiting = list(
         Referral.objects.filter(
             network=network, service="medicines_optimisation", status=Referral.Status.ACCEPTED
         )
         .exclude(Exists(visited_since))
-        .annotate(
-            urgent_first=Case(When(urgency="urgent", then=Value(0)), default=Value(1)),
-            frailty_rank=_frailty_rank(),
-        )
         .select_related("patient", "triaged_by")
-        .order_by("urgent_first", "-frailty_rank", "triaged_at", "id")
+        .order_by("triaged_at")
     )
     follow_ups.sort(key=lambda a: (a.due_on, -FRAILTY_RANK.get(a.patient.frailty, -1)))
-    first = list(awaiting if shown is None else awaiting[:shown])
-    total = len(first) if shown is None or len(first) < shown else awaiting.count()
-    return {
-        "visits_today": visits_today,
-        "follow_ups": follow_ups,
-        "awaiting_visit": first,
-        "awaiting_total": total,
-    }
+    awaiting.sort(key=lambda r: _priority(r.urgency == "urgent", r.patient.frailty))
+    return {"visits_today": visits_today, "follow_ups": follow_ups, "awaiting_visit": awaiting}
 
 
 def _admissions_within(days: int) -> Any:
@@ -138,9 +118,7 @@ def _high_frailty() -> set[str]:
     return set(levels[levels.index(threshold) :]) if threshold in levels else set()
 
 
-def care_home_stratification(
-    network: Network, *, shown: int | None = None, allocated_to: int | None = None
-) -> dict[str, list[Resident]]:
+def care_home_stratification(network: Network) -> dict[str, list[Resident]]:
     """Care-home residents, priority cases first, split as PRODUCT.md says: technicians take
     new and recently discharged residents and swallowing or adherence problems; pharmacists
     take complex residents, high frailty, frequent hospital users and end of life care.
@@ -151,78 +129,62 @@ def care_home_stratification(
     (which follows the latest eFI or CFS) at HIGH_FRAILTY or above, HOSPITAL_USE_ADMISSIONS
     admissions in HOSPITAL_USE_DAYS. Each resident carries every reason that placed them: a
     pharmacist's resident with a swallowing problem shows it too, and a technician need never
-    leaves a resident "Routine".
-
-    Each group holds its first `shown` residents (all if None), of those allocated to the
-    user `allocated_to` if given; `.totals` on the result counts each group in all. Two
-    queries however many residents: every resident's inputs as plain values (a network can
-    have thousands in care homes), then the records of the residents shown."""
+    leaves a resident "Routine". One query however many residents."""
     rules = settings.ICN_STRATIFICATION
     high_frailty = _high_frailty()
     medicines = Medication.objects.filter(patient=OuterRef("pk"), stopped_on__isnull=True)
-    residents = Patient.objects.filter(network=network, care_home__isnull=False)
-    if allocated_to is not None:
-        residents = residents.filter(medicines_allocation__member__user_id=allocated_to)
-    inputs = residents.annotate(
-        active_medicines=count_of(medicines, "patient"),
-        recent_admissions=_admissions_within(rules["RECENT_DISCHARGE_DAYS"]),
-        hospital_use=_admissions_within(rules["HOSPITAL_USE_DAYS"]),
-    ).values_list(
-        "pk",
-        "care_needs",
-        "frailty",
-        "family_name",
-        "active_medicines",
-        "recent_admissions",
-        "hospital_use",
+    residents = (
+        Patient.objects.filter(network=network, care_home__isnull=False)
+        .select_related("care_home", "medicines_allocation__member__user")
+        .annotate(
+            active_medicines=count_of(medicines, "patient"),
+            recent_admissions=_admissions_within(rules["RECENT_DISCHARGE_DAYS"]),
+            hospital_use=_admissions_within(rules["HOSPITAL_USE_DAYS"]),
+        )
     )
-    groups: dict[str, list[tuple[int, list[str], str | None, str]]] = {
-        "pharmacist": [],
-        "technician": [],
-        "routine": [],
-    }
-    for pk, care_needs, frailty, family_name, medicines_n, recent, hospital_use in inputs:
-        needs = set(care_needs)
+    pharmacist: list[Resident] = []
+    technician: list[Resident] = []
+    routine: list[Resident] = []
+    for person in residents:
+        needs = set(person.care_needs)
         reasons = sorted(needs & PHARMACIST_NEEDS)
-        if frailty in high_frailty:
-            reasons.append(f"high frailty ({Frailty(frailty).label.lower()})")
-        if medicines_n >= rules["COMPLEX_MEDICINES"] and "complex" not in needs:
-            reasons.append(f"{medicines_n} medicines")
+        if person.frailty in high_frailty:
+            reasons.append(f"high frailty ({person.get_frailty_display().lower()})")
+        if person.active_medicines >= rules["COMPLEX_MEDICINES"] and "complex" not in needs:
+            reasons.append(f"{person.active_medicines} medicines")
         if (
-            hospital_use >= rules["HOSPITAL_USE_ADMISSIONS"]
+            person.hospital_use >= rules["HOSPITAL_USE_ADMISSIONS"]
             and "frequent_hospital_user" not in needs
         ):
-            plural = "" if hospital_use == 1 else "s"
-            reasons.append(f"{hospital_use} admission{plural} in {rules['HOSPITAL_USE_DAYS']} days")
+            plural = "" if person.hospital_use == 1 else "s"
+            reasons.append(
+                f"{person.hospital_use} admission{plural} in {rules['HOSPITAL_USE_DAYS']} days"
+            )
         technician_reasons = sorted(needs & TECHNICIAN_NEEDS)
-        if recent and "recently_discharged" not in needs:
+        if person.recent_admissions and "recently_discharged" not in needs:
             technician_reasons.append(f"admitted in the last {rules['RECENT_DISCHARGE_DAYS']} days")
-        row = (pk, reasons + technician_reasons, frailty, family_name)
         if reasons:
-            groups["pharmacist"].append(row)
+            pharmacist.append((person, reasons + technician_reasons))
         elif technician_reasons:
-            groups["technician"].append(row)
+            technician.append((person, technician_reasons))
         else:
-            groups["routine"].append(row)
-    chosen: dict[str, list[tuple[int, list[str], str | None, str]]] = {}
-    for name, rows in groups.items():
-        rows.sort(key=lambda row: (-len(row[1]), -FRAILTY_RANK.get(row[2], -1), row[3]))
-        chosen[name] = rows if shown is None else rows[:shown]
-    wanted = [row[0] for rows in chosen.values() for row in rows]
-    people = Patient.objects.select_related(
-        "care_home", "medicines_allocation__member__user"
-    ).in_bulk(wanted)
-    result = Stratified(
-        {name: [(people[row[0]], row[1]) for row in rows] for name, rows in chosen.items()}
-    )
-    result.totals = {name: len(rows) for name, rows in groups.items()}
-    return result
+            routine.append((person, []))
 
+    def order(rows: list[Resident]) -> list[Resident]:
+        return sorted(
+            rows,
+            key=lambda row: (
+                -len(row[1]),
+                -FRAILTY_RANK.get(row[0].frailty, -1),
+                row[0].family_name,
+            ),
+        )
 
-class Stratified(dict[str, list[Resident]]):
-    """care_home_stratification's groups, with `totals`: each group's residents in all."""
-
-    totals: dict[str, int]
+    return {
+        "pharmacist": order(pharmacist),
+        "technician": order(technician),
+        "routine": order(routine),
+    }
 
 
 def allocatable_staff(network: Network) -> QuerySet[Membership]:

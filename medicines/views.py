@@ -503,40 +503,44 @@ def my_day_view(request):
 
 def _render_my_day(request, network, *, error: tuple[int, str] | None = None, status: int = 200):
     """My day; `error` is (resident's pk, message) when an allocation was refused (422)."""
-    show_all = request.GET.get("show") == "all"
-    day = my_day(request.user, network, shown=None if show_all else MY_DAY_SHOWN)
+    day = my_day(request.user, network)
     today = timezone.localdate()
     for action in day["follow_ups"]:
         action.overdue = action.due_on < today
+    groups = care_home_stratification(network)
     mine = request.GET.get("care") == "mine"
-    groups = care_home_stratification(
-        network,
-        shown=None if show_all else MY_DAY_SHOWN,
-        allocated_to=request.user.pk if mine else None,
-    )
+    if mine:
+        groups = {
+            key: [row for row in rows if _allocated_to(row[0], request.user)]
+            for key, rows in groups.items()
+        }
+    show_all = request.GET.get("show") == "all"
+
+    def shown(rows):
+        return rows if show_all else rows[:MY_DAY_SHOWN]
 
     lists = {
         "pharmacist": {
             "key": "pharmacist",
             "title": "For pharmacists",
             "hint": "Complex residents, high frailty, frequent hospital users, end of life care.",
-            "rows": _care_rows(groups["pharmacist"]),
-            "total": groups.totals["pharmacist"],
+            "rows": _care_rows(shown(groups["pharmacist"])),
+            "total": len(groups["pharmacist"]),
         },
         "technician": {
             "key": "technician",
             "title": "For technicians",
             "hint": "New and recently discharged residents, swallowing or adherence problems.",
-            "rows": _care_rows(groups["technician"]),
-            "total": groups.totals["technician"],
+            "rows": _care_rows(shown(groups["technician"])),
+            "total": len(groups["technician"]),
         },
     }
     role = current_membership(request).role
     own = "technician" if role == Role.PHARMACY_TECHNICIAN else "pharmacist"
     other = "pharmacist" if own == "technician" else "technician"
     care_lists = [lists[own], lists[other]]
-    routine = _care_rows(groups["routine"])
-    awaiting = day["awaiting_visit"]
+    routine = _care_rows(shown(groups["routine"]))
+    awaiting = shown(day["awaiting_visit"])
     people = (
         [v.patient for v in day["visits_today"]]
         + [a.patient for a in day["follow_ups"]]
@@ -551,11 +555,11 @@ def _render_my_day(request, network, *, error: tuple[int, str] | None = None, st
         "visits_today": day["visits_today"],
         "follow_ups": day["follow_ups"],
         "awaiting_visit": awaiting,
-        "awaiting_total": day["awaiting_total"],
+        "awaiting_total": len(day["awaiting_visit"]),
         "care_lists": care_lists,
         "routine": routine,
-        "routine_total": groups.totals["routine"],
-        "care_home_count": sum(groups.totals.values()),
+        "routine_total": len(groups["routine"]),
+        "care_home_count": sum(len(rows) for rows in groups.values()),
         "shown": MY_DAY_SHOWN,
         "staff": list(allocatable_staff(network)),
         "can_allocate": request.user.has_perm("medicines.allocate_residents", network),
@@ -563,6 +567,11 @@ def _render_my_day(request, network, *, error: tuple[int, str] | None = None, st
         "allocation_error": error,
     }
     return render(request, "medicines/my_day.html", context, status=status)
+
+
+def _allocated_to(person, user) -> bool:
+    allocation = getattr(person, "medicines_allocation", None)
+    return allocation is not None and allocation.member.user_id == user.pk
 
 
 @member_required

@@ -223,14 +223,6 @@ class Referral(models.Model):
                 condition=Q(status="new"),
                 name="referral_inbox",
             ),
-            # My day's referrals accepted and awaiting a visit (medicines/selectors.my_day):
-            # a network's accepted referrals to a service, without its thousands of others.
-            models.Index(
-                fields=["network", "service", "triaged_at"],
-                include=["patient", "urgency"],
-                condition=Q(status="accepted"),
-                name="referral_accepted",
-            ),
             models.Index(fields=["patient", "-created_at"]),
             models.Index(fields=["referred_by", "-created_at"]),
             # The dashboard's referral figures (reports/figures.py) for some networks and
