@@ -3,8 +3,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from core.typing import User
@@ -54,11 +53,8 @@ def actions_in_networks_of(user: User) -> QuerySet[Action]:
 # --- My work: one prioritised list per member ---------------------------------------------
 
 FOLLOW_UP_WINDOW_DAYS = 14
-# Each section of My work shows its first SECTION_SHOWN tasks (due soonest first) with the
-# section's total and a link to all of them (?show=all): a role's queue can run to hundreds.
-SECTION_SHOWN = 50
+COMING_UP_SHOWN = 50
 REFERRALS_SHOWN = 5
-SECTIONS = ("overdue", "due_today", "role_queue", "follow_ups", "coming_up")
 
 
 @dataclass
@@ -66,15 +62,14 @@ class MyWork:
     """A member's work in one network, each open task in exactly one section: overdue, due
     today, the role queue (unclaimed, due later), follow-up visits (next 14 days), coming
     up; plus the referrals awaiting triage by the services they serve, and the colleagues
-    they cover today. `totals`: each section's tasks in all, of which the lists hold the
-    first SECTION_SHOWN unless all were asked for."""
+    they cover today."""
 
     overdue: list[Action] = field(default_factory=list)
     due_today: list[Action] = field(default_factory=list)
     role_queue: list[Action] = field(default_factory=list)
     follow_ups: list[Action] = field(default_factory=list)
     coming_up: list[Action] = field(default_factory=list)
-    totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SECTIONS, 0))
+    coming_up_more: int = 0
     covering: list = field(default_factory=list)  # Cover rows where the user is the deputy
     referral_services: list[str] = field(default_factory=list)
     referrals_waiting: int = 0
@@ -83,16 +78,17 @@ class MyWork:
     @property
     def count(self) -> int:
         """What the navigation counts: overdue, due today and unclaimed role-queue items."""
-        return sum(self.totals[name] for name in ("overdue", "due_today", "role_queue"))
-
-    @property
-    def truncated(self) -> bool:
-        """Whether some section holds fewer tasks than it has."""
-        return any(len(getattr(self, name)) < self.totals[name] for name in SECTIONS)
+        return len(self.overdue) + len(self.due_today) + len(self.role_queue)
 
     @property
     def tasks(self) -> list[Action]:
-        return [task for name in SECTIONS for task in getattr(self, name)]
+        return [
+            *self.overdue,
+            *self.due_today,
+            *self.role_queue,
+            *self.follow_ups,
+            *self.coming_up,
+        ]
 
 
 def _covers_today(user: User, network: Network, today: date) -> QuerySet[Cover]:
@@ -114,46 +110,38 @@ def _mine_in(user: User, network: Network, covered: Iterable[Any]) -> Q:
     return mine
 
 
-def my_work(user: User, network: Network, today: date, *, show_all: bool = False) -> MyWork:
-    """The user's work in one network, in a fixed number of queries however many rows; each
-    section's first SECTION_SHOWN tasks, or every task with `show_all`."""
+def my_work(user: User, network: Network, today: date) -> MyWork:
+    """The user's work in one network, in a fixed number of queries however many rows."""
 
     work = MyWork()
     work.covering = list(
         _covers_today(user, network, today).select_related("member").order_by("ends_on", "id")
     )
     covered = [cover.member_id for cover in work.covering]
-    # One query: each task's section as SQL, its place in its section (due soonest first)
-    # and the section's size as window functions, and only the first `shown` of each
-    # section fetched, however many there are.
-    follow_up_until = today + timedelta(days=FOLLOW_UP_WINDOW_DAYS)
-    section = Case(
-        When(due_on__lt=today, then=Value("overdue")),
-        When(due_on=today, then=Value("due_today")),
-        When(~Q(assignee_role=""), then=Value("role_queue")),
-        When(source=Action.Source.VISIT, due_on__lte=follow_up_until, then=Value("follow_ups")),
-        default=Value("coming_up"),
-    )
-    order = [F("due_on").asc(), F("id").asc()]
     tasks = (
         Action.objects.filter(
             _mine_in(user, network, covered),
             network_id=network.pk,
             status=Action.Status.OPEN,
         )
-        .annotate(
-            section=section,
-            place=Window(RowNumber(), partition_by=[F("section")], order_by=order),
-            in_section=Window(Count("id"), partition_by=[F("section")]),
-        )
         .select_related("patient", "assignee")
-        .order_by(*order)
+        .order_by("due_on", "id")
     )
-    if not show_all:
-        tasks = tasks.filter(place__lte=SECTION_SHOWN)
+    follow_up_until = today + timedelta(days=FOLLOW_UP_WINDOW_DAYS)
+    coming_up: list[Action] = []
     for task in tasks:
-        getattr(work, task.section).append(task)
-        work.totals[task.section] = task.in_section
+        if task.due_on < today:
+            work.overdue.append(task)
+        elif task.due_on == today:
+            work.due_today.append(task)
+        elif task.assignee_role:
+            work.role_queue.append(task)
+        elif task.source == Action.Source.VISIT and task.due_on <= follow_up_until:
+            work.follow_ups.append(task)
+        else:
+            coming_up.append(task)
+    work.coming_up = coming_up[:COMING_UP_SHOWN]
+    work.coming_up_more = max(0, len(coming_up) - COMING_UP_SHOWN)
     work.referral_services = services_served_by(user, network)
     if work.referral_services:
         waiting = Referral.objects.filter(

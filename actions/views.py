@@ -135,7 +135,7 @@ def _render_page(request, membership, *, members=None, cover_form=None, status=2
     network = membership.network
     user = request.user
     today = timezone.localdate()
-    work = my_work(user, network, today, show_all=request.GET.get("show") == "all")
+    work = my_work(user, network, today)
     for task in work.tasks:
         _annotate(task, user, network, today)
     directory = service_directory(network)

@@ -713,30 +713,3 @@ def test_my_work_queries_do_not_grow_with_rows(
     assert response.status_code == 200
     assert count_queries(client, URL) == few
     assert few <= 13, few
-
-
-def test_a_long_section_shows_its_first_tasks_its_total_and_all_on_request(
-    client, login, patient, django_assert_max_num_queries
-):
-    """Each section lists its first SECTION_SHOWN tasks, due soonest first, and says how many
-    it has; ?show=all lists them all. The counts and the navigation count every task."""
-    from actions.selectors import SECTION_SHOWN
-
-    me = login("pharmacist")
-    overdue = [task_for(me, patient, due_on=days(-1 - i)) for i in range(SECTION_SHOWN + 2)]
-    queue = [queue_task("pharmacist", patient, due_on=days(5)) for _ in range(3)]
-    response = client.get(URL)
-    listed = re.findall(r'id="task-(\d+)"', section(response, "overdue"))
-    oldest_first = sorted(overdue, key=lambda t: (t.due_on, t.pk))
-    assert listed == [str(t.pk) for t in oldest_first[:SECTION_SHOWN]]
-    assert f"Showing the first {SECTION_SHOWN} of {SECTION_SHOWN + 2}." in plain(response)
-    assert f"Overdue ({SECTION_SHOWN + 2})" in plain(response)
-    assert "Showing the first" not in section(response, "queue")
-    assert re.findall(r'id="task-(\d+)"', section(response, "queue")) == [str(t.pk) for t in queue]
-    assert nav_count(response) == SECTION_SHOWN + 2 + 3
-
-    with django_assert_max_num_queries(count_queries(client, URL)):
-        everything = client.get(URL + "?show=all")
-    listed = re.findall(r'id="task-(\d+)"', section(everything, "overdue"))
-    assert listed == [str(t.pk) for t in oldest_first]
-    assert "Showing the first" not in plain(everything)
