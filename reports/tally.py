@@ -32,6 +32,8 @@ from django.db import connection, connections, transaction
 
 from core.replica import read_alias
 
+from . import contact
+
 TABLE = "reports_referraltally"
 KEY = "network_id, month, service, source, status, decline_reason"
 TRIAGE_TABLE = "reports_triagetally"
@@ -165,7 +167,8 @@ def rebuild(network_ids: Iterable[int] | None = None) -> int:
             cursor.execute(f"DELETE FROM {table} WHERE {where}", params)
             cursor.execute(sql.format(rows=rows), params)
             written += cursor.rowcount
-    return written
+    # First contact after acceptance (its own tables and triggers).
+    return written + contact.rebuild(ids)
 
 
 # --- reading the figures -----------------------------------------------------------------------
