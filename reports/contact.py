@@ -204,7 +204,8 @@ def _rebuild_sql(where: str, fresh_where: str) -> list[str]:
         f"LOCK TABLE {TABLE}, {TALLY} IN EXCLUSIVE MODE",
         f"""DELETE FROM {TABLE} WHERE {where}
               OR referral_id IN (SELECT r.id FROM referrals_referral r WHERE {fresh_where})""",
-        f"INSERT INTO {TABLE} ({COLUMNS}) SELECT {COLUMNS} FROM ({FRESH_SQL.format(where=fresh_where)}) f",
+        f"INSERT INTO {TABLE} ({COLUMNS}) SELECT {COLUMNS} "
+        f"FROM ({FRESH_SQL.format(where=fresh_where)}) f",
         f"DELETE FROM {TALLY} WHERE {where}",
         f"""INSERT INTO {TALLY} ({TALLY_KEY}, n)
             SELECT {TALLY_KEY}, count(*) FROM {TABLE} WHERE {where}
