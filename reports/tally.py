@@ -156,7 +156,8 @@ def rebuild(network_ids: Iterable[int] | None = None) -> int:
     """Recompute the counts of these networks (all, if None) from their referrals; returns
     the rows written. Idempotent. The tables are locked against the triggers' writes
     (EXCLUSIVE: reads go on) so that no referral changed meanwhile is counted twice or lost;
-    referral writes wait until it commits."""
+    referral writes wait until it commits. Then each accepted referral's first contact and its
+    counts (reports.contact.rebuild)."""
     ids = None if network_ids is None else sorted(set(network_ids))
     where, params = ("true", []) if ids is None else ("network_id = ANY(%s)", [ids])
     rows = f"SELECT *, 1 AS sign FROM referrals_referral WHERE {where}"
