@@ -78,12 +78,18 @@ SELECT r.id AS referral_id, r.network_id, r.patient_id,
 
 # The first contacts of the referrals of the people in `people` (a bigint[]) recomputed:
 # rows no longer accepted (or gone) deleted, the others written where they changed, and the
-# counters moved from the old keys to the new, one upsert in key order.
+# counters moved from the old keys to the new, one upsert in key order (but for a network
+# deleted in this transaction, whose counters go with it). The old rows: the people's, and
+# any of their referrals' kept under another person (the referral moved); two index scans,
+# not one OR (which would read the whole table).
+_C_KEY = ", ".join(f"c.{column}" for column in TALLY_KEY.split(", "))
 _REFRESH = f"""
 WITH fresh AS MATERIALIZED ({FRESH_SQL.format(where="r.patient_id = ANY(people)")}),
 old AS MATERIALIZED (
-  SELECT {TALLY_KEY} FROM {TABLE}
-   WHERE patient_id = ANY(people) OR referral_id IN (SELECT referral_id FROM fresh)),
+  SELECT {TALLY_KEY} FROM {TABLE} WHERE patient_id = ANY(people)
+  UNION ALL
+  SELECT {_C_KEY} FROM {TABLE} c JOIN fresh f ON f.referral_id = c.referral_id
+   WHERE c.patient_id <> ALL(people)),
 gone AS (
   DELETE FROM {TABLE} c WHERE c.patient_id = ANY(people)
      AND c.referral_id NOT IN (SELECT referral_id FROM fresh)),
@@ -101,6 +107,7 @@ INSERT INTO {TALLY} ({TALLY_KEY}, n)
 SELECT {TALLY_KEY}, sum(sign) FROM (
   SELECT {TALLY_KEY}, -1 AS sign FROM old
   UNION ALL SELECT {TALLY_KEY}, 1 FROM fresh) x
+ WHERE EXISTS (SELECT FROM networks_network net WHERE net.id = x.network_id)
  GROUP BY 1, 2, 3, 4, 5 HAVING sum(sign) <> 0 ORDER BY 1, 2, 3, 4, 5
     ON CONFLICT ({TALLY_KEY}) DO UPDATE SET n = {TALLY}.n + EXCLUDED.n"""
 
@@ -141,7 +148,8 @@ def _trigger(table: str, event: str, people: str) -> list[str]:
         f"""
 CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM reports_first_contact_refresh(ARRAY(SELECT DISTINCT p FROM ({people}) x(p)));
+  PERFORM reports_first_contact_refresh(
+    ARRAY(SELECT DISTINCT p FROM ({people}) x(p) WHERE p IS NOT NULL));
   RETURN NULL;
 END $$""",
         f"CREATE TRIGGER {name} AFTER {event} ON {table} REFERENCING {tables} "
