@@ -16,13 +16,17 @@ from django.utils import timezone
 from actions import services as actions
 from actions.models import Action
 from core import rls
+from governance.services import patient_erase
 from medicines.models import Visit
 from referrals import services
 from referrals.models import Referral
 from reports import contact
 from reports.figures import Scope, service_waits, service_waits_counted
+from reports.models import FirstContact
 from tests.core.test_rls import APP_ROLE, ensure_app_role
 from tests.factories import ActionFactory, PatientFactory, UserFactory
+from tests.governance.people import hold_everything
+from tests.governance.test_retention import _age
 from tests.referrals.factories import ReferralFactory
 from tests.reports.test_tally import overlapping
 
@@ -253,6 +257,22 @@ def test_a_statement_about_many_people_locks_the_table_and_counts_them_all(netwo
     assert first_contact(network) == (len(people), len(people), 4.0)
     Visit.objects.filter(network=network).delete()
     assert first_contact(network) == (len(people), 0, None)
+
+
+def test_an_erased_person_leaves_no_first_contact_nor_count(network, member):
+    """The erasure deletes the person's rows table by table (governance.walk): their
+    referrals' triggers take the first contact and its count away with them."""
+    pharmacist = member("pharmacist")
+    person, other = PatientFactory(network=network), PatientFactory(network=network)
+    for someone in (person, other):
+        hold_everything(someone, pharmacist)
+    _age(person)
+    everything = Scope((network.pk,), date(2010, 1, 1), date(2030, 12, 1))
+    assert FirstContact.objects.filter(patient=person).exists()
+    before = waits(everything)["physiotherapy"]["accepted"]
+    patient_erase(patient=person, reason="Past retention", by=member("ig_lead"))
+    assert not FirstContact.objects.filter(patient_id=person.pk).exists()
+    assert waits(everything)["physiotherapy"]["accepted"] == before - 1 == 1
 
 
 # --- rebuilding -------------------------------------------------------------------------------
