@@ -18,11 +18,13 @@ from actions.models import Action
 from core import rls
 from governance.services import patient_erase
 from medicines.models import Visit
+from networks.models import Network
 from referrals import services
 from referrals.models import Referral
 from reports import contact
 from reports.figures import Scope, service_waits, service_waits_counted
 from reports.models import FirstContact
+from tests.core.test_generate_synthetic import TINY
 from tests.core.test_rls import APP_ROLE, ensure_app_role
 from tests.factories import ActionFactory, PatientFactory, UserFactory
 from tests.governance.people import hold_everything
@@ -295,6 +297,14 @@ def test_rebuild_command_puts_lost_first_contacts_right(network, other_network):
     }
     call_command("rebuild_report_figures", stdout=StringIO())
     assert contact_rows() == kept
+
+
+def test_generated_synthetic_data_has_its_first_contacts_stored():
+    """generate_synthetic writes round the triggers and rebuilds (reports.tally.rebuild)."""
+    call_command("generate_synthetic", stdout=StringIO(), **TINY)
+    ids = tuple(Network.objects.filter(slug__startswith="synthetic-").values_list("id", flat=True))
+    rows = waits(Scope(ids, date(2025, 9, 1), date(2026, 3, 1)))
+    assert sum(r["contacted"] for r in rows.values()) > 0
 
 
 # --- two transactions changing one person's first contact --------------------------------------
