@@ -32,6 +32,8 @@ from django.db import connection, connections, transaction
 
 from core.replica import read_alias
 
+from . import contact
+
 TABLE = "reports_referraltally"
 KEY = "network_id, month, service, source, status, decline_reason"
 TRIAGE_TABLE = "reports_triagetally"
@@ -154,7 +156,8 @@ def rebuild(network_ids: Iterable[int] | None = None) -> int:
     """Recompute the counts of these networks (all, if None) from their referrals; returns
     the rows written. Idempotent. The tables are locked against the triggers' writes
     (EXCLUSIVE: reads go on) so that no referral changed meanwhile is counted twice or lost;
-    referral writes wait until it commits."""
+    referral writes wait until it commits. Then each accepted referral's first contact and its
+    counts (reports.contact.rebuild)."""
     ids = None if network_ids is None else sorted(set(network_ids))
     where, params = ("true", []) if ids is None else ("network_id = ANY(%s)", [ids])
     rows = f"SELECT *, 1 AS sign FROM referrals_referral WHERE {where}"
@@ -165,7 +168,8 @@ def rebuild(network_ids: Iterable[int] | None = None) -> int:
             cursor.execute(f"DELETE FROM {table} WHERE {where}", params)
             cursor.execute(sql.format(rows=rows), params)
             written += cursor.rowcount
-    return written
+    # First contact after acceptance (its own tables and triggers).
+    return written + contact.rebuild(ids)
 
 
 # --- reading the figures -----------------------------------------------------------------------

@@ -1,7 +1,9 @@
-"""Recompute the dashboard's stored referral counts (reports.tally) from the referrals:
+"""Recompute the dashboard's stored referral counts (reports.tally) and first contacts
+(reports.contact) from the referrals, visits and tasks:
 `manage.py rebuild_report_figures [--network SLUG ...]`. Idempotent; referral writes wait
-while it runs (seconds for a million referrals). Needed after writing referrals round the
-trigger (generate_synthetic does it itself) or filling the working-day calendar again."""
+while it runs (about a minute for a million referrals on a loaded machine, most of it
+first contacts). Needed after writing referrals, visits or tasks round the triggers
+(generate_synthetic does it itself) or filling the working-day calendar again."""
 
 import time
 from typing import Any
@@ -14,7 +16,7 @@ from reports import tally
 
 
 class Command(SystemScopeCommand):
-    help = "Recompute the dashboard's stored referral counts from the referrals."
+    help = "Recompute the dashboard's stored referral counts and first contacts."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
