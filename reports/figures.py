@@ -235,7 +235,7 @@ def referrals_in(scope: Scope) -> list[dict]:
     (by reason), completed, withdrawn, waiting, and the inappropriate-referral rate
     (declined as inappropriate / triaged). Read from the counts kept as referrals change
     (reports/tally.py); `referrals_in_counted` computes the same from the referrals."""
-    return _with_rates(tally.counts(scope, Referral.DeclineReason.values))
+    return _with_rates(tally.counts(scope))
 
 
 def _with_rates(rows: list[dict]) -> list[dict]:

@@ -185,34 +185,43 @@ class MonthlyReport(models.Model):
 
 class ReferralTally(models.Model):
     """Referrals counted as they happen (reports/tally.py): how many of a network's referrals
-    made in a London month, to a service, from a source, are in each status (and declined for
-    each reason). A database trigger on the referrals table moves a referral's count from its
-    old key to its new one in the same transaction as the change, whatever makes it (a
-    service, the admin, a bulk update), so the dashboard's referral figures read these rows
-    instead of every referral, and are exact at every moment. `manage.py
-    rebuild_report_figures` recomputes them from the referrals. Counts, not people."""
+    made in a London month, to a service, from a source, there are (n), in each status, and
+    declined for each reason. A database trigger on the referrals table moves a referral's
+    counts from its old key and columns to its new ones in the same transaction as the
+    change, whatever makes it (a service, the admin, a bulk update), so the dashboard's
+    referral figures read these rows instead of every referral, and are exact at every
+    moment. `manage.py rebuild_report_figures` recomputes them from the referrals. Counts,
+    not people."""
 
     network = models.ForeignKey("networks.Network", on_delete=models.CASCADE, related_name="+")
     month = models.DateField(help_text="The first day of the London month the referral was made.")
     service = models.CharField(max_length=30)
     # figures.referral_source: "red_flag", the referring organisation's kind, or "member".
     source = models.CharField(max_length=20)
-    status = models.CharField(max_length=10)
-    decline_reason = models.CharField(max_length=20, blank=True)
     n = models.IntegerField(default=0)
+    # One column per referral status (tally.STATUSES) and per decline reason (tally.REASONS).
+    status_new = models.IntegerField(default=0)
+    status_accepted = models.IntegerField(default=0)
+    status_completed = models.IntegerField(default=0)
+    status_declined = models.IntegerField(default=0)
+    status_withdrawn = models.IntegerField(default=0)
+    declined_inappropriate = models.IntegerField(default=0)
+    declined_already_known = models.IntegerField(default=0)
+    declined_outside_area = models.IntegerField(default=0)
+    declined_person_declined = models.IntegerField(default=0)
+    declined_other = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
             # The trigger's ON CONFLICT target.
             models.UniqueConstraint(
-                fields=["network", "month", "service", "source", "status", "decline_reason"],
-                name="referral_tally_key",
+                fields=["network", "month", "service", "source"], name="referral_tally_key"
             ),
             models.CheckConstraint(condition=Q(month__day=1), name="referral_tally_first_day"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.network_id} {self.month:%Y-%m} {self.service} {self.status}: {self.n}"
+        return f"{self.network_id} {self.month:%Y-%m} {self.service} {self.source}: {self.n}"
 
 
 class TriageTally(models.Model):

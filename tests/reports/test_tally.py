@@ -407,3 +407,15 @@ def test_the_counts_are_kept_and_read_under_row_level_security(network, other_ne
         with connection.cursor() as cursor:
             cursor.execute("RESET ROLE")
         rls.detect(connection, fresh=True)
+
+
+def test_every_status_and_decline_reason_has_its_column():
+    """The counts' columns are the referral's statuses and decline reasons by name: a new
+    status or reason needs its column (and a migration), or it would be counted nowhere."""
+    from reports import tally
+    from reports.models import ReferralTally
+
+    assert set(tally.STATUSES) == set(Referral.Status.values)
+    assert set(tally.REASONS) == set(Referral.DeclineReason.values)
+    columns = {field.name for field in ReferralTally._meta.get_fields()}
+    assert set(tally.COUNTS) <= columns
