@@ -167,7 +167,7 @@ def check_my_day(response, rows) -> str | None:
 
 
 # My work: the open tasks that are the user's (by name, a colleague's they cover today, or
-# their role's queue) in sections, the first 50 "coming up", the oldest 5 referrals waiting for
+# their role's queue) in sections, the first 50 of each with its total, the oldest 5 referrals waiting for
 # the services they serve with the count, and the access trail for each person shown once.
 MY_WORK_SQL = """
 WITH covering AS (
@@ -187,22 +187,22 @@ WITH covering AS (
       AND (a.assignee_id = %(user)s OR a.assignee_id IN (SELECT member_id FROM covering)
            OR a.assignee_role = %(role)s)
 ), numbered AS (
-    SELECT t.*, row_number() OVER (PARTITION BY t.section = 'coming_up'
-                                   ORDER BY t.due_on, t.id) AS n
+    SELECT t.*, row_number() OVER (PARTITION BY t.section ORDER BY t.due_on, t.id) AS n,
+           count(*) OVER (PARTITION BY t.section) AS total
     FROM tasks t
 ), waiting AS (
     SELECT r.id, r.patient_id, r.service, r.urgency, r.created_at FROM referrals_referral r
     WHERE r.network_id = %(network)s AND r.service = ANY(%(served)s) AND r.status = 'new'
     ORDER BY r.urgency DESC, r.created_at, r.id LIMIT 5
 ), page AS (
-    SELECT t.section, t.id, t.patient_id, t.n,
+    SELECT t.section, t.id, t.patient_id, t.n, t.total,
            concat_ws(' ', t.title, t.due_on, t.assignee_role, t.source, t.first_name,
                      t.last_name, t.username) AS detail,
            p.given_name, p.family_name, p.nhs_number, p.network_id
     FROM numbered t JOIN patients_patient p ON p.id = t.patient_id
-    WHERE t.section <> 'coming_up' OR t.n <= 50
+    WHERE t.n <= 50
     UNION ALL
-    SELECT 'referral', w.id, w.patient_id, 0, concat_ws(' ', w.service, w.urgency, w.created_at),
+    SELECT 'referral', w.id, w.patient_id, 0, 0, concat_ws(' ', w.service, w.urgency, w.created_at),
            p.given_name, p.family_name, p.nhs_number, p.network_id
     FROM waiting w JOIN patients_patient p ON p.id = w.patient_id
 ), audit AS (
@@ -215,12 +215,8 @@ SELECT * FROM page ORDER BY section, n, id
 """
 
 MY_WORK_COUNTS_SQL = """
-SELECT (SELECT count(*) FROM referrals_referral r WHERE r.network_id = %(network)s
-          AND r.service = ANY(%(served)s) AND r.status = 'new'),
-       (SELECT count(*) FROM actions_action a WHERE a.network_id = %(network)s
-          AND a.status = 'open' AND a.due_on > %(today)s AND a.assignee_id = %(user)s
-          AND coalesce(a.assignee_role, '') = ''
-          AND NOT (a.source = 'visit' AND a.due_on <= %(until)s))
+SELECT count(*) FROM referrals_referral r WHERE r.network_id = %(network)s
+   AND r.service = ANY(%(served)s) AND r.status = 'new'
 """
 
 # The colleagues the cover form offers, and the covers under way or to come.
@@ -243,10 +239,14 @@ def my_work_params(user, network, url: str) -> dict:
 
 
 def check_my_work(response, rows) -> str | None:
-    """The tasks shown are the floor's, in its order within each section."""
+    """The tasks shown are the floor's, and each list's total."""
     html = response.content.decode()
     want = sorted(r[1] for r in rows[0] if r[0] != "referral")
     got = sorted({int(i) for i in re.findall(r'id="task-(\d+)"', html)})
     if got != want:
         return f"tasks: {len(got)} shown, the floor {len(want)}"
+    totals = {r[0]: r[4] for r in rows[0]}
+    for section, title in (("overdue", "Overdue"), ("today", "Due today")):
+        if f"{title} ({totals.get(section, 0)})" not in html:
+            return f"{title}: not the floor's total {totals.get(section, 0)}"
     return None
