@@ -167,8 +167,9 @@ def check_my_day(response, rows) -> str | None:
 
 
 # My work: the open tasks that are the user's (by name, a colleague's they cover today, or
-# their role's queue) in sections, the first 50 of each with its total, the oldest 5 referrals waiting for
-# the services they serve with the count, and the access trail for each person shown once.
+# their role's queue) in sections, the first 50 of each with its total, the oldest 5
+# referrals waiting for the services they serve with their count, and the access trail for
+# each person shown once.
 MY_WORK_SQL = """
 WITH covering AS (
     SELECT c.member_id FROM networks_cover c
