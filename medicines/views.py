@@ -503,7 +503,8 @@ def my_day_view(request):
 
 def _render_my_day(request, network, *, error: tuple[int, str] | None = None, status: int = 200):
     """My day; `error` is (resident's pk, message) when an allocation was refused (422)."""
-    day = my_day(request.user, network)
+    show_all = request.GET.get("show") == "all"
+    day = my_day(request.user, network, shown=None if show_all else MY_DAY_SHOWN)
     today = timezone.localdate()
     for action in day["follow_ups"]:
         action.overdue = action.due_on < today
@@ -514,7 +515,6 @@ def _render_my_day(request, network, *, error: tuple[int, str] | None = None, st
             key: [row for row in rows if _allocated_to(row[0], request.user)]
             for key, rows in groups.items()
         }
-    show_all = request.GET.get("show") == "all"
 
     def shown(rows):
         return rows if show_all else rows[:MY_DAY_SHOWN]
@@ -540,7 +540,7 @@ def _render_my_day(request, network, *, error: tuple[int, str] | None = None, st
     other = "pharmacist" if own == "technician" else "technician"
     care_lists = [lists[own], lists[other]]
     routine = _care_rows(shown(groups["routine"]))
-    awaiting = shown(day["awaiting_visit"])
+    awaiting = day["awaiting_visit"]
     people = (
         [v.patient for v in day["visits_today"]]
         + [a.patient for a in day["follow_ups"]]
@@ -555,7 +555,7 @@ def _render_my_day(request, network, *, error: tuple[int, str] | None = None, st
         "visits_today": day["visits_today"],
         "follow_ups": day["follow_ups"],
         "awaiting_visit": awaiting,
-        "awaiting_total": len(day["awaiting_visit"]),
+        "awaiting_total": day["awaiting_total"],
         "care_lists": care_lists,
         "routine": routine,
         "routine_total": len(groups["routine"]),
