@@ -75,17 +75,33 @@ def _decline_form(referral, data=None) -> DeclineForm:
     return DeclineForm(data, auto_id=f"decline-{referral.pk}-%s")
 
 
+def _url_for_each(name: str):
+    """reverse(name, args=[pk]) for many pks at the cost of one reverse: the URL made once with
+    a marker for the pk, the pk put in its place for each."""
+    marker = "987654321"
+    head, tail = reverse(name, args=[int(marker)]).split(marker)
+    return lambda pk: f"{head}{pk}{tail}"
+
+
 def _prepare_cards(referrals, network, failed: dict | None = None) -> None:
-    """What each card shows beyond the row: how long it has waited, who referred, and its
-    decline form (bound with errors for the one that failed). No queries per row."""
+    """What each card shows beyond the row: how long it has waited, who referred, its links,
+    and its decline form (bound with errors for the one that failed; the others' blank fields
+    rendered once). No queries per row, and one URL reversed per kind of link, not per card
+    (reversing ~250 URLs was a sixth of the inbox's time)."""
     today = timezone.localdate()
     labels = member_labels(network)
     failed = failed or {}
     blank = _blank_decline_fields() if referrals else ""
+    person_url = _url_for_each("patients:detail")
+    accept_url = _url_for_each("referrals:accept")
+    decline_url = _url_for_each("referrals:decline")
     for referral in referrals:
         referral.waited = working_days_between(timezone.localdate(referral.created_at), today)
         referral.referrer = _label(labels, referral.referred_by)
-        referral.decline_form = failed.get(referral.pk) or _decline_form(referral)
+        referral.person_url = person_url(referral.patient_id)
+        referral.accept_url = accept_url(referral.pk)
+        referral.decline_url = decline_url(referral.pk)
+        referral.decline_form = failed.get(referral.pk)
         if referral.pk not in failed:
             # The same empty fields on every card but for their ids: rendered once, not
             # once per card (50 cards' widgets were most of the inbox's time).
