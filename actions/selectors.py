@@ -135,7 +135,6 @@ def my_work(user: User, network: Network, today: date, shown: int | None = None)
         When(source=Action.Source.VISIT, due_on__lte=follow_up_until, then=Value("follow_ups")),
         default=Value("coming_up"),
     )
-    by_section = {"partition_by": [F("section")], "order_by": [F("due_on"), F("id")]}
     tasks = (
         Action.objects.filter(
             _mine_in(user, network, covered),
@@ -145,7 +144,7 @@ def my_work(user: User, network: Network, today: date, shown: int | None = None)
         .select_related("patient", "assignee")
         .annotate(section=section)
         .annotate(
-            place=Window(RowNumber(), **by_section),
+            place=Window(RowNumber(), partition_by=[F("section")], order_by=[F("due_on"), F("id")]),
             total=Window(Count("id"), partition_by=[F("section")]),
         )
         .order_by("due_on", "id")
