@@ -3,7 +3,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from core.typing import User
@@ -70,6 +71,7 @@ class MyWork:
     follow_ups: list[Action] = field(default_factory=list)
     coming_up: list[Action] = field(default_factory=list)
     coming_up_more: int = 0
+    totals: dict[str, int] = field(default_factory=dict)  # each list's size, shown or not
     covering: list = field(default_factory=list)  # Cover rows where the user is the deputy
     referral_services: list[str] = field(default_factory=list)
     referrals_waiting: int = 0
@@ -78,7 +80,7 @@ class MyWork:
     @property
     def count(self) -> int:
         """What the navigation counts: overdue, due today and unclaimed role-queue items."""
-        return len(self.overdue) + len(self.due_today) + len(self.role_queue)
+        return sum(self.totals.get(name, 0) for name in ("overdue", "due_today", "role_queue"))
 
     @property
     def tasks(self) -> list[Action]:
@@ -110,14 +112,29 @@ def _mine_in(user: User, network: Network, covered: Iterable[Any]) -> Q:
     return mine
 
 
-def my_work(user: User, network: Network, today: date) -> MyWork:
-    """The user's work in one network, in a fixed number of queries however many rows."""
+SECTIONS = ("overdue", "due_today", "role_queue", "follow_ups", "coming_up")
+
+
+def my_work(user: User, network: Network, today: date, shown: int | None = None) -> MyWork:
+    """The user's work in one network, in a fixed number of queries however many rows: the
+    first `shown` tasks of each list (all when None; "coming up" never more than
+    COMING_UP_SHOWN), each list's total in `totals`. The lists are cut in SQL (a network's
+    role queue can hold hundreds of tasks, and reading them all took most of a second)."""
 
     work = MyWork()
     work.covering = list(
         _covers_today(user, network, today).select_related("member").order_by("ends_on", "id")
     )
     covered = [cover.member_id for cover in work.covering]
+    follow_up_until = today + timedelta(days=FOLLOW_UP_WINDOW_DAYS)
+    # Each open task in exactly one list, the first that fits.
+    section = Case(
+        When(due_on__lt=today, then=Value("overdue")),
+        When(due_on=today, then=Value("due_today")),
+        When(~Q(assignee_role=""), then=Value("role_queue")),
+        When(source=Action.Source.VISIT, due_on__lte=follow_up_until, then=Value("follow_ups")),
+        default=Value("coming_up"),
+    )
     tasks = (
         Action.objects.filter(
             _mine_in(user, network, covered),
@@ -125,23 +142,21 @@ def my_work(user: User, network: Network, today: date) -> MyWork:
             status=Action.Status.OPEN,
         )
         .select_related("patient", "assignee")
+        .annotate(section=section)
+        .annotate(
+            place=Window(RowNumber(), partition_by=[F("section")], order_by=[F("due_on"), F("id")]),
+            total=Window(Count("id"), partition_by=[F("section")]),
+        )
         .order_by("due_on", "id")
     )
-    follow_up_until = today + timedelta(days=FOLLOW_UP_WINDOW_DAYS)
-    coming_up: list[Action] = []
+    if shown is not None:
+        tasks = tasks.filter(place__lte=max(shown, COMING_UP_SHOWN))
     for task in tasks:
-        if task.due_on < today:
-            work.overdue.append(task)
-        elif task.due_on == today:
-            work.due_today.append(task)
-        elif task.assignee_role:
-            work.role_queue.append(task)
-        elif task.source == Action.Source.VISIT and task.due_on <= follow_up_until:
-            work.follow_ups.append(task)
-        else:
-            coming_up.append(task)
-    work.coming_up = coming_up[:COMING_UP_SHOWN]
-    work.coming_up_more = max(0, len(coming_up) - COMING_UP_SHOWN)
+        rows = getattr(work, task.section)
+        if len(rows) < (COMING_UP_SHOWN if task.section == "coming_up" else shown or task.total):
+            rows.append(task)
+        work.totals[task.section] = task.total
+    work.coming_up_more = work.totals.get("coming_up", 0) - len(work.coming_up)
     work.referral_services = services_served_by(user, network)
     if work.referral_services:
         waiting = Referral.objects.filter(

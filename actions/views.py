@@ -41,6 +41,7 @@ from .selectors import (
 )
 
 # Who may record cover for any member of their network (sickness, say), not only their own.
+MY_WORK_SHOWN = 50  # tasks shown in each list before "Show all"
 COVER_OTHERS_ROLES = frozenset({Role.CHAIR, Role.INTEGRATED_MANAGER})
 NOT_CASEWORK = (
     "My work is for members who work with people\u2019s records; your role here does not."
@@ -135,8 +136,12 @@ def _render_page(request, membership, *, members=None, cover_form=None, status=2
     network = membership.network
     user = request.user
     today = timezone.localdate()
-    work = my_work(user, network, today)
-    for task in work.tasks:
+    # The first MY_WORK_SHOWN of each list, with its total and a link to the rest (?show=all):
+    # a network's role queue can hold hundreds, and rendering them all took seconds.
+    show_all = request.GET.get("show") == "all"
+    work = my_work(user, network, today, shown=None if show_all else MY_WORK_SHOWN)
+    tasks = work.tasks
+    for task in tasks:
         _annotate(task, user, network, today)
     directory = service_directory(network)
     for referral in work.referrals_oldest:
@@ -153,7 +158,7 @@ def _render_page(request, membership, *, members=None, cover_form=None, status=2
         my_covers, network_covers = list(covers_of(user, network.pk)), []
     for cover in my_covers + network_covers:
         cover.under_way = cover.starts_on <= today
-    people = [t.patient for t in work.tasks] + [r.patient for r in work.referrals_oldest]
+    people = [t.patient for t in tasks] + [r.patient for r in work.referrals_oldest]
     access_record(
         user=user,
         patients=list({p.pk: p for p in people}.values()),

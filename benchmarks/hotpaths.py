@@ -28,11 +28,13 @@ and the query count, beside, measured in the same run and interleaved with the p
   endpoint shows, its count, and the access-trail INSERT the path must write): what the database
   alone needs.
 
-Goals (issue 8): lists, search, inbox, the person page: p50 <= 1.5 x (H + S) with a query count
-that does not grow with the rows (checked on a second, smaller variant of each); the meeting
-pages with 40 people: <= 10 queries; the dashboard (issue 20): p50 <= 150 ms, beside S from
-``benchmarks.dashboard_floor`` when it exists. Then the reminder sweep (``benchmarks.sweep``, in a
-scratch database of its own) as a subprocess, unless ``--skip-sweep``.
+Goals (issue 20): every page (the people list and search, the triage inbox, the person page, the
+meeting pages with 40 people, My day, My work): p50 <= 3 x (H + S) and <= 50 ms; the API lists:
+p50 <= 1.5 x (H + S); each with a query count that does not grow with the rows (checked on a
+second, smaller variant of each), the meeting pages in <= 10 queries; the dashboard: p50 <= 150
+ms, beside S from ``benchmarks.dashboard_floor`` when it exists. Then the reminder sweep
+(``benchmarks.sweep``, in a scratch database of its own) as a subprocess, unless
+``--skip-sweep``.
 
 ``--rls`` instead times each path with PostgreSQL's row-level security off and on and prints
 its cost in % (benchmarks/hotpaths_rls.py, docs/adr/0006); no sweep.

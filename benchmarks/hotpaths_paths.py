@@ -1,5 +1,6 @@
 """The hot paths the benchmark measures: the patient list and search, the triage inbox and the
-referrals API, the person's page, the meeting pages, the dashboard; each with its floor."""
+referrals API, the person's page, the meeting pages, My day and My work, the dashboard; each
+with its floor."""
 
 from __future__ import annotations
 
@@ -24,6 +25,17 @@ from benchmarks.hotpaths_floors import (
     meeting_of,
     patient_list_floor,
     trim_agenda,
+)
+from benchmarks.hotpaths_floors_day import (
+    MY_DAY_SQL,
+    MY_DAY_STAFF_SQL,
+    MY_WORK_COUNTS_SQL,
+    MY_WORK_MEMBERS_SQL,
+    MY_WORK_SQL,
+    check_my_day,
+    check_my_work,
+    my_day_params,
+    my_work_params,
 )
 from benchmarks.hotpaths_measure import Path, Statement
 from benchmarks.hotpaths_urls import EMPTY_PATH  # noqa: F401
@@ -226,7 +238,47 @@ def build_paths(s: Setup, only: list[str]) -> list[Path]:
                 )
             )
 
-    # 5. The dashboard over every network, twelve months, as a manager in all of them.
+    # 5. My day (medicines) and My work (actions), as the pharmacist.
+    if wanted("my-day-page"):
+        url = "/medicines/my-day/"
+        paths.append(
+            Path(
+                "my-day-page",
+                "page /medicines/my-day/",
+                "page",
+                url,
+                s.page(pharmacist),
+                [
+                    Statement(MY_DAY_SQL, my_day_params(pharmacist, net, url)),
+                    Statement(MY_DAY_STAFF_SQL, {"network": net.pk}),
+                ],
+                "ratio",
+                # Only the residents allocated to the pharmacist: fewer rows, the same queries.
+                small_url=url + "?care=mine",
+                check=check_my_day,
+            )
+        )
+    if wanted("my-work-page"):
+        url = "/my-work/"
+        params = my_work_params(pharmacist, net, url)
+        paths.append(
+            Path(
+                "my-work-page",
+                "page /my-work/",
+                "page",
+                url,
+                s.page(pharmacist),
+                [
+                    Statement(MY_WORK_SQL, params),
+                    Statement(MY_WORK_COUNTS_SQL, params),
+                    Statement(MY_WORK_MEMBERS_SQL, params),
+                ],
+                "ratio",
+                check=check_my_work,
+            )
+        )
+
+    # 6. The dashboard over every network, twelve months, as a manager in all of them.
     first, last = default_period()
     span = f"from={first:%Y-%m}&to={last:%Y-%m}"
     floor_fn, floor_note = dashboard_floor(s.manager, first, last)

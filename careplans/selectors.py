@@ -5,7 +5,7 @@ are theirs or their role's (an intervention's wording is often clinical)."""
 
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from networks.roles import CLINICAL_ROLES
 from networks.selectors import network_ids_where, role_in
@@ -20,23 +20,24 @@ def reads_whole_plan(user: Any, patient: Any) -> bool:
 def care_plan_for(user: Any, patient: Any) -> CarePlan | None:
     """The person's plan as `user` may read it (three queries, whatever its size), with
     `shown_needs` and `shown_interventions` (owner and task read with them); None if the
-    person has none yet."""
-    needs = CarePlanNeed.objects.all()
-    interventions = CarePlanIntervention.objects.select_related("owner", "task")
+    person has none yet. The needs and interventions are read by the person, not by the
+    plan's id: three queries with or without a plan (a prefetch is skipped when there is
+    none, so the count would grow with the rows)."""
+    needs = CarePlanNeed.objects.filter(plan__patient=patient)
+    interventions = CarePlanIntervention.objects.filter(plan__patient=patient).select_related(
+        "owner", "task"
+    )
     if not reads_whole_plan(user, patient):
         needs = needs.filter(domain__in=SOCIAL_DOMAINS)
         # Theirs or their role's (the PIC's queue); care home staff own none.
         role = role_in(user, patient.network_id)
         interventions = interventions.filter(Q(owner=user) | Q(owner_role=role))
-    return (
-        CarePlan.objects.filter(patient=patient)
-        .select_related("updated_by")
-        .prefetch_related(
-            Prefetch("needs", queryset=needs, to_attr="shown_needs"),
-            Prefetch("interventions", queryset=interventions, to_attr="shown_interventions"),
-        )
-        .first()
-    )
+    plan = CarePlan.objects.filter(patient=patient).select_related("updated_by").first()
+    shown_needs, shown_interventions = list(needs), list(interventions)
+    if plan is not None:
+        plan.shown_needs = shown_needs  # type: ignore[attr-defined]
+        plan.shown_interventions = shown_interventions  # type: ignore[attr-defined]
+    return plan
 
 
 def empty_plan(patient: Any) -> CarePlan:

@@ -363,14 +363,20 @@ def _agenda_sources(meeting: Meeting, on_agenda: Iterable[int] | QuerySet[Any]) 
         .exclude(patient__consent_mdt=REFUSED)
         .select_related("patient")
     )
-    # The latest discussion of each person (at another meeting of the network).
+    # The latest discussion of each person on the caseload (at another meeting of the
+    # network): only they can be due a review, and narrowing to them first spares sorting
+    # every discussion the network ever had (17 of the chair's page's ~80 ms).
     discussed = AgendaItem.objects.filter(
         meeting__network_id=meeting.network_id, status=Item.Status.DISCUSSED
     ).exclude(meeting_id=meeting.pk)
-    latest = discussed.order_by("patient_id", "-decided_at").distinct("patient_id")
     open_episodes = Episode.objects.filter(
         network_id=meeting.network_id, closed_at__isnull=True
     ).values("patient_id")
+    latest = (
+        discussed.filter(patient_id__in=open_episodes)
+        .order_by("patient_id", "-decided_at")
+        .distinct("patient_id")
+    )
     reviews = (
         AgendaItem.objects.filter(
             pk__in=latest.values("pk"),

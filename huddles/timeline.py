@@ -9,7 +9,6 @@ admission-avoided answer, and no link to the meeting (which they may not open)."
 
 from typing import Any
 
-from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import formats
 from django.utils.text import Truncator
@@ -46,15 +45,17 @@ def person_timeline(user: Any, patient: Any) -> list[Entry]:
     actions = Action.objects.select_related("assignee").order_by("due_on", "id")
     if not clinical:
         actions = actions.filter(actions_for_me(user, in_sql=True))
-    items = (
-        AgendaItem.objects.filter(patient=patient, status=AgendaItem.Status.DISCUSSED)
-        .select_related("meeting")
-        .prefetch_related(Prefetch("actions", queryset=actions))
-    )
+    discussed = AgendaItem.objects.filter(patient=patient, status=AgendaItem.Status.DISCUSSED)
+    items = list(discussed.select_related("meeting"))
+    # The tasks by the items' own condition, not their ids: one query with or without
+    # discussions (a prefetch is skipped when there are none).
+    agreed: dict[int, list[Action]] = {}
+    for action in actions.filter(agenda_item__in=discussed.values("pk")):
+        agreed.setdefault(action.agenda_item_id, []).append(action)
     entries = []
-    items = list(items)
     for item in items:
         item.patient = patient
+        item.agreed = agreed.get(item.pk, [])
     seal_items(user, items)  # restricted notes: that they exist (patients.restricted)
     for item in items:
         lines = []
@@ -76,7 +77,7 @@ def person_timeline(user: Any, patient: Any) -> list[Entry]:
             )
         elif clinical and item.notes:
             lines.append(f"Notes: {Truncator(item.notes).chars(NOTES_SHOWN)}")
-        lines += [_task_line(action, network) for action in item.actions.all()]
+        lines += [_task_line(action, network) for action in item.agreed]
         entries.append(
             Entry(
                 when=item.meeting.starts_at,

@@ -2,7 +2,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 
 from actions.models import Action
 from core import ports
@@ -59,14 +59,24 @@ TECHNICIAN_NEEDS = {"new_resident", "recently_discharged", "swallowing", "adhere
 Resident = tuple[Patient, list[str]]
 
 
-def _priority(urgent: bool, frailty: str | None) -> tuple[int, int]:
-    return (0 if urgent else 1, -FRAILTY_RANK.get(frailty, -1))
+def _frailty_rank(field: str) -> Case:
+    """FRAILTY_RANK in SQL: severe 3 ... fit 0, not recorded -1."""
+    return Case(
+        *(
+            When(**{field: level}, then=Value(rank))
+            for level, rank in FRAILTY_RANK.items()
+            if level
+        ),
+        default=Value(-1),
+    )
 
 
-def my_day(user: User, network: Network) -> dict[str, list[Any]]:
+def my_day(user: User, network: Network, shown: int | None = None) -> dict[str, Any]:
     """A pharmacist's or technician's day: visits logged today, follow-ups due (today or
-    overdue), and accepted medicines referrals with no visit since they were accepted;
-    ordered by urgency, then frailty (most frail first)."""
+    overdue), and accepted medicines referrals with no visit since they were accepted, the
+    first `shown` of them (all when None) with their number in `awaiting_total`; ordered by
+    urgency, then frailty (most frail first). The referrals are ordered and cut in SQL: a
+    network can have thousands awaiting, and reading them all took most of a second."""
     from django.db.models import Exists
     from django.utils import timezone
 
@@ -90,17 +100,24 @@ def my_day(user: User, network: Network) -> dict[str, list[Any]]:
     visited_since = Visit.objects.filter(
         patient_id=OuterRef("patient_id"), visited_at__gte=OuterRef("triaged_at")
     )
-    awaiting = list(
-        Referral.objects.filter(
-            network=network, service="medicines_optimisation", status=Referral.Status.ACCEPTED
+    waiting = Referral.objects.filter(
+        network=network, service="medicines_optimisation", status=Referral.Status.ACCEPTED
+    ).exclude(Exists(visited_since))
+    awaiting = (
+        waiting.select_related("patient", "triaged_by")
+        .annotate(
+            routine=Case(When(urgency="urgent", then=Value(0)), default=Value(1)),
+            frailty_rank=_frailty_rank("patient__frailty"),
         )
-        .exclude(Exists(visited_since))
-        .select_related("patient", "triaged_by")
-        .order_by("triaged_at")
+        .order_by("routine", "-frailty_rank", F("triaged_at").asc(nulls_last=True), "id")
     )
     follow_ups.sort(key=lambda a: (a.due_on, -FRAILTY_RANK.get(a.patient.frailty, -1)))
-    awaiting.sort(key=lambda r: _priority(r.urgency == "urgent", r.patient.frailty))
-    return {"visits_today": visits_today, "follow_ups": follow_ups, "awaiting_visit": awaiting}
+    return {
+        "visits_today": visits_today,
+        "follow_ups": follow_ups,
+        "awaiting_visit": list(awaiting if shown is None else awaiting[:shown]),
+        "awaiting_total": waiting.count(),
+    }
 
 
 def _admissions_within(days: int) -> Any:

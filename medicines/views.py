@@ -46,7 +46,7 @@ from .forms import (
     news2_missing,
     nhs_classes,
 )
-from .models import Medication, MedicationReview, Supply, Visit
+from .models import Intervention, Medication, MedicationReview, Supply, Visit
 from .selectors import (
     active_medications,
     allocatable_staff,
@@ -503,7 +503,8 @@ def my_day_view(request):
 
 def _render_my_day(request, network, *, error: tuple[int, str] | None = None, status: int = 200):
     """My day; `error` is (resident's pk, message) when an allocation was refused (422)."""
-    day = my_day(request.user, network)
+    show_all = request.GET.get("show") == "all"
+    day = my_day(request.user, network, shown=None if show_all else MY_DAY_SHOWN)
     today = timezone.localdate()
     for action in day["follow_ups"]:
         action.overdue = action.due_on < today
@@ -514,7 +515,6 @@ def _render_my_day(request, network, *, error: tuple[int, str] | None = None, st
             key: [row for row in rows if _allocated_to(row[0], request.user)]
             for key, rows in groups.items()
         }
-    show_all = request.GET.get("show") == "all"
 
     def shown(rows):
         return rows if show_all else rows[:MY_DAY_SHOWN]
@@ -540,7 +540,7 @@ def _render_my_day(request, network, *, error: tuple[int, str] | None = None, st
     other = "pharmacist" if own == "technician" else "technician"
     care_lists = [lists[own], lists[other]]
     routine = _care_rows(shown(groups["routine"]))
-    awaiting = shown(day["awaiting_visit"])
+    awaiting = day["awaiting_visit"]
     people = (
         [v.patient for v in day["visits_today"]]
         + [a.patient for a in day["follow_ups"]]
@@ -555,7 +555,7 @@ def _render_my_day(request, network, *, error: tuple[int, str] | None = None, st
         "visits_today": day["visits_today"],
         "follow_ups": day["follow_ups"],
         "awaiting_visit": awaiting,
-        "awaiting_total": len(day["awaiting_visit"]),
+        "awaiting_total": day["awaiting_total"],
         "care_lists": care_lists,
         "routine": routine,
         "routine_total": len(groups["routine"]),
@@ -660,26 +660,30 @@ def _medications_and_latest_review(patient) -> tuple[list[Medication], Medicatio
 
 def patient_medicines_context(user, patient) -> dict:
     """The person page's "Medicines" and "Visits" sections, for the roles that may see them
-    (none for the PIC, managers and partner systems). Two queries however many medicines
-    and visits (three when there are visits: their changes to medicines)."""
+    (none for the PIC, managers and partner systems). Three queries however many medicines
+    and visits (the medicines, the visits, their changes to medicines)."""
     if not user.has_perm("medicines.view_medicines", patient):
         return {"medicines_visible": False}
     medications, review = _medications_and_latest_review(patient)
     # The latest visits and any older one whose NEWS2 escalation is not yet acknowledged, in
     # one query: the first rows in visit order are the latest, the rest only warn.
     latest = Visit.objects.filter(patient=patient).order_by("-visited_at", "-id")
-    rows = list(
-        Visit.objects.filter(patient=patient)
-        .filter(
-            Q(pk__in=latest.values("pk")[: VISITS_SHOWN + 1])
-            | Q(news2_acknowledged_at__isnull=True, news2_escalation__in=ESCALATED)
-        )
-        .select_related(
-            "visitor", "joint_visitor", "follow_up_action", "news2_acknowledged_by", "restricted_by"
-        )
-        .prefetch_related("interventions")
-        .order_by("-visited_at", "-id")
+    shown = Visit.objects.filter(patient=patient).filter(
+        Q(pk__in=latest.values("pk")[: VISITS_SHOWN + 1])
+        | Q(news2_acknowledged_at__isnull=True, news2_escalation__in=ESCALATED)
     )
+    rows = list(
+        shown.select_related(
+            "visitor", "joint_visitor", "follow_up_action", "news2_acknowledged_by", "restricted_by"
+        ).order_by("-visited_at", "-id")
+    )
+    # Their changes to medicines by the visits' own condition, not their ids: one query with
+    # or without visits (a prefetch is skipped when there are none).
+    changes: dict[int, list[Intervention]] = {}
+    for intervention in Intervention.objects.filter(visit__in=shown.values("pk")):
+        changes.setdefault(intervention.visit_id, []).append(intervention)
+    for visit in rows:
+        visit.changes = changes.get(visit.pk, [])
     seal_visits(user, rows, patient=patient)
     for visit in rows:
         visit.can_restrict = may_restrict(user, patient=patient, author_id=visit.visitor_id)

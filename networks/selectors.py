@@ -28,6 +28,25 @@ def active_memberships(user: RequestUser | None) -> dict[int, Membership]:
     return cached
 
 
+_LABELS_ATTR = "_icn_member_labels"
+
+
+def member_labels(network: Network) -> dict[int, str]:
+    """ "Name, role" of everyone who is or was a member of the network (the role as the
+    network calls it; former members keep the role they had), by user id. One query, kept on
+    the network instance for the rest of the request: however many people a page names, and
+    whether it names anyone (a query only when someone is named would grow with the rows)."""
+    cached = getattr(network, _LABELS_ATTR, None)
+    if cached is None:
+        cached = {}
+        for membership in Membership.objects.filter(network_id=network.pk).select_related("user"):
+            user = membership.user
+            name = user.get_full_name() or user.get_username()
+            cached[membership.user_id] = f"{name}, {network.role_label(membership.role)}"
+        setattr(network, _LABELS_ATTR, cached)
+    return cached
+
+
 def forget_memberships(user: RequestUser) -> None:
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)

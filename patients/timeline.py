@@ -15,7 +15,7 @@ from typing import Any
 from django.utils import formats, timezone
 
 from core import ports
-from networks.models import Membership
+from networks.selectors import member_labels
 
 # The kinds of entry, in the order the filter lists them: code -> label.
 KINDS: dict[str, str] = {
@@ -106,20 +106,8 @@ def by_month(entries: list[Entry]) -> list[tuple[str, list[Entry]]]:
 
 def _named(network: Any, entries: list[Entry]) -> list[Entry]:
     """Each entry's ``who`` as "name, role in the network" (former members keep the role
-    they had), in one query for all of them."""
-    ids = {e.who_id for e in entries if e.who_id and not e.who}
-    if not ids:
-        return entries
-    labels: dict[int, str] = {}
-    memberships = (
-        Membership.objects.filter(network_id=network.pk, user_id__in=ids)
-        .select_related("user")
-        .order_by("is_active", "id")  # the active (then latest) membership wins
-    )
-    for membership in memberships:
-        user = membership.user
-        name = user.get_full_name() or user.get_username()
-        labels[membership.user_id] = f"{name}, {network.role_label(membership.role)}"
+    they had): networks.selectors.member_labels, one query whoever is named."""
+    labels = member_labels(network)
     return [
         replace(e, who=labels.get(e.who_id, "")) if e.who_id and not e.who else e for e in entries
     ]

@@ -218,10 +218,18 @@ class Referral(models.Model):
             ),
         ]
         indexes = [
+            # The inbox in its order (urgent first, then the oldest): its first page is read
+            # from the index's start, not sorted from every new referral of the service.
             models.Index(
-                fields=["network", "service", "urgency", "created_at"],
+                fields=["network", "service", "-urgency", "created_at", "id"],
                 condition=Q(status="new"),
-                name="referral_inbox",
+                name="referral_inbox_order",
+            ),
+            # My day's referrals awaiting a visit, and the caseload of accepted referrals.
+            models.Index(
+                fields=["network", "service", "triaged_at"],
+                condition=Q(status="accepted"),
+                name="referral_accepted",
             ),
             models.Index(fields=["patient", "-created_at"]),
             models.Index(fields=["referred_by", "-created_at"]),

@@ -25,6 +25,8 @@ LABELS = [
     "page /patients/<pk>/",
     "page /meetings/<pk>/ (40 people)",
     "page /meetings/<pk>/run/<item>/ (40)",
+    "page /medicines/my-day/",
+    "page /my-work/",
     "page /reports/ (all networks, 12 months)",
     "API  /api/v1/reports/dashboard/ (all, 12 months)",
 ]

@@ -713,3 +713,31 @@ def test_my_work_queries_do_not_grow_with_rows(
     assert response.status_code == 200
     assert count_queries(client, URL) == few
     assert few <= 13, few
+
+
+def test_a_long_list_shows_its_first_tasks_its_total_and_a_link_to_the_rest(
+    client, login, network, django_assert_max_num_queries
+):
+    from actions.views import MY_WORK_SHOWN
+
+    me = login("pharmacist")
+    person = PatientFactory(network=network)
+    overdue = [task_for(me, person, due_on=days(-1 - i)) for i in range(MY_WORK_SHOWN + 2)]
+    queued = [queue_task("pharmacist", person, due_on=days(5)) for _ in range(3)]
+    few = count_queries(client, URL)
+    with django_assert_max_num_queries(few):
+        response = client.get(URL)
+    page = section(response, "overdue")
+    shown = [int(i) for i in re.findall(r'id="task-(\d+)"', page)]
+    # The oldest first, cut after MY_WORK_SHOWN; the total and the way to the rest stay.
+    oldest = sorted(overdue, key=lambda t: (t.due_on, t.pk))[:MY_WORK_SHOWN]
+    assert shown == [t.pk for t in oldest]
+    assert f"Overdue ({MY_WORK_SHOWN + 2})" in text(response)
+    assert f"The first {MY_WORK_SHOWN} of {MY_WORK_SHOWN + 2}" in page
+    assert "?show=all#overdue" in page
+    assert nav_count(response) == MY_WORK_SHOWN + 2 + len(queued)
+    # Only the people shown are on the access trail; here the one person, once.
+    assert AccessEvent.objects.filter(user=me, what="my_work").count() == 2
+    everything = section(client.get(URL + "?show=all"), "overdue")
+    assert len(re.findall(r'id="task-(\d+)"', everything)) == MY_WORK_SHOWN + 2
+    assert "?show=all#overdue" not in everything

@@ -241,7 +241,8 @@ def test_query_counts_do_not_grow_with_the_plan(
             "card": edit_url(person) + "?next=/",
         }[page]
         client.get(url)
-        counts.append(_count(client, url, django_assert_max_num_queries, 30))
+        # The person page: 33 (tests/patients/test_views.py), the plan's pages fewer.
+        counts.append(_count(client, url, django_assert_max_num_queries, 33))
     assert counts[0] == counts[1], counts
 
 

@@ -417,5 +417,5 @@ def test_the_person_page_for_a_member_not_involved_keeps_its_budget(
     care_team_add(patient=person, membership=Membership.objects.get(user=nurse), by=nurse)
     client.force_login(member("gp"))
     client.get(f"/patients/{person.pk}/")
-    with django_assert_max_num_queries(29):  # tests/patients/test_views.py's 28, plus 1
+    with django_assert_max_num_queries(34):  # tests/patients/test_views.py's 33, plus 1
         assert client.get(f"/patients/{person.pk}/").status_code == 200

@@ -322,11 +322,13 @@ def test_detail_page_query_count_constant(
     from tests.factories import ActionFactory
 
     user = logged_in("chair")
-    # 22 for the page and its sections (the care plan, its needs and its interventions are a
-    # query each, careplans.sections), 7 for the timeline (patients/timeline.py: one query
-    # per source, consent changes from the row history among them; who did what and the
-    # tasks agreed at discussions add one each when there).
-    with django_assert_max_num_queries(29):
+    # 26 for the page and its sections (the care plan, its needs and its interventions are a
+    # query each, careplans.sections, with or without a plan; the referrals' flags and the
+    # visits' changes to medicines one each, with or without rows), 7 for the timeline
+    # (patients/timeline.py: one query per source, consent changes from the row history
+    # among them, the tasks agreed at discussions; the network's member labels, shared with
+    # the referrals).
+    with django_assert_max_num_queries(33):
         client.get(f"/patients/{patient.pk}/")
     for role in ("gp", "community_nurse", "pic", "physiotherapist"):
         care_team_add(
@@ -348,7 +350,7 @@ def test_detail_page_query_count_constant(
             ],
         },
     )
-    with django_assert_max_num_queries(29):
+    with django_assert_max_num_queries(33):
         assert client.get(f"/patients/{patient.pk}/").status_code == 200
 
 
@@ -375,3 +377,25 @@ def test_pic_sees_only_their_own_open_tasks_on_the_page(client, logged_in, patie
     logged_in("gp")
     page = client.get(f"/patients/{patient.pk}/").content.decode()
     assert "Arrange befriending" in page and "Switch tablets" in page
+
+
+def test_detail_page_queries_the_same_for_a_bare_record_and_a_long_history(
+    client, member, network, django_assert_max_num_queries
+):
+    """The benchmark's two people (benchmarks/hotpaths_paths.py): one with nothing but the
+    record, one with years of referrals, visits, discussions and the tasks agreed at them,
+    admissions and frailty; the same queries for both (a query skipped when there are no rows
+    is a query that grows with them)."""
+    from tests.patients.test_timeline import at, one_of_each
+
+    chair, pharmacist = member("chair"), member("pharmacist")
+    bare = PatientFactory(network=network)
+    busy = PatientFactory(network=network)
+    one_of_each(busy, chair, pharmacist, at(2026, 1, 1), n=12)
+    client.force_login(chair)
+    client.get(f"/patients/{bare.pk}/")
+    with django_assert_max_num_queries(33) as few:
+        assert client.get(f"/patients/{bare.pk}/").status_code == 200
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(f"/patients/{busy.pk}/").content.decode()
+    assert "Call the GP 11" in page
