@@ -135,7 +135,9 @@ def _high_frailty() -> set[str]:
     return set(levels[levels.index(threshold) :]) if threshold in levels else set()
 
 
-def care_home_stratification(network: Network) -> dict[str, list[Resident]]:
+def care_home_stratification(
+    network: Network, *, shown: int | None = None, allocated_to: int | None = None
+) -> dict[str, list[Resident]]:
     """Care-home residents, priority cases first, split as PRODUCT.md says: technicians take
     new and recently discharged residents and swallowing or adherence problems; pharmacists
     take complex residents, high frailty, frequent hospital users and end of life care.
@@ -146,62 +148,78 @@ def care_home_stratification(network: Network) -> dict[str, list[Resident]]:
     (which follows the latest eFI or CFS) at HIGH_FRAILTY or above, HOSPITAL_USE_ADMISSIONS
     admissions in HOSPITAL_USE_DAYS. Each resident carries every reason that placed them: a
     pharmacist's resident with a swallowing problem shows it too, and a technician need never
-    leaves a resident "Routine". One query however many residents."""
+    leaves a resident "Routine".
+
+    Each group holds its first `shown` residents (all if None), of those allocated to the
+    user `allocated_to` if given; `.totals` on the result counts each group in all. Two
+    queries however many residents: every resident's inputs as plain values (a network can
+    have thousands in care homes), then the records of the residents shown."""
     rules = settings.ICN_STRATIFICATION
     high_frailty = _high_frailty()
     medicines = Medication.objects.filter(patient=OuterRef("pk"), stopped_on__isnull=True)
-    residents = (
-        Patient.objects.filter(network=network, care_home__isnull=False)
-        .select_related("care_home", "medicines_allocation__member__user")
-        .annotate(
-            active_medicines=count_of(medicines, "patient"),
-            recent_admissions=_admissions_within(rules["RECENT_DISCHARGE_DAYS"]),
-            hospital_use=_admissions_within(rules["HOSPITAL_USE_DAYS"]),
-        )
+    residents = Patient.objects.filter(network=network, care_home__isnull=False)
+    if allocated_to is not None:
+        residents = residents.filter(medicines_allocation__member__user_id=allocated_to)
+    inputs = residents.annotate(
+        active_medicines=count_of(medicines, "patient"),
+        recent_admissions=_admissions_within(rules["RECENT_DISCHARGE_DAYS"]),
+        hospital_use=_admissions_within(rules["HOSPITAL_USE_DAYS"]),
+    ).values_list(
+        "pk",
+        "care_needs",
+        "frailty",
+        "family_name",
+        "active_medicines",
+        "recent_admissions",
+        "hospital_use",
     )
-    pharmacist: list[Resident] = []
-    technician: list[Resident] = []
-    routine: list[Resident] = []
-    for person in residents:
-        needs = set(person.care_needs)
+    groups: dict[str, list[tuple[int, list[str], str | None, str]]] = {
+        "pharmacist": [],
+        "technician": [],
+        "routine": [],
+    }
+    for pk, care_needs, frailty, family_name, medicines_n, recent, hospital_use in inputs:
+        needs = set(care_needs)
         reasons = sorted(needs & PHARMACIST_NEEDS)
-        if person.frailty in high_frailty:
-            reasons.append(f"high frailty ({person.get_frailty_display().lower()})")
-        if person.active_medicines >= rules["COMPLEX_MEDICINES"] and "complex" not in needs:
-            reasons.append(f"{person.active_medicines} medicines")
+        if frailty in high_frailty:
+            reasons.append(f"high frailty ({Frailty(frailty).label.lower()})")
+        if medicines_n >= rules["COMPLEX_MEDICINES"] and "complex" not in needs:
+            reasons.append(f"{medicines_n} medicines")
         if (
-            person.hospital_use >= rules["HOSPITAL_USE_ADMISSIONS"]
+            hospital_use >= rules["HOSPITAL_USE_ADMISSIONS"]
             and "frequent_hospital_user" not in needs
         ):
-            plural = "" if person.hospital_use == 1 else "s"
-            reasons.append(
-                f"{person.hospital_use} admission{plural} in {rules['HOSPITAL_USE_DAYS']} days"
-            )
+            plural = "" if hospital_use == 1 else "s"
+            reasons.append(f"{hospital_use} admission{plural} in {rules['HOSPITAL_USE_DAYS']} days")
         technician_reasons = sorted(needs & TECHNICIAN_NEEDS)
-        if person.recent_admissions and "recently_discharged" not in needs:
+        if recent and "recently_discharged" not in needs:
             technician_reasons.append(f"admitted in the last {rules['RECENT_DISCHARGE_DAYS']} days")
+        row = (pk, reasons + technician_reasons, frailty, family_name)
         if reasons:
-            pharmacist.append((person, reasons + technician_reasons))
+            groups["pharmacist"].append(row)
         elif technician_reasons:
-            technician.append((person, technician_reasons))
+            groups["technician"].append(row)
         else:
-            routine.append((person, []))
+            groups["routine"].append(row)
+    chosen: dict[str, list[tuple[int, list[str], str | None, str]]] = {}
+    for name, rows in groups.items():
+        rows.sort(key=lambda row: (-len(row[1]), -FRAILTY_RANK.get(row[2], -1), row[3]))
+        chosen[name] = rows if shown is None else rows[:shown]
+    wanted = [row[0] for rows in chosen.values() for row in rows]
+    people = Patient.objects.select_related(
+        "care_home", "medicines_allocation__member__user"
+    ).in_bulk(wanted)
+    result = Stratified(
+        {name: [(people[row[0]], row[1]) for row in rows] for name, rows in chosen.items()}
+    )
+    result.totals = {name: len(rows) for name, rows in groups.items()}
+    return result
 
-    def order(rows: list[Resident]) -> list[Resident]:
-        return sorted(
-            rows,
-            key=lambda row: (
-                -len(row[1]),
-                -FRAILTY_RANK.get(row[0].frailty, -1),
-                row[0].family_name,
-            ),
-        )
 
-    return {
-        "pharmacist": order(pharmacist),
-        "technician": order(technician),
-        "routine": order(routine),
-    }
+class Stratified(dict[str, list[Resident]]):
+    """care_home_stratification's groups, with `totals`: each group's residents in all."""
+
+    totals: dict[str, int]
 
 
 def allocatable_staff(network: Network) -> QuerySet[Membership]:

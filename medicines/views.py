@@ -508,38 +508,34 @@ def _render_my_day(request, network, *, error: tuple[int, str] | None = None, st
     today = timezone.localdate()
     for action in day["follow_ups"]:
         action.overdue = action.due_on < today
-    groups = care_home_stratification(network)
     mine = request.GET.get("care") == "mine"
-    if mine:
-        groups = {
-            key: [row for row in rows if _allocated_to(row[0], request.user)]
-            for key, rows in groups.items()
-        }
-
-    def shown(rows):
-        return rows if show_all else rows[:MY_DAY_SHOWN]
+    groups = care_home_stratification(
+        network,
+        shown=None if show_all else MY_DAY_SHOWN,
+        allocated_to=request.user.pk if mine else None,
+    )
 
     lists = {
         "pharmacist": {
             "key": "pharmacist",
             "title": "For pharmacists",
             "hint": "Complex residents, high frailty, frequent hospital users, end of life care.",
-            "rows": _care_rows(shown(groups["pharmacist"])),
-            "total": len(groups["pharmacist"]),
+            "rows": _care_rows(groups["pharmacist"]),
+            "total": groups.totals["pharmacist"],
         },
         "technician": {
             "key": "technician",
             "title": "For technicians",
             "hint": "New and recently discharged residents, swallowing or adherence problems.",
-            "rows": _care_rows(shown(groups["technician"])),
-            "total": len(groups["technician"]),
+            "rows": _care_rows(groups["technician"]),
+            "total": groups.totals["technician"],
         },
     }
     role = current_membership(request).role
     own = "technician" if role == Role.PHARMACY_TECHNICIAN else "pharmacist"
     other = "pharmacist" if own == "technician" else "technician"
     care_lists = [lists[own], lists[other]]
-    routine = _care_rows(shown(groups["routine"]))
+    routine = _care_rows(groups["routine"])
     awaiting = day["awaiting_visit"]
     people = (
         [v.patient for v in day["visits_today"]]
@@ -558,8 +554,8 @@ def _render_my_day(request, network, *, error: tuple[int, str] | None = None, st
         "awaiting_total": day["awaiting_total"],
         "care_lists": care_lists,
         "routine": routine,
-        "routine_total": len(groups["routine"]),
-        "care_home_count": sum(len(rows) for rows in groups.values()),
+        "routine_total": groups.totals["routine"],
+        "care_home_count": sum(groups.totals.values()),
         "shown": MY_DAY_SHOWN,
         "staff": list(allocatable_staff(network)),
         "can_allocate": request.user.has_perm("medicines.allocate_residents", network),
@@ -567,11 +563,6 @@ def _render_my_day(request, network, *, error: tuple[int, str] | None = None, st
         "allocation_error": error,
     }
     return render(request, "medicines/my_day.html", context, status=status)
-
-
-def _allocated_to(person, user) -> bool:
-    allocation = getattr(person, "medicines_allocation", None)
-    return allocation is not None and allocation.member.user_id == user.pk
 
 
 @member_required

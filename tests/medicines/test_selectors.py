@@ -175,9 +175,22 @@ def test_the_thresholds_come_from_settings(member, network):
     assert placed["Mild"] == ("routine", [])
 
 
-def test_stratification_is_one_query(member, network, django_assert_num_queries):
+def test_stratification_is_two_queries_and_shows_the_first_of_each_group(
+    member, network, django_assert_num_queries
+):
+    """Every resident's inputs as values, then the records of those shown: two queries
+    however many residents; `shown` keeps each group's first, `totals` counts them all."""
     home = OrganisationFactory(kind="care_home")
     for _ in range(5):
-        PatientFactory(network=network, care_home=home)
-    with django_assert_num_queries(1):
-        care_home_stratification(network)
+        PatientFactory(network=network, care_home=home, care_needs=[], frailty="fit")
+    with django_assert_num_queries(2):
+        everyone = care_home_stratification(network)
+    assert everyone.totals == {"pharmacist": 0, "technician": 0, "routine": 5}
+    for _ in range(7):
+        PatientFactory(network=network, care_home=home, care_needs=["swallowing"])
+    with django_assert_num_queries(2):
+        first = care_home_stratification(network, shown=3)
+    assert first.totals == {"pharmacist": 0, "technician": 7, "routine": 5}
+    assert [len(rows) for rows in first.values()] == [0, 3, 3]
+    whole = care_home_stratification(network)
+    assert first["technician"] == whole["technician"][:3]
