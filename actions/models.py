@@ -93,6 +93,14 @@ class Action(models.Model):
             models.Index(fields=["patient", "status"]),
             # The reminder sweeps: open tasks by due date.
             models.Index(fields=["due_on"], condition=Q(status="open"), name="action_open_due"),
+            # The dashboard's actions agreed at meetings, due in a period, done on time or
+            # not (reports.figures.meetings): read from the index alone.
+            models.Index(
+                fields=["network", "due_on"],
+                include=["status", "done_at"],
+                condition=Q(agenda_item__isnull=False),
+                name="action_agreed_due",
+            ),
         ]
 
     def __str__(self) -> str:

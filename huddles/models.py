@@ -145,6 +145,15 @@ class AgendaItem(models.Model):
                 ),
             ),
         ]
+        indexes = [
+            # The dashboard's people discussed per meeting (reports.stored.MEETINGS_SQL):
+            # counted per meeting from the index alone.
+            models.Index(
+                fields=["meeting"],
+                condition=Q(status="discussed"),
+                name="agenda_item_discussed",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.patient} at {self.meeting}"

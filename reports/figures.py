@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 from django.db import connections
 from django.db.models import (
-    Avg,
     Count,
     DateField,
     DateTimeField,
@@ -31,13 +30,13 @@ from django.utils import timezone
 
 from actions.models import Action
 from core.replica import read_alias
-from huddles.models import AgendaItem, Episode, Meeting
+from huddles.models import Episode
 from medicines.models import Visit
 from networks.roles import Role
 from patients.models import Goal, Patient
 from referrals.models import PatientFlag, Referral
 
-from . import tally
+from . import stored, tally
 from .models import AdmissionEvent, CalendarDay
 
 LONDON = ZoneInfo("Europe/London")
@@ -504,7 +503,13 @@ def visits_per_pharmacist(scope: Scope, today: date | None = None) -> dict:
 
 
 def red_flags_by_month(scope: Scope) -> list[dict]:
-    """Red flags raised per code per month."""
+    """Red flags raised per code per month. Read from the counts kept as flags change
+    (reports/stored.py); `red_flags_by_month_counted` computes the same from the flags."""
+    return _flags_by_code(scope, stored.red_flags(scope))
+
+
+def red_flags_by_month_counted(scope: Scope) -> list[dict]:
+    """red_flags_by_month, counted from the flags themselves (rebuild and tests compare)."""
 
     rows = (
         PatientFlag.objects.filter(patient__network_id__in=scope.network_ids)
@@ -514,14 +519,17 @@ def red_flags_by_month(scope: Scope) -> list[dict]:
         .annotate(n=Count("id"))
         .order_by("flag__code", "month")
     )
+    return _flags_by_code(
+        scope, [(r["flag__code"], r["flag__label"], r["month"], r["n"]) for r in rows]
+    )
+
+
+def _flags_by_code(scope: Scope, rows) -> list[dict]:
     codes: dict[str, dict] = {}
-    for row in rows:
-        entry = codes.setdefault(
-            row["flag__code"],
-            {"code": row["flag__code"], "label": row["flag__label"], "months": {}, "total": 0},
-        )
-        entry["months"][_key(row["month"])] = row["n"]
-        entry["total"] += row["n"]
+    for code, label, month, n in rows:
+        entry = codes.setdefault(code, {"code": code, "label": label, "months": {}, "total": 0})
+        entry["months"][_key(month)] = n
+        entry["total"] += n
     months = scope.months()
     for entry in codes.values():
         entry["months"] = [{"month": m, "n": entry["months"].get(m, 0)} for m in months]
@@ -536,48 +544,24 @@ def meetings(scope: Scope, today: date | None = None) -> dict:
     at meetings and due in the period: done on time, done late, still open and overdue."""
 
     today = today or timezone.localdate()
-    held = (
-        Meeting.objects.filter(network_id__in=scope.network_ids, status=Meeting.Status.CLOSED)
-        .filter(scope.in_period("starts_at"))
-        .annotate(discussed=Count("items", filter=Q(items__status=AgendaItem.Status.DISCUSSED)))
-    )
+    months, per_meeting = stored.meetings_held(scope)
     by_month = {m: {"month": m, "held": 0, "discussed": 0} for m in scope.months()}
-    for row in (
-        held.annotate(month=_month("starts_at"))
-        .values("month")
-        .annotate(held=Count("id", distinct=True))
-    ):
-        by_month[_key(row["month"])]["held"] = row["held"]
-    discussed = AgendaItem.objects.filter(
-        meeting__in=held.values("pk"), status=AgendaItem.Status.DISCUSSED
-    )
-    for row in (
-        discussed.annotate(month=_month("meeting__starts_at"))
-        .values("month")
-        .annotate(n=Count("id"))
-    ):
-        by_month[_key(row["month"])]["discussed"] = row["n"]
-    per_meeting = (
-        Meeting.objects.filter(pk__in=held.values("pk"))
-        .annotate(discussed=Count("items", filter=Q(items__status=AgendaItem.Status.DISCUSSED)))
-        .aggregate(
-            meetings=Count("id"),
-            mean=Avg("discussed"),
-            median=Percentile("discussed", 0.5),
-        )
-    )
+    for month, (held, discussed) in months.items():
+        by_month[_key(month)].update(held=held, discussed=discussed)
     actions = Action.objects.filter(
         network_id__in=scope.network_ids,
         agenda_item__isnull=False,
         due_on__gte=scope.first,
         due_on__lt=scope.end_day,
     ).annotate(done_on=_local_day("done_at"))
+    # Counted by due_on (never null), not id: every column read is in the index
+    # "action_agreed_due", so it is read alone (an index-only scan).
     on_time = actions.aggregate(
-        due=Count("id"),
-        on_time=Count("id", filter=Q(status="done", done_on__lte=F("due_on"))),
-        late=Count("id", filter=Q(status="done", done_on__gt=F("due_on"))),
-        overdue=Count("id", filter=Q(status="open", due_on__lt=today)),
-        open=Count("id", filter=Q(status="open", due_on__gte=today)),
+        due=Count("due_on"),
+        on_time=Count("due_on", filter=Q(status="done", done_on__lte=F("due_on"))),
+        late=Count("due_on", filter=Q(status="done", done_on__gt=F("due_on"))),
+        overdue=Count("due_on", filter=Q(status="open", due_on__lt=today)),
+        open=Count("due_on", filter=Q(status="open", due_on__gte=today)),
     )
     return {
         "by_month": list(by_month.values()),
@@ -592,7 +576,17 @@ def meetings(scope: Scope, today: date | None = None) -> dict:
 
 
 def goals(scope: Scope) -> dict:
-    """Goals agreed with people ("what matters to me") in the period, and their outcomes."""
+    """Goals agreed with people ("what matters to me") in the period, and their outcomes.
+    Read from the counts kept as goals change (reports/stored.py); `goals_counted` computes
+    the same from the goals."""
+    outcomes = stored.goal_outcomes(scope)
+    counts = {"agreed": sum(outcomes.values())}
+    counts.update({o: outcomes.get(o, 0) for o in Goal.Outcome.values})
+    return _with_met_rate(counts)
+
+
+def goals_counted(scope: Scope) -> dict:
+    """goals, counted from the goals themselves (rebuild and tests compare)."""
 
     agreed = Goal.objects.filter(
         patient__network_id__in=scope.network_ids,
@@ -603,6 +597,10 @@ def goals(scope: Scope) -> dict:
         agreed=Count("id"),
         **{o: Count("id", filter=Q(outcome=o)) for o in Goal.Outcome.values},
     )
+    return _with_met_rate(counts)
+
+
+def _with_met_rate(counts: dict) -> dict:
     decided = counts["met"] + counts["partly_met"] + counts["not_met"]
     counts["met_rate"] = round(counts["met"] / decided, 3) if decided else None
     return counts

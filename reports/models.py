@@ -240,3 +240,45 @@ class TriageTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.network_id} {self.month:%Y-%m} {self.service} {self.days}: {self.n}"
+
+
+class FlagTally(models.Model):
+    """Red flags raised, counted as they happen (reports/stored.py): how many of each red
+    flag were raised on a network's people in a London month. Statement triggers on the
+    flags keep it exact in the same transaction as each change; `manage.py
+    rebuild_report_figures` recomputes it. Counts, not people."""
+
+    network = models.ForeignKey("networks.Network", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The first day of the London month the flag was raised.")
+    flag = models.ForeignKey("referrals.RedFlag", on_delete=models.CASCADE, related_name="+")
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The trigger's ON CONFLICT target.
+            models.UniqueConstraint(fields=["network", "month", "flag"], name="flag_tally_key"),
+            models.CheckConstraint(condition=Q(month__day=1), name="flag_tally_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network_id} {self.month:%Y-%m} {self.flag_id}: {self.n}"
+
+
+class GoalTally(models.Model):
+    """Goals agreed with a network's people, counted as they happen per month agreed and
+    outcome (reports/stored.py), as FlagTally."""
+
+    network = models.ForeignKey("networks.Network", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The first day of the month the goal was agreed.")
+    outcome = models.CharField(max_length=10)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The trigger's ON CONFLICT target.
+            models.UniqueConstraint(fields=["network", "month", "outcome"], name="goal_tally_key"),
+            models.CheckConstraint(condition=Q(month__day=1), name="goal_tally_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network_id} {self.month:%Y-%m} {self.outcome}: {self.n}"

@@ -1,4 +1,5 @@
-"""Recompute the dashboard's stored referral counts (reports.tally) from the referrals:
+"""Recompute the dashboard's stored counts from what they count: referrals (reports.tally),
+red flags and goals (reports.stored):
 `manage.py rebuild_report_figures [--network SLUG ...]`. Idempotent; referral writes wait
 while it runs (seconds for a million referrals). Needed after writing referrals round the
 trigger (generate_synthetic does it itself) or filling the working-day calendar again."""
@@ -10,11 +11,11 @@ from django.core.management.base import CommandError
 
 from core.rls import SystemScopeCommand
 from networks.models import Network
-from reports import tally
+from reports import stored, tally
 
 
 class Command(SystemScopeCommand):
-    help = "Recompute the dashboard's stored referral counts from the referrals."
+    help = "Recompute the dashboard's stored counts (referrals, red flags, goals)."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
@@ -34,9 +35,9 @@ class Command(SystemScopeCommand):
                 raise CommandError(f"No network {', '.join(map(repr, missing))}.")
             ids = list(found.values())
         started = time.perf_counter()
-        rows = tally.rebuild(ids)
+        rows = tally.rebuild(ids) + stored.rebuild(ids)
         which = ", ".join(slugs) if slugs else "every network"
         self.stdout.write(
-            f"Rebuilt the referral counts of {which}: {rows:,} rows "
+            f"Rebuilt the referral, red flag and goal counts of {which}: {rows:,} rows "
             f"({time.perf_counter() - started:.1f} s)."
         )
