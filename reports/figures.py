@@ -130,7 +130,7 @@ def admissions_avoided(scope: Scope) -> list[dict]:
         .exclude(admission_avoided="")
         .annotate(month=_month("closed_at"))
         .values("month", "admission_avoided")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("closed_at"))  # not id: read from the index "episode_closed" alone
     ):
         rows[_key(row["month"])][row["admission_avoided"]] = row["n"]
     return list(rows.values())
@@ -169,22 +169,13 @@ def admissions_after_discharge(scope: Scope, today: date | None = None) -> list[
     passed count towards that column, so a recent discharge never looks like a success."""
     today = today or timezone.localdate()
     rows = {a: _after_row(a) for a in (*ANSWERS, "all")}
-    for row in (
-        _discharges(scope)
-        .values("admission_avoided")
-        .annotate(
-            discharged=Count("id"),
-            followed_30=Count("id", filter=Q(closed_plus_30__lte=today)),
-            admitted_30=Count("id", filter=Q(closed_plus_30__lte=today) & _admitted_within(30)),
-            followed_90=Count("id", filter=Q(closed_plus_90__lte=today)),
-            admitted_90=Count("id", filter=Q(closed_plus_90__lte=today) & _admitted_within(90)),
-        )
-    ):
-        for answer in (row["admission_avoided"] or "unsure", "all"):
-            if answer not in rows:
+    names = ("discharged", "followed_30", "admitted_30", "followed_90", "admitted_90")
+    for answer, *counts in stored.after_discharge(scope, today):
+        for key in (answer or "unsure", "all"):
+            if key not in rows:
                 continue
-            for name in ("discharged", "followed_30", "admitted_30", "followed_90", "admitted_90"):
-                rows[answer][name] += row[name]
+            for name, n in zip(names, counts, strict=True):
+                rows[key][name] += n
     return list(rows.values())
 
 
@@ -423,7 +414,8 @@ def caseload(scope: Scope, now: datetime | None = None) -> dict:
     active = Episode.objects.filter(
         network_id__in=scope.network_ids, closed_at__isnull=True, opened_at__lte=now
     ).aggregate(n=Count("id"), median=Percentile(open_days, 0.5))
-    closed = _episodes(scope).aggregate(n=Count("id"), median=Percentile(days, 0.5))
+    # Counted by closed_at, not id: read from the index "episode_closed" alone.
+    closed = _episodes(scope).aggregate(n=Count("closed_at"), median=Percentile(days, 0.5))
     return {
         "active": active["n"],
         "active_median_days": _round(active["median"]),
@@ -456,11 +448,19 @@ def working_days_in(scope: Scope, today: date | None = None) -> int:
     return CalendarDay.objects.filter(day__gte=scope.first, day__lte=last, working=True).count()
 
 
+PHARMACY_ROLES = (Role.PHARMACIST, Role.PHARMACY_TECHNICIAN)
+
+
 def visits_per_pharmacist(scope: Scope, today: date | None = None) -> dict:
     """Visits made by each pharmacist (and pharmacy technician) in the period, per working
-    day of the period so far."""
+    day of the period so far. Read from the counts kept as visits change
+    (reports/stored.py), with each visitor's role in the visit's network now;
+    `visits_per_pharmacist_counted` computes the same from the visits."""
+    return _per_pharmacist(scope, today, stored.visits_by_visitor(scope, PHARMACY_ROLES))
 
-    working_days = working_days_in(scope, today)
+
+def visits_per_pharmacist_counted(scope: Scope, today: date | None = None) -> dict:
+    """visits_per_pharmacist, counted from the visits themselves (rebuild and tests compare)."""
     # The visitor's role in the visit's network: a join (one membership per user and
     # network), not a lookup per visit.
     rows = list(
@@ -468,7 +468,7 @@ def visits_per_pharmacist(scope: Scope, today: date | None = None) -> dict:
         .filter(scope.in_period("visited_at"))
         .filter(
             visitor__memberships__network_id=F("network_id"),
-            visitor__memberships__role__in=[Role.PHARMACIST, Role.PHARMACY_TECHNICIAN],
+            visitor__memberships__role__in=PHARMACY_ROLES,
         )
         .annotate(role=F("visitor__memberships__role"))
         .values(
@@ -477,6 +477,11 @@ def visits_per_pharmacist(scope: Scope, today: date | None = None) -> dict:
         .annotate(visits=Count("id"))
         .order_by("-visits", "visitor__last_name")
     )
+    return _per_pharmacist(scope, today, rows)
+
+
+def _per_pharmacist(scope: Scope, today: date | None, rows: list[dict]) -> dict:
+    working_days = working_days_in(scope, today)
     people = [
         {
             "user_id": row["visitor_id"],

@@ -282,3 +282,26 @@ class GoalTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.network_id} {self.month:%Y-%m} {self.outcome}: {self.n}"
+
+
+class VisitTally(models.Model):
+    """Visits counted as they happen, per network, London month and visitor
+    (reports/stored.py), as FlagTally: the dashboard's visits per pharmacist read these rows
+    and the visitor's role now."""
+
+    network = models.ForeignKey("networks.Network", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The first day of the London month of the visit.")
+    visitor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The trigger's ON CONFLICT target.
+            models.UniqueConstraint(fields=["network", "month", "visitor"], name="visit_tally_key"),
+            models.CheckConstraint(condition=Q(month__day=1), name="visit_tally_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network_id} {self.month:%Y-%m} {self.visitor_id}: {self.n}"

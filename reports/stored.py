@@ -1,22 +1,24 @@
-"""The dashboard's red flags and goals stored as they happen (reports.models.FlagTally and
-GoalTally), as reports/tally.py stores its referral counts.
+"""The dashboard's red flags, goals and visits stored as they happen (reports.models.FlagTally,
+GoalTally and VisitTally), as reports/tally.py stores its referral counts; and the figures
+over few rows (meetings, discharges) read straight from their tables through an index.
 
 Counting the year's red flags (124,000 for six networks) per code and London month took
-about 200 ms, and the year's goals by outcome about 60 ms, growing with every network and
-month; reading their counts, kept per network, London month and red flag (per network,
-month agreed and outcome), takes a millisecond or two. Exact at every moment: statement
-triggers on ``referrals_patientflag`` and ``patients_goal`` move each changed row's count
-from the key it had to the key it has in the transaction that changes it, whatever makes
-the change (the services, the admin, a bulk update, a data migration). Two transactions
-counting into the same row are serialised by the row lock of ``INSERT ... ON CONFLICT DO
-UPDATE``; every writer locks the networks' rows first, in id order, as tally._counting does.
+about 200 ms, the year's goals by outcome about 60 ms and visits per pharmacist 15-45 ms,
+growing with every network and month; reading their counts, kept per network, London month
+and red flag (month agreed and outcome; month and visitor), takes a millisecond or two.
+Exact at every moment: statement triggers on ``referrals_patientflag``, ``patients_goal``
+and ``medicines_visit`` move each changed row's count from the key it had to the key it has
+in the transaction that changes it, whatever makes the change (the services, the admin, a
+bulk update, a data migration). Two transactions counting into the same row are serialised
+by the row lock of ``INSERT ... ON CONFLICT DO UPDATE``; every writer locks the networks'
+rows first, in id order, as tally._counting does.
 
-A flag or goal counts in its person's network. No code moves a person to another network
-(patients.api refuses it), but the admin or a data fix could: a row trigger on
-``patients_patient`` then moves the person's counts with them.
+A flag or goal counts in its person's network (a visit in its own). No code moves a person
+to another network (patients.api refuses it), but the admin or a data fix could: a row
+trigger on ``patients_patient`` then moves the person's counts with them.
 
 ``rebuild`` (run by ``manage.py rebuild_report_figures`` with tally.rebuild) recomputes the
-counts from the flags and goals, for some networks or all."""
+counts from the rows, for some networks or all."""
 
 # ruff: noqa: S608 (only this module's constant table and column names are put into SQL;
 # every value is a parameter)
@@ -34,13 +36,15 @@ from core.replica import read_alias
 @dataclass(frozen=True)
 class Counted:
     """One stored count: its table and key, the source table whose rows it counts, and how
-    a source row (alias r, joined to its person as p) gives the key (in KEY's order)."""
+    a source row (alias r, joined to its person as p) gives the key (in KEY's order). A
+    count `by_person` is in the person's network; else in the row's own network_id."""
 
     table: str
     key: tuple[str, ...]
     source: str
     values: tuple[str, ...]
     trigger: str
+    by_person: bool = True
 
     @property
     def columns(self) -> str:
@@ -49,13 +53,19 @@ class Counted:
     def count_sql(self, rows: str) -> str:
         """The upsert adding `rows` (a query giving the source's columns and `sign`) to the
         counts: one per key, in key order; keys whose changes cancel out are left alone. A
-        row whose person is gone counts nowhere (never so: a flag protects its person, and a
-        person's goals are deleted before the person)."""
+        row whose person (network) is gone counts nowhere (never so for a person: a flag
+        protects its person, and a person's goals are deleted before the person; a network
+        is deleted with its rows, demo.synthetic.deleting)."""
         positions = ", ".join(str(i + 1) for i in range(len(self.key)))
+        owner = (
+            "patients_patient p ON p.id = r.patient_id"
+            if self.by_person
+            else "networks_network net ON net.id = r.network_id"
+        )
         return f"""
 INSERT INTO {self.table} ({self.columns}, n)
 SELECT {", ".join(self.values)}, sum(r.sign)
-  FROM ({rows}) r JOIN patients_patient p ON p.id = r.patient_id
+  FROM ({rows}) r JOIN {owner}
  GROUP BY {positions} HAVING sum(r.sign) <> 0 ORDER BY {positions}
     ON CONFLICT ({self.columns}) DO UPDATE SET n = {self.table}.n + EXCLUDED.n"""
 
@@ -78,20 +88,34 @@ GOALS = Counted(
     values=("p.network_id", "date_trunc('month', r.agreed_on)::date", "r.outcome"),
     trigger="reports_goal_tally",
 )
-COUNTED = (FLAGS, GOALS)
+VISITS = Counted(
+    table="reports_visittally",
+    key=("network_id", "month", "visitor_id"),
+    source="medicines_visit",
+    values=(
+        "r.network_id",
+        "date_trunc('month', r.visited_at AT TIME ZONE 'Europe/London')::date",
+        "r.visitor_id",
+    ),
+    trigger="reports_visit_tally",
+    by_person=False,
+)
+COUNTED = (FLAGS, GOALS, VISITS)
 
 
 def _counting(counted: Counted, name: str, tables: list[tuple[str, int]]) -> str:
     """A statement trigger's function: the rows a statement removed (-1) and made (+1)
     counted, after their networks' rows are locked (FOR KEY SHARE, in id order)."""
     rows = " UNION ALL ".join(f"SELECT *, {sign} AS sign FROM {table}" for table, sign in tables)
-    people = " UNION ".join(f"SELECT patient_id FROM {table}" for table, _ in tables)
+    if counted.by_person:
+        people = " UNION ".join(f"SELECT patient_id FROM {table}" for table, _ in tables)
+        networks = f"SELECT network_id FROM patients_patient WHERE id IN ({people})"
+    else:
+        networks = " UNION ".join(f"SELECT network_id FROM {table}" for table, _ in tables)
     return f"""
 CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM 1 FROM networks_network
-   WHERE id IN (SELECT network_id FROM patients_patient WHERE id IN ({people}))
-   ORDER BY id FOR KEY SHARE;
+  PERFORM 1 FROM networks_network WHERE id IN ({networks}) ORDER BY id FOR KEY SHARE;
   {counted.count_sql(rows)};
   RETURN NULL;
 END $$"""
@@ -124,6 +148,8 @@ def _moving(counted: Counted, network: str, sign: int) -> str:
     return counted.count_sql(rows).replace("p.network_id", network, 1) + ";"
 
 
+BY_PERSON = [c for c in COUNTED if c.by_person]
+
 # A person moved to another network takes their flags' and goals' counts along. SECURITY
 # DEFINER: both networks' counts, whoever's scope the change is made in (the admin).
 _MOVE = f"""
@@ -132,13 +158,14 @@ SECURITY DEFINER SET search_path = public, pg_catalog AS $$
 BEGIN
   PERFORM 1 FROM networks_network WHERE id IN (OLD.network_id, NEW.network_id)
    ORDER BY id FOR KEY SHARE;
-  {" ".join(_moving(c, "OLD.network_id", -1) + _moving(c, "NEW.network_id", 1) for c in COUNTED)}
+  {" ".join(_moving(c, "OLD.network_id", -1) + _moving(c, "NEW.network_id", 1) for c in BY_PERSON)}
   RETURN NULL;
 END $$"""
 
 TRIGGERS_SQL = [
     *_triggers(FLAGS),
     *_triggers(GOALS),
+    *_triggers(VISITS),
     _MOVE,
     "CREATE TRIGGER reports_person_moved AFTER UPDATE OF network_id ON patients_patient "
     "FOR EACH ROW WHEN (OLD.network_id IS DISTINCT FROM NEW.network_id) "
@@ -160,8 +187,10 @@ TRIGGERS_REVERSE_SQL = [
     ),
 ]
 
+TABLES = ", ".join(c.table for c in COUNTED)
+
 REBUILD_ALL_SQL = [
-    f"LOCK TABLE {FLAGS.table}, {GOALS.table} IN EXCLUSIVE MODE",
+    f"LOCK TABLE {TABLES} IN EXCLUSIVE MODE",
     *(f"DELETE FROM {c.table}" for c in COUNTED),
     *(c.count_sql(f"SELECT *, 1 AS sign FROM {c.source}") for c in COUNTED),
 ]
@@ -174,11 +203,14 @@ def rebuild(network_ids: Iterable[int] | None = None) -> int:
     ids = None if network_ids is None else sorted(set(network_ids))
     written = 0
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {FLAGS.table}, {GOALS.table} IN EXCLUSIVE MODE")
+        cursor.execute(f"LOCK TABLE {TABLES} IN EXCLUSIVE MODE")
         for counted in COUNTED:
             if ids is None:
                 where, params = "true", []
                 rows = f"SELECT *, 1 AS sign FROM {counted.source}"
+            elif not counted.by_person:
+                where, params = "network_id = ANY(%s)", [ids]
+                rows = f"SELECT *, 1 AS sign FROM {counted.source} WHERE {where}"
             else:
                 where, params = "network_id = ANY(%s)", [ids]
                 rows = (
@@ -258,3 +290,69 @@ def meetings_held(scope) -> tuple[dict, dict]:
             else:
                 by_month[month] = (held, int(discussed))
     return by_month, overall
+
+
+# --- what happened after discharge: one probe per discharge --------------------------------------
+
+# Episodes closed in the period (the covering index huddles "episode_closed" on network and
+# closed_at), each with its first emergency admission within 90 days of the London day of
+# discharge: one index probe per discharge followed for 30 days at least (none for those
+# discharged less than 30 days ago), and the London day computed once per row (the CTE is
+# materialised and the probe is a lateral join: inlined, each would be evaluated per use).
+AFTER_DISCHARGE_SQL = """
+WITH closed AS MATERIALIZED (
+  SELECT e.admission_avoided AS answer, e.patient_id,
+         (e.closed_at AT TIME ZONE 'Europe/London')::date AS closed_on
+    FROM huddles_episode e
+   WHERE e.network_id = ANY(%(networks)s) AND e.closed_at IS NOT NULL
+     AND e.closed_at >= %(start)s AND e.closed_at < %(end)s
+)
+SELECT c.answer, count(*),
+       count(*) FILTER (WHERE c.closed_on + 30 <= %(today)s),
+       count(*) FILTER (WHERE c.closed_on + 30 <= %(today)s AND f.admitted <= c.closed_on + 30),
+       count(*) FILTER (WHERE c.closed_on + 90 <= %(today)s),
+       count(*) FILTER (WHERE c.closed_on + 90 <= %(today)s AND f.admitted <= c.closed_on + 90)
+  FROM closed c
+  LEFT JOIN LATERAL (
+    SELECT min(a.admitted_on) AS admitted FROM reports_admissionevent a
+     WHERE c.closed_on + 30 <= %(today)s
+       AND a.patient_id = c.patient_id AND a.kind = 'emergency'
+       AND a.admitted_on > c.closed_on AND a.admitted_on <= c.closed_on + 90) f ON true
+ GROUP BY c.answer"""
+
+
+def after_discharge(scope, today) -> list[tuple[str, int, int, int, int, int]]:
+    """Per answer at discharge: (answer, discharged, followed_30, admitted_30, followed_90,
+    admitted_90) for episodes closed in the period, as of `today` (a London day)."""
+    params = {
+        "networks": list(scope.network_ids),
+        "start": scope.start,
+        "end": scope.end,
+        "today": today,
+    }
+    with connections[read_alias()].cursor() as cursor:
+        cursor.execute(AFTER_DISCHARGE_SQL, params)
+        return cursor.fetchall()
+
+
+# Visits per visitor in the period, with the visitor's role in the visit's network now.
+VISITS_SQL = f"""
+SELECT t.visitor_id, u.first_name, u.last_name, u.username, m.role, sum(t.n) AS visits
+  FROM {VISITS.table} t
+  JOIN networks_membership m ON m.user_id = t.visitor_id AND m.network_id = t.network_id
+  JOIN auth_user u ON u.id = t.visitor_id
+ WHERE t.network_id = ANY(%s) AND t.month >= %s AND t.month <= %s AND m.role = ANY(%s)
+ GROUP BY t.visitor_id, u.first_name, u.last_name, u.username, m.role HAVING sum(t.n) > 0
+ ORDER BY visits DESC, u.last_name"""
+
+
+def visits_by_visitor(scope, roles: Iterable[str]) -> list[dict]:
+    """Visits made in the period per visitor and their role in the visit's network (one of
+    `roles`), most first: as figures.visits_per_pharmacist's query returns them."""
+    names = ("visitor_id", "visitor__first_name", "visitor__last_name", "visitor__username")
+    with connections[read_alias()].cursor() as cursor:
+        cursor.execute(VISITS_SQL, [*_scope_params(scope), list(roles)])
+        return [
+            {**dict(zip(names, row[:4], strict=True)), "role": row[4], "visits": int(row[5])}
+            for row in cursor.fetchall()
+        ]

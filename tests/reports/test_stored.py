@@ -14,6 +14,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from core import rls
+from medicines import services as medicine_services
+from medicines.models import Visit
+from networks.models import Membership
 from patients import services as patient_services
 from patients.models import Goal, Patient
 from referrals import services as referral_services
@@ -25,6 +28,8 @@ from reports.figures import (
     goals_counted,
     red_flags_by_month,
     red_flags_by_month_counted,
+    visits_per_pharmacist,
+    visits_per_pharmacist_counted,
 )
 from tests.core.test_rls import APP_ROLE, ensure_app_role
 from tests.factories import PatientFactory
@@ -136,6 +141,61 @@ def test_a_person_moved_to_another_network_takes_their_counts(network, other_net
         assert goals(scope) == goals_counted(scope)
 
 
+def visit_counts(scope: Scope) -> dict[int, tuple[str, int]]:
+    return {
+        p["user_id"]: (p["role"], p["visits"]) for p in visits_per_pharmacist(scope)["pharmacists"]
+    }
+
+
+def same_visits(scope: Scope) -> None:
+    """The stored and counted figures agree (people with as many visits and the same last
+    name in either order)."""
+
+    def canonical(figures: dict) -> dict:
+        return {**figures, "pharmacists": sorted(figures["pharmacists"], key=str)}
+
+    assert canonical(visits_per_pharmacist(scope)) == canonical(
+        visits_per_pharmacist_counted(scope)
+    )
+
+
+def test_each_visit_change_is_in_the_figure_at_once(network, member, patient):
+    pharmacist, technician = member("pharmacist"), member("pharmacy_technician")
+    scope = now_scope(network)
+    assert visit_counts(scope) == {}
+    logged = medicine_services.visit_log(
+        patient=patient, by=pharmacist, kind="home", visited_at=timezone.now()
+    ).visit
+    assert visit_counts(scope) == {pharmacist.pk: ("pharmacist", 1)}
+    Visit.objects.create(
+        network=network,
+        patient=patient,
+        kind="home",
+        visitor=technician,
+        visited_at=timezone.now(),
+    )
+    assert visit_counts(scope) == {
+        pharmacist.pk: ("pharmacist", 1),
+        technician.pk: ("pharmacy_technician", 1),
+    }
+    # The visitor's role now is read with the counts: no longer a pharmacist, not counted.
+    Membership.objects.filter(user=technician, network=network).update(role="gp")
+    assert visit_counts(scope) == {pharmacist.pk: ("pharmacist", 1)}
+    # Another visitor, or a year ago (a data fix); deleted: the count moves at once.
+    Visit.objects.filter(pk=logged.pk).update(visitor=technician)
+    assert visit_counts(scope) == {}
+    Visit.objects.filter(visitor=technician).update(
+        visitor=pharmacist, visited_at=timezone.now() - timedelta(days=400)
+    )
+    assert visit_counts(scope) == {}
+    wide = Scope((network.pk,), date(2020, 1, 1), this_month())
+    assert visit_counts(wide) == {pharmacist.pk: ("pharmacist", 2)}
+    Visit.objects.filter(pk=logged.pk).delete()
+    assert visit_counts(wide) == {pharmacist.pk: ("pharmacist", 1)}
+    for s in (scope, wide):
+        same_visits(s)
+
+
 # --- the counts against counting the flags and goals, after a random mix of changes ------------
 
 
@@ -148,6 +208,29 @@ def random_moment(rng: random.Random) -> datetime:
     day = random_day(rng)
     hour = rng.choice([0, 0, 1, 12, 23, 23])
     return datetime(day.year, day.month, day.day, hour, rng.randrange(60), tzinfo=LONDON)
+
+
+def random_visit(rng, patients, visitors) -> None:
+    """A visit made, moved in time or to another visitor or network, or deleted."""
+    event = rng.randrange(5)
+    found = list(Visit.objects.values_list("pk", flat=True))
+    if event <= 1 or not found:
+        person = rng.choice(patients)
+        Visit.objects.create(
+            network_id=Patient.objects.get(pk=person.pk).network_id,
+            patient=person,
+            kind="home",
+            visitor=rng.choice(visitors),
+            visited_at=random_moment(rng),
+        )
+    elif event == 2:
+        Visit.objects.filter(pk__in=rng.sample(found, min(3, len(found)))).update(
+            visited_at=random_moment(rng)
+        )
+    elif event == 3:
+        Visit.objects.filter(pk=rng.choice(found)).update(visitor=rng.choice(visitors))
+    else:
+        Visit.objects.filter(pk=rng.choice(found)).delete()
 
 
 def random_event(rng, patients, networks, flags, by) -> None:
@@ -221,8 +304,14 @@ def test_the_counts_are_the_flags_and_goals_counted_after_any_mix_of_changes(
     networks = [network, other_network]
     patients = [PatientFactory(network=n) for n in networks for _ in range(8)]
     flags = list(RedFlag.objects.order_by("code")[:5])
+    visitors = [
+        member(role, net=net)
+        for role in ("pharmacist", "pharmacy_technician", "community_nurse")
+        for net in networks
+    ]
     for _ in range(200):
         random_event(rng, patients, networks, flags, by)
+        random_visit(rng, patients, visitors)
     assert PatientFlag.objects.count() > 20 and Goal.objects.count() > 10
     assert len(set(Goal.objects.values_list("outcome", flat=True))) >= 3
     both = (network.pk, other_network.pk)
@@ -234,8 +323,10 @@ def test_the_counts_are_the_flags_and_goals_counted_after_any_mix_of_changes(
     for scope in scopes:
         assert red_flags_by_month(scope) == red_flags_by_month_counted(scope), scope
         assert goals(scope) == goals_counted(scope), scope
+        same_visits(scope)
     everything = red_flags_by_month(scopes[0])
     assert sum(r["total"] for r in everything) == PatientFlag.objects.count()
+    assert visits_per_pharmacist(scopes[0])["visits"] >= 5
     # Rebuilt from the flags and goals: the same rows.
     kept = table_now()
     stored.rebuild()

@@ -1,4 +1,4 @@
-"""The red flags and goals made before the dashboard's counts of them existed, counted
+"""The red flags, goals and visits made before the dashboard's counts of them existed, counted
 (reports.stored): a rebuild of every network, so that rows changed between 0009 and this are
 counted once. Its own migration: the counters' unique keys, which the counting upserts on,
 are created at the end of 0009."""
@@ -9,6 +9,6 @@ from reports.stored import REBUILD_ALL_SQL
 
 
 class Migration(migrations.Migration):
-    dependencies = [("reports", "0009_flag_goal_tally")]
+    dependencies = [("reports", "0009_dashboard_tallies")]
 
     operations = [migrations.RunSQL(REBUILD_ALL_SQL, migrations.RunSQL.noop, elidable=False)]
