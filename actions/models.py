@@ -93,13 +93,12 @@ class Action(models.Model):
             models.Index(fields=["patient", "status"]),
             # The reminder sweeps: open tasks by due date.
             models.Index(fields=["due_on"], condition=Q(status="open"), name="action_open_due"),
-            # The dashboard's actions agreed at meetings, due in a period, done on time or
-            # not (reports.figures.meetings): read from the index alone.
+            # The dashboard's open actions agreed at meetings not yet due
+            # (reports.stored.actions_agreed).
             models.Index(
                 fields=["network", "due_on"],
-                include=["status", "done_at"],
-                condition=Q(agenda_item__isnull=False),
-                name="action_agreed_due",
+                condition=Q(status="open", agenda_item__isnull=False),
+                name="action_agreed_open",
             ),
         ]
 

@@ -553,21 +553,7 @@ def meetings(scope: Scope, today: date | None = None) -> dict:
     by_month = {m: {"month": m, "held": 0, "discussed": 0} for m in scope.months()}
     for month, (held, discussed) in months.items():
         by_month[_key(month)].update(held=held, discussed=discussed)
-    actions = Action.objects.filter(
-        network_id__in=scope.network_ids,
-        agenda_item__isnull=False,
-        due_on__gte=scope.first,
-        due_on__lt=scope.end_day,
-    ).annotate(done_on=_local_day("done_at"))
-    # Counted by due_on (never null), not id: every column read is in the index
-    # "action_agreed_due", so it is read alone (an index-only scan).
-    on_time = actions.aggregate(
-        due=Count("due_on"),
-        on_time=Count("due_on", filter=Q(status="done", done_on__lte=F("due_on"))),
-        late=Count("due_on", filter=Q(status="done", done_on__gt=F("due_on"))),
-        overdue=Count("due_on", filter=Q(status="open", due_on__lt=today)),
-        open=Count("due_on", filter=Q(status="open", due_on__gte=today)),
-    )
+    on_time = stored.actions_agreed(scope, today)
     return {
         "by_month": list(by_month.values()),
         "held": per_meeting["meetings"],
@@ -575,6 +561,24 @@ def meetings(scope: Scope, today: date | None = None) -> dict:
         "discussed_per_meeting_median": _round(per_meeting["median"]),
         "actions": on_time,
     }
+
+
+def actions_agreed_counted(scope: Scope, today: date | None = None) -> dict:
+    """meetings' actions, counted from the actions themselves (rebuild and tests compare)."""
+    today = today or timezone.localdate()
+    actions = Action.objects.filter(
+        network_id__in=scope.network_ids,
+        agenda_item__isnull=False,
+        due_on__gte=scope.first,
+        due_on__lt=scope.end_day,
+    ).annotate(done_on=_local_day("done_at"))
+    return actions.aggregate(
+        due=Count("id"),
+        on_time=Count("id", filter=Q(status="done", done_on__lte=F("due_on"))),
+        late=Count("id", filter=Q(status="done", done_on__gt=F("due_on"))),
+        overdue=Count("id", filter=Q(status="open", due_on__lt=today)),
+        open=Count("id", filter=Q(status="open", due_on__gte=today)),
+    )
 
 
 # --- personal outcomes --------------------------------------------------------------------------

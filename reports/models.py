@@ -305,3 +305,23 @@ class VisitTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.network_id} {self.month:%Y-%m} {self.visitor_id}: {self.n}"
+
+
+class ActionTally(models.Model):
+    """Actions agreed at meetings, counted as they happen per network, month due and state
+    (open, on_time, late) (reports/stored.py), as FlagTally."""
+
+    network = models.ForeignKey("networks.Network", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The first day of the month the action is due.")
+    state = models.CharField(max_length=10)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The trigger's ON CONFLICT target.
+            models.UniqueConstraint(fields=["network", "month", "state"], name="action_tally_key"),
+            models.CheckConstraint(condition=Q(month__day=1), name="action_tally_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network_id} {self.month:%Y-%m} {self.state}: {self.n}"

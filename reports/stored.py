@@ -45,6 +45,7 @@ class Counted:
     values: tuple[str, ...]
     trigger: str
     by_person: bool = True
+    where: str = "true"  # which source rows count
 
     @property
     def columns(self) -> str:
@@ -66,6 +67,7 @@ class Counted:
 INSERT INTO {self.table} ({self.columns}, n)
 SELECT {", ".join(self.values)}, sum(r.sign)
   FROM ({rows}) r JOIN {owner}
+ WHERE {self.where}
  GROUP BY {positions} HAVING sum(r.sign) <> 0 ORDER BY {positions}
     ON CONFLICT ({self.columns}) DO UPDATE SET n = {self.table}.n + EXCLUDED.n"""
 
@@ -100,7 +102,26 @@ VISITS = Counted(
     trigger="reports_visit_tally",
     by_person=False,
 )
-COUNTED = (FLAGS, GOALS, VISITS)
+# Actions agreed at meetings by month due and how they stand: open, done on time (by the end
+# of the London day due) or late. Which open ones are overdue depends on the day the figure
+# is read: `actions_agreed` counts those not yet due from the actions (few: the work ahead).
+ACTIONS = Counted(
+    table="reports_actiontally",
+    key=("network_id", "month", "state"),
+    source="actions_action",
+    values=(
+        "r.network_id",
+        "date_trunc('month', r.due_on)::date",
+        "CASE WHEN r.status <> 'done' THEN r.status"
+        " WHEN (r.done_at AT TIME ZONE 'Europe/London')::date <= r.due_on THEN 'on_time'"
+        " WHEN (r.done_at AT TIME ZONE 'Europe/London')::date > r.due_on THEN 'late'"
+        " ELSE 'done' END",
+    ),
+    trigger="reports_action_tally",
+    by_person=False,
+    where="r.agenda_item_id IS NOT NULL",
+)
+COUNTED = (FLAGS, GOALS, VISITS, ACTIONS)
 
 
 def _counting(counted: Counted, name: str, tables: list[tuple[str, int]]) -> str:
@@ -166,6 +187,7 @@ TRIGGERS_SQL = [
     *_triggers(FLAGS),
     *_triggers(GOALS),
     *_triggers(VISITS),
+    *_triggers(ACTIONS),
     _MOVE,
     "CREATE TRIGGER reports_person_moved AFTER UPDATE OF network_id ON patients_patient "
     "FOR EACH ROW WHEN (OLD.network_id IS DISTINCT FROM NEW.network_id) "
@@ -356,3 +378,33 @@ def visits_by_visitor(scope, roles: Iterable[str]) -> list[dict]:
             {**dict(zip(names, row[:4], strict=True)), "role": row[4], "visits": int(row[5])}
             for row in cursor.fetchall()
         ]
+
+
+# Open actions agreed at meetings due in the period from `today` on: few (the partial index
+# actions "action_agreed_open"), so read from the actions.
+NOT_YET_DUE_SQL = """
+SELECT count(*) FROM actions_action
+ WHERE network_id = ANY(%s) AND status = 'open' AND agenda_item_id IS NOT NULL
+   AND due_on >= %s AND due_on < %s"""
+
+
+def actions_agreed(scope, today) -> dict[str, int]:
+    """Actions agreed at meetings and due in the period: due, done on time, done late, open
+    and overdue (due before `today`), and still open (due from `today`)."""
+    sql = f"""
+SELECT state, sum(n) FROM {ACTIONS.table} WHERE {_SCOPE}
+ GROUP BY state HAVING sum(n) <> 0"""
+    with connections[read_alias()].cursor() as cursor:
+        cursor.execute(sql, _scope_params(scope))
+        states = {state: int(n) for state, n in cursor.fetchall()}
+        cursor.execute(
+            NOT_YET_DUE_SQL, [list(scope.network_ids), max(today, scope.first), scope.end_day]
+        )
+        (not_yet_due,) = cursor.fetchone()
+    return {
+        "due": sum(states.values()),
+        "on_time": states.get("on_time", 0),
+        "late": states.get("late", 0),
+        "overdue": states.get("open", 0) - not_yet_due,
+        "open": not_yet_due,
+    }

@@ -1,4 +1,4 @@
-"""The red flags, goals and visits made before the dashboard's counts of them existed, counted
+"""The red flags, goals, visits and actions made before the dashboard's counts of them existed, counted
 (reports.stored): a rebuild of every network, so that rows changed between 0009 and this are
 counted once. Its own migration: the counters' unique keys, which the counting upserts on,
 are created at the end of 0009."""

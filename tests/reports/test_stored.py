@@ -13,7 +13,9 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from actions.models import Action
 from core import rls
+from huddles.models import AgendaItem, Meeting
 from medicines import services as medicine_services
 from medicines.models import Visit
 from networks.models import Membership
@@ -24,6 +26,7 @@ from referrals.models import PatientFlag, RedFlag
 from reports import stored
 from reports.figures import (
     Scope,
+    actions_agreed_counted,
     goals,
     goals_counted,
     red_flags_by_month,
@@ -32,7 +35,7 @@ from reports.figures import (
     visits_per_pharmacist_counted,
 )
 from tests.core.test_rls import APP_ROLE, ensure_app_role
-from tests.factories import PatientFactory
+from tests.factories import ActionFactory, PatientFactory
 from tests.referrals.factories import PatientFlagFactory
 
 LONDON = ZoneInfo("Europe/London")
@@ -233,6 +236,52 @@ def random_visit(rng, patients, visitors) -> None:
         Visit.objects.filter(pk=rng.choice(found)).delete()
 
 
+def agenda_items(networks, patients) -> list:
+    """A discussed item on a meeting of each network."""
+    items = []
+    for net in networks:
+        starts = datetime(2026, 6, 1, 13, tzinfo=LONDON)
+        meeting = Meeting.objects.create(network=net, scheduled_for=starts, starts_at=starts)
+        person = next(p for p in patients if p.network_id == net.pk)
+        items.append(
+            AgendaItem.objects.create(
+                meeting=meeting, patient=person, source="manual", reason="r", status="discussed"
+            )
+        )
+    return items
+
+
+def random_action(rng, items, by) -> None:
+    """An action made (agreed at a meeting or not), done (on time or late), reopened, due on
+    another day, or deleted."""
+    event = rng.randrange(6)
+    found = list(Action.objects.values_list("pk", flat=True))
+    if event <= 1 or not found:
+        item = rng.choice(items)
+        ActionFactory(
+            patient=item.patient,
+            agenda_item=item if rng.random() < 0.8 else None,
+            due_on=random_day(rng),
+            created_by=by,
+        )
+    elif event == 2:  # done near the end of the London day it was due, or after
+        action = Action.objects.get(pk=rng.choice(found))
+        done = datetime.combine(action.due_on, datetime.min.time(), LONDON) + timedelta(
+            hours=rng.choice([9, 23.5, 24.5, 72])
+        )
+        Action.objects.filter(pk=action.pk).update(status="done", done_at=done, done_by=by)
+    elif event == 3:
+        Action.objects.filter(pk=rng.choice(found)).update(
+            status="open", done_at=None, done_by=None
+        )
+    elif event == 4:
+        Action.objects.filter(pk__in=rng.sample(found, min(3, len(found)))).update(
+            due_on=random_day(rng)
+        )
+    else:
+        Action.objects.filter(pk=rng.choice(found)).delete()
+
+
 def random_event(rng, patients, networks, flags, by) -> None:
     event = rng.randrange(13)
     found = list(PatientFlag.objects.values_list("pk", flat=True))
@@ -309,9 +358,11 @@ def test_the_counts_are_the_flags_and_goals_counted_after_any_mix_of_changes(
         for role in ("pharmacist", "pharmacy_technician", "community_nurse")
         for net in networks
     ]
+    items = agenda_items(networks, patients)
     for _ in range(200):
         random_event(rng, patients, networks, flags, by)
         random_visit(rng, patients, visitors)
+        random_action(rng, items, by)
     assert PatientFlag.objects.count() > 20 and Goal.objects.count() > 10
     assert len(set(Goal.objects.values_list("outcome", flat=True))) >= 3
     both = (network.pk, other_network.pk)
@@ -324,9 +375,13 @@ def test_the_counts_are_the_flags_and_goals_counted_after_any_mix_of_changes(
         assert red_flags_by_month(scope) == red_flags_by_month_counted(scope), scope
         assert goals(scope) == goals_counted(scope), scope
         same_visits(scope)
+        for today in (date(2025, 10, 1), date(2026, 3, 15), date(2026, 12, 31)):
+            assert stored.actions_agreed(scope, today) == actions_agreed_counted(scope, today)
     everything = red_flags_by_month(scopes[0])
     assert sum(r["total"] for r in everything) == PatientFlag.objects.count()
     assert visits_per_pharmacist(scopes[0])["visits"] >= 5
+    agreed = stored.actions_agreed(scopes[0], date(2026, 6, 1))
+    assert agreed["due"] > 10 and min(agreed.values()) > 0, agreed  # every state reached
     # Rebuilt from the flags and goals: the same rows.
     kept = table_now()
     stored.rebuild()
