@@ -139,11 +139,12 @@ TABLES: dict[str, dict[str, str]] = {
     # the dashboard's referral counts (reports.tally): a network's figures, no person
     "reports_referraltally": _by_network(),
     "reports_triagetally": _by_network(),
-    # the dashboard's red flag, goal, visit and action counts (reports.stored): a network's figures
+    # the dashboard's counts of flags, goals, visits, actions, discharges (reports.stored)
     "reports_flagtally": _by_network(),
     "reports_goaltally": _by_network(),
     "reports_visittally": _by_network(),
     "reports_actiontally": _by_network(),
+    "reports_dischargetally": _by_network(),
 }
 
 # Tables with a network_id or patient_id column that are deliberately not under RLS: they

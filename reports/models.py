@@ -325,3 +325,25 @@ class ActionTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.network_id} {self.month:%Y-%m} {self.state}: {self.n}"
+
+
+class DischargeTally(models.Model):
+    """Episodes closed, counted as they happen per network, London month and the MDT's
+    answer to "have we avoided an admission?" (reports/stored.py), as FlagTally."""
+
+    network = models.ForeignKey("networks.Network", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The first day of the London month of the discharge.")
+    answer = models.CharField(max_length=6, blank=True)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The trigger's ON CONFLICT target.
+            models.UniqueConstraint(
+                fields=["network", "month", "answer"], name="discharge_tally_key"
+            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="discharge_tally_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network_id} {self.month:%Y-%m} {self.answer}: {self.n}"

@@ -121,7 +121,22 @@ ACTIONS = Counted(
     by_person=False,
     where="r.agenda_item_id IS NOT NULL",
 )
-COUNTED = (FLAGS, GOALS, VISITS, ACTIONS)
+# Discharges (episodes closed) by London month and the MDT's answer to "have we avoided an
+# admission?" ("" when not asked).
+DISCHARGES = Counted(
+    table="reports_dischargetally",
+    key=("network_id", "month", "answer"),
+    source="huddles_episode",
+    values=(
+        "r.network_id",
+        "date_trunc('month', r.closed_at AT TIME ZONE 'Europe/London')::date",
+        "r.admission_avoided",
+    ),
+    trigger="reports_discharge_tally",
+    by_person=False,
+    where="r.closed_at IS NOT NULL",
+)
+COUNTED = (FLAGS, GOALS, VISITS, ACTIONS, DISCHARGES)
 
 
 def _counting(counted: Counted, name: str, tables: list[tuple[str, int]]) -> str:
@@ -188,6 +203,7 @@ TRIGGERS_SQL = [
     *_triggers(GOALS),
     *_triggers(VISITS),
     *_triggers(ACTIONS),
+    *_triggers(DISCHARGES),
     _MOVE,
     "CREATE TRIGGER reports_person_moved AFTER UPDATE OF network_id ON patients_patient "
     "FOR EACH ROW WHEN (OLD.network_id IS DISTINCT FROM NEW.network_id) "
@@ -408,3 +424,13 @@ SELECT state, sum(n) FROM {ACTIONS.table} WHERE {_SCOPE}
         "overdue": states.get("open", 0) - not_yet_due,
         "open": not_yet_due,
     }
+
+
+def discharges(scope) -> list[tuple[object, str, int]]:
+    """Episodes closed in the period with an answer: (London month, answer, n)."""
+    sql = f"""
+SELECT month, answer, sum(n) FROM {DISCHARGES.table} WHERE {_SCOPE} AND answer <> ''
+ GROUP BY month, answer HAVING sum(n) <> 0"""
+    with connections[read_alias()].cursor() as cursor:
+        cursor.execute(sql, _scope_params(scope))
+        return [(month, answer, int(n)) for month, answer, n in cursor.fetchall()]

@@ -1,7 +1,7 @@
-"""The red flags, goals, visits and actions made before the dashboard's counts of them existed, counted
-(reports.stored): a rebuild of every network, so that rows changed between 0009 and this are
-counted once. Its own migration: the counters' unique keys, which the counting upserts on,
-are created at the end of 0009."""
+"""The red flags, goals, visits, actions and discharges made before the dashboard's counts
+of them existed, counted (reports.stored): a rebuild of every network, so that rows changed
+between 0009 and this are counted once. Its own migration: the counters' unique keys, which
+the counting upserts on, are created at the end of 0009."""
 
 from django.db import migrations
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from actions.models import Action
 from core import rls
-from huddles.models import AgendaItem, Meeting
+from huddles.models import AgendaItem, Episode, Meeting
 from medicines import services as medicine_services
 from medicines.models import Visit
 from networks.models import Membership
@@ -27,6 +27,8 @@ from reports import stored
 from reports.figures import (
     Scope,
     actions_agreed_counted,
+    admissions_avoided,
+    admissions_avoided_counted,
     goals,
     goals_counted,
     red_flags_by_month,
@@ -282,6 +284,44 @@ def random_action(rng, items, by) -> None:
         Action.objects.filter(pk=rng.choice(found)).delete()
 
 
+def random_episode(rng, patients) -> None:
+    """An episode opened, closed (with or without an answer), reopened, answered otherwise,
+    or deleted."""
+    event = rng.randrange(6)
+    found = list(Episode.objects.values_list("pk", flat=True))
+    if event <= 1 or not found:
+        person = rng.choice(patients)
+        opened = random_moment(rng)
+        closed = opened + timedelta(days=rng.randrange(40)) if rng.random() < 0.8 else None
+        try:
+            with transaction.atomic():
+                Episode.objects.create(
+                    patient=person,
+                    network_id=Patient.objects.get(pk=person.pk).network_id,
+                    opened_at=opened,
+                    closed_at=closed,
+                    admission_avoided=rng.choice(["", "yes", "no", "unsure"]) if closed else "",
+                )
+        except IntegrityError:  # the person has an open episode
+            pass
+    elif event == 2:
+        Episode.objects.filter(pk__in=rng.sample(found, min(3, len(found)))).update(
+            closed_at=random_moment(rng)
+        )
+    elif event == 3:
+        Episode.objects.filter(pk=rng.choice(found)).update(
+            admission_avoided=rng.choice(["", "yes", "no", "unsure"])
+        )
+    elif event == 4:
+        try:
+            with transaction.atomic():
+                Episode.objects.filter(pk=rng.choice(found)).update(closed_at=None)
+        except IntegrityError:
+            pass
+    else:
+        Episode.objects.filter(pk=rng.choice(found)).delete()
+
+
 def random_event(rng, patients, networks, flags, by) -> None:
     event = rng.randrange(13)
     found = list(PatientFlag.objects.values_list("pk", flat=True))
@@ -363,6 +403,7 @@ def test_the_counts_are_the_flags_and_goals_counted_after_any_mix_of_changes(
         random_event(rng, patients, networks, flags, by)
         random_visit(rng, patients, visitors)
         random_action(rng, items, by)
+        random_episode(rng, patients)
     assert PatientFlag.objects.count() > 20 and Goal.objects.count() > 10
     assert len(set(Goal.objects.values_list("outcome", flat=True))) >= 3
     both = (network.pk, other_network.pk)
@@ -375,11 +416,14 @@ def test_the_counts_are_the_flags_and_goals_counted_after_any_mix_of_changes(
         assert red_flags_by_month(scope) == red_flags_by_month_counted(scope), scope
         assert goals(scope) == goals_counted(scope), scope
         same_visits(scope)
+        assert admissions_avoided(scope) == admissions_avoided_counted(scope), scope
         for today in (date(2025, 10, 1), date(2026, 3, 15), date(2026, 12, 31)):
             assert stored.actions_agreed(scope, today) == actions_agreed_counted(scope, today)
     everything = red_flags_by_month(scopes[0])
     assert sum(r["total"] for r in everything) == PatientFlag.objects.count()
     assert visits_per_pharmacist(scopes[0])["visits"] >= 5
+    answered = admissions_avoided(scopes[0])
+    assert sum(m[a] for m in answered for a in ("yes", "no", "unsure")) > 10
     agreed = stored.actions_agreed(scopes[0], date(2026, 6, 1))
     assert agreed["due"] > 10 and min(agreed.values()) > 0, agreed  # every state reached
     # Rebuilt from the flags and goals: the same rows.
