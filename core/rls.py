@@ -145,6 +145,7 @@ TABLES: dict[str, dict[str, str]] = {
     "reports_visittally": _by_network(),
     "reports_actiontally": _by_network(),
     "reports_dischargetally": _by_network(),
+    "reports_followedtally": _by_network(),  # reports.followed
 }
 
 # Tables with a network_id or patient_id column that are deliberately not under RLS: they

@@ -36,7 +36,7 @@ from networks.roles import Role
 from patients.models import Goal, Patient
 from referrals.models import PatientFlag, Referral
 
-from . import stored, tally
+from . import followed, stored, tally
 from .models import AdmissionEvent, CalendarDay
 
 LONDON = ZoneInfo("Europe/London")
@@ -176,11 +176,23 @@ def _discharges(scope: Scope):
 def admissions_after_discharge(scope: Scope, today: date | None = None) -> list[dict]:
     """For each answer (and all): people discharged in the period, and how many had an
     emergency admission within 30 and 90 days. Only discharges whose 30 (90) days have
-    passed count towards that column, so a recent discharge never looks like a success."""
+    passed count towards that column, so a recent discharge never looks like a success. Read
+    from the counts kept as episodes and admissions change (reports/followed.py);
+    `admissions_after_discharge_counted` computes the same from the episodes."""
     today = today or timezone.localdate()
+    return _after(followed.after_discharge(scope, today))
+
+
+def admissions_after_discharge_counted(scope: Scope, today: date | None = None) -> list[dict]:
+    """admissions_after_discharge, counted from the episodes and admissions themselves."""
+    today = today or timezone.localdate()
+    return _after(stored.after_discharge(scope, today))
+
+
+def _after(counted) -> list[dict]:
     rows = {a: _after_row(a) for a in (*ANSWERS, "all")}
     names = ("discharged", "followed_30", "admitted_30", "followed_90", "admitted_90")
-    for answer, *counts in stored.after_discharge(scope, today):
+    for answer, *counts in counted:
         for key in (answer or "unsure", "all"):
             if key not in rows:
                 continue

@@ -347,3 +347,28 @@ class DischargeTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.network_id} {self.month:%Y-%m} {self.answer}: {self.n}"
+
+
+class FollowedTally(models.Model):
+    """Discharges counted as they happen per network, London day of discharge, answer at
+    discharge, and whether an emergency admission followed within 30 and 90 days
+    (reports/followed.py): kept by triggers on episodes and on admissions."""
+
+    network = models.ForeignKey("networks.Network", on_delete=models.CASCADE, related_name="+")
+    closed_on = models.DateField(help_text="The London day of the discharge.")
+    answer = models.CharField(max_length=6, blank=True)
+    admitted_30 = models.BooleanField()
+    admitted_90 = models.BooleanField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The trigger's ON CONFLICT target.
+            models.UniqueConstraint(
+                fields=["network", "closed_on", "answer", "admitted_30", "admitted_90"],
+                name="followed_tally_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network_id} {self.closed_on} {self.answer}: {self.n}"

@@ -23,10 +23,12 @@ from patients import services as patient_services
 from patients.models import Goal, Patient
 from referrals import services as referral_services
 from referrals.models import PatientFlag, RedFlag
-from reports import stored
+from reports import followed, stored
 from reports.figures import (
     Scope,
     actions_agreed_counted,
+    admissions_after_discharge,
+    admissions_after_discharge_counted,
     admissions_avoided,
     admissions_avoided_counted,
     goals,
@@ -36,6 +38,7 @@ from reports.figures import (
     visits_per_pharmacist,
     visits_per_pharmacist_counted,
 )
+from reports.models import AdmissionEvent
 from tests.core.test_rls import APP_ROLE, ensure_app_role
 from tests.factories import ActionFactory, PatientFactory
 from tests.referrals.factories import PatientFlagFactory
@@ -201,6 +204,52 @@ def test_each_visit_change_is_in_the_figure_at_once(network, member, patient):
         same_visits(s)
 
 
+def test_an_admission_after_discharge_is_in_the_figure_at_once(network, member, patient):
+    """Discharged at 00:30 on 2 March 2026 (London); admitted in an emergency 30 days after
+    that London day, then 31, then 90, then 91 days after; then the admission deleted."""
+    by = member("gp")
+    Episode.objects.create(
+        patient=patient,
+        network=network,
+        opened_at=datetime(2026, 2, 1, 9, tzinfo=LONDON),
+        closed_at=datetime(2026, 3, 2, 0, 30, tzinfo=LONDON),
+        admission_avoided="yes",
+    )
+    scope, today = Scope((network.pk,), date(2026, 3, 1), date(2026, 3, 1)), date(2026, 12, 1)
+
+    def yes():
+        row = admissions_after_discharge(scope, today)[0]
+        assert admissions_after_discharge(scope, today) == admissions_after_discharge_counted(
+            scope, today
+        )
+        return row["discharged"], row["admitted_30"], row["admitted_90"]
+
+    assert yes() == (1, 0, 0)
+    admission = AdmissionEvent.objects.create(
+        network=network,
+        patient=patient,
+        admitted_on=date(2026, 4, 1),
+        kind="emergency",
+        recorded_by=by,
+    )
+    assert yes() == (1, 1, 1)
+    # 2 April (31 days), 31 May (90 days), 1 June (91 days).
+    for admitted_on, expected in (
+        (date(2026, 4, 2), (1, 0, 1)),
+        (date(2026, 5, 31), (1, 0, 1)),
+        (date(2026, 6, 1), (1, 0, 0)),
+    ):
+        AdmissionEvent.objects.filter(pk=admission.pk).update(admitted_on=admitted_on)
+        assert yes() == expected, admitted_on
+    AdmissionEvent.objects.filter(pk=admission.pk).update(admitted_on=date(2026, 4, 1))
+    AdmissionEvent.objects.filter(pk=admission.pk).update(kind="elective")
+    assert yes() == (1, 0, 0)
+    AdmissionEvent.objects.filter(pk=admission.pk).update(kind="emergency")
+    assert yes() == (1, 1, 1)
+    AdmissionEvent.objects.filter(pk=admission.pk).delete()
+    assert yes() == (1, 0, 0)
+
+
 # --- the counts against counting the flags and goals, after a random mix of changes ------------
 
 
@@ -322,6 +371,42 @@ def random_episode(rng, patients) -> None:
         Episode.objects.filter(pk=rng.choice(found)).delete()
 
 
+def random_admission(rng, patients, by) -> None:
+    """Hospital admissions recorded (one, or several in one statement as an import does),
+    moved to another day, kind or person, or deleted."""
+    event = rng.randrange(6)
+    found = list(AdmissionEvent.objects.values_list("pk", flat=True))
+
+    def made():
+        person = Patient.objects.get(pk=rng.choice(patients).pk)
+        return AdmissionEvent(
+            network_id=person.network_id,
+            patient=person,
+            admitted_on=random_day(rng),
+            kind=rng.choice(["emergency", "emergency", "elective"]),
+            recorded_by=by,
+        )
+
+    try:
+        with transaction.atomic():
+            if event <= 1 or not found:
+                made().save()
+            elif event == 2:
+                AdmissionEvent.objects.bulk_create([made() for _ in range(3)])
+            elif event == 3:
+                AdmissionEvent.objects.filter(pk=rng.choice(found)).update(
+                    admitted_on=random_day(rng)
+                )
+            elif event == 4:
+                AdmissionEvent.objects.filter(pk=rng.choice(found)).update(
+                    kind=rng.choice(["emergency", "elective"]), patient=rng.choice(patients)
+                )
+            else:
+                AdmissionEvent.objects.filter(pk=rng.choice(found)).delete()
+    except IntegrityError:  # the person's admission of that kind that day is recorded
+        pass
+
+
 def random_event(rng, patients, networks, flags, by) -> None:
     event = rng.randrange(13)
     found = list(PatientFlag.objects.values_list("pk", flat=True))
@@ -375,9 +460,11 @@ def random_event(rng, patients, networks, flags, by) -> None:
 
 
 def table_now() -> set[tuple]:
-    """Both tables' counts, but for a key nothing has now (a count of 0)."""
+    """Every table's counts, but for a key nothing has now (a count of 0)."""
     rows: set[tuple] = set()
     with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {followed.KEY}, n FROM {followed.TABLE} WHERE n <> 0")
+        rows |= {(followed.TABLE, *r) for r in cursor.fetchall()}
         for counted in stored.COUNTED:
             cursor.execute(f"SELECT {counted.columns}, n FROM {counted.table} WHERE n <> 0")
             rows |= {(counted.table, *r) for r in cursor.fetchall()}
@@ -404,6 +491,7 @@ def test_the_counts_are_the_flags_and_goals_counted_after_any_mix_of_changes(
         random_visit(rng, patients, visitors)
         random_action(rng, items, by)
         random_episode(rng, patients)
+        random_admission(rng, patients, by)
     assert PatientFlag.objects.count() > 20 and Goal.objects.count() > 10
     assert len(set(Goal.objects.values_list("outcome", flat=True))) >= 3
     both = (network.pk, other_network.pk)
@@ -418,10 +506,15 @@ def test_the_counts_are_the_flags_and_goals_counted_after_any_mix_of_changes(
         same_visits(scope)
         assert admissions_avoided(scope) == admissions_avoided_counted(scope), scope
         for today in (date(2025, 10, 1), date(2026, 3, 15), date(2026, 12, 31)):
+            assert admissions_after_discharge(scope, today) == admissions_after_discharge_counted(
+                scope, today
+            ), (scope, today)
             assert stored.actions_agreed(scope, today) == actions_agreed_counted(scope, today)
     everything = red_flags_by_month(scopes[0])
     assert sum(r["total"] for r in everything) == PatientFlag.objects.count()
     assert visits_per_pharmacist(scopes[0])["visits"] >= 5
+    after = admissions_after_discharge(scopes[0], date(2027, 6, 1))[-1]
+    assert after["admitted_30"] > 2 and after["admitted_90"] > after["admitted_30"], after
     answered = admissions_avoided(scopes[0])
     assert sum(m[a] for m in answered for a in ("yes", "no", "unsure")) > 10
     agreed = stored.actions_agreed(scopes[0], date(2026, 6, 1))
@@ -429,6 +522,7 @@ def test_the_counts_are_the_flags_and_goals_counted_after_any_mix_of_changes(
     # Rebuilt from the flags and goals: the same rows.
     kept = table_now()
     stored.rebuild()
+    followed.rebuild()
     assert table_now() == kept
 
 

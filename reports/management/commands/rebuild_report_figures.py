@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 
 from core.rls import SystemScopeCommand
 from networks.models import Network
-from reports import stored, tally
+from reports import followed, stored, tally
 
 
 class Command(SystemScopeCommand):
@@ -35,7 +35,7 @@ class Command(SystemScopeCommand):
                 raise CommandError(f"No network {', '.join(map(repr, missing))}.")
             ids = list(found.values())
         started = time.perf_counter()
-        rows = tally.rebuild(ids) + stored.rebuild(ids)
+        rows = tally.rebuild(ids) + stored.rebuild(ids) + followed.rebuild(ids)
         which = ", ".join(slugs) if slugs else "every network"
         self.stdout.write(
             f"Rebuilt the referral, red flag and goal counts of {which}: {rows:,} rows "
