@@ -42,9 +42,18 @@ class SessionMiddleware(DjangoSessionMiddleware):
         return super().process_response(request, response)
 
 
+def record_login_time(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """user_logged_in: the session's start, saved with the login itself, so that the pages
+    after it change nothing in the session (core/sessions.py then need not write it)."""
+    if request is not None and hasattr(request, "session"):
+        request.session[LOGIN_AT] = int(time.time())
+
+
 class SessionLifetimeMiddleware:
     """An absolute session lifetime on top of the idle timeout (SESSION_COOKIE_AGE, renewed on
-    every request): after SESSION_ABSOLUTE_SECONDS from login the user must log in again."""
+    every request): after SESSION_ABSOLUTE_SECONDS from login the user must log in again.
+    The login time is recorded at login (record_login_time); a session from before that
+    (or made some other way) records it on its first request."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response

@@ -22,6 +22,13 @@ may be seen run before or outside the block, on the primary.
 
 **Every write goes to the primary**, including the access-trail rows a report records.
 
+**A replica that is down** costs the reports nothing but freshness: when the block starts,
+the replica is asked ``SELECT 1`` (through its connection, made or reused); if that fails,
+within DATABASE_REPLICA_CONNECT_TIMEOUT, the block's reads go to the primary and the replica
+is left alone for DATABASE_REPLICA_RETRY_SECONDS before it is tried again (per process). A
+warning is logged; the response carries no ``ICN-Data-As-Of``, as its data are the
+primary's.
+
 **Row-level security on the replica.** The replica connection takes the scope of the
 request's primary connection before each query (``core/rls.py``, ``mirror``), so a report
 sees on the replica exactly the networks it would see on the primary.
@@ -30,15 +37,18 @@ sees on the replica exactly the networks it would see on the primary.
 from __future__ import annotations
 
 import functools
+import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
 
 REPLICA = "replica"
+logger = logging.getLogger(__name__)
 
 # People's data and figures: seconds-old is fine for a report. Everything else (accounts,
 # networks and memberships, audit and break-glass, governance and consent, sessions, tokens,
@@ -48,6 +58,9 @@ LAG_TOLERANT = frozenset(
 )
 
 _reading: ContextVar[bool] = ContextVar("icn_replica_reads", default=False)
+# time.monotonic() until which a replica (by host, port and database) is not tried: it did
+# not answer.
+_down_until: dict[tuple[str, str, str], float] = {}
 
 
 def configured() -> bool:
@@ -64,10 +77,34 @@ def read_alias() -> str:
     return REPLICA if active() else DEFAULT_DB_ALIAS
 
 
+def reachable() -> bool:
+    """Whether the replica answers a query. A failure keeps it out for
+    DATABASE_REPLICA_RETRY_SECONDS."""
+    where = connections[REPLICA].settings_dict
+    key = (str(where.get("HOST")), str(where.get("PORT")), str(where.get("NAME")))
+    if time.monotonic() < _down_until.get(key, 0.0):
+        return False
+    try:
+        # A query, not only a connection: through pgbouncer the connection is to the pooler,
+        # which reaches the replica only when asked something.
+        with connections[REPLICA].cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except OperationalError as exc:
+        _down_until[key] = time.monotonic() + settings.DATABASE_REPLICA_RETRY_SECONDS
+        logger.warning(
+            "The read replica does not answer (%s): reports read from the primary for %s s.",
+            str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+            settings.DATABASE_REPLICA_RETRY_SECONDS,
+        )
+        return False
+    return True
+
+
 @contextmanager
 def replica_reads() -> Iterator[None]:
-    """Reads of lag-tolerant data inside the block come from the replica, if configured."""
-    token = _reading.set(True)
+    """Reads of lag-tolerant data inside the block come from the replica, if configured and
+    it answers; otherwise from the primary."""
+    token = _reading.set(configured() and reachable())
     try:
         yield
     finally:
@@ -95,7 +132,7 @@ def reads_from_replica(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
         with replica_reads():
             response = view(*args, **kwargs)
-            as_of = data_as_of()
+            as_of = data_as_of() if active() else ""
         if as_of and hasattr(response, "headers"):
             response.headers["ICN-Data-As-Of"] = as_of
         return response

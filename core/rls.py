@@ -139,6 +139,9 @@ TABLES: dict[str, dict[str, str]] = {
     # the dashboard's referral counts (reports.tally): a network's figures, no person
     "reports_referraltally": _by_network(),
     "reports_triagetally": _by_network(),
+    # first contact after acceptance (reports.contact): each accepted referral's, and counts
+    "reports_firstcontact": _by_network(),
+    "reports_contacttally": _by_network(),
     # the dashboard's counts of flags, goals, visits, actions, discharges (reports.stored)
     "reports_flagtally": _by_network(),
     "reports_goaltally": _by_network(),

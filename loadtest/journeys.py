@@ -180,9 +180,14 @@ def pharmacist_log_visit(client, patients: list[int]) -> None:
         data=visit_data(form.text),
         headers={"Referer": form.url},
         name="/medicines/patients/[id]/visit/ [POST]",
+        allow_redirects=False,
     )
-    if "/medicines/patients/" in saved.url:  # saved: redirected to the person's page
+    # Saved: redirected to the person's page (followed here, as a browser would; locust's
+    # fast client reports the URL asked for, not the one redirected to).
+    person = (saved.headers.get("Location") or "").split("#")[0]
+    if saved.status_code != 302 or "/medicines/patients/" in person:
         raise JourneyError("the visit form did not save")
+    client.get(person, name="/patients/[id]/")
     client.get("/medicines/my-day/", name="/medicines/my-day/")
 
 

@@ -10,6 +10,10 @@ logs in once through the login form (timed and printed separately: password hash
 slow by design) and opens each page of the mix a few times, so that every gunicorn worker
 has compiled its templates. The virtual users then share their account's session, and the
 statistics are the huddle morning's work itself.
+
+The users are FastHttpUsers (geventhttpclient, not requests): locust runs on the same two
+CPUs as the server it measures, and requests' client spent several times the CPU per request
+that the server had to wait for (the figures in docs/performance.md).
 """
 
 import os
@@ -19,7 +23,7 @@ import time
 from pathlib import Path
 
 from gevent.event import Event
-from locust import HttpUser, between, events, task
+from locust import FastHttpUser, between, events, task
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -29,8 +33,8 @@ WAIT = between(float(os.environ.get("WAIT_MIN", 1)), float(os.environ.get("WAIT_
 
 
 ROLES = ("chair", "pharmacist", "manager", *journeys.MEMBER_ROLES)
-# {username: session cookies}, filled before the users start.
-SESSIONS: dict[str, dict] = {}
+# {username: the session's cookies}, filled before the users start.
+SESSIONS: dict[str, list] = {}
 LOGGED_IN = Event()  # the users wait for it: locust spawns them while the listener runs
 
 
@@ -45,7 +49,7 @@ def log_in_every_account(environment, **kwargs):
             journeys.log_in(session, username)
             timings.append((time.perf_counter() - started) * 1000)
             journeys.warm_up(session, role, rounds=int(os.environ.get("WARM_UP", 3)))
-            SESSIONS[username] = session.cookies.get_dict()
+            SESSIONS[username] = list(session.cookies)
     LOGGED_IN.set()
     timings.sort()
     print(
@@ -54,7 +58,7 @@ def log_in_every_account(environment, **kwargs):
     )
 
 
-class DemoUser(HttpUser):
+class DemoUser(FastHttpUser):
     abstract = True
     wait_time = WAIT
     role = ""
@@ -62,7 +66,8 @@ class DemoUser(HttpUser):
     def on_start(self):
         self.network = secrets.choice(journeys.NETWORKS)
         LOGGED_IN.wait()
-        self.client.cookies.update(SESSIONS[journeys.account(self.role, self.network)])
+        for cookie in SESSIONS[journeys.account(self.role, self.network)]:
+            self.client.cookiejar.set_cookie(cookie)
 
 
 class Chair(DemoUser):

@@ -36,7 +36,7 @@ from networks.roles import Role
 from patients.models import Goal, Patient
 from referrals.models import PatientFlag, Referral
 
-from . import followed, stored, tally
+from . import contact, followed, stored, tally
 from .models import AdmissionEvent, CalendarDay
 
 LONDON = ZoneInfo("Europe/London")
@@ -247,7 +247,7 @@ def referrals_in(scope: Scope) -> list[dict]:
     (by reason), completed, withdrawn, waiting, and the inappropriate-referral rate
     (declined as inappropriate / triaged). Read from the counts kept as referrals change
     (reports/tally.py); `referrals_in_counted` computes the same from the referrals."""
-    return _with_rates(tally.counts(scope, Referral.DeclineReason.values))
+    return _with_rates(tally.counts(scope))
 
 
 def _with_rates(rows: list[dict]) -> list[dict]:
@@ -396,14 +396,27 @@ def service_waits(scope: Scope) -> list[dict]:
     declined or withdrawn) and, for referrals made in the period and accepted, the working
     days from acceptance to first contact: the person's first visit (medicines) or task done
     after the acceptance, whichever came first (median and 90th percentile of those
-    contacted). The waiting list from the stored counts (reports/tally.py); first contact
-    computed (one statement, each referral's first visit and task looked up once): it
-    depends on visits and tasks as well as referrals, and is not stored yet."""
-    waiting = tally.waiting(scope)
+    contacted). Both read from counts kept as referrals, visits and tasks change
+    (reports/tally.py, reports/contact.py), so the percentiles are exact;
+    `service_waits_counted` computes the same from the referrals, visits and tasks."""
+    contacted = {
+        service: (accepted, reached, tally.percentile(days, 0.5), tally.percentile(days, 0.9))
+        for service, (accepted, reached, days) in contact.histograms(scope).items()
+    }
+    return _service_wait_rows(tally.waiting(scope), contacted)
+
+
+def service_waits_counted(scope: Scope) -> list[dict]:
+    """service_waits with first contact computed (one statement, each referral's first
+    visit and task looked up once): rebuild checks and tests compare."""
     sql, params = _referral_statement(CONTACT_SQL, scope)
     with connections[read_alias()].cursor() as cursor:
         cursor.execute(sql, params)
         contacted = {row[0]: row[1:] for row in cursor.fetchall()}
+    return _service_wait_rows(tally.waiting(scope), contacted)
+
+
+def _service_wait_rows(waiting: dict, contacted: dict) -> list[dict]:
     rows = []
     for service in sorted(waiting.keys() | contacted.keys()):
         new, accepted = waiting.get(service, (0, 0))

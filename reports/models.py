@@ -185,34 +185,43 @@ class MonthlyReport(models.Model):
 
 class ReferralTally(models.Model):
     """Referrals counted as they happen (reports/tally.py): how many of a network's referrals
-    made in a London month, to a service, from a source, are in each status (and declined for
-    each reason). A database trigger on the referrals table moves a referral's count from its
-    old key to its new one in the same transaction as the change, whatever makes it (a
-    service, the admin, a bulk update), so the dashboard's referral figures read these rows
-    instead of every referral, and are exact at every moment. `manage.py
-    rebuild_report_figures` recomputes them from the referrals. Counts, not people."""
+    made in a London month, to a service, from a source, there are (n), in each status, and
+    declined for each reason. A database trigger on the referrals table moves a referral's
+    counts from its old key and columns to its new ones in the same transaction as the
+    change, whatever makes it (a service, the admin, a bulk update), so the dashboard's
+    referral figures read these rows instead of every referral, and are exact at every
+    moment. `manage.py rebuild_report_figures` recomputes them from the referrals. Counts,
+    not people."""
 
     network = models.ForeignKey("networks.Network", on_delete=models.CASCADE, related_name="+")
     month = models.DateField(help_text="The first day of the London month the referral was made.")
     service = models.CharField(max_length=30)
     # figures.referral_source: "red_flag", the referring organisation's kind, or "member".
     source = models.CharField(max_length=20)
-    status = models.CharField(max_length=10)
-    decline_reason = models.CharField(max_length=20, blank=True)
     n = models.IntegerField(default=0)
+    # One column per referral status (tally.STATUSES) and per decline reason (tally.REASONS).
+    status_new = models.IntegerField(default=0)
+    status_accepted = models.IntegerField(default=0)
+    status_completed = models.IntegerField(default=0)
+    status_declined = models.IntegerField(default=0)
+    status_withdrawn = models.IntegerField(default=0)
+    declined_inappropriate = models.IntegerField(default=0)
+    declined_already_known = models.IntegerField(default=0)
+    declined_outside_area = models.IntegerField(default=0)
+    declined_person_declined = models.IntegerField(default=0)
+    declined_other = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
             # The trigger's ON CONFLICT target.
             models.UniqueConstraint(
-                fields=["network", "month", "service", "source", "status", "decline_reason"],
-                name="referral_tally_key",
+                fields=["network", "month", "service", "source"], name="referral_tally_key"
             ),
             models.CheckConstraint(condition=Q(month__day=1), name="referral_tally_first_day"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.network_id} {self.month:%Y-%m} {self.service} {self.status}: {self.n}"
+        return f"{self.network_id} {self.month:%Y-%m} {self.service} {self.source}: {self.n}"
 
 
 class TriageTally(models.Model):
@@ -236,6 +245,59 @@ class TriageTally(models.Model):
                 nulls_distinct=False,
             ),
             models.CheckConstraint(condition=Q(month__day=1), name="triage_tally_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network_id} {self.month:%Y-%m} {self.service} {self.days}: {self.n}"
+
+
+class FirstContact(models.Model):
+    """An accepted (or completed) referral's first contact (reports/contact.py): the
+    person's first visit or task done at or after the triage, and the working days to it,
+    kept by database triggers on referrals, visits and tasks in the transaction that changes
+    any of them. Its own table, not a column of the referral, so that a visit writes no
+    referral history. No foreign key to the referral (the triggers remove the row with it;
+    Django's cascade would delete it round them) nor a constraint to the person's row."""
+
+    referral_id = models.BigIntegerField(primary_key=True)
+    network = models.ForeignKey("networks.Network", on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    month = models.DateField(help_text="The first day of the London month the referral was made.")
+    service = models.CharField(max_length=30)
+    triaged_at = models.DateTimeField(null=True)
+    first_at = models.DateTimeField(null=True, help_text="The first visit or task done since.")
+    contacted = models.BooleanField()
+    # Working days from triage to first contact; null when not contacted or a day is not in
+    # the calendar.
+    days = models.SmallIntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"referral {self.referral_id}: {self.days}"
+
+
+class ContactTally(models.Model):
+    """FirstContact rows counted per network, London month the referral was made, service,
+    contacted or not and working days to first contact: the dashboard's first contact
+    figures, exact percentiles from a histogram (reports/contact.py). Counts, not people."""
+
+    network = models.ForeignKey("networks.Network", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The first day of the London month the referral was made.")
+    service = models.CharField(max_length=30)
+    contacted = models.BooleanField()
+    days = models.SmallIntegerField(null=True)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The triggers' ON CONFLICT target (a null `days` is one key, not many).
+            models.UniqueConstraint(
+                fields=["network", "month", "service", "contacted", "days"],
+                name="contact_tally_key",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="contact_tally_first_day"),
         ]
 
     def __str__(self) -> str:

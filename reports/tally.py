@@ -2,15 +2,16 @@
 TriageTally).
 
 Counting a million referrals for the dashboard took seconds; reading their counts, kept per
-network, London month, service, source, status and decline reason, and per working days to
-triage, takes milliseconds (referrals made per service and source, the inappropriate rate,
-working days to triage, the waiting list). Exact at every moment: statement triggers on
-``referrals_referral`` move each changed referral's count from the key it had to the key it
-has, in the transaction that changes it, whatever makes the change (the referral services,
-the admin, a bulk update, a data migration), as pghistory's triggers record its history. Two
-transactions counting into the same row are serialised by the row lock that ``INSERT ... ON
-CONFLICT DO UPDATE`` takes, so no count is lost. The key is what ``reports.figures`` groups
-and filters by, computed the same way.
+network, London month, service and source (a column per status and per decline reason: a row
+per status and reason was six times the rows, 134,000 for 40 networks' year), and per
+working days to triage, takes milliseconds (referrals made per service and source, the
+inappropriate rate, working days to triage, the waiting list). Exact at every moment:
+statement triggers on ``referrals_referral`` move each changed referral's counts from the key
+and columns it had to those it has, in the transaction that changes it, whatever makes the
+change (the referral services, the admin, a bulk update, a data migration), as pghistory's
+triggers record its history. Two transactions counting into the same row are serialised by
+the row lock that ``INSERT ... ON CONFLICT DO UPDATE`` takes, so no count is lost. The key
+is what ``reports.figures`` groups and filters by, computed the same way.
 
 An organisation whose kind changes moves its referrals' counts to the new source (a row
 trigger on organisations). The calendar is filled once by a migration; if it is ever filled
@@ -32,12 +33,36 @@ from django.db import connection, connections, transaction
 
 from core.replica import read_alias
 
+from . import contact
+
 TABLE = "reports_referraltally"
-KEY = "network_id, month, service, source, status, decline_reason"
+KEY = "network_id, month, service, source"
 TRIAGE_TABLE = "reports_triagetally"
 TRIAGE_KEY = "network_id, month, service, days"
 
+# ReferralTally's counts: every referral (n), then per status, then the declined per reason
+# (reports.models.STATUS_COLUMNS and REASON_COLUMNS: the referral's value is the column name).
+STATUSES = ("new", "accepted", "completed", "declined", "withdrawn")
+REASONS = ("inappropriate", "already_known", "outside_area", "person_declined", "other")
+# (Columns "status_new", not "new": NEW is the trigger functions' row variable.)
+COUNTS = ("n", *(f"status_{s}" for s in STATUSES), *(f"declined_{x}" for x in REASONS))
+
 _MONTH = "date_trunc('month', r.created_at AT TIME ZONE 'Europe/London')::date"
+
+
+def _sums(factor: str) -> str:
+    """Each of COUNTS summed over referral rows `r` (each counting `factor`)."""
+    return ", ".join(
+        [
+            f"sum({factor})",
+            *(f"sum(CASE WHEN r.status = '{s}' THEN {factor} ELSE 0 END)" for s in STATUSES),
+            *(f"sum(CASE WHEN r.decline_reason = '{x}' THEN {factor} ELSE 0 END)" for x in REASONS),
+        ]
+    )
+
+
+_ADD = ", ".join(f"{c} = {TABLE}.{c} + EXCLUDED.{c}" for c in COUNTS)
+_CHANGED = f"({', '.join(COUNTS)}) <> ({', '.join('0' for _ in COUNTS)})"
 
 # Referral rows (`rows`: a query giving referrals_referral's columns and `sign`, +1 or -1)
 # added to the counts under their keys, exactly as reports.figures groups them: the London
@@ -47,15 +72,18 @@ _MONTH = "date_trunc('month', r.created_at AT TIME ZONE 'Europe/London')::date"
 # out are left alone. A referral whose network is gone (deleted with it, as
 # demo.synthetic.deleting does) counts nowhere.
 COUNT_SQL = f"""
-INSERT INTO {TABLE} ({KEY}, n)
-SELECT r.network_id, {_MONTH}, r.service,
-       CASE WHEN r.origin = 'red_flag' THEN 'red_flag' ELSE coalesce(o.kind, 'member') END,
-       r.status, r.decline_reason, sum(r.sign)
-  FROM ({{rows}}) r
-  JOIN networks_network net ON net.id = r.network_id
-  LEFT JOIN networks_organisation o ON o.id = r.source_organisation_id
- GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(r.sign) <> 0 ORDER BY 1, 2, 3, 4, 5, 6
-    ON CONFLICT ({KEY}) DO UPDATE SET n = {TABLE}.n + EXCLUDED.n"""
+INSERT INTO {TABLE} ({KEY}, {", ".join(COUNTS)})
+SELECT * FROM (
+  SELECT r.network_id, {_MONTH} AS month, r.service,
+         CASE WHEN r.origin = 'red_flag' THEN 'red_flag' ELSE coalesce(o.kind, 'member') END
+           AS source,
+         {_sums("r.sign")}
+    FROM ({{rows}}) r
+    JOIN networks_network net ON net.id = r.network_id
+    LEFT JOIN networks_organisation o ON o.id = r.source_organisation_id
+   GROUP BY 1, 2, 3, 4) AS c ({KEY}, {", ".join(COUNTS)})
+ WHERE {_CHANGED} ORDER BY 1, 2, 3, 4
+    ON CONFLICT ({KEY}) DO UPDATE SET {_ADD}"""
 COUNT_TRIAGE_SQL = f"""
 INSERT INTO {TRIAGE_TABLE} ({TRIAGE_KEY}, n)
 SELECT r.network_id, {_MONTH}, r.service, t.working_index - m.working_index, sum(r.sign)
@@ -89,13 +117,12 @@ END $$"""
 
 # An organisation's referrals (not raised by red flags) counted under `kind` (n each).
 _ORGANISATION = f"""
-  INSERT INTO {TABLE} ({KEY}, n)
-    SELECT r.network_id, {_MONTH}, r.service, {{kind}}, r.status, r.decline_reason,
-           {{n}} * count(*)
+  INSERT INTO {TABLE} ({KEY}, {", ".join(COUNTS)})
+    SELECT r.network_id, {_MONTH}, r.service, {{kind}}, {_sums("{n}")}
       FROM referrals_referral r
      WHERE r.source_organisation_id = NEW.id AND r.origin <> 'red_flag'
-     GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
-  ON CONFLICT ({KEY}) DO UPDATE SET n = {TABLE}.n + EXCLUDED.n;"""
+     GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+  ON CONFLICT ({KEY}) DO UPDATE SET {_ADD};"""
 
 _ON = "AFTER {event} ON referrals_referral REFERENCING {tables} FOR EACH STATEMENT"
 TRIGGERS_SQL = [
@@ -154,7 +181,8 @@ def rebuild(network_ids: Iterable[int] | None = None) -> int:
     """Recompute the counts of these networks (all, if None) from their referrals; returns
     the rows written. Idempotent. The tables are locked against the triggers' writes
     (EXCLUSIVE: reads go on) so that no referral changed meanwhile is counted twice or lost;
-    referral writes wait until it commits."""
+    referral writes wait until it commits. Then each accepted referral's first contact and its
+    counts (reports.contact.rebuild)."""
     ids = None if network_ids is None else sorted(set(network_ids))
     where, params = ("true", []) if ids is None else ("network_id = ANY(%s)", [ids])
     rows = f"SELECT *, 1 AS sign FROM referrals_referral WHERE {where}"
@@ -165,7 +193,11 @@ def rebuild(network_ids: Iterable[int] | None = None) -> int:
             cursor.execute(f"DELETE FROM {table} WHERE {where}", params)
             cursor.execute(sql.format(rows=rows), params)
             written += cursor.rowcount
-    return written
+        # The planner's picture of the tables after writing them wholesale (a stale one
+        # sorted 127,000 rows on disk where a hash of 44 groups was right).
+        cursor.execute(f"ANALYZE {TABLE}, {TRIAGE_TABLE}")
+    # First contact after acceptance (its own tables and triggers).
+    return written + contact.rebuild(ids)
 
 
 # --- reading the figures -----------------------------------------------------------------------
@@ -180,25 +212,20 @@ def _scope_where(scope) -> tuple[str, list]:
     return sql, params
 
 
-def counts(scope, decline_reasons: Iterable[str]) -> list[dict]:
+def counts(scope) -> list[dict]:
     """referrals_in's counts per service and source, from the tally."""
-    reasons = list(decline_reasons)
     where, params = _scope_where(scope)
-    by_reason = ", ".join("coalesce(sum(n) FILTER (WHERE decline_reason = %s), 0)" for _ in reasons)
+    by_reason = ", ".join(f"sum(declined_{reason})" for reason in REASONS)
     sql = f"""
-SELECT service, source, sum(n),
-       coalesce(sum(n) FILTER (WHERE status = 'new'), 0),
-       coalesce(sum(n) FILTER (WHERE status IN ('accepted', 'completed')), 0),
-       coalesce(sum(n) FILTER (WHERE status = 'declined'), 0),
-       coalesce(sum(n) FILTER (WHERE status = 'withdrawn'), 0),
-       {by_reason}
+SELECT service, source, sum(n), sum(status_new), sum(status_accepted) + sum(status_completed),
+       sum(status_declined), sum(status_withdrawn), {by_reason}
   FROM {TABLE} WHERE {where}
  GROUP BY service, source HAVING sum(n) > 0
  ORDER BY service, source"""
     names = ["total", "waiting", "accepted", "declined", "withdrawn"]
-    names += [f"declined_{reason}" for reason in reasons]
+    names += [f"declined_{reason}" for reason in REASONS]
     with connections[read_alias()].cursor() as cursor:
-        cursor.execute(sql, [*reasons, *params])
+        cursor.execute(sql, params)
         return [
             {"source": source, "service": service, **dict(zip(names, map(int, rest), strict=True))}
             for service, source, *rest in cursor.fetchall()
@@ -208,10 +235,9 @@ SELECT service, source, sum(n),
 def waiting(scope) -> dict[str, tuple[int, int]]:
     """Per service: referrals new and accepted now (made in any month), from the tally."""
     sql = f"""
-SELECT service, coalesce(sum(n) FILTER (WHERE status = 'new'), 0),
-       coalesce(sum(n) FILTER (WHERE status = 'accepted'), 0)
-  FROM {TABLE} WHERE network_id = ANY(%s) AND status IN ('new', 'accepted') {{service}}
- GROUP BY service HAVING sum(n) > 0"""
+SELECT service, sum(status_new), sum(status_accepted)
+  FROM {TABLE} WHERE network_id = ANY(%s) {{service}}
+ GROUP BY service HAVING sum(status_new) + sum(status_accepted) > 0"""
     params: list = [list(scope.network_ids)]
     if scope.service:
         params.append(scope.service)

@@ -128,10 +128,16 @@ if DATABASE_REPLICA_URL:
         "ATOMIC_REQUESTS": False,
         "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
         "CONN_HEALTH_CHECKS": True,
+        # A replica that does not answer is given up on quickly: its reads go to the
+        # primary (core/replica.py).
+        "OPTIONS": {"connect_timeout": env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2)},
         # In tests the alias is the test database itself, not a second one to create.
         "TEST": {"MIRROR": "default"},
     }
     DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
+# After the replica failed to connect, how long its reads go to the primary before it is
+# tried again.
+DATABASE_REPLICA_RETRY_SECONDS = env.int("DATABASE_REPLICA_RETRY_SECONDS", default=30)
 # PostgreSQL's JIT compiler is for long analytical queries: on ICN's short ones (lists whose
 # rows carry correlated subqueries, e.g. case finding, involvement) the planner's cost
 # estimates trip it and compiling takes longer than running (811 ms of JIT for a 15 ms
@@ -203,6 +209,10 @@ SESSION_COOKIE_AGE = int(
     timedelta(minutes=env.int("SESSION_IDLE_MINUTES", default=30)).total_seconds()
 )
 SESSION_SAVE_EVERY_REQUEST = True
+# ...but a session whose data did not change is written again only when its expiry would move
+# by this much (core/sessions.py): one write a minute, not one a request; the idle timeout
+# then ends up to this much before SESSION_IDLE_MINUTES, never after.
+SESSION_RENEW_SECONDS = env.int("SESSION_RENEW_SECONDS", default=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_ABSOLUTE_SECONDS = int(
     timedelta(hours=env.int("SESSION_ABSOLUTE_HOURS", default=10)).total_seconds()

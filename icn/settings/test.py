@@ -25,3 +25,7 @@ WEBHOOK_ALLOW_PRIVATE = True
 WEBHOOK_RETRY_SECONDS = 1
 WEBHOOK_TIMEOUT_SECONDS = 2.0
 WEBHOOK_LEASE_SECONDS = 3
+# An unchanged session is written again only after this long (core/sessions.py): longer than
+# any test, so that a slow machine never adds the renewal's UPDATE to a page's query count
+# between two measurements. tests/core/test_sessions.py tries the production figure.
+SESSION_RENEW_SECONDS = 600

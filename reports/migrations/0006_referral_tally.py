@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 from core import rls
-from reports.tally import TRIGGERS_REVERSE_SQL, TRIGGERS_SQL
+from reports.migrations._tally_0006 import TRIGGERS_REVERSE_SQL, TRIGGERS_SQL
 
 
 class Migration(migrations.Migration):

@@ -5,7 +5,7 @@ the end of 0006."""
 
 from django.db import migrations
 
-from reports.tally import REBUILD_ALL_SQL
+from reports.migrations._tally_0006 import REBUILD_ALL_SQL
 
 
 class Migration(migrations.Migration):

@@ -43,6 +43,19 @@ def hold_everything(patient, by, n: int = 1):
         allocated_by=by,
         allocated_at=now,
     )
+    # Accepted (since completed), and seen by the visits below: its first contact is kept
+    # (reports.contact).
+    Referral.objects.create(
+        network=network,
+        patient=patient,
+        service="physiotherapy",
+        reason="Falls",
+        referred_by=by,
+        status=Referral.Status.COMPLETED,
+        triaged_at=now - datetime.timedelta(hours=1),
+        triaged_by=by,
+        closed_at=now,
+    )
     for i in range(n):
         day = today - datetime.timedelta(days=i + 1)
         action = ActionFactory(patient=patient, network=network, title=f"Call {i}")

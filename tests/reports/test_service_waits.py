@@ -1,5 +1,6 @@
 """The per-service waiting list and working days from acceptance to first contact (issue
-#14.2), computed by hand on a small fixture; two queries however many rows."""
+#14.2), computed by hand on a small fixture; two queries however many rows. Read from the
+counts kept as referrals, visits and tasks change (tests/reports/test_first_contact.py)."""
 
 import datetime
 from zoneinfo import ZoneInfo
@@ -77,7 +78,7 @@ def world(network, other_network):
 
 def test_waiting_list_and_first_contact_per_service_by_hand(world, django_assert_num_queries):
     scope = Scope((world.pk,), datetime.date(2026, 3, 1), datetime.date(2026, 3, 1))
-    # Two however many rows: the waiting list from the stored counts, first contact computed.
+    # Two however many rows: the waiting list and first contact, both from stored counts.
     with django_assert_num_queries(2):
         rows = service_waits(scope)
     by = {r["service"]: r for r in rows}

@@ -261,7 +261,7 @@ def test_rebuild_command_recomputes_lost_counts_and_is_idempotent(network, other
         cursor.execute(f"UPDATE {tally.TRIAGE_TABLE} SET n = n + 5")
     out = StringIO()
     call_command("rebuild_report_figures", "--network", network.slug, stdout=out)
-    assert "Rebuilt the referral, red flag and goal counts of thornton-heath" in out.getvalue()
+    assert "Rebuilt the dashboard's stored counts of thornton-heath" in out.getvalue()
     # This network's counts are right again; the other's are left as they were (+5).
     mine = {k for k in kept if network.pk in (k[0], k[1])}
     theirs = {(*k[:-1], k[-1] + 5) for k in kept if other_network.pk in (k[0], k[1])}
@@ -407,3 +407,15 @@ def test_the_counts_are_kept_and_read_under_row_level_security(network, other_ne
         with connection.cursor() as cursor:
             cursor.execute("RESET ROLE")
         rls.detect(connection, fresh=True)
+
+
+def test_every_status_and_decline_reason_has_its_column():
+    """The counts' columns are the referral's statuses and decline reasons by name: a new
+    status or reason needs its column (and a migration), or it would be counted nowhere."""
+    from reports import tally
+    from reports.models import ReferralTally
+
+    assert set(tally.STATUSES) == set(Referral.Status.values)
+    assert set(tally.REASONS) == set(Referral.DeclineReason.values)
+    columns = {field.name for field in ReferralTally._meta.get_fields()}
+    assert set(tally.COUNTS) <= columns

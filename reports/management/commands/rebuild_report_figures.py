@@ -1,8 +1,10 @@
 """Recompute the dashboard's stored counts from what they count: referrals (reports.tally),
-red flags and goals (reports.stored):
+first contacts (reports.contact), red flags, goals, visits, actions and discharges
+(reports.stored, reports.followed):
 `manage.py rebuild_report_figures [--network SLUG ...]`. Idempotent; referral writes wait
-while it runs (seconds for a million referrals). Needed after writing referrals round the
-trigger (generate_synthetic does it itself) or filling the working-day calendar again."""
+while it runs (about a minute for a million referrals on a loaded machine, most of it
+first contacts). Needed after writing referrals, visits or tasks round the triggers
+(generate_synthetic does it itself) or filling the working-day calendar again."""
 
 import time
 from typing import Any
@@ -15,7 +17,7 @@ from reports import followed, stored, tally
 
 
 class Command(SystemScopeCommand):
-    help = "Recompute the dashboard's stored counts (referrals, red flags, goals)."
+    help = "Recompute the dashboard's stored counts (referrals, first contacts, the rest)."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
@@ -38,6 +40,6 @@ class Command(SystemScopeCommand):
         rows = tally.rebuild(ids) + stored.rebuild(ids) + followed.rebuild(ids)
         which = ", ".join(slugs) if slugs else "every network"
         self.stdout.write(
-            f"Rebuilt the referral, red flag and goal counts of {which}: {rows:,} rows "
+            f"Rebuilt the dashboard's stored counts of {which}: {rows:,} rows "
             f"({time.perf_counter() - started:.1f} s)."
         )

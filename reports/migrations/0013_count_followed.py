@@ -1,5 +1,5 @@
 """The discharges made before the dashboard's counts of what followed them existed, counted
-(reports.followed): a rebuild of every network, after 0011 made the counter's unique key."""
+(reports.followed): a rebuild of every network, after 0012 made the counter's unique key."""
 
 from django.db import migrations
 
@@ -7,6 +7,6 @@ from reports.followed import REBUILD_ALL_SQL
 
 
 class Migration(migrations.Migration):
-    dependencies = [("reports", "0011_followed_tally")]
+    dependencies = [("reports", "0012_followed_tally")]
 
     operations = [migrations.RunSQL(REBUILD_ALL_SQL, migrations.RunSQL.noop, elidable=False)]

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('networks', '0013_remove_membership_membership_role_known_and_more'),
-        ('reports', '0010_count_dashboard_tallies'),
+        ('reports', '0011_count_dashboard_tallies'),
     ]
 
     operations = [
@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
             },
         ),
         # Discharges counted as episodes and admissions change from now on; those already
-        # made: 0012.
+        # made: 0013.
         migrations.RunSQL(TRIGGERS_SQL, TRIGGERS_REVERSE_SQL, elidable=False),
         rls.isolate("reports_followedtally"),
     ]

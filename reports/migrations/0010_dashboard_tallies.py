@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('networks', '0013_remove_membership_membership_role_known_and_more'),
         ('referrals', '0014_referral_london_days'),
-        ('reports', '0007_count_referrals_made'),
+        ('reports', '0009_referral_tally_columns'),
         ('patients', '0010_clinical_notes_restricted'),
         ('medicines', '0008_isolate_gp_medication_import'),
         ('actions', '0016_dashboard_index'),
@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
             },
         ),
         # Flags, goals, visits, actions and discharges counted as they change from now on;
-        # those already made: 0010.
+        # those already made: 0011.
         migrations.RunSQL(TRIGGERS_SQL, TRIGGERS_REVERSE_SQL, elidable=False),
         rls.isolate(
             "reports_flagtally",
