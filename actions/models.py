@@ -93,6 +93,13 @@ class Action(models.Model):
             models.Index(fields=["patient", "status"]),
             # The reminder sweeps: open tasks by due date.
             models.Index(fields=["due_on"], condition=Q(status="open"), name="action_open_due"),
+            # The dashboard's open actions agreed at meetings not yet due
+            # (reports.stored.actions_agreed).
+            models.Index(
+                fields=["network", "due_on"],
+                condition=Q(status="open", agenda_item__isnull=False),
+                name="action_agreed_open",
+            ),
         ]
 
     def __str__(self) -> str:

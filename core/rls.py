@@ -142,6 +142,13 @@ TABLES: dict[str, dict[str, str]] = {
     # first contact after acceptance (reports.contact): each accepted referral's, and counts
     "reports_firstcontact": _by_network(),
     "reports_contacttally": _by_network(),
+    # the dashboard's counts of flags, goals, visits, actions, discharges (reports.stored)
+    "reports_flagtally": _by_network(),
+    "reports_goaltally": _by_network(),
+    "reports_visittally": _by_network(),
+    "reports_actiontally": _by_network(),
+    "reports_dischargetally": _by_network(),
+    "reports_followedtally": _by_network(),  # reports.followed
 }
 
 # Tables with a network_id or patient_id column that are deliberately not under RLS: they

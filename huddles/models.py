@@ -145,6 +145,15 @@ class AgendaItem(models.Model):
                 ),
             ),
         ]
+        indexes = [
+            # The dashboard's people discussed per meeting (reports.stored.MEETINGS_SQL):
+            # counted per meeting from the index alone.
+            models.Index(
+                fields=["meeting"],
+                condition=Q(status="discussed"),
+                name="agenda_item_discussed",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.patient} at {self.meeting}"
@@ -232,6 +241,16 @@ class Episode(models.Model):
                 fields=["patient"],
                 condition=Q(closed_at__isnull=True),
                 name="episode_one_open_per_person",
+            ),
+        ]
+        indexes = [
+            # The dashboard's discharges in a period (reports.figures: admissions avoided and
+            # after discharge, the caseload): read from the index alone.
+            models.Index(
+                fields=["network", "closed_at"],
+                include=["patient", "admission_avoided", "opened_at"],
+                condition=Q(closed_at__isnull=False),
+                name="episode_closed",
             ),
         ]
 

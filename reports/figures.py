@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 from django.db import connections
 from django.db.models import (
-    Avg,
     Count,
     DateField,
     DateTimeField,
@@ -31,13 +30,13 @@ from django.utils import timezone
 
 from actions.models import Action
 from core.replica import read_alias
-from huddles.models import AgendaItem, Episode, Meeting
+from huddles.models import Episode
 from medicines.models import Visit
 from networks.roles import Role
 from patients.models import Goal, Patient
 from referrals.models import PatientFlag, Referral
 
-from . import contact, tally
+from . import contact, followed, stored, tally
 from .models import AdmissionEvent, CalendarDay
 
 LONDON = ZoneInfo("Europe/London")
@@ -124,7 +123,17 @@ def _episodes(scope: Scope):
 
 
 def admissions_avoided(scope: Scope) -> list[dict]:
-    """Per month, the answers to "have we avoided an admission?" at discharge."""
+    """Per month, the answers to "have we avoided an admission?" at discharge. Read from the
+    counts kept as episodes change (reports/stored.py); `admissions_avoided_counted`
+    computes the same from the episodes."""
+    rows = {m: {"month": m, "yes": 0, "no": 0, "unsure": 0} for m in scope.months()}
+    for month, answer, n in stored.discharges(scope):
+        rows[_key(month)][answer] = n
+    return list(rows.values())
+
+
+def admissions_avoided_counted(scope: Scope) -> list[dict]:
+    """admissions_avoided, counted from the episodes themselves (rebuild and tests compare)."""
     rows = {m: {"month": m, "yes": 0, "no": 0, "unsure": 0} for m in scope.months()}
     for row in (
         _episodes(scope)
@@ -167,25 +176,28 @@ def _discharges(scope: Scope):
 def admissions_after_discharge(scope: Scope, today: date | None = None) -> list[dict]:
     """For each answer (and all): people discharged in the period, and how many had an
     emergency admission within 30 and 90 days. Only discharges whose 30 (90) days have
-    passed count towards that column, so a recent discharge never looks like a success."""
+    passed count towards that column, so a recent discharge never looks like a success. Read
+    from the counts kept as episodes and admissions change (reports/followed.py);
+    `admissions_after_discharge_counted` computes the same from the episodes."""
     today = today or timezone.localdate()
+    return _after(followed.after_discharge(scope, today))
+
+
+def admissions_after_discharge_counted(scope: Scope, today: date | None = None) -> list[dict]:
+    """admissions_after_discharge, counted from the episodes and admissions themselves."""
+    today = today or timezone.localdate()
+    return _after(stored.after_discharge(scope, today))
+
+
+def _after(counted) -> list[dict]:
     rows = {a: _after_row(a) for a in (*ANSWERS, "all")}
-    for row in (
-        _discharges(scope)
-        .values("admission_avoided")
-        .annotate(
-            discharged=Count("id"),
-            followed_30=Count("id", filter=Q(closed_plus_30__lte=today)),
-            admitted_30=Count("id", filter=Q(closed_plus_30__lte=today) & _admitted_within(30)),
-            followed_90=Count("id", filter=Q(closed_plus_90__lte=today)),
-            admitted_90=Count("id", filter=Q(closed_plus_90__lte=today) & _admitted_within(90)),
-        )
-    ):
-        for answer in (row["admission_avoided"] or "unsure", "all"):
-            if answer not in rows:
+    names = ("discharged", "followed_30", "admitted_30", "followed_90", "admitted_90")
+    for answer, *counts in counted:
+        for key in (answer or "unsure", "all"):
+            if key not in rows:
                 continue
-            for name in ("discharged", "followed_30", "admitted_30", "followed_90", "admitted_90"):
-                rows[answer][name] += row[name]
+            for name, n in zip(names, counts, strict=True):
+                rows[key][name] += n
     return list(rows.values())
 
 
@@ -437,7 +449,8 @@ def caseload(scope: Scope, now: datetime | None = None) -> dict:
     active = Episode.objects.filter(
         network_id__in=scope.network_ids, closed_at__isnull=True, opened_at__lte=now
     ).aggregate(n=Count("id"), median=Percentile(open_days, 0.5))
-    closed = _episodes(scope).aggregate(n=Count("id"), median=Percentile(days, 0.5))
+    # Counted by closed_at, not id: read from the index "episode_closed" alone.
+    closed = _episodes(scope).aggregate(n=Count("closed_at"), median=Percentile(days, 0.5))
     return {
         "active": active["n"],
         "active_median_days": _round(active["median"]),
@@ -470,11 +483,19 @@ def working_days_in(scope: Scope, today: date | None = None) -> int:
     return CalendarDay.objects.filter(day__gte=scope.first, day__lte=last, working=True).count()
 
 
+PHARMACY_ROLES = (Role.PHARMACIST, Role.PHARMACY_TECHNICIAN)
+
+
 def visits_per_pharmacist(scope: Scope, today: date | None = None) -> dict:
     """Visits made by each pharmacist (and pharmacy technician) in the period, per working
-    day of the period so far."""
+    day of the period so far. Read from the counts kept as visits change
+    (reports/stored.py), with each visitor's role in the visit's network now;
+    `visits_per_pharmacist_counted` computes the same from the visits."""
+    return _per_pharmacist(scope, today, stored.visits_by_visitor(scope, PHARMACY_ROLES))
 
-    working_days = working_days_in(scope, today)
+
+def visits_per_pharmacist_counted(scope: Scope, today: date | None = None) -> dict:
+    """visits_per_pharmacist, counted from the visits themselves (rebuild and tests compare)."""
     # The visitor's role in the visit's network: a join (one membership per user and
     # network), not a lookup per visit.
     rows = list(
@@ -482,7 +503,7 @@ def visits_per_pharmacist(scope: Scope, today: date | None = None) -> dict:
         .filter(scope.in_period("visited_at"))
         .filter(
             visitor__memberships__network_id=F("network_id"),
-            visitor__memberships__role__in=[Role.PHARMACIST, Role.PHARMACY_TECHNICIAN],
+            visitor__memberships__role__in=PHARMACY_ROLES,
         )
         .annotate(role=F("visitor__memberships__role"))
         .values(
@@ -491,6 +512,11 @@ def visits_per_pharmacist(scope: Scope, today: date | None = None) -> dict:
         .annotate(visits=Count("id"))
         .order_by("-visits", "visitor__last_name")
     )
+    return _per_pharmacist(scope, today, rows)
+
+
+def _per_pharmacist(scope: Scope, today: date | None, rows: list[dict]) -> dict:
+    working_days = working_days_in(scope, today)
     people = [
         {
             "user_id": row["visitor_id"],
@@ -517,7 +543,13 @@ def visits_per_pharmacist(scope: Scope, today: date | None = None) -> dict:
 
 
 def red_flags_by_month(scope: Scope) -> list[dict]:
-    """Red flags raised per code per month."""
+    """Red flags raised per code per month. Read from the counts kept as flags change
+    (reports/stored.py); `red_flags_by_month_counted` computes the same from the flags."""
+    return _flags_by_code(scope, stored.red_flags(scope))
+
+
+def red_flags_by_month_counted(scope: Scope) -> list[dict]:
+    """red_flags_by_month, counted from the flags themselves (rebuild and tests compare)."""
 
     rows = (
         PatientFlag.objects.filter(patient__network_id__in=scope.network_ids)
@@ -527,14 +559,17 @@ def red_flags_by_month(scope: Scope) -> list[dict]:
         .annotate(n=Count("id"))
         .order_by("flag__code", "month")
     )
+    return _flags_by_code(
+        scope, [(r["flag__code"], r["flag__label"], r["month"], r["n"]) for r in rows]
+    )
+
+
+def _flags_by_code(scope: Scope, rows) -> list[dict]:
     codes: dict[str, dict] = {}
-    for row in rows:
-        entry = codes.setdefault(
-            row["flag__code"],
-            {"code": row["flag__code"], "label": row["flag__label"], "months": {}, "total": 0},
-        )
-        entry["months"][_key(row["month"])] = row["n"]
-        entry["total"] += row["n"]
+    for code, label, month, n in rows:
+        entry = codes.setdefault(code, {"code": code, "label": label, "months": {}, "total": 0})
+        entry["months"][_key(month)] = n
+        entry["total"] += n
     months = scope.months()
     for entry in codes.values():
         entry["months"] = [{"month": m, "n": entry["months"].get(m, 0)} for m in months]
@@ -549,49 +584,11 @@ def meetings(scope: Scope, today: date | None = None) -> dict:
     at meetings and due in the period: done on time, done late, still open and overdue."""
 
     today = today or timezone.localdate()
-    held = (
-        Meeting.objects.filter(network_id__in=scope.network_ids, status=Meeting.Status.CLOSED)
-        .filter(scope.in_period("starts_at"))
-        .annotate(discussed=Count("items", filter=Q(items__status=AgendaItem.Status.DISCUSSED)))
-    )
+    months, per_meeting = stored.meetings_held(scope)
     by_month = {m: {"month": m, "held": 0, "discussed": 0} for m in scope.months()}
-    for row in (
-        held.annotate(month=_month("starts_at"))
-        .values("month")
-        .annotate(held=Count("id", distinct=True))
-    ):
-        by_month[_key(row["month"])]["held"] = row["held"]
-    discussed = AgendaItem.objects.filter(
-        meeting__in=held.values("pk"), status=AgendaItem.Status.DISCUSSED
-    )
-    for row in (
-        discussed.annotate(month=_month("meeting__starts_at"))
-        .values("month")
-        .annotate(n=Count("id"))
-    ):
-        by_month[_key(row["month"])]["discussed"] = row["n"]
-    per_meeting = (
-        Meeting.objects.filter(pk__in=held.values("pk"))
-        .annotate(discussed=Count("items", filter=Q(items__status=AgendaItem.Status.DISCUSSED)))
-        .aggregate(
-            meetings=Count("id"),
-            mean=Avg("discussed"),
-            median=Percentile("discussed", 0.5),
-        )
-    )
-    actions = Action.objects.filter(
-        network_id__in=scope.network_ids,
-        agenda_item__isnull=False,
-        due_on__gte=scope.first,
-        due_on__lt=scope.end_day,
-    ).annotate(done_on=_local_day("done_at"))
-    on_time = actions.aggregate(
-        due=Count("id"),
-        on_time=Count("id", filter=Q(status="done", done_on__lte=F("due_on"))),
-        late=Count("id", filter=Q(status="done", done_on__gt=F("due_on"))),
-        overdue=Count("id", filter=Q(status="open", due_on__lt=today)),
-        open=Count("id", filter=Q(status="open", due_on__gte=today)),
-    )
+    for month, (held, discussed) in months.items():
+        by_month[_key(month)].update(held=held, discussed=discussed)
+    on_time = stored.actions_agreed(scope, today)
     return {
         "by_month": list(by_month.values()),
         "held": per_meeting["meetings"],
@@ -601,11 +598,39 @@ def meetings(scope: Scope, today: date | None = None) -> dict:
     }
 
 
+def actions_agreed_counted(scope: Scope, today: date | None = None) -> dict:
+    """meetings' actions, counted from the actions themselves (rebuild and tests compare)."""
+    today = today or timezone.localdate()
+    actions = Action.objects.filter(
+        network_id__in=scope.network_ids,
+        agenda_item__isnull=False,
+        due_on__gte=scope.first,
+        due_on__lt=scope.end_day,
+    ).annotate(done_on=_local_day("done_at"))
+    return actions.aggregate(
+        due=Count("id"),
+        on_time=Count("id", filter=Q(status="done", done_on__lte=F("due_on"))),
+        late=Count("id", filter=Q(status="done", done_on__gt=F("due_on"))),
+        overdue=Count("id", filter=Q(status="open", due_on__lt=today)),
+        open=Count("id", filter=Q(status="open", due_on__gte=today)),
+    )
+
+
 # --- personal outcomes --------------------------------------------------------------------------
 
 
 def goals(scope: Scope) -> dict:
-    """Goals agreed with people ("what matters to me") in the period, and their outcomes."""
+    """Goals agreed with people ("what matters to me") in the period, and their outcomes.
+    Read from the counts kept as goals change (reports/stored.py); `goals_counted` computes
+    the same from the goals."""
+    outcomes = stored.goal_outcomes(scope)
+    counts = {"agreed": sum(outcomes.values())}
+    counts.update({o: outcomes.get(o, 0) for o in Goal.Outcome.values})
+    return _with_met_rate(counts)
+
+
+def goals_counted(scope: Scope) -> dict:
+    """goals, counted from the goals themselves (rebuild and tests compare)."""
 
     agreed = Goal.objects.filter(
         patient__network_id__in=scope.network_ids,
@@ -616,6 +641,10 @@ def goals(scope: Scope) -> dict:
         agreed=Count("id"),
         **{o: Count("id", filter=Q(outcome=o)) for o in Goal.Outcome.values},
     )
+    return _with_met_rate(counts)
+
+
+def _with_met_rate(counts: dict) -> dict:
     decided = counts["met"] + counts["partly_met"] + counts["not_met"]
     counts["met_rate"] = round(counts["met"] / decided, 3) if decided else None
     return counts

@@ -302,3 +302,135 @@ class ContactTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.network_id} {self.month:%Y-%m} {self.service} {self.days}: {self.n}"
+
+
+class FlagTally(models.Model):
+    """Red flags raised, counted as they happen (reports/stored.py): how many of each red
+    flag were raised on a network's people in a London month. Statement triggers on the
+    flags keep it exact in the same transaction as each change; `manage.py
+    rebuild_report_figures` recomputes it. Counts, not people."""
+
+    network = models.ForeignKey("networks.Network", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The first day of the London month the flag was raised.")
+    flag = models.ForeignKey("referrals.RedFlag", on_delete=models.CASCADE, related_name="+")
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The trigger's ON CONFLICT target.
+            models.UniqueConstraint(fields=["network", "month", "flag"], name="flag_tally_key"),
+            models.CheckConstraint(condition=Q(month__day=1), name="flag_tally_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network_id} {self.month:%Y-%m} {self.flag_id}: {self.n}"
+
+
+class GoalTally(models.Model):
+    """Goals agreed with a network's people, counted as they happen per month agreed and
+    outcome (reports/stored.py), as FlagTally."""
+
+    network = models.ForeignKey("networks.Network", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The first day of the month the goal was agreed.")
+    outcome = models.CharField(max_length=10)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The trigger's ON CONFLICT target.
+            models.UniqueConstraint(fields=["network", "month", "outcome"], name="goal_tally_key"),
+            models.CheckConstraint(condition=Q(month__day=1), name="goal_tally_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network_id} {self.month:%Y-%m} {self.outcome}: {self.n}"
+
+
+class VisitTally(models.Model):
+    """Visits counted as they happen, per network, London month and visitor
+    (reports/stored.py), as FlagTally: the dashboard's visits per pharmacist read these rows
+    and the visitor's role now."""
+
+    network = models.ForeignKey("networks.Network", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The first day of the London month of the visit.")
+    visitor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The trigger's ON CONFLICT target.
+            models.UniqueConstraint(fields=["network", "month", "visitor"], name="visit_tally_key"),
+            models.CheckConstraint(condition=Q(month__day=1), name="visit_tally_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network_id} {self.month:%Y-%m} {self.visitor_id}: {self.n}"
+
+
+class ActionTally(models.Model):
+    """Actions agreed at meetings, counted as they happen per network, month due and state
+    (open, on_time, late) (reports/stored.py), as FlagTally."""
+
+    network = models.ForeignKey("networks.Network", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The first day of the month the action is due.")
+    state = models.CharField(max_length=10)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The trigger's ON CONFLICT target.
+            models.UniqueConstraint(fields=["network", "month", "state"], name="action_tally_key"),
+            models.CheckConstraint(condition=Q(month__day=1), name="action_tally_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network_id} {self.month:%Y-%m} {self.state}: {self.n}"
+
+
+class DischargeTally(models.Model):
+    """Episodes closed, counted as they happen per network, London month and the MDT's
+    answer to "have we avoided an admission?" (reports/stored.py), as FlagTally."""
+
+    network = models.ForeignKey("networks.Network", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The first day of the London month of the discharge.")
+    answer = models.CharField(max_length=6, blank=True)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The trigger's ON CONFLICT target.
+            models.UniqueConstraint(
+                fields=["network", "month", "answer"], name="discharge_tally_key"
+            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="discharge_tally_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network_id} {self.month:%Y-%m} {self.answer}: {self.n}"
+
+
+class FollowedTally(models.Model):
+    """Discharges counted as they happen per network, London day of discharge, answer at
+    discharge, and whether an emergency admission followed within 30 and 90 days
+    (reports/followed.py): kept by triggers on episodes and on admissions."""
+
+    network = models.ForeignKey("networks.Network", on_delete=models.CASCADE, related_name="+")
+    closed_on = models.DateField(help_text="The London day of the discharge.")
+    answer = models.CharField(max_length=6, blank=True)
+    admitted_30 = models.BooleanField()
+    admitted_90 = models.BooleanField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The trigger's ON CONFLICT target.
+            models.UniqueConstraint(
+                fields=["network", "closed_on", "answer", "admitted_30", "admitted_90"],
+                name="followed_tally_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network_id} {self.closed_on} {self.answer}: {self.n}"

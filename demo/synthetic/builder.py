@@ -41,7 +41,7 @@ from demo.synthetic.networks import Networks
 from demo.synthetic.people import People
 from demo.synthetic.referrals import Referrals
 from demo.synthetic.shape import PEOPLE_PER_CHUNK, SLUG_PREFIX
-from reports import tally
+from reports import followed, stored, tally
 
 
 @dataclass
@@ -137,8 +137,10 @@ class Builder(Writer, Networks, People, Referrals, Huddles, Medicines):
                 """,
                 [[net.id for net in self.nets]],
             )
-        # The dashboard's stored referral counts (the COPY went round their trigger).
+        # The dashboard's stored counts (the COPY went round their triggers).
         tally.rebuild([net.id for net in self.nets])
+        stored.rebuild([net.id for net in self.nets])
+        followed.rebuild([net.id for net in self.nets])
 
     def analyse(self) -> None:
         """Fresh planner statistics (and, outside a transaction, the visibility map)."""

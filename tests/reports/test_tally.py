@@ -261,7 +261,7 @@ def test_rebuild_command_recomputes_lost_counts_and_is_idempotent(network, other
         cursor.execute(f"UPDATE {tally.TRIAGE_TABLE} SET n = n + 5")
     out = StringIO()
     call_command("rebuild_report_figures", "--network", network.slug, stdout=out)
-    assert "Rebuilt the referral counts of thornton-heath" in out.getvalue()
+    assert "Rebuilt the dashboard's stored counts of thornton-heath" in out.getvalue()
     # This network's counts are right again; the other's are left as they were (+5).
     mine = {k for k in kept if network.pk in (k[0], k[1])}
     theirs = {(*k[:-1], k[-1] + 5) for k in kept if other_network.pk in (k[0], k[1])}

@@ -1,5 +1,6 @@
-"""Recompute the dashboard's stored referral counts (reports.tally) and first contacts
-(reports.contact) from the referrals, visits and tasks:
+"""Recompute the dashboard's stored counts from what they count: referrals (reports.tally),
+first contacts (reports.contact), red flags, goals, visits, actions and discharges
+(reports.stored, reports.followed):
 `manage.py rebuild_report_figures [--network SLUG ...]`. Idempotent; referral writes wait
 while it runs (about a minute for a million referrals on a loaded machine, most of it
 first contacts). Needed after writing referrals, visits or tasks round the triggers
@@ -12,11 +13,11 @@ from django.core.management.base import CommandError
 
 from core.rls import SystemScopeCommand
 from networks.models import Network
-from reports import tally
+from reports import followed, stored, tally
 
 
 class Command(SystemScopeCommand):
-    help = "Recompute the dashboard's stored referral counts and first contacts."
+    help = "Recompute the dashboard's stored counts (referrals, first contacts, the rest)."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
@@ -36,9 +37,9 @@ class Command(SystemScopeCommand):
                 raise CommandError(f"No network {', '.join(map(repr, missing))}.")
             ids = list(found.values())
         started = time.perf_counter()
-        rows = tally.rebuild(ids)
+        rows = tally.rebuild(ids) + stored.rebuild(ids) + followed.rebuild(ids)
         which = ", ".join(slugs) if slugs else "every network"
         self.stdout.write(
-            f"Rebuilt the referral counts of {which}: {rows:,} rows "
+            f"Rebuilt the dashboard's stored counts of {which}: {rows:,} rows "
             f"({time.perf_counter() - started:.1f} s)."
         )
