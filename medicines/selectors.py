@@ -206,9 +206,14 @@ def care_home_stratification(
         rows.sort(key=lambda row: (-len(row[1]), -FRAILTY_RANK.get(row[2], -1), row[3]))
         chosen[name] = rows if shown is None else rows[:shown]
     wanted = [row[0] for rows in chosen.values() for row in rows]
-    people = Patient.objects.select_related(
-        "care_home", "medicines_allocation__member__user"
-    ).in_bulk(wanted)
+    # Asked even when no one is shown (id 0 is no one's), so the count of queries is the same
+    # with no residents as with thousands.
+    people = {
+        person.pk: person
+        for person in Patient.objects.select_related(
+            "care_home", "medicines_allocation__member__user"
+        ).filter(pk__in=wanted or [0])
+    }
     result = Stratified(
         {name: [(people[row[0]], row[1]) for row in rows] for name, rows in chosen.items()}
     )

@@ -181,6 +181,10 @@ def test_stratification_is_two_queries_and_shows_the_first_of_each_group(
     """Every resident's inputs as values, then the records of those shown: two queries
     however many residents; `shown` keeps each group's first, `totals` counts them all."""
     home = OrganisationFactory(kind="care_home")
+    with django_assert_num_queries(2):  # no residents yet: the same two
+        assert care_home_stratification(network).totals == dict.fromkeys(
+            ("pharmacist", "technician", "routine"), 0
+        )
     for _ in range(5):
         PatientFactory(network=network, care_home=home, care_needs=[], frailty="fit")
     with django_assert_num_queries(2):
