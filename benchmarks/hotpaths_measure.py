@@ -20,8 +20,18 @@ GOAL_PAGE_MS = 50.0
 GOAL_API_RATIO = 1.5
 GOAL_MEETING_QUERIES = 10
 # Issue 20: the dashboard reads stored figures (reports/tally.py): p50 <= 150 ms for six
-# networks x 12 months on 1,000,000 referrals, whatever S (the figures recomputed) takes.
+# networks x 12 months on 1,000,000 referrals, <= 300 ms for 40 networks on 5,000,000 (an
+# integrated care system), whatever S (the figures recomputed) takes.
 GOAL_DASHBOARD_MS = 150.0
+GOAL_DASHBOARD_ICS_MS = 300.0
+ICS_NETWORKS = 40
+
+
+def dashboard_goal_ms(networks: int) -> float:
+    """The dashboard's goal for a manager of this many networks."""
+    return GOAL_DASHBOARD_ICS_MS if networks >= ICS_NETWORKS else GOAL_DASHBOARD_MS
+
+
 MEETING_SIZE = 40
 # A path whose untimed check takes longer than this gets at most SLOW_RUNS timed runs (and one
 # warm-up), so that the dashboard's seconds do not make the run last half an hour.
@@ -54,6 +64,7 @@ class Path:
     small_queries: int | None = None
     errors: list = field(default_factory=list)
     note: str = ""
+    goal_ms: float = GOAL_DASHBOARD_MS  # the dashboard's
 
 
 def run_floor(path: Path) -> list:
@@ -190,7 +201,7 @@ def verdict(path: Path) -> tuple[str, str, bool | None]:
         figure = f"{ratio:.2f}x, {path.queries} q{extra}"
         return f"{goal}, <= {GOAL_MEETING_QUERIES} q", figure, met
     against = f" ({p50 / s:.2f}x S)" if s else ""
-    return f"<= {GOAL_DASHBOARD_MS:.0f} ms p50", f"{p50:.0f} ms{against}", p50 <= GOAL_DASHBOARD_MS
+    return f"<= {path.goal_ms:.0f} ms p50", f"{p50:.0f} ms{against}", p50 <= path.goal_ms
 
 
 def report(paths: list[Path], repeat: int, warmup: int) -> None:

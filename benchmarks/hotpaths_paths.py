@@ -37,9 +37,10 @@ from benchmarks.hotpaths_floors_day import (
     my_day_params,
     my_work_params,
 )
-from benchmarks.hotpaths_measure import Path, Statement
+from benchmarks.hotpaths_measure import Path, Statement, dashboard_goal_ms
 from benchmarks.hotpaths_urls import EMPTY_PATH  # noqa: F401
 from medicines.views import VISITS_SHOWN
+from networks.models import Network
 from patients.models import Patient
 from reports.api import default_period
 
@@ -282,6 +283,9 @@ def build_paths(s: Setup, only: list[str]) -> list[Path]:
     first, last = default_period()
     span = f"from={first:%Y-%m}&to={last:%Y-%m}"
     floor_fn, floor_note = dashboard_floor(s.manager, first, last)
+    managed = Network.objects.filter(
+        memberships__user=s.manager, memberships__is_active=True
+    ).count()
     for name, label, channel, url in [
         ("dashboard-page", "page /reports/ (all networks, 12 months)", "page", f"/reports/?{span}"),
         (
@@ -296,7 +300,7 @@ def build_paths(s: Setup, only: list[str]) -> list[Path]:
         client = s.api(s.manager) if channel == "api" else s.page(s.manager)
         paths.append(
             Path(name, label, channel, url, client, [], "dashboard", floor_fn=floor_fn,
-                 note=floor_note)
+                 note=floor_note, goal_ms=dashboard_goal_ms(managed))
         )  # fmt: skip
     return paths
 
