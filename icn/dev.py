@@ -382,6 +382,27 @@ def _serve(
         return 0
 
 
+def pytest_args(args: list[str], cpus: int) -> list[str]:
+    """What `make test` hands pytest: with no arguments, the whole suite on every CPU (up to
+    8) with pytest-xdist, a file to a worker so that each module's world is still built once;
+    with arguments, exactly those (one file, one test, `-n 0` for a serial run)."""
+    if args:
+        return args
+    workers = min(cpus, 8)
+    return ["-n", str(workers), "--dist", "loadfile"] if workers > 1 else []
+
+
+def usable_cpus(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
+    """The CPUs this process may use: its affinity, capped by a container's CPU quota (a
+    container on a large host sees every host CPU in os.cpu_count())."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    with suppress(OSError, ValueError):
+        quota, period = cpu_max.read_text().split()
+        if quota != "max":
+            cpus = min(cpus or 1, max(1, int(quota) // int(period)))
+    return cpus or 1
+
+
 def test(args: list[str]) -> int:
     # Not setdefault: importing the icn package (for its Celery app) has already defaulted
     # it to the local settings.
@@ -396,7 +417,7 @@ def test(args: list[str]) -> int:
             "openapi",
             [PY, "manage.py", "spectacular", "--validate", "--fail-on-warn", "--file", os.devnull],
         ),
-        ("pytest", [PY, "-m", "pytest", *args]),
+        ("pytest", [PY, "-m", "pytest", *pytest_args(args, usable_cpus())]),
     ]
     with engines(ROOT / ".data" / "test", "icn") as embedded:
         if embedded:  # the RLS tests connect as it (tests/core/test_rls.py)

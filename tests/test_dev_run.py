@@ -138,3 +138,52 @@ def test_the_engine_has_an_application_role_that_rls_applies_to_and_that_owns_no
             "ON r.oid = c.relowner WHERE c.relname = 'patients_patient'"
         )
         assert cursor.fetchone() == (True,), "the owner (migrations) is the engine's superuser"
+
+
+def test_the_whole_suite_runs_on_every_cpu_and_a_chosen_test_as_asked():
+    assert dev.pytest_args([], 2) == ["-n", "2", "--dist", "loadfile"]
+    assert dev.pytest_args([], 64) == ["-n", "8", "--dist", "loadfile"]
+    assert dev.pytest_args([], 1) == []  # one CPU: no worker processes to feed
+    assert dev.pytest_args(["tests/test_dev_run.py", "-x"], 8) == ["tests/test_dev_run.py", "-x"]
+
+
+def test_the_cpus_used_follow_a_containers_quota(tmp_path):
+    quota = tmp_path / "cpu.max"
+    quota.write_text("150000 100000\n")  # one and a half CPUs: one worker
+    assert dev.usable_cpus(quota) == 1
+    quota.write_text("max 100000\n")
+    assert dev.usable_cpus(quota) == len(os.sched_getaffinity(0))
+    assert dev.usable_cpus(tmp_path / "absent") == len(os.sched_getaffinity(0))
+
+
+def _test_settings_redis(**environ: str) -> tuple[str, str]:
+    """(REDIS_URL, CELERY_BROKER_URL) as the test settings read them in a real interpreter."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"PYTEST_XDIST_WORKER", "ICN_TEST_REDIS_WORKER", "CELERY_BROKER_URL"}
+    }
+    env.update(DJANGO_SETTINGS_MODULE="icn.settings.test", **environ)
+    code = "from django.conf import settings as s; print(s.REDIS_URL); print(s.CELERY_BROKER_URL)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=dev.ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    redis_url, broker = out.stdout.splitlines()
+    return redis_url, broker
+
+
+def test_each_parallel_test_worker_has_a_redis_database_of_its_own():
+    base = "redis://127.0.0.1:6379/4"
+    assert _test_settings_redis(REDIS_URL=base) == (base, base)
+    assert _test_settings_redis(REDIS_URL=base, PYTEST_XDIST_WORKER="gw0") == (base, base)
+    moved = "redis://127.0.0.1:6379/5"
+    assert _test_settings_redis(REDIS_URL=base, PYTEST_XDIST_WORKER="gw1") == (moved, moved)
+    # A worker or server a test starts inherits the moved URL and the mark: not moved again.
+    child = {"PYTEST_XDIST_WORKER": "gw1", "ICN_TEST_REDIS_WORKER": "gw1"}
+    assert _test_settings_redis(REDIS_URL=moved, **child) == (moved, moved)
+    # A broker set apart from REDIS_URL is left as it is.
+    other = "redis://127.0.0.1:6390/0"
+    assert _test_settings_redis(
+        REDIS_URL=base, CELERY_BROKER_URL=other, PYTEST_XDIST_WORKER="gw1"
+    ) == (moved, other)
