@@ -14,7 +14,7 @@ from networks.models import Membership, Network
 from patients.models import Patient
 from referrals.models import Referral
 from referrals.services import referral_accept, referral_create
-from tests.e2e.pages import log_in
+from tests.e2e.pages import htmx_ready, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -73,6 +73,7 @@ def test_the_facilitator_runs_a_huddle_from_the_keyboard(page: Page, demo):
     page.get_by_role("link", name="Start the huddle").click()
     expect(page).to_have_url(re.compile(rf"/meetings/{meeting.pk}/run/{first.pk}/$"))
     expect(page.locator("#person-name")).to_have_text(first.patient.full_name)
+    htmx_ready(page)  # typed before htmx binds the notes' trigger, nothing would save
 
     # Notes save as they are typed.
     page.get_by_label("Discussion notes").fill("Daughter worried; two falls at night.")
@@ -95,6 +96,7 @@ def test_the_facilitator_runs_a_huddle_from_the_keyboard(page: Page, demo):
     page.keyboard.press("Alt+KeyN")
     expect(page).to_have_url(re.compile(rf"/meetings/{meeting.pk}/run/{second.pk}/$"))
     expect(page.locator("#person-name")).to_have_text(second.patient.full_name)
+    htmx_ready(page)
     page.get_by_label("Yes", exact=True).check()
     page.get_by_label("Reason for discharge").fill("Falls clinic seen; key safe fitted")
     page.get_by_role("button", name="Record decision: discharge").click()
