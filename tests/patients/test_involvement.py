@@ -374,6 +374,92 @@ def test_an_expired_grant_no_longer_opens_the_record(api, member, person):
     assert body["clinical_access"] == "not_involved"
 
 
+# --- the kept statement (patients.involvement._ask) -----------------------------------------
+
+
+def _fresh(user):
+    """The user as a new request finds them (no memberships or answers remembered)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(pk=user.pk)
+
+
+def test_the_kept_statement_judges_by_the_clock_and_rows_of_the_moment(member, person):
+    """Compiled once per user and memberships, the statement carries no time: a task, a
+    closed referral or a grant that ages past its window stops counting at once."""
+    from patients import involvement
+
+    gp = member("gp")
+    task = ActionFactory(
+        patient=person, assignee=gp, assignee_role="", status="done", done_at=timezone.now()
+    )
+    assert involvement.clinical_access(_fresh(gp), person) == involvement.FULL
+    kept = involvement._STATEMENTS[involvement._statement_key(_fresh(gp))]
+
+    type(task).objects.filter(pk=task.pk).update(
+        # A microsecond past the window now, inside it when the statement was first made.
+        done_at=timezone.now() - datetime.timedelta(days=involvement.RECENT_DAYS, microseconds=1)
+    )
+    assert involvement.clinical_access(_fresh(gp), person) == involvement.NOT_INVOLVED
+
+    grant = BreakGlass.objects.create(
+        user=gp,
+        patient=person,
+        network=person.network,
+        reason_code="consent",
+        reason="She asked me to look",
+        expires_at=timezone.now() + datetime.timedelta(hours=1),
+    )
+    assert involvement.clinical_access(_fresh(gp), person) == involvement.BREAK_GLASS
+    BreakGlass.objects.filter(pk=grant.pk).update(
+        at=timezone.now() - datetime.timedelta(hours=2),
+        expires_at=timezone.now() - datetime.timedelta(microseconds=1),
+    )
+    assert involvement.clinical_access(_fresh(gp), person) == involvement.NOT_INVOLVED
+    assert involvement._STATEMENTS[involvement._statement_key(_fresh(gp))] is kept
+
+
+def test_a_new_role_gets_a_statement_of_its_own(member, person):
+    """The statement depends on the member's roles: a role-queue task involves the
+    pharmacist, and no longer the same user once their role is another."""
+    from patients import involvement
+
+    user = member("pharmacist")
+    ActionFactory(patient=person, assignee_role="pharmacist")
+    before = involvement._statement_key(_fresh(user))
+    assert person.pk in clinical_patient_ids(_fresh(user), [person])
+    Membership.objects.filter(user=user).update(role="physiotherapist")
+    assert involvement._statement_key(_fresh(user)) != before
+    assert person.pk not in clinical_patient_ids(_fresh(user), [person])
+
+
+def test_the_kept_statement_agrees_with_the_orm_on_every_path(member, network, other_network):
+    """clinical_patient_ids (the kept statement) against involved_patient_ids (the ORM
+    condition, built afresh): the same people, for members of one network and of two."""
+    gp, nurse = member("gp"), member("community_nurse")
+    member("gp", net=other_network, username=gp.username)
+    people = PatientFactory.create_batch(6, network=network)
+    elsewhere = PatientFactory.create_batch(2, network=other_network)
+    patient_update(
+        patient=people[0],
+        by=member("chair"),
+        clinical_allowed=True,
+        key_worker=Membership.objects.get(user=gp, network=network),
+    )
+    care_team_add(
+        patient=people[1], membership=Membership.objects.get(user=nurse), by=member("chair")
+    )
+    ActionFactory(patient=people[2], assignee=gp, assignee_role="")
+    ActionFactory(patient=people[3], assignee_role="community_nurse")
+    ActionFactory(patient=elsewhere[0], network=other_network, assignee=gp, assignee_role="")
+    everyone = [*people, *elsewhere]
+    for user in (gp, nurse):
+        ids = involved_patient_ids(_fresh(user), [p.pk for p in everyone])
+        assert clinical_patient_ids(_fresh(user), everyone) == ids
+        assert ids  # each is involved with someone, not with everyone
+        assert len(ids) < len(everyone)
+
+
 # --- query counts ----------------------------------------------------------------------------
 
 
