@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, F
-from django.db.models.functions import JSONObject
+from django.db.models.functions import JSONArray, JSONObject
 
 from networks.navigation import Navigation
 from networks.roles import CASEWORK_ROLES
@@ -16,7 +16,7 @@ from .selectors import service_directory, services_served_by
 
 
 class Counts:
-    keys = ("configs", "new_services", "new_counts")
+    keys = ("configs", "waiting")
 
     @staticmethod
     def expressions(user: Any, membership: Any) -> dict[str, Any]:
@@ -24,11 +24,13 @@ class Counts:
             return {}
         network = membership.network
         configs = ServiceConfig.objects.filter(network_id=network.pk).order_by("service")
+        # One pass over the new referrals (the partial inbox index answers COUNT(*) alone):
+        # a [service, count] pair per service.
         waiting = (
             Referral.objects.filter(network_id=network.pk, status=Referral.Status.NEW)
             .order_by("service")
             .values("service")
-            .annotate(n=Count("*"))  # COUNT(*): the partial inbox index answers it alone
+            .annotate(pair=JSONArray("service", Count("*")))
         )
         return {
             "configs": ArraySubquery(
@@ -41,8 +43,7 @@ class Counts:
                     )
                 )
             ),
-            "new_services": ArraySubquery(waiting.values("service")),
-            "new_counts": ArraySubquery(waiting.values("n")),
+            "waiting": ArraySubquery(waiting.values("pair")),
         }
 
     @staticmethod
@@ -55,6 +56,5 @@ class Counts:
             configs=[ServiceConfig(network_id=network.pk, **c) for c in values["configs"]],
         )
         nav.referral_services = services_served_by(request.user, network)
-        services, counts = values.get("new_services") or [], values.get("new_counts") or []
-        waiting = dict(zip(services, counts, strict=True))
+        waiting = dict(values.get("waiting") or [])
         nav.inbox = sum(waiting.get(code, 0) for code in nav.referral_services)
