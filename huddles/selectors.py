@@ -524,14 +524,16 @@ def patient_involvement(*, memberships: list[Membership], now: datetime) -> Q:
     since = now - timedelta(days=MEETING_DAYS)
     condition = Q(pk__in=[])
     for membership in memberships:
-        items = AgendaItem.objects.filter(
-            patient_id=OuterRef("pk"),
-            meeting__network_id=membership.network_id,
-            meeting__starts_at__gte=since,
-        ).exclude(status=AgendaItem.Status.REMOVED)
+        # The member's meetings first (a few dozen), then their agenda items: joined the
+        # other way, PostgreSQL read every agenda item of the database (~5 ms at 23,000).
         present = Attendance.objects.filter(
-            meeting_id=OuterRef("meeting_id"), user_id=membership.user_id, present=True
+            meeting_id=OuterRef("pk"), user_id=membership.user_id, present=True
         )
-        attended = Q(meeting__starts_at__lte=now) & Q(Exists(present))
-        condition |= Q(Exists(items.filter(attended | Q(meeting__chair_id=membership.user_id))))
+        meetings = Meeting.objects.filter(
+            network_id=membership.network_id, starts_at__gte=since
+        ).filter(Q(Exists(present), starts_at__lte=now) | Q(chair_id=membership.user_id))
+        items = AgendaItem.objects.filter(
+            patient_id=OuterRef("pk"), meeting_id__in=meetings.values("pk")
+        ).exclude(status=AgendaItem.Status.REMOVED)
+        condition |= Q(Exists(items))
     return condition
