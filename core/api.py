@@ -1,6 +1,6 @@
 """Shared API machinery: authentication, pagination, errors, the scoping marker."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -38,9 +38,16 @@ class RowsOfPage:
     (``values_list(*columns)``) of that queryset: the count without the joins the columns
     bring (PostgreSQL answers it from an index), the page without model instances."""
 
-    def __init__(self, queryset: QuerySet[Any], columns: Sequence[str]) -> None:
+    def __init__(
+        self,
+        queryset: QuerySet[Any],
+        columns: Sequence[str],
+        annotations: Mapping[str, Any] | None = None,
+    ) -> None:
         self.queryset = queryset
         self.columns = columns
+        # Columns computed for the page only (scalar subqueries standing in for joins).
+        self.annotations = dict(annotations or {})
 
     def count(self) -> int:
         return self.queryset.count()
@@ -49,7 +56,8 @@ class RowsOfPage:
         return self.count()
 
     def __getitem__(self, index: int | slice) -> list[Any]:
-        return list(self.queryset.values_list(*self.columns)[index])
+        rows = self.queryset.annotate(**self.annotations) if self.annotations else self.queryset
+        return list(rows.values_list(*self.columns)[index])
 
 
 def _django_errors(exc: DjangoValidationError) -> dict[str, Any]:

@@ -2,7 +2,9 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -23,7 +25,7 @@ from core.api import RowsOfPage, ScopedAPIMixin
 from core.csv_upload import CsvProblems
 from core.fields import StrictCharField
 from core.rows import ListRows
-from networks.models import Network, Organisation
+from networks.models import Membership, Network, Organisation
 from networks.roles import RECORD_ROLES, Role
 from networks.selectors import active_memberships, network_by_slug_for, network_ids_where
 
@@ -380,11 +382,11 @@ PATIENT_ROWS = ListRows(
     columns={
         "nhs_number_display": "nhs_number",
         "network": "network_id",
-        "gp_practice": "gp_practice__code",
-        "care_home": "care_home__code",
-        "key_worker": "key_worker__user__username",
-        "consent_recorded_by": "consent_recorded_by__username",
-        "clinical_notes_restricted_by": "clinical_notes_restricted_by__username",
+        "gp_practice": "row_gp_practice",
+        "care_home": "row_care_home",
+        "key_worker": "row_key_worker",
+        "consent_recorded_by": "row_consent_recorded_by",
+        "clinical_notes_restricted_by": "row_notes_restricted_by",
     },
     show={
         "nhs_number_display": nhs_number.display,
@@ -396,6 +398,28 @@ PATIENT_ROWS = ListRows(
         "updated_at": _moment,
     },
 )
+
+
+def _username(column: str) -> Subquery:
+    users = get_user_model().objects.filter(pk=OuterRef(column))
+    return Subquery(users.values("username")[:1])
+
+
+def _code(column: str) -> Subquery:
+    return Subquery(Organisation.objects.filter(pk=OuterRef(column)).values("code")[:1])
+
+
+# The list's related columns (PATIENT_ROWS: row_*) as scalar subqueries, not joins: with five
+# LEFT JOINs PostgreSQL spent ~8 ms planning the page's query, which ran in 0.4 ms.
+PATIENT_ROW_COLUMNS = {
+    "row_gp_practice": _code("gp_practice_id"),
+    "row_care_home": _code("care_home_id"),
+    "row_key_worker": Subquery(
+        Membership.objects.filter(pk=OuterRef("key_worker_id")).values("user__username")[:1]
+    ),
+    "row_consent_recorded_by": _username("consent_recorded_by_id"),
+    "row_notes_restricted_by": _username("clinical_notes_restricted_by_id"),
+}
 
 
 def patient_list_rows(rows, *, user) -> list[dict]:
@@ -558,7 +582,9 @@ class PatientViewSet(
         # Plain rows rather than model instances through the serializer's fields: the same
         # JSON (patient_list_rows), a fraction of the work per row.
         queryset = self.filter_queryset(patient_list(request.user))
-        page = self.paginate_queryset(RowsOfPage(queryset, PATIENT_ROWS.columns))
+        page = self.paginate_queryset(
+            RowsOfPage(queryset, PATIENT_ROWS.columns, PATIENT_ROW_COLUMNS)
+        )
         what = "search" if request.query_params.get("q") else "list"
         access_record(
             user=request.user,
