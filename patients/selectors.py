@@ -50,10 +50,8 @@ def patient_search(queryset: QuerySet[Patient], q: str) -> QuerySet[Patient]:
     return queryset
 
 
-def patient_list(user: User, *, network_slug: str | None = None, q: str = "") -> QuerySet[Patient]:
+def patient_list(user: User, *, q: str = "") -> QuerySet[Patient]:
     queryset = patients_visible_to(user).select_related("network", "gp_practice", "care_home")
-    if network_slug:
-        queryset = queryset.filter(network__slug=network_slug)
     return patient_search(queryset, q)
 
 
