@@ -73,12 +73,15 @@ def pytest_collection_modifyitems(items):
     one the nodeid `tests/test_api_fuzz.py::test_api`. pytest-xdist schedules by nodeid, so
     under `make test` all but one operation would silently not be fuzzed: each gets its own
     name in its nodeid (tests/test_collection.py checks that every nodeid is unique)."""
-    from _pytest.nodeid import coerce_node_id  # pytest 9 keeps the nodeid structured
-
     for item in items:
         if type(item).__name__ == "SchemathesisFunction" and not item.nodeid.endswith("]"):
-            module = item.nodeid.split("::", 1)[0]
-            item._id = coerce_node_id(f"{module}::{item.name}")
+            nodeid = f"{item.nodeid.split('::', 1)[0]}::{item.name}"
+            try:  # pytest 9 keeps the nodeid structured; pytest 8 as a string
+                from _pytest.nodeid import coerce_node_id
+
+                item._id = coerce_node_id(nodeid)
+            except ImportError:
+                item._nodeid = nodeid
 
 
 DMD_EXTRACT = Path(__file__).resolve().parent.parent / "dmd" / "fixtures" / "release"
