@@ -388,3 +388,18 @@ def test_another_networks_organisation_codes_are_refused(
     assert client.patch(url, {field: "OURS1"}, format="json").status_code == 200
     patient.refresh_from_db()
     assert getattr(patient, f"{field}_id") == ours.pk
+
+
+@pytest.mark.parametrize("page", ["abc", "0", "99"])
+def test_a_list_page_that_is_not_there_is_404_and_writes_no_access(api, pharmacist, network, page):
+    """The list's rows come from RowsOfPage (its related columns as subqueries): a page
+    number that is not a page is DRF's clear 404, and no one is written as seen."""
+    PatientFactory.create_batch(3, network=network)
+    before = AccessEvent.objects.count()
+    response = api(pharmacist).get(URL, {"page": page})
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Invalid page."}
+    assert AccessEvent.objects.count() == before
+    # The first page still answers, with the related columns filled in.
+    people = api(pharmacist).get(URL, {"page": "1"}).json()["results"]
+    assert len(people) == 3 and {p["network"] for p in people} == {"thornton-heath"}
